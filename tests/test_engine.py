@@ -110,8 +110,19 @@ def _forbidden(case_data: dict[str, Any], p: Proposal) -> list[str]:
     scores = {s.name: s for s in p.scores if s.lesion is None}
     crcl = scores.get("crcl_cockcroft_gault")
     have = all_codes(p)
+    # Harm-carrying combinations are judged on firm items: a conditional item names the
+    # condition (e.g. normal calcium) under which it applies.
+    firm = {
+        i.code
+        for i in [*p.emergencies, *p.recommendations, *p.warnings]
+        if i.status.value in ("firm", "confirmed")
+    }
     if crcl is not None and crcl.total is not None and crcl.total < 30:
-        zol = [r for r in p.recommendations if r.code == "BMA.ZOLEDRONIC_ACID"]
+        zol = [
+            r
+            for r in p.recommendations
+            if r.code == "BMA.ZOLEDRONIC_ACID" and r.status.value == "firm"
+        ]
         if zol:
             problems.append("zoledronic acid recommended with CrCl < 30")
     pr = case.primary
@@ -122,24 +133,24 @@ def _forbidden(case_data: dict[str, Any], p: Proposal) -> list[str]:
         and pr.castration_status.value == "sensitive"
         and case.lesions
         and all(les.type is not None and les.type.value == "blastic" for les in case.lesions)
-        and ({"BMA.ZOLEDRONIC_ACID", "BMA.DENOSUMAB"} & have)
+        and ({"BMA.ZOLEDRONIC_ACID", "BMA.DENOSUMAB"} & firm)
         and (
             case.prior_therapy.bone_modifying_agent is None
             or case.prior_therapy.bone_modifying_agent.value == "none"
         )
     ):
         problems.append("high-dose BMA in castration-sensitive prostate cancer")
-    if "NUC.RA223" in have and case.visceral_metastases.present is not False:
+    if "NUC.RA223" in firm and case.visceral_metastases.present is not False:
         problems.append("radium-223 without documented absence of visceral metastases")
-    if "NUC.RA223" in have and case.prior_therapy.abiraterone_current is not False:
+    if "NUC.RA223" in firm and case.prior_therapy.abiraterone_current is not False:
         problems.append("radium-223 without documented absence of abiraterone")
     if (
-        "SURG.DECOMPRESSION_STABILIZATION" in have
+        "SURG.DECOMPRESSION_STABILIZATION" in firm
         and p.prognosis.band is not None
         and (p.prognosis.band.value == "short")
     ):
         problems.append("decompression with short prognosis")
-    if "BMA.CALCIUM_VITAMIN_D" in have and "EMERG.HYPERCALCEMIA" in have:
+    if "BMA.CALCIUM_VITAMIN_D" in firm and "EMERG.HYPERCALCEMIA" in have:
         problems.append("calcium/vitamin D with hypercalcaemia")
     if "RT.SBRT" in have:
         for r in p.recommendations:
@@ -159,9 +170,14 @@ def _forbidden(case_data: dict[str, Any], p: Proposal) -> list[str]:
 def test_generated_cases_are_explained_and_safe(case_data: dict[str, Any]) -> None:
     p = _check_explanations(case_data)
     assert _forbidden(case_data, p) == []
-    # Everything that fired is in the proposal, merged per code and lesion.
+    # Everything that fired is in the proposal, merged per code and lesion; every other item
+    # came from an open rule and names the conditions it depends on.
     fired = {(f.action, f.lesion) for f in trace(parse_case(case_data))}
-    assert fired == codes(p)
+    assert fired <= codes(p)
+    for item in [*p.emergencies, *p.recommendations, *p.warnings]:
+        if (item.code, item.lesion) not in fired:
+            assert item.status.value != "confirmed", item.code
+            assert item.conditions, f"{item.code} is open but names no condition"
 
 
 # --- scenarios from the interdisciplinary review (seed 002) ---------------------------------
@@ -204,7 +220,13 @@ def test_scenario_solitary_psma_positive_pelvic_metastasis() -> None:
 
 def test_mscc_emergency_comes_first_with_its_actions() -> None:
     p = evaluate(load_case(ROOT / "examples/04-lung-mscc-emergency.yaml"))
-    assert [e.code for e in p.emergencies] == ["EMERG.MSCC"]
+    assert [e.code for e in p.emergencies] == ["EMERG.MSCC", "EMERG.HYPERCALCEMIA"]
+    assert p.emergencies[0].status.value == "confirmed"
+    # Corrected calcium 2.66 mmol/L with symptoms not documented: suspected, and it asks.
+    calcium = p.emergencies[1]
+    assert calcium.status.value == "suspected"
+    assert [c.fact for c in calcium.conditions] == ["patient.hypercalcemia_symptoms"]
+    assert any(q.fact == "patient.hypercalcemia_symptoms" for q in p.questions)
     got = codes(p)
     assert ("SUP.DEXAMETHASONE", None) in got
     assert ("RT.MSCC", "T6") in got  # short prognosis: radiotherapy, not surgery

@@ -62,6 +62,7 @@ SPEC_KEYS = {
 }
 
 EXTRA_KEYS = {
+    "asco2017-palliative",
     "buccheri1996",
     "greipp2005",
     "katagiri2005",

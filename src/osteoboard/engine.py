@@ -22,7 +22,8 @@ from typing import Any
 from osteoboard import __version__
 from osteoboard._cel import Context
 from osteoboard.case import Case
-from osteoboard.facts import FactSet, Value, case_facts, lesion_facts
+from osteoboard.factbook import condition_text, test_points
+from osteoboard.facts import FactSet, Value, case_facts, catalogue_by_name, lesion_facts
 from osteoboard.guideline import (
     DISCIPLINES,
     CompiledRule,
@@ -33,11 +34,15 @@ from osteoboard.guideline import (
 )
 from osteoboard.prognosis import derive_prognosis
 from osteoboard.proposal import (
+    Assumption,
     Because,
+    ItemCondition,
+    ItemStatus,
     KnowledgeBaseInfo,
     MissingData,
     Priority,
     Proposal,
+    Question,
     Recommendation,
     Warning,
 )
@@ -47,11 +52,17 @@ from osteoboard.text import Text
 
 __all__ = ["EngineError", "FiredRule", "evaluate", "format_fact", "missing_from_scores", "trace"]
 
+_MISSING_RANK = {"urgent": 0, "soon": 1, "routine": 2, "score": 3}
+
 #: Most runs of one condition while trying the values of its unknown facts; beyond it the
 #: rule stays open (undetermined), which is the safe side.
 MAX_RUNS = 256
 #: Most completions enumerated to find which unknown facts decide an open rule.
 MAX_DECIDING = 32
+#: Most questions in a proposal (SPEC §4.1).
+MAX_QUESTIONS = 5
+
+_CATALOGUE = catalogue_by_name()
 
 _PRIORITY_RANK = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
 _DISCIPLINE_RANK = {d: i for i, d in enumerate(DISCIPLINES)}
@@ -68,6 +79,23 @@ class _Hit:
     lesion_order: int
     because: list[Because]
     values: Mapping[str, Value | tuple[float, float]]
+    status: ItemStatus = ItemStatus.firm
+    #: True when the rule did not fire on every completion (an open outcome made an item).
+    open: bool = False
+    conditions: list[ItemCondition] | None = None
+    assumed: list[Assumption] | None = None
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """An unknown fact that decides an open rule, ranked by the item it decides."""
+
+    rank: tuple[int, ...]
+    fact: str
+    fields: tuple[str, ...]
+    lesion_label: str | None
+    item: str
+    priority: str
 
 
 def missing_from_scores(scores: Iterable[ScoreResult]) -> dict[str, list[str]]:
@@ -85,25 +113,59 @@ def missing_from_scores(scores: Iterable[ScoreResult]) -> dict[str, list[str]]:
 class _Scope:
     """The facts one evaluation sees: a lesion's (if any) and the case's.
 
-    Later fact sets do not shadow earlier ones: names are unique across scopes.
+    Later fact sets do not shadow earlier ones: names are unique across scopes. Facts whose
+    knowledge-base policy reads "not documented" as absent are completed here, and the
+    assumption is kept for the items that rely on it.
     """
 
-    def __init__(self, facts: Sequence[FactSet]) -> None:
+    def __init__(self, facts: Sequence[FactSet], kb: KnowledgeBase) -> None:
+        self.kb = kb
         self.values: dict[str, Value] = {}
         self.domains: dict[str, list[Value]] = {}
         self.missing: dict[str, list[str]] = {}
+        self.intervals: dict[str, tuple[float, float]] = {}
+        self.closed: set[str] = set()
         for fs in reversed(facts):
             self.values.update(fs.values)
             self.domains.update(fs.domains)
             self.missing.update(fs.missing)
-
+            self.intervals.update(fs.intervals)
+            self.closed |= fs.closed
+        self.assumed: dict[str, Assumption] = {}
+        for name, info in kb.facts.items():
+            if info.policy == "absent_unless_documented" and self.values.get(name, 0) is None:
+                assert info.assume is not None and info.reason is not None  # linted on load
+                self.values[name] = info.assume
+                self.assumed[name] = Assumption(
+                    fact=name,
+                    fields=self.missing.get(name, []),
+                    value=info.assume,
+                    text=info.reason,
+                )
         self._context: Any = None
 
     def value(self, name: str) -> Value:
         return self.values[name]
 
+    def interval(self, name: str) -> tuple[float, float] | None:
+        """The interval an unknown number lies in (its plausible range when nothing narrows it)."""
+        if name in self.closed:
+            return None
+        if name in self.intervals:
+            return self.intervals[name]
+        info = self.kb.facts.get(name)
+        return None if info is None or info.range is None else info.range
+
     def unknown(self, name: str) -> tuple[list[Value], list[str]]:
-        return self.domains.get(name, []), self.missing.get(name, [])
+        """(values an unknown fact can still take, case paths behind it)."""
+        missing = self.missing.get(name, [])
+        fact = _CATALOGUE[name]
+        if fact.type in ("int", "float"):
+            bounds = self.interval(name)
+            if bounds is None:
+                return [], missing
+            return _points(name, bounds, fact.type == "int", self.kb), missing
+        return self.domains.get(name, []), missing
 
     def context(
         self, names: frozenset[str] | None = None, constants: Mapping[str, Any] | None = None
@@ -122,6 +184,23 @@ class _Scope:
         return self._context
 
 
+_POINTS: dict[tuple[str, float, float, int], list[Value]] = {}
+
+
+def _points(
+    name: str, bounds: tuple[float, float], integer: bool, kb: KnowledgeBase
+) -> list[Value]:
+    """Test points of an unknown number in ``bounds`` for the thresholds rules compare it with."""
+    key = (name, bounds[0], bounds[1], id(kb))
+    cached = _POINTS.get(key)
+    if cached is None:
+        if len(_POINTS) > 4096:
+            _POINTS.clear()
+        pts = test_points(bounds[0], bounds[1], kb.thresholds.get(name, ()), integer)
+        cached = _POINTS[key] = [int(p) if integer else float(p) for p in pts]
+    return cached
+
+
 def _execute(condition: Condition, variables: dict[str, Any]) -> bool | None:
     """Run a condition; None when it needs a variable that is not given."""
     try:
@@ -134,10 +213,21 @@ def _execute(condition: Condition, variables: dict[str, Any]) -> bool | None:
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
 
 
-def _decide(
-    condition: Condition, scope: _Scope, context: Any = None
-) -> tuple[bool | None, list[str]]:
-    """(outcome, unknown facts that leave it open). Outcome None = undetermined.
+@dataclass
+class _Decision:
+    """The outcome of one condition on one scope."""
+
+    outcome: bool | None
+    #: Unknown facts that had to be tried (reading order); empty when the outcome is decided.
+    tried: list[str]
+    variables: dict[str, Any]
+    domains: dict[str, list[Value]]
+    #: One completion of the tried facts that makes the condition true (flat names).
+    witness: dict[str, Value] | None = None
+
+
+def _decide(condition: Condition, scope: _Scope, context: Any = None) -> _Decision:
+    """Decide a condition; outcome None = undetermined (open).
 
     Unknown facts are left out of the variables: CEL's logical operators absorb the error of
     an undefined variable when the other side decides (``false && x`` is false), so one run
@@ -146,7 +236,7 @@ def _decide(
     """
     if context is not None:
         try:
-            return bool(condition.program.execute(context)), []
+            return _Decision(bool(condition.program.execute(context)), [], {}, {})
         except RuntimeError:
             pass  # it needs an unknown fact: try the completions below
     variables: dict[str, Any] = dict(condition.constants)
@@ -161,16 +251,19 @@ def _decide(
     if context is None or not unknown:
         result = _execute(condition, variables)
         if result is not None:
-            return result, []
+            return _Decision(result, [], variables, {})
     # The run without the unknown facts has failed (in the context or just above).
     domains = {f: scope.unknown(f)[0] for f in unknown}
     pending = [f for f in unknown if domains[f]]
     outcomes: set[bool | None] = set()
     used: dict[str, None] = {}
-    _explore(condition, variables, pending, domains, outcomes, used, [MAX_RUNS], tried=True)
+    witness: dict[str, Value] = {}
+    _explore(
+        condition, variables, pending, domains, outcomes, used, [MAX_RUNS], witness, tried=True
+    )
     if len(outcomes) == 1 and None not in outcomes:
-        return outcomes.pop(), []
-    return None, _deciding(condition, variables, list(used), domains) or unknown
+        return _Decision(outcomes.pop(), [], variables, domains)
+    return _Decision(None, list(used) or unknown, variables, domains, witness or None)
 
 
 def _explore(
@@ -181,20 +274,27 @@ def _explore(
     outcomes: set[bool | None],
     used: dict[str, None],
     budget: list[int],
+    witness: dict[str, Value],
     *,
     tried: bool = False,
 ) -> bool:
     """Try the values of the unknown facts one fact at a time, in the order the condition
     reads them, leaving the rest undefined: a branch ends as soon as CEL can decide without
-    the remaining facts. Records every outcome reached and the facts that had to be tried;
-    returns False to stop once the outcome is known to be open (or the budget is spent)."""
+    the remaining facts. Records every outcome reached, the facts that had to be tried and the
+    first completion that makes the condition true; returns False to stop once the outcome is
+    known to be open with a witness (or the budget is spent)."""
     result = None if tried else _execute(condition, variables)
     if result is not None:
+        if result and not witness:
+            witness.update(
+                {flat_name(f): variables[flat_name(f)] for f in used if flat_name(f) in variables}
+            )
+            witness["__found__"] = True
         outcomes.add(result)
-        return len(outcomes) < 2
+        return len(outcomes) < 2 or not witness
     if not pending or budget[0] <= 0:
         outcomes.add(None)  # needs a fact with nothing to try, or too many completions
-        return False
+        return bool(budget[0] > 0 and not witness)
     name, rest = pending[0], pending[1:]
     flat = flat_name(name)
     used.setdefault(name, None)
@@ -202,28 +302,25 @@ def _explore(
         for value in domains[name]:
             budget[0] -= 1
             variables[flat] = value
-            if not _explore(condition, variables, rest, domains, outcomes, used, budget):
+            if not _explore(condition, variables, rest, domains, outcomes, used, budget, witness):
                 return False
         return True
     finally:
         variables.pop(flat, None)
 
 
-def _deciding(
+def _completions(
     condition: Condition,
     variables: dict[str, Any],
     tried: list[str],
     domains: Mapping[str, Sequence[Value]],
-) -> list[str]:
-    """Of the unknown facts that had to be tried, those that change the outcome on their own:
-    among completions that agree on every other fact, this one alone gives another result.
-    Only these are reported as missing data (for at most MAX_DECIDING completions; beyond
-    that, every fact tried)."""
+) -> dict[tuple[Value, ...], bool | None] | None:
+    """The outcome of every completion of the tried facts (None when there are too many)."""
     size = 1
     for name in tried:
-        size *= len(domains[name])
-    if len(tried) <= 1 or size > MAX_DECIDING:
-        return tried
+        size *= max(1, len(domains.get(name, ())))
+    if size > MAX_DECIDING or any(not domains.get(name) for name in tried):
+        return None
     flats = [flat_name(name) for name in tried]
     results: dict[tuple[Value, ...], bool | None] = {}
     for combo in itertools.product(*(domains[name] for name in tried)):
@@ -232,6 +329,18 @@ def _deciding(
         results[combo] = _execute(condition, variables)
     for flat in flats:
         variables.pop(flat, None)
+    return results
+
+
+def _deciding(
+    tried: list[str], results: Mapping[tuple[Value, ...], bool | None] | None
+) -> list[str]:
+    """Of the unknown facts that had to be tried, those that change the outcome on their own:
+    among completions that agree on every other fact, this one alone gives another result.
+    Only these are reported as missing data (every fact tried when the completions were too
+    many to enumerate)."""
+    if len(tried) <= 1 or results is None:
+        return tried
     deciding = []
     for i, name in enumerate(tried):
         seen: dict[tuple[Value, ...], bool | None] = {}
@@ -241,6 +350,96 @@ def _deciding(
                 deciding.append(name)
                 break
     return deciding or tried
+
+
+def _satisfying(
+    condition: Condition, decision: _Decision
+) -> tuple[list[str], dict[str, list[Value]]]:
+    """(facts that decide, per fact the values that make the rule true), each fact varied on
+    its own around the witnessing completion: exact for a conjunction of conditions on
+    separate facts (the way rules are written), and one run per value instead of the product
+    of every domain."""
+    assert decision.witness is not None
+    variables = dict(decision.variables)
+    witness = {k: v for k, v in decision.witness.items() if k != "__found__"}
+    variables.update(witness)
+    deciding: list[str] = []
+    values: dict[str, list[Value]] = {}
+    for name in decision.tried:
+        flat = flat_name(name)
+        if flat not in witness:
+            continue  # CEL decided without it on the witnessing branch
+        good: list[Value] = []
+        bad = False
+        for value in decision.domains.get(name, ()):
+            variables[flat] = value
+            result = _execute(condition, variables)
+            if result:
+                good.append(value)
+            else:
+                bad = True
+        variables[flat] = witness[flat]
+        if bad:
+            deciding.append(name)
+        values[name] = good
+    return deciding, values
+
+
+def _alternatives(name: str, value: Value, scope: _Scope) -> list[Value]:
+    """Other values a known fact could have had (to test whether it supports a rule)."""
+    fact = _CATALOGUE[name]
+    if fact.type == "bool":
+        return [not value]
+    if fact.type == "enum":
+        return [v for v in fact.values if v != value]
+    if fact.type in ("int", "float"):
+        info = scope.kb.facts.get(name)
+        if info is None or info.range is None:
+            return []
+        return [v for v in _points(name, info.range, fact.type == "int", scope.kb) if v != value]
+    return []
+
+
+def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool:
+    """Whether a documented finding supports an open rule.
+
+    Findings are the known facts that the rule reads positively (not only under a negation,
+    which marks an exclusion) and that are neither context nor eligibility (site, region,
+    operability, prognosis …), nor assumed, nor a yes/no fact documented as no. The rule is
+    supported when changing one finding, or all of them together (for findings derived from
+    each other, such as a new deficit and any deficit), stops the witnessing completion from
+    making it true. Without support an open rule stays silent: no item is conditional on
+    everything.
+    """
+    if decision.witness is None:
+        return False
+    variables = dict(decision.variables)
+    variables.update({k: v for k, v in decision.witness.items() if k != "__found__"})
+    infos = scope.kb.facts
+    flipped: dict[str, Value] = {}
+    for name, flat in zip(condition.facts, condition.flat, strict=True):
+        value = scope.values.get(name)
+        info = infos.get(name)
+        if (
+            value is None
+            or value is False
+            or name not in condition.positive
+            or (info is not None and info.context)
+            or name in scope.assumed
+        ):
+            continue
+        for other in _alternatives(name, value, scope):
+            variables[flat] = other
+            # Not true on the witnessing completion (false, or needing facts that were not
+            # needed before): the completion relies on this documented finding.
+            if _execute(condition, variables) is not True:
+                return True
+            flipped.setdefault(flat, other)
+        variables[flat] = value
+    if len(flipped) > 1:
+        variables.update(flipped)
+        return _execute(condition, variables) is not True
+    return False
 
 
 def format_fact(value: Value | tuple[float, float], lang: str) -> str:
@@ -274,74 +473,244 @@ def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
     return Text(de=_fill(base.de, vals, "de"), en=_fill(base.en, vals, "en"))
 
 
+def _shown_values(rule: CompiledRule, scope: _Scope) -> dict[str, Value | tuple[float, float]]:
+    """The values the rule's text names: an unknown number as its interval."""
+    shown: dict[str, Value | tuple[float, float]] = {}
+    for f in rule.placeholders:
+        value = scope.value(f)
+        bounds = scope.interval(f) if value is None and f in scope.intervals else None
+        shown[f] = bounds if bounds is not None else value
+    return shown
+
+
+def _conditions(
+    decision: _Decision, deciding: list[str], satisfying: Mapping[str, list[Value]], scope: _Scope
+) -> list[ItemCondition]:
+    """Each deciding fact with the values that make the item apply, in words; a fact that
+    every value satisfies is left out (unless nothing else would be said)."""
+    out: list[ItemCondition] = []
+    loose: list[ItemCondition] = []
+    for name in deciding:
+        domain = decision.domains.get(name, [])
+        values = satisfying.get(name, [])
+        if not values:
+            continue
+        info = scope.kb.facts.get(name)
+        fact = _CATALOGUE[name]
+        thresholds = scope.kb.thresholds.get(name, ())
+        text = (
+            condition_text(fact, info, values, domain, thresholds)
+            if info is not None
+            else Text(de=name, en=name)
+        )
+        item = ItemCondition(
+            fact=name,
+            fields=scope.unknown(name)[1],
+            values=[v for v in values if not isinstance(v, list) and v is not None],
+            text=text,
+        )
+        (loose if len(values) == len(domain) else out).append(item)
+    return out or loose
+
+
+def _open_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
+    """What an open outcome with a documented trigger gives (SPEC §4.1)."""
+    action = kb.actions[rule.rule.action]
+    if action.discipline == "emergency":
+        return ItemStatus.suspected
+    if rule.rule.conditional == "always":
+        return ItemStatus.conditional
+    return ItemStatus.firm if action.harm == "preventing" else ItemStatus.conditional
+
+
+def _fired_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
+    if kb.actions[rule.rule.action].discipline == "emergency":
+        return ItemStatus.suspected if rule.rule.status == "suspected" else ItemStatus.confirmed
+    return ItemStatus.firm
+
+
 def _evaluate_scope(
     kb: KnowledgeBase,
     rules: Sequence[CompiledRule],
     facts_read: frozenset[str],
     constants: Mapping[str, Any],
     scope: _Scope,
-    lesion: str | None,
-    lesion_order: int,
+    lesion: tuple[str, int, str] | None,
     hits: list[_Hit],
     needs: dict[str, list[str]],
+    asks: list[_Ask],
 ) -> None:
+    """Evaluate the rules on one scope; ``lesion`` is (id, order, label) for lesion rules."""
     context = scope.context(facts_read, constants)
+    lesion_id, lesion_order, lesion_label = lesion if lesion else (None, -1, None)
     for rule in rules:
-        outcome, unknown = _decide(rule.condition, scope, context)
-        if outcome is True:
-            because = [
-                Because(fact=f, value=v) for f in rule.because if (v := scope.value(f)) is not None
-            ]
-            shown: dict[str, Value | tuple[float, float]] = {}
-            for f in rule.placeholders:
-                value = scope.value(f)
-                domain = scope.unknown(f)[0] if value is None else []
-                if len(domain) == 2 and all(isinstance(d, int | float) for d in domain):
-                    lo, hi = domain
-                    shown[f] = (float(lo), float(hi))  # type: ignore[arg-type]  # a range
-                else:
-                    shown[f] = value
-            hits.append(_Hit(rule, lesion, lesion_order, because, shown))
-        elif outcome is None:
-            label = rule.rule.id + (f"[{lesion}]" if lesion else "")
-            for fact in unknown:
-                for path in scope.unknown(fact)[1]:
-                    users = needs.setdefault(path, [])
-                    if label not in users:
-                        users.append(label)
+        decision = _decide(rule.condition, scope, context)
+        if decision.outcome is False:
+            continue
+        assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
+        because = [
+            Because(fact=f, value=v)
+            for f in rule.because
+            if (v := scope.value(f)) is not None and f not in scope.assumed
+        ]
+        if decision.outcome is True:
+            hits.append(
+                _Hit(
+                    rule,
+                    lesion_id,
+                    lesion_order,
+                    because,
+                    _shown_values(rule, scope),
+                    status=_fired_status(rule, kb),
+                    assumed=assumed,
+                )
+            )
+            continue
+        # Open: some completion of the unknown facts makes the rule true, another does not.
+        item_label = rule.rule.action + (f"[{lesion_id}]" if lesion_id else "")
+        made = rule.rule.conditional != "never" and _triggered(rule.condition, decision, scope)
+        conditions: list[ItemCondition] = []
+        if made:
+            near, satisfying = _satisfying(rule.condition, decision)
+            conditions = _conditions(decision, near, satisfying, scope)
+            made = bool(conditions)  # an item that cannot say what it waits for stays out
+            deciding = near or decision.tried
+        if not made:
+            results = _completions(
+                rule.condition, decision.variables, decision.tried, decision.domains
+            )
+            deciding = _deciding(decision.tried, results)
+        else:
+            hits.append(
+                _Hit(
+                    rule,
+                    lesion_id,
+                    lesion_order,
+                    because,
+                    _shown_values(rule, scope),
+                    status=_open_status(rule, kb),
+                    open=True,
+                    conditions=conditions,
+                    assumed=assumed,
+                )
+            )
+        label = rule.rule.id + (f"[{lesion_id}]" if lesion_id else "")
+        action = kb.actions[rule.rule.action]
+        priority = "urgent" if action.discipline == "emergency" else rule.rule.priority.value
+        rank = (
+            0 if action.discipline == "emergency" else 1,
+            _MISSING_RANK[priority],
+            0 if made else 1,
+            rule.order,
+            lesion_order,
+        )
+        for fact in deciding:
+            paths = scope.unknown(fact)[1]
+            for path in paths:
+                users = needs.setdefault(path, [])
+                if label not in users:
+                    users.append(label)
+            if paths:
+                asks.append(
+                    _Ask(
+                        rank,
+                        fact,
+                        tuple(paths),
+                        lesion_label if fact.startswith("lesion.") else None,
+                        item_label,
+                        priority,
+                    )
+                )
+
+
+def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[Assumption]]:
+    """One item from hits with the same code and lesion: the most urgent hit's text, the
+    sources, facts and assumptions of all."""
+    kept = group[0]
+    sources: list[str] = []
+    because: list[Because] = []
+    assumed: list[Assumption] = []
+    seen: set[tuple[str, str]] = set()
+    for hit in group:
+        sources.extend(s for s in hit.rule.rule.sources if s not in sources)
+        for b in hit.because:
+            key = (b.fact, repr(b.value))
+            if key not in seen:
+                seen.add(key)
+                because.append(b)
+        assumed.extend(a for a in hit.assumed or () if a not in assumed)
+        if _PRIORITY_RANK[hit.rule.rule.priority] < _PRIORITY_RANK[kept.rule.rule.priority]:
+            kept = hit
+    return kept, sources, because, assumed
+
+
+def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], list[Assumption]]]:
+    """Merge hits per code and lesion. An item that holds on every completion replaces the
+    open ones for the same code and lesion; open harm-preventing steps and suspected
+    emergencies merge like settled ones; conditional items stay apart per text, since each
+    names its own conditions."""
+    groups: dict[tuple[str, str | None], list[_Hit]] = {}
+    for hit in hits:
+        groups.setdefault((hit.rule.rule.action, hit.lesion), []).append(hit)
+    out = []
+    for group in groups.values():
+        settled = [h for h in group if not h.open]
+        if settled:
+            confirmed = [h for h in settled if h.status is not ItemStatus.suspected]
+            out.append(_merge(confirmed or settled))
+            continue
+        sure = [h for h in group if h.status is not ItemStatus.conditional]
+        if sure:
+            out.append(_merge(sure))
+            continue
+        # Conditional only: one item whose condition groups are the alternatives; its text is
+        # that of the branch with the fewest open conditions.
+        ranked = sorted(group, key=lambda h: (len(h.conditions or ()), h.rule.order))
+        kept, sources, because, assumed = _merge(ranked)
+        conditions: list[ItemCondition] = []
+        seen: list[list[tuple[str, str]]] = []
+        for hit in ranked:
+            key = sorted((c.fact, c.text.de) for c in hit.conditions or ())
+            if key in seen:
+                continue
+            group_no = len(seen)
+            seen.append(key)
+            conditions.extend(
+                c.model_copy(update={"group": group_no}) for c in hit.conditions or ()
+            )
+        first = ranked[0]
+        first_hit = _Hit(
+            first.rule,
+            first.lesion,
+            first.lesion_order,
+            first.because,
+            first.values,
+            status=first.status,
+            open=True,
+            conditions=conditions,
+            assumed=first.assumed,
+        )
+        del kept
+        out.append((first_hit, sources, because, assumed))
+    return out
 
 
 def _assemble(
     kb: KnowledgeBase, hits: Sequence[_Hit]
 ) -> tuple[list[Recommendation], list[Recommendation], list[Warning]]:
-    best: dict[tuple[str, str | None], tuple[_Hit, list[str], list[Because]]] = {}
-    order: list[tuple[str, str | None]] = []
-    for hit in hits:
-        key = (hit.rule.rule.action, hit.lesion)
-        if key not in best:
-            best[key] = (hit, list(hit.rule.rule.sources), list(hit.because))
-            order.append(key)
-            continue
-        kept, sources, because = best[key]
-        merged_sources = list(dict.fromkeys([*sources, *hit.rule.rule.sources]))
-        seen = {(b.fact, repr(b.value)) for b in because}
-        merged_because = because + [b for b in hit.because if (b.fact, repr(b.value)) not in seen]
-        if _PRIORITY_RANK[hit.rule.rule.priority] < _PRIORITY_RANK[kept.rule.rule.priority]:
-            kept = hit
-        best[key] = (kept, merged_sources, merged_because)
-
     emergencies: list[tuple[tuple[Any, ...], Recommendation]] = []
     recs: list[tuple[tuple[Any, ...], Recommendation]] = []
     warns: list[tuple[tuple[Any, ...], Warning]] = []
-    for key in order:
-        hit, sources, because = best[key]
+    for hit, sources, because, assumed in _items(hits):
         rule = hit.rule.rule
         action = kb.actions[rule.action]
         text = _item_text(kb, hit)
+        conditions = hit.conditions or []
+        open_rank = 1 if hit.status is ItemStatus.conditional else 0
         if action.discipline == "warning":
             warns.append(
                 (
-                    (hit.rule.order, hit.lesion_order),
+                    (open_rank, hit.rule.order, hit.lesion_order),
                     Warning(
                         code=rule.action,
                         lesion=hit.lesion,
@@ -349,6 +718,9 @@ def _assemble(
                         because=because,
                         sources=sources,
                         rule=rule.id,
+                        status=hit.status,
+                        conditions=conditions,
+                        assumed=assumed,
                     ),
                 )
             )
@@ -364,10 +736,14 @@ def _assemble(
             because=because,
             sources=sources,
             rule=rule.id,
+            status=hit.status,
+            conditions=conditions,
+            assumed=assumed,
         )
         sort_key = (
             _DISCIPLINE_RANK[action.discipline],
             _PRIORITY_RANK[priority],
+            open_rank,
             hit.rule.order,
             hit.lesion_order,
         )
@@ -379,6 +755,42 @@ def _assemble(
     )
 
 
+def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
+    """At most five questions: per unknown fact the most urgent item it decides, ranked by
+    that item (emergencies first); facts that share a question are asked once."""
+    by_text: dict[str, tuple[_Ask, list[str], list[str]]] = {}
+    for ask in sorted(asks, key=lambda a: a.rank):
+        # Facts behind the same case fields are one question (the first one's wording).
+        key = "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
+        entry = by_text.get(key)
+        if entry is None:
+            by_text[key] = (ask, [ask.item], list(ask.fields))
+            continue
+        if ask.item not in entry[1]:
+            entry[1].append(ask.item)
+        entry[2].extend(f for f in ask.fields if f not in entry[2])
+    out = []
+    for ask, items, fields in list(by_text.values())[:MAX_QUESTIONS]:
+        info = kb.facts.get(ask.fact)
+        if info is not None and info.question is not None:
+            de, en = info.question.de, info.question.en
+        else:
+            listed = ", ".join(ask.fields)
+            de, en = f"Bitte ergänzen: {listed}", f"Please complete: {listed}"
+        if ask.lesion_label:
+            de, en = f"Läsion {ask.lesion_label}: {de}", f"Lesion {ask.lesion_label}: {en}"
+        out.append(
+            Question(
+                fact=ask.fact,
+                fields=fields,
+                text=Text(de=de, en=en),
+                decides=items,
+                priority=ask.priority,
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class FiredRule:
     """One rule that fired, before items with the same code and lesion are merged."""
@@ -386,6 +798,7 @@ class FiredRule:
     rule: str
     action: str
     lesion: str | None
+    status: str = "firm"
 
 
 @dataclass
@@ -394,6 +807,7 @@ class _Run:
     prognosis: Any
     hits: list[_Hit]
     needs: dict[str, list[str]]
+    asks: list[_Ask]
 
 
 def _run(case: Case, kb: KnowledgeBase) -> _Run:
@@ -403,7 +817,8 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
 
     hits: list[_Hit] = []
     needs: dict[str, list[str]] = {}
-    case_scope = _Scope([cf])
+    asks: list[_Ask] = []
+    case_scope = _Scope([cf], kb)
     _evaluate_scope(
         kb,
         kb.case_rules,
@@ -411,36 +826,43 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
         kb.case_constants_read,
         case_scope,
         None,
-        -1,
         hits,
         needs,
+        asks,
     )
 
     lesion_rules = kb.lesion_rules
     if lesion_rules:
         for index, lesion in enumerate(case.lesions):
-            scope = _Scope([lesion_facts(lesion, scores), cf])
+            lf = lesion_facts(lesion, scores)
+            scope = _Scope([lf, cf], kb)
+            label = lf.values.get("lesion.label")
             _evaluate_scope(
                 kb,
                 lesion_rules,
                 kb.lesion_facts_read,
                 kb.lesion_constants_read,
                 scope,
-                lesion.id,
-                index,
+                (lesion.id, index, str(label or lesion.id)),
                 hits,
                 needs,
+                asks,
             )
-    return _Run(scores, prognosis, hits, needs)
+    return _Run(scores, prognosis, hits, needs, asks)
 
 
-def trace(case: Case, kb: KnowledgeBase | None = None) -> list[FiredRule]:
-    """Every rule that fired, in knowledge-base order (for review and tests)."""
+def trace(
+    case: Case, kb: KnowledgeBase | None = None, *, open_items: bool = False
+) -> list[FiredRule]:
+    """Every rule that fired on every completion, in knowledge-base order (for review and
+    tests); with ``open_items`` also the open rules that made a conditional, suspected or
+    precautionary item (before items are merged)."""
     run = _run(case, kb or load_knowledge_base())
-    return [FiredRule(h.rule.rule.id, h.rule.rule.action, h.lesion) for h in run.hits]
-
-
-_MISSING_RANK = {"urgent": 0, "soon": 1, "routine": 2, "score": 3}
+    return [
+        FiredRule(h.rule.rule.id, h.rule.rule.action, h.lesion, h.status.value)
+        for h in run.hits
+        if open_items or not h.open
+    ]
 
 
 def _missing_data(kb: KnowledgeBase, needs: Mapping[str, list[str]]) -> list[MissingData]:
@@ -482,4 +904,5 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
         recommendations=recommendations,
         warnings=warnings,
         missing_data=_missing_data(kb, needs),
+        questions=_questions(kb, run.asks),
     )

@@ -5,9 +5,10 @@ meaning); loading the knowledge base fails on a name that is not declared here.
 
 A fact is ``None`` when it is unknown. For each unknown fact the derivation also records its
 *domain* (the values it could still take: both booleans, the enumeration, the categories a
-score's range still spans, or probe values for a number) and the case paths whose absence makes
-it unknown. The engine uses the domain to decide whether an unknown fact could change a rule's
-outcome, and the paths to report ``missing_data``.
+score's range still spans, or for a number the interval it lies in) and the case paths whose
+absence makes it unknown. The engine uses the domain to decide whether an unknown fact could
+change a rule's outcome, and the paths to report ``missing_data``. Facts with a "not
+documented means absent" policy are completed by the engine from the knowledge base.
 
 Case facts live in namespaces (``patient.ecog``, ``labs.crcl_ml_min`` …); per-lesion facts in
 the ``lesion`` namespace, evaluated once for every lesion.
@@ -63,7 +64,6 @@ class Fact:
     meaning: str
     unit: str | None = None
     values: tuple[str, ...] = ()
-    probe: tuple[float, ...] = ()
 
     @property
     def scope(self) -> Scope:
@@ -71,12 +71,12 @@ class Fact:
 
     def default_domain(self) -> list[Value]:
         if self.type == "bool":
-            return [True, False]
+            # Absence first: the first completion found to make a rule true then relies on
+            # the documented findings rather than on an assumed one.
+            return [False, True]
         if self.type == "enum":
             return list(self.values)
-        if self.type in ("int", "float"):
-            return [int(p) if self.type == "int" else float(p) for p in self.probe]
-        return []
+        return []  # numbers: test points from the knowledge base's thresholds (engine)
 
 
 def _e(enum: Iterable[Any]) -> tuple[str, ...]:
@@ -90,14 +90,13 @@ _CALCIUM = ("hypocalcemia", "normal", "mild", "moderate", "severe")
 
 CATALOGUE: tuple[Fact, ...] = (
     # -- patient --
-    Fact("patient.age", "int", "Age", "years", probe=(50, 80)),
+    Fact("patient.age", "int", "Age", "years"),
     Fact("patient.sex", "enum", "Sex", values=("female", "male")),
     Fact(
         "patient.ecog",
         "int",
         "ECOG performance status (from Karnofsky via the common table "
         "when only Karnofsky is known)",
-        probe=(0, 1, 2, 3, 4),
     ),
     Fact("patient.ecog_0_1", "bool", "ECOG 0–1 (or Karnofsky ≥ 70)"),
     Fact("patient.fit_for_surgery", "bool", "Operable as judged by surgery/anaesthesia"),
@@ -162,7 +161,6 @@ CATALOGUE: tuple[Fact, ...] = (
         "prior.systemic_lines_mcrpc",
         "int",
         "Systemic lines for mCRPC (not counting ADT)",
-        probe=(0, 1, 2),
     ),
     Fact("prior.abiraterone_current", "bool", "Currently on abiraterone"),
     Fact("prior.arpi_received", "bool", "Androgen-receptor-pathway inhibitor given"),
@@ -180,7 +178,6 @@ CATALOGUE: tuple[Fact, ...] = (
         "float",
         "Months since the bone-modifying agent was started",
         "months",
-        probe=(6, 30),
     ),
     Fact("prior.denosumab_stopped_recently", "bool", "Denosumab stopped recently"),
     Fact("prior.nsaid_current", "bool", "Currently taking NSAIDs"),
@@ -191,7 +188,6 @@ CATALOGUE: tuple[Fact, ...] = (
         "float",
         "Albumin-corrected calcium",
         "mmol/L",
-        probe=(2.0, 2.4, 2.8, 3.2, 3.7),
     ),
     Fact("labs.calcium_category", "enum", "Category of corrected calcium", values=_CALCIUM),
     Fact("labs.calcium_known", "bool", "Corrected calcium can be calculated"),
@@ -202,22 +198,19 @@ CATALOGUE: tuple[Fact, ...] = (
         "float",
         "Creatinine clearance (Cockcroft–Gault)",
         "mL/min",
-        probe=(20, 35, 45, 55, 75),
     ),
-    Fact("labs.egfr", "float", "eGFR (CKD-EPI 2021)", "mL/min/1.73 m²", probe=(20, 45, 75)),
-    Fact("labs.creatinine_umol_l", "float", "Serum creatinine", "µmol/L", probe=(80, 300, 450)),
-    Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L", probe=(0.8, 1.2, 2.0)),
-    Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L", probe=(40, 80, 150)),
-    Fact("labs.hemoglobin_g_dl", "float", "Haemoglobin", "g/dL", probe=(9, 11)),
+    Fact("labs.egfr", "float", "eGFR (CKD-EPI 2021)", "mL/min/1.73 m²"),
+    Fact("labs.creatinine_umol_l", "float", "Serum creatinine", "µmol/L"),
+    Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
+    Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
+    Fact("labs.hemoglobin_g_dl", "float", "Haemoglobin", "g/dL"),
     # -- neurology --
     Fact("neuro.frankel", "enum", "Frankel grade", values=_e(Frankel)),
     Fact("neuro.new_deficit", "bool", "New or progressive neurological deficit"),
     Fact("neuro.radicular_pain", "bool", "Radicular pain"),
     Fact("neuro.any_deficit", "bool", "New deficit or Frankel A–D"),
     Fact("neuro.deficit_onset_known", "bool", "Time since the deficit began is documented"),
-    Fact(
-        "neuro.deficit_onset_hours", "float", "Hours since the deficit began", "h", probe=(12, 72)
-    ),
+    Fact("neuro.deficit_onset_hours", "float", "Hours since the deficit began", "h"),
     Fact("neuro.whole_spine_mri_done", "bool", "Whole-spine MRI done for current symptoms"),
     # -- spine aggregates --
     Fact("spine.any_escc_high_grade", "bool", "Any spinal lesion with ESCC grade 2–3"),
@@ -278,7 +271,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "Relapse tier from the course",
         values=("monitor", "close_monitoring", "start_or_switch_therapy"),
     ),
-    Fact("mm.prior_lines", "int", "Prior lines of myeloma therapy", probe=(1, 3)),
+    Fact("mm.prior_lines", "int", "Prior lines of myeloma therapy"),
     # -- advanced soft-tissue sarcoma (SPEC §7) --
     Fact("sts.present", "bool", "The case has a sarcoma block"),
     Fact("sts.subtype", "enum", "Sarcoma subtype", values=_e(SarcomaSubtype)),
@@ -287,7 +280,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("sts.rapid_progression", "bool", "Rapid progression"),
     Fact("sts.high_symptom_burden", "bool", "High symptom burden"),
     Fact("sts.metastases_resectable", "bool", "All metastases completely resectable"),
-    Fact("sts.metastasis_count", "int", "Number of metastases", probe=(2, 8)),
+    Fact("sts.metastasis_count", "int", "Number of metastases"),
     Fact("sts.lung_only", "bool", "Metastases in the lung only"),
     Fact("sts.synchronous", "bool", "Metastases present at diagnosis"),
     Fact(
@@ -295,7 +288,6 @@ CATALOGUE: tuple[Fact, ...] = (
         "float",
         "Disease-free interval",
         "months",
-        probe=(6, 30),
     ),
     Fact("sts.primary_resectable", "bool", "Primary resectable or resected"),
     # -- lesion --
@@ -307,9 +299,9 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("lesion.type", "enum", "Lytic, mixed or blastic", values=_e(LesionType)),
     Fact("lesion.lytic", "bool", "Lytic lesion"),
     Fact("lesion.painful", "bool", "The lesion hurts"),
-    Fact("lesion.pain_vas", "int", "Pain on the visual analogue scale", "0–10", probe=(2, 5, 8)),
+    Fact("lesion.pain_vas", "int", "Pain on the visual analogue scale", "0–10"),
     Fact("lesion.pain_mechanical", "bool", "Mechanical (movement/load-related) pain"),
-    Fact("lesion.size_cm", "float", "Largest diameter", "cm", probe=(1, 3)),
+    Fact("lesion.size_cm", "float", "Largest diameter", "cm"),
     Fact("lesion.pathologic_fracture", "bool", "Pathologic fracture"),
     Fact("lesion.previously_irradiated", "bool", "Irradiated before"),
     Fact(
@@ -380,6 +372,11 @@ class FactSet:
     values: dict[str, Value] = field(default_factory=dict)
     domains: dict[str, list[Value]] = field(default_factory=dict)
     missing: dict[str, list[str]] = field(default_factory=dict)
+    #: Unknown numbers known to lie in [low, high] (a score's range); an unknown number
+    #: without an interval spans its plausible range from the knowledge base.
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Unknown facts with nothing to try (a module the case does not have).
+    closed: set[str] = field(default_factory=set)
 
     def set(
         self,
@@ -388,6 +385,7 @@ class FactSet:
         *,
         missing: Sequence[str] = (),
         domain: Sequence[Value] | None = None,
+        interval: tuple[float, float] | None = None,
     ) -> None:
         fact = _BY_NAME.get(name)
         if fact is None:
@@ -396,6 +394,10 @@ class FactSet:
         if value is None:
             self.domains[name] = list(domain) if domain is not None else fact.default_domain()
             self.missing[name] = list(dict.fromkeys(missing))
+            if interval is not None:
+                self.intervals[name] = interval
+            elif domain is not None and not domain:
+                self.closed.add(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,7 +515,13 @@ def _sarcoma(fs: FactSet, case: Case) -> None:
     fs.set("sts.subtype", st.subtype.value if st.subtype else None, missing=["sarcoma.subtype"])
     if st.prior_agents is None:
         fs.set("sts.prior_agents", None, missing=["sarcoma.prior_agents"], domain=[])
-        fs.set("sts.first_line", None, missing=["sarcoma.prior_agents"])
+        # Documented chemotherapy (or none) settles the line even without the agents.
+        chemo = case.prior_therapy.chemotherapy
+        fs.set(
+            "sts.first_line",
+            None if chemo is None else not chemo,
+            missing=["sarcoma.prior_agents", "prior_therapy.chemotherapy"],
+        )
     else:
         agents = [a.value for a in st.prior_agents]
         fs.set("sts.prior_agents", agents)
@@ -551,14 +559,16 @@ def _patient(fs: FactSet, case: Case) -> None:
     fs.set("patient.age", p.age, missing=["patient.age"])
     fs.set("patient.sex", p.sex.value if p.sex else None, missing=["patient.sex"])
     ecog: int | None = p.ecog
-    ecog_domain: list[Value] | None = None
+    ecog_interval: tuple[float, float] | None = None
     if ecog is None and p.karnofsky is not None:
-        options = ecog_range_from_karnofsky(p.karnofsky)
+        options = ecog_range_from_karnofsky(p.karnofsky) or [4]
         if len(options) == 1:
             ecog = options[0]
         else:
-            ecog_domain = list(options) or [4]
-    fs.set("patient.ecog", ecog, missing=["patient.ecog", "patient.karnofsky"], domain=ecog_domain)
+            ecog_interval = (float(min(options)), float(max(options)))
+    fs.set(
+        "patient.ecog", ecog, missing=["patient.ecog", "patient.karnofsky"], interval=ecog_interval
+    )
     if ecog is not None:
         ecog01: bool | None = ecog <= 1
     elif p.karnofsky is not None:
@@ -789,8 +799,20 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     cal = _find(scores, "corrected_calcium")
     value = cal.total if cal is not None and cal.assessable else None
     miss = cal.missing if cal is not None else ["labs.calcium_mmol_l", "labs.albumin_g_l"]
-    fs.set("labs.calcium_corrected_mmol_l", value, missing=miss)
-    fs.set("labs.calcium_category", cal.category if cal is not None else None, missing=miss)
+    # With total calcium measured and albumin missing the score gives the corrected range.
+    bounds = cal.range if cal is not None and value is None else None
+    fs.set(
+        "labs.calcium_corrected_mmol_l",
+        value,
+        missing=miss,
+        interval=None if bounds is None else (float(bounds[0]), float(bounds[1])),
+    )
+    fs.set(
+        "labs.calcium_category",
+        cal.category if cal is not None else None,
+        missing=miss,
+        domain=list(cal.possible_categories) if cal is not None and bounds else None,
+    )
     fs.set("labs.calcium_known", value is not None)
 
     for fact, score_name in (
@@ -804,7 +826,10 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
             fs.set(fact, float(res.total))
         elif res.range is not None:
             fs.set(
-                fact, None, missing=res.missing, domain=[float(res.range[0]), float(res.range[1])]
+                fact,
+                None,
+                missing=res.missing,
+                interval=(float(res.range[0]), float(res.range[1])),
             )
         else:
             fs.set(fact, None, missing=res.missing)
@@ -854,8 +879,12 @@ def _spine(fs: FactSet, case: Case) -> None:
     grades = [les.escc_grade for les in spinal]
     high = _any3([None if g is None else g in (EsccGrade.g2, EsccGrade.g3) for g in grades])
     unknown_grades = [f"lesions[{les.id}].escc_grade" for les in spinal if les.escc_grade is None]
-    fs.set("spine.any_escc_high_grade", high if spinal else False, missing=unknown_grades)
     mri = case.neurology.whole_spine_mri_done
+    if not spinal:
+        # No spinal lesion listed: only a whole-spine MRI can say there is no compression.
+        high = False if mri is True else None
+        unknown_grades = ["neurology.whole_spine_mri_done"]
+    fs.set("spine.any_escc_high_grade", high, missing=unknown_grades)
     if mri is False or high is True:
         excludes: bool | None = False
     elif mri is True and (high is False or not spinal):
@@ -1058,8 +1087,10 @@ def _score_facts(fs: FactSet, prefix: str, result: ScoreResult) -> None:
         fs.set(prefix, int(result.total))
     else:
         lo, hi = result.range or (None, None)
-        dom: list[Value] = [] if lo is None or hi is None else [int(lo), int(hi)]
-        fs.set(prefix, None, missing=result.missing, domain=dom)
+        if lo is None or hi is None:
+            fs.set(prefix, None, missing=result.missing)
+        else:
+            fs.set(prefix, None, missing=result.missing, interval=(float(lo), float(hi)))
     fs.set(
         f"{prefix}_category",
         result.category,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from osteoboard import _cel as cel
 from osteoboard.caseio import format_validation_error
+from osteoboard.factbook import (
+    FactInfo,
+    collect_thresholds,
+    lint_fact_info,
+    parse_fact_infos,
+    straddles,
+    test_points,
+)
 from osteoboard.facts import CATALOGUE, Fact, catalogue_by_name
 from osteoboard.patient_texts import Block, TextsError, load_glossary, load_texts
 from osteoboard.proposal import Priority
@@ -89,6 +97,12 @@ class Action(_KbModel):
     status: Status
     label: Text
     text: Text
+    harm: Literal["preventing", "carrying"] = Field(
+        default="carrying",
+        description="preventing: a step that averts harm (consult, imaging, dexamethasone, "
+        "calcium/vitamin D, advice) and may be firm when any plausible completion of the open "
+        "facts needs it; carrying: firm only with documented eligibility (SPEC §4.1).",
+    )
 
 
 class Therapy(_KbModel):
@@ -109,6 +123,17 @@ class Rule(_KbModel):
     text: Text | None = None
     sources: Annotated[list[str], Field(min_length=1)]
     because: list[str] | None = None
+    status: Literal["suspected"] | None = Field(
+        default=None,
+        description="suspected: an emergency raised by a finding that imaging or a "
+        "measurement has not confirmed yet (emergency actions only).",
+    )
+    conditional: Literal["auto", "never", "always"] = Field(
+        default="auto",
+        description="What an open outcome (some completion of the unknown facts makes the rule "
+        "true) gives: auto follows the action's harm class, never keeps the rule silent, "
+        "always makes the item conditional even for a harm-preventing step.",
+    )
     note: str | None = Field(default=None, description="Reviewer's note; not shown to users.")
 
 
@@ -148,6 +173,9 @@ class Condition:
     facts: tuple[str, ...]
     flat: tuple[str, ...]
     constants: dict[str, Any]
+    #: Facts read at least once outside a negation (not under ``!`` or ``!=``): only these
+    #: can be the documented finding that raises an open rule.
+    positive: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -184,6 +212,9 @@ class KnowledgeBase:
     disciplines: dict[str, Text] = field(default_factory=dict)
     texts: tuple[Block, ...] = ()
     glossary: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, FactInfo] = field(default_factory=dict)
+    #: Per numeric fact, every literal a rule compares it against (sorted).
+    thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @functools.cached_property
     def case_rules(self) -> tuple[CompiledRule, ...]:
@@ -327,6 +358,35 @@ def referenced_facts(expr: str) -> tuple[list[str], list[str]]:
     return facts, stray
 
 
+_POLARITY_TOKEN = re.compile(r"!=|!|\(|\)|\b[a-z_]+\.[a-z_][a-z0-9_]*\b")
+
+
+def positive_facts(expr: str) -> frozenset[str]:
+    """Facts that occur at least once with positive polarity: not under an odd number of
+    negations (``!x``, ``!(… x …)``) and not compared with ``!=``."""
+    bare = _STRING.sub('""', expr)
+    levels = [False]  # negation parity per parenthesis level
+    pending = False
+    occurrences: list[list[Any]] = []
+    for match in _POLARITY_TOKEN.finditer(bare):
+        token = match.group(0)
+        if token == "!":
+            pending = not pending
+        elif token == "(":
+            levels.append(levels[-1] ^ pending)
+            pending = False
+        elif token == ")":
+            if len(levels) > 1:
+                levels.pop()
+        elif token == "!=":
+            if occurrences:
+                occurrences[-1][1] = not occurrences[-1][1]
+        else:
+            occurrences.append([token, levels[-1] ^ pending])
+            pending = False
+    return frozenset(name for name, negated in occurrences if not negated)
+
+
 def _probe_value(fact: Fact, flag: bool) -> Any:
     if fact.type == "bool":
         return flag
@@ -396,6 +456,7 @@ def _compile_condition(
         facts=read,
         flat=tuple(flat_name(f) for f in read),
         constants={flat_name(f): constants[f[3:]] for f in facts if f.startswith("kb.")},
+        positive=positive_facts(expr),
     )
 
 
@@ -540,6 +601,9 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         if path.name not in listed:
             raise KnowledgeError(f"rules/{path.name}: not listed in kb.yaml rule_files")
 
+    facts = _load_fact_infos(kb_dir, sources)
+    thresholds = _check_thresholds(compiled, compiled_defs, facts)
+
     try:
         glossary = load_glossary(kb_dir)
         texts = (
@@ -563,4 +627,74 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         disciplines=dict(meta.disciplines),
         texts=texts,
         glossary=glossary,
+        facts=facts,
+        thresholds=thresholds,
     )
+
+
+def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, FactInfo]:
+    """``facts.yaml``: an entry for every catalogue fact, fitting its type."""
+    path = kb_dir / "facts.yaml"
+    if not path.exists():
+        return {}
+    try:
+        raw = parse_fact_infos(_read_yaml(path))
+    except ValueError as exc:
+        raise KnowledgeError(f"facts.yaml: {exc}") from None
+    catalogue = catalogue_by_name()
+    infos: dict[str, FactInfo] = {}
+    for name, item in raw.items():
+        where = f"facts.yaml: {name}"
+        if name not in catalogue:
+            raise KnowledgeError(f"{where}: not a fact of the catalogue")
+        info = _validate(FactInfo, item, where)
+        problem = lint_fact_info(catalogue[name], info)
+        if problem:
+            raise KnowledgeError(f"{where}: {problem}")
+        for key in info.sources:
+            if key not in sources:
+                raise KnowledgeError(f"{where}: unknown source key {key!r}")
+        infos[name] = info
+    missing = [f.name for f in CATALOGUE if f.name not in infos]
+    if missing:
+        raise KnowledgeError(f"facts.yaml: no entry for {', '.join(missing[:5])}")
+    return infos
+
+
+def _check_thresholds(
+    rules: Sequence[CompiledRule],
+    definitions: Sequence[CompiledDefinition],
+    facts: Mapping[str, FactInfo],
+) -> dict[str, tuple[float, ...]]:
+    """Collect every (number fact, operator, literal) of every condition, and fail on one the
+    fact's plausible range cannot straddle or on a number used other than in a comparison with
+    a literal: such a comparison would never be tried when the number is unknown."""
+    catalogue = catalogue_by_name()
+    numeric = {flat_name(f.name): f.name for f in CATALOGUE if f.type in ("int", "float")}
+    comparisons: list[tuple[str, str, str, float]] = []
+    for where, condition in [
+        *((f"rules/{r.file}: rule {r.rule.id}", r.condition) for r in rules),
+        *((f"kb.yaml: definition {d.definition.id}", d.condition) for d in definitions),
+    ]:
+        found, stray = collect_thresholds(flatten_expression(condition.source), numeric)
+        if stray:
+            raise KnowledgeError(
+                f"{where}: number fact {stray[0]!r} must be compared with a literal "
+                "(fact >= 3.0), so that its unknown values can be tried"
+            )
+        comparisons.extend((where, fact, op, lit) for fact, op, lit in found)
+    by_fact: dict[str, set[float]] = {}
+    for _, fact, _, lit in comparisons:
+        by_fact.setdefault(fact, set()).add(lit)
+    out = {fact: tuple(sorted(lits)) for fact, lits in by_fact.items()}
+    if not facts:
+        return out
+    for where, fact, op, lit in comparisons:
+        low, high = facts[fact].range or (0.0, 0.0)
+        points = test_points(low, high, out[fact], catalogue[fact].type == "int")
+        if not straddles(op, lit, [float(p) for p in points]):
+            raise KnowledgeError(
+                f"{where}: '{fact} {op} {lit:g}' cannot be decided within the fact's plausible "
+                f"range [{low:g}, {high:g}] (facts.yaml): widen the range or fix the threshold"
+            )
+    return out

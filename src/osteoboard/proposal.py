@@ -16,11 +16,15 @@ from osteoboard.scores.base import ScoreResult
 from osteoboard.text import Text
 
 __all__ = [
+    "Assumption",
     "Because",
+    "ItemCondition",
+    "ItemStatus",
     "KnowledgeBaseInfo",
     "MissingData",
     "Priority",
     "Proposal",
+    "Question",
     "Recommendation",
     "Warning",
 ]
@@ -36,9 +40,49 @@ class Priority(StrEnum):
     routine = "routine"
 
 
+class ItemStatus(StrEnum):
+    """How sure an item is (SPEC §4.1).
+
+    Emergencies are ``confirmed`` (the finding is documented) or ``suspected`` (a documented
+    finding raises it, and only a documented negative could end it). Other items are ``firm``
+    (every completion of the open facts needs them) or ``conditional`` (some completion
+    does; the item carries the conditions).
+    """
+
+    confirmed = "confirmed"
+    suspected = "suspected"
+    firm = "firm"
+    conditional = "conditional"
+
+
 class Because(_Out):
     fact: str = Field(description="Fact name from the fact catalogue.")
     value: str | int | float | bool | list[str] | None
+
+
+class ItemCondition(_Out):
+    """One open fact of a conditional or suspected item, and the values that make it apply."""
+
+    fact: str = Field(description="Fact name from the fact catalogue.")
+    fields: list[str] = Field(description="Case paths whose absence leaves the fact open.")
+    values: list[str | int | float | bool] = Field(
+        description="The fact's values (for numbers: test points) under which the item applies."
+    )
+    text: Text = Field(description="The condition in words, e.g. 'operationsfähig'.")
+    group: int = Field(
+        default=0,
+        description="Alternatives: the item applies when every condition of one group holds "
+        "(groups are numbered from 0; most items have one).",
+    )
+
+
+class Assumption(_Out):
+    """A fact that was not documented and was read as absent (its knowledge-base policy)."""
+
+    fact: str
+    fields: list[str]
+    value: str | int | float | bool | list[str]
+    text: Text
 
 
 class Recommendation(_Out):
@@ -51,6 +95,9 @@ class Recommendation(_Out):
     because: list[Because]
     sources: list[str]
     rule: str
+    status: ItemStatus = ItemStatus.firm
+    conditions: list[ItemCondition] = Field(default_factory=list)
+    assumed: list[Assumption] = Field(default_factory=list)
 
 
 class Warning(_Out):
@@ -60,6 +107,9 @@ class Warning(_Out):
     because: list[Because]
     sources: list[str]
     rule: str
+    status: ItemStatus = ItemStatus.firm
+    conditions: list[ItemCondition] = Field(default_factory=list)
+    assumed: list[Assumption] = Field(default_factory=list)
 
 
 class MissingData(_Out):
@@ -68,6 +118,18 @@ class MissingData(_Out):
     priority: Literal["urgent", "soon", "routine", "score"] = Field(
         description="The most urgent item it could change (score: only a score's result)."
     )
+
+
+class Question(_Out):
+    """One of the few questions whose answers would change the proposal most."""
+
+    fact: str
+    fields: list[str] = Field(description="Case paths that answer it.")
+    text: Text
+    decides: list[str] = Field(
+        description="The items it decides, as CODE or CODE[lesion], the most urgent first."
+    )
+    priority: Literal["urgent", "soon", "routine"]
 
 
 class KnowledgeBaseInfo(_Out):
@@ -85,3 +147,4 @@ class Proposal(_Out):
     recommendations: list[Recommendation] = Field(default_factory=list)
     warnings: list[Warning] = Field(default_factory=list)
     missing_data: list[MissingData]
+    questions: list[Question] = Field(default_factory=list)

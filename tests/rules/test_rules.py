@@ -29,7 +29,7 @@ KNOWN_ISSUES: list[dict[str, Any]] = DATA.get("known_issues") or []
 KB = load_knowledge_base()
 RULES = {r.rule.id: r for r in KB.rules}
 
-ENTRY_KEYS = {"rule", "label", "lesion", "fires", "near_miss", "why"}
+ENTRY_KEYS = {"rule", "label", "lesion", "fires", "near_miss", "why", "status"}
 SIDE_KEYS = {"base", "patch", "expect"}
 
 
@@ -62,9 +62,16 @@ WITH_NEAR_MISS = [e for e in ENTRIES if "near_miss" in e]
 UNCONDITIONAL = [e for e in ENTRIES if "near_miss" not in e]
 
 
-def fired_for(case: Case, rule: str, lesion: str | None) -> tuple[bool, list[str]]:
-    hits = trace(case, KB)
-    found = any(h.rule == rule and h.lesion == lesion for h in hits)
+def fired_for(
+    case: Case, rule: str, lesion: str | None, status: str | None = None
+) -> tuple[bool, list[str]]:
+    """Whether the rule fired for the lesion; with ``status`` (conditional, suspected): whether
+    its open outcome made an item of that status."""
+    hits = trace(case, KB, open_items=status is not None)
+    found = any(
+        h.rule == rule and h.lesion == lesion and (status is None or h.status == status)
+        for h in hits
+    )
     return found, [f"{h.rule}[{h.lesion}]" if h.lesion else h.rule for h in hits]
 
 
@@ -142,7 +149,7 @@ def test_rule_fires(entry: dict[str, Any]) -> None:
     case = build(entry["fires"])
     lesion = entry.get("lesion")
     check_expectations(case, entry["fires"], lesion)
-    found, hits = fired_for(case, entry["rule"], lesion)
+    found, hits = fired_for(case, entry["rule"], lesion, entry.get("status"))
     assert found, f"{entry_id(entry)} did not fire; fired: {hits}"
 
 
@@ -151,7 +158,7 @@ def test_rule_silent_on_near_miss(entry: dict[str, Any]) -> None:
     case = build(entry["near_miss"])
     lesion = entry.get("lesion")
     check_expectations(case, entry["near_miss"], lesion)
-    found, _ = fired_for(case, entry["rule"], lesion)
+    found, _ = fired_for(case, entry["rule"], lesion, entry.get("status"))
     assert not found, f"{entry_id(entry)} fired on the near miss ({entry['why']})"
     # Silent because the condition is false, not because an unknown fact left it open.
     label = f"{entry['rule']}[{lesion}]" if lesion else entry["rule"]

@@ -140,10 +140,10 @@ def test_true_or_unknown_fires_without_missing_data() -> None:
         }
     )
     hits = fired(case)
-    assert ("emerg.mscc", None) in hits
+    assert ("emerg.mscc_suspected", None) in hits
     assert ("emerg.mscc_dexamethasone", None) in hits
     users = needed_for(case).get("neurology.radicular_pain", [])
-    assert "emerg.mscc" not in users
+    assert "emerg.mscc_suspected" not in users
     assert "emerg.mscc_dexamethasone" not in users
 
 

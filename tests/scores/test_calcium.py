@@ -59,7 +59,6 @@ def test_category_boundaries(value: float, category: str) -> None:
     ("inp", "missing"),
     [
         ({}, ["calcium_mmol_l", "albumin_g_l"]),
-        ({"calcium_mmol_l": 2.4}, ["albumin_g_l"]),
         ({"albumin_g_l": 30}, ["calcium_mmol_l"]),
     ],
 )
@@ -68,6 +67,25 @@ def test_missing_is_not_assessable(inp: dict[str, float], missing: list[str]) ->
     assert r.assessable is False
     assert r.total is None and r.range is None and r.category is None
     assert r.missing == missing
+
+
+@pytest.mark.parametrize(
+    ("total", "low", "high", "categories"),
+    [
+        (3.45, 3.15, 3.95, ["moderate", "severe"]),  # an emergency for every plausible albumin
+        (2.9, 2.6, 3.4, ["normal", "mild", "moderate"]),
+        (2.2, 1.9, 2.7, ["hypocalcemia", "normal", "mild"]),
+    ],
+)
+def test_total_calcium_without_albumin_bounds_the_corrected_value(
+    total: float, low: float, high: float, categories: list[str]
+) -> None:
+    # Albumin 55 g/L lowers the total by 0.3 mmol/L, albumin 15 g/L raises it by 0.5.
+    r = corrected_calcium(CorrectedCalciumInput(calcium_mmol_l=total))
+    assert r.assessable and r.total is None
+    assert r.range == pytest.approx((low, high))
+    assert r.possible_categories == categories
+    assert r.category is None and r.missing == ["albumin_g_l"]
 
 
 def test_from_case_with_conventional_units() -> None:

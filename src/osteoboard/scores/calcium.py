@@ -7,6 +7,7 @@ hypocalcaemia (lower limit of the common reference range 2.10–2.60 mmol/L).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from pydantic import Field
@@ -30,6 +31,10 @@ HYPOCALCEMIA_BELOW = 2.10
 HYPERCALCEMIA_ABOVE = 2.60
 MODERATE_FROM = 3.0
 SEVERE_FROM = 3.5
+#: Albumin values a referral without an albumin result can plausibly have (g/L): from severe
+#: hypoalbuminaemia in advanced cancer to the upper end seen with haemoconcentration. With total
+#: calcium measured and albumin missing, the corrected value lies between the two corrections.
+ALBUMIN_PLAUSIBLE_G_L = (15.0, 55.0)
 
 
 class CorrectedCalciumInput(ScoreInput):
@@ -71,6 +76,12 @@ def calcium_category(value_mmol_l: float) -> str:
     return "severe"
 
 
+def _category_probes(lo: float, hi: float) -> list[float]:
+    """lo, hi and every category boundary between them, in order."""
+    edges = (HYPOCALCEMIA_BELOW, HYPERCALCEMIA_ABOVE + 0.001, MODERATE_FROM, SEVERE_FROM)
+    return [lo, *(e for e in edges if lo < e < hi), hi]
+
+
 _CA = Text(de="Gesamtkalzium (mmol/l)", en="Total calcium (mmol/L)")
 _ALB = Text(de="Albumin (g/l)", en="Albumin (g/L)")
 
@@ -83,6 +94,32 @@ def corrected_calcium(inp: CorrectedCalciumInput, lesion: str | None = None) -> 
         ScoreItem(name="albumin_g_l", label=_ALB, value=inp.albumin_g_l, points=None, possible=[]),
     ]
     missing = [n for n in ("calcium_mmol_l", "albumin_g_l") if getattr(inp, n) is None]
+    if inp.calcium_mmol_l is not None and inp.albumin_g_l is None:
+        low_alb, high_alb = ALBUMIN_PLAUSIBLE_G_L
+        lo = round(corrected_calcium_mmol_l(inp.calcium_mmol_l, high_alb), 2)
+        hi = round(corrected_calcium_mmol_l(inp.calcium_mmol_l, low_alb), 2)
+        spanned = list(dict.fromkeys(calcium_category(v) for v in _category_probes(lo, hi)))
+        result = value_result(
+            name="corrected_calcium",
+            value=None,
+            unit="mmol/L",
+            items=items,
+            source=SOURCE,
+            missing=missing,
+            category=spanned[0] if len(spanned) == 1 else None,
+            categories=CATEGORIES,
+            digits=2,
+            bounds=(lo, hi),
+            notes=[
+                Text(
+                    de="Albumin fehlt: Bereich des korrigierten Kalziums für Albumin "
+                    f"{low_alb:g}–{high_alb:g} g/l.",
+                    en="Albumin missing: range of corrected calcium for albumin "
+                    f"{low_alb:g}–{high_alb:g} g/L.",
+                )
+            ],
+        )
+        return dataclasses.replace(result, possible_categories=spanned)
     if inp.calcium_mmol_l is None or inp.albumin_g_l is None:
         return value_result(
             name="corrected_calcium",
