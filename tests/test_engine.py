@@ -121,7 +121,10 @@ def _forbidden(case_data: dict[str, Any], p: Proposal) -> list[str]:
         zol = [
             r
             for r in p.recommendations
-            if r.code == "BMA.ZOLEDRONIC_ACID" and r.status.value == "firm"
+            if r.code == "BMA.ZOLEDRONIC_ACID"
+            and r.status.value == "firm"
+            # Hypercalcaemia: 4 mg once without clearance reduction while creatinine < 400.
+            and r.rule != "bone_modifying_agents.zoledronic_acid_after_hypercalcemia"
         ]
         if zol:
             problems.append("zoledronic acid recommended with CrCl < 30")

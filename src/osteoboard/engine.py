@@ -422,6 +422,13 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
         info = infos.get(name)
         if (
             value is None
+            and name in scope.intervals
+            and name in condition.positive
+            and not (info is not None and info.context)
+        ):
+            return True  # a measurement narrows it (total calcium without albumin, a SINS range)
+        if (
+            value is None
             or value is False
             or name not in condition.positive
             or (info is not None and info.context)
@@ -568,7 +575,18 @@ def _evaluate_scope(
             continue
         # Open: some completion of the unknown facts makes the rule true, another does not.
         item_label = rule.rule.action + (f"[{lesion_id}]" if lesion_id else "")
-        made = rule.rule.conditional != "never" and _triggered(rule.condition, decision, scope)
+        # An item needs a documented finding behind it. Without one, a rule that a single open
+        # fact settles still gives a conditional item (never an emergency): one answer decides
+        # it, so it is not "conditional on everything".
+        action = kb.actions[rule.rule.action]
+        supported = rule.rule.conditional != "never" and _triggered(rule.condition, decision, scope)
+        single = (
+            not supported
+            and rule.rule.conditional != "never"
+            and len(decision.tried) == 1
+            and action.discipline != "emergency"
+        )
+        made = supported or single
         conditions: list[ItemCondition] = []
         if made:
             near, satisfying = _satisfying(rule.condition, decision)
@@ -588,14 +606,13 @@ def _evaluate_scope(
                     lesion_order,
                     because,
                     _shown_values(rule, scope),
-                    status=_open_status(rule, kb),
+                    status=ItemStatus.conditional if single else _open_status(rule, kb),
                     open=True,
                     conditions=conditions,
                     assumed=assumed,
                 )
             )
         label = rule.rule.id + (f"[{lesion_id}]" if lesion_id else "")
-        action = kb.actions[rule.rule.action]
         priority = "urgent" if action.discipline == "emergency" else rule.rule.priority.value
         rank = (
             0 if action.discipline == "emergency" else 1,
