@@ -173,6 +173,12 @@ def _read_yaml(text: str, name: str) -> Any:
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader
     except _NodeError as exc:
         raise CaseError(f"{name}: invalid YAML at line {exc.line}: {exc.message}") from None
+    except yaml.reader.ReaderError as exc:
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise CaseError(
+            f"{name}: invalid YAML at line {_line_at(text, exc.position)}: "
+            f"character U+{ord(char):04X} is not allowed in YAML"
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -191,3 +191,8 @@ def test_fifo_without_writer_does_not_block(tmp_path: Path) -> None:
 def test_a_directory_is_not_a_case(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="is a directory"):
         load_case(tmp_path)
+
+
+def test_characters_yaml_does_not_allow_are_line_errors() -> None:
+    message = _rejected("id: x\npatient:\n  sex: fe\x08male\n")
+    assert message == "c.yaml: invalid YAML at line 3: character U+0008 is not allowed in YAML"
