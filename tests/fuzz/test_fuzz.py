@@ -11,6 +11,7 @@ larger, randomised run.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import time
@@ -30,7 +31,13 @@ from osteoboard.render.html import render_protocol_html
 from osteoboard.render.letter import build_letter, render_letter_html, render_letter_pdf
 from osteoboard.render.protocol import render_protocol_pdf
 
-from .strategies import malformed_texts, mutated_examples, schema_documents, to_text
+from .strategies import (
+    EXAMPLE_DOCS,
+    malformed_texts,
+    mutated_examples,
+    schema_documents,
+    to_text,
+)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0")) or None
 FUZZ = settings(
@@ -126,6 +133,27 @@ def test_malformed_text(text: str) -> None:
     case = read(text)
     if case is not None:
         check_accepted(case, pdf=False)
+
+
+_PRINTABLE = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cc", "Cs", "Co", "Cn"]), max_size=60
+)
+
+
+@FUZZ
+@given(
+    doc=st.sampled_from(EXAMPLE_DOCS),
+    histology=st.one_of(_PRINTABLE, st.text(st.characters(codec="utf-8"), max_size=60)),
+    planned=st.lists(_PRINTABLE.filter(bool), max_size=3),
+)
+def test_free_text_in_any_script(doc: dict[str, Any], histology: str, planned: list[str]) -> None:
+    """Any printable text is accepted and renders in both PDFs; anything else is refused."""
+    doc = copy.deepcopy(doc)
+    doc.setdefault("primary", {})["histology"] = histology
+    doc.setdefault("prior_therapy", {})["planned_therapies"] = planned
+    case = read(to_text(doc, as_json=False))
+    if case is not None:
+        check_accepted(case, pdf=True)
 
 
 _runner = CliRunner()
