@@ -130,3 +130,14 @@ def test_printable_text_in_any_script_is_accepted(text: str) -> None:
 def test_board_date_inside_the_window_is_kept() -> None:
     case = parse_case({"id": "x", "board_date": "2100-12-31"})
     assert case.board_date == dt.date(2100, 12, 31)
+
+
+def test_missing_data_names_each_rule_once_with_a_bounded_list_of_lesions() -> None:
+    from osteoboard.render.view import NEEDED_FOR_SHOWN, needed_for_text
+
+    assert needed_for_text(["a", "b[L1]", "b[L2]"]) == "a, b[L1, L2]"
+    many = [f"r{j}[L{i}]" for j in range(40) for i in range(200)]
+    text = needed_for_text(many)
+    assert text.startswith("r0[L0, L1, L2 … 200 Läsionen], r1[L0, L1, L2 … 200 Läsionen]")
+    assert text.endswith(f"… {40 - NEEDED_FOR_SHOWN} weitere Regeln")
+    assert len(text) < 1000
