@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test setup lint typecheck unit bench clean
+.PHONY: run test setup lint typecheck unit bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,11 @@ unit: setup
 	.venv/bin/pytest
 
 test: lint typecheck unit
+
+# A larger, randomised run of the fuzzer in tests/fuzz (make test runs a small fixed one).
+FUZZ_EXAMPLES ?= 2500
+fuzz: setup
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest tests/fuzz --hypothesis-show-statistics
 
 bench: setup
 	.venv/bin/python bench/run.py

@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from osteoboard import units
 
@@ -349,6 +357,46 @@ def spine_level_index(level: str) -> int:
 Percent = Annotated[float, Field(ge=0, le=100)]
 NonNeg = Annotated[float, Field(ge=0)]
 
+# Dates outside this window are typing errors, not clinical history; keeping them out also
+# keeps date arithmetic (months after a date, plot axes) far from the calendar's ends.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def _plausible_date(v: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= v <= LATEST_DATE:
+        raise ValueError(f"must be a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return v
+
+
+ClinicalDate = Annotated[
+    dt.date,
+    AfterValidator(_plausible_date),
+    Field(
+        json_schema_extra={
+            "formatMinimum": EARLIEST_DATE.isoformat(),
+            "formatMaximum": LATEST_DATE.isoformat(),
+        }
+    ),
+]
+
+# Unicode categories free text may not contain: control characters, surrogates (a lone one
+# cannot be written as UTF-8), private-use and unassigned code points.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+# Bidirectional overrides and isolates reorder the text around them on screen.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable_text(v: str) -> str:
+    for ch in v:
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES or ch in _BIDI_CONTROLS:
+            raise ValueError(f"must be printable text (contains U+{ord(ch):04X} at {v.index(ch)})")
+    return v
+
+
+#: Free text: printable characters only (any script; no control characters).
+FreeText = Annotated[str, AfterValidator(_printable_text)]
+
 
 # --------------------------------------------------------------------------------------------
 # Blocks
@@ -389,7 +437,7 @@ class Patient(_Model):
 
 class Primary(_Model):
     site: PrimarySite | None = None
-    histology: Annotated[str, Field(max_length=200)] | None = None
+    histology: Annotated[FreeText, Field(max_length=200)] | None = None
     hormone_receptor: PositiveNegative | None = Field(default=None, description="Breast only.")
     her2: PositiveNegative | None = Field(default=None, description="Breast only.")
     castration_status: CastrationStatus | None = Field(default=None, description="Prostate only.")
@@ -477,11 +525,12 @@ class PriorTherapy(_Model):
     arpi_received: bool | None = None
     taxane_received: bool | None = None
     bone_modifying_agent: BoneModifyingAgent | None = None
-    bone_modifying_agent_since: dt.date | None = None
+    bone_modifying_agent_since: ClinicalDate | None = None
     denosumab_stopped_recently: bool | None = None
     nsaid_current: bool | None = None
-    planned_therapies: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+    planned_therapies: list[Annotated[FreeText, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list,
+        max_length=20,
         description="Drugs or procedures planned outside osteoboard (checked against the "
         "evidence guard, e.g. tanezumab).",
     )
@@ -608,7 +657,7 @@ class MyelomaBaseline(_Model):
 
 
 class MyelomaAssessment(_Model):
-    date: dt.date
+    date: ClinicalDate
     serum_m_g_dl: Annotated[float, Field(ge=0, lt=20)] | None = None
     urine_m_mg_24h: Annotated[float, Field(ge=0, lt=100000)] | None = None
     immunofixation_negative: bool | None = None
@@ -645,13 +694,15 @@ class Myeloma(_Model):
         description="CRAB features that are new since the last assessment: clinical relapse.",
     )
     baseline: MyelomaBaseline | None = None
-    series: list[MyelomaAssessment] = Field(default_factory=list, description="Oldest first.")
+    series: list[MyelomaAssessment] = Field(
+        default_factory=list, max_length=240, description="Oldest first."
+    )
     bm_plasma_cells_pct: Percent | None = None
     mrd_negative: bool | None = None
     smouldering_high_risk: bool | None = None
     staging: MyelomaStaging | None = None
     prior_lines: Annotated[int, Field(ge=0, le=30)] | None = None
-    refractory_to: list[MyelomaDrug] = Field(default_factory=list)
+    refractory_to: list[MyelomaDrug] = Field(default_factory=list, max_length=40)
 
     @field_validator("series")
     @classmethod
@@ -667,7 +718,7 @@ class Myeloma(_Model):
 
 
 class SarcomaMetastases(_Model):
-    sites: list[SarcomaSite] = Field(default_factory=list)
+    sites: list[SarcomaSite] = Field(default_factory=list, max_length=20)
     count: Annotated[int, Field(ge=0, le=1000)] | None = None
     resectable: bool | None = None
 
@@ -683,7 +734,9 @@ class Sarcoma(_Model):
     metastases: SarcomaMetastases | None = None
     primary_resectable: bool | None = None
     prior_agents: list[SarcomaAgent] | None = Field(
-        default=None, description="Systemic agents given so far ([] = none yet; null = unknown)."
+        default=None,
+        max_length=40,
+        description="Systemic agents given so far ([] = none yet; null = unknown).",
     )
     rapid_progression: bool | None = None
     high_symptom_burden: bool | None = None
@@ -705,7 +758,7 @@ class Case(_Model):
             description="Pseudonym; never a name or a hospital number.",
         ),
     ]
-    board_date: dt.date | None = None
+    board_date: ClinicalDate | None = None
     patient: Patient = Field(default_factory=Patient)
     primary: Primary = Field(default_factory=Primary)
     visceral_metastases: VisceralMetastases = Field(default_factory=VisceralMetastases)

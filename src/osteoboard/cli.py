@@ -6,19 +6,55 @@ nothing else is printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
-from osteoboard.caseio import CaseError, load_case
+from osteoboard.caseio import CaseError, load_case, one_line
 
 __all__ = ["app"]
 
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (unknown option, bad value …) as one line on stderr with exit 2, like every
+    other error, instead of a usage block and a framed box."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as exc:  # the errors of click, which Typer bundles
+            message = exc.format_message()
+            if message.startswith("Usage:"):  # no arguments at all: the help text
+                sys.stdout.write(message.rstrip("\n") + "\n")
+            elif message.strip():  # (an empty one: the help was printed already)
+                sys.stderr.write(f"error: {one_line(message)}\n")
+            sys.exit(2)
+        except typer.Abort:
+            sys.stderr.write("error: aborted\n")
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="osteoboard",
     help="Tumor-board assistant for bone metastases: scores, proposals, patient information.",
     no_args_is_help=True,
@@ -42,7 +78,7 @@ class Audience(StrEnum):
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"error: {one_line(message)}\n")
     raise typer.Exit(code=2)
 
 
@@ -64,14 +100,16 @@ def evaluate(
     """Evaluate one case: JSON contract, console summary, protocol or patient letter."""
     from osteoboard.engine import evaluate as run
 
+    if output is not None:
+        _check_output(output)
+    if format is OutputFormat.text and audience is Audience.patient:
+        _fail("--format text is the clinician summary; use html or pdf for the letter")
     try:
         case = load_case(case_file)
     except CaseError as exc:
         _fail(str(exc))
     proposal = run(case)
     if format is OutputFormat.text:
-        if audience is Audience.patient:
-            _fail("--format text is the clinician summary; use html or pdf for the letter")
         from osteoboard.render.text import render_text
 
         render_text(proposal)
@@ -105,19 +143,57 @@ def evaluate(
     _write(data, output)
 
 
+def _tmp_name(output: Path) -> Path:
+    return output.with_name(f".{output.name}.tmp")
+
+
+def _check_output(output: Path) -> None:
+    """Refuse an output path that cannot be written, before anything is computed."""
+
+    def refuse(reason: str) -> NoReturn:
+        _fail(f"{str(output) or repr('')}: cannot write ({reason})")
+
+    if not output.name or output.is_dir():
+        refuse("a directory; give a file name")
+    parent = output.parent
+    if not parent.exists():
+        refuse(f"no folder {parent}")
+    if not parent.is_dir():
+        refuse(f"{parent} is not a folder")
+    try:
+        name_max = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    if len(os.fsencode(_tmp_name(output).name)) > name_max:
+        refuse(f"file name longer than {name_max - 5} bytes")
+    if not os.access(parent, os.W_OK):
+        refuse(f"no permission to write in {parent}")
+
+
 def _write(data: bytes, output: Path | None) -> None:
-    """Write all or nothing: a temporary file is renamed into place."""
+    """Write all or nothing: a temporary file is renamed into place.
+
+    A device or pipe (``/dev/null``, ``/dev/stdout``) is written as it is, never replaced.
+    """
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    tmp = output.with_name(f".{output.name}.tmp")
+    if output.exists() and not output.is_file() and not output.is_dir():
+        try:
+            with output.open("wb") as stream:
+                stream.write(data)
+        except OSError as exc:
+            _fail(f"{output}: cannot write ({exc.strerror})")
+        return
+    tmp = _tmp_name(output)
     try:
         tmp.write_bytes(data)
         tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        _fail(f"{output}: cannot write ({exc.strerror})")
+    except (OSError, ValueError) as exc:
+        with contextlib.suppress(OSError, ValueError):
+            tmp.unlink(missing_ok=True)
+        _fail(f"{output}: cannot write ({getattr(exc, 'strerror', None) or exc})")
 
 
 @app.command(

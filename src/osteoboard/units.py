@@ -73,6 +73,28 @@ CONVENTIONAL_LAB_FIELDS: dict[str, tuple[str, Any]] = {
 _AGREEMENT = 0.02
 
 
+def _finite(raw: Any) -> float | None:
+    """``raw`` as a finite float, or None when it is not a number or too large for a float."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    try:
+        value = float(raw)
+    except OverflowError:  # an integer beyond the float range
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _short(raw: Any) -> str:
+    """A short rendering of a rejected value (never a huge list or number in a message)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return "a number too large to use" if abs(raw) > 10**30 else repr(raw)
+    if isinstance(raw, str):
+        return repr(raw[:40]) + ("…" if len(raw) > 40 else "")
+    if isinstance(raw, float | bool) or raw is None:
+        return repr(raw)
+    return f"a {type(raw).__name__}"
+
+
 def normalise_labs(data: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of a labs mapping with conventional-unit fields converted to SI.
 
@@ -86,9 +108,10 @@ def normalise_labs(data: Mapping[str, Any]) -> dict[str, Any]:
         raw = out.pop(conv_name)
         if raw is None:
             continue
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise ValueError(f"{conv_name} must be a number, got {raw!r}")
-        si_value = round(float(convert(raw)), 4)
+        value = _finite(raw)
+        if value is None:
+            raise ValueError(f"{conv_name} must be a number, got {_short(raw)}")
+        si_value = round(float(convert(value)), 4)
         given = out.get(si_name)
         if given is not None:
             if isinstance(given, bool) or not isinstance(given, int | float):

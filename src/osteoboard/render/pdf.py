@@ -1,8 +1,9 @@
 """PDF output through Typst: tagged PDF/UA-1, language German, hyphenated.
 
 The Typst templates read the same display model as the HTML templates, passed as JSON, so the
-PDF never shows anything the HTML does not. Fonts are Typst's embedded ones; nothing is loaded
-from the system or the network.
+PDF never shows anything the HTML does not. Fonts are Typst's embedded ones with Noto Sans as
+the fallback (see :mod:`osteoboard.render.fonts`); nothing is loaded from the system or the
+network.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 import typst
 
-__all__ = ["compile_pdf"]
+from osteoboard.render.fonts import font_dir, pdf_safe_view
+
+__all__ = ["compile_pdf", "compile_typst"]
 
 
 def _template(name: str) -> Path:
@@ -23,13 +26,18 @@ def _template(name: str) -> Path:
 
 def compile_pdf(template: str, view: dict[str, Any]) -> bytes:
     """Compile one of the bundled Typst templates with a view model into PDF/UA-1 bytes."""
-    path = _template(template)
+    return compile_typst(_template(template), {"data": json.dumps(pdf_safe_view(view))})
+
+
+def compile_typst(path: Path, inputs: dict[str, str]) -> bytes:
+    """Compile a Typst file to PDF/UA-1 with the bundled fonts only."""
     result = typst.compile(
         str(path),
         root=str(path.parent),
         format="pdf",
-        sys_inputs={"data": json.dumps(view, ensure_ascii=False)},
+        sys_inputs=inputs,
         pdf_standards=["ua-1"],
+        font_paths=[str(font_dir())],
         ignore_system_fonts=True,
     )
     if not isinstance(result, bytes):  # pragma: no cover - typst returns bytes for one page set

@@ -27,6 +27,7 @@ __all__ = [
     "STRENGTH_DE",
     "category_de",
     "course_figures",
+    "needed_for_text",
     "protocol_view",
     "score_value",
 ]
@@ -235,6 +236,31 @@ def course_figures(case: Case) -> list[dict[str, str]]:
     ]
 
 
+#: Most rules named for one missing input (a case with many lesions names hundreds).
+NEEDED_FOR_SHOWN = 12
+
+
+def needed_for_text(labels: Sequence[str]) -> str:
+    """The rules a missing input could change, each once with its lesions: ``rule[L1, L2]``;
+    at most NEEDED_FOR_SHOWN rules and three lesions per rule, then a count of the rest."""
+    by_rule: dict[str, list[str]] = {}
+    for label in labels:
+        rule, _, lesion = label.partition("[")
+        lesions = by_rule.setdefault(rule, [])
+        if lesion:
+            lesions.append(lesion.rstrip("]"))
+    parts = []
+    for rule, lesions in by_rule.items():
+        if len(lesions) > 3:
+            parts.append(f"{rule}[{', '.join(lesions[:3])} … {len(lesions)} Läsionen]")
+        else:
+            parts.append(f"{rule}[{', '.join(lesions)}]" if lesions else rule)
+    if len(parts) > NEEDED_FOR_SHOWN:
+        rest = len(parts) - NEEDED_FOR_SHOWN
+        parts = [*parts[:NEEDED_FOR_SHOWN], f"… {rest} weitere Regel{'n' if rest > 1 else ''}"]
+    return ", ".join(parts)
+
+
 def protocol_view(
     proposal: Proposal, case: Case, kb: KnowledgeBase, *, extra_figures: Sequence[Any] = ()
 ) -> dict[str, Any]:
@@ -286,7 +312,7 @@ def protocol_view(
         "missing": [
             {
                 "field": m.field,
-                "needed_for": ", ".join(m.needed_for),
+                "needed_for": needed_for_text(m.needed_for),
                 "priority_de": MISSING_PRIORITY_DE[m.priority],
             }
             for m in proposal.missing_data

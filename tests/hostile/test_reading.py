@@ -1,0 +1,198 @@
+"""Hostile and odd case documents: every one is a one-line CaseError naming the line or the
+field, in bounded time and memory; never a parser exception, a hang or a huge echo."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from osteoboard.caseio import (
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    CaseError,
+    excerpt,
+    load_case,
+    one_line,
+    parse_case,
+    read_document,
+)
+
+
+def _rejected(text: str) -> str:
+    with pytest.raises(CaseError) as exc:
+        parse_case(read_document(text, name="c.yaml"))
+    message = str(exc.value)
+    assert "\n" not in message and "\r" not in message and "\x1b" not in message
+    assert len(message) < 400, message
+    return message
+
+
+ALIAS_BOMB = (
+    "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+    "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+    "id: x\n"
+)
+
+
+@pytest.mark.parametrize("field", ["patient: {sex: *f}", "primary: {site: *f}"])
+def test_alias_bomb_in_an_enum_field_is_refused_at_once(field: str) -> None:
+    start = time.perf_counter()
+    message = _rejected(ALIAS_BOMB + field + "\n")
+    assert time.perf_counter() - start < 1
+    assert message == "c.yaml: invalid YAML at line 2: aliases (*name) are not allowed in a case"
+
+
+def test_aliases_are_refused_even_when_harmless() -> None:
+    message = _rejected("id: &x demo\nprimary: {histology: *x}\n")
+    assert "line 2: aliases" in message
+
+
+def test_chained_anchors_give_no_recursion_error() -> None:
+    lines = ["a0: &a0 x"] + [f"a{i}: &a{i} [*a{i - 1}]" for i in range(1, 1500)]
+    assert "aliases" in _rejected("\n".join(lines) + "\nid: x\n")
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ("2024-02-30", "day is out of range"),
+        ("2024-13-01", "month must be in 1..12"),
+        ("0000-01-01", "year 0 is out of range"),
+        ("2024-01-01 25:00:00", "hour must be in 0..23"),
+        ("!!timestamp tomorrow", "invalid date 'tomorrow'"),
+    ],
+)
+def test_impossible_dates_are_line_errors(value: str, detail: str) -> None:
+    message = _rejected(f"id: x\nboard_date: {value}\n")
+    assert message.startswith("c.yaml: invalid YAML at line 2: invalid date")
+    assert detail in message
+
+
+@pytest.mark.parametrize(
+    "value", ["!!int abc", "!!float abc", "!!bool maybe", "!!int 0x", "!!float ''"]
+)
+def test_bad_values_behind_explicit_tags_are_line_errors(value: str) -> None:
+    message = _rejected(f"id: x\npatient:\n  age: {value}\n")
+    assert message.startswith("c.yaml: invalid YAML at line 3: invalid value")
+
+
+def test_integers_over_the_digit_limit() -> None:
+    assert "line 2" in _rejected("id: x\npatient: {age: " + "9" * 5000 + "}\n")
+    message = _rejected('{"id": "x",\n "patient": {"age": ' + "9" * 5000 + "}}")
+    assert message == "c.yaml: invalid JSON at line 2: number with too many digits"
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1_100, 100_000])
+def test_deep_nesting_is_refused_without_a_traceback(depth: int) -> None:
+    yaml_message = _rejected("id: x\nprimary:\n  histology: " + "[" * depth + "]" * depth + "\n")
+    assert "invalid YAML at line 3" in yaml_message
+    json_message = _rejected('{"id": "x",\n"p": ' + "[" * depth + "]" * depth + "}")
+    assert json_message.startswith("c.yaml: invalid JSON at line 2")
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    doc = read_document("id: x\nz: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n")
+    assert doc["id"] == "x"
+
+
+def test_a_list_as_a_key_is_a_line_error() -> None:
+    message = _rejected("id: x\n? [a, b]\n: 1\n")
+    assert (
+        message
+        == "c.yaml: invalid YAML at line 2: a key must be a plain name, not a list or mapping"
+    )
+
+
+def test_duplicate_json_keys_are_refused_like_yaml_ones() -> None:
+    text = '{"id": "x",\n "patient": {"age": 60,\n   "age": 61}}'
+    assert _rejected(text) == "c.yaml: invalid JSON at line 3: key 'age' appears twice"
+    assert _rejected("id: x\npatient:\n  age: 60\n  age: 61\n").endswith(
+        "line 4: key 'age' appears twice"
+    )
+
+
+def test_json_without_duplicates_is_read_as_before() -> None:
+    doc = {"id": "x", "lesions": [{"id": "a", "region": "spine"}, {"id": "b", "region": "rib"}]}
+    assert read_document(json.dumps(doc, indent=2)) == doc
+
+
+def test_huge_conventional_lab_value_is_a_field_error() -> None:
+    message = _rejected("id: x\nlabs: {calcium_mg_dl: " + "9" * 400 + "}\n")
+    assert message.startswith("labs: calcium_mg_dl must be a number")
+
+
+def test_unknown_key_with_control_characters_is_escaped() -> None:
+    message = _rejected('id: x\npatient: {"\\e[31mred\\r\\nnext": 1}\n')
+    assert message.startswith("patient['\\x1b[31mred\\r\\nnext']: unknown field")
+
+
+def test_a_long_value_is_echoed_as_a_short_excerpt() -> None:
+    message = _rejected("id: x\npatient: {sex: " + "a" * 100_000 + "}\n")
+    assert message.startswith("patient.sex: must be one of")
+    assert "(100000 characters)" in message
+
+
+def test_excerpt_and_one_line_are_bounded() -> None:
+    assert excerpt(list(range(10**6))) == "a list of 1000000 items"
+    assert excerpt({"a": 1}) == "a mapping"
+    assert excerpt(10**5000) == "a number too large to show"
+    assert excerpt("\x1b\r\n") == "'\\x1b\\r\\n'"
+    assert one_line("a\nb\x00" + "c" * 1000, 20) == "a\\nb\\x00ccccccccccc…"
+
+
+def test_a_document_over_the_size_limit_is_refused() -> None:
+    message = _rejected("id: x\n" + "#" * MAX_DOCUMENT_BYTES)
+    assert "larger than" in message
+
+
+def test_many_values_are_refused_before_they_are_built() -> None:
+    start = time.perf_counter()
+    message = _rejected("id: x\nz: [" + ",".join(["1"] * 60_000) + "]\n")
+    assert "more than" in message
+    assert time.perf_counter() - start < 5
+
+
+def test_binary_data_is_refused() -> None:
+    assert "NUL" in _rejected("id: x\x00\n")
+
+
+def test_endless_file_is_read_only_up_to_the_limit() -> None:
+    with pytest.raises(CaseError, match="larger than"):
+        load_case("/dev/zero")
+
+
+def test_fifo_without_writer_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "case.fifo"
+    os.mkfifo(fifo)
+    outcome: list[str] = []
+
+    def read() -> None:
+        try:
+            load_case(fifo)
+        except CaseError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=read, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "reading a FIFO without a writer blocked"
+    assert outcome and outcome[0].endswith("empty file; a case is YAML or JSON text")
+
+
+def test_a_directory_is_not_a_case(tmp_path: Path) -> None:
+    with pytest.raises(CaseError, match="is a directory"):
+        load_case(tmp_path)
+
+
+def test_characters_yaml_does_not_allow_are_line_errors() -> None:
+    message = _rejected("id: x\npatient:\n  sex: fe\x08male\n")
+    assert message == "c.yaml: invalid YAML at line 3: character U+0008 is not allowed in YAML"
