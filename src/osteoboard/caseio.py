@@ -73,9 +73,10 @@ def one_line(text: str, limit: int = 500) -> str:
 def excerpt(value: Any) -> str:
     """A short, escaped rendering of an input value for an error message."""
     if isinstance(value, str):
-        if len(value) <= _EXCERPT:
-            return repr(value)
-        return repr(value[:_EXCERPT]) + f"… ({len(value)} characters)"
+        text = repr(value[:_EXCERPT])
+        if len(text) > _EXCERPT + 20:  # escapes make it longer than the value
+            text = text[: _EXCERPT + 19] + "…"
+        return text if len(value) <= _EXCERPT else f"{text}… ({len(value)} characters)"
     if isinstance(value, list | tuple | set | frozenset):
         return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
     if isinstance(value, dict):

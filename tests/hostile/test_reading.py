@@ -146,6 +146,7 @@ def test_excerpt_and_one_line_are_bounded() -> None:
     assert excerpt({"a": 1}) == "a mapping"
     assert excerpt(10**5000) == "a number too large to show"
     assert excerpt("\x1b\r\n") == "'\\x1b\\r\\n'"
+    assert len(excerpt("\U00018cd6" * 40)) <= 60
     assert one_line("a\nb\x00" + "c" * 1000, 20) == "a\\nb\\x00ccccccccccc…"
 
 
