@@ -14,6 +14,8 @@ The output is deterministic: the same case and knowledge base give byte-identica
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -184,21 +186,18 @@ class _Scope:
         return self._context
 
 
-_POINTS: dict[tuple[str, float, float, int], list[Value]] = {}
-
-
 def _points(
     name: str, bounds: tuple[float, float], integer: bool, kb: KnowledgeBase
 ) -> list[Value]:
     """Test points of an unknown number in ``bounds`` for the thresholds rules compare it with."""
-    key = (name, bounds[0], bounds[1], id(kb))
-    cached = _POINTS.get(key)
-    if cached is None:
-        if len(_POINTS) > 4096:
-            _POINTS.clear()
-        pts = test_points(bounds[0], bounds[1], kb.thresholds.get(name, ()), integer)
-        cached = _POINTS[key] = [int(p) if integer else float(p) for p in pts]
-    return cached
+    return _cached_points(bounds[0], bounds[1], kb.thresholds.get(name, ()), integer)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_points(
+    low: float, high: float, thresholds: tuple[float, ...], integer: bool
+) -> list[Value]:
+    return [int(p) if integer else float(p) for p in test_points(low, high, thresholds, integer)]
 
 
 def _execute(condition: Condition, variables: dict[str, Any]) -> bool | None:
@@ -257,13 +256,15 @@ def _decide(condition: Condition, scope: _Scope, context: Any = None) -> _Decisi
     pending = [f for f in unknown if domains[f]]
     outcomes: set[bool | None] = set()
     used: dict[str, None] = {}
-    witness: dict[str, Value] = {}
+    witness: list[dict[str, Value]] = []
     _explore(
         condition, variables, pending, domains, outcomes, used, [MAX_RUNS], witness, tried=True
     )
     if len(outcomes) == 1 and None not in outcomes:
         return _Decision(outcomes.pop(), [], variables, domains)
-    return _Decision(None, list(used) or unknown, variables, domains, witness or None)
+    return _Decision(
+        None, list(used) or unknown, variables, domains, witness[0] if witness else None
+    )
 
 
 def _explore(
@@ -274,7 +275,7 @@ def _explore(
     outcomes: set[bool | None],
     used: dict[str, None],
     budget: list[int],
-    witness: dict[str, Value],
+    witness: list[dict[str, Value]],
     *,
     tried: bool = False,
 ) -> bool:
@@ -286,10 +287,9 @@ def _explore(
     result = None if tried else _execute(condition, variables)
     if result is not None:
         if result and not witness:
-            witness.update(
+            witness.append(
                 {flat_name(f): variables[flat_name(f)] for f in used if flat_name(f) in variables}
             )
-            witness["__found__"] = True
         outcomes.add(result)
         return len(outcomes) < 2 or not witness
     if not pending or budget[0] <= 0:
@@ -361,7 +361,7 @@ def _satisfying(
     of every domain."""
     assert decision.witness is not None
     variables = dict(decision.variables)
-    witness = {k: v for k, v in decision.witness.items() if k != "__found__"}
+    witness = decision.witness
     variables.update(witness)
     deciding: list[str] = []
     values: dict[str, list[Value]] = {}
@@ -414,7 +414,7 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
     if decision.witness is None:
         return False
     variables = dict(decision.variables)
-    variables.update({k: v for k, v in decision.witness.items() if k != "__found__"})
+    variables.update(decision.witness)
     infos = scope.kb.facts
     flipped: dict[str, Value] = {}
     for name, flat in zip(condition.facts, condition.flat, strict=True):
@@ -544,7 +544,7 @@ def _evaluate_scope(
     scope: _Scope,
     lesion: tuple[str, int, str] | None,
     hits: list[_Hit],
-    needs: dict[str, list[str]],
+    needs: dict[str, dict[str, None]],
     asks: list[_Ask],
 ) -> None:
     """Evaluate the rules on one scope; ``lesion`` is (id, order, label) for lesion rules."""
@@ -560,45 +560,33 @@ def _evaluate_scope(
             for f in rule.because
             if (v := scope.value(f)) is not None and f not in scope.assumed
         ]
-        if decision.outcome is True:
-            hits.append(
-                _Hit(
-                    rule,
-                    lesion_id,
-                    lesion_order,
-                    because,
-                    _shown_values(rule, scope),
-                    status=_fired_status(rule, kb),
-                    assumed=assumed,
-                )
-            )
-            continue
-        # Open: some completion of the unknown facts makes the rule true, another does not.
-        item_label = rule.rule.action + (f"[{lesion_id}]" if lesion_id else "")
-        # An item needs a documented finding behind it. Without one, a rule that a single open
-        # fact settles still gives a conditional item (never an emergency): one answer decides
-        # it, so it is not "conditional on everything".
         action = kb.actions[rule.rule.action]
-        supported = rule.rule.conditional != "never" and _triggered(rule.condition, decision, scope)
-        single = (
-            not supported
-            and rule.rule.conditional != "never"
-            and len(decision.tried) == 1
-            and action.discipline != "emergency"
-        )
-        made = supported or single
-        conditions: list[ItemCondition] = []
-        if made:
-            near, satisfying = _satisfying(rule.condition, decision)
-            conditions = _conditions(decision, near, satisfying, scope)
-            made = bool(conditions)  # an item that cannot say what it waits for stays out
-            deciding = near or decision.tried
-        if not made:
-            results = _completions(
-                rule.condition, decision.variables, decision.tried, decision.domains
-            )
-            deciding = _deciding(decision.tried, results)
+        status: ItemStatus | None = None
+        conditions: list[ItemCondition] | None = None
+        deciding: list[str] = []
+        if decision.outcome is True:
+            status = _fired_status(rule, kb)
         else:
+            # Open: some completion of the unknown facts makes the rule true, another does
+            # not. An item needs a documented finding behind it. Without one, a rule that a
+            # single open fact settles still gives a conditional item (never an emergency):
+            # one answer decides it, so it is not "conditional on everything".
+            if rule.rule.conditional != "never":
+                if _triggered(rule.condition, decision, scope):
+                    status = _open_status(rule, kb)
+                elif len(decision.tried) == 1 and action.discipline != "emergency":
+                    status = ItemStatus.conditional
+            if status is not None:
+                near, satisfying = _satisfying(rule.condition, decision)
+                conditions = _conditions(decision, near, satisfying, scope)
+                deciding = near or decision.tried
+            if not conditions:  # an item must say what it waits for
+                status = None
+                results = _completions(
+                    rule.condition, decision.variables, decision.tried, decision.domains
+                )
+                deciding = _deciding(decision.tried, results)
+        if status is not None:
             hits.append(
                 _Hit(
                     rule,
@@ -606,12 +594,16 @@ def _evaluate_scope(
                     lesion_order,
                     because,
                     _shown_values(rule, scope),
-                    status=ItemStatus.conditional if single else _open_status(rule, kb),
-                    open=True,
-                    conditions=conditions,
-                    assumed=assumed,
+                    status,
+                    decision.outcome is None,
+                    conditions,
+                    assumed,
                 )
             )
+        if decision.outcome is True:
+            continue
+        made = status is not None
+        item_label = rule.rule.action + (f"[{lesion_id}]" if lesion_id else "")
         label = rule.rule.id + (f"[{lesion_id}]" if lesion_id else "")
         priority = "urgent" if action.discipline == "emergency" else rule.rule.priority.value
         rank = (
@@ -624,9 +616,7 @@ def _evaluate_scope(
         for fact in deciding:
             paths = scope.unknown(fact)[1]
             for path in paths:
-                users = needs.setdefault(path, [])
-                if label not in users:
-                    users.append(label)
+                needs.setdefault(path, {})[label] = None
             if paths:
                 asks.append(
                     _Ask(
@@ -683,7 +673,7 @@ def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], l
         # Conditional only: one item whose condition groups are the alternatives; its text is
         # that of the branch with the fewest open conditions.
         ranked = sorted(group, key=lambda h: (len(h.conditions or ()), h.rule.order))
-        kept, sources, because, assumed = _merge(ranked)
+        _, sources, because, assumed = _merge(ranked)
         conditions: list[ItemCondition] = []
         seen: list[list[tuple[str, str]]] = []
         for hit in ranked:
@@ -695,20 +685,8 @@ def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], l
             conditions.extend(
                 c.model_copy(update={"group": group_no}) for c in hit.conditions or ()
             )
-        first = ranked[0]
-        first_hit = _Hit(
-            first.rule,
-            first.lesion,
-            first.lesion_order,
-            first.because,
-            first.values,
-            status=first.status,
-            open=True,
-            conditions=conditions,
-            assumed=first.assumed,
-        )
-        del kept
-        out.append((first_hit, sources, because, assumed))
+        first = dataclasses.replace(ranked[0], conditions=conditions)
+        out.append((first, sources, because, assumed))
     return out
 
 
@@ -823,7 +801,7 @@ class _Run:
     scores: list[ScoreResult]
     prognosis: Any
     hits: list[_Hit]
-    needs: dict[str, list[str]]
+    needs: dict[str, dict[str, None]]
     asks: list[_Ask]
 
 
@@ -833,7 +811,7 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     cf = case_facts(case, scores, prognosis)
 
     hits: list[_Hit] = []
-    needs: dict[str, list[str]] = {}
+    needs: dict[str, dict[str, None]] = {}
     asks: list[_Ask] = []
     case_scope = _Scope([cf], kb)
     _evaluate_scope(
@@ -882,7 +860,7 @@ def trace(
     ]
 
 
-def _missing_data(kb: KnowledgeBase, needs: Mapping[str, list[str]]) -> list[MissingData]:
+def _missing_data(kb: KnowledgeBase, needs: Mapping[str, Mapping[str, None]]) -> list[MissingData]:
     """Missing inputs, the most urgent first: an input that could change an urgent item
     (an emergency included) comes before one that could only change a score."""
     priority_of = {
@@ -897,7 +875,7 @@ def _missing_data(kb: KnowledgeBase, needs: Mapping[str, list[str]]) -> list[Mis
     for field, users in needs.items():
         ranks = [priority_of.get(u.split("[", 1)[0], "score") for u in users]
         best = min(ranks, key=_MISSING_RANK.__getitem__)
-        out.append(MissingData(field=field, needed_for=users, priority=best))
+        out.append(MissingData(field=field, needed_for=list(users), priority=best))
     out.sort(key=lambda m: (_MISSING_RANK[m.priority], m.field))
     return out
 
@@ -909,8 +887,7 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
     emergencies, recommendations, warnings = _assemble(kb, run.hits)
     needs = run.needs
     for path, users in missing_from_scores(run.scores).items():
-        merged = needs.setdefault(path, [])
-        merged.extend(u for u in users if u not in merged)
+        needs.setdefault(path, {}).update(dict.fromkeys(users))
     return Proposal(
         case_id=case.id,
         engine_version=__version__,

@@ -14,7 +14,6 @@ import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,7 +23,6 @@ from osteoboard.text import Text
 
 __all__ = [
     "FactInfo",
-    "Thresholds",
     "collect_thresholds",
     "condition_text",
     "lint_fact_info",
@@ -119,16 +117,6 @@ def straddles(op: str, literal: float, points: Sequence[float]) -> bool:
     """Whether the test points reach both outcomes of ``fact op literal``."""
     outcomes = {_COMPARE[op](p, literal) for p in points}
     return len(outcomes) == 2
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Per numeric fact, every literal a condition compares it against."""
-
-    by_fact: Mapping[str, tuple[float, ...]]
-
-    def of(self, fact: str) -> tuple[float, ...]:
-        return self.by_fact.get(fact, ())
 
 
 def collect_thresholds(

@@ -229,13 +229,15 @@ def value_result(
     notes: Sequence[Text] = (),
     digits: int = 1,
     bounds: tuple[float, float] | None = None,
+    spanned: Sequence[str] = (),
 ) -> ScoreResult:
     """Result of a calculated laboratory value (corrected calcium, clearance, eGFR).
 
     ``bounds`` reports a value that is not known exactly but lies between two numbers (e.g. the
     value for either sex when only sex is unknown): ``total`` stays null, ``range`` is the
     sorted pair, and ``category`` is whatever the caller decided holds across the whole range
-    (null when it differs). ``value`` must then be None.
+    (null when it differs); ``spanned`` names every category the range reaches. ``value`` must
+    then be None.
     """
     if bounds is not None:
         if value is not None:
@@ -258,7 +260,7 @@ def value_result(
             range=(lo, hi),
             unit=unit,
             category=category,
-            possible_categories=[category] if category else [],
+            possible_categories=list(spanned) or ([category] if category else []),
             interpretation=interpretation,
             items=list(items),
             missing=list(missing),

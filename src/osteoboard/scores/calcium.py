@@ -7,7 +7,7 @@ hypocalcaemia (lower limit of the common reference range 2.10–2.60 mmol/L).
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 from typing import Annotated
 
 from pydantic import Field
@@ -94,22 +94,26 @@ def corrected_calcium(inp: CorrectedCalciumInput, lesion: str | None = None) -> 
         ScoreItem(name="albumin_g_l", label=_ALB, value=inp.albumin_g_l, points=None, possible=[]),
     ]
     missing = [n for n in ("calcium_mmol_l", "albumin_g_l") if getattr(inp, n) is None]
+    result = functools.partial(
+        value_result,
+        name="corrected_calcium",
+        unit="mmol/L",
+        items=items,
+        source=SOURCE,
+        missing=missing,
+        categories=CATEGORIES,
+        digits=2,
+    )
     if inp.calcium_mmol_l is not None and inp.albumin_g_l is None:
         low_alb, high_alb = ALBUMIN_PLAUSIBLE_G_L
         lo = round(corrected_calcium_mmol_l(inp.calcium_mmol_l, high_alb), 2)
         hi = round(corrected_calcium_mmol_l(inp.calcium_mmol_l, low_alb), 2)
         spanned = list(dict.fromkeys(calcium_category(v) for v in _category_probes(lo, hi)))
-        result = value_result(
-            name="corrected_calcium",
+        return result(
             value=None,
-            unit="mmol/L",
-            items=items,
-            source=SOURCE,
-            missing=missing,
             category=spanned[0] if len(spanned) == 1 else None,
-            categories=CATEGORIES,
-            digits=2,
             bounds=(lo, hi),
+            spanned=spanned,
             notes=[
                 Text(
                     de="Albumin fehlt: Bereich des korrigierten Kalziums für Albumin "
@@ -119,28 +123,12 @@ def corrected_calcium(inp: CorrectedCalciumInput, lesion: str | None = None) -> 
                 )
             ],
         )
-        return dataclasses.replace(result, possible_categories=spanned)
     if inp.calcium_mmol_l is None or inp.albumin_g_l is None:
-        return value_result(
-            name="corrected_calcium",
-            value=None,
-            unit="mmol/L",
-            items=items,
-            source=SOURCE,
-            missing=missing,
-            categories=CATEGORIES,
-        )
+        return result(value=None)
     value = round(corrected_calcium_mmol_l(inp.calcium_mmol_l, inp.albumin_g_l), 2)
-    return value_result(
-        name="corrected_calcium",
+    return result(
         value=value,
-        unit="mmol/L",
-        items=items,
-        source=SOURCE,
-        missing=missing,
         category=calcium_category(value),
-        categories=CATEGORIES,
-        digits=2,
         notes=[
             Text(
                 de="Ca_korr = Ca + 0,02 × (40 − Albumin [g/l]).",
