@@ -19,10 +19,12 @@ unit: setup
 
 test: lint typecheck unit
 
-# A larger, randomised run of the fuzzer in tests/fuzz (make test runs a small fixed one).
+# A larger, randomised run of the fuzzer in tests/fuzz and of every other property test
+# (make test runs a small fixed sequence of each).
 FUZZ_EXAMPLES ?= 2500
 fuzz: setup
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest tests/fuzz --hypothesis-show-statistics
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) OSTEOBOARD_HYPOTHESIS=explore .venv/bin/pytest tests/fuzz --hypothesis-show-statistics
+	OSTEOBOARD_HYPOTHESIS=explore .venv/bin/pytest -q --ignore=tests/fuzz tests
 
 bench: setup
 	.venv/bin/python bench/run.py

@@ -183,6 +183,55 @@ def test_generated_cases_are_explained_and_safe(case_data: dict[str, Any]) -> No
             assert item.conditions, f"{item.code} is open but names no condition"
 
 
+def test_spinal_lesion_without_a_level_is_tried_at_every_level() -> None:
+    """A small, painless spinal lesion whose level is not reported: prophylactic radiotherapy
+    depends on whether the level is junctional, so it is proposed on that condition (the
+    generator found a crash here when the level had no values to try)."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "level-open",
+                "board_date": "2026-11-20",
+                "primary": {"site": "kidney"},
+                "lesions": [
+                    {
+                        "id": "S0",
+                        "region": "spine",
+                        "pain_vas": 0,
+                        "posterolateral": "none",
+                        "size_cm": 0.8,
+                    },
+                    {"id": "O0", "region": "pelvis"},
+                ],
+            }
+        )
+    )
+    item = next(i for i in p.recommendations if (i.code, i.lesion) == ("RT.PROPHYLACTIC", "S0"))
+    assert item.status.value == "conditional"
+    level = next(c for c in item.conditions if c.fact == "lesion.level")
+    assert set(level.values) == {"C7", "T1", "T12", "L1", "L5", "S1"}
+    for level, proposed in (("T7", False), ("C7", True)):
+        known = parse_case(
+            {
+                "id": "level-known",
+                "board_date": "2026-11-20",
+                "primary": {"site": "kidney"},
+                "lesions": [
+                    {
+                        "id": "S0",
+                        "region": "spine",
+                        "level": level,
+                        "pain_vas": 0,
+                        "posterolateral": "none",
+                        "size_cm": 0.8,
+                    },
+                    {"id": "O0", "region": "pelvis"},
+                ],
+            }
+        )
+        assert (("RT.PROPHYLACTIC", "S0") in codes(evaluate(known))) is proposed, level
+
+
 # --- scenarios from the interdisciplinary review (seed 002) ---------------------------------
 
 

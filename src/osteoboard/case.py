@@ -30,6 +30,7 @@ from pydantic import (
 from osteoboard import units
 
 __all__ = [
+    "SPINE_LEVELS",
     "Alignment",
     "BoneMetastases",
     "BoneModifyingAgent",
@@ -341,17 +342,18 @@ class SarcomaAgent(StrEnum):
 # Spine levels
 
 _LEVEL_RE = re.compile(r"^(C[1-7]|T(?:[1-9]|1[0-2])|L[1-5]|S[1-5])$")
-_LEVEL_ORDER = (
-    [f"C{i}" for i in range(1, 8)]
-    + [f"T{i}" for i in range(1, 13)]
-    + [f"L{i}" for i in range(1, 6)]
-    + [f"S{i}" for i in range(1, 6)]
+#: Every vertebral level from cranial to caudal.
+SPINE_LEVELS: tuple[str, ...] = (
+    *(f"C{i}" for i in range(1, 8)),
+    *(f"T{i}" for i in range(1, 13)),
+    *(f"L{i}" for i in range(1, 6)),
+    *(f"S{i}" for i in range(1, 6)),
 )
 
 
 def spine_level_index(level: str) -> int:
     """Position of a vertebral level from cranial (C1 = 0) to caudal (S5 = 28)."""
-    return _LEVEL_ORDER.index(level)
+    return SPINE_LEVELS.index(level)
 
 
 Percent = Annotated[float, Field(ge=0, le=100)]

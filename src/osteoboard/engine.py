@@ -576,6 +576,11 @@ def _evaluate_scope(
                     status = _open_status(rule, kb)
                 elif len(decision.tried) == 1 and action.discipline != "emergency":
                     status = ItemStatus.conditional
+            if decision.witness is None:
+                # Open only through a fact with nothing to try (a vertebral level not yet
+                # reported): no completion is known to make the rule true, so nothing to
+                # propose; the fact still counts as missing data below.
+                status = None
             if status is not None:
                 near, satisfying = _satisfying(rule.condition, decision)
                 conditions = _conditions(decision, near, satisfying, scope)

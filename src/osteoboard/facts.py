@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from osteoboard.case import (
+    SPINE_LEVELS,
     Case,
     Collapse,
     EsccGrade,
@@ -952,7 +953,12 @@ def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
     fs.set("lesion.region", lesion.region.value)
     fs.set("lesion.spine", spine)
     fs.set("lesion.long_bone", long_bone)
-    fs.set("lesion.level", lesion.level if spine else "", missing=p("level"), domain=[])
+    fs.set(
+        "lesion.level",
+        lesion.level if spine else "",
+        missing=p("level"),
+        domain=list(SPINE_LEVELS),
+    )
     fs.set("lesion.type", lesion.type.value if lesion.type else None, missing=p("type"))
     fs.set(
         "lesion.lytic",

@@ -1,0 +1,16 @@
+"""Shared test settings.
+
+Property tests run a fixed sequence of examples by default, so that a run of the suite is
+repeatable and a red run means a change broke something. ``OSTEOBOARD_HYPOTHESIS=explore``
+(used by ``make fuzz``) draws new examples each run to find what the fixed ones miss.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("OSTEOBOARD_HYPOTHESIS", "repeatable"))
