@@ -1,0 +1,483 @@
+"""A second look at every proposal: items that contradict each other or the case.
+
+The rules decide; this module only checks that what they decided hangs together. Each check
+reads the finished :class:`~osteoboard.proposal.Proposal` (and the case, when given) and
+reports an :class:`Inconsistency` naming the items and lesions involved. It never changes a
+proposal: an inconsistency is a bug in the knowledge base, to be fixed there.
+
+Item status (SPEC §4: emergencies ``suspected`` | ``confirmed``, other items ``firm`` |
+``conditional``) is read with ``getattr(item, "status", "firm")``, so the checks work before
+and after the contract carries it. Where firmness matters, only firm or confirmed items count:
+two fractionations for one lesion are a contradiction only among firm items (a conditional
+alternative is allowed), and a renal warning excludes zoledronic acid only when it is firm.
+Every other check applies to every item, whatever its status.
+
+Each check states its reason in one line and, where the reason is clinical, the source keys of
+``knowledge/sources.yaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from osteoboard.case import Case, CastrationStatus, PrimarySite, SarcomaSubtype
+from osteoboard.proposal import Proposal, Recommendation, Warning
+
+__all__ = [
+    "CHECKS",
+    "FIRM_STATUSES",
+    "PROGRESSION_FIELD",
+    "Check",
+    "Inconsistency",
+    "check",
+]
+
+Item = Recommendation | Warning
+
+#: Statuses of items the board is asked to carry out (not a conditional alternative).
+FIRM_STATUSES = frozenset({"firm", "confirmed"})
+
+#: Where documented progression of a neuroendocrine tumour is read: a case path (dotted
+#: attributes of :class:`~osteoboard.case.Case`) and, without a case, a fact of the same name in
+#: an item's ``because``. The case format has no such field yet (docs/case-format.md); until it
+#: does, Lu-177-DOTATATE is never backed by documented progression.
+PROGRESSION_FIELD = "primary.progression_documented"
+
+#: Creatinine clearance (Cockcroft–Gault, mL/min) below which zoledronic acid is not given for
+#: skeletal-event prevention (zometa-smpc).
+ZOLEDRONIC_MIN_CRCL_ML_MIN = 30.0
+CRCL_SCORE = "crcl_cockcroft_gault"
+
+ZOLEDRONIC = "BMA.ZOLEDRONIC_ACID"
+RENAL_WARNING = "WARN.RENAL_BISPHOSPHONATE"
+MSCC = "EMERG.MSCC"
+HYPERCALCEMIA = "EMERG.HYPERCALCEMIA"
+MRI_ONE_WEEK = "DX.MRI_SPINE"
+CEMENT = "IR.CEMENT_AUGMENTATION"
+ABLATION = "IR.THERMAL_ABLATION"
+REIRRADIATION = "RT.REIRRADIATION"
+POSTOP_RT = "RT.POSTOP"
+SBRT = "RT.SBRT"
+SEPARATION_SURGERY = "SURG.SEPARATION_SURGERY"
+CALCIUM_VITAMIN_D = "BMA.CALCIUM_VITAMIN_D"
+TKI = "STS.TARGETED_TKI"
+LU177_DOTATATE = "NUC.LU177_DOTATATE"
+
+#: Items that treat a metastatic spinal cord compression at their lesion.
+MSCC_TREATMENT = frozenset({MSCC, "RT.MSCC", "SURG.DECOMPRESSION_STABILIZATION"})
+
+#: Operations after which postoperative radiotherapy follows (consultations are not surgery).
+SURGERY = frozenset(
+    {
+        "SURG.DECOMPRESSION_STABILIZATION",
+        "SURG.SPINE_STABILIZATION",
+        SEPARATION_SURGERY,
+        "SURG.PROPHYLACTIC_FIXATION",
+        "SURG.FRACTURE_FIXATION",
+        "SURG.INTRAMEDULLARY_NAIL",
+        "SURG.PLATE_CEMENT_COMPOSITE",
+        "SURG.TUMOR_ENDOPROSTHESIS",
+        "SURG.EN_BLOC_RESECTION",
+    }
+)
+
+#: Radiotherapy schedules of which one lesion gets one (RT.POSTOP follows surgery and is not
+#: an alternative schedule).
+FRACTIONATIONS = (
+    "RT.SINGLE_8GY",
+    "RT.FRACTIONATED",
+    SBRT,
+    "RT.MSCC",
+    "RT.OLIGOMETASTATIC_SBRT",
+    "RT.PROPHYLACTIC",
+    REIRRADIATION,
+)
+
+#: Bone-modifying agents at the dose for skeletal-event prevention (BMA.DENOSUMAB is 120 mg;
+#: the osteoporosis dose is BMA.OSTEOPOROSIS_DOSE).
+HIGH_DOSE_BMA = frozenset({ZOLEDRONIC, "BMA.DENOSUMAB", "BMA.IBANDRONATE", "BMA.PAMIDRONATE"})
+
+#: Sarcoma subtypes for which pazopanib is not approved (liposarcoma) or which have their own
+#: protocols (GIST).
+TKI_EXCLUDED_SUBTYPES = frozenset(
+    {s.value for s in SarcomaSubtype if s.value.startswith("liposarcoma")} | {"gist"}
+)
+
+HIGH_GRADE_ESCC = frozenset({"2", "3"})
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """Two items that cannot both stand, or an item the case contradicts."""
+
+    code: str
+    message: str
+    items: tuple[str, ...]
+    lesions: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """One consistency check: its stable id, a one-line reason and its clinical sources.
+
+    ``firm_only`` marks a check that lets conditional items stand (see the module docstring).
+    """
+
+    code: str
+    reason: str
+    sources: tuple[str, ...]
+    run: Callable[[_View], Iterator[Inconsistency]]
+    firm_only: bool = False
+
+
+def _is_firm(item: Item) -> bool:
+    return str(getattr(item, "status", "firm")) in FIRM_STATUSES
+
+
+class _View:
+    """The proposal's items indexed by code and lesion, and the case's facts where given."""
+
+    def __init__(self, proposal: Proposal, case: Case | None) -> None:
+        self.proposal = proposal
+        self.case = case
+        self.items: list[Item] = [
+            *proposal.emergencies,
+            *proposal.recommendations,
+            *proposal.warnings,
+        ]
+
+    def with_code(self, *codes: str, firm: bool = False) -> list[Item]:
+        return [i for i in self.items if i.code in codes and (not firm or _is_firm(i))]
+
+    def at(self, lesion: str | None) -> list[Item]:
+        return [i for i in self.items if i.lesion == lesion]
+
+    def fact(self, name: str, items: Iterable[Item]) -> Any:
+        """The first value of a fact in the ``because`` of the given items (None if absent)."""
+        for item in items:
+            for b in item.because:
+                if b.fact == name and b.value is not None:
+                    return b.value
+        return None
+
+    def case_value(self, path: str) -> Any:
+        """A dotted case path (``primary.site``); None without a case or when not a field."""
+        value: Any = self.case
+        for part in path.split("."):
+            if value is None:
+                return None
+            value = getattr(value, part, None)
+        return value
+
+    def escc_high_grade(self, lesion: str, item: Item) -> bool | None:
+        """ESCC grade 2–3 at a lesion: from the case when it lists the lesion, else from the
+        ``because`` facts of the item and then of the other items at that lesion."""
+        if self.case is not None:
+            for les in self.case.lesions:
+                if les.id == lesion and les.escc_grade is not None:
+                    return les.escc_grade.value in HIGH_GRADE_ESCC
+        items = [item, *self.at(lesion)]
+        high = self.fact("lesion.escc_high_grade", items)
+        if isinstance(high, bool):
+            return high
+        grade = self.fact("lesion.escc_grade", items)
+        if isinstance(grade, str) and grade != "none":
+            return grade in HIGH_GRADE_ESCC
+        return None
+
+
+def _label(item: Item) -> str:
+    where = f" at {item.lesion}" if item.lesion else ""
+    return f"{item.code}{where} (rule {item.rule})"
+
+
+def _found(
+    check: Check, message: str, items: Sequence[Item], lesions: Iterable[str | None] = ()
+) -> Inconsistency:
+    named = [*(i.lesion for i in items), *lesions]
+    return Inconsistency(
+        code=check.code,
+        message=message,
+        items=tuple(dict.fromkeys(i.code for i in items)),
+        lesions=tuple(dict.fromkeys(x for x in named if x)),
+        rules=tuple(dict.fromkeys(i.rule for i in items)),
+        sources=check.sources,
+    )
+
+
+def _beside(
+    check: Check, items: Sequence[Item], others: Sequence[Item], why: str
+) -> Iterator[Inconsistency]:
+    """One inconsistency for each item proposed beside an item that excludes it."""
+    for other in others:
+        for item in items:
+            yield _found(
+                check, f"{_label(item)} is proposed beside {_label(other)}, {why}.", [item, other]
+            )
+
+
+_REGISTRY: list[Check] = []
+
+
+def _check(
+    code: str, reason: str, sources: tuple[str, ...] = (), *, firm_only: bool = False
+) -> Callable[[Callable[[Check, _View], Iterator[Inconsistency]]], Check]:
+    def register(fn: Callable[[Check, _View], Iterator[Inconsistency]]) -> Check:
+        def run(view: _View) -> Iterator[Inconsistency]:
+            return fn(entry, view)
+
+        entry = Check(code, reason, sources, run, firm_only)
+        _REGISTRY.append(entry)
+        return entry
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks, in the order they are reported.
+
+
+@_check(
+    "zoledronic_low_clearance",
+    "Zoledronic acid for skeletal-event prevention is not recommended below CrCl 30 mL/min.",
+    ("zometa-smpc",),
+)
+def _zoledronic_low_clearance(check: Check, view: _View) -> Iterator[Inconsistency]:
+    scores = [s for s in view.proposal.scores if s.name == CRCL_SCORE and s.lesion is None]
+    for score in scores:
+        if score.total is not None:
+            highest, shown = float(score.total), f"{score.total}"
+        elif score.range is not None:
+            highest, shown = float(score.range[1]), f"{score.range[0]}–{score.range[1]}"
+        else:
+            continue
+        if highest >= ZOLEDRONIC_MIN_CRCL_ML_MIN:
+            continue
+        for item in view.with_code(ZOLEDRONIC):
+            yield _found(
+                check,
+                f"{_label(item)} is proposed although creatinine clearance is "
+                f"{shown} mL/min, below {ZOLEDRONIC_MIN_CRCL_ML_MIN:g} mL/min.",
+                [item],
+            )
+
+
+def _warns_against_zoledronic(warning: Item) -> bool:
+    """A renal bisphosphonate warning is against zoledronic acid unless its text names only
+    another bisphosphonate (the same code warns against pamidronate)."""
+    text = warning.text.en.lower()
+    named = {agent for agent in ("zoledronic", "pamidronate", "ibandronate") if agent in text}
+    return not named or "zoledronic" in named
+
+
+@_check(
+    "zoledronic_renal_warning",
+    "A firm warning against zoledronic acid for renal function cannot stand beside it.",
+    ("zometa-smpc",),
+    firm_only=True,
+)
+def _zoledronic_renal_warning(check: Check, view: _View) -> Iterator[Inconsistency]:
+    warnings = [w for w in view.with_code(RENAL_WARNING, firm=True) if _warns_against_zoledronic(w)]
+    return _beside(check, view.with_code(ZOLEDRONIC), warnings, "which warns against it")
+
+
+@_check(
+    "mri_one_week_beside_mscc",
+    "Suspected MSCC needs whole-spine MRI within 24 hours, not a spine MRI within one week.",
+    ("nice2023",),
+)
+def _mri_beside_mscc(check: Check, view: _View) -> Iterator[Inconsistency]:
+    why = "which needs whole-spine MRI within 24 hours, not within one week"
+    return _beside(check, view.with_code(MRI_ONE_WEEK), view.with_code(MSCC), why)
+
+
+@_check(
+    "cement_high_grade_escc",
+    "Cement augmentation is not for a vertebra with high-grade epidural compression (ESCC 2–3).",
+    ("laufer2013", "wallace2015"),
+)
+def _cement_high_grade_escc(check: Check, view: _View) -> Iterator[Inconsistency]:
+    for item in view.with_code(CEMENT):
+        if item.lesion and view.escc_high_grade(item.lesion, item):
+            yield _found(
+                check,
+                f"{_label(item)} is proposed although {item.lesion} has high-grade epidural "
+                "spinal cord compression (ESCC 2–3).",
+                [item],
+            )
+
+
+@_check(
+    "local_therapy_at_mscc_lesion",
+    "Re-irradiation or thermal ablation is not for a lesion compressing the cord "
+    "(MSCC or ESCC 2–3): decompression or emergency radiotherapy comes first.",
+    ("nice2023", "laufer2013", "tomasian2021"),
+)
+def _local_therapy_at_mscc(check: Check, view: _View) -> Iterator[Inconsistency]:
+    for item in view.with_code(REIRRADIATION, ABLATION):
+        lesion = item.lesion
+        if not lesion:
+            continue
+        emergency = [i for i in view.at(lesion) if i.code in MSCC_TREATMENT]
+        if emergency:
+            names = ", ".join(_label(i) for i in emergency)
+            yield _found(
+                check,
+                f"{_label(item)} is proposed at a lesion with a cord-compression emergency "
+                f"item: {names}.",
+                [item, *emergency],
+            )
+        elif view.escc_high_grade(lesion, item):
+            yield _found(
+                check,
+                f"{_label(item)} is proposed although {lesion} has high-grade epidural spinal "
+                "cord compression (ESCC 2–3).",
+                [item],
+            )
+
+
+@_check(
+    "postop_rt_without_surgery",
+    "Postoperative radiotherapy needs an operation at its lesion (or a case-level one).",
+    ("seed-002",),
+)
+def _postop_without_surgery(check: Check, view: _View) -> Iterator[Inconsistency]:
+    surgery = view.with_code(*SURGERY)
+    for item in view.with_code(POSTOP_RT):
+        if any(s.lesion is None or item.lesion is None or s.lesion == item.lesion for s in surgery):
+            continue
+        where = f"for {item.lesion}" if item.lesion else "in the proposal"
+        yield _found(check, f"{_label(item)} is proposed without a surgery item {where}.", [item])
+
+
+@_check(
+    "two_fractionations",
+    "One lesion gets one radiotherapy schedule in the final proposal (conditional alternatives "
+    "aside; SBRT after separation surgery and postoperative RT follow the operation).",
+    ("rich2018", "laufer2013"),
+    firm_only=True,
+)
+def _two_fractionations(check: Check, view: _View) -> Iterator[Inconsistency]:
+    firm = view.with_code(*FRACTIONATIONS, firm=True)
+    case_level = [i for i in firm if i.lesion is None]
+    groups: list[tuple[str | None, list[Item]]] = [(None, case_level)]
+    for name in dict.fromkeys(i.lesion for i in firm if i.lesion):
+        separated = any(i.code == SEPARATION_SURGERY for i in view.at(name))
+        own = [i for i in firm if i.lesion == name and not (i.code == SBRT and separated)]
+        if own:
+            groups.append((name, own + case_level))
+    for lesion, items in groups:
+        if len({i.code for i in items}) < 2:
+            continue
+        where = f"lesion {lesion}" if lesion else "the whole case"
+        names = ", ".join(_label(i) for i in items)
+        yield _found(
+            check,
+            f"Several firm radiotherapy schedules for {where}: {names}.",
+            items,
+            [lesion],
+        )
+
+
+@_check(
+    "calcium_vitamin_d_in_hypercalcemia",
+    "Calcium and vitamin D supplements are stopped in hypercalcaemia.",
+    ("endocrine2023",),
+)
+def _calcium_in_hypercalcemia(check: Check, view: _View) -> Iterator[Inconsistency]:
+    items, emergencies = view.with_code(CALCIUM_VITAMIN_D), view.with_code(HYPERCALCEMIA)
+    return _beside(check, items, emergencies, "which stops calcium and vitamin D")
+
+
+@_check(
+    "tki_excluded_subtype",
+    "Pazopanib is not approved for liposarcoma; GIST is treated in its own protocols.",
+    ("gronchi2021", "s3-sarcoma2022"),
+)
+def _tki_excluded_subtype(check: Check, view: _View) -> Iterator[Inconsistency]:
+    for item in view.with_code(TKI):
+        subtype = view.case_value("sarcoma.subtype")
+        if subtype is None:
+            subtype = view.fact("sts.subtype", [item])
+        subtype = getattr(subtype, "value", subtype)
+        if subtype in TKI_EXCLUDED_SUBTYPES:
+            yield _found(
+                check,
+                f"{_label(item)} (pazopanib) is proposed for sarcoma subtype {subtype}.",
+                [item],
+            )
+
+
+@_check(
+    "lu177_dotatate_without_progression",
+    "Lu-177-DOTATATE is for progressive disease (NETTER-1 enrolled progression on "
+    f"somatostatin analogues); read from {PROGRESSION_FIELD}.",
+    ("strosberg2017",),
+)
+def _lu177_without_progression(check: Check, view: _View) -> Iterator[Inconsistency]:
+    for item in view.with_code(LU177_DOTATATE):
+        documented = view.case_value(PROGRESSION_FIELD) is True
+        documented = documented or view.fact(PROGRESSION_FIELD, [item]) is True
+        if not documented:
+            yield _found(
+                check,
+                f"{_label(item)} is proposed without documented disease progression "
+                f"({PROGRESSION_FIELD}).",
+                [item],
+            )
+
+
+def _castration_sensitive(view: _View, item: Item) -> bool:
+    if view.case is not None:
+        primary = view.case.primary
+        return (
+            primary.site is PrimarySite.prostate
+            and primary.castration_status is CastrationStatus.sensitive
+        )
+    return view.fact("primary.castration_sensitive", [item]) is True
+
+
+def _treats_hypercalcemia(view: _View, item: Item) -> bool:
+    """The agent is part of a hypercalcaemia emergency: an emergency item itself, or an item
+    of the emergency's own rules (``emerg.hypercalcemia…``) beside EMERG.HYPERCALCEMIA."""
+    if any(item is e for e in view.proposal.emergencies):
+        return True
+    return bool(view.with_code(HYPERCALCEMIA)) and item.rule.startswith("emerg.hypercalcemia")
+
+
+@_check(
+    "high_dose_bma_cspc",
+    "No high-dose bone-modifying agent in castration-sensitive prostate cancer, lytic lesions "
+    "included (no skeletal-event benefit shown in mHSPC); hypercalcaemia treatment aside.",
+    ("eau2025", "seed-002"),
+)
+def _high_dose_bma_cspc(check: Check, view: _View) -> Iterator[Inconsistency]:
+    for item in view.with_code(*HIGH_DOSE_BMA):
+        if _castration_sensitive(view, item) and not _treats_hypercalcemia(view, item):
+            yield _found(
+                check,
+                f"{_label(item)} is a high-dose bone-modifying agent, proposed in "
+                "castration-sensitive prostate cancer.",
+                [item],
+            )
+
+
+#: Every check, in report order, by its stable id.
+CHECKS: dict[str, Check] = {c.code: c for c in _REGISTRY}
+
+
+def check(proposal: Proposal, case: Case | None = None) -> list[Inconsistency]:
+    """Every inconsistency of a proposal (empty when it hangs together).
+
+    With the case, facts are read from it (ESCC grades, sarcoma subtype, castration status,
+    documented progression); without it, from the ``because`` facts of the items.
+    """
+    view = _View(proposal, case)
+    found: list[Inconsistency] = []
+    for entry in CHECKS.values():
+        found.extend(entry.run(view))
+    return found
