@@ -63,10 +63,12 @@ SPEC_KEYS = {
 
 EXTRA_KEYS = {
     "asco2017-palliative",
+    "astro2024",
     "buccheri1996",
     "greipp2005",
     "katagiri2005",
     "kdigo2012",
+    "lutathera-smpc",
     "prasad2018",
     "tokuhashi1990",
 }

@@ -451,6 +451,11 @@ class Primary(_Model):
     neuroendocrine_origin: NeuroendocrineOrigin | None = Field(
         default=None, description="Neuroendocrine only."
     )
+    progressive: bool | None = Field(
+        default=None,
+        description="Neuroendocrine only: progression documented on imaging under the current "
+        "therapy (e.g. a somatostatin analogue).",
+    )
     rai_avid: bool | None = Field(
         default=None, description="Differentiated thyroid cancer only: radioiodine-avid."
     )
@@ -473,6 +478,7 @@ class Primary(_Model):
             "sstr_positive": (PrimarySite.neuroendocrine,),
             "neuroendocrine_grade": (PrimarySite.neuroendocrine,),
             "neuroendocrine_origin": (PrimarySite.neuroendocrine,),
+            "progressive": (PrimarySite.neuroendocrine,),
             "rai_avid": (PrimarySite.thyroid,),
             "targetable_driver": (PrimarySite.lung_nsclc, PrimarySite.lung_sclc),
         }

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from osteoboard.case import Case, CastrationStatus, PrimarySite, SarcomaSubtype
+from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.proposal import Proposal, Recommendation, Warning
+from osteoboard.schedules import schedule_conflicts
 
 __all__ = [
     "CHECKS",
@@ -40,10 +42,9 @@ Item = Recommendation | Warning
 FIRM_STATUSES = frozenset({"firm", "confirmed"})
 
 #: Where documented progression of a neuroendocrine tumour is read: a case path (dotted
-#: attributes of :class:`~osteoboard.case.Case`) and, without a case, a fact of the same name in
-#: an item's ``because``. The case format has no such field yet (docs/case-format.md); until it
-#: does, Lu-177-DOTATATE is never backed by documented progression.
-PROGRESSION_FIELD = "primary.progression_documented"
+#: attributes of :class:`~osteoboard.case.Case`) and, without a case, the fact
+#: ``primary.net_progressive`` in an item's ``because``.
+PROGRESSION_FIELD = "primary.progressive"
 
 #: Creatinine clearance (Cockcroft–Gault, mL/min) below which zoledronic acid is not given for
 #: skeletal-event prevention (zometa-smpc).
@@ -59,7 +60,6 @@ CEMENT = "IR.CEMENT_AUGMENTATION"
 ABLATION = "IR.THERMAL_ABLATION"
 REIRRADIATION = "RT.REIRRADIATION"
 POSTOP_RT = "RT.POSTOP"
-SBRT = "RT.SBRT"
 SEPARATION_SURGERY = "SURG.SEPARATION_SURGERY"
 CALCIUM_VITAMIN_D = "BMA.CALCIUM_VITAMIN_D"
 TKI = "STS.TARGETED_TKI"
@@ -81,18 +81,6 @@ SURGERY = frozenset(
         "SURG.TUMOR_ENDOPROSTHESIS",
         "SURG.EN_BLOC_RESECTION",
     }
-)
-
-#: Radiotherapy schedules of which one lesion gets one (RT.POSTOP follows surgery and is not
-#: an alternative schedule).
-FRACTIONATIONS = (
-    "RT.SINGLE_8GY",
-    "RT.FRACTIONATED",
-    SBRT,
-    "RT.MSCC",
-    "RT.OLIGOMETASTATIC_SBRT",
-    "RT.PROPHYLACTIC",
-    REIRRADIATION,
 )
 
 #: Bone-modifying agents at the dose for skeletal-event prevention (BMA.DENOSUMAB is 120 mg;
@@ -141,9 +129,11 @@ def _is_firm(item: Item) -> bool:
 class _View:
     """The proposal's items indexed by code and lesion, and the case's facts where given."""
 
-    def __init__(self, proposal: Proposal, case: Case | None) -> None:
+    def __init__(self, proposal: Proposal, case: Case | None, kb: KnowledgeBase) -> None:
         self.proposal = proposal
         self.case = case
+        self.kb = kb
+        self.recommendations = [*proposal.emergencies, *proposal.recommendations]
         self.items: list[Item] = [
             *proposal.emergencies,
             *proposal.recommendations,
@@ -190,6 +180,24 @@ class _View:
         return None
 
 
+def _condition_groups(item: Item) -> list[dict[str, set[Any]]]:
+    """The alternative sets of conditions of an open item (none for a firm one)."""
+    groups: dict[int, dict[str, set[Any]]] = {}
+    for c in getattr(item, "conditions", ()):
+        groups.setdefault(c.group, {})[c.fact] = {repr(v) for v in c.values}
+    return list(groups.values())
+
+
+def _exclusive(a: Item, b: Item) -> bool:
+    """The open conditions of two items cannot hold together: whichever alternative of each
+    applies, some fact must take a value for one that the other rules out. Such items wait
+    for the same answer and are never proposed together."""
+    ga, gb = _condition_groups(a), _condition_groups(b)
+    if not ga or not gb:
+        return False
+    return all(any(fact in y and not (x[fact] & y[fact]) for fact in x) for x in ga for y in gb)
+
+
 def _label(item: Item) -> str:
     where = f" at {item.lesion}" if item.lesion else ""
     return f"{item.code}{where} (rule {item.rule})"
@@ -212,9 +220,12 @@ def _found(
 def _beside(
     check: Check, items: Sequence[Item], others: Sequence[Item], why: str
 ) -> Iterator[Inconsistency]:
-    """One inconsistency for each item proposed beside an item that excludes it."""
+    """One inconsistency for each item proposed beside an item that excludes it (unless
+    their open conditions exclude each other)."""
     for other in others:
         for item in items:
+            if _exclusive(item, other):
+                continue
             yield _found(
                 check, f"{_label(item)} is proposed beside {_label(other)}, {why}.", [item, other]
             )
@@ -322,7 +333,9 @@ def _local_therapy_at_mscc(check: Check, view: _View) -> Iterator[Inconsistency]
         lesion = item.lesion
         if not lesion:
             continue
-        emergency = [i for i in view.at(lesion) if i.code in MSCC_TREATMENT]
+        emergency = [
+            i for i in view.at(lesion) if i.code in MSCC_TREATMENT and not _exclusive(item, i)
+        ]
         if emergency:
             names = ", ".join(_label(i) for i in emergency)
             yield _found(
@@ -356,41 +369,34 @@ def _postop_without_surgery(check: Check, view: _View) -> Iterator[Inconsistency
 
 @_check(
     "two_fractionations",
-    "One lesion gets one radiotherapy schedule in the final proposal (conditional alternatives "
-    "aside; SBRT after separation surgery and postoperative RT follow the operation).",
-    ("rich2018", "laufer2013"),
+    "One lesion gets one radiotherapy schedule: the first firm one in the knowledge base's "
+    "order (a case-level schedule counts for every lesion), others only as the alternatives "
+    "their rules offer (conditional schedules aside).",
+    ("astro2024", "rich2018"),
     firm_only=True,
 )
 def _two_fractionations(check: Check, view: _View) -> Iterator[Inconsistency]:
-    firm = view.with_code(*FRACTIONATIONS, firm=True)
-    case_level = [i for i in firm if i.lesion is None]
-    groups: list[tuple[str | None, list[Item]]] = [(None, case_level)]
-    for name in dict.fromkeys(i.lesion for i in firm if i.lesion):
-        separated = any(i.code == SEPARATION_SURGERY for i in view.at(name))
-        own = [i for i in firm if i.lesion == name and not (i.code == SBRT and separated)]
-        if own:
-            groups.append((name, own + case_level))
-    for lesion, items in groups:
-        if len({i.code for i in items}) < 2:
-            continue
-        where = f"lesion {lesion}" if lesion else "the whole case"
-        names = ", ".join(_label(i) for i in items)
+    for item, chosen in schedule_conflicts(view.kb, view.recommendations):
         yield _found(
             check,
-            f"Several firm radiotherapy schedules for {where}: {names}.",
-            items,
-            [lesion],
+            f"{_label(item)} is proposed beside {_label(chosen)}, the schedule chosen for "
+            f"lesion {item.lesion}, without being offered as its alternative.",
+            [item, chosen],
         )
 
 
 @_check(
     "calcium_vitamin_d_in_hypercalcemia",
-    "Calcium and vitamin D supplements are stopped in hypercalcaemia.",
+    "Calcium and vitamin D supplements are stopped in hypercalcaemia (a supplement conditional "
+    "on normal calcium beside a merely suspected hypercalcaemia waits for the same value).",
     ("endocrine2023",),
 )
 def _calcium_in_hypercalcemia(check: Check, view: _View) -> Iterator[Inconsistency]:
-    items, emergencies = view.with_code(CALCIUM_VITAMIN_D), view.with_code(HYPERCALCEMIA)
-    return _beside(check, items, emergencies, "which stops calcium and vitamin D")
+    why = "which stops calcium and vitamin D"
+    for emergency in view.with_code(HYPERCALCEMIA):
+        for item in view.with_code(CALCIUM_VITAMIN_D):
+            if _is_firm(item) or _is_firm(emergency):
+                yield from _beside(check, [item], [emergency], why)
 
 
 @_check(
@@ -416,12 +422,13 @@ def _tki_excluded_subtype(check: Check, view: _View) -> Iterator[Inconsistency]:
     "lu177_dotatate_without_progression",
     "Lu-177-DOTATATE is for progressive disease (NETTER-1 enrolled progression on "
     f"somatostatin analogues); read from {PROGRESSION_FIELD}.",
-    ("strosberg2017",),
+    ("strosberg2017", "lutathera-smpc"),
+    firm_only=True,
 )
 def _lu177_without_progression(check: Check, view: _View) -> Iterator[Inconsistency]:
-    for item in view.with_code(LU177_DOTATATE):
+    for item in view.with_code(LU177_DOTATATE, firm=True):
         documented = view.case_value(PROGRESSION_FIELD) is True
-        documented = documented or view.fact(PROGRESSION_FIELD, [item]) is True
+        documented = documented or view.fact("primary.net_progressive", [item]) is True
         if not documented:
             yield _found(
                 check,
@@ -470,13 +477,15 @@ def _high_dose_bma_cspc(check: Check, view: _View) -> Iterator[Inconsistency]:
 CHECKS: dict[str, Check] = {c.code: c for c in _REGISTRY}
 
 
-def check(proposal: Proposal, case: Case | None = None) -> list[Inconsistency]:
+def check(
+    proposal: Proposal, case: Case | None = None, kb: KnowledgeBase | None = None
+) -> list[Inconsistency]:
     """Every inconsistency of a proposal (empty when it hangs together).
 
     With the case, facts are read from it (ESCC grades, sarcoma subtype, castration status,
     documented progression); without it, from the ``because`` facts of the items.
     """
-    view = _View(proposal, case)
+    view = _View(proposal, case, kb or load_knowledge_base())
     found: list[Inconsistency] = []
     for entry in CHECKS.values():
         found.extend(entry.run(view))

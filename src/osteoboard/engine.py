@@ -48,6 +48,7 @@ from osteoboard.proposal import (
     Recommendation,
     Warning,
 )
+from osteoboard.schedules import choose_schedules
 from osteoboard.scores import compute_all
 from osteoboard.scores.base import ScoreResult
 from osteoboard.text import Text
@@ -890,6 +891,9 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
     kb = kb or load_knowledge_base()
     run = _run(case, kb)
     emergencies, recommendations, warnings = _assemble(kb, run.hits)
+    items = choose_schedules(kb, [*emergencies, *recommendations])
+    emergencies = [i for i in items if i.discipline == "emergency"]
+    recommendations = [i for i in items if i.discipline != "emergency"]
     needs = run.needs
     for path, users in missing_from_scores(run.scores).items():
         needs.setdefault(path, {}).update(dict.fromkeys(users))

@@ -124,6 +124,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.sstr_positive", "bool", "Neuroendocrine: somatostatin-receptor positive"),
     Fact("primary.net_well_differentiated", "bool", "Neuroendocrine: grade G1 or G2"),
     Fact("primary.net_gep", "bool", "Neuroendocrine: gastroenteropancreatic origin"),
+    Fact("primary.net_progressive", "bool", "Neuroendocrine: progression documented"),
     Fact("primary.rai_avid", "bool", "Differentiated thyroid cancer: radioiodine-avid"),
     Fact("primary.targetable_driver", "bool", "Lung: targetable driver"),
     Fact("primary.controlled", "bool", "Primary resected or controlled"),
@@ -657,6 +658,12 @@ def _primary(fs: FactSet, case: Case) -> None:
         "primary.net_gep",
         None if origin is None else origin.value == "gastroenteropancreatic",
         "primary.neuroendocrine_origin",
+    )
+    only(
+        PrimarySite.neuroendocrine,
+        "primary.net_progressive",
+        pr.progressive,
+        "primary.progressive",
     )
     only(PrimarySite.thyroid, "primary.rai_avid", pr.rai_avid, "primary.rai_avid")
 

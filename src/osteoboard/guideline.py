@@ -134,6 +134,12 @@ class Rule(_KbModel):
         "true) gives: auto follows the action's harm class, never keeps the rule silent, "
         "always makes the item conditional even for a harm-preventing step.",
     )
+    alternative_to: list[Annotated[str, Field(pattern=_CODE)]] = Field(
+        default_factory=list,
+        description="Radiotherapy schedules this rule's schedule is offered beside as an "
+        "alternative, when one of them is the lesion's proposed schedule "
+        "(kb.yaml radiotherapy_schedules).",
+    )
     note: str | None = Field(default=None, description="Reviewer's note; not shown to users.")
 
 
@@ -162,6 +168,14 @@ class KbMeta(_KbModel):
     )
     disciplines: dict[Discipline, Text]
     rule_files: list[str]
+    radiotherapy_schedules: ScheduleOrder | None = None
+
+
+class ScheduleOrder(_KbModel):
+    """Radiotherapy schedules in the order one of them is chosen for a lesion."""
+
+    order: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=2)]
+    sources: Annotated[list[str], Field(min_length=1)]
 
 
 @dataclass(frozen=True)
@@ -215,6 +229,12 @@ class KnowledgeBase:
     facts: dict[str, FactInfo] = field(default_factory=dict)
     #: Per numeric fact, every literal a rule compares it against (sorted).
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    #: Radiotherapy schedules, the one proposed for a lesion first (kb.yaml).
+    schedules: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def rules_by_id(self) -> dict[str, CompiledRule]:
+        return {r.rule.id: r for r in self.rules}
 
     @functools.cached_property
     def case_rules(self) -> tuple[CompiledRule, ...]:
@@ -603,6 +623,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
 
     facts = _load_fact_infos(kb_dir, sources)
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
+    schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
 
     try:
         glossary = load_glossary(kb_dir)
@@ -629,7 +650,41 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         glossary=glossary,
         facts=facts,
         thresholds=thresholds,
+        schedules=schedules,
     )
+
+
+def _check_schedules(
+    schedules: ScheduleOrder | None,
+    rules: Sequence[CompiledRule],
+    actions: Mapping[str, Action],
+    sources: Mapping[str, Any],
+) -> tuple[str, ...]:
+    """The schedule order, each code a radiotherapy or emergency action listed once, and every
+    rule's ``alternative_to`` naming schedules ranked above its own."""
+    where = "kb.yaml: radiotherapy_schedules"
+    order: list[str] = list(schedules.order) if schedules else []
+    for code in order:
+        if code not in actions:
+            raise KnowledgeError(f"{where}: unknown action code {code}")
+        if order.count(code) > 1:
+            raise KnowledgeError(f"{where}: {code} is listed twice")
+    for key in schedules.sources if schedules else ():
+        if key not in sources:
+            raise KnowledgeError(f"{where}: unknown source key {key!r}")
+    for compiled in rules:
+        rule = compiled.rule
+        if not rule.alternative_to:
+            continue
+        at = f"{compiled.file}: rule {rule.id}: alternative_to"
+        if rule.action not in order:
+            raise KnowledgeError(f"{at}: {rule.action} is not a schedule of {where}")
+        for code in rule.alternative_to:
+            if code not in order:
+                raise KnowledgeError(f"{at}: {code} is not a schedule of {where}")
+            if order.index(code) >= order.index(rule.action):
+                raise KnowledgeError(f"{at}: {code} does not rank above {rule.action} in {where}")
+    return tuple(order)
 
 
 def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, FactInfo]:

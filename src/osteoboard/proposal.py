@@ -98,6 +98,11 @@ class Recommendation(_Out):
     status: ItemStatus = ItemStatus.firm
     conditions: list[ItemCondition] = Field(default_factory=list)
     assumed: list[Assumption] = Field(default_factory=list)
+    alternative_to: str | None = Field(
+        default=None,
+        description="Code of the radiotherapy schedule proposed for the same lesion that this "
+        "one is offered beside as an alternative (the board chooses one).",
+    )
 
 
 class Warning(_Out):
