@@ -156,6 +156,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "A listed lesion is documented as lytic (false when none is, or none is listed)",
     ),
     Fact("bone.long_bone_lesion_listed", "bool", "A long-bone lesion is listed"),
+    Fact("bone.histology_confirmed", "bool", "A bone lesion's histology is confirmed by biopsy"),
     Fact("disease.oligometastatic", "bool", "At most 5 metastases in all (bone and visceral)"),
     # -- prior and current therapy --
     Fact("prior.chemotherapy", "bool", "Previous chemotherapy"),
@@ -750,6 +751,17 @@ def _disease(fs: FactSet, case: Case) -> None:
     fs.set(
         "bone.lytic_documented",
         any(les.type is LesionType.lytic for les in case.lesions),
+    )
+    biopsied = [les.histology_confirmed for les in case.lesions]
+    fs.set(
+        "bone.histology_confirmed",
+        True if True in biopsied else (False if biopsied and None not in biopsied else None),
+        missing=[
+            f"lesions[{les.id}].histology_confirmed"
+            for les in case.lesions
+            if les.histology_confirmed is None
+        ]
+        or ["lesions"],
     )
     fs.set("bone.spinal_lesion_listed", any(les.region is Region.spine for les in case.lesions))
     fs.set(
