@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from osteoboard.case import Case, CastrationStatus, PrimarySite, SarcomaSubtype
+from osteoboard.case import Case, CastrationStatus, PrimarySite
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.proposal import Proposal, Recommendation, Warning
 from osteoboard.schedules import schedule_conflicts
@@ -86,12 +86,6 @@ SURGERY = frozenset(
 #: Bone-modifying agents at the dose for skeletal-event prevention (BMA.DENOSUMAB is 120 mg;
 #: the osteoporosis dose is BMA.OSTEOPOROSIS_DOSE).
 HIGH_DOSE_BMA = frozenset({ZOLEDRONIC, "BMA.DENOSUMAB", "BMA.IBANDRONATE", "BMA.PAMIDRONATE"})
-
-#: Sarcoma subtypes for which pazopanib is not approved (liposarcoma) or which have their own
-#: protocols (GIST).
-TKI_EXCLUDED_SUBTYPES = frozenset(
-    {s.value for s in SarcomaSubtype if s.value.startswith("liposarcoma")} | {"gist"}
-)
 
 HIGH_GRADE_ESCC = frozenset({"2", "3"})
 
@@ -410,7 +404,7 @@ def _tki_excluded_subtype(check: Check, view: _View) -> Iterator[Inconsistency]:
         if subtype is None:
             subtype = view.fact("sts.subtype", [item])
         subtype = getattr(subtype, "value", subtype)
-        if subtype in TKI_EXCLUDED_SUBTYPES:
+        if subtype in view.kb.constants["sts_tki_excluded_subtypes"]:
             yield _found(
                 check,
                 f"{_label(item)} (pazopanib) is proposed for sarcoma subtype {subtype}.",
