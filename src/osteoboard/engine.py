@@ -812,8 +812,8 @@ class _Run:
 
 def _run(case: Case, kb: KnowledgeBase) -> _Run:
     scores = compute_all(case)
-    prognosis = derive_prognosis(case.patient.life_expectancy_months, scores)
-    cf = case_facts(case, scores, prognosis)
+    prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, kb.prognosis)
+    cf = case_facts(case, scores, prognosis, kb=kb)
 
     hits: list[_Hit] = []
     needs: dict[str, dict[str, None]] = {}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from osteoboard.case import (
     SPINE_LEVELS,
@@ -42,6 +42,9 @@ from osteoboard.performance import ecog_range_from_karnofsky
 from osteoboard.prognosis import Prognosis
 from osteoboard.scores.base import ScoreResult
 from osteoboard.sites import site_info
+
+if TYPE_CHECKING:
+    from osteoboard.guideline import KnowledgeBase
 
 __all__ = [
     "CATALOGUE",
@@ -437,7 +440,24 @@ def _months_between(start: dt.date, end: dt.date) -> float:
 # case facts
 
 
-def case_facts(case: Case, scores: Sequence[ScoreResult], prognosis: Prognosis) -> FactSet:
+def _bundled(kb: KnowledgeBase | None) -> KnowledgeBase:
+    """The knowledge base the derivations read their constants and tables from."""
+    if kb is not None:
+        return kb
+    from osteoboard.guideline import load_knowledge_base
+
+    return load_knowledge_base()
+
+
+def case_facts(
+    case: Case,
+    scores: Sequence[ScoreResult],
+    prognosis: Prognosis,
+    *,
+    kb: KnowledgeBase | None = None,
+) -> FactSet:
+    """The case facts; constants and site properties come from ``kb`` (default: bundled)."""
+    kb = _bundled(kb)
     fs = FactSet()
     _patient(fs, case)
     _primary(fs, case)
@@ -445,7 +465,7 @@ def case_facts(case: Case, scores: Sequence[ScoreResult], prognosis: Prognosis) 
     _prior(fs, case)
     _labs(fs, case, scores)
     _neuro(fs, case)
-    _prognosis(fs, scores, prognosis)
+    _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
     _spine(fs, case)
     _myeloma(fs, case)
     _sarcoma(fs, case)
@@ -907,14 +927,11 @@ _SCORE_FACTS = {
 }
 
 
-def _prognosis(fs: FactSet, scores: Sequence[ScoreResult], prognosis: Prognosis) -> None:
+def _prognosis(
+    fs: FactSet, scores: Sequence[ScoreResult], prognosis: Prognosis, deciding: Sequence[str]
+) -> None:
     basis_missing = sorted(
-        {
-            p
-            for s in scores
-            if s.lesion is None and s.name in ("katagiri_new", "bauer_modified")
-            for p in s.missing
-        }
+        {p for s in scores if s.lesion is None and s.name in deciding for p in s.missing}
         | {"patient.life_expectancy_months"}
     )
     fs.set(

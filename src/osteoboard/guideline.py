@@ -19,11 +19,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
-from osteoboard.caseio import format_validation_error
 from osteoboard.factbook import (
     FactInfo,
     collect_thresholds,
@@ -33,7 +31,15 @@ from osteoboard.factbook import (
     test_points,
 )
 from osteoboard.facts import CATALOGUE, Fact, catalogue_by_name
+from osteoboard.knowledge_files import (
+    KnowledgeError,
+    check_sources,
+    default_kb_dir,
+    read_yaml,
+    validate,
+)
 from osteoboard.patient_texts import Block, TextsError, load_glossary, load_texts
+from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
 from osteoboard.text import Text
 
@@ -50,10 +56,6 @@ __all__ = [
     "flat_name",
     "load_knowledge_base",
 ]
-
-
-class KnowledgeError(ValueError):
-    """The knowledge base is invalid; the message names file and rule."""
 
 
 class Status(StrEnum):
@@ -207,6 +209,8 @@ class KnowledgeBase:
     rules: tuple[CompiledRule, ...]
     sources: dict[str, dict[str, Any]]
     therapies: dict[str, Therapy]
+    #: The prognosis mapping (prognosis.yaml): bands, score categories, which estimate wins.
+    prognosis: PrognosisMapping
     definitions: tuple[CompiledDefinition, ...] = ()
     constants: dict[str, Any] = field(default_factory=dict)
     disciplines: dict[str, Text] = field(default_factory=dict)
@@ -246,29 +250,6 @@ class KnowledgeBase:
 
     def rules_for(self, per: str) -> Iterator[CompiledRule]:
         return (r for r in self.rules if r.rule.per == per)
-
-
-def default_kb_dir() -> Path:
-    return Path(__file__).resolve().parent / "knowledge"
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except FileNotFoundError:
-        raise KnowledgeError(f"{path.name}: missing") from None
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path.name}: invalid YAML: {exc}") from None
-
-
-def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise KnowledgeError(format_validation_error(exc, prefix=f"{where}: ")) from None
 
 
 def kb_hash(directory: Path) -> str:
@@ -479,9 +460,7 @@ def _compile_rule(
             f"{where}: action {rule.action} has status {action.status.value}; only guideline "
             "and approved actions may be recommended"
         )
-    for key in rule.sources:
-        if key not in sources:
-            raise KnowledgeError(f"{where}: unknown source key {key!r}")
+    check_sources(rule.sources, sources, where)
     when = expand_definitions(rule.when, expanded, where)
     condition = _compile_condition(when, where, rule.per, constants, probes)
     because = tuple(rule.because) if rule.because is not None else condition.facts
@@ -517,19 +496,19 @@ def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
 def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     """Load, validate and compile the knowledge base (cached per directory)."""
     kb_dir = directory or default_kb_dir()
-    meta = _validate(KbMeta, _read_yaml(kb_dir / "kb.yaml"), "kb.yaml")
+    meta = validate(KbMeta, read_yaml(kb_dir / "kb.yaml"), "kb.yaml")
 
-    raw_actions = _read_yaml(kb_dir / "actions.yaml")
+    raw_actions = read_yaml(kb_dir / "actions.yaml")
     if not isinstance(raw_actions, list):
         raise KnowledgeError("actions.yaml: must be a list of actions")
     actions: dict[str, Action] = {}
     for i, item in enumerate(raw_actions):
-        action = _validate(Action, item, f"actions.yaml[{i}]")
+        action = validate(Action, item, f"actions.yaml[{i}]")
         if action.code in actions:
             raise KnowledgeError(f"actions.yaml: duplicate action code {action.code}")
         actions[action.code] = action
 
-    raw_sources = _read_yaml(kb_dir / "sources.yaml")
+    raw_sources = read_yaml(kb_dir / "sources.yaml")
     if not isinstance(raw_sources, list):
         raise KnowledgeError("sources.yaml: must be a list of CSL-JSON items")
     sources: dict[str, dict[str, Any]] = {}
@@ -540,13 +519,11 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             raise KnowledgeError(f"sources.yaml: duplicate source key {item['id']}")
         sources[str(item["id"])] = item
 
-    raw_therapies = _read_yaml(kb_dir / "therapies.yaml")
+    raw_therapies = read_yaml(kb_dir / "therapies.yaml")
     therapies: dict[str, Therapy] = {}
     for i, item in enumerate(raw_therapies or []):
-        therapy = _validate(Therapy, item, f"therapies.yaml[{i}]")
-        for key in therapy.sources:
-            if key not in sources:
-                raise KnowledgeError(f"therapies.yaml[{i}]: unknown source key {key!r}")
+        therapy = validate(Therapy, item, f"therapies.yaml[{i}]")
+        check_sources(therapy.sources, sources, f"therapies.yaml[{i}]")
         therapies[therapy.name] = therapy
     constants = _constants(therapies)
     for name, values in meta.constants.items():
@@ -562,9 +539,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         where = f"kb.yaml: definition {definition.id}"
         if definition.id in defs:
             raise KnowledgeError(f"{where}: duplicate definition id")
-        for key in definition.sources:
-            if key not in sources:
-                raise KnowledgeError(f"{where}: unknown source key {key!r}")
+        check_sources(definition.sources, sources, where)
         when = expand_definitions(definition.when, expanded, where)
         condition = _compile_condition(when, where, "case", constants, probes)
         defs[definition.id] = definition
@@ -579,7 +554,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     order = 0
     for rel in meta.rule_files:
         path = kb_dir / "rules" / rel
-        data = _validate(RuleFile, _read_yaml(path), f"rules/{rel}")
+        data = validate(RuleFile, read_yaml(path), f"rules/{rel}")
         for rule in data.rules:
             where = f"rules/{rel}: rule {rule.id}"
             if rule.id in seen:
@@ -602,6 +577,8 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             raise KnowledgeError(f"rules/{path.name}: not listed in kb.yaml rule_files")
 
     facts = _load_fact_infos(kb_dir, sources)
+    prognosis = read_prognosis_mapping(kb_dir)
+    check_sources(prognosis.sources, sources, "prognosis.yaml")
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
 
     try:
@@ -624,11 +601,12 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         therapies=therapies,
         definitions=tuple(compiled_defs),
         constants=constants,
-        disciplines=dict(meta.disciplines),
+        disciplines={str(k): v for k, v in meta.disciplines.items()},
         texts=texts,
         glossary=glossary,
         facts=facts,
         thresholds=thresholds,
+        prognosis=prognosis,
     )
 
 
@@ -638,7 +616,7 @@ def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, Fact
     if not path.exists():
         return {}
     try:
-        raw = parse_fact_infos(_read_yaml(path))
+        raw = parse_fact_infos(read_yaml(path))
     except ValueError as exc:
         raise KnowledgeError(f"facts.yaml: {exc}") from None
     catalogue = catalogue_by_name()
@@ -647,13 +625,11 @@ def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, Fact
         where = f"facts.yaml: {name}"
         if name not in catalogue:
             raise KnowledgeError(f"{where}: not a fact of the catalogue")
-        info = _validate(FactInfo, item, where)
+        info = validate(FactInfo, item, where)
         problem = lint_fact_info(catalogue[name], info)
         if problem:
             raise KnowledgeError(f"{where}: {problem}")
-        for key in info.sources:
-            if key not in sources:
-                raise KnowledgeError(f"{where}: unknown source key {key!r}")
+        check_sources(info.sources, sources, where)
         infos[name] = info
     missing = [f.name for f in CATALOGUE if f.name not in infos]
     if missing:

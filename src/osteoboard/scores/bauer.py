@@ -281,6 +281,7 @@ SPEC_MODIFIED = ScoreSpec(
     from_case=_modified_from_case,
     source=SOURCE_MODIFIED,
     applies=bone_disease,
+    categories=tuple(CATEGORIES_MODIFIED),
 )
 
 SPEC_ORIGINAL = ScoreSpec(
@@ -292,4 +293,5 @@ SPEC_ORIGINAL = ScoreSpec(
     from_case=_original_from_case,
     source=SOURCE_ORIGINAL,
     applies=bone_disease,
+    categories=tuple(CATEGORIES_ORIGINAL),
 )

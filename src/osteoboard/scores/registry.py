@@ -34,6 +34,9 @@ class ScoreSpec:
     from_case: Adapter
     source: str
     applies: Callable[[Case], bool] = lambda case: True
+    #: Every category the score can produce (empty for a score without categories); the
+    #: prognosis mapping in the knowledge base is checked against it.
+    categories: tuple[str, ...] = ()
 
     def lesions(self, case: Case) -> list[Lesion]:
         if self.per == "spinal_lesion":

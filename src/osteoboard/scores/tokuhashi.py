@@ -320,4 +320,5 @@ SPEC = ScoreSpec(
     from_case=_from_case,
     source=SOURCE,
     applies=applies,
+    categories=tuple(CATEGORIES),
 )

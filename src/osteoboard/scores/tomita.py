@@ -245,4 +245,5 @@ SPEC = ScoreSpec(
     from_case=_from_case,
     source=SOURCE,
     applies=bone_disease,
+    categories=tuple(CATEGORIES),
 )
