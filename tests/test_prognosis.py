@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from osteoboard.guideline import KnowledgeError, default_kb_dir, load_knowledge_base
 from osteoboard.prognosis import (
@@ -20,6 +19,7 @@ from osteoboard.prognosis import (
     read_prognosis_mapping,
 )
 from osteoboard.scores.base import ScoreResult
+from tests.kb_copies import edited_copy, load_error
 
 
 def result(
@@ -158,19 +158,7 @@ def test_malformed_month_ranges(text: str) -> None:
 
 
 def _lint(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> str:
-    kb_dir = tmp_path / "knowledge"
-    shutil.copytree(default_kb_dir(), kb_dir)
-    path = kb_dir / "prognosis.yaml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    load_knowledge_base.cache_clear()
-    try:
-        with pytest.raises(KnowledgeError) as exc:
-            load_knowledge_base(kb_dir)
-    finally:
-        load_knowledge_base.cache_clear()
-    return str(exc.value)
+    return load_error(edited_copy(tmp_path, "prognosis.yaml", change))
 
 
 def test_the_mapping_alone_is_checked_too(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ from osteoboard.case import (
 from osteoboard.performance import ecog_range_from_karnofsky
 from osteoboard.prognosis import Prognosis
 from osteoboard.scores.base import ScoreResult
-from osteoboard.sites import site_info
+from osteoboard.sites import SiteTable
 
 if TYPE_CHECKING:
     from osteoboard.guideline import KnowledgeBase
@@ -460,7 +460,7 @@ def case_facts(
     kb = _bundled(kb)
     fs = FactSet()
     _patient(fs, case)
-    _primary(fs, case)
+    _primary(fs, case, kb.sites)
     _disease(fs, case)
     _prior(fs, case)
     _labs(fs, case, scores)
@@ -608,7 +608,7 @@ def _patient(fs: FactSet, case: Case) -> None:
     fs.set("patient.dental_exam_documented", p.dental_exam_done is True)
 
 
-def _primary(fs: FactSet, case: Case) -> None:
+def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     pr = case.primary
     site = pr.site
     miss_site = ["primary.site"]
@@ -696,7 +696,7 @@ def _primary(fs: FactSet, case: Case) -> None:
             fs.set(f"primary.{name}", None, missing=miss_site)
         fs.set("primary.radiosensitivity", None, missing=miss_site)
         return
-    info = site_info(site)
+    info = sites[site]
     fs.set("primary.lung", info.lung)
     fs.set("primary.solid_tumour", info.solid_tumour)
     fs.set("primary.radiosensitivity", info.radiosensitivity.value)

@@ -41,6 +41,7 @@ from osteoboard.knowledge_files import (
 from osteoboard.patient_texts import Block, TextsError, load_glossary, load_texts
 from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
+from osteoboard.sites import SiteTable, read_site_table
 from osteoboard.text import Text
 
 __all__ = [
@@ -211,6 +212,8 @@ class KnowledgeBase:
     therapies: dict[str, Therapy]
     #: The prognosis mapping (prognosis.yaml): bands, score categories, which estimate wins.
     prognosis: PrognosisMapping
+    #: The primary-site table (sites.yaml).
+    sites: SiteTable
     definitions: tuple[CompiledDefinition, ...] = ()
     constants: dict[str, Any] = field(default_factory=dict)
     disciplines: dict[str, Text] = field(default_factory=dict)
@@ -525,10 +528,17 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         therapy = validate(Therapy, item, f"therapies.yaml[{i}]")
         check_sources(therapy.sources, sources, f"therapies.yaml[{i}]")
         therapies[therapy.name] = therapy
+    sites = read_site_table(kb_dir)
+    for prop, keys in sites.sources.items():
+        check_sources(keys, sources, f"sites.yaml: properties.{prop}")
     constants = _constants(therapies)
+    for name, site_list in sites.constants.items():
+        if name in constants:
+            raise KnowledgeError(f"sites.yaml: constant {name!r} is reserved")
+        constants[name] = site_list
     for name, values in meta.constants.items():
         if name in constants:
-            raise KnowledgeError(f"kb.yaml: constant {name!r} is reserved")
+            raise KnowledgeError(f"kb.yaml: constant {name!r} is reserved or defined twice")
         constants[name] = list(values)
 
     probes = _probe_contexts(constants)
@@ -607,6 +617,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         facts=facts,
         thresholds=thresholds,
         prognosis=prognosis,
+        sites=sites,
     )
 
 

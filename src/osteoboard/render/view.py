@@ -294,7 +294,7 @@ def protocol_view(
         "engine_version": proposal.engine_version,
         "kb_version": proposal.knowledge_base.version if proposal.knowledge_base else "",
         "kb_sha": proposal.knowledge_base.sha256[:12] if proposal.knowledge_base else "",
-        "primary": _primary_label(case),
+        "primary": _primary_label(case, kb),
         "lesions": lesions,
         "emergencies": [_item(e, kb, cite) for e in proposal.emergencies],
         # Urgent items of every discipline, shown right after the emergencies as well.
@@ -331,11 +331,9 @@ def protocol_view(
     }
 
 
-def _primary_label(case: Case) -> str:
-    from osteoboard.sites import site_info
-
+def _primary_label(case: Case, kb: KnowledgeBase) -> str:
     pr = case.primary
     if pr.site is None:
         return "Primärtumor nicht angegeben"
-    label = site_info(pr.site).label.de
+    label = kb.facts["primary.site"].values[pr.site.value].de
     return f"{label} ({pr.histology})" if pr.histology else label
