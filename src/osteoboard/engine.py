@@ -834,7 +834,7 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     lesion_rules = kb.lesion_rules
     if lesion_rules:
         for index, lesion in enumerate(case.lesions):
-            lf = lesion_facts(lesion, scores)
+            lf = lesion_facts(lesion, scores, kb=kb)
             scope = _Scope([lf, cf], kb)
             label = lf.values.get("lesion.label")
             _evaluate_scope(

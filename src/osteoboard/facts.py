@@ -27,7 +27,6 @@ from osteoboard.case import (
     Collapse,
     EsccGrade,
     Frankel,
-    Joint,
     Lesion,
     LesionType,
     MirelsPain,
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CATALOGUE",
+    "DERIVATION_CONSTANTS",
     "Fact",
     "FactSet",
     "FactType",
@@ -362,6 +362,15 @@ CATALOGUE: tuple[Fact, ...] = (
 )
 
 
+#: Knowledge constants (kb.yaml) the derivations read, with their kind: ``int`` or the
+#: vocabulary of a list. Loading the knowledge base fails when one is missing.
+DERIVATION_CONSTANTS: dict[str, str] = {
+    "oligometastatic_max_metastases": "int",
+    "high_risk_joints": "joint",
+    "escc_high_grades": "escc_grade",
+}
+
+
 def catalogue_by_name() -> dict[str, Fact]:
     return {f.name: f for f in CATALOGUE}
 
@@ -461,12 +470,12 @@ def case_facts(
     fs = FactSet()
     _patient(fs, case)
     _primary(fs, case, kb.sites)
-    _disease(fs, case)
+    _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
     _prior(fs, case)
     _labs(fs, case, scores)
     _neuro(fs, case)
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
-    _spine(fs, case)
+    _spine(fs, case, frozenset(kb.constants["escc_high_grades"]))
     _myeloma(fs, case)
     _sarcoma(fs, case)
     return fs
@@ -703,7 +712,7 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     fs.set("primary.hypervascular", info.hypervascular)
 
 
-def _disease(fs: FactSet, case: Case) -> None:
+def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     v = case.visceral_metastases
     fs.set("visceral.present", v.present, missing=["visceral_metastases.present"])
     brain = v.brain if v.brain is not None else (False if v.present is False else None)
@@ -769,7 +778,7 @@ def _disease(fs: FactSet, case: Case) -> None:
         "bone.long_bone_lesion_listed", any(les.region is Region.long_bone for les in case.lesions)
     )
 
-    # Oligometastatic: at most 5 metastases in all.
+    # Oligometastatic: at most oligo_max metastases in all.
     if v.present is False:
         vis_min, vis_max = 0, 0
     elif v.count is not None:
@@ -778,7 +787,7 @@ def _disease(fs: FactSet, case: Case) -> None:
         vis_min, vis_max = (1 if v.present else 0), None
     lo = total_min + vis_min
     hi = None if total_max is None or vis_max is None else total_max + vis_max
-    oligo: bool | None = False if lo > 5 else (None if hi is None else hi <= 5)
+    oligo: bool | None = False if lo > oligo_max else (None if hi is None else hi <= oligo_max)
     oligo_missing = [*count_paths]
     if vis_max is None:
         oligo_missing.append(
@@ -895,10 +904,10 @@ def _neuro(fs: FactSet, case: Case) -> None:
     )
 
 
-def _spine(fs: FactSet, case: Case) -> None:
+def _spine(fs: FactSet, case: Case, high_grades: frozenset[str]) -> None:
     spinal = case.spinal_lesions
     grades = [les.escc_grade for les in spinal]
-    high = _any3([None if g is None else g in (EsccGrade.g2, EsccGrade.g3) for g in grades])
+    high = _any3([None if g is None else g.value in high_grades for g in grades])
     unknown_grades = [f"lesions[{les.id}].escc_grade" for les in spinal if les.escc_grade is None]
     mri = case.neurology.whole_spine_mri_done
     if not spinal:
@@ -957,7 +966,12 @@ def _prognosis(
 # lesion facts
 
 
-def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
+def lesion_facts(
+    lesion: Lesion, scores: Sequence[ScoreResult], *, kb: KnowledgeBase | None = None
+) -> FactSet:
+    """The facts of one lesion; constants come from ``kb`` (default: bundled)."""
+    kb = _bundled(kb)
+    high_grades = frozenset(kb.constants["escc_high_grades"])
     fs = FactSet()
     path = f"lesions[{lesion.id}]"
 
@@ -1019,7 +1033,7 @@ def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
         fs.set("lesion.escc_known", g is not None)
         fs.set(
             "lesion.escc_high_grade",
-            None if g is None else g in (EsccGrade.g2, EsccGrade.g3),
+            None if g is None else g.value in high_grades,
             missing=p("escc_grade"),
         )
         sins = _score(scores, "sins", lesion.id)
@@ -1082,7 +1096,7 @@ def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
 
     joint = lesion.joint
     if joint is not None:
-        hrj: bool | None = joint in (Joint.hip, Joint.shoulder, Joint.sacroiliac)
+        hrj: bool | None = joint.value in kb.constants["high_risk_joints"]
     elif lesion.region in (Region.pelvis, Region.other):
         hrj = None
     else:

@@ -22,6 +22,14 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
+from osteoboard.case import (
+    SPINE_LEVELS,
+    EsccGrade,
+    Joint,
+    PrimarySite,
+    SarcomaAgent,
+    SarcomaSubtype,
+)
 from osteoboard.factbook import (
     FactInfo,
     collect_thresholds,
@@ -30,7 +38,7 @@ from osteoboard.factbook import (
     straddles,
     test_points,
 )
-from osteoboard.facts import CATALOGUE, Fact, catalogue_by_name
+from osteoboard.facts import CATALOGUE, DERIVATION_CONSTANTS, Fact, catalogue_by_name
 from osteoboard.knowledge_files import (
     KnowledgeError,
     check_sources,
@@ -155,13 +163,35 @@ class Definition(_KbModel):
     sources: list[str] = Field(default_factory=list)
 
 
+#: The vocabularies a list constant can be checked against (``of:``).
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "primary_site": tuple(PrimarySite),
+    "spine_level": SPINE_LEVELS,
+    "joint": tuple(Joint),
+    "escc_grade": tuple(EsccGrade),
+    "sarcoma_subtype": tuple(SarcomaSubtype),
+    "sarcoma_agent": tuple(SarcomaAgent),
+}
+
+
+class Constant(_KbModel):
+    """A named clinical constant (a number or a list) with its meaning and sources."""
+
+    value: int | float | list[str]
+    of: str | None = Field(
+        default=None, description="The vocabulary every member of a list must belong to."
+    )
+    meaning: str
+    sources: Annotated[list[str], Field(min_length=1)]
+
+
 class KbMeta(_KbModel):
     name: str
     version: Annotated[str, Field(pattern=r"^\d{4}\.\d{1,2}\.\d+$")]
     description: str | None = None
     definitions: list[Definition] = Field(default_factory=list)
-    constants: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], list[str]] = Field(
-        default_factory=dict, description="Named lists usable in rules as kb.<name>."
+    constants: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Constant] = Field(
+        default_factory=dict, description="Named constants, usable in rules as kb.<name>."
     )
     disciplines: dict[Discipline, Text]
     rule_files: list[str]
@@ -487,6 +517,29 @@ def _compile_rule(
     )
 
 
+def _check_constant(constant: Constant, where: str, sources: Mapping[str, Any]) -> Any:
+    check_sources(constant.sources, sources, where)
+    value = constant.value
+    if constant.of is None:
+        return list(value) if isinstance(value, list) else value
+    vocabulary = VOCABULARIES.get(constant.of)
+    if vocabulary is None:
+        raise KnowledgeError(
+            f"{where}.of: unknown vocabulary {constant.of!r} (known: {', '.join(VOCABULARIES)})"
+        )
+    if not isinstance(value, list):
+        raise KnowledgeError(f"{where}: a constant with `of:` must be a list")
+    for member in value:
+        if member not in vocabulary:
+            raise KnowledgeError(
+                f"{where}: {member!r} is not a {constant.of.replace('_', ' ')} "
+                f"({', '.join(vocabulary[:8])}{' …' if len(vocabulary) > 8 else ''})"
+            )
+        if value.count(member) > 1:
+            raise KnowledgeError(f"{where}: {member!r} is listed twice")
+    return list(value)
+
+
 def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
     names: list[str] = []
     for t in therapies.values():
@@ -536,10 +589,18 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         if name in constants:
             raise KnowledgeError(f"sites.yaml: constant {name!r} is reserved")
         constants[name] = site_list
-    for name, values in meta.constants.items():
+    for name, constant in meta.constants.items():
         if name in constants:
             raise KnowledgeError(f"kb.yaml: constant {name!r} is reserved or defined twice")
-        constants[name] = list(values)
+        constants[name] = _check_constant(constant, f"kb.yaml: constants.{name}", sources)
+    for name, kind in DERIVATION_CONSTANTS.items():
+        value = constants.get(name)
+        if value is None:
+            raise KnowledgeError(f"kb.yaml: constants.{name} is missing (the facts read it)")
+        if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise KnowledgeError(f"kb.yaml: constants.{name}: must be a whole number")
+        if kind != "int" and meta.constants[name].of != kind:
+            raise KnowledgeError(f"kb.yaml: constants.{name}: must be a list of: {kind}")
 
     probes = _probe_contexts(constants)
     defs: dict[str, Definition] = {}
