@@ -819,3 +819,51 @@ class Case(_Model):
             return listed, None
         total = max(listed, given)
         return total, total
+
+    # -- derived views shared by the scores and the facts (each concept derived once) --
+
+    def bone_count_bounds(self) -> tuple[int, int | None]:
+        """(lowest, highest) number of bone metastases in all; highest is None when open."""
+        vlo, vhi = self.vertebral_count_bounds()
+        elo, ehi = self.extraspinal_count_bounds()
+        return vlo + elo, None if vhi is None or ehi is None else vhi + ehi
+
+    @cached_property
+    def multiple_bone_metastases(self) -> bool | None:
+        """Two or more bone metastases: true as soon as two are known, false only when the
+        counts are closed below two; None while open."""
+        lo, hi = self.bone_count_bounds()
+        if lo >= 2:
+            return True
+        return None if hi is None else hi >= 2
+
+    @cached_property
+    def solitary_bone_metastasis(self) -> bool | None:
+        """Exactly one bone metastasis: needs closed counts adding up to one; None while open.
+        (A closed count of zero, no bone metastasis, is neither solitary nor multiple.)"""
+        lo, hi = self.bone_count_bounds()
+        if lo >= 2:
+            return False
+        return None if hi is None else hi == 1
+
+    @cached_property
+    def visceral_present(self) -> bool | None:
+        """Visceral metastases, brain metastases included (Bauer and Wedin: "visceral or
+        brain"; Tokuhashi: "major internal organs"). ``present`` decides when given; otherwise
+        any positive detail (brain, pattern, a removability or treatability verdict) implies
+        that metastases are present; None when unknown."""
+        v = self.visceral_metastases
+        if v.present is not None:
+            return v.present
+        if v.brain or v.pattern is not None or v.removable is not None or v.treatable is not None:
+            return True
+        return None
+
+    @cached_property
+    def brain_metastases(self) -> bool | None:
+        """Brain metastases: as documented, false when visceral metastases are documented
+        absent, else None."""
+        brain = self.visceral_metastases.brain
+        if brain is not None:
+            return brain
+        return False if self.visceral_present is False else None

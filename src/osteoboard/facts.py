@@ -713,15 +713,15 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
 
 
 def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
+    # The shared concepts are derived once in the case (the scores read the same views).
     v = case.visceral_metastases
-    fs.set("visceral.present", v.present, missing=["visceral_metastases.present"])
-    brain = v.brain if v.brain is not None else (False if v.present is False else None)
-    fs.set("visceral.brain", brain, missing=["visceral_metastases.brain"])
+    present = case.visceral_present
+    fs.set("visceral.present", present, missing=["visceral_metastases.present"])
+    fs.set("visceral.brain", case.brain_metastases, missing=["visceral_metastases.brain"])
 
-    vmin, vmax = case.vertebral_count_bounds()
-    emin, emax = case.extraspinal_count_bounds()
-    total_min = vmin + emin
-    total_max = None if vmax is None or emax is None else vmax + emax
+    _, vmax = case.vertebral_count_bounds()
+    _, emax = case.extraspinal_count_bounds()
+    total_min, total_max = case.bone_count_bounds()
     count_paths = [
         p
         for p, hi in (
@@ -731,15 +731,8 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         if hi is None
     ]
     fs.set("bone.total_count_min", total_min)
-    multiple = True if total_min >= 2 else (None if total_max is None else total_max >= 2)
-    fs.set("bone.multiple", multiple, missing=count_paths)
-    if total_min >= 2:
-        solitary: bool | None = False
-    elif total_max is not None:
-        solitary = total_max == 1
-    else:
-        solitary = None
-    fs.set("bone.solitary", solitary, missing=count_paths)
+    fs.set("bone.multiple", case.multiple_bone_metastases, missing=count_paths)
+    fs.set("bone.solitary", case.solitary_bone_metastasis, missing=count_paths)
     types = [les.type for les in case.lesions]
     if any(t is not None and t is not LesionType.blastic for t in types):
         all_blastic: bool | None = False
@@ -779,19 +772,19 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     )
 
     # Oligometastatic: at most oligo_max metastases in all.
-    if v.present is False:
+    if present is False:
         vis_min, vis_max = 0, 0
     elif v.count is not None:
         vis_min = vis_max = v.count
     else:
-        vis_min, vis_max = (1 if v.present else 0), None
+        vis_min, vis_max = (1 if present else 0), None
     lo = total_min + vis_min
     hi = None if total_max is None or vis_max is None else total_max + vis_max
     oligo: bool | None = False if lo > oligo_max else (None if hi is None else hi <= oligo_max)
     oligo_missing = [*count_paths]
     if vis_max is None:
         oligo_missing.append(
-            "visceral_metastases.count" if v.present else "visceral_metastases.present"
+            "visceral_metastases.count" if present else "visceral_metastases.present"
         )
     fs.set("disease.oligometastatic", oligo, missing=oligo_missing)
 

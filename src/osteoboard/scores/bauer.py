@@ -44,7 +44,7 @@ from osteoboard.scores.base import (
     unknown_item,
 )
 from osteoboard.scores.registry import ScoreSpec, bone_disease, lesion_path
-from osteoboard.scores.tomita import BoneSpread, bone_spread_from_case, visceral_present_from_case
+from osteoboard.scores.tomita import BoneSpread, bone_spread_from_case
 from osteoboard.sites import site_info
 from osteoboard.text import Text
 
@@ -252,7 +252,7 @@ def _modified_from_case(
 ) -> tuple[BauerModifiedInput, dict[str, str]]:
     spread, bone_path = bone_spread_from_case(case)
     inp = BauerModifiedInput(
-        visceral_metastases=visceral_present_from_case(case),
+        visceral_metastases=case.visceral_present,
         primary_site=case.primary.site,
         bone_metastases=spread,
     )

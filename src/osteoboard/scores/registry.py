@@ -75,9 +75,7 @@ def apply_paths(result: ScoreResult, paths: Mapping[str, str]) -> ScoreResult:
 def bone_disease(case: Case) -> bool:
     """False only when the case says there are no bone metastases (counts 0, none listed):
     the skeletal prognostic scores then do not apply."""
-    vmin, vmax = case.vertebral_count_bounds()
-    emin, emax = case.extraspinal_count_bounds()
-    return not (vmax == 0 and emax == 0 and vmin == 0 and emin == 0)
+    return case.bone_count_bounds()[1] != 0
 
 
 def lesion_adapter(model: type[ScoreInput], fields: tuple[str, ...]) -> Adapter:
