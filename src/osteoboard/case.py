@@ -30,6 +30,8 @@ from pydantic import (
 from osteoboard import units
 
 __all__ = [
+    "LONG_BONE_JOINTS",
+    "SACROILIAC_LEVELS",
     "SPINE_LEVELS",
     "Alignment",
     "BoneMetastases",
@@ -356,6 +358,23 @@ def spine_level_index(level: str) -> int:
     return SPINE_LEVELS.index(level)
 
 
+# Anatomy: the joints a lesion can involve by where it lies (wrist and ankle are not in Joint).
+
+#: The joints at the ends of each long bone, proximal first.
+LONG_BONE_JOINTS: dict[LongBone, tuple[Joint, ...]] = {
+    LongBone.femur: (Joint.hip, Joint.knee),
+    LongBone.humerus: (Joint.shoulder, Joint.elbow),
+    LongBone.radius: (Joint.elbow,),
+    LongBone.ulna: (Joint.elbow,),
+    LongBone.tibia: (Joint.knee,),
+    LongBone.fibula: (Joint.knee,),
+}
+#: Sacral segments that form the sacroiliac joint.
+SACROILIAC_LEVELS: tuple[str, ...] = ("S1", "S2", "S3")
+#: Joints of the pelvis beside a pelvic lesion (acetabulum, sacroiliac joint).
+_PELVIC_JOINTS = (Joint.hip, Joint.sacroiliac)
+
+
 Percent = Annotated[float, Field(ge=0, le=100)]
 NonNeg = Annotated[float, Field(ge=0)]
 
@@ -624,6 +643,31 @@ class Lesion(_Model):
     def _escc_as_text(cls, v: Any) -> Any:
         # YAML reads 0, 2 and 3 as integers; the grade is a label.
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    def possible_joints(self) -> frozenset[Joint] | None:
+        """The joints this lesion may involve: the documented joint, else those its location
+        borders (a long bone's ends unless the lesion is diaphyseal; the hip and sacroiliac
+        joints for the pelvis; the sacroiliac joint for S1–S3); None when the location does
+        not tell (an unknown long bone, another region)."""
+        if self.joint is not None:
+            return frozenset() if self.joint is Joint.none else frozenset({self.joint})
+        if self.region is Region.long_bone:
+            if self.segment is Segment.diaphyseal:
+                return frozenset()
+            if self.bone is None or self.bone not in LONG_BONE_JOINTS:
+                return None
+            if self.segment is Segment.peritrochanteric:
+                return frozenset({Joint.hip})
+            return frozenset(LONG_BONE_JOINTS[self.bone])
+        if self.region is Region.pelvis:
+            return frozenset(_PELVIC_JOINTS)
+        if self.region is Region.spine:
+            # A spinal lesion whose level is not reported is not asked about joints: its level
+            # is asked for, and only S1–S3 border a joint.
+            return frozenset({Joint.sacroiliac}) if self.level in SACROILIAC_LEVELS else frozenset()
+        if self.region in (Region.rib, Region.skull, Region.sternum):
+            return frozenset()
+        return None
 
     @model_validator(mode="after")
     def _region_fields(self) -> Self:

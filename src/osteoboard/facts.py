@@ -151,7 +151,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("bone.extensive_marrow", "bool", "Extensive bone-marrow involvement"),
     Fact("bone.spinal_lesion_listed", "bool", "A spinal lesion is listed"),
     Fact("bone.counts_known", "bool", "Vertebral and extraspinal counts are both known"),
-    Fact("bone.any_painful", "bool", "At least one listed lesion hurts"),
+    Fact(
+        "bone.any_painful",
+        "bool",
+        "At least one bone metastasis hurts, judged on the listed lesions (unknown when none is "
+        "listed, false when the case documents no bone metastasis)",
+    ),
     Fact(
         "bone.lytic_documented",
         "bool",
@@ -339,8 +344,17 @@ CATALOGUE: tuple[Fact, ...] = (
         values=("lt_one_third", "one_to_two_thirds", "gt_two_thirds", "none"),
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
-    Fact("lesion.high_risk_joint", "bool", "Hip, shoulder or sacroiliac joint involved"),
-    Fact("lesion.vertebral_body_involved", "bool", "Vertebral body involved"),
+    Fact(
+        "lesion.high_risk_joint",
+        "bool",
+        "A high-risk joint (kb.high_risk_joints) is involved: by the documented joint, or ruled "
+        "out by a location that borders none (unknown when the location does not tell)",
+    ),
+    Fact(
+        "lesion.vertebral_body_involved",
+        "bool",
+        "Vertebral body involved (documented, or shown by collapse or > 50 % involvement)",
+    ),
     Fact("lesion.vertebral_fracture", "bool", "Pathologic vertebral (compression) fracture"),
     Fact("lesion.label", "string", "How texts name the lesion: the vertebral level, or the id"),
     Fact(
@@ -752,15 +766,22 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         missing=["bone_metastases.extensive_marrow_involvement"],
     )
     fs.set("bone.counts_known", not count_paths)
+    # Judged on the listed lesions; with none listed, unknown unless the case documents that
+    # there is no bone metastasis at all.
+    if case.lesions:
+        painful = _any3(_painful(les) for les in case.lesions)
+    else:
+        painful = False if total_max == 0 else None
     fs.set(
         "bone.any_painful",
-        _any3(_painful(les) for les in case.lesions) if case.lesions else False,
+        painful,
         missing=[
             p
             for les in case.lesions
             if _painful(les) is None
             for p in (f"lesions[{les.id}].pain_vas", f"lesions[{les.id}].symptomatic")
-        ],
+        ]
+        or ["lesions"],
     )
     fs.set(
         "bone.lytic_documented",
@@ -1038,20 +1059,27 @@ def lesion_facts(
             else lesion.posterolateral is not Posterolateral.none,
             missing=p("posterolateral"),
         )
+        # Any collapse, or more than half of the body involved, shows body involvement; the
+        # SINS grade "none" (no collapse, at most half involved) leaves it open.
         body = lesion.vertebral_body_involved
-        if body is None and lesion.collapse is not None:
-            body = lesion.collapse is not Collapse.none
+        if body is None and lesion.collapse not in (None, Collapse.none):
+            body = True
         fs.set(
             "lesion.vertebral_body_involved",
             body,
-            missing=p("vertebral_body_involved") + p("collapse"),
+            missing=p("vertebral_body_involved") + ([] if lesion.collapse else p("collapse")),
         )
-        collapsed = (
-            None if lesion.collapse is None else lesion.collapse in (Collapse.lt_50, Collapse.gt_50)
-        )
+        # A compression fracture is a collapse: a documented collapse grade decides it unless
+        # a pathologic fracture is documented.
+        if lesion.pathologic_fracture is True:
+            fracture: bool | None = True
+        elif lesion.collapse is not None:
+            fracture = lesion.collapse in (Collapse.lt_50, Collapse.gt_50)
+        else:
+            fracture = False if lesion.pathologic_fracture is False else None
         fs.set(
             "lesion.vertebral_fracture",
-            _any3([lesion.pathologic_fracture, collapsed]),
+            fracture,
             missing=(p("pathologic_fracture") if lesion.pathologic_fracture is None else [])
             + (p("collapse") if lesion.collapse is None else []),
         )
@@ -1087,13 +1115,15 @@ def lesion_facts(
         fs.set("lesion.cortical_involvement", "none")
         fs.set("lesion.cortex_known", True)
 
-    joint = lesion.joint
-    if joint is not None:
-        hrj: bool | None = joint.value in kb.constants["high_risk_joints"]
-    elif lesion.region in (Region.pelvis, Region.other):
-        hrj = None
+    # Unknown unless the documented joint or the location rules the high-risk joints in or out.
+    joints = lesion.possible_joints()
+    high_risk = {j.value for j in joints or ()} & set(kb.constants["high_risk_joints"])
+    if joints is not None and not high_risk:
+        hrj: bool | None = False
+    elif joints is not None and lesion.joint is not None:
+        hrj = True
     else:
-        hrj = False
+        hrj = None
     fs.set("lesion.high_risk_joint", hrj, missing=p("joint"))
     return fs
 
