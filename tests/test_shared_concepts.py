@@ -15,7 +15,7 @@ from osteoboard.facts import case_facts
 from osteoboard.prognosis import derive_prognosis
 from osteoboard.scores import compute_all
 from osteoboard.scores.base import ScoreResult
-from tests.cases import cases, long_bone_lesion, maybe, other_lesion, spine_lesion
+from tests.cases import cases, lesion_lists, maybe
 
 # Per score, the item on visceral metastases and the points it gives for "none".
 VISCERAL_ITEM = {
@@ -53,14 +53,7 @@ def visceral_blocks(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def spread_cases(draw: st.DrawFn) -> dict[str, Any]:
-    n_spine = draw(st.integers(0, 3))
-    n_long = draw(st.integers(0, 1))
-    n_other = draw(st.integers(0, 2))
-    lesions = (
-        [draw(spine_lesion(f"S{i}")) for i in range(n_spine)]
-        + [draw(long_bone_lesion(f"B{i}")) for i in range(n_long)]
-        + [draw(other_lesion(f"O{i}")) for i in range(n_other)]
-    )
+    lesions = draw(lesion_lists(spine=3, long_bone=1, other=2))
     counts = {
         "vertebral_count": draw(maybe(st.integers(0, 4))),
         "extraspinal_count": draw(maybe(st.integers(0, 4))),

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from osteoboard.case import PrimarySite as P
+from osteoboard.caseio import parse_case
+from osteoboard.facts import case_facts
 from osteoboard.guideline import KnowledgeError, load_knowledge_base
+from osteoboard.prognosis import derive_prognosis
+from osteoboard.scores import compute_all
 from osteoboard.sites import SITES, KatagiriGrowth, Radiosensitivity, read_site_table, site_info
 from tests.kb_copies import edited_copy, load_error
 
@@ -165,6 +169,37 @@ def test_highly_radiosensitive_sites_are_a_rule_constant() -> None:
     assert kb.sites.rows == dict(SITES)
 
 
+def test_hypervascular_sites() -> None:
+    """Renal cell, thyroid and hepatocellular carcinoma and neuroendocrine tumours (sources in
+    sites.yaml); melanoma and myeloma are not listed."""
+    listed = {s for s, r in SITES.items() if r.hypervascular}
+    assert listed == {P.kidney, P.thyroid, P.liver, P.neuroendocrine}
+
+
+@pytest.mark.parametrize(
+    ("sarcoma", "expected", "missing"),
+    [
+        ({"subtype": "solitary_fibrous_tumor"}, True, None),
+        ({"subtype": "angiosarcoma"}, True, None),
+        ({"subtype": "leiomyosarcoma"}, False, None),
+        ({}, None, ["sarcoma.subtype"]),
+        (None, None, ["sarcoma.subtype"]),
+    ],
+)
+def test_hypervascular_sarcoma_by_subtype(
+    sarcoma: dict[str, Any] | None, expected: bool | None, missing: list[str] | None
+) -> None:
+    data: dict[str, Any] = {"id": "s", "primary": {"site": "sarcoma"}}
+    if sarcoma is not None:
+        data["sarcoma"] = sarcoma
+    case = parse_case(data)
+    scores = compute_all(case)
+    fs = case_facts(case, scores, derive_prognosis(None, scores))
+    assert fs.values["primary.hypervascular"] is expected
+    if missing is not None:
+        assert fs.missing["primary.hypervascular"] == missing
+
+
 # --- the linter -------------------------------------------------------------------------------
 
 
@@ -234,6 +269,20 @@ def _props(data: dict[str, Any]) -> dict[str, Any]:
             "sites.yaml: properties.lung: give `sites:`",
         ),
         (
+            lambda d: _props(d)["hypervascular"]["sarcoma_subtypes"].append("leiomyosarcom"),
+            "sites.yaml: properties.hypervascular.sarcoma_subtypes: 'leiomyosarcom' is not a "
+            "sarcoma subtype",
+        ),
+        (
+            lambda d: _props(d)["hypervascular"]["sites"].append("sarcoma"),
+            "sites.yaml: properties.hypervascular.sarcoma_subtypes: sarcoma is listed as a whole",
+        ),
+        (
+            lambda d: _props(d)["radiosensitivity"].update(sarcoma_subtypes=["angiosarcoma"]),
+            "sites.yaml: properties.radiosensitivity: only a list of sites can be a constant or "
+            "name sarcoma subtypes",
+        ),
+        (
             lambda d: _props(d)["hypervascular"].update(sources=["nair2031"]),
             "sites.yaml: properties.hypervascular: unknown source key 'nair2031'",
         ),
@@ -254,6 +303,9 @@ def _props(data: dict[str, Any]) -> dict[str, Any]:
         "highly-not-sensitive",
         "note-score",
         "kind",
+        "subtype",
+        "subtype-and-site",
+        "subtype-on-values",
         "source",
         "reserved-constant",
     ],

@@ -64,9 +64,12 @@ SPEC_KEYS = {
 EXTRA_KEYS = {
     "asco2017-palliative",
     "buccheri1996",
+    "gong2021",
     "greipp2005",
+    "griessenauer2016",
     "katagiri2005",
     "kdigo2012",
+    "nair2013",
     "prasad2018",
     "tokuhashi1990",
 }

@@ -723,7 +723,15 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     fs.set("primary.lung", info.lung)
     fs.set("primary.solid_tumour", info.solid_tumour)
     fs.set("primary.radiosensitivity", info.radiosensitivity.value)
-    fs.set("primary.hypervascular", info.hypervascular)
+    if site is PrimarySite.sarcoma:
+        subtype = case.sarcoma.subtype if case.sarcoma is not None else None
+        fs.set(
+            "primary.hypervascular",
+            sites.flag_for_sarcoma("hypervascular", subtype),
+            missing=["sarcoma.subtype"],
+        )
+    else:
+        fs.set("primary.hypervascular", info.hypervascular)
 
 
 def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from osteoboard.case import Growth, PrimarySite
+from osteoboard.case import Growth, PrimarySite, SarcomaSubtype
 from osteoboard.knowledge_files import KnowledgeError, default_kb_dir, read_yaml, validate
 from osteoboard.text import Text
 
@@ -109,6 +109,12 @@ class _Property(_Model):
     sources: Annotated[list[str], Field(min_length=1)]
     values: dict[Any, list[str]] | None = None
     sites: list[str] | None = None
+    sarcoma_subtypes: list[str] | None = Field(
+        default=None,
+        description="For a list of sites without sarcoma: the soft-tissue sarcoma subtypes it "
+        "is true for (the sarcoma block's subtype decides).",
+    )
+    note: str | None = None
     constant: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
 
 
@@ -126,6 +132,17 @@ class SiteTable:
     constants: dict[str, list[str]]
     #: Every source key the table cites, per property.
     sources: dict[str, tuple[str, ...]]
+    #: Per flag property that is false for soft-tissue sarcoma as a whole, the subtypes it is
+    #: true for.
+    sarcoma_subtypes: dict[str, frozenset[SarcomaSubtype]] = field(default_factory=dict)
+
+    def flag_for_sarcoma(self, prop: str, subtype: SarcomaSubtype | None) -> bool | None:
+        """A flag property for a soft-tissue sarcoma: by its subtype where the table names
+        subtypes (None while the subtype is unknown), else the site's value."""
+        subtypes = self.sarcoma_subtypes.get(prop)
+        if subtypes is None:
+            return bool(getattr(self.rows[PrimarySite.sarcoma], prop))
+        return None if subtype is None else subtype in subtypes
 
     def __getitem__(self, site: PrimarySite) -> SiteInfo:
         return self.rows[site]
@@ -138,10 +155,18 @@ def _site(name: Any, where: str) -> PrimarySite:
         raise KnowledgeError(f"{where}: {name!r} is not a primary site") from None
 
 
+def _subtype(name: Any, where: str) -> SarcomaSubtype:
+    try:
+        return SarcomaSubtype(name)
+    except ValueError:
+        raise KnowledgeError(f"{where}: {name!r} is not a sarcoma subtype") from None
+
+
 def parse_site_table(data: Any) -> SiteTable:
     raw = validate(_SiteFile, data, FILE)
     columns: dict[str, dict[PrimarySite, Any]] = {}
     constants: dict[str, list[str]] = {}
+    subtype_flags: dict[str, frozenset[SarcomaSubtype]] = {}
     for name, prop in raw.properties.items():
         where = f"{FILE}: properties.{name}"
         if name in _VALUED:
@@ -176,11 +201,20 @@ def parse_site_table(data: Any) -> SiteTable:
             column = {s: s in listed for s in PrimarySite}
             if prop.constant is not None:
                 constants[prop.constant] = [s.value for s in listed]
+            if prop.sarcoma_subtypes is not None:
+                if PrimarySite.sarcoma in listed:
+                    raise KnowledgeError(
+                        f"{where}.sarcoma_subtypes: sarcoma is listed as a whole already"
+                    )
+                subtypes = [_subtype(x, f"{where}.sarcoma_subtypes") for x in prop.sarcoma_subtypes]
+                subtype_flags[name] = frozenset(subtypes)
         else:
             known = ", ".join([*_VALUED, *_FLAGS])
             raise KnowledgeError(f"{where}: unknown property (known: {known})")
-        if prop.constant is not None and name not in _FLAGS:
-            raise KnowledgeError(f"{where}: only a list of sites can be a constant")
+        if name not in _FLAGS and (prop.constant is not None or prop.sarcoma_subtypes):
+            raise KnowledgeError(
+                f"{where}: only a list of sites can be a constant or name sarcoma subtypes"
+            )
         columns[name] = column
     missing_props = [p for p in (*_VALUED, *_FLAGS) if p not in columns]
     if missing_props:
@@ -215,6 +249,7 @@ def parse_site_table(data: Any) -> SiteTable:
         rows=rows,
         constants=constants,
         sources={name: tuple(p.sources) for name, p in raw.properties.items()},
+        sarcoma_subtypes=subtype_flags,
     )
 
 
