@@ -93,6 +93,21 @@ def other_lesion(draw: st.DrawFn, ident: str) -> dict[str, Any]:
 
 
 @st.composite
+def lesion_lists(
+    draw: st.DrawFn, spine: int = 3, long_bone: int = 2, other: int = 1
+) -> list[dict[str, Any]]:
+    """Up to ``spine`` spinal, ``long_bone`` long-bone and ``other`` other lesions."""
+    n_spine = draw(st.integers(0, spine))
+    n_long = draw(st.integers(0, long_bone))
+    n_other = draw(st.integers(0, other))
+    return (
+        [draw(spine_lesion(f"S{i}")) for i in range(n_spine)]
+        + [draw(long_bone_lesion(f"B{i}")) for i in range(n_long)]
+        + [draw(other_lesion(f"O{i}")) for i in range(n_other)]
+    )
+
+
+@st.composite
 def cases(draw: st.DrawFn) -> dict[str, Any]:
     site = draw(maybe(st.sampled_from([s.value for s in PrimarySite])))
     primary: dict[str, Any] = {"site": site, "controlled": draw(maybe(st.booleans()))}
@@ -117,14 +132,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     if visceral_present:
         visceral["pattern"] = draw(maybe(st.sampled_from(["nodular", "disseminated"])))
         visceral["count"] = draw(maybe(st.integers(1, 8)))
-    n_spine = draw(st.integers(0, 3))
-    n_long = draw(st.integers(0, 2))
-    n_other = draw(st.integers(0, 1))
-    lesions = (
-        [draw(spine_lesion(f"S{i}")) for i in range(n_spine)]
-        + [draw(long_bone_lesion(f"B{i}")) for i in range(n_long)]
-        + [draw(other_lesion(f"O{i}")) for i in range(n_other)]
-    )
+    lesions = draw(lesion_lists())
     case = {
         "id": "prop-" + str(draw(st.integers(0, 9999))),
         "board_date": "2026-11-20",

@@ -15,12 +15,12 @@ from osteoboard.cli import app
 from osteoboard.facts import CATALOGUE
 from osteoboard.guideline import (
     RECOMMENDABLE,
-    KnowledgeError,
     default_kb_dir,
     flatten_expression,
     kb_hash,
     load_knowledge_base,
 )
+from tests.kb_copies import load_error
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "clinical" / "SPEC.md"
 
@@ -116,16 +116,6 @@ def _edit_rule(kb_dir: Path, file: str, rule_id: str, change: Callable[[dict], N
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
 
 
-def _lint_error(kb_dir: Path) -> str:
-    load_knowledge_base.cache_clear()
-    try:
-        with pytest.raises(KnowledgeError) as exc:
-            load_knowledge_base(kb_dir)
-    finally:
-        load_knowledge_base.cache_clear()
-    return str(exc.value)
-
-
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
@@ -188,7 +178,7 @@ def test_lint_names_file_rule_and_problem(
 ) -> None:
     kb_dir = _copy(tmp_path)
     _edit_rule(kb_dir, "spine.yaml", "spine.sins_indeterminate_consult", change)
-    message = _lint_error(kb_dir)
+    message = load_error(kb_dir)
     if expected.startswith("rules/spine.yaml["):
         assert "rules/spine.yaml" in message and "text.en" in message
     else:
@@ -200,7 +190,7 @@ def test_lesion_fact_in_case_rule_is_rejected(tmp_path: Path) -> None:
     _edit_rule(
         kb_dir, "supportive.yaml", "supportive.analgesia", lambda r: r.update(when="lesion.painful")
     )
-    assert "lesion fact 'lesion.painful' in a rule with per: case" in _lint_error(kb_dir)
+    assert "lesion fact 'lesion.painful' in a rule with per: case" in load_error(kb_dir)
 
 
 def test_duplicate_rule_id_is_rejected(tmp_path: Path) -> None:
@@ -211,7 +201,7 @@ def test_duplicate_rule_id_is_rejected(tmp_path: Path) -> None:
         "board.interdisciplinary_review",
         lambda r: r.update(id="supportive.analgesia"),
     )
-    message = _lint_error(kb_dir)
+    message = load_error(kb_dir)
     assert "rule supportive.analgesia: duplicate rule id" in message
 
 
@@ -224,7 +214,7 @@ def test_evidence_guard_rejects_unapproved_recommendations(tmp_path: Path, statu
         if action["code"] == "NUC.RA223":
             action["status"] = status
     path.write_text(yaml.safe_dump(actions, allow_unicode=True, sort_keys=False))
-    message = _lint_error(kb_dir)
+    message = load_error(kb_dir)
     assert "rule nuclear_medicine.ra223: action NUC.RA223 has status " + status in message
 
 
@@ -234,13 +224,13 @@ def test_missing_german_action_text_is_rejected(tmp_path: Path) -> None:
     actions = yaml.safe_load(path.read_text())
     del actions[0]["text"]["de"]
     path.write_text(yaml.safe_dump(actions, allow_unicode=True, sort_keys=False))
-    assert "actions.yaml[0]: text.de: is required" in _lint_error(kb_dir)
+    assert "actions.yaml[0]: text.de: is required" in load_error(kb_dir)
 
 
 def test_unlisted_rule_file_is_rejected(tmp_path: Path) -> None:
     kb_dir = _copy(tmp_path)
     (kb_dir / "rules" / "extra.yaml").write_text("discipline: extra\nrules: []\n")
-    assert "rules/extra.yaml: not listed in kb.yaml" in _lint_error(kb_dir)
+    assert "rules/extra.yaml: not listed in kb.yaml" in load_error(kb_dir)
 
 
 def test_kb_lint_command() -> None:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from osteoboard.case import PrimarySite as P
-from osteoboard.sites import SITES, KatagiriGrowth, Radiosensitivity, site_info
+from osteoboard.caseio import parse_case
+from osteoboard.facts import case_facts
+from osteoboard.guideline import KnowledgeError, load_knowledge_base
+from osteoboard.prognosis import derive_prognosis
+from osteoboard.scores import compute_all
+from osteoboard.sites import SITES, KatagiriGrowth, Radiosensitivity, read_site_table, site_info
+from tests.kb_copies import edited_copy, load_error
 
 # SPEC §2.3, primary-site row of the revised Tokuhashi score, for every site it names.
 TOKUHASHI_LISTED = {
@@ -144,3 +154,164 @@ def test_lung_flag_and_bauer_favourable() -> None:
         P.lymphoma,
         P.myeloma,
     }
+
+
+def test_haematological_sites_are_not_solid_tumours() -> None:
+    assert {s for s, r in SITES.items() if not r.solid_tumour} == {P.myeloma, P.lymphoma}
+
+
+def test_highly_radiosensitive_sites_are_a_rule_constant() -> None:
+    """Rules read the list as kb.highly_radiosensitive_sites; it is kept in sites.yaml."""
+    kb = load_knowledge_base()
+    listed = {s.value for s, r in SITES.items() if r.highly_radiosensitive}
+    assert listed == {"myeloma", "lymphoma", "germ_cell"}
+    assert set(kb.constants["highly_radiosensitive_sites"]) == listed
+    assert kb.sites.rows == dict(SITES)
+
+
+def test_hypervascular_sites() -> None:
+    """Renal cell, thyroid and hepatocellular carcinoma and neuroendocrine tumours (sources in
+    sites.yaml); melanoma and myeloma are not listed."""
+    listed = {s for s, r in SITES.items() if r.hypervascular}
+    assert listed == {P.kidney, P.thyroid, P.liver, P.neuroendocrine}
+
+
+@pytest.mark.parametrize(
+    ("sarcoma", "expected", "missing"),
+    [
+        ({"subtype": "solitary_fibrous_tumor"}, True, None),
+        ({"subtype": "angiosarcoma"}, True, None),
+        ({"subtype": "leiomyosarcoma"}, False, None),
+        ({}, None, ["sarcoma.subtype"]),
+        (None, None, ["sarcoma.subtype"]),
+    ],
+)
+def test_hypervascular_sarcoma_by_subtype(
+    sarcoma: dict[str, Any] | None, expected: bool | None, missing: list[str] | None
+) -> None:
+    data: dict[str, Any] = {"id": "s", "primary": {"site": "sarcoma"}}
+    if sarcoma is not None:
+        data["sarcoma"] = sarcoma
+    case = parse_case(data)
+    scores = compute_all(case)
+    fs = case_facts(case, scores, derive_prognosis(None, scores))
+    assert fs.values["primary.hypervascular"] is expected
+    if missing is not None:
+        assert fs.missing["primary.hypervascular"] == missing
+
+
+# --- the linter -------------------------------------------------------------------------------
+
+
+def _lint(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> str:
+    kb_dir = edited_copy(tmp_path, "sites.yaml", change)
+    message = load_error(kb_dir)
+    if "source key" not in message and "reserved" not in message:
+        # Everything but the bibliography and the other constants is checked by the table
+        # alone too (the scores read it without the whole knowledge base).
+        with pytest.raises(KnowledgeError) as alone:
+            read_site_table(kb_dir)
+        assert str(alone.value) == message
+    return message
+
+
+def _props(data: dict[str, Any]) -> dict[str, Any]:
+    return data["properties"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: _props(d)["hypervascular"]["sites"].append("kidneys"),
+            "sites.yaml: properties.hypervascular.sites: 'kidneys' is not a primary site",
+        ),
+        (
+            lambda d: _props(d)["hypervascular"]["sites"].append("kidney"),
+            "sites.yaml: properties.hypervascular.sites: kidney listed twice",
+        ),
+        (
+            lambda d: _props(d)["tokuhashi_points"]["values"][5].append("kidney"),
+            "sites.yaml: properties.tokuhashi_points: kidney has two values (3 and 5)",
+        ),
+        (
+            lambda d: _props(d)["tokuhashi_points"]["values"][4].remove("rectum"),
+            "sites.yaml: properties.tokuhashi_points: no value for rectum",
+        ),
+        (
+            lambda d: _props(d)["tokuhashi_points"]["values"].update({6: ["rectum"]}),
+            "sites.yaml: properties.tokuhashi_points.values: 6 is not a value of this property",
+        ),
+        (
+            lambda d: _props(d)["radiosensitivity"]["values"].update(
+                {"very_sensitive": _props(d)["radiosensitivity"]["values"].pop("sensitive")}
+            ),
+            "sites.yaml: properties.radiosensitivity.values: 'very_sensitive' is not a value",
+        ),
+        (
+            lambda d: _props(d).update(vascular=_props(d).pop("hypervascular")),
+            "sites.yaml: properties.vascular: unknown property",
+        ),
+        (
+            lambda d: _props(d).pop("haematological"),
+            "sites.yaml: properties: haematological missing",
+        ),
+        (
+            lambda d: _props(d)["highly_radiosensitive"]["sites"].append("kidney"),
+            "sites.yaml: properties.highly_radiosensitive: kidney is not listed as radiosensitive",
+        ),
+        (
+            lambda d: d["notes"]["cervix"].update(bauer={"de": "x", "en": "x"}),
+            "sites.yaml: notes.cervix.bauer: not a score with a site table",
+        ),
+        (
+            lambda d: _props(d)["lung"].update(values={True: ["lung_nsclc"]}, sites=None),
+            "sites.yaml: properties.lung: give `sites:`",
+        ),
+        (
+            lambda d: _props(d)["hypervascular"]["sarcoma_subtypes"].append("leiomyosarcom"),
+            "sites.yaml: properties.hypervascular.sarcoma_subtypes: 'leiomyosarcom' is not a "
+            "sarcoma subtype",
+        ),
+        (
+            lambda d: _props(d)["hypervascular"]["sites"].append("sarcoma"),
+            "sites.yaml: properties.hypervascular.sarcoma_subtypes: sarcoma is listed as a whole",
+        ),
+        (
+            lambda d: _props(d)["radiosensitivity"].update(sarcoma_subtypes=["angiosarcoma"]),
+            "sites.yaml: properties.radiosensitivity: only a list of sites can be a constant or "
+            "name sarcoma subtypes",
+        ),
+        (
+            lambda d: _props(d)["hypervascular"].update(sources=["nair2031"]),
+            "sites.yaml: properties.hypervascular: unknown source key 'nair2031'",
+        ),
+        (
+            lambda d: _props(d)["hypervascular"].update(constant="not_approved_therapies"),
+            "sites.yaml: constant 'not_approved_therapies' is reserved",
+        ),
+    ],
+    ids=[
+        "unknown-site",
+        "twice",
+        "two-values",
+        "no-value",
+        "bad-value",
+        "bad-enum-value",
+        "unknown-property",
+        "missing-property",
+        "highly-not-sensitive",
+        "note-score",
+        "kind",
+        "subtype",
+        "subtype-and-site",
+        "subtype-on-values",
+        "source",
+        "reserved-constant",
+    ],
+)
+def test_lint_names_the_entry(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    message = _lint(tmp_path, change)
+    assert message.startswith(expected), message

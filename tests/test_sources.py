@@ -65,10 +65,13 @@ EXTRA_KEYS = {
     "asco2017-palliative",
     "astro2024",
     "buccheri1996",
+    "gong2021",
     "greipp2005",
+    "griessenauer2016",
     "katagiri2005",
     "kdigo2012",
     "lutathera-smpc",
+    "nair2013",
     "prasad2018",
     "tokuhashi1990",
 }

@@ -30,6 +30,8 @@ from pydantic import (
 from osteoboard import units
 
 __all__ = [
+    "LONG_BONE_JOINTS",
+    "SACROILIAC_LEVELS",
     "SPINE_LEVELS",
     "Alignment",
     "BoneMetastases",
@@ -356,6 +358,23 @@ def spine_level_index(level: str) -> int:
     return SPINE_LEVELS.index(level)
 
 
+# Anatomy: the joints a lesion can involve by where it lies (wrist and ankle are not in Joint).
+
+#: The joints at the ends of each long bone, proximal first.
+LONG_BONE_JOINTS: dict[LongBone, tuple[Joint, ...]] = {
+    LongBone.femur: (Joint.hip, Joint.knee),
+    LongBone.humerus: (Joint.shoulder, Joint.elbow),
+    LongBone.radius: (Joint.elbow,),
+    LongBone.ulna: (Joint.elbow,),
+    LongBone.tibia: (Joint.knee,),
+    LongBone.fibula: (Joint.knee,),
+}
+#: Sacral segments that form the sacroiliac joint.
+SACROILIAC_LEVELS: tuple[str, ...] = ("S1", "S2", "S3")
+#: Joints of the pelvis beside a pelvic lesion (acetabulum, sacroiliac joint).
+_PELVIC_JOINTS = (Joint.hip, Joint.sacroiliac)
+
+
 Percent = Annotated[float, Field(ge=0, le=100)]
 NonNeg = Annotated[float, Field(ge=0)]
 
@@ -631,6 +650,31 @@ class Lesion(_Model):
         # YAML reads 0, 2 and 3 as integers; the grade is a label.
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
+    def possible_joints(self) -> frozenset[Joint] | None:
+        """The joints this lesion may involve: the documented joint, else those its location
+        borders (a long bone's ends unless the lesion is diaphyseal; the hip and sacroiliac
+        joints for the pelvis; the sacroiliac joint for S1–S3); None when the location does
+        not tell (an unknown long bone, another region)."""
+        if self.joint is not None:
+            return frozenset() if self.joint is Joint.none else frozenset({self.joint})
+        if self.region is Region.long_bone:
+            if self.segment is Segment.diaphyseal:
+                return frozenset()
+            if self.bone is None or self.bone not in LONG_BONE_JOINTS:
+                return None
+            if self.segment is Segment.peritrochanteric:
+                return frozenset({Joint.hip})
+            return frozenset(LONG_BONE_JOINTS[self.bone])
+        if self.region is Region.pelvis:
+            return frozenset(_PELVIC_JOINTS)
+        if self.region is Region.spine:
+            # A spinal lesion whose level is not reported is not asked about joints: its level
+            # is asked for, and only S1–S3 border a joint.
+            return frozenset({Joint.sacroiliac}) if self.level in SACROILIAC_LEVELS else frozenset()
+        if self.region in (Region.rib, Region.skull, Region.sternum):
+            return frozenset()
+        return None
+
     @model_validator(mode="after")
     def _region_fields(self) -> Self:
         if self.region is not Region.spine:
@@ -825,3 +869,51 @@ class Case(_Model):
             return listed, None
         total = max(listed, given)
         return total, total
+
+    # -- derived views shared by the scores and the facts (each concept derived once) --
+
+    def bone_count_bounds(self) -> tuple[int, int | None]:
+        """(lowest, highest) number of bone metastases in all; highest is None when open."""
+        vlo, vhi = self.vertebral_count_bounds()
+        elo, ehi = self.extraspinal_count_bounds()
+        return vlo + elo, None if vhi is None or ehi is None else vhi + ehi
+
+    @cached_property
+    def multiple_bone_metastases(self) -> bool | None:
+        """Two or more bone metastases: true as soon as two are known, false only when the
+        counts are closed below two; None while open."""
+        lo, hi = self.bone_count_bounds()
+        if lo >= 2:
+            return True
+        return None if hi is None else hi >= 2
+
+    @cached_property
+    def solitary_bone_metastasis(self) -> bool | None:
+        """Exactly one bone metastasis: needs closed counts adding up to one; None while open.
+        (A closed count of zero, no bone metastasis, is neither solitary nor multiple.)"""
+        lo, hi = self.bone_count_bounds()
+        if lo >= 2:
+            return False
+        return None if hi is None else hi == 1
+
+    @cached_property
+    def visceral_present(self) -> bool | None:
+        """Visceral metastases, brain metastases included (Bauer and Wedin: "visceral or
+        brain"; Tokuhashi: "major internal organs"). ``present`` decides when given; otherwise
+        any positive detail (brain, pattern, a removability or treatability verdict) implies
+        that metastases are present; None when unknown."""
+        v = self.visceral_metastases
+        if v.present is not None:
+            return v.present
+        if v.brain or v.pattern is not None or v.removable is not None or v.treatable is not None:
+            return True
+        return None
+
+    @cached_property
+    def brain_metastases(self) -> bool | None:
+        """Brain metastases: as documented, false when visceral metastases are documented
+        absent, else None."""
+        brain = self.visceral_metastases.brain
+        if brain is not None:
+            return brain
+        return False if self.visceral_present is False else None

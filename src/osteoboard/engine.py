@@ -813,8 +813,8 @@ class _Run:
 
 def _run(case: Case, kb: KnowledgeBase) -> _Run:
     scores = compute_all(case)
-    prognosis = derive_prognosis(case.patient.life_expectancy_months, scores)
-    cf = case_facts(case, scores, prognosis)
+    prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, kb.prognosis)
+    cf = case_facts(case, scores, prognosis, kb=kb)
 
     hits: list[_Hit] = []
     needs: dict[str, dict[str, None]] = {}
@@ -835,7 +835,7 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     lesion_rules = kb.lesion_rules
     if lesion_rules:
         for index, lesion in enumerate(case.lesions):
-            lf = lesion_facts(lesion, scores)
+            lf = lesion_facts(lesion, scores, kb=kb)
             scope = _Scope([lf, cf], kb)
             label = lf.values.get("lesion.label")
             _evaluate_scope(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from osteoboard.case import (
     SPINE_LEVELS,
@@ -27,7 +27,6 @@ from osteoboard.case import (
     Collapse,
     EsccGrade,
     Frankel,
-    Joint,
     Lesion,
     LesionType,
     MirelsPain,
@@ -41,10 +40,14 @@ from osteoboard.case import (
 from osteoboard.performance import ecog_range_from_karnofsky
 from osteoboard.prognosis import Prognosis
 from osteoboard.scores.base import ScoreResult
-from osteoboard.sites import site_info
+from osteoboard.sites import SiteTable
+
+if TYPE_CHECKING:
+    from osteoboard.guideline import KnowledgeBase
 
 __all__ = [
     "CATALOGUE",
+    "DERIVATION_CONSTANTS",
     "Fact",
     "FactSet",
     "FactType",
@@ -149,7 +152,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("bone.extensive_marrow", "bool", "Extensive bone-marrow involvement"),
     Fact("bone.spinal_lesion_listed", "bool", "A spinal lesion is listed"),
     Fact("bone.counts_known", "bool", "Vertebral and extraspinal counts are both known"),
-    Fact("bone.any_painful", "bool", "At least one listed lesion hurts"),
+    Fact(
+        "bone.any_painful",
+        "bool",
+        "At least one bone metastasis hurts, judged on the listed lesions (unknown when none is "
+        "listed, false when the case documents no bone metastasis)",
+    ),
     Fact(
         "bone.lytic_documented",
         "bool",
@@ -338,8 +346,17 @@ CATALOGUE: tuple[Fact, ...] = (
         values=("lt_one_third", "one_to_two_thirds", "gt_two_thirds", "none"),
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
-    Fact("lesion.high_risk_joint", "bool", "Hip, shoulder or sacroiliac joint involved"),
-    Fact("lesion.vertebral_body_involved", "bool", "Vertebral body involved"),
+    Fact(
+        "lesion.high_risk_joint",
+        "bool",
+        "A high-risk joint (kb.high_risk_joints) is involved: by the documented joint, or ruled "
+        "out by a location that borders none (unknown when the location does not tell)",
+    ),
+    Fact(
+        "lesion.vertebral_body_involved",
+        "bool",
+        "Vertebral body involved (documented, or shown by collapse or > 50 % involvement)",
+    ),
     Fact("lesion.vertebral_fracture", "bool", "Pathologic vertebral (compression) fracture"),
     Fact("lesion.label", "string", "How texts name the lesion: the vertebral level, or the id"),
     Fact(
@@ -359,6 +376,15 @@ CATALOGUE: tuple[Fact, ...] = (
         "Previous irradiation is documented (false when not documented or unknown)",
     ),
 )
+
+
+#: Knowledge constants (kb.yaml) the derivations read, with their kind: ``int`` or the
+#: vocabulary of a list. Loading the knowledge base fails when one is missing.
+DERIVATION_CONSTANTS: dict[str, str] = {
+    "oligometastatic_max_metastases": "int",
+    "high_risk_joints": "joint",
+    "escc_high_grades": "escc_grade",
+}
 
 
 def catalogue_by_name() -> dict[str, Fact]:
@@ -439,16 +465,33 @@ def _months_between(start: dt.date, end: dt.date) -> float:
 # case facts
 
 
-def case_facts(case: Case, scores: Sequence[ScoreResult], prognosis: Prognosis) -> FactSet:
+def _bundled(kb: KnowledgeBase | None) -> KnowledgeBase:
+    """The knowledge base the derivations read their constants and tables from."""
+    if kb is not None:
+        return kb
+    from osteoboard.guideline import load_knowledge_base
+
+    return load_knowledge_base()
+
+
+def case_facts(
+    case: Case,
+    scores: Sequence[ScoreResult],
+    prognosis: Prognosis,
+    *,
+    kb: KnowledgeBase | None = None,
+) -> FactSet:
+    """The case facts; constants and site properties come from ``kb`` (default: bundled)."""
+    kb = _bundled(kb)
     fs = FactSet()
     _patient(fs, case)
-    _primary(fs, case)
-    _disease(fs, case)
+    _primary(fs, case, kb.sites)
+    _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
     _prior(fs, case)
     _labs(fs, case, scores)
     _neuro(fs, case)
-    _prognosis(fs, scores, prognosis)
-    _spine(fs, case)
+    _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
+    _spine(fs, case, frozenset(kb.constants["escc_high_grades"]))
     _myeloma(fs, case)
     _sarcoma(fs, case)
     return fs
@@ -590,7 +633,7 @@ def _patient(fs: FactSet, case: Case) -> None:
     fs.set("patient.dental_exam_documented", p.dental_exam_done is True)
 
 
-def _primary(fs: FactSet, case: Case) -> None:
+def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     pr = case.primary
     site = pr.site
     miss_site = ["primary.site"]
@@ -684,23 +727,31 @@ def _primary(fs: FactSet, case: Case) -> None:
             fs.set(f"primary.{name}", None, missing=miss_site)
         fs.set("primary.radiosensitivity", None, missing=miss_site)
         return
-    info = site_info(site)
+    info = sites[site]
     fs.set("primary.lung", info.lung)
     fs.set("primary.solid_tumour", info.solid_tumour)
     fs.set("primary.radiosensitivity", info.radiosensitivity.value)
-    fs.set("primary.hypervascular", info.hypervascular)
+    if site is PrimarySite.sarcoma:
+        subtype = case.sarcoma.subtype if case.sarcoma is not None else None
+        fs.set(
+            "primary.hypervascular",
+            sites.flag_for_sarcoma("hypervascular", subtype),
+            missing=["sarcoma.subtype"],
+        )
+    else:
+        fs.set("primary.hypervascular", info.hypervascular)
 
 
-def _disease(fs: FactSet, case: Case) -> None:
+def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
+    # The shared concepts are derived once in the case (the scores read the same views).
     v = case.visceral_metastases
-    fs.set("visceral.present", v.present, missing=["visceral_metastases.present"])
-    brain = v.brain if v.brain is not None else (False if v.present is False else None)
-    fs.set("visceral.brain", brain, missing=["visceral_metastases.brain"])
+    present = case.visceral_present
+    fs.set("visceral.present", present, missing=["visceral_metastases.present"])
+    fs.set("visceral.brain", case.brain_metastases, missing=["visceral_metastases.brain"])
 
-    vmin, vmax = case.vertebral_count_bounds()
-    emin, emax = case.extraspinal_count_bounds()
-    total_min = vmin + emin
-    total_max = None if vmax is None or emax is None else vmax + emax
+    _, vmax = case.vertebral_count_bounds()
+    _, emax = case.extraspinal_count_bounds()
+    total_min, total_max = case.bone_count_bounds()
     count_paths = [
         p
         for p, hi in (
@@ -710,15 +761,8 @@ def _disease(fs: FactSet, case: Case) -> None:
         if hi is None
     ]
     fs.set("bone.total_count_min", total_min)
-    multiple = True if total_min >= 2 else (None if total_max is None else total_max >= 2)
-    fs.set("bone.multiple", multiple, missing=count_paths)
-    if total_min >= 2:
-        solitary: bool | None = False
-    elif total_max is not None:
-        solitary = total_max == 1
-    else:
-        solitary = None
-    fs.set("bone.solitary", solitary, missing=count_paths)
+    fs.set("bone.multiple", case.multiple_bone_metastases, missing=count_paths)
+    fs.set("bone.solitary", case.solitary_bone_metastasis, missing=count_paths)
     types = [les.type for les in case.lesions]
     if any(t is not None and t is not LesionType.blastic for t in types):
         all_blastic: bool | None = False
@@ -738,15 +782,22 @@ def _disease(fs: FactSet, case: Case) -> None:
         missing=["bone_metastases.extensive_marrow_involvement"],
     )
     fs.set("bone.counts_known", not count_paths)
+    # Judged on the listed lesions; with none listed, unknown unless the case documents that
+    # there is no bone metastasis at all.
+    if case.lesions:
+        painful = _any3(_painful(les) for les in case.lesions)
+    else:
+        painful = False if total_max == 0 else None
     fs.set(
         "bone.any_painful",
-        _any3(_painful(les) for les in case.lesions) if case.lesions else False,
+        painful,
         missing=[
             p
             for les in case.lesions
             if _painful(les) is None
             for p in (f"lesions[{les.id}].pain_vas", f"lesions[{les.id}].symptomatic")
-        ],
+        ]
+        or ["lesions"],
     )
     fs.set(
         "bone.lytic_documented",
@@ -768,20 +819,20 @@ def _disease(fs: FactSet, case: Case) -> None:
         "bone.long_bone_lesion_listed", any(les.region is Region.long_bone for les in case.lesions)
     )
 
-    # Oligometastatic: at most 5 metastases in all.
-    if v.present is False:
+    # Oligometastatic: at most oligo_max metastases in all.
+    if present is False:
         vis_min, vis_max = 0, 0
     elif v.count is not None:
         vis_min = vis_max = v.count
     else:
-        vis_min, vis_max = (1 if v.present else 0), None
+        vis_min, vis_max = (1 if present else 0), None
     lo = total_min + vis_min
     hi = None if total_max is None or vis_max is None else total_max + vis_max
-    oligo: bool | None = False if lo > 5 else (None if hi is None else hi <= 5)
+    oligo: bool | None = False if lo > oligo_max else (None if hi is None else hi <= oligo_max)
     oligo_missing = [*count_paths]
     if vis_max is None:
         oligo_missing.append(
-            "visceral_metastases.count" if v.present else "visceral_metastases.present"
+            "visceral_metastases.count" if present else "visceral_metastases.present"
         )
     fs.set("disease.oligometastatic", oligo, missing=oligo_missing)
 
@@ -894,10 +945,10 @@ def _neuro(fs: FactSet, case: Case) -> None:
     )
 
 
-def _spine(fs: FactSet, case: Case) -> None:
+def _spine(fs: FactSet, case: Case, high_grades: frozenset[str]) -> None:
     spinal = case.spinal_lesions
     grades = [les.escc_grade for les in spinal]
-    high = _any3([None if g is None else g in (EsccGrade.g2, EsccGrade.g3) for g in grades])
+    high = _any3([None if g is None else g.value in high_grades for g in grades])
     unknown_grades = [f"lesions[{les.id}].escc_grade" for les in spinal if les.escc_grade is None]
     mri = case.neurology.whole_spine_mri_done
     if not spinal:
@@ -926,14 +977,11 @@ _SCORE_FACTS = {
 }
 
 
-def _prognosis(fs: FactSet, scores: Sequence[ScoreResult], prognosis: Prognosis) -> None:
+def _prognosis(
+    fs: FactSet, scores: Sequence[ScoreResult], prognosis: Prognosis, deciding: Sequence[str]
+) -> None:
     basis_missing = sorted(
-        {
-            p
-            for s in scores
-            if s.lesion is None and s.name in ("katagiri_new", "bauer_modified")
-            for p in s.missing
-        }
+        {p for s in scores if s.lesion is None and s.name in deciding for p in s.missing}
         | {"patient.life_expectancy_months"}
     )
     fs.set(
@@ -959,7 +1007,12 @@ def _prognosis(fs: FactSet, scores: Sequence[ScoreResult], prognosis: Prognosis)
 # lesion facts
 
 
-def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
+def lesion_facts(
+    lesion: Lesion, scores: Sequence[ScoreResult], *, kb: KnowledgeBase | None = None
+) -> FactSet:
+    """The facts of one lesion; constants come from ``kb`` (default: bundled)."""
+    kb = _bundled(kb)
+    high_grades = frozenset(kb.constants["escc_high_grades"])
     fs = FactSet()
     path = f"lesions[{lesion.id}]"
 
@@ -1021,7 +1074,7 @@ def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
         fs.set("lesion.escc_known", g is not None)
         fs.set(
             "lesion.escc_high_grade",
-            None if g is None else g in (EsccGrade.g2, EsccGrade.g3),
+            None if g is None else g.value in high_grades,
             missing=p("escc_grade"),
         )
         sins = _score(scores, "sins", lesion.id)
@@ -1033,20 +1086,27 @@ def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
             else lesion.posterolateral is not Posterolateral.none,
             missing=p("posterolateral"),
         )
+        # Any collapse, or more than half of the body involved, shows body involvement; the
+        # SINS grade "none" (no collapse, at most half involved) leaves it open.
         body = lesion.vertebral_body_involved
-        if body is None and lesion.collapse is not None:
-            body = lesion.collapse is not Collapse.none
+        if body is None and lesion.collapse not in (None, Collapse.none):
+            body = True
         fs.set(
             "lesion.vertebral_body_involved",
             body,
-            missing=p("vertebral_body_involved") + p("collapse"),
+            missing=p("vertebral_body_involved") + ([] if lesion.collapse else p("collapse")),
         )
-        collapsed = (
-            None if lesion.collapse is None else lesion.collapse in (Collapse.lt_50, Collapse.gt_50)
-        )
+        # A compression fracture is a collapse: a documented collapse grade decides it unless
+        # a pathologic fracture is documented.
+        if lesion.pathologic_fracture is True:
+            fracture: bool | None = True
+        elif lesion.collapse is not None:
+            fracture = lesion.collapse in (Collapse.lt_50, Collapse.gt_50)
+        else:
+            fracture = False if lesion.pathologic_fracture is False else None
         fs.set(
             "lesion.vertebral_fracture",
-            _any3([lesion.pathologic_fracture, collapsed]),
+            fracture,
             missing=(p("pathologic_fracture") if lesion.pathologic_fracture is None else [])
             + (p("collapse") if lesion.collapse is None else []),
         )
@@ -1082,13 +1142,15 @@ def lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult]) -> FactSet:
         fs.set("lesion.cortical_involvement", "none")
         fs.set("lesion.cortex_known", True)
 
-    joint = lesion.joint
-    if joint is not None:
-        hrj: bool | None = joint in (Joint.hip, Joint.shoulder, Joint.sacroiliac)
-    elif lesion.region in (Region.pelvis, Region.other):
-        hrj = None
+    # Unknown unless the documented joint or the location rules the high-risk joints in or out.
+    joints = lesion.possible_joints()
+    high_risk = {j.value for j in joints or ()} & set(kb.constants["high_risk_joints"])
+    if joints is not None and not high_risk:
+        hrj: bool | None = False
+    elif joints is not None and lesion.joint is not None:
+        hrj = True
     else:
-        hrj = False
+        hrj = None
     fs.set("lesion.high_risk_joint", hrj, missing=p("joint"))
     return fs
 

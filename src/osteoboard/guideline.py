@@ -19,11 +19,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
-from osteoboard.caseio import format_validation_error
+from osteoboard.case import (
+    SPINE_LEVELS,
+    EsccGrade,
+    Joint,
+    PrimarySite,
+    SarcomaAgent,
+    SarcomaSubtype,
+)
 from osteoboard.factbook import (
     FactInfo,
     collect_thresholds,
@@ -32,9 +38,18 @@ from osteoboard.factbook import (
     straddles,
     test_points,
 )
-from osteoboard.facts import CATALOGUE, Fact, catalogue_by_name
+from osteoboard.facts import CATALOGUE, DERIVATION_CONSTANTS, Fact, catalogue_by_name
+from osteoboard.knowledge_files import (
+    KnowledgeError,
+    check_sources,
+    default_kb_dir,
+    read_yaml,
+    validate,
+)
 from osteoboard.patient_texts import Block, TextsError, load_glossary, load_texts
+from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
+from osteoboard.sites import SiteTable, read_site_table
 from osteoboard.text import Text
 
 __all__ = [
@@ -50,10 +65,6 @@ __all__ = [
     "flat_name",
     "load_knowledge_base",
 ]
-
-
-class KnowledgeError(ValueError):
-    """The knowledge base is invalid; the message names file and rule."""
 
 
 class Status(StrEnum):
@@ -158,13 +169,35 @@ class Definition(_KbModel):
     sources: list[str] = Field(default_factory=list)
 
 
+#: The vocabularies a list constant can be checked against (``of:``).
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "primary_site": tuple(PrimarySite),
+    "spine_level": SPINE_LEVELS,
+    "joint": tuple(Joint),
+    "escc_grade": tuple(EsccGrade),
+    "sarcoma_subtype": tuple(SarcomaSubtype),
+    "sarcoma_agent": tuple(SarcomaAgent),
+}
+
+
+class Constant(_KbModel):
+    """A named clinical constant (a number or a list) with its meaning and sources."""
+
+    value: int | float | list[str]
+    of: str | None = Field(
+        default=None, description="The vocabulary every member of a list must belong to."
+    )
+    meaning: str
+    sources: Annotated[list[str], Field(min_length=1)]
+
+
 class KbMeta(_KbModel):
     name: str
     version: Annotated[str, Field(pattern=r"^\d{4}\.\d{1,2}\.\d+$")]
     description: str | None = None
     definitions: list[Definition] = Field(default_factory=list)
-    constants: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], list[str]] = Field(
-        default_factory=dict, description="Named lists usable in rules as kb.<name>."
+    constants: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Constant] = Field(
+        default_factory=dict, description="Named constants, usable in rules as kb.<name>."
     )
     disciplines: dict[Discipline, Text]
     rule_files: list[str]
@@ -221,6 +254,10 @@ class KnowledgeBase:
     rules: tuple[CompiledRule, ...]
     sources: dict[str, dict[str, Any]]
     therapies: dict[str, Therapy]
+    #: The prognosis mapping (prognosis.yaml): bands, score categories, which estimate wins.
+    prognosis: PrognosisMapping
+    #: The primary-site table (sites.yaml).
+    sites: SiteTable
     definitions: tuple[CompiledDefinition, ...] = ()
     constants: dict[str, Any] = field(default_factory=dict)
     disciplines: dict[str, Text] = field(default_factory=dict)
@@ -266,29 +303,6 @@ class KnowledgeBase:
 
     def rules_for(self, per: str) -> Iterator[CompiledRule]:
         return (r for r in self.rules if r.rule.per == per)
-
-
-def default_kb_dir() -> Path:
-    return Path(__file__).resolve().parent / "knowledge"
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except FileNotFoundError:
-        raise KnowledgeError(f"{path.name}: missing") from None
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path.name}: invalid YAML: {exc}") from None
-
-
-def _validate(model: type[BaseModel], data: Any, where: str) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise KnowledgeError(format_validation_error(exc, prefix=f"{where}: ")) from None
 
 
 def kb_hash(directory: Path) -> str:
@@ -499,9 +513,7 @@ def _compile_rule(
             f"{where}: action {rule.action} has status {action.status.value}; only guideline "
             "and approved actions may be recommended"
         )
-    for key in rule.sources:
-        if key not in sources:
-            raise KnowledgeError(f"{where}: unknown source key {key!r}")
+    check_sources(rule.sources, sources, where)
     when = expand_definitions(rule.when, expanded, where)
     condition = _compile_condition(when, where, rule.per, constants, probes)
     because = tuple(rule.because) if rule.because is not None else condition.facts
@@ -525,6 +537,29 @@ def _compile_rule(
     )
 
 
+def _check_constant(constant: Constant, where: str, sources: Mapping[str, Any]) -> Any:
+    check_sources(constant.sources, sources, where)
+    value = constant.value
+    if constant.of is None:
+        return list(value) if isinstance(value, list) else value
+    vocabulary = VOCABULARIES.get(constant.of)
+    if vocabulary is None:
+        raise KnowledgeError(
+            f"{where}.of: unknown vocabulary {constant.of!r} (known: {', '.join(VOCABULARIES)})"
+        )
+    if not isinstance(value, list):
+        raise KnowledgeError(f"{where}: a constant with `of:` must be a list")
+    for member in value:
+        if member not in vocabulary:
+            raise KnowledgeError(
+                f"{where}: {member!r} is not a {constant.of.replace('_', ' ')} "
+                f"({', '.join(vocabulary[:8])}{' …' if len(vocabulary) > 8 else ''})"
+            )
+        if value.count(member) > 1:
+            raise KnowledgeError(f"{where}: {member!r} is listed twice")
+    return list(value)
+
+
 def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
     names: list[str] = []
     for t in therapies.values():
@@ -537,19 +572,19 @@ def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
 def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     """Load, validate and compile the knowledge base (cached per directory)."""
     kb_dir = directory or default_kb_dir()
-    meta = _validate(KbMeta, _read_yaml(kb_dir / "kb.yaml"), "kb.yaml")
+    meta = validate(KbMeta, read_yaml(kb_dir / "kb.yaml"), "kb.yaml")
 
-    raw_actions = _read_yaml(kb_dir / "actions.yaml")
+    raw_actions = read_yaml(kb_dir / "actions.yaml")
     if not isinstance(raw_actions, list):
         raise KnowledgeError("actions.yaml: must be a list of actions")
     actions: dict[str, Action] = {}
     for i, item in enumerate(raw_actions):
-        action = _validate(Action, item, f"actions.yaml[{i}]")
+        action = validate(Action, item, f"actions.yaml[{i}]")
         if action.code in actions:
             raise KnowledgeError(f"actions.yaml: duplicate action code {action.code}")
         actions[action.code] = action
 
-    raw_sources = _read_yaml(kb_dir / "sources.yaml")
+    raw_sources = read_yaml(kb_dir / "sources.yaml")
     if not isinstance(raw_sources, list):
         raise KnowledgeError("sources.yaml: must be a list of CSL-JSON items")
     sources: dict[str, dict[str, Any]] = {}
@@ -560,19 +595,32 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             raise KnowledgeError(f"sources.yaml: duplicate source key {item['id']}")
         sources[str(item["id"])] = item
 
-    raw_therapies = _read_yaml(kb_dir / "therapies.yaml")
+    raw_therapies = read_yaml(kb_dir / "therapies.yaml")
     therapies: dict[str, Therapy] = {}
     for i, item in enumerate(raw_therapies or []):
-        therapy = _validate(Therapy, item, f"therapies.yaml[{i}]")
-        for key in therapy.sources:
-            if key not in sources:
-                raise KnowledgeError(f"therapies.yaml[{i}]: unknown source key {key!r}")
+        therapy = validate(Therapy, item, f"therapies.yaml[{i}]")
+        check_sources(therapy.sources, sources, f"therapies.yaml[{i}]")
         therapies[therapy.name] = therapy
+    sites = read_site_table(kb_dir)
+    for prop, keys in sites.sources.items():
+        check_sources(keys, sources, f"sites.yaml: properties.{prop}")
     constants = _constants(therapies)
-    for name, values in meta.constants.items():
+    for name, site_list in sites.constants.items():
         if name in constants:
-            raise KnowledgeError(f"kb.yaml: constant {name!r} is reserved")
-        constants[name] = list(values)
+            raise KnowledgeError(f"sites.yaml: constant {name!r} is reserved")
+        constants[name] = site_list
+    for name, constant in meta.constants.items():
+        if name in constants:
+            raise KnowledgeError(f"kb.yaml: constant {name!r} is reserved or defined twice")
+        constants[name] = _check_constant(constant, f"kb.yaml: constants.{name}", sources)
+    for name, kind in DERIVATION_CONSTANTS.items():
+        value = constants.get(name)
+        if value is None:
+            raise KnowledgeError(f"kb.yaml: constants.{name} is missing (the facts read it)")
+        if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            raise KnowledgeError(f"kb.yaml: constants.{name}: must be a whole number")
+        if kind != "int" and meta.constants[name].of != kind:
+            raise KnowledgeError(f"kb.yaml: constants.{name}: must be a list of: {kind}")
 
     probes = _probe_contexts(constants)
     defs: dict[str, Definition] = {}
@@ -582,9 +630,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         where = f"kb.yaml: definition {definition.id}"
         if definition.id in defs:
             raise KnowledgeError(f"{where}: duplicate definition id")
-        for key in definition.sources:
-            if key not in sources:
-                raise KnowledgeError(f"{where}: unknown source key {key!r}")
+        check_sources(definition.sources, sources, where)
         when = expand_definitions(definition.when, expanded, where)
         condition = _compile_condition(when, where, "case", constants, probes)
         defs[definition.id] = definition
@@ -599,7 +645,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     order = 0
     for rel in meta.rule_files:
         path = kb_dir / "rules" / rel
-        data = _validate(RuleFile, _read_yaml(path), f"rules/{rel}")
+        data = validate(RuleFile, read_yaml(path), f"rules/{rel}")
         for rule in data.rules:
             where = f"rules/{rel}: rule {rule.id}"
             if rule.id in seen:
@@ -622,6 +668,8 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             raise KnowledgeError(f"rules/{path.name}: not listed in kb.yaml rule_files")
 
     facts = _load_fact_infos(kb_dir, sources)
+    prognosis = read_prognosis_mapping(kb_dir)
+    check_sources(prognosis.sources, sources, "prognosis.yaml")
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
     schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
 
@@ -645,12 +693,14 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         therapies=therapies,
         definitions=tuple(compiled_defs),
         constants=constants,
-        disciplines=dict(meta.disciplines),
+        disciplines={str(k): v for k, v in meta.disciplines.items()},
         texts=texts,
         glossary=glossary,
         facts=facts,
         thresholds=thresholds,
         schedules=schedules,
+        prognosis=prognosis,
+        sites=sites,
     )
 
 
@@ -693,7 +743,7 @@ def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, Fact
     if not path.exists():
         return {}
     try:
-        raw = parse_fact_infos(_read_yaml(path))
+        raw = parse_fact_infos(read_yaml(path))
     except ValueError as exc:
         raise KnowledgeError(f"facts.yaml: {exc}") from None
     catalogue = catalogue_by_name()
@@ -702,13 +752,11 @@ def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, Fact
         where = f"facts.yaml: {name}"
         if name not in catalogue:
             raise KnowledgeError(f"{where}: not a fact of the catalogue")
-        info = _validate(FactInfo, item, where)
+        info = validate(FactInfo, item, where)
         problem = lint_fact_info(catalogue[name], info)
         if problem:
             raise KnowledgeError(f"{where}: {problem}")
-        for key in info.sources:
-            if key not in sources:
-                raise KnowledgeError(f"{where}: unknown source key {key!r}")
+        check_sources(info.sources, sources, where)
         infos[name] = info
     missing = [f.name for f in CATALOGUE if f.name not in infos]
     if missing:

@@ -1,18 +1,46 @@
-"""The primary-site table (SPEC §2.9): one row per primary site, every score's view of it.
+"""The primary-site table (SPEC §2.9): every score's and every rule's view of a primary site.
+
+The table is knowledge, not code: ``knowledge/sites.yaml`` lists each property (Tokuhashi
+points, Tomita and Katagiri growth classes, the Bauer flags, radiosensitivity, highly
+radiosensitive, haematological, hypervascular) as the sites it applies to, with its sources.
+This module declares which properties exist and what values each can take, reads and checks
+the file, and answers :func:`site_info`.
 
 Where a score's paper does not name a site, the row carries the assumption in ``notes`` and
 the scores repeat it in their output; ``primary.growth`` in the case overrides growth classes.
+
+The scores read the bundled table (they are pure functions of their papers' tables); the
+facts read the table of the knowledge base they are derived for (``KnowledgeBase.sites``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
-from osteoboard.case import Growth, PrimarySite
+from pydantic import BaseModel, ConfigDict, Field
+
+from osteoboard.case import Growth, PrimarySite, SarcomaSubtype
+from osteoboard.knowledge_files import KnowledgeError, default_kb_dir, read_yaml, validate
 from osteoboard.text import Text
 
-__all__ = ["SITES", "KatagiriGrowth", "Radiosensitivity", "SiteInfo", "site_info"]
+__all__ = [
+    "SITES",
+    "KatagiriGrowth",
+    "Radiosensitivity",
+    "SiteInfo",
+    "SiteTable",
+    "load_site_table",
+    "parse_site_table",
+    "read_site_table",
+    "site_info",
+]
+
+FILE = "sites.yaml"
 
 
 class Radiosensitivity(StrEnum):
@@ -35,356 +63,211 @@ class KatagiriGrowth(StrEnum):
 @dataclass(frozen=True)
 class SiteInfo:
     site: PrimarySite
-    label: Text
     tokuhashi_points: int
     tomita_growth: Growth
     katagiri_growth: KatagiriGrowth
     bauer_favourable: bool
     lung: bool
     radiosensitivity: Radiosensitivity
+    highly_radiosensitive: bool = False
     hypervascular: bool = False
-    solid_tumour: bool = True
+    haematological: bool = False
     notes: dict[str, Text] = field(default_factory=dict)
 
+    @property
+    def solid_tumour(self) -> bool:
+        return not self.haematological
 
-def _t(de: str, en: str) -> Text:
-    return Text(de=de, en=en)
+
+# -- the properties the table must define (the mechanism: names and allowed values) -----------
 
 
-_S, _M, _R = Growth.slow, Growth.moderate, Growth.rapid
-_KS, _KM, _KR = KatagiriGrowth.slow, KatagiriGrowth.moderate, KatagiriGrowth.rapid
-_SENS, _RES, _UNCL = (
-    Radiosensitivity.sensitive,
-    Radiosensitivity.resistant,
-    Radiosensitivity.unclassified,
-)
+def _tokuhashi_points(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+        raise ValueError("points from 0 to 5")
+    return value
 
-_ASSUMED_TOMITA = _t(
-    "Tomita (2001) ordnet diese Entität nicht ein; angenommen wie im Katagiri-Score.",
-    "Tomita (2001) does not classify this site; assumed as in the Katagiri score.",
-)
 
-SITES: dict[PrimarySite, SiteInfo] = {
-    s.site: s
-    for s in [
-        SiteInfo(
-            PrimarySite.breast,
-            _t("Mammakarzinom", "breast cancer"),
-            5,
-            _S,
-            KatagiriGrowth.breast,
-            True,
-            False,
-            _SENS,
-        ),
-        SiteInfo(
-            PrimarySite.prostate,
-            _t("Prostatakarzinom", "prostate cancer"),
-            5,
-            _S,
-            KatagiriGrowth.prostate,
-            False,
-            False,
-            _SENS,
-        ),
-        SiteInfo(
-            PrimarySite.thyroid,
-            _t("Schilddrüsenkarzinom", "thyroid cancer"),
-            5,
-            _S,
-            _KS,
-            False,
-            False,
-            _RES,
-            hypervascular=True,
-        ),
-        SiteInfo(
-            PrimarySite.kidney,
-            _t("Nierenzellkarzinom", "renal cell carcinoma"),
-            3,
-            _M,
-            _KM,
-            True,
-            False,
-            _RES,
-            hypervascular=True,
-        ),
-        SiteInfo(
-            PrimarySite.lung_nsclc,
-            _t("nicht-kleinzelliges Lungenkarzinom", "non-small-cell lung cancer"),
-            0,
-            _R,
-            KatagiriGrowth.lung,
-            False,
-            True,
-            _RES,
-        ),
-        SiteInfo(
-            PrimarySite.lung_sclc,
-            _t("kleinzelliges Lungenkarzinom", "small-cell lung cancer"),
-            0,
-            _R,
-            KatagiriGrowth.lung,
-            False,
-            True,
-            _SENS,
-        ),
-        SiteInfo(
-            PrimarySite.myeloma,
-            _t("Multiples Myelom", "multiple myeloma"),
-            2,
-            _S,
-            _KS,
-            True,
-            False,
-            _SENS,
-            solid_tumour=False,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.lymphoma,
-            _t("Lymphom", "lymphoma"),
-            2,
-            _S,
-            _KS,
-            True,
-            False,
-            _SENS,
-            solid_tumour=False,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.uterus,
-            _t("Endometriumkarzinom", "endometrial cancer"),
-            3,
-            _M,
-            _KM,
-            False,
-            False,
-            _UNCL,
-        ),
-        SiteInfo(
-            PrimarySite.cervix,
-            _t("Zervixkarzinom", "cervical cancer"),
-            3,
-            _M,
-            _KR,
-            False,
-            False,
-            _UNCL,
-            notes={
-                "tokuhashi": _t(
-                    "Bei Tokuhashi als Uterus-Karzinom gewertet (3 Punkte).",
-                    "Counted as uterine cancer by Tokuhashi (3 points).",
-                ),
-                "tomita": _t(
-                    "Bei Tomita als Uterus-Karzinom gewertet (mäßiges Wachstum).",
-                    "Counted as uterine cancer by Tomita (moderate growth).",
-                ),
-            },
-        ),
-        SiteInfo(
-            PrimarySite.ovary,
-            _t("Ovarialkarzinom", "ovarian cancer"),
-            2,
-            _M,
-            _KM,
-            False,
-            False,
-            _SENS,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.rectum,
-            _t("Rektumkarzinom", "rectal cancer"),
-            4,
-            _R,
-            _KR,
-            False,
-            False,
-            _RES,
-        ),
-        SiteInfo(
-            PrimarySite.colon, _t("Kolonkarzinom", "colon cancer"), 2, _R, _KR, False, False, _RES
-        ),
-        SiteInfo(
-            PrimarySite.stomach,
-            _t("Magenkarzinom", "gastric cancer"),
-            0,
-            _R,
-            _KR,
-            False,
-            False,
-            _RES,
-        ),
-        SiteInfo(
-            PrimarySite.oesophagus,
-            _t("Ösophaguskarzinom", "oesophageal cancer"),
-            0,
-            _R,
-            _KR,
-            False,
-            False,
-            _RES,
-        ),
-        SiteInfo(
-            PrimarySite.pancreas,
-            _t("Pankreaskarzinom", "pancreatic cancer"),
-            0,
-            _R,
-            _KR,
-            False,
-            False,
-            _RES,
-        ),
-        SiteInfo(
-            PrimarySite.liver,
-            _t("hepatozelluläres Karzinom", "hepatocellular carcinoma"),
-            1,
-            _R,
-            _KR,
-            False,
-            False,
-            _RES,
-        ),
-        SiteInfo(
-            PrimarySite.gallbladder,
-            _t("Gallenblasenkarzinom", "gallbladder cancer"),
-            1,
-            _R,
-            _KR,
-            False,
-            False,
-            _RES,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.bladder,
-            _t("Harnblasenkarzinom", "bladder cancer"),
-            0,
-            _R,
-            _KR,
-            False,
-            False,
-            _UNCL,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.melanoma,
-            _t("Melanom", "melanoma"),
-            2,
-            _R,
-            _KR,
-            False,
-            False,
-            _RES,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.sarcoma,
-            _t("Weichgewebesarkom", "soft-tissue sarcoma"),
-            2,
-            _M,
-            _KM,
-            False,
-            False,
-            _RES,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.osteosarcoma,
-            _t("Osteosarkom", "osteosarcoma"),
-            0,
-            _M,
-            _KM,
-            False,
-            False,
-            _RES,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.head_neck,
-            _t("Kopf-Hals-Karzinom", "head and neck cancer"),
-            2,
-            _R,
-            _KR,
-            False,
-            False,
-            _UNCL,
-            notes={"tomita": _ASSUMED_TOMITA},
-        ),
-        SiteInfo(
-            PrimarySite.neuroendocrine,
-            _t("neuroendokriner Tumor", "neuroendocrine tumour"),
-            5,
-            _S,
-            _KM,
-            False,
-            False,
-            _SENS,
-            notes={
-                "tokuhashi": _t(
-                    "Als Karzinoid gewertet (5 Punkte); gilt für gut differenzierte Tumoren.",
-                    "Counted as carcinoid (5 points); holds for well-differentiated tumours.",
-                ),
-                "tomita": _t(
-                    "Tomita (2001) ordnet diese Entität nicht ein; langsames "
-                    "Wachstum angenommen (gut differenziert).",
-                    "Tomita (2001) does not classify this site; slow growth "
-                    "assumed (well differentiated).",
-                ),
-                "katagiri": _t(
-                    "Bei Katagiri unter »andere« (mäßiges Wachstum).",
-                    "Katagiri's 'others' (moderate growth).",
-                ),
-            },
-        ),
-        SiteInfo(
-            PrimarySite.germ_cell,
-            _t("Keimzelltumor", "germ-cell tumour"),
-            2,
-            _M,
-            _KM,
-            False,
-            False,
-            _SENS,
-            notes={
-                "tomita": _ASSUMED_TOMITA,
-                "katagiri": _t(
-                    "Bei Katagiri unter »andere« (mäßiges Wachstum).",
-                    "Katagiri's 'others' (moderate growth).",
-                ),
-            },
-        ),
-        SiteInfo(
-            PrimarySite.unknown,
-            _t("unbekannter Primärtumor (CUP)", "unknown primary"),
-            1,
-            _R,
-            _KR,
-            False,
-            False,
-            _UNCL,
-        ),
-        SiteInfo(
-            PrimarySite.other,
-            _t("anderer Primärtumor", "other primary"),
-            2,
-            _M,
-            _KM,
-            False,
-            False,
-            _UNCL,
-            notes={
-                "tomita": _t(
-                    "Tomita: mäßiges Wachstum angenommen; mit primary.growth festlegen.",
-                    "Tomita: moderate growth assumed; set primary.growth.",
-                ),
-            },
-        ),
-    ]
+#: Properties with one value per site, and how to read a value.
+_VALUED: dict[str, Callable[[Any], Any]] = {
+    "tokuhashi_points": _tokuhashi_points,
+    "tomita_growth": Growth,
+    "katagiri_growth": KatagiriGrowth,
+    "radiosensitivity": Radiosensitivity,
 }
+#: Properties that are true for the listed sites.
+_FLAGS = ("bauer_favourable", "lung", "highly_radiosensitive", "haematological", "hypervascular")
+_NOTE_SCORES = ("tokuhashi", "tomita", "katagiri")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Property(_Model):
+    meaning: str
+    sources: Annotated[list[str], Field(min_length=1)]
+    values: dict[Any, list[str]] | None = None
+    sites: list[str] | None = None
+    sarcoma_subtypes: list[str] | None = Field(
+        default=None,
+        description="For a list of sites without sarcoma: the soft-tissue sarcoma subtypes it "
+        "is true for (the sarcoma block's subtype decides).",
+    )
+    note: str | None = None
+    constant: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
+
+
+class _SiteFile(_Model):
+    properties: dict[str, _Property]
+    notes: dict[str, dict[str, Text]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteTable:
+    """The checked table: one row per primary site."""
+
+    rows: dict[PrimarySite, SiteInfo]
+    #: Knowledge constants published by properties with ``constant:`` (site lists for rules).
+    constants: dict[str, list[str]]
+    #: Every source key the table cites, per property.
+    sources: dict[str, tuple[str, ...]]
+    #: Per flag property that is false for soft-tissue sarcoma as a whole, the subtypes it is
+    #: true for.
+    sarcoma_subtypes: dict[str, frozenset[SarcomaSubtype]] = field(default_factory=dict)
+
+    def flag_for_sarcoma(self, prop: str, subtype: SarcomaSubtype | None) -> bool | None:
+        """A flag property for a soft-tissue sarcoma: by its subtype where the table names
+        subtypes (None while the subtype is unknown), else the site's value."""
+        subtypes = self.sarcoma_subtypes.get(prop)
+        if subtypes is None:
+            return bool(getattr(self.rows[PrimarySite.sarcoma], prop))
+        return None if subtype is None else subtype in subtypes
+
+    def __getitem__(self, site: PrimarySite) -> SiteInfo:
+        return self.rows[site]
+
+
+def _site(name: Any, where: str) -> PrimarySite:
+    try:
+        return PrimarySite(name)
+    except ValueError:
+        raise KnowledgeError(f"{where}: {name!r} is not a primary site") from None
+
+
+def _subtype(name: Any, where: str) -> SarcomaSubtype:
+    try:
+        return SarcomaSubtype(name)
+    except ValueError:
+        raise KnowledgeError(f"{where}: {name!r} is not a sarcoma subtype") from None
+
+
+def parse_site_table(data: Any) -> SiteTable:
+    raw = validate(_SiteFile, data, FILE)
+    columns: dict[str, dict[PrimarySite, Any]] = {}
+    constants: dict[str, list[str]] = {}
+    subtype_flags: dict[str, frozenset[SarcomaSubtype]] = {}
+    for name, prop in raw.properties.items():
+        where = f"{FILE}: properties.{name}"
+        if name in _VALUED:
+            if prop.values is None or prop.sites is not None:
+                raise KnowledgeError(f"{where}: give `values:` (every site has one value)")
+            read = _VALUED[name]
+            column: dict[PrimarySite, Any] = {}
+            for value, sites in prop.values.items():
+                try:
+                    parsed = read(value)
+                except ValueError as exc:
+                    raise KnowledgeError(
+                        f"{where}.values: {value!r} is not a value of this property ({exc})"
+                    ) from None
+                for s in sites:
+                    site = _site(s, f"{where}.values.{value}")
+                    if site in column:
+                        raise KnowledgeError(
+                            f"{where}: {site.value} has two values ({column[site]} and {value})"
+                        )
+                    column[site] = parsed
+            missing = [s.value for s in PrimarySite if s not in column]
+            if missing:
+                raise KnowledgeError(f"{where}: no value for {', '.join(missing)}")
+        elif name in _FLAGS:
+            if prop.sites is None or prop.values is not None:
+                raise KnowledgeError(f"{where}: give `sites:` (the sites it is true for)")
+            listed = [_site(s, f"{where}.sites") for s in prop.sites]
+            twice = sorted({s.value for s in listed if listed.count(s) > 1})
+            if twice:
+                raise KnowledgeError(f"{where}.sites: {', '.join(twice)} listed twice")
+            column = {s: s in listed for s in PrimarySite}
+            if prop.constant is not None:
+                constants[prop.constant] = [s.value for s in listed]
+            if prop.sarcoma_subtypes is not None:
+                if PrimarySite.sarcoma in listed:
+                    raise KnowledgeError(
+                        f"{where}.sarcoma_subtypes: sarcoma is listed as a whole already"
+                    )
+                subtypes = [_subtype(x, f"{where}.sarcoma_subtypes") for x in prop.sarcoma_subtypes]
+                subtype_flags[name] = frozenset(subtypes)
+        else:
+            known = ", ".join([*_VALUED, *_FLAGS])
+            raise KnowledgeError(f"{where}: unknown property (known: {known})")
+        if name not in _FLAGS and (prop.constant is not None or prop.sarcoma_subtypes):
+            raise KnowledgeError(
+                f"{where}: only a list of sites can be a constant or name sarcoma subtypes"
+            )
+        columns[name] = column
+    missing_props = [p for p in (*_VALUED, *_FLAGS) if p not in columns]
+    if missing_props:
+        raise KnowledgeError(f"{FILE}: properties: {', '.join(missing_props)} missing")
+
+    notes: dict[PrimarySite, dict[str, Text]] = {}
+    for name, by_score in raw.notes.items():
+        site = _site(name, f"{FILE}: notes")
+        for score in by_score:
+            if score not in _NOTE_SCORES:
+                raise KnowledgeError(
+                    f"{FILE}: notes.{name}.{score}: not a score with a site table "
+                    f"({', '.join(_NOTE_SCORES)})"
+                )
+        notes[site] = dict(by_score)
+
+    rows = {
+        site: SiteInfo(
+            site=site,
+            **{name: columns[name][site] for name in (*_VALUED, *_FLAGS)},
+            notes=notes.get(site, {}),
+        )
+        for site in PrimarySite
+    }
+    for site, row in rows.items():
+        if row.highly_radiosensitive and row.radiosensitivity is not Radiosensitivity.sensitive:
+            raise KnowledgeError(
+                f"{FILE}: properties.highly_radiosensitive: {site.value} is not listed as "
+                "radiosensitive"
+            )
+    return SiteTable(
+        rows=rows,
+        constants=constants,
+        sources={name: tuple(p.sources) for name, p in raw.properties.items()},
+        sarcoma_subtypes=subtype_flags,
+    )
+
+
+def read_site_table(directory: Path) -> SiteTable:
+    """Read and check ``sites.yaml`` of a knowledge base."""
+    return parse_site_table(read_yaml(directory / FILE))
+
+
+@functools.cache
+def load_site_table() -> SiteTable:
+    """The bundled table (read once)."""
+    return read_site_table(default_kb_dir())
+
+
+#: The bundled table's rows.
+SITES: Mapping[PrimarySite, SiteInfo] = load_site_table().rows
 
 
 def site_info(site: PrimarySite) -> SiteInfo:
-    return SITES[site]
+    """One row of the bundled table."""
+    return load_site_table().rows[site]

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from osteoboard.case import Joint, Lesion, LongBone, Region, Segment, Side
+from osteoboard.case import LONG_BONE_JOINTS, Joint, Lesion, LongBone, Region, Segment, Side
 from osteoboard.scores.base import ScoreResult
 
 __all__ = [
@@ -164,14 +164,11 @@ _FEMUR_NECK: Point = (105.0, 292.0)
 _FEMUR_TROCHANTER: Point = (100.0, 302.0)
 _HUMERUS_HEAD: Point = (85.0, 123.0)
 # The joint that marks the distal end of each bone (else the proximal end is drawn).
-_DISTAL_JOINT: dict[LongBone, Joint] = {LongBone.humerus: Joint.elbow, LongBone.femur: Joint.knee}
+_DISTAL_JOINT: dict[LongBone, Joint] = {
+    bone: joints[1] for bone, joints in LONG_BONE_JOINTS.items() if len(joints) > 1
+}
 _PROXIMAL_JOINT: dict[LongBone, Joint] = {
-    LongBone.humerus: Joint.shoulder,
-    LongBone.ulna: Joint.elbow,
-    LongBone.radius: Joint.elbow,
-    LongBone.femur: Joint.hip,
-    LongBone.tibia: Joint.knee,
-    LongBone.fibula: Joint.knee,
+    bone: joints[0] for bone, joints in LONG_BONE_JOINTS.items()
 }
 
 _ACETABULUM: Point = (109.0, 286.0)

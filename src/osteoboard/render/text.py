@@ -10,10 +10,10 @@ from rich.table import Table
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.proposal import Proposal
 from osteoboard.render.view import (
-    BAND_DE,
-    BASIS_DE,
     MISSING_PRIORITY_DE,
     PRIORITY_DE,
+    band_de,
+    basis_de,
     category_de,
     score_value,
 )
@@ -46,8 +46,9 @@ def render_text(proposal: Proposal, heading: str | None = None) -> None:
                 f"[bold red]DRINGEND {r.code}{escape(lesion)}:[/bold red] {escape(r.text.de)}"
             )
     p = proposal.prognosis
-    band = BAND_DE[p.band.value] if p.band else "offen"
-    basis = BASIS_DE.get(p.basis or "", "keine entschiedene Schätzung")
+    kb = load_knowledge_base()
+    band = band_de(kb, p)
+    basis = basis_de(kb, p)
     con.print(f"[bold]Prognose:[/bold] {band} (Basis: {basis})")
     for est in p.estimates:
         con.print(f"  · {est.statement.de}", markup=False)

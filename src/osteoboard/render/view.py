@@ -13,6 +13,7 @@ from typing import Any
 from osteoboard.case import Case, Lesion, Region
 from osteoboard.engine import format_fact
 from osteoboard.guideline import KnowledgeBase
+from osteoboard.prognosis import Prognosis
 from osteoboard.proposal import Proposal, Recommendation, Warning
 from osteoboard.render.bodymap import body_map_svg
 from osteoboard.render.citations import bibliography
@@ -20,11 +21,11 @@ from osteoboard.scores import REGISTRY
 from osteoboard.scores.base import ScoreResult
 
 __all__ = [
-    "BAND_DE",
-    "BASIS_DE",
     "MISSING_PRIORITY_DE",
     "PRIORITY_DE",
     "STRENGTH_DE",
+    "band_de",
+    "basis_de",
     "category_de",
     "course_figures",
     "needed_for_text",
@@ -35,16 +36,6 @@ __all__ = [
 PRIORITY_DE = {"urgent": "dringend", "soon": "zeitnah", "routine": "regulär"}
 MISSING_PRIORITY_DE = {**PRIORITY_DE, "score": "nur Score"}
 STRENGTH_DE = {"strong": "Empfehlung", "conditional": "bedingte Empfehlung", "option": "Option"}
-BAND_DE = {
-    "short": "kurz (< 3 Monate)",
-    "intermediate": "mittel (3–12 Monate)",
-    "long": "lang (> 12 Monate)",
-}
-BASIS_DE = {
-    "team_estimate": "Einschätzung des Behandlungsteams",
-    "katagiri_new": "neuer Katagiri-Score",
-    "bauer_modified": "modifizierter Bauer-Score",
-}
 REGION_DE = {
     "spine": "Wirbelsäule",
     "long_bone": "langer Röhrenknochen",
@@ -112,6 +103,17 @@ CATEGORY_DE = {
     "g4": "G4",
     "g5": "G5",
 }
+
+
+def band_de(kb: KnowledgeBase, p: Prognosis) -> str:
+    """The prognosis band with its months, in German (``offen`` when undecided)."""
+    return kb.prognosis.band_label(p.band).de if p.band else "offen"
+
+
+def basis_de(kb: KnowledgeBase, p: Prognosis) -> str:
+    """What decided the band, in German."""
+    name = kb.prognosis.name(p.basis) if p.basis else None
+    return name.de if name is not None else "keine entschiedene Schätzung"
 
 
 def category_de(category: str) -> str:
@@ -292,7 +294,7 @@ def protocol_view(
         "engine_version": proposal.engine_version,
         "kb_version": proposal.knowledge_base.version if proposal.knowledge_base else "",
         "kb_sha": proposal.knowledge_base.sha256[:12] if proposal.knowledge_base else "",
-        "primary": _primary_label(case),
+        "primary": _primary_label(case, kb),
         "lesions": lesions,
         "emergencies": [_item(e, kb, cite) for e in proposal.emergencies],
         # Urgent items of every discipline, shown right after the emergencies as well.
@@ -300,8 +302,8 @@ def protocol_view(
             _item(r, kb, cite) for r in proposal.recommendations if r.priority.value == "urgent"
         ],
         "prognosis": {
-            "band": BAND_DE[p.band.value] if p.band else "offen",
-            "basis": BASIS_DE.get(p.basis or "", "keine entschiedene Schätzung"),
+            "band": band_de(kb, p),
+            "basis": basis_de(kb, p),
             "ge_6_months": {True: "ja", False: "nein", None: "offen"}[p.ge_6_months],
             "estimates": [e.statement.de for e in p.estimates],
             "disagree": p.scores_disagree,
@@ -329,11 +331,9 @@ def protocol_view(
     }
 
 
-def _primary_label(case: Case) -> str:
-    from osteoboard.sites import site_info
-
+def _primary_label(case: Case, kb: KnowledgeBase) -> str:
     pr = case.primary
     if pr.site is None:
         return "Primärtumor nicht angegeben"
-    label = site_info(pr.site).label.de
+    label = kb.facts["primary.site"].values[pr.site.value].de
     return f"{label} ({pr.histology})" if pr.histology else label

@@ -44,7 +44,7 @@ from osteoboard.scores.base import (
     unknown_item,
 )
 from osteoboard.scores.registry import ScoreSpec, bone_disease, lesion_path
-from osteoboard.scores.tomita import BoneSpread, bone_spread_from_case, visceral_present_from_case
+from osteoboard.scores.tomita import BoneSpread, bone_spread_from_case
 from osteoboard.sites import site_info
 from osteoboard.text import Text
 
@@ -252,7 +252,7 @@ def _modified_from_case(
 ) -> tuple[BauerModifiedInput, dict[str, str]]:
     spread, bone_path = bone_spread_from_case(case)
     inp = BauerModifiedInput(
-        visceral_metastases=visceral_present_from_case(case),
+        visceral_metastases=case.visceral_present,
         primary_site=case.primary.site,
         bone_metastases=spread,
     )
@@ -281,6 +281,7 @@ SPEC_MODIFIED = ScoreSpec(
     from_case=_modified_from_case,
     source=SOURCE_MODIFIED,
     applies=bone_disease,
+    categories=tuple(CATEGORIES_MODIFIED),
 )
 
 SPEC_ORIGINAL = ScoreSpec(
@@ -292,4 +293,5 @@ SPEC_ORIGINAL = ScoreSpec(
     from_case=_original_from_case,
     source=SOURCE_ORIGINAL,
     applies=bone_disease,
+    categories=tuple(CATEGORIES_ORIGINAL),
 )

@@ -53,7 +53,7 @@ from osteoboard.scores.base import (
 )
 from osteoboard.scores.calcium import corrected_calcium_mmol_l
 from osteoboard.scores.registry import ScoreSpec, bone_disease
-from osteoboard.scores.tomita import BoneSpread, bone_spread_from_case, visceral_present_from_case
+from osteoboard.scores.tomita import BoneSpread, bone_spread_from_case
 from osteoboard.sites import KatagiriGrowth, site_info
 from osteoboard.text import Text
 
@@ -440,7 +440,7 @@ def katagiri_new(inp: KatagiriInput, lesion: str | None = None) -> ScoreResult:
 
 def _from_case(case: Case, lesion: Lesion | None) -> tuple[KatagiriInput, dict[str, str]]:
     spread, bone_path = bone_spread_from_case(case)
-    present = visceral_present_from_case(case)
+    present = case.visceral_present
     v = case.visceral_metastases
     labs = case.labs
     inp = KatagiriInput(
@@ -490,4 +490,5 @@ SPEC = ScoreSpec(
     from_case=_from_case,
     source=SOURCE,
     applies=bone_disease,
+    categories=tuple(CATEGORIES),
 )

@@ -34,6 +34,9 @@ class ScoreSpec:
     from_case: Adapter
     source: str
     applies: Callable[[Case], bool] = lambda case: True
+    #: Every category the score can produce (empty for a score without categories); the
+    #: prognosis mapping in the knowledge base is checked against it.
+    categories: tuple[str, ...] = ()
 
     def lesions(self, case: Case) -> list[Lesion]:
         if self.per == "spinal_lesion":
@@ -72,9 +75,7 @@ def apply_paths(result: ScoreResult, paths: Mapping[str, str]) -> ScoreResult:
 def bone_disease(case: Case) -> bool:
     """False only when the case says there are no bone metastases (counts 0, none listed):
     the skeletal prognostic scores then do not apply."""
-    vmin, vmax = case.vertebral_count_bounds()
-    emin, emax = case.extraspinal_count_bounds()
-    return not (vmax == 0 and emax == 0 and vmin == 0 and emin == 0)
+    return case.bone_count_bounds()[1] != 0
 
 
 def lesion_adapter(model: type[ScoreInput], fields: tuple[str, ...]) -> Adapter:

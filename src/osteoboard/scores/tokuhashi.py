@@ -34,7 +34,6 @@ from osteoboard.scores.base import (
     unknown_item,
 )
 from osteoboard.scores.registry import ScoreSpec
-from osteoboard.scores.tomita import visceral_present_from_case
 from osteoboard.sites import SITES, site_info
 from osteoboard.text import Text
 
@@ -283,7 +282,7 @@ def applies(case: Case) -> bool:
 def _from_case(case: Case, lesion: Lesion | None) -> tuple[TokuhashiInput, dict[str, str]]:
     vlo, vhi = case.vertebral_count_bounds()
     elo, ehi = case.extraspinal_count_bounds()
-    present = visceral_present_from_case(case)
+    present = case.visceral_present
     removable = case.visceral_metastases.removable if present is not False else None
     inp = TokuhashiInput(
         karnofsky=case.patient.karnofsky,
@@ -320,4 +319,5 @@ SPEC = ScoreSpec(
     from_case=_from_case,
     source=SOURCE,
     applies=applies,
+    categories=tuple(CATEGORIES),
 )

@@ -42,7 +42,6 @@ __all__ = [
     "bone_spread_from_case",
     "categorise",
     "tomita",
-    "visceral_present_from_case",
 ]
 
 SOURCE = "tomita2001"
@@ -178,20 +177,6 @@ def tomita(inp: TomitaInput, lesion: str | None = None) -> ScoreResult:
 # Case helpers (shared with the Bauer and Katagiri scores)
 
 
-def visceral_present_from_case(case: Case) -> bool | None:
-    """Whether visceral (including brain) metastases are present; None when unknown.
-
-    ``present`` decides when given; otherwise any positive detail (brain, pattern, a
-    removability or treatability verdict) implies that metastases are present.
-    """
-    v = case.visceral_metastases
-    if v.present is not None:
-        return v.present
-    if v.brain or v.pattern is not None or v.removable is not None or v.treatable is not None:
-        return True
-    return None
-
-
 def bone_spread_from_case(case: Case) -> tuple[BoneSpread | None, str]:
     """Solitary or multiple skeletal metastases from the count bounds, and the case path to ask.
 
@@ -199,8 +184,8 @@ def bone_spread_from_case(case: Case) -> tuple[BoneSpread | None, str]:
     needs both counts to be closed and to add up to one. A closed total of zero (no bone
     metastasis recorded) leaves the item unknown: these scores presuppose skeletal disease.
     """
-    vlo, vhi = case.vertebral_count_bounds()
-    elo, ehi = case.extraspinal_count_bounds()
+    _, vhi = case.vertebral_count_bounds()
+    _, ehi = case.extraspinal_count_bounds()
     if vhi is None and ehi is None:
         path = "bone_metastases"
     elif vhi is None:
@@ -209,16 +194,16 @@ def bone_spread_from_case(case: Case) -> tuple[BoneSpread | None, str]:
         path = "bone_metastases.extraspinal_count"
     else:
         path = "bone_metastases"
-    if vlo + elo >= 2:
+    if case.multiple_bone_metastases:
         return BoneSpread.multiple, path
-    if vhi is not None and ehi is not None and vhi + ehi == 1:
+    if case.solitary_bone_metastasis:
         return BoneSpread.solitary, path
     return None, path
 
 
 def _from_case(case: Case, lesion: Lesion | None) -> tuple[TomitaInput, dict[str, str]]:
     spread, bone_path = bone_spread_from_case(case)
-    present = visceral_present_from_case(case)
+    present = case.visceral_present
     treatable = case.visceral_metastases.treatable if present is not False else None
     inp = TomitaInput(
         growth=case.primary.growth,
@@ -245,4 +230,5 @@ SPEC = ScoreSpec(
     from_case=_from_case,
     source=SOURCE,
     applies=bone_disease,
+    categories=tuple(CATEGORIES),
 )
