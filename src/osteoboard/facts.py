@@ -96,6 +96,7 @@ CATALOGUE: tuple[Fact, ...] = (
     # -- patient --
     Fact("patient.age", "int", "Age", "years"),
     Fact("patient.sex", "enum", "Sex", values=("female", "male")),
+    Fact("patient.weight_kg", "float", "Actual body weight", "kg"),
     Fact(
         "patient.ecog",
         "int",
@@ -201,6 +202,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "mmol/L",
     ),
     Fact("labs.calcium_category", "enum", "Category of corrected calcium", values=_CALCIUM),
+    Fact("labs.albumin_g_l", "float", "Serum albumin", "g/L"),
     Fact("labs.calcium_known", "bool", "Corrected calcium can be calculated"),
     Fact("labs.crcl_known", "bool", "Creatinine clearance can be calculated (at least as a range)"),
     Fact("labs.crcl_exact", "bool", "Creatinine clearance is known as one value (not a range)"),
@@ -604,6 +606,7 @@ def _patient(fs: FactSet, case: Case) -> None:
     p = case.patient
     fs.set("patient.age", p.age, missing=["patient.age"])
     fs.set("patient.sex", p.sex.value if p.sex else None, missing=["patient.sex"])
+    fs.set("patient.weight_kg", p.weight_kg, missing=["patient.weight_kg"])
     ecog: int | None = p.ecog
     ecog_interval: tuple[float, float] | None = None
     if ecog is None and p.karnofsky is not None:
@@ -885,6 +888,7 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
         domain=list(cal.possible_categories) if cal is not None and bounds else None,
     )
     fs.set("labs.calcium_known", value is not None)
+    fs.set("labs.albumin_g_l", labs.albumin_g_l, missing=["labs.albumin_g_l"])
 
     for fact, score_name in (
         ("labs.crcl_ml_min", "crcl_cockcroft_gault"),

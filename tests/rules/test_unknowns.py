@@ -180,3 +180,59 @@ def test_open_band_that_cannot_be_short_decides_what_it_can() -> None:
     # open: the rule waits for the data that decides it.
     assert ("spine.radiosensitive_rt_fractionated", "L4") not in hits
     assert any("spine.radiosensitive_rt_fractionated[L4]" in u for u in needed_for(case).values())
+
+
+# --------------------------------------------------------------------------------------------
+# a missing weight: the clearance is the range over the plausible weights
+
+
+def _bma_items(case: Case) -> dict[str, set[str]]:
+    """Code → statuses of the bone-modifying-agent items and warnings of a proposal."""
+    p = evaluate(case, KB)
+    out: dict[str, set[str]] = {}
+    for item in [*p.recommendations, *p.warnings]:
+        if item.code.startswith(("BMA.", "WARN.")):
+            out.setdefault(item.code, set()).add(item.status.value)
+    return out
+
+
+def test_missing_weight_with_clearance_below_30_for_every_weight_is_firm() -> None:
+    # Woman, 58 years, creatinine 600 µmol/L: 5.7–21.4 mL/min over 40–150 kg.
+    case = build(
+        {
+            "base": "breast",
+            "patch": {"patient": {"weight_kg": None}, "labs": {"creatinine_umol_l": 600}},
+        }
+    )
+    items = _bma_items(case)
+    assert items["WARN.RENAL_BISPHOSPHONATE"] == {"firm"}
+    assert items["BMA.DENOSUMAB"] == {"firm"}
+    assert items["WARN.HYPOCALCEMIA_DENOSUMAB"] == {"firm"}
+    assert "BMA.ZOLEDRONIC_ACID" not in items
+    assert ("bone_modifying_agents.denosumab_renal", None) in fired(case)
+    # A documented weight gives the same decisions from one value.
+    weighed = build({"base": "breast", "patch": {"labs": {"creatinine_umol_l": 600}}})
+    assert _bma_items(weighed)["WARN.RENAL_BISPHOSPHONATE"] == {"firm"}
+    assert "patient.weight_kg" not in needed_for(weighed)
+
+
+def test_missing_weight_with_clearance_straddling_30_warns_and_keeps_zoledronic_open() -> None:
+    # Woman, 58 years, creatinine 250 µmol/L: 13.7–51.4 mL/min over 40–150 kg.
+    case = build(
+        {
+            "base": "breast",
+            "patch": {"patient": {"weight_kg": None}, "labs": {"creatinine_umol_l": 250}},
+        }
+    )
+    p = evaluate(case, KB)
+    warn = next(w for w in p.warnings if w.code == "WARN.RENAL_BISPHOSPHONATE")
+    assert warn.status.value == "firm"  # harm-preventing: any plausible weight may need it
+    assert [c.fact for c in warn.conditions] == ["labs.crcl_ml_min"]
+    assert "< 30" in warn.conditions[0].text.en
+    assert _bma_items(case)["BMA.ZOLEDRONIC_ACID"] == {"conditional"}
+    assert "BMA.DENOSUMAB" in _bma_items(case)
+    assert "bone_modifying_agents.renal_bisphosphonate" in needed_for(case)["patient.weight_kg"]
+    # Near miss: a documented weight of 68 kg gives 23.3 mL/min – no longer open.
+    weighed = build({"base": "breast", "patch": {"labs": {"creatinine_umol_l": 250}}})
+    assert _bma_items(weighed)["WARN.RENAL_BISPHOSPHONATE"] == {"firm"}
+    assert "BMA.ZOLEDRONIC_ACID" not in _bma_items(weighed)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from osteoboard.case import Case
+from osteoboard.scores.base import plausible_range
 from osteoboard.scores.calcium import (
     SPEC,
     CorrectedCalciumInput,
@@ -80,7 +81,9 @@ def test_missing_is_not_assessable(inp: dict[str, float], missing: list[str]) ->
 def test_total_calcium_without_albumin_bounds_the_corrected_value(
     total: float, low: float, high: float, categories: list[str]
 ) -> None:
-    # Albumin 55 g/L lowers the total by 0.3 mmol/L, albumin 15 g/L raises it by 0.5.
+    # Albumin 55 g/L lowers the total by 0.3 mmol/L, albumin 15 g/L raises it by 0.5 (the
+    # plausible albumin interval of the knowledge base).
+    assert plausible_range("labs.albumin_g_l") == (15, 55)
     r = corrected_calcium(CorrectedCalciumInput(calcium_mmol_l=total))
     assert r.assessable and r.total is None
     assert r.range == pytest.approx((low, high))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from osteoboard.case import Case, Sex
-from osteoboard.scores.base import ScoreItem, value_result
+from osteoboard.scores.base import ScoreItem, corner_bounds, plausible_range, value_result
 from osteoboard.scores.renal import (
     CRCL_SPEC,
     EGFR_SPEC,
@@ -126,7 +126,7 @@ def test_cg_sex_unknown_range() -> None:
     [
         ({}, ["age", "sex", "weight_kg", "creatinine_umol_l"]),
         ({"age": 60, "sex": "male", "weight_kg": 70}, ["creatinine_umol_l"]),
-        ({"age": 60, "creatinine_umol_l": 80}, ["sex", "weight_kg"]),
+        ({"sex": "female", "creatinine_umol_l": 80}, ["age", "weight_kg"]),
         ({"sex": "female", "weight_kg": 70, "creatinine_umol_l": 80}, ["age"]),
     ],
 )
@@ -137,6 +137,41 @@ def test_cg_other_missing_not_assessable(inp: dict[str, Any], missing: list[str]
     assert r.missing == missing
     assert r.interpretation is not None
     assert all(m in r.interpretation.en for m in missing)
+
+
+def test_cg_weight_unknown_is_the_range_over_the_plausible_weights() -> None:
+    # The interval comes from the knowledge base, like albumin for corrected calcium.
+    assert plausible_range("patient.weight_kg") == (40, 150)
+    inp = {"age": 70, "sex": "male", "creatinine_umol_l": 565.888}  # 6.4 mg/dL
+    r = crcl_cockcroft_gault(CockcroftGaultInput(**inp))
+    at = [crcl_cockcroft_gault(CockcroftGaultInput(**inp, weight_kg=w)).total for w in (40, 150)]
+    assert r.assessable and r.total is None
+    assert r.range == tuple(at) == (6.1, 22.8)
+    assert r.missing == ["weight_kg"]
+    assert r.interpretation is not None and "40–150 kg" in r.interpretation.en
+    assert any("Gewicht fehlt" in n.de for n in r.notes)
+    # Heavier means a higher clearance: a known weight lies inside the range.
+    mid = crcl_cockcroft_gault(CockcroftGaultInput(**inp, weight_kg=90)).total
+    assert isinstance(mid, float) and 6.1 < mid < 22.8
+
+
+def test_cg_weight_and_sex_unknown_span_both_corners() -> None:
+    r = crcl_cockcroft_gault(CockcroftGaultInput(age=60, creatinine_umol_l=88.42))
+    woman_40 = crcl_cockcroft_gault(
+        CockcroftGaultInput(age=60, sex="female", weight_kg=40, creatinine_umol_l=88.42)
+    ).total
+    man_150 = crcl_cockcroft_gault(
+        CockcroftGaultInput(age=60, sex="male", weight_kg=150, creatinine_umol_l=88.42)
+    ).total
+    assert r.range == (woman_40, man_150)
+    assert r.missing == ["sex", "weight_kg"]
+    assert r.interpretation is not None and "female to male" in r.interpretation.en
+
+
+def test_corner_bounds_takes_every_combination() -> None:
+    lo, hi = corner_bounds(lambda a, b: a - b, a=[1, 5], b=[0, 3])
+    assert (lo, hi) == (-2, 5)
+    assert corner_bounds(lambda a: a * 2, a=[4]) == (8, 8)
 
 
 @pytest.mark.parametrize(

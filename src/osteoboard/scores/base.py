@@ -8,6 +8,8 @@ is exact when every item is known, otherwise the result carries the set of reach
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -23,8 +25,10 @@ __all__ = [
     "ScoreItem",
     "ScoreResult",
     "Text",
+    "corner_bounds",
     "item",
     "known_item",
+    "plausible_range",
     "summarise",
     "unknown_item",
     "value_result",
@@ -302,6 +306,38 @@ def value_result(
         notes=list(notes),
         source=source,
     )
+
+
+@functools.cache
+def plausible_range(fact: str) -> tuple[float, float]:
+    """The plausible interval of an input a referral may lack (``range`` of the fact in the
+    knowledge base's ``facts.yaml``, where its reason is given): a calculated value whose input
+    is missing becomes the range of its values over this interval.
+
+    Scores are computed from the case alone, so this reads the packaged knowledge base.
+    """
+    from osteoboard.guideline import load_knowledge_base  # the knowledge base imports scores
+
+    info = load_knowledge_base().facts.get(fact)
+    if info is None or info.range is None:
+        raise KeyError(f"no plausible range for {fact!r} in facts.yaml")
+    return info.range
+
+
+def corner_bounds(formula: Callable[..., float], **inputs: Sequence[Any]) -> tuple[float, float]:
+    """(lowest, highest) value of ``formula`` over every combination of the given input values.
+
+    Each unknown input is passed as the ends of its interval (or every value it can take), each
+    known one as a single value. For a formula that is monotone in each input (corrected
+    calcium in albumin, Cockcroft–Gault in weight and sex) the extremes lie at these corners,
+    so the result is the exact range of the value.
+    """
+    names = list(inputs)
+    values = [
+        formula(**dict(zip(names, combo, strict=True)))
+        for combo in itertools.product(*(inputs[n] for n in names))
+    ]
+    return min(values), max(values)
 
 
 def _tidy(x: Points) -> Points:

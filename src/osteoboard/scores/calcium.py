@@ -3,6 +3,9 @@
 Ca_corr [mmol/L] = Ca [mmol/L] + 0.02 × (40 − albumin [g/L]). Hypercalcaemia above
 2.60 mmol/L: mild < 3.0, moderate 3.0–3.5, severe (crisis) ≥ 3.5 mmol/L. Below 2.10 mmol/L
 hypocalcaemia (lower limit of the common reference range 2.10–2.60 mmol/L).
+
+With total calcium measured and albumin missing, the corrected value is the range over the
+plausible albumin interval of the knowledge base (``labs.albumin_g_l`` in ``facts.yaml``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from typing import Annotated
 from pydantic import Field
 
 from osteoboard.case import Case, Lesion
-from osteoboard.scores.base import ScoreInput, ScoreItem, ScoreResult, value_result
+from osteoboard.scores.base import (
+    ScoreInput,
+    ScoreItem,
+    ScoreResult,
+    corner_bounds,
+    plausible_range,
+    value_result,
+)
 from osteoboard.scores.registry import ScoreSpec
 from osteoboard.text import Text
 
@@ -31,10 +41,6 @@ HYPOCALCEMIA_BELOW = 2.10
 HYPERCALCEMIA_ABOVE = 2.60
 MODERATE_FROM = 3.0
 SEVERE_FROM = 3.5
-#: Albumin values a referral without an albumin result can plausibly have (g/L): from severe
-#: hypoalbuminaemia in advanced cancer to the upper end seen with haemoconcentration. With total
-#: calcium measured and albumin missing, the corrected value lies between the two corrections.
-ALBUMIN_PLAUSIBLE_G_L = (15.0, 55.0)
 
 
 class CorrectedCalciumInput(ScoreInput):
@@ -105,9 +111,15 @@ def corrected_calcium(inp: CorrectedCalciumInput, lesion: str | None = None) -> 
         digits=2,
     )
     if inp.calcium_mmol_l is not None and inp.albumin_g_l is None:
-        low_alb, high_alb = ALBUMIN_PLAUSIBLE_G_L
-        lo = round(corrected_calcium_mmol_l(inp.calcium_mmol_l, high_alb), 2)
-        hi = round(corrected_calcium_mmol_l(inp.calcium_mmol_l, low_alb), 2)
+        low_alb, high_alb = plausible_range("labs.albumin_g_l")
+        lo, hi = (
+            round(v, 2)
+            for v in corner_bounds(
+                corrected_calcium_mmol_l,
+                calcium_mmol_l=[inp.calcium_mmol_l],
+                albumin_g_l=[low_alb, high_alb],
+            )
+        )
         spanned = list(dict.fromkeys(calcium_category(v) for v in _category_probes(lo, hi)))
         return result(
             value=None,

@@ -9,11 +9,14 @@
   Category: KDIGO GFR stage G1 ≥ 90 · G2 60–89 · G3a 45–59 · G3b 30–44 · G4 15–29 · G5 < 15.
 
 Creatinine is held in µmol/L and converted to mg/dL in :mod:`osteoboard.units` (÷ 88.42).
-When only sex is unknown, the result is the range between the values for the two sexes.
+When sex is unknown, the result is the range between the values for the two sexes; a missing
+weight makes Cockcroft–Gault the range over the plausible weight interval of the knowledge base
+(``patient.weight_kg`` in ``facts.yaml``), as a missing albumin does for corrected calcium.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 from typing import Annotated
@@ -22,7 +25,14 @@ from pydantic import Field
 
 from osteoboard import units
 from osteoboard.case import Case, Lesion, Sex
-from osteoboard.scores.base import ScoreInput, ScoreItem, ScoreResult, value_result
+from osteoboard.scores.base import (
+    ScoreInput,
+    ScoreItem,
+    ScoreResult,
+    corner_bounds,
+    plausible_range,
+    value_result,
+)
 from osteoboard.scores.registry import ScoreSpec
 from osteoboard.text import Text
 
@@ -189,45 +199,56 @@ def crcl_cockcroft_gault(inp: CockcroftGaultInput, lesion: str | None = None) ->
     items = _items(inp, _CG_FIELDS)
     missing = [f for f in _CG_FIELDS if getattr(inp, f) is None]
     notes = [CG_FORMULA_NOTE, ACTUAL_WEIGHT_NOTE, *_conversion_note(inp.creatinine_umol_l)]
-
-    def result(
-        value: float | None,
-        interpretation: Text | None = None,
-        bounds: tuple[float, float] | None = None,
-    ) -> ScoreResult:
-        return value_result(
-            name="crcl_cockcroft_gault",
-            value=value,
-            unit=_CG_UNIT,
-            items=items,
-            source=CG_SOURCE,
-            missing=missing,
-            interpretation=interpretation,
-            notes=notes,
-            digits=_CG_DIGITS,
-            bounds=bounds,
-        )
-
-    if inp.age is None or inp.weight_kg is None or inp.creatinine_umol_l is None:
-        return result(None)
-    if inp.sex is None:
-        by_sex = [
-            cockcroft_gault_ml_min(inp.age, inp.weight_kg, inp.creatinine_umol_l, s) for s in Sex
-        ]
-        lo, hi = sorted(round(v, _CG_DIGITS) for v in by_sex)
-        return result(
-            None,
-            Text(
-                de=f"Geschlecht unbekannt: {_de(lo)}–{_de(hi)} ml/min (Frau–Mann).",
-                en=f"Sex unknown: {lo}–{hi} mL/min (female–male).",
-            ),
-            bounds=(lo, hi),
-        )
-    value = round(
-        cockcroft_gault_ml_min(inp.age, inp.weight_kg, inp.creatinine_umol_l, inp.sex),
-        _CG_DIGITS,
+    result = functools.partial(
+        value_result,
+        name="crcl_cockcroft_gault",
+        unit=_CG_UNIT,
+        items=items,
+        source=CG_SOURCE,
+        missing=missing,
+        digits=_CG_DIGITS,
     )
-    return result(value, _cg_interpretation(value))
+    if inp.age is None or inp.creatinine_umol_l is None:
+        return result(value=None, notes=notes)
+    if inp.sex is not None and inp.weight_kg is not None:
+        value = round(
+            cockcroft_gault_ml_min(inp.age, inp.weight_kg, inp.creatinine_umol_l, inp.sex),
+            _CG_DIGITS,
+        )
+        return result(value=value, interpretation=_cg_interpretation(value), notes=notes)
+    # Sex or weight unknown: the range over both sexes and the plausible weight interval.
+    weight = plausible_range("patient.weight_kg") if inp.weight_kg is None else None
+    lo, hi = (
+        round(v, _CG_DIGITS)
+        for v in corner_bounds(
+            cockcroft_gault_ml_min,
+            age=[inp.age],
+            weight_kg=[inp.weight_kg] if weight is None else weight,
+            creatinine_umol_l=[inp.creatinine_umol_l],
+            sex=[inp.sex] if inp.sex is not None else list(Sex),
+        )
+    )
+    if weight is None:
+        why = Text(
+            de=f"Geschlecht unbekannt: {_de(lo)}–{_de(hi)} ml/min (Frau–Mann).",
+            en=f"Sex unknown: {lo}–{hi} mL/min (female–male).",
+        )
+    else:
+        w_de, w_en = f"{weight[0]:g}–{weight[1]:g} kg", f"{weight[0]:g}–{weight[1]:g} kg"
+        who_de = "" if inp.sex is not None else ", Frau bis Mann"
+        who_en = "" if inp.sex is not None else ", female to male"
+        why = Text(
+            de=f"Gewicht unbekannt: {_de(lo)}–{_de(hi)} ml/min für ein Körpergewicht von "
+            f"{w_de}{who_de}.",
+            en=f"Weight unknown: {lo}–{hi} mL/min for a body weight of {w_en}{who_en}.",
+        )
+        notes.append(
+            Text(
+                de=f"Gewicht fehlt: Bereich der Clearance für ein Körpergewicht von {w_de}.",
+                en=f"Weight missing: range of the clearance for a body weight of {w_en}.",
+            )
+        )
+    return result(value=None, interpretation=why, bounds=(lo, hi), notes=notes)
 
 
 def _cg_from_case(case: Case, lesion: Lesion | None) -> tuple[CockcroftGaultInput, dict[str, str]]:
