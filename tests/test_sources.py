@@ -70,9 +70,11 @@ EXTRA_KEYS = {
     "griessenauer2016",
     "katagiri2005",
     "kdigo2012",
+    "laubach2016",
     "lutathera-smpc",
     "nair2013",
     "prasad2018",
+    "rajkumar2014",
     "tokuhashi1990",
 }
 

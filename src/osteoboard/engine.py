@@ -417,7 +417,7 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
     variables = dict(decision.variables)
     variables.update(decision.witness)
     infos = scope.kb.facts
-    flipped: dict[str, Value] = {}
+    flipped: dict[str, list[Value]] = {}
     for name, flat in zip(condition.facts, condition.flat, strict=True):
         value = scope.values.get(name)
         info = infos.get(name)
@@ -442,11 +442,21 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
             # needed before): the completion relies on this documented finding.
             if _execute(condition, variables) is not True:
                 return True
-            flipped.setdefault(flat, other)
+            flipped.setdefault(flat, []).append(other)
         variables[flat] = value
     if len(flipped) > 1:
-        variables.update(flipped)
-        return _execute(condition, variables) is not True
+        # All changed together; then, the others held there, each one through its other values,
+        # so that findings derived from one measurement (creatinine and the clearance
+        # calculated from it) are both moved off what the rule reads.
+        variables.update({flat: others[0] for flat, others in flipped.items()})
+        if _execute(condition, variables) is not True:
+            return True
+        for flat, others in flipped.items():
+            for other in others[1:]:
+                variables[flat] = other
+                if _execute(condition, variables) is not True:
+                    return True
+            variables[flat] = others[0]
     return False
 
 

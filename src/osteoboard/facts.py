@@ -278,13 +278,85 @@ CATALOGUE: tuple[Fact, ...] = (
         values=("scr", "cr", "vgpr", "pr", "mr", "sd", "pd", "not_assessable"),
     ),
     Fact("mm.progression_met", "bool", "IMWG progression criteria met"),
-    Fact(
-        "mm.relapse_tier",
-        "enum",
-        "Relapse tier from the course",
-        values=("monitor", "close_monitoring", "start_or_switch_therapy"),
-    ),
     Fact("mm.prior_lines", "int", "Prior lines of myeloma therapy"),
+    Fact("mm.untreated", "bool", "No line of myeloma therapy given yet"),
+    Fact(
+        "mm.crab",
+        "list",
+        "CRAB features documented for the disease (at diagnosis or now): "
+        "hypercalcemia, renal, anemia, bone",
+    ),
+    Fact(
+        "mm.new_crab_stated",
+        "list",
+        "CRAB features about which the referral says whether they are new (either way)",
+    ),
+    Fact(
+        "mm.new_crab_hypercalcemia",
+        "bool",
+        "Hypercalcaemia is new since the last assessment and due to myeloma",
+    ),
+    Fact(
+        "mm.new_crab_renal",
+        "bool",
+        "Renal impairment is new since the last assessment and due to myeloma",
+    ),
+    Fact(
+        "mm.new_crab_anemia",
+        "bool",
+        "Anaemia is new since the last assessment and due to myeloma",
+    ),
+    Fact(
+        "mm.new_bone_lesions",
+        "bool",
+        "New bone lesions or soft-tissue plasmacytomas, or growth of known ones "
+        "(new_crab.bone or an assessment of the course)",
+    ),
+    Fact("mm.bm_plasma_cells_pct", "float", "Clonal plasma cells in the marrow (latest)", "%"),
+    Fact(
+        "mm.baseline_flc_ratio",
+        "float",
+        "Involved / uninvolved free light chain ratio at baseline",
+    ),
+    Fact("mm.baseline_involved_flc_mg_l", "float", "Involved free light chain at baseline", "mg/L"),
+    Fact(
+        "mm.serum_m_sustained_rise_g_dl",
+        "float",
+        "Largest rise of serum M above the nadir reached by two consecutive measurements",
+        "g/dL",
+    ),
+    Fact(
+        "mm.urine_m_sustained_rise_mg_24h",
+        "float",
+        "Largest rise of urine M above the nadir reached by two consecutive measurements",
+        "mg/24 h",
+    ),
+    Fact(
+        "mm.involved_flc_sustained_rise_mg_l",
+        "float",
+        "Largest rise of the involved FLC above the nadir reached by two consecutive "
+        "measurements with an abnormal ratio",
+        "mg/L",
+    ),
+    Fact(
+        "mm.involved_flc_sustained_rise_pct",
+        "float",
+        "That rise of the involved FLC as a share of its nadir",
+        "%",
+    ),
+    Fact(
+        "mm.serum_m_doubling_reference_g_dl",
+        "float",
+        "Serum M from which it at least doubled at the next measurement (largest such value; "
+        "0 when it never doubled)",
+        "g/dL",
+    ),
+    Fact(
+        "mm.serum_m_doubling_months",
+        "float",
+        "Months between the two measurements of that doubling",
+        "months",
+    ),
     # -- advanced soft-tissue sarcoma (SPEC §7) --
     Fact("sts.present", "bool", "The case has a sarcoma block"),
     Fact("sts.subtype", "enum", "Sarcoma subtype", values=_e(SarcomaSubtype)),
@@ -499,18 +571,42 @@ def case_facts(
     return fs
 
 
+_CRAB = ("hypercalcemia", "renal", "anemia", "bone")
+_PARAPROTEIN = {
+    "mm.serum_m_sustained_rise_g_dl": "serum_sustained_rise_g_dl",
+    "mm.urine_m_sustained_rise_mg_24h": "urine_sustained_rise_mg_24h",
+    "mm.involved_flc_sustained_rise_mg_l": "involved_flc_sustained_rise_mg_l",
+    "mm.involved_flc_sustained_rise_pct": "involved_flc_sustained_rise_pct",
+    "mm.serum_m_doubling_reference_g_dl": "serum_doubling_reference_g_dl",
+    "mm.serum_m_doubling_months": "serum_doubling_months",
+}
+_MM_NUMBERS = (
+    "mm.prior_lines",
+    "mm.bm_plasma_cells_pct",
+    "mm.baseline_flc_ratio",
+    "mm.baseline_involved_flc_mg_l",
+    *_PARAPROTEIN,
+)
+_MM_NEW_CRAB = ("mm.new_crab_hypercalcemia", "mm.new_crab_renal", "mm.new_crab_anemia")
+
+
 def _myeloma(fs: FactSet, case: Case) -> None:
+    """Myeloma facts: what the case documents and what the course measures. Whether that
+    means relapse or a need to treat is decided by the knowledge base."""
     from osteoboard.myeloma import Response, analyse
 
     mm = case.myeloma
     fs.set("mm.present", mm is not None)
     if mm is None:
-        for name in ("mm.stage", "mm.response", "mm.relapse_tier"):
+        for name in ("mm.stage", "mm.response", *_MM_NUMBERS, *_MM_NEW_CRAB):
             fs.set(name, None, missing=[], domain=[])
         fs.set("mm.precursor", False)
+        fs.set("mm.untreated", False)
         fs.set("mm.smouldering_high_risk", False)
         fs.set("mm.progression_met", False)
-        fs.set("mm.prior_lines", None, missing=[], domain=[])
+        fs.set("mm.crab", [])
+        fs.set("mm.new_crab_stated", [])
+        fs.set("mm.new_bone_lesions", False)
         return
     stage = mm.stage.value if mm.stage else None
     fs.set("mm.stage", stage, missing=["myeloma.stage"])
@@ -532,13 +628,55 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         course.progression_met if assessable else None,
         missing=["myeloma.series"],
     )
-    decided = assessable or course.clinical_relapse or stage in ("mgus", "smouldering")
-    fs.set(
-        "mm.relapse_tier",
-        course.relapse_tier.value if decided else None,
-        missing=["myeloma.series", "myeloma.baseline"],
-    )
     fs.set("mm.prior_lines", mm.prior_lines, missing=["myeloma.prior_lines"])
+    fs.set(
+        "mm.untreated",
+        None if mm.prior_lines is None else mm.prior_lines == 0,
+        missing=["myeloma.prior_lines"],
+    )
+
+    # CRAB: the disease's features, and which are new (unknown unless the referral says).
+    crab, new = mm.crab, mm.new_crab
+    fs.set("mm.crab", [f for f in _CRAB if crab is not None and getattr(crab, f) is True])
+    stated = [f for f in _CRAB if new is not None and getattr(new, f) is not None]
+    fs.set("mm.new_crab_stated", stated)
+    for name in _MM_NEW_CRAB:
+        feature = name.removeprefix("mm.new_crab_")
+        fs.set(
+            name,
+            getattr(new, feature) if new is not None else None,
+            missing=[f"myeloma.new_crab.{feature}"],
+        )
+    new_bone = new.bone if new is not None else None
+    fs.set(
+        "mm.new_bone_lesions",
+        True if course.new_lesions_reported else new_bone,
+        missing=["myeloma.new_crab.bone", "myeloma.series"],
+    )
+
+    # Myeloma-defining biomarkers (SLiM): the marrow and the baseline light chains.
+    fs.set(
+        "mm.bm_plasma_cells_pct", mm.bm_plasma_cells_pct, missing=["myeloma.bm_plasma_cells_pct"]
+    )
+    base = mm.baseline
+    inv = base.involved_flc_mg_l if base is not None else None
+    uninv = base.uninvolved_flc_mg_l if base is not None else None
+    fs.set(
+        "mm.baseline_flc_ratio",
+        round(inv / uninv, 6) if inv is not None and uninv else None,
+        missing=["myeloma.baseline.involved_flc_mg_l", "myeloma.baseline.uninvolved_flc_mg_l"],
+    )
+    fs.set("mm.baseline_involved_flc_mg_l", inv, missing=["myeloma.baseline.involved_flc_mg_l"])
+
+    # The paraprotein's rise over the course. Without any assessment there is nothing to try:
+    # the rules that need it stay open and ask for the course, but no item is made from a
+    # guessed rise.
+    rise = course.paraprotein
+    for fact, attr in _PARAPROTEIN.items():
+        if rise is None:
+            fs.set(fact, None, missing=["myeloma.series"], domain=[])
+        else:
+            fs.set(fact, getattr(rise, attr))
 
 
 def _sarcoma(fs: FactSet, case: Case) -> None:

@@ -1,4 +1,4 @@
-"""Course of a multiple myeloma: IMWG response, progression and the three relapse tiers.
+"""Course of a multiple myeloma: IMWG response, progression and the paraprotein's rise.
 
 Pure functions, no I/O. :func:`analyse` reads the ``myeloma`` block of a case (baseline values
 and the series of assessments, oldest first) and returns a :class:`MyelomaCourse`.
@@ -33,16 +33,12 @@ the 2016 panel). Thresholds as implemented:
   increase ≥ 10 percentage points); or new bone / soft-tissue lesions or definite growth.
 - Every category needs two consecutive assessments to be confirmed; patients in CR must meet
   the PD criteria above to be called PD (CR never overrides PD).
-- Clinical relapse: new CRAB features or new lesions (Kumar 2016, "clinical relapse").
-- Significant paraprotein relapse (IMWG indications for treatment at relapse, Laubach et al.
-  Leukemia 2016;30:1005–1017, as tabulated in Blood reviews): the M-component doubles in two
-  consecutive measurements ≤ 2 months apart from a reference of ≥ 0.5 g/dL; or, in two
-  consecutive measurements, serum M rises by ≥ 1 g/dL, urine M by ≥ 500 mg/24 h, or the
-  involved FLC by ≥ 20 mg/dL (200 mg/L) with an abnormal ratio, or by 25 % if that is more.
 
-Relapse tiers (seed 004; SPEC §6): ``monitor`` (stable values; always for MGUS and
-smouldering myeloma), ``close_monitoring`` (progression criteria met, no treatment trigger),
-``start_or_switch_therapy`` (clinical relapse or significant paraprotein relapse).
+What the course means for treatment (the relapse tiers of seed 004 and SPEC §6: monitor, close
+monitoring, start or switch therapy; clinical relapse; significant paraprotein relapse) is
+decided by the knowledge base, not here. This module measures what those rules compare with
+their cut-offs (:class:`ParaproteinRise`): how far the paraprotein rose above its nadir in two
+consecutive measurements, and whether and how fast it doubled.
 
 Conventions (stated because the case model leaves them open):
 
@@ -57,9 +53,10 @@ Conventions (stated because the case model leaves them open):
 - The case model does not say which light chain is involved: an involved/uninvolved ratio
   > 3.85 (κ/λ < 0.26 or > 1.65 for either chain) is abnormal, 0.61–1.65 normal for either chain,
   anything between is undetermined (and then not used as "abnormal").
-- Clinical relapse is new CRAB damage: the ``new_crab`` block (features new since the last
-  assessment) and new bone or soft-tissue lesions in the series. The ``crab`` block describes
-  the disease (at diagnosis) and does not by itself mean relapse.
+- "Two consecutive measurements" are two consecutive assessments of the series that both
+  carry the value; the rise of both is counted from the nadir before the first of them.
+- Months between two assessments are calendar months (1 March to 1 May is 2.0), the rest of a
+  month as its share of that month's days.
 """
 
 from __future__ import annotations
@@ -82,9 +79,10 @@ __all__ = [
     "Measurability",
     "MyelomaCourse",
     "Nadir",
-    "RelapseTier",
+    "ParaproteinRise",
     "Response",
     "analyse",
+    "calendar_months",
     "flc_ratio_normal",
     "serum_progression_threshold",
     "urine_progression_threshold",
@@ -115,12 +113,6 @@ MR_SERUM_REDUCTION = 0.25
 MR_URINE_REDUCTION = 0.50
 CR_MARROW_BELOW_PCT = 5.0
 
-SPR_DOUBLING_FROM_G_DL = 0.5
-SPR_DOUBLING_MONTHS = 2
-SPR_SERUM_RISE_G_DL = 1.0
-SPR_URINE_RISE_MG_24H = 500.0
-SPR_IFLC_RISE_MG_L = 200.0
-
 #: κ/λ reference interval; with an unknown involved chain, see :func:`flc_ratio_normal`.
 FLC_RATIO_LOW = 0.26
 FLC_RATIO_HIGH = 1.65
@@ -149,16 +141,6 @@ RESPONSE_ORDER: tuple[Response, ...] = (
     Response.sd,
 )
 _RANK = {r: len(RESPONSE_ORDER) - i for i, r in enumerate(RESPONSE_ORDER)}
-
-
-class RelapseTier(StrEnum):
-    monitor = "monitor"
-    close_monitoring = "close_monitoring"
-    start_or_switch_therapy = "start_or_switch_therapy"
-
-    @property
-    def action_code(self) -> str:
-        return "MM." + self.value.upper()
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,6 +184,29 @@ class AssessmentResult:
     not_measured: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ParaproteinRise:
+    """How far the paraprotein rose over the series, measured without judging it: the
+    knowledge base compares these values with the IMWG cut-offs of a significant paraprotein
+    relapse. Every rise is 0 when no two consecutive measurements show one."""
+
+    #: The largest rise of serum M above the nadir (g/dL) that two consecutive measurements
+    #: both reach.
+    serum_sustained_rise_g_dl: float
+    #: The same for urine M (mg/24 h).
+    urine_sustained_rise_mg_24h: float
+    #: The same for the involved free light chain (mg/L), counting only pairs with an abnormal
+    #: κ/λ ratio at both; of several such pairs, the one with the largest rise.
+    involved_flc_sustained_rise_mg_l: float
+    #: That pair's rise as a share of its nadir (%).
+    involved_flc_sustained_rise_pct: float
+    #: Of the consecutive measurements in which serum M at least doubled, the pair with the
+    #: largest first value (ties: the shorter interval): that first value (g/dL) ...
+    serum_doubling_reference_g_dl: float
+    #: ... and the calendar months between the two measurements.
+    serum_doubling_months: float
+
+
 @dataclass(frozen=True)
 class MyelomaCourse:
     stage: MyelomaStage | None
@@ -232,11 +237,10 @@ class MyelomaCourse:
     progression_reasons: tuple[str, ...]
     progression_date: dt.date | None
     mrd_negative: bool | None
-    significant_paraprotein_relapse: bool
-    significant_paraprotein_reasons: tuple[str, ...]
-    clinical_relapse: bool
-    clinical_relapse_reasons: tuple[str, ...]
-    relapse_tier: RelapseTier
+    #: The paraprotein's rise over the series; None without any assessment.
+    paraprotein: ParaproteinRise | None
+    #: An assessment of the series reports new bone or soft-tissue lesions (or growth).
+    new_lesions_reported: bool
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -264,6 +268,16 @@ def _add_months(d: dt.date, months: int) -> dt.date:
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
     return dt.date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def calendar_months(start: dt.date, end: dt.date) -> float:
+    """Calendar months from ``start`` to ``end`` (not before it): the whole months, then the
+    rest as a share of the following month (1 March to 1 May is 2.0)."""
+    n = (end.year - start.year) * 12 + end.month - start.month
+    while n > 0 and _add_months(start, n) > end:
+        n -= 1
+    base, following = _add_months(start, n), _add_months(start, n + 1)
+    return round(n + (end - base).days / (following - base).days, 6)
 
 
 def _reduction(base: float | None, now: float | None) -> float | None:
@@ -522,63 +536,52 @@ def _progression(a: MyelomaAssessment, before: _Running, m: Measurability) -> tu
 
 
 # --------------------------------------------------------------------------------------------
-# Significant paraprotein relapse and clinical relapse
+# The paraprotein's rise (what the significant-paraprotein-relapse rules compare)
 
 
-def _rise(x: MyelomaAssessment, ref: _Running, kind: str) -> bool:
-    """Whether one assessment shows the rise of a significant paraprotein relapse."""
-    if kind == "serum_rise":
-        return (
-            ref.serum is not None
-            and x.serum_m_g_dl is not None
-            and _ge(x.serum_m_g_dl - ref.serum.value, SPR_SERUM_RISE_G_DL)
-        )
-    if kind == "urine_rise":
-        return (
-            ref.urine is not None
-            and x.urine_m_mg_24h is not None
-            and _ge(x.urine_m_mg_24h - ref.urine.value, SPR_URINE_RISE_MG_24H)
-        )
-    # flc_rise: ≥ 20 mg/dL or 25 %, whichever is more, with an abnormal ratio.
-    if ref.iflc is None or x.involved_flc_mg_l is None:
-        return False
-    need = max(SPR_IFLC_RISE_MG_L, PD_RELATIVE * ref.iflc.value)
-    return _ge(x.involved_flc_mg_l - ref.iflc.value, need) and _ratio_normal(x) is False
+def _sustained(a: float | None, b: float | None, nadir: Nadir | None) -> float | None:
+    """The rise above the nadir that both of two consecutive measurements reach."""
+    if a is None or b is None or nadir is None:
+        return None
+    return min(a, b) - nadir.value
 
 
-def _paraprotein_relapse(
+def _paraprotein_rise(
     series: Sequence[MyelomaAssessment], nadirs_before: Sequence[_Running]
-) -> tuple[str, ...]:
-    reasons: list[str] = []
+) -> ParaproteinRise:
+    serum = urine = 0.0
+    flc: tuple[float, float] = (0.0, 0.0)
+    doubling: tuple[float, float] | None = None  # (first value, -months): the largest wins
     for i in range(len(series) - 1):
         a, b = series[i], series[i + 1]
-        # Doubling within two months, from a reference of at least 0.5 g/dL.
-        if (
-            a.serum_m_g_dl is not None
-            and b.serum_m_g_dl is not None
-            and _ge(a.serum_m_g_dl, SPR_DOUBLING_FROM_G_DL)
-            and _ge(b.serum_m_g_dl, 2 * a.serum_m_g_dl)
-            and b.date <= _add_months(a.date, SPR_DOUBLING_MONTHS)
-        ):
-            reasons.append("serum_doubling")
-        # The rise counts from the nadir before the first of the two measurements.
         ref = nadirs_before[i]
-        for kind in ("serum_rise", "urine_rise", "flc_rise"):
-            if _rise(a, ref, kind) and _rise(b, ref, kind):
-                reasons.append(kind)
-    return tuple(dict.fromkeys(reasons))
-
-
-def _clinical_relapse(myeloma: Myeloma) -> tuple[str, ...]:
-    reasons: list[str] = []
-    crab = myeloma.new_crab
-    if crab is not None:
-        for name in ("hypercalcemia", "renal", "anemia", "bone"):
-            if getattr(crab, name) is True:
-                reasons.append(f"crab_{name}")
-    if any(a.new_lesions for a in myeloma.series):
-        reasons.append("new_lesions")
-    return tuple(reasons)
+        rise = _sustained(a.serum_m_g_dl, b.serum_m_g_dl, ref.serum)
+        if rise is not None:
+            serum = max(serum, rise)
+        rise = _sustained(a.urine_m_mg_24h, b.urine_m_mg_24h, ref.urine)
+        if rise is not None:
+            urine = max(urine, rise)
+        rise = _sustained(a.involved_flc_mg_l, b.involved_flc_mg_l, ref.iflc)
+        if (
+            rise is not None
+            and ref.iflc is not None
+            and ref.iflc.value > 0
+            and _ratio_normal(a) is False
+            and _ratio_normal(b) is False
+        ):
+            flc = max(flc, (rise, 100 * rise / ref.iflc.value))
+        s_a, s_b = a.serum_m_g_dl, b.serum_m_g_dl
+        if s_a is not None and s_b is not None and s_a > 0 and _ge(s_b, 2 * s_a):
+            candidate = (s_a, -calendar_months(a.date, b.date))
+            doubling = candidate if doubling is None else max(doubling, candidate)
+    return ParaproteinRise(
+        serum_sustained_rise_g_dl=round(serum, 6),
+        urine_sustained_rise_mg_24h=round(urine, 6),
+        involved_flc_sustained_rise_mg_l=round(max(flc[0], 0.0), 6),
+        involved_flc_sustained_rise_pct=round(max(flc[1], 0.0), 6),
+        serum_doubling_reference_g_dl=round(doubling[0], 6) if doubling else 0.0,
+        serum_doubling_months=round(-doubling[1], 6) if doubling else 0.0,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -694,19 +697,7 @@ def analyse(myeloma: Myeloma) -> MyelomaCourse:
             prog_date = pd_runs[0].date
             prog_reasons = tuple(dict.fromkeys(x for r in pd_runs for x in r.progression_reasons))
 
-    spr = _paraprotein_relapse(series, before)
-    clinical = _clinical_relapse(myeloma)
-
     precursor = myeloma.stage in (MyelomaStage.mgus, MyelomaStage.smouldering)
-    if precursor:
-        tier = RelapseTier.monitor
-    elif clinical or spr:
-        tier = RelapseTier.start_or_switch_therapy
-    elif progression_met:
-        tier = RelapseTier.close_monitoring
-    else:
-        tier = RelapseTier.monitor
-
     notes: list[str] = []
     if precursor:
         notes.append("precursor_stage")
@@ -750,10 +741,7 @@ def analyse(myeloma: Myeloma) -> MyelomaCourse:
         progression_reasons=prog_reasons,
         progression_date=prog_date,
         mrd_negative=myeloma.mrd_negative,
-        significant_paraprotein_relapse=bool(spr),
-        significant_paraprotein_reasons=spr,
-        clinical_relapse=bool(clinical),
-        clinical_relapse_reasons=clinical,
-        relapse_tier=tier,
+        paraprotein=_paraprotein_rise(series, before) if series else None,
+        new_lesions_reported=any(a.new_lesions is True for a in series),
         notes=tuple(notes),
     )

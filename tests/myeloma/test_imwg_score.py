@@ -32,14 +32,17 @@ def test_example_09_score() -> None:
     assert items["latest_date"] == "2026-09-01"
     assert items["progression_threshold_serum_g_dl"] == 0.7
     assert items["best_response"] == "vgpr"
-    assert items["relapse_tier"] == "close_monitoring"
+    assert items["serum_m_sustained_rise_g_dl"] == 0.3
+    assert items["serum_m_doubling_reference_g_dl"] == 0.2
+    assert items["serum_m_doubling_months"] == 12.0
+    assert "relapse_tier" not in items  # the tier is the knowledge base's decision
     de = "\n".join(n.de for n in r.notes)
     en = "\n".join(n.en for n in r.notes)
     assert "VGPR" in de and "unbestätigt" in de
     assert "Bestätigt (zwei Kontrollen in Folge): partielle Remission (PR)" in de
     assert "Progressionsschwelle 0,7 g/dl" in de and "Nadir Serum-M-Protein 0,2 g/dl" in de
     assert "MRD nicht bekannt" in de
-    assert "MM.CLOSE_MONITORING" in de and "kein Behandlungsanlass" in de
+    assert "MM." not in de
     assert "unconfirmed" in en and "progression threshold 0.7 g/dL" in en
 
 
@@ -72,10 +75,9 @@ def test_confirmed_best_response_note() -> None:
     de = "\n".join(n.de for n in r.notes)
     assert "(01.01.2025), bestätigt." in de
     assert "MRD-positiv" in de
-    assert "Verlaufskontrolle (MM.MONITOR)" in de
 
 
-def test_precursor_note() -> None:
+def test_score_measures_but_does_not_decide_the_tier() -> None:
     m = Myeloma.model_validate(
         {
             "stage": "mgus",
@@ -84,5 +86,9 @@ def test_precursor_note() -> None:
         }
     )
     r = imwg_response(ImwgInput(myeloma=m))
-    de = "\n".join(n.de for n in r.notes)
-    assert "MGUS/schwelendes Myelom" in de and "MM.MONITOR" in de
+    text = "\n".join(n.de + n.en for n in r.notes)
+    assert "MM." not in text and "Rezidiv-Stufe" not in text
+    assert {i.name for i in r.items} >= {"serum_m_sustained_rise_g_dl", "serum_m_doubling_months"}
+    # Without any assessment there is no rise to report.
+    empty = imwg_response(ImwgInput(myeloma=Myeloma(stage="active")))
+    assert "serum_m_sustained_rise_g_dl" not in {i.name for i in empty.items}

@@ -3,8 +3,10 @@
 The analysis lives in :mod:`osteoboard.myeloma`; this module turns a
 :class:`~osteoboard.myeloma.MyelomaCourse` into a :class:`ScoreResult`: ``category`` is the
 status at the latest assessment (pd once progression criteria are met), ``total`` is null,
-items list baseline, nadir and latest values, notes give best response and its confirmation,
-progression, MRD, nadir and progression threshold, and the relapse tier (seed 004).
+items list baseline, nadir and latest values and how far the paraprotein rose above its nadir
+in two consecutive measurements; notes give best response and its confirmation, progression,
+MRD, nadir and progression threshold. Whether the course calls for monitoring or therapy (the
+relapse tiers of seed 004) is decided by the knowledge base's myeloma rules, not by the score.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from osteoboard.myeloma import (
     PD_SERUM_HIGH_NADIR_G_DL,
     MyelomaCourse,
     Nadir,
-    RelapseTier,
     Response,
     analyse,
 )
@@ -88,40 +89,12 @@ CATEGORIES: dict[str, Text] = {
     ),
 }
 
-_TIER: dict[RelapseTier, Text] = {
-    RelapseTier.monitor: Text(de="Verlaufskontrolle", en="monitor"),
-    RelapseTier.close_monitoring: Text(de="engmaschige Kontrolle", en="close monitoring"),
-    RelapseTier.start_or_switch_therapy: Text(
-        de="Therapie beginnen oder umstellen", en="start or switch therapy"
-    ),
-}
-
 _REASONS: dict[str, Text] = {
     "serum": Text(de="Serum-M-Protein", en="serum M-protein"),
     "urine": Text(de="Urin-M-Protein", en="urine M-protein"),
     "flc": Text(de="freie Leichtketten (dFLC)", en="free light chains (dFLC)"),
     "marrow": Text(de="Plasmazellen im Knochenmark", en="marrow plasma cells"),
     "new_lesions": Text(de="neue Läsionen", en="new lesions"),
-    "serum_doubling": Text(
-        de="Verdopplung des M-Proteins binnen ≤ 2 Monaten",
-        en="M-protein doubled within ≤ 2 months",
-    ),
-    "serum_rise": Text(
-        de="Serum-M-Protein zweimal in Folge ≥ 1 g/dl über dem Nadir",
-        en="serum M ≥ 1 g/dL above the nadir twice in a row",
-    ),
-    "urine_rise": Text(
-        de="Urin-M-Protein zweimal in Folge ≥ 500 mg/24 h über dem Nadir",
-        en="urine M ≥ 500 mg/24 h above the nadir twice in a row",
-    ),
-    "flc_rise": Text(
-        de="betroffene Leichtkette zweimal in Folge ≥ 200 mg/l (bzw. 25 %) über dem Nadir",
-        en="involved FLC ≥ 200 mg/L (or 25 %) above the nadir twice in a row",
-    ),
-    "crab_hypercalcemia": Text(de="CRAB: Hyperkalzämie", en="CRAB: hypercalcaemia"),
-    "crab_renal": Text(de="CRAB: Nierenschädigung", en="CRAB: renal impairment"),
-    "crab_anemia": Text(de="CRAB: Anämie", en="CRAB: anaemia"),
-    "crab_bone": Text(de="CRAB: Knochenläsionen", en="CRAB: bone lesions"),
 }
 
 
@@ -248,8 +221,41 @@ def _items(c: MyelomaCourse) -> list[ScoreItem]:
             "Best response",
             c.best_response.value,
         ),
-        _info("relapse_tier", "Rezidiv-Stufe", "Relapse tier", c.relapse_tier.value),
     ]
+    rise = c.paraprotein
+    if rise is not None:
+        items += [
+            _info(
+                "serum_m_sustained_rise_g_dl",
+                "Anstieg Serum-M-Protein über den Nadir, zweimal in Folge (g/dl)",
+                "Rise of serum M above the nadir, twice in a row (g/dL)",
+                rise.serum_sustained_rise_g_dl,
+            ),
+            _info(
+                "urine_m_sustained_rise_mg_24h",
+                "Anstieg Urin-M-Protein über den Nadir, zweimal in Folge (mg/24 h)",
+                "Rise of urine M above the nadir, twice in a row (mg/24 h)",
+                rise.urine_sustained_rise_mg_24h,
+            ),
+            _info(
+                "involved_flc_sustained_rise_mg_l",
+                "Anstieg betroffene Leichtkette über den Nadir, zweimal in Folge (mg/l)",
+                "Rise of the involved FLC above the nadir, twice in a row (mg/L)",
+                rise.involved_flc_sustained_rise_mg_l,
+            ),
+            _info(
+                "serum_m_doubling_reference_g_dl",
+                "Serum-M-Protein vor einer Verdopplung (g/dl; 0 = keine)",
+                "Serum M before a doubling (g/dL; 0 = none)",
+                rise.serum_doubling_reference_g_dl,
+            ),
+            _info(
+                "serum_m_doubling_months",
+                "Monate bis zur Verdopplung",
+                "Months until it doubled",
+                rise.serum_doubling_months,
+            ),
+        ]
     return items
 
 
@@ -379,48 +385,6 @@ def _notes(c: MyelomaCourse) -> list[Text]:
             )
         )
 
-    # Relapse tier.
-    def tier(lang: str) -> str:
-        name = _t(_TIER[c.relapse_tier], lang)
-        code = c.relapse_tier.action_code
-        why: list[str] = []
-        if c.precursor:
-            why.append(
-                "MGUS/schwelendes Myelom: nur Verlaufskontrolle, keine Myelomtherapie"
-                if lang == "de"
-                else "MGUS/smouldering myeloma: monitoring only, no myeloma therapy"
-            )
-        if c.clinical_relapse:
-            head = "klinisches Rezidiv" if lang == "de" else "clinical relapse"
-            why.append(f"{head}: {_join(c.clinical_relapse_reasons, lang)}")
-        if c.significant_paraprotein_relapse:
-            head = (
-                "signifikantes Paraprotein-Rezidiv"
-                if lang == "de"
-                else "significant paraprotein relapse"
-            )
-            why.append(f"{head}: {_join(c.significant_paraprotein_reasons, lang)}")
-        if not why and c.relapse_tier is RelapseTier.close_monitoring:
-            why.append(
-                "Progressionskriterien erfüllt, aber kein Behandlungsanlass"
-                if lang == "de"
-                else "progression criteria met without a treatment trigger"
-            )
-        head = "Rezidiv-Stufe" if lang == "de" else "Relapse tier"
-        tail = f" – {'; '.join(why)}" if why else ""
-        return f"{head}: {name} ({code}){tail}."
-
-    notes.append(both(tier))
-
-    if c.clinical_relapse and any(r.startswith("crab_") for r in c.clinical_relapse_reasons):
-        notes.append(
-            Text(
-                de="Der CRAB-Block unterscheidet nicht zwischen neuen und vorbestehenden "
-                "Organschäden; jeder markierte Befund wird als aktuell gewertet.",
-                en="The CRAB block does not tell new from pre-existing damage; every flagged "
-                "feature is taken as current.",
-            )
-        )
     missing_params = sorted({p for a in c.assessments for p in a.not_measured})
     if missing_params:
         de = {"serum": "Serum-M-Protein", "urine": "Urin-M-Protein", "flc": "FLC"}
