@@ -140,7 +140,9 @@ def _swaps(value: Any) -> list[Any]:
     if isinstance(value, bool):
         out += [int(value), "yes"]
     elif isinstance(value, int | float):
-        out += [value * 10**6, -value, float(value) + 0.5, bool(value)]
+        # float() of a huge integer overflows: the swap is then the integer plus one.
+        shifted = float(value) + 0.5 if abs(value) < 1e300 else value + 1
+        out += [value * 10**6, -value, shifted, bool(value)]
     elif isinstance(value, str):
         out += [value.upper(), value * 50, f" {value} ", value[:1]]
     return out
