@@ -103,6 +103,40 @@ def test_levels_are_normalised_to_upper_case() -> None:
     assert case.lesions[0].level == "T11"
 
 
+@pytest.mark.parametrize(
+    ("given", "level"),
+    [
+        ("HWK 1", "C1"),
+        ("HWK7", "C7"),
+        ("BWK 8", "T8"),
+        ("BWK 12", "T12"),
+        ("Th8", "T8"),
+        ("TH 1", "T1"),
+        ("Th.12", "T12"),
+        ("th 5", "T5"),
+        ("LWK 1", "L1"),
+        ("lwk3", "L3"),
+        ("L.W.K. 5", "L5"),
+        ("SWK 1", "S1"),
+        ("swk5", "S5"),
+        ("BWK 08", "T8"),
+        ("T 4", "T4"),
+    ],
+)
+def test_german_vertebra_notation_is_normalised(given: str, level: str) -> None:
+    case = parse_case({"id": "x", "lesions": [{"id": "BWK8", "region": "spine", "level": given}]})
+    assert case.lesions[0].level == level
+    assert case.lesions[0].id == "BWK8"  # the id is kept as given
+
+
+@pytest.mark.parametrize(
+    "given", ["HWK 8", "HWK 0", "BWK 13", "Th13", "LWK 6", "SWK 6", "SWK 0", "BW 8", "Th", "8"]
+)
+def test_german_vertebra_notation_outside_the_spine_is_refused(given: str) -> None:
+    msg = error_of({"id": "x", "lesions": [{"id": "S", "region": "spine", "level": given}]})
+    assert msg.startswith("lesions[0].level: must be a vertebral level C1…C7")
+
+
 def test_escc_grade_accepts_yaml_integers() -> None:
     doc = read_document("id: x\nlesions:\n  - {id: S, region: spine, escc_grade: 2}\n")
     case = parse_case(doc)

@@ -66,6 +66,7 @@ __all__ = [
     "Side",
     "SpinalPain",
     "VisceralMetastases",
+    "normalise_spine_level",
     "spine_level_index",
 ]
 
@@ -356,6 +357,25 @@ def spine_level_index(level: str) -> int:
     return SPINE_LEVELS.index(level)
 
 
+# German notation: Halswirbelkörper, Brustwirbelkörper (also "Th"), Lendenwirbelkörper,
+# Sakralwirbelkörper.
+_GERMAN_SEGMENT = {"HWK": "C", "BWK": "T", "TH": "T", "LWK": "L", "SWK": "S"}
+_LEVEL_TEXT = re.compile(r"^(HWK|BWK|LWK|SWK|TH|C|T|L|S)(\d{1,2})$")
+
+
+def normalise_spine_level(text: str) -> str:
+    """A vertebral level as C1…C7, T1…T12, L1…L5 or S1…S5.
+
+    German notation is accepted: HWK 1–7, BWK 1–12 and Th1–Th12, LWK 1–5, SWK 1–5; spaces,
+    dots and case do not matter ("BWK 8", "Th.8", "lwk3"). Raises ValueError otherwise.
+    """
+    match = _LEVEL_TEXT.match(re.sub(r"[\s.]", "", text).upper())
+    level = match and _GERMAN_SEGMENT.get(match[1], match[1]) + str(int(match[2]))
+    if not level or not _LEVEL_RE.match(level):
+        raise ValueError("must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5")
+    return level
+
+
 Percent = Annotated[float, Field(ge=0, le=100)]
 NonNeg = Annotated[float, Field(ge=0)]
 
@@ -590,7 +610,11 @@ class Lesion(_Model):
     id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
     region: Region
     side: Side | None = Field(default=None, description="Body side (for the skeleton map).")
-    level: str | None = Field(default=None, description="Spine: C1…C7, T1…T12, L1…L5, S1…S5.")
+    level: str | None = Field(
+        default=None,
+        description="Spine: C1…C7, T1…T12, L1…L5, S1…S5; German notation (HWK/BWK/LWK/SWK, "
+        "Th) is read and normalised, e.g. BWK 8 → T8.",
+    )
     bone: LongBone | None = None
     segment: Segment | None = None
     joint: Joint | None = None
@@ -618,12 +642,7 @@ class Lesion(_Model):
     @field_validator("level")
     @classmethod
     def _level(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        v = v.upper()
-        if not _LEVEL_RE.match(v):
-            raise ValueError("must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5")
-        return v
+        return None if v is None else normalise_spine_level(v)
 
     @field_validator("escc_grade", mode="before")
     @classmethod
