@@ -504,3 +504,12 @@ def test_usage_errors_in_both_languages(args: list[str], german: str, english: s
     assert result.stderr.startswith(f"Fehler: {german}"), result.stderr
     result = runner.invoke(app, ["--lang", "en", *args])
     assert result.stderr.startswith("error: ") and english in result.stderr, result.stderr
+
+
+def test_schema_as_markdown_is_the_field_reference() -> None:
+    from osteoboard.casedoc import field_reference
+
+    result = runner.invoke(app, ["schema", "--format", "markdown"])
+    assert result.exit_code == 0
+    assert result.stdout == field_reference()
+    assert "| `lesions[].level` | text |" in result.stdout

@@ -439,9 +439,21 @@ def kb_show(
     Console(width=160).print(table)
 
 
+class SchemaFormat(StrEnum):
+    json = "json"
+    markdown = "markdown"
+
+
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the case format."""
+def schema(
+    format: Annotated[SchemaFormat, typer.Option("--format", "-f")] = SchemaFormat.json,
+) -> None:
+    """Print the JSON Schema of the case format, or its field reference as Markdown."""
+    if format is SchemaFormat.markdown:
+        from osteoboard.casedoc import field_reference
+
+        sys.stdout.write(field_reference())
+        return
     from osteoboard.case import Case
 
     sys.stdout.write(_dump(Case.model_json_schema()))
