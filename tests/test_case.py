@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from osteoboard.case import Case, EsccGrade, Region
-from osteoboard.caseio import CaseError, load_case, parse_case, read_document
+from osteoboard.caseio import MAX_PROBLEMS, CaseError, load_case, parse_case, read_document
 
 EXAMPLES = sorted(Path(__file__).resolve().parents[1].joinpath("examples").glob("*.yaml"))
 
@@ -65,9 +65,27 @@ def test_karnofsky_must_be_in_tens() -> None:
     assert error_of({"id": "x", "patient": {"karnofsky": 75}}).startswith("patient.karnofsky:")
 
 
-def test_more_errors_are_counted() -> None:
-    msg = error_of({"id": "x", "patient": {"ecog": 9, "karnofsky": 7}})
-    assert msg.endswith("(and 1 more error)")
+def test_every_error_is_listed() -> None:
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", "patient": {"ecog": 9, "karnofsky": 7}})
+    assert exc.value.lines("en") == [
+        "patient.ecog: must be at most 4 (got 9)",
+        "patient.karnofsky: must be a multiple of 10 (got 7)",
+    ]
+    assert exc.value.lines("de") == [
+        "patient.ecog: darf höchstens 4 sein (erhalten 9)",
+        "patient.karnofsky: muss ein Vielfaches von 10 sein (erhalten 7)",
+    ]
+    assert str(exc.value) == "\n".join(exc.value.lines("en"))
+
+
+def test_errors_beyond_the_limit_are_counted() -> None:
+    lesions = [{"id": f"L{i}", "region": "spine", "level": "X"} for i in range(MAX_PROBLEMS + 3)]
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", "lesions": lesions})
+    lines = exc.value.lines("en")
+    assert len(lines) == MAX_PROBLEMS + 1
+    assert lines[-1] == "… and 3 more errors (fix the ones shown first)"
 
 
 def test_spine_fields_on_long_bone_are_rejected() -> None:
@@ -101,6 +119,40 @@ def test_invalid_levels(level: str) -> None:
 def test_levels_are_normalised_to_upper_case() -> None:
     case = parse_case({"id": "x", "lesions": [{"id": "S", "region": "spine", "level": "t11"}]})
     assert case.lesions[0].level == "T11"
+
+
+@pytest.mark.parametrize(
+    ("given", "level"),
+    [
+        ("HWK 1", "C1"),
+        ("HWK7", "C7"),
+        ("BWK 8", "T8"),
+        ("BWK 12", "T12"),
+        ("Th8", "T8"),
+        ("TH 1", "T1"),
+        ("Th.12", "T12"),
+        ("th 5", "T5"),
+        ("LWK 1", "L1"),
+        ("lwk3", "L3"),
+        ("L.W.K. 5", "L5"),
+        ("SWK 1", "S1"),
+        ("swk5", "S5"),
+        ("BWK 08", "T8"),
+        ("T 4", "T4"),
+    ],
+)
+def test_german_vertebra_notation_is_normalised(given: str, level: str) -> None:
+    case = parse_case({"id": "x", "lesions": [{"id": "BWK8", "region": "spine", "level": given}]})
+    assert case.lesions[0].level == level
+    assert case.lesions[0].id == "BWK8"  # the id is kept as given
+
+
+@pytest.mark.parametrize(
+    "given", ["HWK 8", "HWK 0", "BWK 13", "Th13", "LWK 6", "SWK 6", "SWK 0", "BW 8", "Th", "8"]
+)
+def test_german_vertebra_notation_outside_the_spine_is_refused(given: str) -> None:
+    msg = error_of({"id": "x", "lesions": [{"id": "S", "region": "spine", "level": given}]})
+    assert msg.startswith("lesions[0].level: must be a vertebral level C1…C7")
 
 
 def test_escc_grade_accepts_yaml_integers() -> None:

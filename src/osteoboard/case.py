@@ -68,6 +68,7 @@ __all__ = [
     "Side",
     "SpinalPain",
     "VisceralMetastases",
+    "normalise_spine_level",
     "spine_level_index",
 ]
 
@@ -375,6 +376,25 @@ SACROILIAC_LEVELS: tuple[str, ...] = ("S1", "S2", "S3")
 _PELVIC_JOINTS = (Joint.hip, Joint.sacroiliac)
 
 
+# German notation: Halswirbelkörper, Brustwirbelkörper (also "Th"), Lendenwirbelkörper,
+# Sakralwirbelkörper.
+_GERMAN_SEGMENT = {"HWK": "C", "BWK": "T", "TH": "T", "LWK": "L", "SWK": "S"}
+_LEVEL_TEXT = re.compile(r"^(HWK|BWK|LWK|SWK|TH|C|T|L|S)(\d{1,2})$")
+
+
+def normalise_spine_level(text: str) -> str:
+    """A vertebral level as C1…C7, T1…T12, L1…L5 or S1…S5.
+
+    German notation is accepted: HWK 1–7, BWK 1–12 and Th1–Th12, LWK 1–5, SWK 1–5; spaces,
+    dots and case do not matter ("BWK 8", "Th.8", "lwk3"). Raises ValueError otherwise.
+    """
+    match = _LEVEL_TEXT.match(re.sub(r"[\s.]", "", text).upper())
+    level = match and _GERMAN_SEGMENT.get(match[1], match[1]) + str(int(match[2]))
+    if not level or not _LEVEL_RE.match(level):
+        raise ValueError("must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5")
+    return level
+
+
 Percent = Annotated[float, Field(ge=0, le=100)]
 NonNeg = Annotated[float, Field(ge=0)]
 
@@ -427,8 +447,10 @@ class Patient(_Model):
     age: Annotated[int, Field(ge=18, le=120, description="Age in years (adults only).")] | None = (
         None
     )
-    sex: Sex | None = None
-    weight_kg: Annotated[float, Field(gt=20, le=350)] | None = None
+    sex: Sex | None = Field(default=None, description="Sex (for creatinine clearance and eGFR).")
+    weight_kg: Annotated[float, Field(gt=20, le=350)] | None = Field(
+        default=None, description="Body weight (for creatinine clearance)."
+    )
     ecog: Annotated[int, Field(ge=0, le=4, description="ECOG performance status 0–4.")] | None = (
         None
     )
@@ -446,19 +468,27 @@ class Patient(_Model):
     fit_for_surgery: bool | None = Field(
         default=None, description="Operability as judged by surgeon/anaesthesia; null = unknown."
     )
-    dental_exam_done: bool | None = None
-    invasive_dental_procedure_planned: bool | None = None
+    dental_exam_done: bool | None = Field(
+        default=None, description="Dental examination done before a bone-modifying agent."
+    )
+    invasive_dental_procedure_planned: bool | None = Field(
+        default=None, description="An invasive dental procedure (extraction, implant) is planned."
+    )
     hypercalcemia_symptoms: bool | None = Field(
         default=None,
         description="Thirst, polyuria, nausea, constipation, confusion or other signs of "
         "hypercalcaemia.",
     )
-    on_dialysis: bool | None = None
+    on_dialysis: bool | None = Field(default=None, description="The patient is on dialysis.")
 
 
 class Primary(_Model):
-    site: PrimarySite | None = None
-    histology: Annotated[FreeText, Field(max_length=200)] | None = None
+    site: PrimarySite | None = Field(
+        default=None, description="Primary tumour site (myeloma and lymphoma included)."
+    )
+    histology: Annotated[FreeText, Field(max_length=200)] | None = Field(
+        default=None, description="Histology in words, e.g. invasive ductal carcinoma."
+    )
     hormone_receptor: PositiveNegative | None = Field(default=None, description="Breast only.")
     her2: PositiveNegative | None = Field(default=None, description="Breast only.")
     castration_status: CastrationStatus | None = Field(default=None, description="Prostate only.")
@@ -511,13 +541,13 @@ class Primary(_Model):
 
 
 class VisceralMetastases(_Model):
-    present: bool | None = None
+    present: bool | None = Field(default=None, description="Visceral (organ) metastases present.")
     pattern: VisceralPattern | None = Field(
         default=None,
         description="nodular (incl. cerebral) or disseminated (pleural, peritoneal, "
         "leptomeningeal).",
     )
-    brain: bool | None = None
+    brain: bool | None = Field(default=None, description="Brain metastases present.")
     count: Annotated[int, Field(ge=0, le=1000)] | None = Field(
         default=None, description="Number of visceral metastases (for oligometastatic disease)."
     )
@@ -538,23 +568,47 @@ class VisceralMetastases(_Model):
 
 
 class BoneMetastases(_Model):
-    vertebral_count: Annotated[int, Field(ge=0, le=100)] | None = None
-    extraspinal_count: Annotated[int, Field(ge=0, le=500)] | None = None
+    vertebral_count: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None,
+        description="Number of vertebrae with metastases, when not every lesion is listed.",
+    )
+    extraspinal_count: Annotated[int, Field(ge=0, le=500)] | None = Field(
+        default=None,
+        description="Number of bone metastases outside the spine, when not every lesion is listed.",
+    )
     extensive_marrow_involvement: bool | None = Field(
         default=None, description="Diffuse/extensive bone-marrow involvement (superscan etc.)."
     )
 
 
 class PriorTherapy(_Model):
-    chemotherapy: bool | None = None
-    systemic_lines_mcrpc: Annotated[int, Field(ge=0, le=20)] | None = None
-    abiraterone_current: bool | None = None
-    arpi_received: bool | None = None
-    taxane_received: bool | None = None
-    bone_modifying_agent: BoneModifyingAgent | None = None
-    bone_modifying_agent_since: ClinicalDate | None = None
-    denosumab_stopped_recently: bool | None = None
-    nsaid_current: bool | None = None
+    chemotherapy: bool | None = Field(default=None, description="Chemotherapy given before.")
+    systemic_lines_mcrpc: Annotated[int, Field(ge=0, le=20)] | None = Field(
+        default=None,
+        description="Prostate: lines of systemic therapy for castration-resistant disease "
+        "(ADT not counted).",
+    )
+    abiraterone_current: bool | None = Field(
+        default=None, description="Prostate: currently on abiraterone."
+    )
+    arpi_received: bool | None = Field(
+        default=None,
+        description="Prostate: an androgen-receptor-pathway inhibitor was given (abiraterone, "
+        "enzalutamide, apalutamide, darolutamide).",
+    )
+    taxane_received: bool | None = Field(
+        default=None, description="Prostate: docetaxel or cabazitaxel was given."
+    )
+    bone_modifying_agent: BoneModifyingAgent | None = Field(
+        default=None, description="Current bone-modifying agent (none when none is given)."
+    )
+    bone_modifying_agent_since: ClinicalDate | None = Field(
+        default=None, description="Start of the current bone-modifying agent."
+    )
+    denosumab_stopped_recently: bool | None = Field(
+        default=None, description="Denosumab was stopped recently (risk of rebound bone loss)."
+    )
+    nsaid_current: bool | None = Field(default=None, description="Currently taking NSAIDs.")
     planned_therapies: list[Annotated[FreeText, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list,
         max_length=20,
@@ -570,15 +624,33 @@ class Labs(_Model):
     here; giving both spellings of one value is allowed only when they agree.
     """
 
-    calcium_mmol_l: Annotated[float, Field(gt=0.5, lt=6.0)] | None = None
-    albumin_g_l: Annotated[float, Field(gt=5, lt=70)] | None = None
-    creatinine_umol_l: Annotated[float, Field(gt=10, lt=3000)] | None = None
-    ldh_u_l: Annotated[float, Field(gt=0, lt=20000)] | None = None
-    crp_mg_l: Annotated[float, Field(ge=0, lt=1000)] | None = None
-    platelets_10e9_l: Annotated[float, Field(ge=0, lt=3000)] | None = None
-    bilirubin_umol_l: Annotated[float, Field(ge=0, lt=1000)] | None = None
-    hemoglobin_g_dl: Annotated[float, Field(gt=1, lt=25)] | None = None
-    neutrophils_10e9_l: Annotated[float, Field(ge=0, lt=200)] | None = None
+    calcium_mmol_l: Annotated[float, Field(gt=0.5, lt=6.0)] | None = Field(
+        default=None, description="Total serum calcium (corrected for albumin by osteoboard)."
+    )
+    albumin_g_l: Annotated[float, Field(gt=5, lt=70)] | None = Field(
+        default=None, description="Serum albumin (for the albumin-corrected calcium)."
+    )
+    creatinine_umol_l: Annotated[float, Field(gt=10, lt=3000)] | None = Field(
+        default=None, description="Serum creatinine."
+    )
+    ldh_u_l: Annotated[float, Field(gt=0, lt=20000)] | None = Field(
+        default=None, description="Lactate dehydrogenase (LDH)."
+    )
+    crp_mg_l: Annotated[float, Field(ge=0, lt=1000)] | None = Field(
+        default=None, description="C-reactive protein (CRP)."
+    )
+    platelets_10e9_l: Annotated[float, Field(ge=0, lt=3000)] | None = Field(
+        default=None, description="Platelet count."
+    )
+    bilirubin_umol_l: Annotated[float, Field(ge=0, lt=1000)] | None = Field(
+        default=None, description="Total bilirubin."
+    )
+    hemoglobin_g_dl: Annotated[float, Field(gt=1, lt=25)] | None = Field(
+        default=None, description="Haemoglobin."
+    )
+    neutrophils_10e9_l: Annotated[float, Field(ge=0, lt=200)] | None = Field(
+        default=None, description="Absolute neutrophil count."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -589,13 +661,18 @@ class Labs(_Model):
 
 
 class Neurology(_Model):
-    frankel: Frankel | None = None
+    frankel: Frankel | None = Field(
+        default=None,
+        description="Frankel grade of neurological function, A (complete) to E (normal).",
+    )
     new_deficit: bool | None = Field(
         default=None,
         description="New or progressive motor/sensory deficit or sphincter dysfunction.",
     )
-    deficit_onset_hours: Annotated[float, Field(ge=0, le=100000)] | None = None
-    radicular_pain: bool | None = None
+    deficit_onset_hours: Annotated[float, Field(ge=0, le=100000)] | None = Field(
+        default=None, description="Hours since the neurological deficit began."
+    )
+    radicular_pain: bool | None = Field(default=None, description="Radicular (nerve-root) pain.")
     whole_spine_mri_done: bool | None = Field(
         default=None, description="Whole-spine MRI already performed for the current symptoms."
     )
@@ -606,30 +683,74 @@ _LONG_BONE_ONLY = ("bone", "segment", "mirels_pain", "cortical_involvement")
 
 
 class Lesion(_Model):
-    id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")]
-    region: Region
+    id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=40,
+            pattern=r"^[A-Za-z0-9_.\-]+$",
+            description="Name of the lesion within the case, e.g. L1 (unique).",
+        ),
+    ]
+    region: Region = Field(description="Region of the skeleton.")
     side: Side | None = Field(default=None, description="Body side (for the skeleton map).")
-    level: str | None = Field(default=None, description="Spine: C1…C7, T1…T12, L1…L5, S1…S5.")
-    bone: LongBone | None = None
-    segment: Segment | None = None
-    joint: Joint | None = None
-    type: LesionType | None = None
-    pain: SpinalPain | None = None
-    pain_vas: Annotated[int, Field(ge=0, le=10)] | None = None
-    alignment: Alignment | None = None
-    collapse: Collapse | None = None
-    posterolateral: Posterolateral | None = None
-    escc_grade: EsccGrade | None = None
-    mirels_pain: MirelsPain | None = None
+    level: str | None = Field(
+        default=None,
+        description="Spine: C1…C7, T1…T12, L1…L5, S1…S5; German notation (HWK/BWK/LWK/SWK, "
+        "Th) is read and normalised, e.g. BWK 8 → T8.",
+    )
+    bone: LongBone | None = Field(default=None, description="Long bone: which bone.")
+    segment: Segment | None = Field(
+        default=None, description="Long bone: the part of the bone involved."
+    )
+    joint: Joint | None = Field(
+        default=None,
+        description="The joint the lesion involves (juxta-articular lesions).",
+    )
+    type: LesionType | None = Field(
+        default=None, description="Radiological appearance of the lesion."
+    )
+    pain: SpinalPain | None = Field(default=None, description="Spine: kind of pain (SINS).")
+    pain_vas: Annotated[int, Field(ge=0, le=10)] | None = Field(
+        default=None, description="Pain at this lesion on the visual analogue scale, 0–10."
+    )
+    alignment: Alignment | None = Field(
+        default=None, description="Spine: alignment of the spine at the lesion (SINS)."
+    )
+    collapse: Collapse | None = Field(
+        default=None, description="Spine: vertebral body collapse (SINS)."
+    )
+    posterolateral: Posterolateral | None = Field(
+        default=None,
+        description="Spine: posterolateral involvement of facet, pedicle or costovertebral "
+        "joint (SINS).",
+    )
+    escc_grade: EsccGrade | None = Field(
+        default=None, description="Spine: epidural spinal cord compression, Bilsky grade 0–3."
+    )
+    mirels_pain: MirelsPain | None = Field(
+        default=None, description="Long bone: pain at the lesion (Mirels)."
+    )
     cortical_involvement: CorticalInvolvement | None = Field(
         default=None,
         description="Mirels size item: share of the bone's cortical circumference destroyed.",
     )
-    size_cm: Annotated[float, Field(gt=0, le=50)] | None = None
-    pathologic_fracture: bool | None = None
-    previously_irradiated: bool | None = None
-    symptomatic: bool | None = None
-    vertebral_body_involved: bool | None = None
+    size_cm: Annotated[float, Field(gt=0, le=50)] | None = Field(
+        default=None, description="Largest diameter of the lesion."
+    )
+    pathologic_fracture: bool | None = Field(
+        default=None, description="A pathological fracture at this lesion."
+    )
+    previously_irradiated: bool | None = Field(
+        default=None, description="This lesion has been irradiated before."
+    )
+    symptomatic: bool | None = Field(
+        default=None, description="The lesion causes symptoms (pain or other)."
+    )
+    vertebral_body_involved: bool | None = Field(
+        default=None,
+        description="Spine: the vertebral body is involved (derived from collapse when not given).",
+    )
     histology_confirmed: bool | None = Field(
         default=None, description="This lesion has been biopsied and its histology confirmed."
     )
@@ -637,12 +758,7 @@ class Lesion(_Model):
     @field_validator("level")
     @classmethod
     def _level(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        v = v.upper()
-        if not _LEVEL_RE.match(v):
-            raise ValueError("must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5")
-        return v
+        return None if v is None else normalise_spine_level(v)
 
     @field_validator("escc_grade", mode="before")
     @classmethod
@@ -695,49 +811,93 @@ class Lesion(_Model):
 
 
 class Crab(_Model):
-    hypercalcemia: bool | None = None
-    renal: bool | None = None
-    anemia: bool | None = None
-    bone: bool | None = None
+    hypercalcemia: bool | None = Field(
+        default=None, description="C: hypercalcaemia caused by the myeloma."
+    )
+    renal: bool | None = Field(
+        default=None, description="R: renal insufficiency caused by the myeloma."
+    )
+    anemia: bool | None = Field(default=None, description="A: anaemia caused by the myeloma.")
+    bone: bool | None = Field(default=None, description="B: osteolytic bone lesions.")
+
+
+_SERUM_M = "Serum M-protein (electrophoresis)."
+_URINE_M = "Urine M-protein (24-hour urine)."
+_INVOLVED_FLC = "Involved serum free light chain."
+_UNINVOLVED_FLC = "Uninvolved serum free light chain."
 
 
 class MyelomaBaseline(_Model):
-    serum_m_g_dl: Annotated[float, Field(ge=0, lt=20)] | None = None
-    urine_m_mg_24h: Annotated[float, Field(ge=0, lt=100000)] | None = None
-    involved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = None
-    uninvolved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = None
+    serum_m_g_dl: Annotated[float, Field(ge=0, lt=20)] | None = Field(
+        default=None, description=_SERUM_M
+    )
+    urine_m_mg_24h: Annotated[float, Field(ge=0, lt=100000)] | None = Field(
+        default=None, description=_URINE_M
+    )
+    involved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = Field(
+        default=None, description=_INVOLVED_FLC
+    )
+    uninvolved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = Field(
+        default=None, description=_UNINVOLVED_FLC
+    )
 
 
 class MyelomaAssessment(_Model):
-    date: ClinicalDate
-    serum_m_g_dl: Annotated[float, Field(ge=0, lt=20)] | None = None
-    urine_m_mg_24h: Annotated[float, Field(ge=0, lt=100000)] | None = None
-    immunofixation_negative: bool | None = None
-    involved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = None
-    uninvolved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = None
-    flc_ratio_normal: bool | None = None
-    bm_plasma_cells_pct: Percent | None = None
+    date: ClinicalDate = Field(description="Date of the assessment.")
+    serum_m_g_dl: Annotated[float, Field(ge=0, lt=20)] | None = Field(
+        default=None, description=_SERUM_M
+    )
+    urine_m_mg_24h: Annotated[float, Field(ge=0, lt=100000)] | None = Field(
+        default=None, description=_URINE_M
+    )
+    immunofixation_negative: bool | None = Field(
+        default=None, description="Serum and urine immunofixation negative."
+    )
+    involved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = Field(
+        default=None, description=_INVOLVED_FLC
+    )
+    uninvolved_flc_mg_l: Annotated[float, Field(ge=0, lt=100000)] | None = Field(
+        default=None, description=_UNINVOLVED_FLC
+    )
+    flc_ratio_normal: bool | None = Field(
+        default=None, description="Serum free light-chain ratio normal."
+    )
+    bm_plasma_cells_pct: Percent | None = Field(
+        default=None, description="Plasma cells in the bone marrow."
+    )
     clonal_plasma_cells_absent: bool | None = Field(
         default=None, description="No clonal plasma cells in the marrow (IHC/flow), for sCR."
     )
     new_lesions: bool | None = Field(
         default=None, description="New bone or soft-tissue lesions, or growth of known ones."
     )
-    soft_tissue_plasmacytoma_gone: bool | None = None
+    soft_tissue_plasmacytoma_gone: bool | None = Field(
+        default=None, description="Soft-tissue plasmacytomas have disappeared."
+    )
 
 
 class MyelomaStaging(_Model):
-    beta2_microglobulin_mg_l: Annotated[float, Field(gt=0, lt=100)] | None = None
-    albumin_g_l: Annotated[float, Field(gt=5, lt=70)] | None = None
-    ldh_high: bool | None = None
-    del17p: bool | None = None
-    t4_14: bool | None = None
-    t14_16: bool | None = None
-    gain_1q: bool | None = None
+    beta2_microglobulin_mg_l: Annotated[float, Field(gt=0, lt=100)] | None = Field(
+        default=None, description="Serum β2-microglobulin (ISS)."
+    )
+    albumin_g_l: Annotated[float, Field(gt=5, lt=70)] | None = Field(
+        default=None, description="Serum albumin (ISS)."
+    )
+    ldh_high: bool | None = Field(
+        default=None, description="LDH above the upper limit of normal (R-ISS, R2-ISS)."
+    )
+    del17p: bool | None = Field(default=None, description="Cytogenetics: del(17p).")
+    t4_14: bool | None = Field(default=None, description="Cytogenetics: t(4;14).")
+    t14_16: bool | None = Field(default=None, description="Cytogenetics: t(14;16).")
+    gain_1q: bool | None = Field(
+        default=None, description="Cytogenetics: gain or amplification of 1q."
+    )
 
 
 class Myeloma(_Model):
-    stage: MyelomaStage | None = None
+    stage: MyelomaStage | None = Field(
+        default=None, description="Disease stage: MGUS, smouldering or active myeloma."
+    )
     crab: Crab | None = Field(
         default=None, description="CRAB features of the disease (at diagnosis or now)."
     )
@@ -745,16 +905,33 @@ class Myeloma(_Model):
         default=None,
         description="CRAB features that are new since the last assessment: clinical relapse.",
     )
-    baseline: MyelomaBaseline | None = None
+    baseline: MyelomaBaseline | None = Field(
+        default=None,
+        description="M-protein and light chains before treatment (reference for the response).",
+    )
     series: list[MyelomaAssessment] = Field(
         default_factory=list, max_length=240, description="Oldest first."
     )
-    bm_plasma_cells_pct: Percent | None = None
-    mrd_negative: bool | None = None
-    smouldering_high_risk: bool | None = None
-    staging: MyelomaStaging | None = None
-    prior_lines: Annotated[int, Field(ge=0, le=30)] | None = None
-    refractory_to: list[MyelomaDrug] = Field(default_factory=list, max_length=40)
+    bm_plasma_cells_pct: Percent | None = Field(
+        default=None, description="Plasma cells in the bone marrow (latest value)."
+    )
+    mrd_negative: bool | None = Field(
+        default=None, description="Minimal residual disease negative."
+    )
+    smouldering_high_risk: bool | None = Field(
+        default=None,
+        description="Smouldering myeloma at high risk of progression (e.g. by the 20/2/20 "
+        "criteria).",
+    )
+    staging: MyelomaStaging | None = Field(
+        default=None, description="Values for ISS, R-ISS and R2-ISS."
+    )
+    prior_lines: Annotated[int, Field(ge=0, le=30)] | None = Field(
+        default=None, description="Number of prior lines of myeloma therapy."
+    )
+    refractory_to: list[MyelomaDrug] = Field(
+        default_factory=list, max_length=40, description="Drugs the myeloma is refractory to."
+    )
 
     @field_validator("series")
     @classmethod
@@ -770,28 +947,45 @@ class Myeloma(_Model):
 
 
 class SarcomaMetastases(_Model):
-    sites: list[SarcomaSite] = Field(default_factory=list, max_length=20)
-    count: Annotated[int, Field(ge=0, le=1000)] | None = None
-    resectable: bool | None = None
+    sites: list[SarcomaSite] = Field(
+        default_factory=list, max_length=20, description="Organs with metastases."
+    )
+    count: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        default=None, description="Number of metastases."
+    )
+    resectable: bool | None = Field(
+        default=None, description="All metastases can be completely resected."
+    )
 
 
 class Sarcoma(_Model):
-    subtype: SarcomaSubtype | None = None
-    metastases_synchronous: bool | None = None
-    disease_free_interval_months: Annotated[float, Field(ge=0, le=600)] | None = None
-    uicc_stage: Annotated[str, Field(pattern=r"^(I|IA|IB|II|IIA|IIB|III|IIIA|IIIB|IV)$")] | None = (
-        None
+    subtype: SarcomaSubtype | None = Field(default=None, description="Histological subtype.")
+    metastases_synchronous: bool | None = Field(
+        default=None, description="Metastases found together with the primary (not later)."
     )
-    locally_treatable: bool | None = None
-    metastases: SarcomaMetastases | None = None
-    primary_resectable: bool | None = None
+    disease_free_interval_months: Annotated[float, Field(ge=0, le=600)] | None = Field(
+        default=None, description="Months from treatment of the primary to the first metastasis."
+    )
+    uicc_stage: Annotated[str, Field(pattern=r"^(I|IA|IB|II|IIA|IIB|III|IIIA|IIIB|IV)$")] | None = (
+        Field(default=None, description="UICC stage of the sarcoma.")
+    )
+    locally_treatable: bool | None = Field(
+        default=None, description="The disease can be treated locally (surgery or radiotherapy)."
+    )
+    metastases: SarcomaMetastases | None = Field(
+        default=None,
+        description="Where the metastases are, how many, and whether they are resectable.",
+    )
+    primary_resectable: bool | None = Field(
+        default=None, description="The primary tumour is resectable or resected."
+    )
     prior_agents: list[SarcomaAgent] | None = Field(
         default=None,
         max_length=40,
         description="Systemic agents given so far ([] = none yet; null = unknown).",
     )
-    rapid_progression: bool | None = None
-    high_symptom_burden: bool | None = None
+    rapid_progression: bool | None = Field(default=None, description="Rapid progression.")
+    high_symptom_burden: bool | None = Field(default=None, description="High symptom burden.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -810,17 +1004,30 @@ class Case(_Model):
             description="Pseudonym; never a name or a hospital number.",
         ),
     ]
-    board_date: ClinicalDate | None = None
-    patient: Patient = Field(default_factory=Patient)
-    primary: Primary = Field(default_factory=Primary)
-    visceral_metastases: VisceralMetastases = Field(default_factory=VisceralMetastases)
-    bone_metastases: BoneMetastases = Field(default_factory=BoneMetastases)
-    prior_therapy: PriorTherapy = Field(default_factory=PriorTherapy)
-    labs: Labs = Field(default_factory=Labs)
-    neurology: Neurology = Field(default_factory=Neurology)
-    lesions: list[Lesion] = Field(default_factory=list, max_length=200)
-    myeloma: Myeloma | None = None
-    sarcoma: Sarcoma | None = None
+    board_date: ClinicalDate | None = Field(default=None, description="Date of the tumour board.")
+    patient: Patient = Field(default_factory=Patient, description="The patient.")
+    primary: Primary = Field(default_factory=Primary, description="The primary tumour.")
+    visceral_metastases: VisceralMetastases = Field(
+        default_factory=VisceralMetastases, description="Metastases in organs."
+    )
+    bone_metastases: BoneMetastases = Field(
+        default_factory=BoneMetastases,
+        description="Counts of bone metastases, when not every lesion is listed.",
+    )
+    prior_therapy: PriorTherapy = Field(
+        default_factory=PriorTherapy, description="Treatment so far and planned."
+    )
+    labs: Labs = Field(default_factory=Labs, description="Laboratory values.")
+    neurology: Neurology = Field(default_factory=Neurology, description="Neurological findings.")
+    lesions: list[Lesion] = Field(
+        default_factory=list, max_length=200, description="The bone lesions, one entry each."
+    )
+    myeloma: Myeloma | None = Field(
+        default=None, description="Multiple myeloma: stage, M-protein course, staging."
+    )
+    sarcoma: Sarcoma | None = Field(
+        default=None, description="Advanced soft-tissue sarcoma: subtype, metastases, therapy."
+    )
 
     @model_validator(mode="after")
     def _unique_lesions(self) -> Self:

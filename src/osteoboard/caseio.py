@@ -1,7 +1,9 @@
-"""Reading case files (YAML or JSON) into a :class:`Case`, with one-line errors.
+"""Reading case files (YAML or JSON) into a :class:`Case`, with one line per error.
 
-Bad input becomes a :class:`CaseError` whose message names the field and what is allowed,
-e.g. ``lesions[0].type: must be one of 'lytic', 'mixed', 'blastic' (got 'lyric')``.
+Bad input becomes a :class:`CaseError` that lists every problem of the document, each one
+line naming the field and what is allowed, in German or English, e.g.
+``lesions[0].type: must be one of 'lytic', 'mixed' or 'blastic' (got 'lyric'); did you mean
+'lytic'?`` (see :mod:`osteoboard.explain` and :mod:`osteoboard.messages`).
 
 Reading is bounded whatever the input: a document is at most :data:`MAX_DOCUMENT_BYTES`
 (files and streams are read up to that and no further), nests at most :data:`MAX_DEPTH`
@@ -19,19 +21,23 @@ import json.scanner
 import os
 import re
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from osteoboard.case import Case
+from osteoboard.explain import excerpt_param, explain
+from osteoboard.messages import Lang, Msg, Problem, one_line, render
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
+    "MAX_PROBLEMS",
     "MAX_YAML_NODES",
     "CaseError",
     "excerpt",
@@ -40,6 +46,7 @@ __all__ = [
     "one_line",
     "parse_case",
     "read_document",
+    "validation_error",
 ]
 
 #: Largest case document in bytes (a case with 200 lesions and a long myeloma course is
@@ -51,43 +58,47 @@ MAX_DEPTH = 32
 MAX_YAML_NODES = 50_000
 #: Longest integer literal in digits (no field needs more than a handful).
 _MAX_DIGITS = 100
-#: Longest excerpt of an input value in an error message, in characters.
-_EXCERPT = 40
+#: Most problems listed for one document (the rest are counted).
+MAX_PROBLEMS = 20
+#: Longest line of an error message, in characters (the longest list of allowed values is
+#: about 420).
+_MAX_LINE = 600
 
 
 class CaseError(ValueError):
-    """Invalid case input; the message is one line, ready for a user."""
+    """Invalid case input: one or more problems, each one line ready for a user.
+
+    ``lines(lang)`` renders them in German (default) or English; ``str()`` is the English
+    lines, for logs and tests.
+    """
+
+    def __init__(self, problems: str | Problem | Sequence[Problem], *, more: int = 0) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", Msg("literal", {"text": problems}))]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.more = more
+        super().__init__("\n".join(self.lines("en")))
+
+    def lines(self, lang: Lang = "de") -> list[str]:
+        out = [one_line(p.render(lang), _MAX_LINE) for p in self.problems]
+        if self.more:
+            out.append(Msg("more_errors", {"count": self.more}).render(lang))
+        return out
+
+
+def _document_error(name: str, key: str, **params: Any) -> CaseError:
+    return CaseError(Problem(name, Msg(key, params)))
 
 
 # --------------------------------------------------------------------------------------------
 # Safe echo of input in messages
 
 
-def one_line(text: str, limit: int = 500) -> str:
-    """``text`` as one printable line: control and other non-printable characters escaped,
-    at most ``limit`` characters (cut with an ellipsis)."""
-    out = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text[: limit + 1])
-    return out if len(out) <= limit else out[: limit - 1] + "…"
-
-
-def excerpt(value: Any) -> str:
+def excerpt(value: Any, lang: Lang = "en") -> str:
     """A short, escaped rendering of an input value for an error message."""
-    if isinstance(value, str):
-        text = repr(value[:_EXCERPT])
-        if len(text) > _EXCERPT + 20:  # escapes make it longer than the value
-            text = text[: _EXCERPT + 19] + "…"
-        return text if len(value) <= _EXCERPT else f"{text}… ({len(value)} characters)"
-    if isinstance(value, list | tuple | set | frozenset):
-        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_EXCERPT:
-        return "a number too large to show"
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):  # e.g. an integer over Python's digit limit
-        return f"a {type(value).__name__}"
-    return one_line(text, _EXCERPT)
+    return render(excerpt_param(value), lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,10 +108,10 @@ def excerpt(value: Any) -> str:
 class _NodeError(Exception):
     """A problem at one line of a YAML document; becomes a CaseError with the document name."""
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, line: int, message_key: str, /, **params: Any) -> None:
+        super().__init__(message_key)
         self.line = line
-        self.message = message
+        self.message = Msg(message_key, params)
 
 
 _YamlBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -116,25 +127,30 @@ class _StrictLoader(_YamlBase):  # type: ignore[valid-type,misc]
         except (_NodeError, yaml.YAMLError):
             raise
         except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as exc:
-            what = "date" if node.tag.endswith(":timestamp") else "value"
+            what = "invalid_date_value" if node.tag.endswith(":timestamp") else "invalid_value"
             detail = one_line(str(exc), 80) if isinstance(exc, ValueError) else ""
-            raise _NodeError(
-                node.start_mark.line + 1,
-                f"invalid {what} {excerpt(node.value if isinstance(node.value, str) else '')}"
-                + (f" ({detail})" if detail else ""),
-            ) from None
+            value = excerpt_param(node.value if isinstance(node.value, str) else "")
+            if detail:
+                raise _NodeError(
+                    node.start_mark.line + 1, what + "_detail", value=value, detail=detail
+                ) from None
+            raise _NodeError(node.start_mark.line + 1, what, value=value) from None
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping whose keys are text: every field name is, and a key YAML would read as a
+    number (``{calcium_mmol_l: 2,52}`` has a key ``52``) keeps its spelling for the message."""
     loader.flatten_mapping(node)
     out: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
-        if isinstance(key, list | dict | set):
-            raise _NodeError(line, "a key must be a plain name, not a list or mapping")
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _NodeError(line, "key_not_plain")
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = key_node.value
         if key in out:
-            raise _NodeError(line, f"key {excerpt(key)} appears twice")
+            raise _NodeError(line, "key_twice", key=excerpt_param(key))
         out[key] = loader.construct_object(value_node, deep=True)
     return out
 
@@ -155,17 +171,17 @@ def _check_yaml_events(text: str) -> None:
     nodes = 0
     for event in yaml.parse(text, Loader=_YamlBase):
         if isinstance(event, yaml.AliasEvent):
-            raise _NodeError(_event_line(event), "aliases (*name) are not allowed in a case")
+            raise _NodeError(_event_line(event), "no_aliases")
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise _NodeError(_event_line(event), f"nested deeper than {MAX_DEPTH} levels")
+                raise _NodeError(_event_line(event), "too_deep", limit=MAX_DEPTH)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
         if isinstance(event, yaml.NodeEvent):
             nodes += 1
             if nodes > MAX_YAML_NODES:
-                raise _NodeError(_event_line(event), f"more than {MAX_YAML_NODES} values")
+                raise _NodeError(_event_line(event), "too_many_values", limit=MAX_YAML_NODES)
 
 
 def _read_yaml(text: str, name: str) -> Any:
@@ -173,20 +189,25 @@ def _read_yaml(text: str, name: str) -> Any:
         _check_yaml_events(text)
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader
     except _NodeError as exc:
-        raise CaseError(f"{name}: invalid YAML at line {exc.line}: {exc.message}") from None
+        raise _document_error(name, "invalid_yaml", line=exc.line, problem=exc.message) from None
     except yaml.reader.ReaderError as exc:
         char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        raise CaseError(
-            f"{name}: invalid YAML at line {_line_at(text, exc.position)}: "
-            f"character U+{ord(char):04X} is not allowed in YAML"
+        raise _document_error(
+            name,
+            "invalid_yaml",
+            line=_line_at(text, exc.position),
+            problem=Msg("bad_character", {"char": f"U+{ord(char):04X}"}),
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = one_line(str(exc.problem or exc.context or "cannot parse"), 200)
-        raise CaseError(f"{name}: invalid YAML{where}: {problem}") from None
+        if mark is None:
+            raise _document_error(name, "invalid_yaml_nowhere", problem=problem) from None
+        raise _document_error(name, "invalid_yaml", line=mark.line + 1, problem=problem) from None
     except yaml.YAMLError as exc:
-        raise CaseError(f"{name}: invalid YAML: {one_line(str(exc), 200)}") from None
+        raise _document_error(
+            name, "invalid_yaml_nowhere", problem=one_line(str(exc), 200)
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,11 +228,11 @@ def _check_json_text(text: str) -> None:
     skeleton = _JSON_STRING.sub('""', text)
     match = _LONG_NUMBER.search(skeleton)
     if match:
-        raise _NodeError(_line_at(skeleton, match.start()), "number with too many digits")
+        raise _NodeError(_line_at(skeleton, match.start()), "too_many_digits")
     brackets = [(m.start(), _BRACKET_DEPTH[m.group()]) for m in re.finditer(r"[\[\]{}]", skeleton)]
     for (pos, _), depth in zip(brackets, accumulate(step for _, step in brackets), strict=True):
         if depth > MAX_DEPTH:
-            raise _NodeError(_line_at(skeleton, pos), f"nested deeper than {MAX_DEPTH} levels")
+            raise _NodeError(_line_at(skeleton, pos), "too_deep", limit=MAX_DEPTH)
 
 
 class _StrictJSONDecoder(json.JSONDecoder):
@@ -245,7 +266,7 @@ class _StrictJSONDecoder(json.JSONDecoder):
         out: dict[str, Any] = {}
         for (key, value), start in zip(pairs, starts, strict=False):
             if key in out:
-                raise _NodeError(_line_at(s_and_end[0], start), f"key {excerpt(key)} appears twice")
+                raise _NodeError(_line_at(s_and_end[0], start), "key_twice", key=excerpt_param(key))
             out[key] = value
         return out, end
 
@@ -255,20 +276,22 @@ def _read_json(text: str, name: str) -> Any:
         _check_json_text(text)
         return _StrictJSONDecoder().decode(text)
     except _NodeError as exc:
-        raise CaseError(f"{name}: invalid JSON at line {exc.line}: {exc.message}") from None
+        raise _document_error(name, "invalid_json", line=exc.line, problem=exc.message) from None
     except json.JSONDecodeError as exc:
-        raise CaseError(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        raise _document_error(name, "invalid_json", line=exc.lineno, problem=exc.msg) from None
     except (ValueError, RecursionError) as exc:  # pragma: no cover - the checks above come first
-        raise CaseError(f"{name}: invalid JSON: {one_line(str(exc), 200)}") from None
+        raise _document_error(
+            name, "invalid_json_nowhere", problem=one_line(str(exc), 200)
+        ) from None
 
 
 def read_document(text: str, *, name: str = "case") -> Any:
     """Parse YAML or JSON text (JSON is YAML, but JSON's own errors read better)."""
     name = one_line(name, 200)
     if len(text) > MAX_DOCUMENT_BYTES:
-        raise CaseError(f"{name}: larger than {MAX_DOCUMENT_BYTES:,} bytes; is this a case file?")
+        raise _document_error(name, "too_large", limit=f"{MAX_DOCUMENT_BYTES:,}")
     if "\x00" in text:
-        raise CaseError(f"{name}: binary data (NUL character); a case is YAML or JSON text")
+        raise _document_error(name, "binary")
     if text.lstrip().startswith("{"):
         return _read_json(text, name)
     return _read_yaml(text, name)
@@ -278,55 +301,32 @@ def read_document(text: str, *, name: str = "case") -> Any:
 # Validation errors
 
 
-_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+def validation_error(
+    exc: ValidationError,
+    model: type[BaseModel] | None,
+    data: Any = None,
+    *,
+    prefix: str = "",
+    root: str = "case",
+) -> CaseError:
+    """Every error of a validation as a CaseError (the first :data:`MAX_PROBLEMS` in full,
+    the rest counted); ``prefix`` goes before each field path."""
+    errors = exc.errors(include_url=False)
+    problems = explain(errors[:MAX_PROBLEMS], model, data, root=root)
+    if prefix:
+        problems = [replace(p, where=prefix + p.where) for p in problems]
+    return CaseError(problems, more=max(0, len(errors) - MAX_PROBLEMS))
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.startswith("function-") or part in {"str", "int", "float", "bool"}:
-            continue  # pydantic's inner validator names are not fields
-        elif _PLAIN_NAME.match(part):
-            out += f".{part}" if out else part
-        else:  # an unknown key: show it escaped and short
-            out += f"[{excerpt(part)}]"
-    return out or "case"
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    if kind == "extra_forbidden":
-        return "unknown field (check the spelling; see `osteoboard schema`)"
-    if kind in {"enum", "literal_error"}:
-        return f"must be one of {ctx.get('expected')} (got {excerpt(err.get('input'))})"
-    if kind == "missing":
-        return "is required"
-    msg = one_line(str(err["msg"]), 300)
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    elif msg.startswith("Assertion failed, "):
-        msg = msg[len("Assertion failed, ") :]
-    else:
-        msg = msg[0].lower() + msg[1:]
-    if kind not in {"value_error", "assertion_error"} and "input" in err:
-        value = err["input"]
-        if not isinstance(value, dict | list):
-            msg += f" (got {excerpt(value)})"
-    return msg
-
-
-def format_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
-    """The first error as one line: ``field.path: what is allowed (got …)``.
+def format_validation_error(
+    exc: ValidationError, *, prefix: str = "", model: type[BaseModel] | None = None
+) -> str:
+    """The first error as one English line: ``field.path: what is allowed (got …)``.
 
     When there are more, the count is appended so that nothing looks fixed that is not.
     """
     errors = exc.errors(include_url=False)
-    first = errors[0]
-    where = _loc(tuple(first["loc"]))
-    line = f"{prefix}{where}: {_describe(first)}"
+    line = prefix + one_line(explain(errors[:1], model)[0].render("en"), _MAX_LINE)
     if len(errors) > 1:
         line += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return line
@@ -334,13 +334,11 @@ def format_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
 
 def parse_case(data: Any, *, name: str = "case") -> Case:
     if not isinstance(data, dict):
-        raise CaseError(
-            f"{one_line(name, 200)}: a case is a mapping of fields (id, patient, lesions …)"
-        )
+        raise _document_error(one_line(name, 200), "not_a_case")
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
-        raise CaseError(format_validation_error(exc)) from None
+        raise validation_error(exc, Case, data) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,13 +356,11 @@ def _read_limited(read: Callable[[int], bytes], name: str) -> str:
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_DOCUMENT_BYTES:
-            raise CaseError(
-                f"{name}: larger than {MAX_DOCUMENT_BYTES:,} bytes; is this a case file?"
-            )
+            raise _document_error(name, "too_large", limit=f"{MAX_DOCUMENT_BYTES:,}")
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        raise CaseError(f"{name}: not UTF-8 text") from None
+        raise _document_error(name, "not_utf8") from None
 
 
 def _read_path(p: Path, name: str) -> str:
@@ -374,19 +370,19 @@ def _read_path(p: Path, name: str) -> str:
     try:
         fd = os.open(p, flags)
     except FileNotFoundError:
-        raise CaseError(f"{name}: no such file") from None
+        raise _document_error(name, "no_such_file") from None
     except OSError as exc:
-        raise CaseError(f"{name}: cannot read ({exc.strerror})") from None
+        raise _document_error(name, "cannot_read", reason=exc.strerror or "") from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise CaseError(f"{name}: is a directory, not a case file")
+            raise _document_error(name, "is_directory")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         try:
             return _read_limited(lambda n: os.read(fd, n), name)
         except OSError as exc:
-            raise CaseError(f"{name}: cannot read ({exc.strerror})") from None
+            raise _document_error(name, "cannot_read", reason=exc.strerror or "") from None
     finally:
         os.close(fd)
 
@@ -402,5 +398,5 @@ def load_case(path: str | Path) -> Case:
     name = one_line(str(p), 200)
     text = _read_path(p, name)
     if not text.strip():
-        raise CaseError(f"{name}: empty file; a case is YAML or JSON text")
+        raise _document_error(name, "empty_file")
     return parse_case(read_document(text, name=name), name=name)

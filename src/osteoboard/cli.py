@@ -1,7 +1,8 @@
 """The `osteoboard` command line.
 
-Invalid input prints one line on stderr naming the field and what is allowed, and exits 2;
-nothing else is printed.
+Invalid input prints one line per problem on stderr, each naming the field and what is
+allowed, and exits 2; nothing else is printed or written. Messages are German unless
+``--lang en`` (or ``OSTEOBOARD_LANG=en``) asks for English.
 """
 
 from __future__ import annotations
@@ -18,9 +19,44 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from osteoboard.caseio import CaseError, load_case, one_line
+from osteoboard.caseio import CaseError, load_case
+from osteoboard.messages import Lang, Msg, one_line, usage_error
 
 __all__ = ["app"]
+
+LANG_ENV = "OSTEOBOARD_LANG"
+
+
+class Language(StrEnum):
+    de = "de"
+    en = "en"
+
+
+class _Settings:
+    """The options of the whole command line (set before a command runs)."""
+
+    lang: Lang = "de"
+
+
+_settings = _Settings()
+
+
+def _lang_of(args: Sequence[str]) -> Lang:
+    """The language asked for before the command name, for errors click raises before the
+    options are parsed (the callback below sets it from the parsed option)."""
+    value = os.environ.get(LANG_ENV, "de")
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        arg = rest.pop(0)
+        if arg == "--lang" and rest:
+            value = rest.pop(0)
+        elif arg.startswith("--lang="):
+            value = arg.partition("=")[2]
+    return "en" if value == "en" else "de"
+
+
+def _error_line(text: str) -> str:
+    return f"{Msg('error').render(_settings.lang)}: {one_line(text, 800)}\n"
 
 
 class _OneLineErrors(TyperGroup):
@@ -38,6 +74,7 @@ class _OneLineErrors(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        _settings.lang = _lang_of(sys.argv[1:] if args is None else args)
         try:
             rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except typer.TyperException as exc:  # the errors of click, which Typer bundles
@@ -45,10 +82,10 @@ class _OneLineErrors(TyperGroup):
             if message.startswith("Usage:"):  # no arguments at all: the help text
                 sys.stdout.write(message.rstrip("\n") + "\n")
             elif message.strip():  # (an empty one: the help was printed already)
-                sys.stderr.write(f"error: {one_line(message)}\n")
+                sys.stderr.write(_error_line(usage_error(message).render(_settings.lang)))
             sys.exit(2)
         except typer.Abort:
-            sys.stderr.write("error: aborted\n")
+            sys.stderr.write(_error_line(Msg("aborted").render(_settings.lang)))
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -65,6 +102,21 @@ app = typer.Typer(
 EXAMPLES_DIR = Path("examples")
 
 
+@app.callback()
+def _options(
+    lang: Annotated[
+        Language,
+        typer.Option(
+            "--lang",
+            envvar=LANG_ENV,
+            help="Sprache der Meldungen / language of messages (before the command: "
+            "osteoboard --lang en evaluate …).",
+        ),
+    ] = Language.de,
+) -> None:
+    _settings.lang = "en" if lang is Language.en else "de"
+
+
 class OutputFormat(StrEnum):
     json = "json"
     text = "text"
@@ -77,9 +129,20 @@ class Audience(StrEnum):
     patient = "patient"
 
 
-def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"error: {one_line(message)}\n")
+def _fail(*parts: Msg) -> NoReturn:
+    """One line on stderr (the parts joined by semicolons), exit 2."""
+    sys.stderr.write(_error_line("; ".join(p.render(_settings.lang) for p in parts)))
     raise typer.Exit(code=2)
+
+
+def _fail_case(exc: CaseError) -> NoReturn:
+    """Every problem of a case, one line each."""
+    sys.stderr.write("".join(_error_line(line) for line in exc.lines(_settings.lang)))
+    raise typer.Exit(code=2)
+
+
+def _m(key: str, **params: Any) -> Msg:
+    return Msg(key, params)
 
 
 def _dump(data: Any) -> str:
@@ -102,12 +165,14 @@ def evaluate(
 
     if output is not None:
         _check_output(output)
+    elif format is OutputFormat.pdf and sys.stdout.isatty():
+        _fail(_m("pdf_to_terminal"))
     if format is OutputFormat.text and audience is Audience.patient:
-        _fail("--format text is the clinician summary; use html or pdf for the letter")
+        _fail(_m("text_is_for_board"))
     try:
         case = load_case(case_file)
     except CaseError as exc:
-        _fail(str(exc))
+        _fail_case(exc)
     proposal = run(case)
     if format is OutputFormat.text:
         from osteoboard.render.text import render_text
@@ -150,24 +215,24 @@ def _tmp_name(output: Path) -> Path:
 def _check_output(output: Path) -> None:
     """Refuse an output path that cannot be written, before anything is computed."""
 
-    def refuse(reason: str) -> NoReturn:
-        _fail(f"{str(output) or repr('')}: cannot write ({reason})")
+    def refuse(reason: Msg) -> NoReturn:
+        _fail(_m("cannot_write", path=str(output) or repr(""), reason=reason))
 
     if not output.name or output.is_dir():
-        refuse("a directory; give a file name")
+        refuse(_m("write_is_directory"))
     parent = output.parent
     if not parent.exists():
-        refuse(f"no folder {parent}")
+        refuse(_m("write_no_folder", folder=str(parent)))
     if not parent.is_dir():
-        refuse(f"{parent} is not a folder")
+        refuse(_m("write_not_folder", folder=str(parent)))
     try:
         name_max = os.pathconf(parent, "PC_NAME_MAX")
     except (OSError, ValueError, AttributeError):
         name_max = 255
     if len(os.fsencode(_tmp_name(output).name)) > name_max:
-        refuse(f"file name longer than {name_max - 5} bytes")
+        refuse(_m("write_name_too_long", limit=name_max - 5))
     if not os.access(parent, os.W_OK):
-        refuse(f"no permission to write in {parent}")
+        refuse(_m("write_no_permission", folder=str(parent)))
 
 
 def _write(data: bytes, output: Path | None) -> None:
@@ -184,7 +249,7 @@ def _write(data: bytes, output: Path | None) -> None:
             with output.open("wb") as stream:
                 stream.write(data)
         except OSError as exc:
-            _fail(f"{output}: cannot write ({exc.strerror})")
+            _fail(_m("cannot_write", path=str(output), reason=exc.strerror or ""))
         return
     tmp = _tmp_name(output)
     try:
@@ -193,7 +258,8 @@ def _write(data: bytes, output: Path | None) -> None:
     except (OSError, ValueError) as exc:
         with contextlib.suppress(OSError, ValueError):
             tmp.unlink(missing_ok=True)
-        _fail(f"{output}: cannot write ({getattr(exc, 'strerror', None) or exc})")
+        reason = str(getattr(exc, "strerror", None) or exc)
+        _fail(_m("cannot_write", path=str(output), reason=reason))
 
 
 @app.command(
@@ -212,12 +278,16 @@ def score(
     from pydantic import ValidationError
 
     from osteoboard import scores
-    from osteoboard.caseio import format_validation_error
+    from osteoboard.caseio import validation_error
+    from osteoboard.explain import suggest
 
     try:
         spec = scores.get(name)
-    except KeyError as exc:
-        _fail(str(exc.args[0]))
+    except KeyError:
+        known = sorted(scores.REGISTRY)
+        close = suggest(name, known)
+        hints = [_m("did_you_mean", suggestion=repr(close))] if close else []
+        _fail(_m("unknown_score", name=repr(name), known=", ".join(known)), *hints)
     args = list(ctx.args)
     if "--help-items" in args:
         sys.stdout.write(_items_help(spec.input_model))
@@ -226,22 +296,28 @@ def score(
     while args:
         key = args.pop(0)
         if not key.startswith("--") or len(key) < 3:
-            _fail(f"expected --ITEM VALUE, got {key!r}")
+            _fail(_m("score_expected_item", got=repr(key)))
         field = key[2:].replace("-", "_")
         if "=" in field:
             field, value = field.split("=", 1)
         elif args and not args[0].startswith("--"):
             value = args.pop(0)
         else:
-            _fail(f"--{field} needs a value")
+            _fail(_m("score_needs_value", item=field))
         if field not in spec.input_model.model_fields:
-            allowed = ", ".join("--" + f for f in spec.input_model.model_fields)
-            _fail(f"{name} has no item {field!r}; items: {allowed}")
+            items = list(spec.input_model.model_fields)
+            close = suggest(field, items)
+            hint = (
+                _m("did_you_mean", suggestion=f"--{close}")
+                if close
+                else _m("score_items", items=", ".join("--" + f for f in items))
+            )
+            _fail(_m("score_no_item", score=name, item=repr(field)), hint)
         values[field] = value
     try:
         inp = spec.input_model.model_validate(values)
     except ValidationError as exc:
-        _fail(format_validation_error(exc, prefix=f"{name}."))
+        _fail_case(validation_error(exc, spec.input_model, values, prefix=f"{name}."))
     result = spec.compute(inp) if spec.per == "case" else spec.compute(inp, None)
     if as_json:
         from pydantic import TypeAdapter
@@ -363,9 +439,21 @@ def kb_show(
     Console(width=160).print(table)
 
 
+class SchemaFormat(StrEnum):
+    json = "json"
+    markdown = "markdown"
+
+
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the case format."""
+def schema(
+    format: Annotated[SchemaFormat, typer.Option("--format", "-f")] = SchemaFormat.json,
+) -> None:
+    """Print the JSON Schema of the case format, or its field reference as Markdown."""
+    if format is SchemaFormat.markdown:
+        from osteoboard.casedoc import field_reference
+
+        sys.stdout.write(field_reference())
+        return
     from osteoboard.case import Case
 
     sys.stdout.write(_dump(Case.model_json_schema()))
@@ -388,14 +476,14 @@ def demo(
     folder = directory or EXAMPLES_DIR
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.json")])
     if not files:
-        _fail(f"{folder}: no case files (*.yaml, *.json)")
+        _fail(_m("no_case_files", folder=str(folder)))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     for path in files:
         try:
             case = load_case(path)
         except CaseError as exc:
-            _fail(str(exc))
+            _fail_case(exc)
         proposal = run(case)
         render_text(proposal, heading=path.name)
         if out is not None:

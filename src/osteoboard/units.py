@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "CONVENTIONAL_LAB_FIELDS",
     "CREATININE_UMOL_PER_MG_DL",
+    "FIELD_UNIT_SUFFIXES",
     "albumin_g_dl_to_g_l",
     "bilirubin_mg_dl_to_umol_l",
     "calcium_mg_dl_to_mmol_l",
@@ -20,6 +21,7 @@ __all__ = [
     "creatinine_mg_dl_to_umol_l",
     "creatinine_umol_l_to_mg_dl",
     "crp_mg_dl_to_mg_l",
+    "field_unit",
     "normalise_labs",
 ]
 
@@ -67,6 +69,34 @@ CONVENTIONAL_LAB_FIELDS: dict[str, tuple[str, Any]] = {
     "bilirubin_mg_dl": ("bilirubin_umol_l", bilirubin_mg_dl_to_umol_l),
     "crp_mg_dl": ("crp_mg_l", crp_mg_dl_to_mg_l),
 }
+
+#: Unit suffixes of field names (``calcium_mmol_l``) and the unit as written in text.
+FIELD_UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_10e9_l", "10⁹/l"),
+    ("_mmol_l", "mmol/l"),
+    ("_umol_l", "µmol/l"),
+    ("_mg_24h", "mg/24 h"),
+    ("_mg_dl", "mg/dl"),
+    ("_g_dl", "g/dl"),
+    ("_mg_l", "mg/l"),
+    ("_g_l", "g/l"),
+    ("_u_l", "U/l"),
+    ("_ml_min", "ml/min"),
+    ("_kg", "kg"),
+    ("_cm", "cm"),
+    ("_pct", "%"),
+    ("_hours", "h"),
+    ("_months", "months"),
+)
+
+
+def field_unit(name: str) -> str | None:
+    """The unit a field name carries (``creatinine_umol_l`` → ``µmol/l``), or None."""
+    for suffix, unit in FIELD_UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return unit
+    return None
+
 
 # Two spellings of one value agree when they differ by less than this share (rounding on lab
 # reports).

@@ -1,7 +1,8 @@
 """The input contract under fuzzing: for any document, either a result or a clean rejection.
 
-A clean rejection is a CaseError (CLI: exit 2) with one short line on stderr that names the
-field or the line of the document, no traceback, nothing written. Every accepted case
+A clean rejection is a CaseError (CLI: exit 2) with one short line per problem on stderr, each
+naming the field or the line of the document (in German and in English), no traceback, nothing
+written. Every accepted case
 evaluates and renders (JSON, protocol and letter as HTML and PDF). Every step keeps to a
 generous time bound.
 
@@ -24,9 +25,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from osteoboard.case import Case
-from osteoboard.caseio import CaseError, parse_case, read_document
+from osteoboard.caseio import MAX_PROBLEMS, CaseError, parse_case, read_document
 from osteoboard.cli import app
 from osteoboard.engine import evaluate
+from osteoboard.messages import LANGS
 from osteoboard.render.html import render_protocol_html
 from osteoboard.render.letter import build_letter, render_letter_html, render_letter_pdf
 from osteoboard.render.protocol import render_protocol_pdf
@@ -67,6 +69,17 @@ def _timed(bound: float, what: str, call: Callable[[], T]) -> T:
     return result
 
 
+def assert_clean_rejection_of(exc: CaseError) -> None:
+    """Every line of a rejection, in both languages, and at most MAX_PROBLEMS of them."""
+    assert exc.problems, "a rejection without a problem"
+    assert len(exc.problems) <= MAX_PROBLEMS
+    for lang in LANGS:
+        lines = exc.lines(lang)
+        assert len(lines) == len(exc.problems) + (1 if exc.more else 0)
+        for line in lines[: len(exc.problems)]:
+            assert_clean_rejection(line)
+
+
 def assert_clean_rejection(message: str) -> None:
     assert message, "empty error message"
     assert message == message.strip()
@@ -76,10 +89,13 @@ def assert_clean_rejection(message: str) -> None:
     if message.startswith(f"{NAME}: "):  # about the document as a whole
         if "invalid YAML" in message or "invalid JSON" in message:
             assert re.search(r"invalid (YAML|JSON) at line \d+: ", message), message
+        if "ungültiges YAML" in message or "ungültiges JSON" in message:
+            assert re.search(r"ungültiges (YAML|JSON) in Zeile \d+: ", message), message
         return
     match = _FIELD.match(message)
     assert match, message
-    if not (match["rest"] == "" and "unknown field" in message):  # else the field is the head
+    unknown = "unknown field" in message or "unbekanntes Feld" in message
+    if not (match["rest"] == "" and unknown):  # else the field is the head
         assert match["head"] in {*Case.model_fields, "case", "["}, message
 
 
@@ -88,7 +104,7 @@ def read(text: str) -> Case | None:
     try:
         case = _timed(READ_BOUND, "reading", lambda: parse_case(read_document(text, name=NAME)))
     except CaseError as exc:
-        assert_clean_rejection(str(exc))
+        assert_clean_rejection_of(exc)
         event("rejected")
         return None
     event("accepted")
@@ -162,7 +178,8 @@ _runner = CliRunner()
 @FUZZ
 @given(text=st.one_of(malformed_texts(), mutated_examples().map(lambda d: to_text(d, False))))
 def test_command_line(text: str) -> None:
-    """Through the CLI: exit 0 with the file written, or exit 2 with one line and nothing."""
+    """Through the CLI: exit 0 with the file written, or exit 2 with one line per problem and
+    nothing written."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
@@ -183,7 +200,10 @@ def test_command_line(text: str) -> None:
         assert result.stdout == ""
         assert list(out.parent.iterdir()) == [], "a rejected case wrote a file"
         lines = result.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        assert 1 <= len(lines) <= MAX_PROBLEMS + 1, result.stderr
+        assert all(line.startswith("Fehler: ") for line in lines), result.stderr
         assert "Traceback" not in result.stderr
-        message = lines[0][len("error: ") :]
-        assert_clean_rejection(message.replace(str(src), NAME, 1))
+        for line in lines:
+            message = line[len("Fehler: ") :]
+            if not message.startswith("… und "):  # the count of the errors not shown
+                assert_clean_rejection(message.replace(str(src), NAME, 1))

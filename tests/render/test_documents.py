@@ -291,7 +291,7 @@ def test_cli_writes_every_format(tmp_path: Path, fmt: str, audience: str, magic:
 def test_cli_refuses_text_letter() -> None:
     result = CliRunner().invoke(app, ["evaluate", str(EXAMPLES[0]), "-f", "text", "-a", "patient"])
     assert result.exit_code == 2
-    assert "use html or pdf" in result.stderr
+    assert "für den Patientenbrief html oder pdf" in result.stderr
 
 
 def test_cli_unwritable_output_fails_cleanly(tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_cli_unwritable_output_fails_cleanly(tmp_path: Path) -> None:
         app, ["evaluate", str(EXAMPLES[0]), "-f", "html", "-o", str(target)]
     )
     assert result.exit_code == 2
-    assert "cannot write" in result.stderr
+    assert "nicht schreibbar" in result.stderr
     assert not target.exists()
 
 

@@ -22,8 +22,16 @@ from osteoboard.scores.base import ScoreResult
 __all__ = ["render_score", "render_text"]
 
 
+#: Width of the summary when it does not go to a terminal (a file, a pipe).
+PLAIN_WIDTH = 100
+
+
 def _console() -> Console:
-    return Console(soft_wrap=False, width=110, highlight=False)
+    """As wide as the terminal (rich detects it); a fixed width for files and pipes."""
+    console = Console(soft_wrap=False, highlight=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=PLAIN_WIDTH, highlight=False)
+    return console
 
 
 def render_text(proposal: Proposal, heading: str | None = None) -> None:

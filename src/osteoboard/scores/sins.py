@@ -14,7 +14,7 @@ from osteoboard.case import (
     LesionType,
     Posterolateral,
     SpinalPain,
-    spine_level_index,
+    normalise_spine_level,
 )
 from osteoboard.scores.base import Points, ScoreInput, ScoreResult, item, summarise
 from osteoboard.scores.registry import ScoreSpec, lesion_adapter
@@ -36,14 +36,7 @@ class SinsInput(ScoreInput):
     @field_validator("level")
     @classmethod
     def _level(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        v = v.upper()
-        try:
-            spine_level_index(v)
-        except ValueError:
-            raise ValueError("must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5") from None
-        return v
+        return None if v is None else normalise_spine_level(v)
 
 
 _JUNCTIONAL = {"C1", "C2", "C7", "T1", "T2", "T11", "T12", "L1", "L5", "S1"}

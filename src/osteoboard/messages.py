@@ -1,0 +1,464 @@
+"""What the command line and the case reader say to a user, in German and in English.
+
+A message is a key of :data:`MESSAGES` and its parameters (:class:`Msg`); it becomes text only
+when it is shown, in the language the user asked for (German by default). A parameter is plain
+text, a number or another message (a hint, an excerpt such as "a list of 3 items").
+
+The value errors our own validators raise (``ValueError("… applies only to region spine")``)
+arrive as English text inside pydantic's error list; :func:`value_error` finds the message
+they belong to by the patterns in :data:`VALUE_ERRORS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias
+
+__all__ = [
+    "LANGS",
+    "MESSAGES",
+    "USAGE_ERRORS",
+    "VALUE_ERRORS",
+    "Lang",
+    "Msg",
+    "Param",
+    "Problem",
+    "alternatives",
+    "one_line",
+    "render",
+    "usage_error",
+    "value_error",
+]
+
+Lang = Literal["de", "en"]
+LANGS: tuple[Lang, ...] = ("de", "en")
+
+#: key -> (German, English); placeholders in braces, the same in both.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # -- general --
+    "literal": ("{text}", "{text}"),
+    "error": ("Fehler", "error"),
+    "or": ("{head} oder {last}", "{head} or {last}"),
+    "more_errors": (
+        "… und {count} weitere Fehler (zuerst die gezeigten beheben)",
+        "… and {count} more errors (fix the ones shown first)",
+    ),
+    "excerpt_list": ("eine Liste mit {count} Einträgen", "a list of {count} items"),
+    "excerpt_list_one": ("eine Liste mit 1 Eintrag", "a list of 1 item"),
+    "excerpt_mapping": ("ein Block von Feldern", "a mapping"),
+    "excerpt_huge_number": ("eine zu große Zahl", "a number too large to show"),
+    "excerpt_object": ("ein Wert vom Typ {type}", "a {type}"),
+    "excerpt_long_text": ("{text}… ({count} Zeichen)", "{text}… ({count} characters)"),
+    # -- validation errors (pydantic's error types) --
+    "missing": ("Pflichtfeld fehlt", "is required"),
+    "unknown_field": ("unbekanntes Feld", "unknown field"),
+    "unknown_key": ("Schlüssel {key} ist kein Feldname", "key {key} is not a field name"),
+    "one_of": (
+        "muss einer dieser Werte sein: {allowed} (erhalten {got})",
+        "must be one of {allowed} (got {got})",
+    ),
+    "not_int": ("muss eine ganze Zahl sein (erhalten {got})", "must be a whole number (got {got})"),
+    "not_number": ("muss eine Zahl sein (erhalten {got})", "must be a number (got {got})"),
+    "not_finite": (
+        "muss eine endliche Zahl sein (erhalten {got})",
+        "must be a finite number (got {got})",
+    ),
+    "not_bool": ("muss true oder false sein (erhalten {got})", "must be true or false (got {got})"),
+    "not_date": (
+        "muss ein Datum im Format JJJJ-MM-TT sein (erhalten {got})",
+        "must be a date as YYYY-MM-DD (got {got})",
+    ),
+    "not_text": ("muss Text sein (erhalten {got})", "must be text (got {got})"),
+    "not_mapping": (
+        "muss ein Block von Feldern sein (erhalten {got})",
+        "must be a mapping of fields (got {got})",
+    ),
+    "not_list": ("muss eine Liste sein (erhalten {got})", "must be a list (got {got})"),
+    "gt": (
+        "muss größer als {bound} sein (erhalten {got})",
+        "must be greater than {bound} (got {got})",
+    ),
+    "ge": ("muss mindestens {bound} sein (erhalten {got})", "must be at least {bound} (got {got})"),
+    "lt": (
+        "muss kleiner als {bound} sein (erhalten {got})",
+        "must be less than {bound} (got {got})",
+    ),
+    "le": ("darf höchstens {bound} sein (erhalten {got})", "must be at most {bound} (got {got})"),
+    "multiple_of": (
+        "muss ein Vielfaches von {bound} sein (erhalten {got})",
+        "must be a multiple of {bound} (got {got})",
+    ),
+    "text_too_long": (
+        "darf höchstens {limit} Zeichen lang sein (erhalten {count})",
+        "must be at most {limit} characters long (got {count})",
+    ),
+    "text_too_short": (
+        "muss mindestens {limit} Zeichen lang sein",
+        "must be at least {limit} characters long",
+    ),
+    "list_too_long": (
+        "Liste darf höchstens {limit} Einträge haben (erhalten {count})",
+        "list should have at most {limit} items (got {count})",
+    ),
+    "list_too_short": (
+        "Liste muss mindestens {limit} Einträge haben",
+        "list should have at least {limit} items",
+    ),
+    "pattern": (
+        "passt nicht zum Muster {pattern} (erhalten {got})",
+        "must match the pattern {pattern} (got {got})",
+    ),
+    # -- hints --
+    "did_you_mean": ("meinten Sie {suggestion}?", "did you mean {suggestion}?"),
+    "allowed_fields": ("erlaubt sind: {names}", "allowed: {names}"),
+    "hint_decimal_comma": (
+        "Dezimalzahlen mit Punkt schreiben: {fixed}",
+        "write decimals with a point: {fixed}",
+    ),
+    "decimal_comma_flow": (
+        "Dezimalkomma in {raw}: in {{…}} trennt das Komma Felder; Dezimalzahlen mit Punkt "
+        "schreiben: {fixed}",
+        "decimal comma in {raw}: inside {{…}} a comma separates fields; write decimals with a "
+        "point: {fixed}",
+    ),
+    "hint_date_format": (
+        "Datum als JJJJ-MM-TT schreiben",
+        "write the date as YYYY-MM-DD",
+    ),
+    "hint_date_converted": (
+        "Datum als JJJJ-MM-TT schreiben: {date}",
+        "write the date as YYYY-MM-DD: {date}",
+    ),
+    "hint_bool_words": (
+        "ja → true, nein → false; unbekannt: Feld weglassen",
+        "yes → true, no → false; unknown: leave the field out",
+    ),
+    "hint_conventional_unit": (
+        "Wert in {unit}? Dann {field}: {value} angeben (entspricht {converted} {si_unit})",
+        "a value in {unit}? Then give {field}: {value} (that is {converted} {si_unit})",
+    ),
+    "hint_spine_level": (
+        "auch HWK/BWK/LWK/SWK und Th, z. B. BWK 8 oder Th8",
+        "German notation works too, e.g. BWK 8 or Th8",
+    ),
+    # -- our validators (see VALUE_ERRORS) --
+    "date_window": (
+        "muss ein Datum von {low} bis {high} sein",
+        "must be a date from {low} to {high}",
+    ),
+    "not_printable": (
+        "darf nur druckbaren Text enthalten (enthält {char} an Stelle {pos})",
+        "must be printable text (contains {char} at {pos})",
+    ),
+    "only_for_site": (
+        "{name} gilt nur für primary.site {sites}",
+        "{name} applies only to primary.site {sites}",
+    ),
+    "only_for_sites": (
+        "{name} gilt nur für primary.site {site} oder {other}",
+        "{name} applies only to primary.site {site} or {other}",
+    ),
+    "empty_unless_present": (
+        "{name} muss leer bleiben, wenn present false ist",
+        "{name} must be empty when present is false",
+    ),
+    "count_unless_present": (
+        "count muss 0 oder leer sein, wenn present false ist",
+        "count must be 0 or empty when present is false",
+    ),
+    "brain_not_present": (
+        "brain ist true, aber present ist false",
+        "brain is true but present is false",
+    ),
+    "only_for_region": (
+        "{name} gilt nur für region {region}",
+        "{name} applies only to region {region}",
+    ),
+    "peritrochanteric_femur": (
+        "segment peritrochanteric gilt nur für bone femur",
+        "segment peritrochanteric applies only to bone femur",
+    ),
+    "spine_level": (
+        "muss ein Wirbelsegment sein: C1–C7, T1–T12, L1–L5 oder S1–S5",
+        "must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5",
+    ),
+    "series_order": (
+        "Verlaufswerte nach Datum ordnen, älteste zuerst, höchstens einer je Datum",
+        "assessments must be in date order, oldest first, one per date",
+    ),
+    "lesion_id_twice": (
+        "Läsions-ID {id} kommt zweimal vor; IDs müssen eindeutig sein",
+        "lesion id {id} is used twice; ids must be unique",
+    ),
+    "lab_not_number": (
+        "{name} muss eine Zahl sein (erhalten {got})",
+        "{name} must be a number, got {got}",
+    ),
+    "units_disagree": (
+        "{conv}={raw} und {si}={given} widersprechen sich (umgerechnet {si}={converted}); nur "
+        "eines angeben",
+        "{conv}={raw} and {si}={given} disagree (that is {si}={converted}); give one of them",
+    ),
+    # -- reading a document --
+    "invalid_yaml": (
+        "ungültiges YAML in Zeile {line}: {problem}",
+        "invalid YAML at line {line}: {problem}",
+    ),
+    "invalid_yaml_nowhere": ("ungültiges YAML: {problem}", "invalid YAML: {problem}"),
+    "invalid_json": (
+        "ungültiges JSON in Zeile {line}: {problem}",
+        "invalid JSON at line {line}: {problem}",
+    ),
+    "invalid_json_nowhere": ("ungültiges JSON: {problem}", "invalid JSON: {problem}"),
+    "no_aliases": (
+        "Aliase (*name) sind in einem Fall nicht erlaubt",
+        "aliases (*name) are not allowed in a case",
+    ),
+    "too_deep": ("tiefer als {limit} Ebenen verschachtelt", "nested deeper than {limit} levels"),
+    "too_many_values": ("mehr als {limit} Werte", "more than {limit} values"),
+    "key_twice": ("Schlüssel {key} kommt zweimal vor", "key {key} appears twice"),
+    "key_not_plain": (
+        "ein Schlüssel muss ein einfacher Name sein, keine Liste und kein Block",
+        "a key must be a plain name, not a list or mapping",
+    ),
+    "invalid_date_value": ("ungültiges Datum {value}", "invalid date {value}"),
+    "invalid_date_value_detail": (
+        "ungültiges Datum {value} ({detail})",
+        "invalid date {value} ({detail})",
+    ),
+    "invalid_value": ("ungültiger Wert {value}", "invalid value {value}"),
+    "invalid_value_detail": (
+        "ungültiger Wert {value} ({detail})",
+        "invalid value {value} ({detail})",
+    ),
+    "bad_character": (
+        "das Zeichen {char} ist in YAML nicht erlaubt",
+        "character {char} is not allowed in YAML",
+    ),
+    "too_many_digits": ("Zahl mit zu vielen Ziffern", "number with too many digits"),
+    "too_large": (
+        "größer als {limit} Bytes; ist das eine Falldatei?",
+        "larger than {limit} bytes; is this a case file?",
+    ),
+    "binary": (
+        "Binärdaten (NUL-Zeichen); ein Fall ist YAML- oder JSON-Text",
+        "binary data (NUL character); a case is YAML or JSON text",
+    ),
+    "not_utf8": ("kein UTF-8-Text", "not UTF-8 text"),
+    "no_such_file": ("Datei nicht gefunden", "no such file"),
+    "cannot_read": ("nicht lesbar ({reason})", "cannot read ({reason})"),
+    "is_directory": ("ist ein Ordner, keine Falldatei", "is a directory, not a case file"),
+    "empty_file": (
+        "leere Datei; ein Fall ist YAML- oder JSON-Text",
+        "empty file; a case is YAML or JSON text",
+    ),
+    "not_a_case": (
+        "ein Fall ist ein Block von Feldern (id, patient, lesions …)",
+        "a case is a mapping of fields (id, patient, lesions …)",
+    ),
+    # -- the command line --
+    "text_is_for_board": (
+        "--format text ist die Zusammenfassung für das Board; für den Patientenbrief html oder "
+        "pdf wählen",
+        "--format text is the clinician summary; use html or pdf for the letter",
+    ),
+    "pdf_to_terminal": (
+        "ein PDF ist binär und gehört nicht ins Terminal; mit -o DATEI speichern oder die "
+        "Ausgabe umleiten (> datei.pdf)",
+        "a PDF is binary and does not belong on a terminal; save it with -o FILE or redirect "
+        "the output (> file.pdf)",
+    ),
+    "cannot_write": ("{path}: nicht schreibbar ({reason})", "{path}: cannot write ({reason})"),
+    "write_is_directory": ("ein Ordner; einen Dateinamen angeben", "a directory; give a file name"),
+    "write_no_folder": ("Ordner {folder} fehlt", "no folder {folder}"),
+    "write_not_folder": ("{folder} ist kein Ordner", "{folder} is not a folder"),
+    "write_name_too_long": (
+        "Dateiname länger als {limit} Bytes",
+        "file name longer than {limit} bytes",
+    ),
+    "write_no_permission": (
+        "keine Schreibrechte in {folder}",
+        "no permission to write in {folder}",
+    ),
+    "no_case_files": (
+        "{folder}: keine Falldateien (*.yaml, *.json)",
+        "{folder}: no case files (*.yaml, *.json)",
+    ),
+    "unknown_score": (
+        "unbekannter Score {name}; bekannt: {known}",
+        "unknown score {name}; known: {known}",
+    ),
+    "score_expected_item": (
+        "--ITEM WERT erwartet, erhalten {got}",
+        "expected --ITEM VALUE, got {got}",
+    ),
+    "score_needs_value": ("--{item} braucht einen Wert", "--{item} needs a value"),
+    "score_no_item": ("{score} hat kein Item {item}", "{score} has no item {item}"),
+    "score_items": ("Items: {items}", "items: {items}"),
+    "aborted": ("abgebrochen", "aborted"),
+    # -- usage errors (click's English text, see USAGE_ERRORS) --
+    "no_such_option": ("unbekannte Option {option}", "No such option: {option}"),
+    "no_such_option_but": (
+        "unbekannte Option {option} (möglich: {options})",
+        "No such option: {option} (Possible options: {options})",
+    ),
+    "no_such_option_mean": (
+        "unbekannte Option {option}; meinten Sie {suggestion}?",
+        "No such option: {option} Did you mean {suggestion}?",
+    ),
+    "bad_choice": (
+        "ungültiger Wert für {param}: {got} ist keiner von {allowed}",
+        "Invalid value for {param}: {got} is not one of {allowed}.",
+    ),
+    "bad_value": ("ungültiger Wert für {param}: {detail}", "Invalid value for {param}: {detail}"),
+    "missing_argument": ("Argument {name} fehlt", "Missing argument {name}."),
+    "missing_option": ("Option {name} fehlt", "Missing option {name}."),
+    "option_needs_value": (
+        "Option {name} braucht einen Wert",
+        "Option {name} requires an argument.",
+    ),
+    "no_such_command": ("unbekannter Befehl {name}", "No such command {name}."),
+    "no_such_command_mean": (
+        "unbekannter Befehl {name}; meinten Sie {suggestion}?",
+        "No such command {name}. Did you mean {suggestion}?",
+    ),
+    "extra_arguments": (
+        "unerwartete zusätzliche Argumente ({args})",
+        "Got unexpected extra arguments ({args})",
+    ),
+}
+
+Param: TypeAlias = "str | int | float | Msg"
+
+
+@dataclass(frozen=True)
+class Msg:
+    """One message of :data:`MESSAGES` with its parameters."""
+
+    key: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    def render(self, lang: Lang) -> str:
+        de, en = MESSAGES[self.key]
+        template = de if lang == "de" else en
+        return template.format(**{k: render(v, lang) for k, v in self.params.items()})
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """``text`` as one printable line: control and other non-printable characters escaped,
+    at most ``limit`` characters (cut with an ellipsis)."""
+    out = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text[: limit + 1])
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def render(value: Param, lang: Lang) -> str:
+    return value.render(lang) if isinstance(value, Msg) else str(value)
+
+
+def alternatives(items: Sequence[str]) -> Param:
+    """``'a', 'b' or 'c'`` (German: ``oder``)."""
+    if len(items) < 2:
+        return "".join(items)
+    return Msg("or", {"head": ", ".join(items[:-1]), "last": items[-1]})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where (a field path or a document name), what, and
+    hints that help to fix it. Rendered as one line: ``where: what; hint; hint``."""
+
+    where: str
+    what: Msg
+    hints: tuple[Msg, ...] = ()
+
+    def render(self, lang: Lang) -> str:
+        text = "; ".join([self.what.render(lang), *(h.render(lang) for h in self.hints)])
+        return f"{self.where}: {text}" if self.where else text
+
+
+# --------------------------------------------------------------------------------------------
+# Value errors of our own validators (src/osteoboard/case.py, units.py): their English text
+# (as pydantic reports it) -> the message it is. The English template of the message is the
+# validator's own text, so English output stays exactly what the validator said.
+
+VALUE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"must be a date from (?P<low>\S+) to (?P<high>\S+)", "date_window"),
+        (
+            r"must be printable text \(contains (?P<char>U\+[0-9A-F]+) at (?P<pos>\d+)\)",
+            "not_printable",
+        ),
+        (
+            r"(?P<name>\w+) applies only to primary\.site (?P<site>\w+) or (?P<other>\w+)",
+            "only_for_sites",
+        ),
+        (r"(?P<name>\w+) applies only to primary\.site (?P<sites>\w+)", "only_for_site"),
+        (r"(?P<name>\w+) must be empty when present is false", "empty_unless_present"),
+        (r"count must be 0 or empty when present is false", "count_unless_present"),
+        (r"brain is true but present is false", "brain_not_present"),
+        (r"segment peritrochanteric applies only to bone femur", "peritrochanteric_femur"),
+        (r"(?P<name>\w+) applies only to region (?P<region>\w+)", "only_for_region"),
+        (r"must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5", "spine_level"),
+        (r"assessments must be in date order, oldest first, one per date", "series_order"),
+        (r"lesion id (?P<id>'.*') is used twice; ids must be unique", "lesion_id_twice"),
+        (r"(?P<name>\w+) must be a number, got (?P<got>.+)", "lab_not_number"),
+        (
+            r"(?P<conv>\w+)=(?P<raw>\S+) and (?P<si>\w+)=(?P<given>\S+) disagree "
+            r"\(that is (?P=si)=(?P<converted>\S+)\); give one of them",
+            "units_disagree",
+        ),
+    )
+)
+
+
+#: The usage errors of the command line (click's English text) -> the message it is.
+USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (
+            r"No such option: (?P<option>\S+) \(Possible options: (?P<options>.*)\)",
+            "no_such_option_but",
+        ),
+        (
+            r"No such option: (?P<option>\S+) Did you mean (?P<suggestion>\S+)\?",
+            "no_such_option_mean",
+        ),
+        (r"No such option: (?P<option>\S+)", "no_such_option"),
+        (
+            r"Invalid value for (?P<param>.+?): (?:Value error, )?(?P<got>'[^']*') is not one of "
+            r"(?P<allowed>.*)\.",
+            "bad_choice",
+        ),
+        (r"Invalid value for (?P<param>.+?): (?P<detail>.*)", "bad_value"),
+        (r"Missing argument (?P<name>'[^']*')\.", "missing_argument"),
+        (r"Missing option (?P<name>'[^']*')\.", "missing_option"),
+        (r"Option (?P<name>'[^']*') requires an argument\.", "option_needs_value"),
+        (
+            r"No such command (?P<name>'[^']*')\. Did you mean (?P<suggestion>'[^']*')\?",
+            "no_such_command_mean",
+        ),
+        (r"No such command (?P<name>'[^']*')\.", "no_such_command"),
+        (r"Got unexpected extra argument(?:\(s\)|s?) \((?P<args>.*)\)", "extra_arguments"),
+    )
+)
+
+
+def _matching(table: Sequence[tuple[re.Pattern[str], str]], text: str) -> Msg:
+    for pattern, key in table:
+        match = pattern.fullmatch(text)
+        if match:
+            return Msg(key, {k: v or "" for k, v in match.groupdict().items()})
+    return Msg("literal", {"text": text})
+
+
+def value_error(text: str) -> Msg:
+    """The message a validator's English text belongs to (the text itself when none does)."""
+    return _matching(VALUE_ERRORS, text)
+
+
+def usage_error(text: str) -> Msg:
+    """The message a usage error of the command line belongs to (the text when none does)."""
+    return _matching(USAGE_ERRORS, text.strip())

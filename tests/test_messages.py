@@ -1,0 +1,82 @@
+"""The message table: both languages for every message, and every error our own validators
+raise has its German words."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from osteoboard.caseio import CaseError, parse_case
+from osteoboard.messages import MESSAGES, USAGE_ERRORS, VALUE_ERRORS, Msg, value_error
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "osteoboard"
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGES))
+def test_both_languages_take_the_same_parameters(key: str) -> None:
+    de, en = MESSAGES[key]
+    assert de.strip() and en.strip()
+    assert _fields(de) == _fields(en), key
+
+
+def test_every_message_used_in_the_code_exists() -> None:
+    calls = re.compile(
+        r"""(?:Msg\(|_m\(|_document_error\([^,()]+,\s*|_NodeError\([^,()]+,\s*)"(\w+)\""""
+    )
+    used = {m for path in SRC.rglob("*.py") for m in calls.findall(path.read_text())}
+    used |= {key for _, key in (*VALUE_ERRORS, *USAGE_ERRORS)}
+    assert len(used) > 40  # the scan finds the calls
+    assert used <= set(MESSAGES), used - set(MESSAGES)
+
+
+# One case per error our validators raise (src/osteoboard/case.py, units.py).
+VALIDATOR_ERRORS = {
+    "date_window": {"board_date": "1800-01-01"},
+    "not_printable": {"primary": {"histology": "a\x1bb"}},
+    "only_for_site": {"primary": {"site": "prostate", "her2": "positive"}},
+    "only_for_sites": {"primary": {"site": "breast", "targetable_driver": True}},
+    "empty_unless_present": {"visceral_metastases": {"present": False, "pattern": "nodular"}},
+    "count_unless_present": {"visceral_metastases": {"present": False, "count": 2}},
+    "brain_not_present": {"visceral_metastases": {"present": False, "brain": True}},
+    "only_for_region": {"lesions": [{"id": "F", "region": "long_bone", "level": "L2"}]},
+    "peritrochanteric_femur": {
+        "lesions": [
+            {"id": "H", "region": "long_bone", "bone": "humerus", "segment": "peritrochanteric"}
+        ]
+    },
+    "spine_level": {"lesions": [{"id": "S", "region": "spine", "level": "BWK 13"}]},
+    "series_order": {
+        "myeloma": {"series": [{"date": "2026-02-01"}, {"date": "2026-01-01"}]},
+    },
+    "lesion_id_twice": {"lesions": [{"id": "a", "region": "rib"}, {"id": "a", "region": "rib"}]},
+    "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
+    "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},
+}
+
+
+def test_every_validator_message_has_a_case() -> None:
+    assert set(VALIDATOR_ERRORS) == {key for _, key in VALUE_ERRORS}
+
+
+@pytest.mark.parametrize("key", sorted(VALIDATOR_ERRORS))
+def test_validator_errors_speak_german(key: str) -> None:
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", **VALIDATOR_ERRORS[key]})
+    (problem,) = exc.value.problems
+    assert problem.what.key == key
+    english, german = problem.what.render("en"), problem.what.render("de")
+    assert english != german
+    # English is the validator's own text, word for word.
+    assert value_error(english) == Msg(key, problem.what.params)
+
+
+def test_unknown_validator_text_is_shown_as_it_is() -> None:
+    msg = value_error("something new went wrong")
+    assert msg.render("de") == msg.render("en") == "something new went wrong"
