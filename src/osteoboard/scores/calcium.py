@@ -152,4 +152,5 @@ SPEC = ScoreSpec(
     compute=corrected_calcium,
     from_case=_from_case,
     source=SOURCE,
+    categories=tuple(CATEGORIES),
 )
