@@ -100,7 +100,7 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
 
 
 def case_fields() -> tuple[str, ...]:
-    """Every field of the case model as a path (list entries as ``name[]``)."""
+    """Every field and block of the case model as a path (list entries as ``name[]``)."""
     from osteoboard.case import Case
 
     def walk(model: type[BaseModel], prefix: str) -> Iterator[str]:
@@ -108,6 +108,7 @@ def case_fields() -> tuple[str, ...]:
             inner, is_list = _unwrap(info.annotation)
             path = prefix + name + ("[]" if is_list else "")
             if isinstance(inner, type) and issubclass(inner, BaseModel):
+                yield path  # the block itself (a score may miss a whole block)
                 yield from walk(inner, path + ".")
             else:
                 yield path
