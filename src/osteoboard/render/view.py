@@ -9,8 +9,8 @@ PDF (which renders this view as JSON through Typst) and the console say the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from osteoboard.case import Case, Lesion, Region
@@ -30,7 +30,7 @@ from osteoboard.proposal import (
 )
 from osteoboard.render import format as fmt
 from osteoboard.render.bodymap import body_map_svg
-from osteoboard.render.citations import bibliography, in_text
+from osteoboard.render.citations import bibliography
 from osteoboard.scores import REGISTRY
 from osteoboard.scores.base import ScoreResult
 
@@ -77,6 +77,8 @@ class Speaker:
 
     kb: KnowledgeBase
     lang: str = "de"
+    #: Each work's in-text citation (without parentheses) in the document's reference list.
+    citations: Mapping[str, str] = field(default_factory=dict)
 
     # -- values ----------------------------------------------------------------------------
 
@@ -214,11 +216,14 @@ class Speaker:
         return ", ".join(parts)
 
     def cite(self, keys: Iterable[str], within: Sequence[str]) -> str:
-        """Short Harvard citations of the works behind one statement: ``Rich u. a., 2018``."""
-        known = [k for k in dict.fromkeys(keys) if k in self.kb.sources]
-        if not known:
-            return ""
-        return in_text(known, self.kb.sources, within=within)[1:-1]
+        """Short Harvard citations of the works behind one statement: ``Rich u. a., 2018``
+        (year suffixes assigned over ``within``, the protocol's whole reference list)."""
+        cited = self.citations
+        wanted = list(dict.fromkeys(keys))
+        if any(k not in cited for k in wanted):
+            known = [k for k in dict.fromkeys([*within, *wanted]) if k in self.kb.sources]
+            cited = {r.key: r.in_text[1:-1] for r in bibliography(known, self.kb.sources)}
+        return "; ".join(cited[k] for k in wanted if k in cited)
 
 
 def _unit(unit: str | None) -> str | None:
@@ -255,11 +260,17 @@ def _status(r: Recommendation | Warning, speak: Speaker) -> dict[str, Any]:
 
 def _item(r: Recommendation | Warning, speak: Speaker, keys: Sequence[str]) -> dict[str, Any]:
     labels = speak.kb.labels
+    label = speak.action(r.code)
+    text = fmt.text(r.text.de, "de")
+    if text.startswith(label) and len(text) > len(label):
+        # The title is printed before the text: do not say it twice ("NSAR …: NSAR …").
+        text = text[len(label) :].lstrip(" :–-")
+        text = text[:1].upper() + text[1:] if text[:1] != "(" else text
     out: dict[str, Any] = {
         "code": r.code,
-        "label": speak.action(r.code),
+        "label": label,
         "lesion": r.lesion,
-        "text": fmt.text(r.text.de, "de"),
+        "text": text,
         "because": speak.because(r.because),
         "sources": speak.cite(r.sources, keys),
         "rule": r.rule,
@@ -401,9 +412,9 @@ def protocol_view(
     proposal: Proposal, case: Case, kb: KnowledgeBase, *, extra_figures: Sequence[Any] = ()
 ) -> dict[str, Any]:
     """Everything the protocol shows, as plain data (JSON-serialisable)."""
-    speak = Speaker(kb)
     keys = [k for k in _source_keys(proposal) if k in kb.sources]
     refs = bibliography(keys, kb.sources)
+    speak = Speaker(kb, citations={r.key: r.in_text[1:-1] for r in refs})
 
     groups: list[dict[str, Any]] = []
     for rec in proposal.recommendations:
