@@ -178,6 +178,8 @@ class Speaker:
             return fmt.quantity(s.total, unit, self.lang)
         if s.range is not None and s.assessable:
             return fmt.span(s.range[0], s.range[1], unit, self.lang)
+        if s.category is not None:  # a categorical result without points (IMWG response)
+            return "–"
         return "nicht beurteilbar" if self.lang == "de" else "not assessable"
 
     def item_value(self, score: str, item: str, value: Any) -> str:
