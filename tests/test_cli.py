@@ -41,7 +41,7 @@ def test_text_summary_names_the_scores() -> None:
         app, ["evaluate", str(ROOT / "examples/05-kidney-femur-impending.yaml"), "-f", "text"]
     )
     assert result.exit_code == 0
-    assert "mirels" in result.stdout
+    assert "Mirels-Score" in result.stdout
     assert "Prognose" in result.stdout
 
 

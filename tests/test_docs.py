@@ -59,8 +59,11 @@ def test_case_format_reference_names_every_field_with_its_meaning() -> None:
     assert rows["labs.calcium_mg_dl"].unit == "mg/dl"  # conventional units are listed too
     assert rows["patient.karnofsky"].allowed == "≥ 0; ≤ 100; multiple of 10"
     assert rows["id"].required and not rows["board_date"].required
-    # An enumeration the knowledge base does not name keeps its values only.
-    assert rows["lesions[].side"].allowed == "`left`, `right`, `midline`"
+    # Every enumeration is named by labels.yaml.
+    assert (
+        rows["lesions[].side"].allowed
+        == "`left` (links), `right` (rechts), `midline` (Mittellinie)"
+    )
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -75,6 +78,7 @@ def test_enumeration_labels_need_the_whole_enumeration() -> None:
     """castration_status (sensitive, resistant) must not borrow the radiosensitivity names."""
     from osteoboard.casedoc import value_labels
 
-    assert value_labels(["sensitive", "resistant"]) == {}
+    assert value_labels(["sensitive", "resistant"])["sensitive"].de.startswith("kastration")
+    assert value_labels(["sensitive", "unheard_of"]) == {}
     assert value_labels(["female", "male"])["female"].de == "weiblich"
     assert value_labels(["0", "1a", "1b", "1c", "2", "3"])["1b"].de.startswith("Bilsky 1b")

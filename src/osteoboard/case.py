@@ -41,6 +41,7 @@ __all__ = [
     "Collapse",
     "CorticalInvolvement",
     "Crab",
+    "CrabFeature",
     "EsccGrade",
     "Frankel",
     "Joint",
@@ -808,6 +809,15 @@ class Lesion(_Model):
 
 # --------------------------------------------------------------------------------------------
 # Myeloma (SPEC §6)
+
+
+class CrabFeature(StrEnum):
+    """The CRAB features, named like the fields of :class:`Crab`."""
+
+    hypercalcemia = "hypercalcemia"
+    renal = "renal"
+    anemia = "anemia"
+    bone = "bone"
 
 
 class Crab(_Model):

@@ -15,8 +15,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from osteoboard import units
 from osteoboard.case import Case
 from osteoboard.explain import ACCEPTED_EXTRA_NAMES
@@ -36,22 +34,22 @@ _NOT_APPLICABLE = "none"
 
 
 @functools.cache
-def _fact_value_names() -> tuple[Mapping[str, Text], ...]:
-    from osteoboard.factbook import FactInfo, parse_fact_infos
-    from osteoboard.guideline import default_kb_dir
+def _vocabularies() -> tuple[Mapping[str, Text], ...]:
+    """The names of every enumeration's values (``knowledge/labels.yaml``)."""
+    from osteoboard.guideline import load_knowledge_base
 
-    path = default_kb_dir() / "facts.yaml"
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    raw = parse_fact_infos(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
-    infos = (FactInfo.model_validate(item) for item in raw.values())
-    return tuple(info.values for info in infos if info.values)
+    labels = load_knowledge_base().labels
+    return tuple(
+        {value: label.text for value, label in names.items()}
+        for names in labels.vocabularies.values()
+    )
 
 
 def value_labels(values: Sequence[str]) -> Mapping[str, Text]:
-    """The names of an enumeration's values, from the fact of ``facts.yaml`` that names
+    """The names of an enumeration's values, from the vocabulary of ``labels.yaml`` that names
     exactly these values (and at most "none" for "not applicable"); empty when none does."""
     wanted = set(values)
-    for names in _fact_value_names():
+    for names in _vocabularies():
         if wanted <= set(names) and set(names) - wanted <= {_NOT_APPLICABLE}:
             return names
     return {}

@@ -460,7 +460,13 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
     return False
 
 
-def format_fact(value: Value | tuple[float, float], lang: str) -> str:
+def format_fact(
+    value: Value | tuple[float, float], lang: str, names: Mapping[str, Text] | None = None
+) -> str:
+    """A fact's value in an item text; enumeration values (and list members) by their names
+    in the knowledge base when ``names`` are given."""
+    if names and isinstance(value, str) and value in names:
+        return str(getattr(names[value], lang))
     if isinstance(value, tuple):
         return "–".join(format_fact(v, lang) for v in value)
     if value is None:
@@ -471,16 +477,23 @@ def format_fact(value: Value | tuple[float, float], lang: str) -> str:
         text = f"{value:.2f}".rstrip("0").rstrip(".")
         return text.replace(".", ",") if lang == "de" else text
     if isinstance(value, list):
-        return ", ".join(value)
+        return ", ".join(format_fact(v, lang, names) for v in value)
     return str(value)
 
 
-def _fill(template: str, values: Mapping[str, Value | tuple[float, float]], lang: str) -> str:
+def _fill(
+    kb: KnowledgeBase,
+    template: str,
+    values: Mapping[str, Value | tuple[float, float]],
+    lang: str,
+) -> str:
     if "{" not in template:
         return template
     out = template
     for name, value in values.items():
-        out = out.replace("{" + name + "}", format_fact(value, lang))
+        info = kb.facts.get(name)
+        names = info.values if info is not None else None
+        out = out.replace("{" + name + "}", format_fact(value, lang, names))
     return out
 
 
@@ -488,7 +501,7 @@ def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
     rule = hit.rule
     base = rule.rule.text or kb.actions[rule.rule.action].text
     vals = {name: hit.values.get(name) for name in rule.placeholders}
-    return Text(de=_fill(base.de, vals, "de"), en=_fill(base.en, vals, "en"))
+    return Text(de=_fill(kb, base.de, vals, "de"), en=_fill(kb, base.en, vals, "en"))
 
 
 def _shown_values(rule: CompiledRule, scope: _Scope) -> dict[str, Value | tuple[float, float]]:

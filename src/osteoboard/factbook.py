@@ -41,6 +41,9 @@ class FactInfo(_Model):
     label: Text
     if_true: Text | None = None
     if_false: Text | None = None
+    vocabulary: str | None = Field(
+        default=None, description="The vocabulary of labels.yaml that names the values."
+    )
     values: dict[str, Text] = Field(default_factory=dict)
     range: Annotated[tuple[float, float], Field(description="Plausible interval")] | None = None
     question: Text | None = None

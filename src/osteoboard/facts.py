@@ -25,6 +25,7 @@ from osteoboard.case import (
     SPINE_LEVELS,
     Case,
     Collapse,
+    CrabFeature,
     EsccGrade,
     Frankel,
     Lesion,
@@ -571,7 +572,7 @@ def case_facts(
     return fs
 
 
-_CRAB = ("hypercalcemia", "renal", "anemia", "bone")
+_CRAB = tuple(f.value for f in CrabFeature)
 _PARAPROTEIN = {
     "mm.serum_m_sustained_rise_g_dl": "serum_sustained_rise_g_dl",
     "mm.urine_m_sustained_rise_mg_24h": "urine_sustained_rise_mg_24h",

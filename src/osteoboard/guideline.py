@@ -46,6 +46,13 @@ from osteoboard.knowledge_files import (
     read_yaml,
     validate,
 )
+from osteoboard.labels import (
+    Labels,
+    case_fields,
+    parse_labels,
+    score_vocabularies,
+    vocabularies,
+)
 from osteoboard.patient_texts import Block, TextsError, load_glossary, load_texts
 from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
@@ -264,6 +271,8 @@ class KnowledgeBase:
     texts: tuple[Block, ...] = ()
     glossary: dict[str, str] = field(default_factory=dict)
     facts: dict[str, FactInfo] = field(default_factory=dict)
+    #: The vocabulary of every output (labels.yaml).
+    labels: Labels = field(default_factory=Labels)
     #: Per numeric fact, every literal a rule compares it against (sorted).
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)
     #: Radiotherapy schedules, the one proposed for a lesion first (kb.yaml).
@@ -667,7 +676,8 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         if path.name not in listed:
             raise KnowledgeError(f"rules/{path.name}: not listed in kb.yaml rule_files")
 
-    facts = _load_fact_infos(kb_dir, sources)
+    labels = _load_labels(kb_dir)
+    facts = _load_fact_infos(kb_dir, sources, labels)
     prognosis = read_prognosis_mapping(kb_dir)
     check_sources(prognosis.sources, sources, "prognosis.yaml")
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
@@ -697,6 +707,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         texts=texts,
         glossary=glossary,
         facts=facts,
+        labels=labels,
         thresholds=thresholds,
         schedules=schedules,
         prognosis=prognosis,
@@ -737,7 +748,39 @@ def _check_schedules(
     return tuple(order)
 
 
-def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, FactInfo]:
+def _load_labels(kb_dir: Path) -> Labels:
+    """``labels.yaml``, checked against the enumerations, scores and fields of the code."""
+    from osteoboard.scores import REGISTRY
+
+    return parse_labels(
+        read_yaml(kb_dir / "labels.yaml"),
+        enums=vocabularies(),
+        scores=score_vocabularies(),
+        fields=case_fields(),
+        score_names=tuple(REGISTRY),
+    )
+
+
+def _with_vocabulary(info: FactInfo, labels: Labels, where: str) -> FactInfo:
+    """A fact's value names from its vocabulary in ``labels.yaml`` (plus its own extras)."""
+    if info.vocabulary is None:
+        return info
+    named = labels.vocabularies.get(info.vocabulary, labels.score_categories.get(info.vocabulary))
+    if named is None:
+        raise KnowledgeError(f"{where}: unknown vocabulary {info.vocabulary!r} (labels.yaml)")
+    doubled = [v for v in info.values if v in named]
+    if doubled:
+        raise KnowledgeError(
+            f"{where}: {', '.join(map(repr, doubled))} named here and in labels.yaml "
+            f"vocabulary {info.vocabulary!r}"
+        )
+    values = {k: label.text for k, label in named.items()} | dict(info.values)
+    return info.model_copy(update={"values": values})
+
+
+def _load_fact_infos(
+    kb_dir: Path, sources: Mapping[str, Any], labels: Labels
+) -> dict[str, FactInfo]:
     """``facts.yaml``: an entry for every catalogue fact, fitting its type."""
     path = kb_dir / "facts.yaml"
     if not path.exists():
@@ -752,7 +795,7 @@ def _load_fact_infos(kb_dir: Path, sources: Mapping[str, Any]) -> dict[str, Fact
         where = f"facts.yaml: {name}"
         if name not in catalogue:
             raise KnowledgeError(f"{where}: not a fact of the catalogue")
-        info = validate(FactInfo, item, where)
+        info = _with_vocabulary(validate(FactInfo, item, where), labels, where)
         problem = lint_fact_info(catalogue[name], info)
         if problem:
             raise KnowledgeError(f"{where}: {problem}")

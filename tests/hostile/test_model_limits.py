@@ -132,12 +132,16 @@ def test_board_date_inside_the_window_is_kept() -> None:
     assert case.board_date == dt.date(2100, 12, 31)
 
 
-def test_missing_data_names_each_rule_once_with_a_bounded_list_of_lesions() -> None:
-    from osteoboard.render.view import NEEDED_FOR_SHOWN, needed_for_text
+def test_missing_data_names_each_item_once_with_a_bounded_list_of_lesions() -> None:
+    from osteoboard.guideline import load_knowledge_base
+    from osteoboard.render.view import NEEDED_FOR_SHOWN, Speaker, changes
 
-    assert needed_for_text(["a", "b[L1]", "b[L2]"]) == "a, b[L1, L2]"
-    many = [f"r{j}[L{i}]" for j in range(40) for i in range(200)]
-    text = needed_for_text(many)
-    assert text.startswith("r0[L0, L1, L2 … 200 Läsionen], r1[L0, L1, L2 … 200 Läsionen]")
-    assert text.endswith(f"… {40 - NEEDED_FOR_SHOWN} weitere Regeln")
+    speak = Speaker(load_knowledge_base())
+    assert changes(["sins", "RT.SBRT[L1]", "RT.SBRT[L2]"], speak) == (
+        "SINS (Spinal Instability Neoplastic Score); Stereotaktische Bestrahlung (SBRT) (L1, L2)"
+    )
+    many = [f"R{j}.X[L{i}]" for j in range(40) for i in range(200)]
+    text = changes(many, speak)
+    assert text.startswith("R0.X (L0, L1, L2 … 200 Läsionen); R1.X (L0, L1, L2 … 200 Läsionen)")
+    assert text.endswith(f"{40 - NEEDED_FOR_SHOWN} weitere")
     assert len(text) < 1000

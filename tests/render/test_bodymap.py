@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from osteoboard.case import Lesion, Region
+from osteoboard.case import EsccGrade, Lesion, LongBone, Region, Side
 from osteoboard.render.bodymap import (
     LEVEL_Y,
     LEVELS,
@@ -145,7 +145,7 @@ def test_valid_svg_with_title_desc_and_role() -> None:
     text = desc.text or ""
     for les in lesions:
         assert les.id in text
-    assert "Wirbelsäule T7" in text and "Wirbelsäule L2" in text
+    assert "Wirbelsäule BWK 7" in text and "Wirbelsäule LWK 2" in text
     assert "SINS 17 Punkte: instabil" in text
     assert "SINS 1 Punkt: stabil" in text
     assert "hohes Frakturrisiko" in text
@@ -172,8 +172,8 @@ def test_legend_names_the_four_states_in_german() -> None:
     root = parse(body_map_svg([], []))
     texts = {el.text for el in root.iter(f"{NS}text")}
     for label in (
-        "stabil / geringes Risiko",
-        "fraglich instabil / Grenzbereich",
+        "stabil / niedriges Frakturrisiko",
+        "potenziell instabil / grenzwertiges Frakturrisiko",
         "instabil / hohes Frakturrisiko",
         "nicht beurteilbar",
     ):
@@ -202,8 +202,9 @@ def test_one_marker_per_lesion_with_tooltip_and_label() -> None:
         assert len(group.findall(f"{NS}circle")) == 1
         assert les.id in tooltip(group)
         assert tooltip(group).startswith("Läsion ")
-        labels = [t.text for t in group.iter(f"{NS}text")]
-        assert les.id in labels  # the id is written next to the marker
+        labels = [t.text or "" for t in group.iter(f"{NS}text")]
+        # the id is written next to the marker (a spinal lesion's with its level)
+        assert any(label.split(" ")[0] == les.id for label in labels)
 
 
 @pytest.mark.parametrize(
@@ -248,7 +249,11 @@ def test_colour_follows_category(lesion_id: str, state: str) -> None:
         assert "nicht beurteilbar" in tooltip(group)
     else:
         words = {"stable": "stabil", "indeterminate": "instabil", "unstable": "instabil"}
-        words_mirels = {"stable": "geringes", "indeterminate": "Grenzbereich", "unstable": "hohes"}
+        words_mirels = {
+            "stable": "niedriges",
+            "indeterminate": "grenzwertiges",
+            "unstable": "hohes",
+        }
         want = words_mirels[state] if lesion_id.startswith("M-") else words[state]
         assert want in tooltip(group)
 
@@ -537,3 +542,49 @@ def test_long_ids_are_shortened_in_the_label_only() -> None:
     labels = [t.text or "" for t in group.iter(f"{NS}text")]
     assert any(lbl.endswith("…") and len(lbl) < 20 for lbl in labels)
     assert long_id in tooltip(group)
+
+
+def _label(svg: str, lesion_id: str) -> str:
+    group = markers(parse(svg))[lesion_id]
+    return [t.text or "" for t in group.iter(f"{NS}text")][-1]  # after the marker's letter
+
+
+def _all_text(svg: str) -> str:
+    return " ".join(t.text or "" for t in parse(svg).iter(f"{NS}text"))
+
+
+def test_spinal_label_names_the_level_so_an_id_is_not_read_as_one() -> None:
+    lesion = Lesion(id="L1", region=Region.spine, level="L2")
+    label = _label(body_map_svg([lesion], []), "L1")
+    assert label.startswith("L1 ") and "(LWK 2)" in label
+    # Placed at L2, not at L1.
+    y = float(markers(parse(body_map_svg([lesion], [])))["L1"].find(f"{NS}circle").attrib["cy"])
+    assert abs(y - LEVEL_Y["L2"]) < abs(y - LEVEL_Y["L1"])
+
+
+def test_unknown_side_is_said_in_the_figure_itself() -> None:
+    known = Lesion(id="F1", region=Region.long_bone, bone=LongBone.femur, side=Side.left)
+    unknown = Lesion(id="F2", region=Region.long_bone, bone=LongBone.femur)
+    assert "Seite unbekannt" not in _all_text(body_map_svg([known], []))
+    text = _all_text(body_map_svg([known, unknown], []))
+    assert "Seite unbekannt (rechts eingezeichnet): F2" in text
+
+
+def test_fracture_and_cord_compression_are_marked() -> None:
+    fracture = Lesion(
+        id="F1",
+        region=Region.long_bone,
+        bone=LongBone.femur,
+        side=Side.left,
+        pathologic_fracture=True,
+    )
+    mscc = Lesion(id="T8", region=Region.spine, level="T8", escc_grade=EsccGrade.g2)
+    low = Lesion(id="T9", region=Region.spine, level="T9", escc_grade=EsccGrade.g1c)
+    svg = body_map_svg([fracture, mscc, low], [])
+    assert _label(svg, "F1").endswith(" F")
+    assert _label(svg, "T8").endswith(" K")
+    assert not _label(svg, "T9").endswith(("K", "F"))
+    text = _all_text(svg)
+    assert "F = pathologische Fraktur" in text
+    assert "K = Myelonkompression (Bilsky 2–3)" in text
+    assert "Myelonkompression" not in _all_text(body_map_svg([low], []))

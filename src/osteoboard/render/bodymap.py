@@ -18,10 +18,13 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html import escape
 
 from osteoboard.case import LONG_BONE_JOINTS, Joint, Lesion, LongBone, Region, Segment, Side
+from osteoboard.labels import Labels
+from osteoboard.render import format as fmt
 from osteoboard.scores.base import ScoreResult
 
 __all__ = [
@@ -45,8 +48,8 @@ _CX = WIDTH / 2  # the body's midline
 
 #: stable · indeterminate · unstable · not_assessable, in legend order.
 STATE_LABELS: dict[str, str] = {
-    "stable": "stabil / geringes Risiko",
-    "indeterminate": "fraglich instabil / Grenzbereich",
+    "stable": "stabil / niedriges Frakturrisiko",
+    "indeterminate": "potenziell instabil / grenzwertiges Frakturrisiko",
     "unstable": "instabil / hohes Frakturrisiko",
     "not_assessable": "nicht beurteilbar",
 }
@@ -82,15 +85,6 @@ _CATEGORY_STATE: dict[str, str] = {
     "borderline": "indeterminate",
     "unstable": "unstable",
     "high": "unstable",
-}
-
-_CATEGORY_DE: dict[str, str] = {
-    "stable": "stabil",
-    "indeterminate": "fraglich instabil",
-    "unstable": "instabil",
-    "low": "geringes Frakturrisiko",
-    "borderline": "Grenzbereich",
-    "high": "hohes Frakturrisiko",
 }
 
 #: Which score colours which region.
@@ -197,38 +191,17 @@ _BOX_LABEL_MAX = 10
 # --------------------------------------------------------------------------------------------
 # German wording
 
-_REGION_DE: dict[Region, str] = {
-    Region.spine: "Wirbelsäule",
-    Region.long_bone: "Röhrenknochen",
-    Region.pelvis: "Becken",
-    Region.rib: "Rippe",
-    Region.skull: "Schädel",
-    Region.sternum: "Sternum",
-    Region.other: "andere Lokalisation",
-}
-_BONE_DE: dict[LongBone, str] = {
-    LongBone.femur: "Femur",
-    LongBone.tibia: "Tibia",
-    LongBone.humerus: "Humerus",
-    LongBone.radius: "Radius",
-    LongBone.ulna: "Ulna",
-    LongBone.fibula: "Fibula",
-    LongBone.other: "anderer Röhrenknochen",
-}
-_SEGMENT_DE: dict[Segment, str] = {
-    Segment.peritrochanteric: "peritrochantär",
-    Segment.epiphyseal: "epiphysär",
-    Segment.metaphyseal: "metaphysär",
-    Segment.diaphyseal: "diaphysär",
-}
-_JOINT_DE: dict[Joint, str] = {
-    Joint.hip: "Hüftgelenk",
-    Joint.shoulder: "Schultergelenk",
-    Joint.sacroiliac: "Iliosakralgelenk",
-    Joint.knee: "Kniegelenk",
-    Joint.elbow: "Ellenbogengelenk",
-}
-_SIDE_DE: dict[Side, str] = {Side.left: "links", Side.right: "rechts", Side.midline: "Mitte"}
+# Every value is said with the words of the knowledge base (labels.yaml); the labels of the
+# figure being drawn are held here for its helpers.
+_LABELS: ContextVar[Labels] = ContextVar("bodymap_labels")
+
+
+def _say(vocabulary: str, value: object, *, short: bool = True) -> str:
+    return _LABELS.get().say(vocabulary, value, "de", short=short)
+
+
+def _level(level: str) -> str:
+    return _LABELS.get().level(level, "de")
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,11 +228,11 @@ def _lerp(a: Point, b: Point, t: float) -> Point:
 
 
 def _points_value(s: ScoreResult) -> str:
-    unit = f" {s.unit}" if s.unit else " Punkte"
+    unit = f" {fmt.unit(s.unit)}" if s.unit else " Punkte"
     if s.total is not None:
-        return f"{s.total}{' Punkt' if unit == ' Punkte' and s.total == 1 else unit}"
+        return f"{fmt.number(s.total)}{' Punkt' if unit == ' Punkte' and s.total == 1 else unit}"
     if s.range is not None and s.assessable:
-        return f"{s.range[0]}–{s.range[1]}{unit}"
+        return f"{fmt.span(s.range[0], s.range[1])}{unit}"
     return "n. b."
 
 
@@ -299,10 +272,10 @@ def _score_text(lesion: Lesion, score: ScoreResult | None, state: str) -> str:
         return f"{title} nicht berechnet – {STATE_LABELS[state]}"
     value = _points_value(score)
     if score.category is not None:
-        cat = _CATEGORY_DE.get(score.category, score.category)
+        cat = _LABELS.get().category(score.name, score.category)
         return f"{title} {value}: {cat}"
     if score.assessable and score.possible_categories:
-        cats = " / ".join(_CATEGORY_DE.get(c, c) for c in score.possible_categories)
+        cats = " / ".join(_LABELS.get().category(score.name, c) for c in score.possible_categories)
         return f"{title} {value}: nicht entschieden ({cats}) – {STATE_LABELS[state]}"
     return f"{title} {value} – {STATE_LABELS[state]}"
 
@@ -335,31 +308,31 @@ def _long_bone_place(lesion: Lesion) -> _Place:
     if bone is None and lesion.segment is Segment.peritrochanteric:
         bone = LongBone.femur  # peritrochanteric is femur only
     if bone is None or bone is LongBone.other:
-        what = "Knochen nicht angegeben" if bone is None else _BONE_DE[LongBone.other]
+        what = "Knochen nicht angegeben" if bone is None else _say("long_bone", LongBone.other)
         return _Place(None, f"Röhrenknochen ({what})")
     side, notes, side_de = _side_for(lesion)
     shaft = _SHAFTS[bone]
     segment = lesion.segment
-    parts = [_BONE_DE[bone]]
+    parts = [_say("long_bone", bone)]
     if segment is None:
         point = _lerp(*shaft, _DIAPHYSIS_T)
         notes.append("Abschnitt unbekannt, Schaftmitte eingezeichnet")
     elif segment is Segment.diaphyseal:
         point = _lerp(*shaft, _DIAPHYSIS_T)
-        parts.append(_SEGMENT_DE[segment])
+        parts.append(_say("segment", segment))
     elif segment is Segment.peritrochanteric:
         point = _FEMUR_TROCHANTER
-        parts.append(_SEGMENT_DE[segment])
+        parts.append(_say("segment", segment))
     else:
         distal = lesion.joint is not None and lesion.joint is _DISTAL_JOINT.get(bone)
         proximal = lesion.joint is not None and lesion.joint is _PROXIMAL_JOINT.get(bone)
         t = _SEGMENT_T[segment]
         if distal:
             point = _lerp(*shaft, 1.0 - t)
-            parts.append(f"{_SEGMENT_DE[segment]} distal")
+            parts.append(f"{_say('segment', segment)} distal")
         else:
             point = _lerp(*shaft, t)
-            parts.append(f"{_SEGMENT_DE[segment]} proximal")
+            parts.append(f"{_say('segment', segment)} proximal")
             if not proximal:
                 notes.append("proximal/distal nicht angegeben, proximal eingezeichnet")
             if segment is Segment.epiphyseal and bone is LongBone.femur:
@@ -368,8 +341,8 @@ def _long_bone_place(lesion: Lesion) -> _Place:
                 point = _FEMUR_NECK
             elif segment is Segment.epiphyseal and bone is LongBone.humerus:
                 point = _HUMERUS_HEAD
-    if lesion.joint is not None and lesion.joint in _JOINT_DE:
-        parts.append(f"nahe {_JOINT_DE[lesion.joint]}")
+    if lesion.joint is not None and lesion.joint is not Joint.none:
+        parts.append(f"nahe {_say('joint', lesion.joint)}")
     parts.append(side_de)
     return _Place(_mirror(point, side), ", ".join(parts), tuple(notes))
 
@@ -377,10 +350,12 @@ def _long_bone_place(lesion: Lesion) -> _Place:
 def _place(lesion: Lesion) -> _Place:
     region = lesion.region
     if region is Region.spine:
-        side = f", {_SIDE_DE[lesion.side]}" if lesion.side is not None else ""
+        side = f", {_say('side', lesion.side)}" if lesion.side is not None else ""
         if lesion.level is None or lesion.level not in LEVEL_Y:
             return _Place(None, f"Wirbelsäule, Höhe nicht angegeben{side}")
-        return _Place((_CX, LEVEL_Y[lesion.level]), f"Wirbelsäule {lesion.level}{side}", spine=True)
+        return _Place(
+            (_CX, LEVEL_Y[lesion.level]), f"Wirbelsäule {_level(lesion.level)}{side}", spine=True
+        )
     if region is Region.long_bone:
         return _long_bone_place(lesion)
     if region is Region.pelvis:
@@ -399,11 +374,13 @@ def _place(lesion: Lesion) -> _Place:
         return _Place(_mirror(_RIB, side), f"Rippe, {side_de}", tuple(notes))
     if region is Region.skull:
         if lesion.side in (Side.left, Side.right):
-            return _Place(_mirror(_SKULL_SIDE, lesion.side), f"Schädel, {_SIDE_DE[lesion.side]}")
+            return _Place(
+                _mirror(_SKULL_SIDE, lesion.side), f"Schädel, {_say('side', lesion.side)}"
+            )
         return _Place(_SKULL, "Schädel")
     if region is Region.sternum:
         return _Place(_STERNUM, "Sternum")
-    side = f", {_SIDE_DE[lesion.side]}" if lesion.side is not None else ""
+    side = f", {_say('side', lesion.side)}" if lesion.side is not None else ""
     return _Place(None, f"andere Lokalisation{side}")
 
 
@@ -771,9 +748,30 @@ class _Marker:
     tooltip: str
     summary: str
     in_box: bool
+    #: Letters beside the label: F pathological fracture, K cord compression.
+    marks: str = ""
+    side_unknown: bool = False
+
+    def label(self) -> str:
+        """The lesion's id, and for a spinal lesion its level in German notation, so that an
+        id that looks like a level (``L1`` at LWK 2) cannot be read as one."""
+        limit = _BOX_LABEL_MAX if self.in_box else _LABEL_MAX
+        text = _short(self.lesion.id, limit)
+        if self.lesion.region is Region.spine and self.lesion.level and not self.in_box:
+            text += f" ({_level(self.lesion.level)})"
+        return f"{text} {self.marks}" if self.marks else text
 
 
-def _markers(lesions: Sequence[Lesion], scores: Sequence[ScoreResult]) -> list[_Marker]:
+def _marks(lesion: Lesion, compression: frozenset[str]) -> str:
+    marks = "F" if lesion.pathologic_fracture else ""
+    if lesion.escc_grade is not None and lesion.escc_grade.value in compression:
+        marks += "K"
+    return marks
+
+
+def _markers(
+    lesions: Sequence[Lesion], scores: Sequence[ScoreResult], compression: frozenset[str]
+) -> list[_Marker]:
     taken: list[Point] = []
     box_rows = 0
     out: list[_Marker] = []
@@ -785,6 +783,10 @@ def _markers(lesions: Sequence[Lesion], scores: Sequence[ScoreResult]) -> list[_
         extra = list(place.notes)
         if lesion.pathologic_fracture:
             extra.append("pathologische Fraktur")
+        marks = _marks(lesion, compression)
+        if "K" in marks:
+            extra.append("Myelonkompression")
+        side_unknown = any("Seite unbekannt" in n or "rechts eingezeichnet" in n for n in extra)
         note = f" ({'; '.join(extra)})" if extra else ""
         tooltip = f"Läsion {lesion.id}: {place.where}{note}. {score_text}."
         summary = f"{lesion.id}: {place.where}{note}; {score_text}"
@@ -792,7 +794,7 @@ def _markers(lesions: Sequence[Lesion], scores: Sequence[ScoreResult]) -> list[_
             x = _BOX_X + 8.0
             y = _BOX_Y + _BOX_HEAD + 4.0 + _BOX_ROW * box_rows
             box_rows += 1
-            out.append(_Marker(lesion, state, x, y, tooltip, summary, True))
+            out.append(_Marker(lesion, state, x, y, tooltip, summary, True, marks))
             continue
         # First free spot: on the place itself, else the next offset around it, so that no
         # marker hides another (lesions at one place, or at neighbouring cervical levels).
@@ -804,11 +806,11 @@ def _markers(lesions: Sequence[Lesion], scores: Sequence[ScoreResult]) -> list[_
                 break
             k += 1
         taken.append((x, y))
-        out.append(_Marker(lesion, state, x, y, tooltip, summary, False))
+        out.append(_Marker(lesion, state, x, y, tooltip, summary, False, marks, side_unknown))
     return out
 
 
-def _legend(y0: float) -> list[str]:
+def _legend(y0: float, extra: Sequence[str] = ()) -> list[str]:
     out = [
         f'<g id="legend" font-size="7" fill="{_TEXT}">',
         f'<text x="8" y="{_n(y0)}" font-weight="bold">Legende</text>',
@@ -821,8 +823,35 @@ def _legend(y0: float) -> list[str]:
         y = y0 + 11.0 + 11.0 * row
         out.append(_marker_shape(state, x, y))
         out.append(f'<text x="{_n(x + 8)}" y="{_n(y + 2.4)}">{escape(label)}</text>')
+    for i, line in enumerate(extra):
+        y = y0 + 11.0 + 11.0 * (2 + i)
+        out.append(f'<text x="8" y="{_n(y + 2.4)}" font-size="6.3">{escape(line)}</text>')
     out.append("</g>")
     return out
+
+
+def _legend_lines(markers: Sequence[_Marker], compression: frozenset[str]) -> list[str]:
+    """Lines under the legend: the letters beside labels, and lesions drawn on an assumed
+    side."""
+    lines = []
+    marks = "".join(m.marks for m in markers)
+    said = []
+    if "F" in marks:
+        said.append("F = pathologische Fraktur")
+    if "K" in marks:
+        grades = sorted(compression)
+        said.append(
+            "K = Myelonkompression ("
+            + _LABELS.get().say("escc_grade", grades[0], "de", short=True)
+            + ("–" + grades[-1] if len(grades) > 1 else "")
+            + ")"
+        )
+    if said:
+        lines.append(" · ".join(said))
+    unknown = [_short(m.lesion.id, _BOX_LABEL_MAX) for m in markers if m.side_unknown]
+    if unknown:
+        lines.append("Seite unbekannt (rechts eingezeichnet): " + ", ".join(unknown))
+    return lines
 
 
 def _marker_shape(state: str, x: float, y: float) -> str:
@@ -849,18 +878,41 @@ def body_map_svg(
     scores: Sequence[ScoreResult],
     *,
     title: str = "Skelettbefall",
+    labels: Labels | None = None,
+    compression_grades: Iterable[str] | None = None,
 ) -> str:
     """A standalone SVG skeleton (front view) with one marker per lesion.
 
     ``scores`` may hold any results; a spinal lesion takes the SINS result and a long-bone
     lesion the Mirels result whose ``lesion`` is its id. The output is deterministic.
     """
+    if labels is None or compression_grades is None:
+        from osteoboard.guideline import load_knowledge_base
+
+        kb = load_knowledge_base()
+        labels = labels or kb.labels
+        if compression_grades is None:
+            compression_grades = kb.constants["escc_high_grades"]
+    token = _LABELS.set(labels)
+    try:
+        return _figure(lesions, scores, title, frozenset(compression_grades))
+    finally:
+        _LABELS.reset(token)
+
+
+def _figure(
+    lesions: Sequence[Lesion],
+    scores: Sequence[ScoreResult],
+    title: str,
+    compression: frozenset[str],
+) -> str:
     uid = _uid(lesions, scores, title)
-    markers = _markers(lesions, scores)
+    markers = _markers(lesions, scores, compression)
+    notes = _legend_lines(markers, compression)
     n_box = sum(1 for m in markers if m.in_box)
     box_h = _BOX_HEAD + _BOX_ROW * max(n_box, 1) + 2.0
     legend_y = max(_LEGEND_Y, _BOX_Y + box_h + 12.0)
-    height = HEIGHT + (legend_y - _LEGEND_Y)
+    height = HEIGHT + (legend_y - _LEGEND_Y) + 11.0 * len(notes)
 
     if lesions:
         desc = (
@@ -917,7 +969,7 @@ def body_map_svg(
     obstacles.append(_Box(_BOX_X, _BOX_Y, _BOX_X + _BOX_W, _BOX_Y + box_h))
     out.append(f'<g id="lesions" font-size="{_n(_LABEL_FS)}">')
     for m in markers:
-        text = _short(m.lesion.id, _BOX_LABEL_MAX if m.in_box else _LABEL_MAX)
+        text = m.label()
         lid = _attr(m.lesion.id)
         out.append(
             f'<g class="lesion" data-lesion="{lid}" data-state="{m.state}" '
@@ -948,6 +1000,6 @@ def body_map_svg(
         )
         out.append("</g>")
     out.append("</g>")
-    out += _legend(legend_y)
+    out += _legend(legend_y, notes)
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -8,15 +8,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from osteoboard.guideline import load_knowledge_base
-from osteoboard.proposal import Proposal
-from osteoboard.render.view import (
-    MISSING_PRIORITY_DE,
-    PRIORITY_DE,
-    band_de,
-    basis_de,
-    category_de,
-    score_value,
-)
+from osteoboard.proposal import Proposal, Recommendation, Warning
+from osteoboard.render import format as fmt
+from osteoboard.render.view import Speaker, band_de, basis_de, changes
 from osteoboard.scores.base import ScoreResult
 
 __all__ = ["render_score", "render_text"]
@@ -34,97 +28,127 @@ def _console() -> Console:
     return console
 
 
+def _lesion(lesion: str | None) -> str:
+    return f" [{lesion}]" if lesion else ""
+
+
+def _details(item: Recommendation | Warning, speak: Speaker) -> list[str]:
+    """The lines under an item: its conditions, assumptions and alternative, in words."""
+    lines = []
+    if item.conditions:
+        lines.append(f"wenn: {speak.conditions(item.conditions)}")
+    for said in speak.assumed(item.assumed):
+        lines.append(f"angenommen (nicht dokumentiert): {said}")
+    if isinstance(item, Recommendation) and item.alternative_to:
+        lines.append(f"alternativ zu: {speak.action(item.alternative_to)}")
+    return lines
+
+
 def render_text(proposal: Proposal, heading: str | None = None) -> None:
     con = _console()
+    kb = load_knowledge_base()
+    speak = Speaker(kb)
+    labels = kb.labels
     title = f"Fall {proposal.case_id}" + (f" ({heading})" if heading else "")
-    con.rule(f"[bold]{title}")
+    con.rule(f"[bold]{escape(title)}")
     for em in proposal.emergencies:
-        lesion = f" [{em.lesion}]" if em.lesion else ""
+        kind = "VERDACHT AUF NOTFALL" if em.status.value == "suspected" else "NOTFALL"
+        body = "\n".join([fmt.text(em.text.de), *_details(em, speak)])
         con.print(
             Panel(
-                escape(em.text.de),
-                title=f"[bold]NOTFALL {em.code}{escape(lesion)}",
+                escape(body),
+                title=f"[bold]{kind} {em.code}{escape(_lesion(em.lesion))}: "
+                f"{escape(speak.action(em.code))}",
                 style="bold red",
             )
         )
     for r in proposal.recommendations:
         if r.priority.value == "urgent":
-            lesion = f" [{r.lesion}]" if r.lesion else ""
             con.print(
-                f"[bold red]DRINGEND {r.code}{escape(lesion)}:[/bold red] {escape(r.text.de)}"
+                f"[bold red]DRINGEND {r.code}{escape(_lesion(r.lesion))}:[/bold red] "
+                f"{escape(speak.action(r.code))} – {escape(fmt.text(r.text.de))}"
             )
+    if proposal.questions:
+        con.print("[bold]Fragen an das Board:[/bold]")
+        for q in proposal.questions:
+            con.print(f"  · {q.text.de} → {changes(q.decides, speak, shown=4)}", markup=False)
     p = proposal.prognosis
-    kb = load_knowledge_base()
-    band = band_de(kb, p)
-    basis = basis_de(kb, p)
-    con.print(f"[bold]Prognose:[/bold] {band} (Basis: {basis})")
+    con.print(f"[bold]Prognose:[/bold] {band_de(kb, p)} (Grundlage: {basis_de(kb, p)})")
     for est in p.estimates:
-        con.print(f"  · {est.statement.de}", markup=False)
+        con.print(f"  · {fmt.text(est.statement.de)}", markup=False)
     if p.scores_disagree:
-        con.print("  [yellow]Die Schätzungen weisen auf unterschiedliche Prognosebänder.[/yellow]")
+        con.print(
+            "  [yellow]Hinweis für das Board: Die Prognoseschätzungen weisen auf "
+            "unterschiedliche Prognosegruppen hin.[/yellow]"
+        )
 
     table = Table(title="Scores", show_lines=False, expand=False)
     for col in ("Score", "Läsion", "Wert", "Kategorie", "Fehlend"):
         table.add_column(col)
     for s in proposal.scores:
-        cat = (
-            category_de(s.category)
-            if s.category
-            else ("/".join(category_de(c) for c in s.possible_categories) or "–")
+        cat = speak.category(s.name, s.category, s.possible_categories)
+        table.add_row(
+            _score_title(s.name), s.lesion or "", speak.score_value(s), cat, str(len(s.missing))
         )
-        table.add_row(s.name, s.lesion or "", score_value(s), cat, str(len(s.missing)))
     con.print(table)
 
     if proposal.recommendations:
-        disciplines = load_knowledge_base().disciplines
         rec = Table(title="Empfehlungen", show_lines=False)
         for col in ("Disziplin", "Code", "Läsion", "Priorität", "Empfehlung"):
             rec.add_column(col, overflow="fold")
         for r in proposal.recommendations:
+            status = "" if r.status.value == "firm" else f" ({labels.say('item_status', r.status)})"
             rec.add_row(
-                disciplines[r.discipline].de,
+                kb.disciplines[r.discipline].de,
                 r.code,
                 r.lesion or "",
-                PRIORITY_DE[r.priority.value],
-                r.text.de,
+                labels.say("priority", r.priority.value) + status,
+                "\n".join([fmt.text(r.text.de), *_details(r, speak)]),
             )
         con.print(rec)
     for w in proposal.warnings:
-        lesion = f" [{w.lesion}]" if w.lesion else ""
-        con.print(f"[yellow]Warnung {w.code}{escape(lesion)}:[/yellow] {escape(w.text.de)}")
+        con.print(
+            f"[yellow]Warnung {escape(speak.action(w.code))}{escape(_lesion(w.lesion))}:[/yellow] "
+            f"{escape(fmt.text(w.text.de))}"
+        )
     if proposal.missing_data:
-        con.print("[bold]Fehlende Angaben[/bold] (würden das Ergebnis ändern können):")
+        con.print("[bold]Fehlende Angaben[/bold] (könnten den Vorschlag ändern):")
         for m in proposal.missing_data:
             con.print(
-                f"  · ({MISSING_PRIORITY_DE[m.priority]}) {m.field} → {', '.join(m.needed_for)}",
+                f"  · ({labels.say('missing_priority', m.priority)}) "
+                f"{speak.field(m.field)} → {changes(m.needed_for, speak, shown=4)}",
                 markup=False,
             )
 
 
+def _score_title(name: str) -> str:
+    from osteoboard.scores import REGISTRY
+
+    return REGISTRY[name].title.de if name in REGISTRY else name
+
+
 def render_score(result: ScoreResult, title: str) -> None:
     con = _console()
+    speak = Speaker(load_knowledge_base())
     table = Table(title=title)
     for col in ("Item", "Wert", "Punkte"):
         table.add_column(col)
     for it in result.items:
         if it.points is not None:
-            pts = str(it.points)
+            pts = fmt.number(it.points)
         elif it.possible:
-            pts = f"{min(it.possible)}–{max(it.possible)}"
+            pts = fmt.span(min(it.possible), max(it.possible))
         else:
             pts = ""
-        value = "unbekannt" if it.value is None else str(it.value)
+        value = speak.item_value(result.name, it.name, it.value)
         table.add_row(f"{it.label.de} / {it.label.en}", value, pts)
     con.print(table)
-    cat = (
-        category_de(result.category)
-        if result.category
-        else ("/".join(category_de(c) for c in result.possible_categories) or "–")
-    )
-    con.print(f"[bold]Ergebnis:[/bold] {score_value(result)} → {cat}")
+    cat = speak.category(result.name, result.category, result.possible_categories)
+    con.print(f"[bold]Ergebnis:[/bold] {speak.score_value(result)} → {cat}")
     if result.interpretation:
-        con.print(result.interpretation.de)
+        con.print(fmt.text(result.interpretation.de))
         con.print(result.interpretation.en, style="dim")
     for note in result.notes:
-        con.print(f"Hinweis: {note.de}", style="dim", markup=False)
-    con.print(f"Quelle: {result.source}", style="dim")
+        con.print(f"Hinweis: {fmt.text(note.de)}", style="dim", markup=False)
+    cited = speak.cite([result.source], [result.source]) or result.source
+    con.print(f"Quelle: {cited}", style="dim")

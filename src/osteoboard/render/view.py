@@ -1,108 +1,63 @@
 """The display model of a board protocol: plain data shared by the HTML and PDF templates.
 
-Everything here is presentation (labels, formatting, grouping in the proposal's own order);
-nothing clinical is decided. The same view is rendered by Jinja2 (HTML) and, as JSON, by the
-Typst template (PDF), so both outputs always show the same content.
+Everything here is presentation (words, formatting, grouping in the proposal's own order);
+nothing clinical is decided. Words come from the knowledge base (``labels.yaml`` for values
+and fields, ``facts.yaml`` for facts, ``actions.yaml`` for items, the bibliography for
+citations) and numbers, units and dates from :mod:`osteoboard.render.format`, so the HTML, the
+PDF (which renders this view as JSON through Typst) and the console say the same thing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from osteoboard.case import Case, Lesion, Region
-from osteoboard.engine import format_fact
+from osteoboard.facts import catalogue_by_name
 from osteoboard.guideline import KnowledgeBase
 from osteoboard.prognosis import Prognosis
-from osteoboard.proposal import Proposal, Recommendation, Warning
+from osteoboard.proposal import (
+    Assumption,
+    Because,
+    ItemCondition,
+    ItemStatus,
+    MissingData,
+    Proposal,
+    Question,
+    Recommendation,
+    Warning,
+)
+from osteoboard.render import format as fmt
 from osteoboard.render.bodymap import body_map_svg
 from osteoboard.render.citations import bibliography
 from osteoboard.scores import REGISTRY
 from osteoboard.scores.base import ScoreResult
 
 __all__ = [
-    "MISSING_PRIORITY_DE",
-    "PRIORITY_DE",
-    "STRENGTH_DE",
+    "NEEDED_FOR_SHOWN",
+    "Speaker",
     "band_de",
     "basis_de",
-    "category_de",
     "course_figures",
-    "needed_for_text",
     "protocol_view",
-    "score_value",
+    "signature_rows",
 ]
 
-PRIORITY_DE = {"urgent": "dringend", "soon": "zeitnah", "routine": "regulär"}
-MISSING_PRIORITY_DE = {**PRIORITY_DE, "score": "nur Score"}
-STRENGTH_DE = {"strong": "Empfehlung", "conditional": "bedingte Empfehlung", "option": "Option"}
-REGION_DE = {
-    "spine": "Wirbelsäule",
-    "long_bone": "langer Röhrenknochen",
-    "pelvis": "Becken",
-    "rib": "Rippe",
-    "skull": "Schädel",
-    "sternum": "Sternum",
-    "other": "andere",
-}
-BONE_DE = {
-    "femur": "Femur",
-    "tibia": "Tibia",
-    "humerus": "Humerus",
-    "radius": "Radius",
-    "ulna": "Ulna",
-    "fibula": "Fibula",
-    "other": "anderer Knochen",
-}
-SIDE_DE = {"left": "links", "right": "rechts", "midline": "Mitte"}
-TYPE_DE = {"lytic": "osteolytisch", "mixed": "gemischt", "blastic": "osteoblastisch"}
-SEGMENT_DE = {
-    "peritrochanteric": "pertrochantär",
-    "epiphyseal": "epiphysär",
-    "metaphyseal": "metaphysär",
-    "diaphyseal": "diaphysär",
-}
-CATEGORY_DE = {
-    "stable": "stabil",
-    "indeterminate": "potenziell instabil",
-    "unstable": "instabil",
-    "low": "niedrig",
-    "borderline": "grenzwertig",
-    "high": "hoch",
-    "lt_6_months": "< 6 Monate",
-    "ge_6_months": "≥ 6 Monate",
-    "ge_12_months": "≥ 12 Monate",
-    "wide_or_marginal": "weite/marginale Exzision",
-    "marginal_or_intralesional": "marginale/intraläsionale Exzision",
-    "palliative_surgery": "palliative Operation",
-    "supportive_care": "supportive Therapie",
-    "poor": "ungünstig",
-    "intermediate": "intermediär",
-    "good": "günstig",
-    "hypocalcemia": "Hypokalzämie",
-    "normal": "normal",
-    "mild": "leicht erhöht",
-    "moderate": "mittelschwer erhöht",
-    "severe": "schwer erhöht",
-    "i": "I",
-    "ii": "II",
-    "iii": "III",
-    "iv": "IV",
-    "scr": "sCR",
-    "cr": "CR",
-    "vgpr": "VGPR",
-    "pr": "PR",
-    "mr": "MR",
-    "sd": "SD",
-    "pd": "PD",
-    "not_assessable": "nicht beurteilbar",
-    "g1": "G1",
-    "g2": "G2",
-    "g3a": "G3a",
-    "g3b": "G3b",
-    "g4": "G4",
-    "g5": "G5",
-}
+#: Most items named for one missing input (a case with many lesions names hundreds).
+NEEDED_FOR_SHOWN = 8
+
+#: The disciplines that sign every protocol, in the order of the signature table.
+SIGNATURES = (
+    "Chirurgie / Orthopädie",
+    "Strahlentherapie",
+    "Interventionelle Radiologie",
+    "Internistische Onkologie",
+    "Nuklearmedizin",
+    "Supportivtherapie / Palliativmedizin",
+)
+#: Disciplines whose items a module's cases carry: they sign as well.
+_MODULE_SIGNATURES = {"myeloma": "Hämatologie"}
 
 
 def band_de(kb: KnowledgeBase, p: Prognosis) -> str:
@@ -116,92 +71,257 @@ def basis_de(kb: KnowledgeBase, p: Prognosis) -> str:
     return name.de if name is not None else "keine entschiedene Schätzung"
 
 
-def category_de(category: str) -> str:
-    return CATEGORY_DE.get(category, category)
+@dataclass(frozen=True)
+class Speaker:
+    """Says the proposal's values in one language with the knowledge base's words."""
+
+    kb: KnowledgeBase
+    lang: str = "de"
+    #: Each work's in-text citation (without parentheses) in the document's reference list.
+    citations: Mapping[str, str] = field(default_factory=dict)
+
+    # -- values ----------------------------------------------------------------------------
+
+    def fact(self, name: str, value: Any) -> str:
+        """A fact and its value as a phrase from facts.yaml: ``nicht operationsfähig``,
+        ``Bilsky-Grad (ESCC): Bilsky 2 (…)``, ``Alter: 64``."""
+        lang = self.lang
+        info = self.kb.facts.get(name)
+        if info is None:
+            return f"{name}: {self.value(value)}"
+        label = str(getattr(info.label, lang))
+        if isinstance(value, bool):
+            said = info.if_true if value else info.if_false
+            if said is not None:
+                return str(getattr(said, lang))
+        if value is None:
+            return f"{label}: {'unbekannt' if lang == 'de' else 'unknown'}"
+        if isinstance(value, list):
+            shown = [self._value_of(info.values, v) for v in value]
+            none = "keine" if lang == "de" else "none"
+            return f"{label}: {', '.join(shown) or none}"
+        if isinstance(value, str) and name == "lesion.level":
+            return f"{label}: {self.kb.labels.level(value, lang)}"
+        if isinstance(value, int | float):
+            unit = catalogue_by_name()[name].unit if name in catalogue_by_name() else None
+            shown_unit = None if unit and unit in label else unit
+            return f"{label}: {fmt.quantity(value, _unit(shown_unit), lang)}"
+        return f"{label}: {self._value_of(info.values, value)}"
+
+    def _value_of(self, values: dict[str, Any], value: Any) -> str:
+        text = values.get(str(value))
+        return str(getattr(text, self.lang)) if text is not None else self.value(value)
+
+    def value(self, value: Any) -> str:
+        """A bare value: yes/no, a number with the decimal comma, a date, text as written."""
+        if value is None:
+            return "unbekannt" if self.lang == "de" else "unknown"
+        if isinstance(value, bool):
+            return ("ja" if value else "nein") if self.lang == "de" else ("yes" if value else "no")
+        if isinstance(value, int | float):
+            return fmt.number(value, self.lang)
+        if isinstance(value, tuple):
+            return fmt.span(value[0], value[1], None, self.lang)
+        return fmt.text(str(value), self.lang)
+
+    def because(self, items: Sequence[Because]) -> list[str]:
+        return [self.fact(b.fact, b.value) for b in items]
+
+    def conditions(self, conditions: Sequence[ItemCondition]) -> str:
+        """``operationsfähig und SINS instabil`` (one group) or ``(a und b) oder (c)``."""
+        groups: dict[int, list[str]] = {}
+        for c in conditions:
+            shown = fmt.text(str(getattr(c.text, self.lang)), self.lang)
+            if shown not in groups.setdefault(c.group, []):
+                groups[c.group].append(shown)
+        said = [fmt.join(g, self.lang) for _, g in sorted(groups.items())]
+        if len(said) == 1:
+            return said[0]
+        word = " oder " if self.lang == "de" else " or "
+        return word.join(f"({s})" for s in said)
+
+    def assumed(self, items: Sequence[Assumption]) -> list[str]:
+        """Facts read as absent because they were not documented, as the phrase they mean."""
+        return list(dict.fromkeys(self.fact(a.fact, a.value) for a in items))
+
+    def action(self, code: str) -> str:
+        action = self.kb.actions.get(code)
+        return str(getattr(action.label, self.lang)) if action is not None else code
+
+    def item_ref(self, ref: str) -> str:
+        """``RT.SBRT[L1]`` (an item) or ``spine.pain_mri[L1]`` (a rule) or ``sins[L1]`` (a
+        score) in words: ``Stereotaktische Bestrahlung (L1)``."""
+        name, _, lesion = ref.partition("[")
+        lesion = lesion.rstrip("]")
+        if name in self.kb.actions:
+            words = self.action(name)
+        elif name in self.kb.rules_by_id:
+            words = self.action(self.kb.rules_by_id[name].rule.action)
+        elif name in REGISTRY:
+            words = str(getattr(REGISTRY[name].title, self.lang))
+        else:
+            words = name
+        return f"{words} ({lesion})" if lesion else words
+
+    def field(self, path: str) -> str:
+        return self.kb.labels.field(path, self.lang)
+
+    def category(self, score: str, category: str | None, possible: Sequence[str] = ()) -> str:
+        if category is not None:
+            return self.kb.labels.category(score, category, self.lang)
+        return " / ".join(self.kb.labels.category(score, c, self.lang) for c in possible) or "–"
+
+    def score_value(self, s: ScoreResult) -> str:
+        """``10``, ``8–18`` or ``nicht beurteilbar``; with its unit, German decimals."""
+        unit = _unit(s.unit)
+        if s.total is not None:
+            return fmt.quantity(s.total, unit, self.lang)
+        if s.range is not None and s.assessable:
+            return fmt.span(s.range[0], s.range[1], unit, self.lang)
+        if s.category is not None:  # a categorical result without points (IMWG response)
+            return "–"
+        return "nicht beurteilbar" if self.lang == "de" else "not assessable"
+
+    def item_value(self, score: str, item: str, value: Any) -> str:
+        if isinstance(value, str):
+            named = self.kb.labels.score_value(score, item, value, self.lang)
+            if named is not None:
+                return named
+        return self.value(value)
+
+    def lesion(self, lesion: Lesion) -> str:
+        """``Wirbelsäule LWK 2, osteolytisch`` or ``Femur pertrochantär, rechts, Hüftgelenk``."""
+        labels, lang = self.kb.labels, self.lang
+        if lesion.region is Region.spine:
+            head = labels.say("region", "spine", lang)
+            if lesion.level:
+                head += " " + labels.level(lesion.level, lang)
+        elif lesion.bone:
+            head = labels.say("long_bone", lesion.bone, lang)
+        else:
+            head = labels.say("region", lesion.region, lang)
+        parts = [head]
+        if lesion.segment:
+            parts[0] += " " + labels.say("segment", lesion.segment, lang, short=True)
+        if lesion.side:
+            parts.append(labels.say("side", lesion.side, lang))
+        elif lesion.region not in (Region.spine, Region.skull, Region.sternum):
+            parts.append("Seite unbekannt" if lang == "de" else "side unknown")
+        if lesion.joint:
+            parts.append(labels.say("joint", lesion.joint, lang))
+        if lesion.type:
+            parts.append(labels.say("lesion_type", lesion.type, lang, short=True))
+        if lesion.escc_grade:
+            parts.append(labels.say("escc_grade", lesion.escc_grade, lang, short=True))
+        if lesion.pathologic_fracture:
+            parts.append("pathologische Fraktur" if lang == "de" else "pathological fracture")
+        return ", ".join(parts)
+
+    def cite(self, keys: Iterable[str], within: Sequence[str]) -> str:
+        """Short Harvard citations of the works behind one statement: ``Rich u. a., 2018``
+        (year suffixes assigned over ``within``, the protocol's whole reference list)."""
+        cited = self.citations
+        wanted = list(dict.fromkeys(keys))
+        if any(k not in cited for k in wanted):
+            known = [k for k in dict.fromkeys([*within, *wanted]) if k in self.kb.sources]
+            cited = {r.key: r.in_text[1:-1] for r in bibliography(known, self.kb.sources)}
+        return "; ".join(cited[k] for k in wanted if k in cited)
 
 
-def score_value(s: ScoreResult) -> str:
-    """'10', '8–10' or 'nicht beurteilbar'; values with their unit, German decimals."""
-    unit = f" {s.unit}" if s.unit else ""
-    if s.total is not None:
-        return _num(s.total) + unit
-    if s.range is not None and s.assessable:
-        return f"{_num(s.range[0])}–{_num(s.range[1])}{unit}"
-    return "nicht beurteilbar"
+def _unit(unit: str | None) -> str | None:
+    return None if unit in (None, "", "points", "Punkte") else unit
 
 
-def _num(x: float) -> str:
-    return str(x).replace(".", ",")
+def signature_rows(case: Case, proposal: Proposal) -> list[str]:
+    """The disciplines that sign: the fixed list, plus a module's own (haematology for a
+    myeloma case)."""
+    rows = list(SIGNATURES)
+    disciplines = {r.discipline for r in proposal.recommendations}
+    for discipline, name in _MODULE_SIGNATURES.items():
+        is_case = discipline == "myeloma" and case.myeloma is not None
+        if (discipline in disciplines or is_case) and name not in rows:
+            rows.insert(rows.index("Internistische Onkologie") + 1, name)
+    return rows
 
 
-def lesion_label(lesion: Lesion) -> str:
-    """'Wirbelsäule T6, osteolytisch' or 'Femur pertrochantär rechts, osteolytisch'."""
-    if lesion.region is Region.spine:
-        head = "Wirbelsäule" + (f" {lesion.level}" if lesion.level else "")
-    elif lesion.bone:
-        head = BONE_DE[lesion.bone.value]
-    else:
-        head = REGION_DE[lesion.region.value]
-    if lesion.segment:
-        head += " " + SEGMENT_DE[lesion.segment.value]
-    if lesion.joint and lesion.joint.value != "none":
-        head += f" (Gelenk: {lesion.joint.value})"
-    if lesion.side:
-        head += " " + SIDE_DE[lesion.side.value]
-    parts = [head]
-    if lesion.type:
-        parts.append(TYPE_DE[lesion.type.value])
-    if lesion.pathologic_fracture:
-        parts.append("pathologische Fraktur")
-    return ", ".join(parts)
-
-
-def _item(r: Recommendation | Warning, kb: KnowledgeBase, cite: dict[str, str]) -> dict[str, Any]:
+def _status(r: Recommendation | Warning, speak: Speaker) -> dict[str, Any]:
+    status = r.status
     out: dict[str, Any] = {
-        "code": r.code,
-        "label": kb.actions[r.code].label.de,
-        "lesion": r.lesion,
-        "text": r.text.de,
-        "because": [f"{b.fact} = {format_fact(b.value, 'de')}" for b in r.because],
-        "sources": [cite[k] for k in r.sources],
-        "rule": r.rule,
+        "status": status.value,
+        "status_de": speak.kb.labels.say("item_status", status.value, speak.lang),
+        "suspected": status is ItemStatus.suspected,
+        "conditional": status is ItemStatus.conditional,
+        "conditions": speak.conditions(r.conditions) if r.conditions else "",
+        "assumed": speak.assumed(r.assumed),
+        "alternative_to": "",
     }
-    if isinstance(r, Recommendation):
-        out["priority"] = r.priority.value
-        out["priority_de"] = PRIORITY_DE[r.priority.value]
-        out["strength_de"] = STRENGTH_DE[r.strength]
+    if isinstance(r, Recommendation) and r.alternative_to:
+        out["alternative_to"] = speak.action(r.alternative_to)
     return out
 
 
-def _score(s: ScoreResult) -> dict[str, Any]:
+def _item(r: Recommendation | Warning, speak: Speaker, keys: Sequence[str]) -> dict[str, Any]:
+    labels = speak.kb.labels
+    label = speak.action(r.code)
+    text = fmt.text(r.text.de, "de")
+    if text.startswith(label) and len(text) > len(label):
+        # The title is printed before the text: do not say it twice ("NSAR …: NSAR …").
+        text = text[len(label) :].lstrip(" :–-")
+        text = text[:1].upper() + text[1:] if text[:1] != "(" else text
+    out: dict[str, Any] = {
+        "code": r.code,
+        "label": label,
+        "lesion": r.lesion,
+        "text": text,
+        "because": speak.because(r.because),
+        "sources": speak.cite(r.sources, keys),
+        "rule": r.rule,
+        **_status(r, speak),
+    }
+    if isinstance(r, Recommendation):
+        out["priority"] = r.priority.value
+        out["priority_de"] = labels.say("priority", r.priority.value)
+        out["strength_de"] = labels.say("strength", r.strength)
+    return out
+
+
+def _score(s: ScoreResult, speak: Speaker, keys: Sequence[str]) -> dict[str, Any]:
     title = REGISTRY[s.name].title.de if s.name in REGISTRY else s.name
+    if not s.assessable and s.missing:
+        interpretation = (
+            "Nicht berechenbar; es fehlen: " + "; ".join(speak.field(m) for m in s.missing) + "."
+        )
+    elif s.category is None and s.assessable and s.possible_categories:
+        interpretation = (
+            f"Nicht eindeutig: {speak.score_value(s)} "
+            f"({speak.category(s.name, None, s.possible_categories)}). "
+            "Die fehlenden Angaben entscheiden über die Kategorie."
+        )
+    else:
+        interpretation = fmt.text(s.interpretation.de, "de") if s.interpretation else ""
     return {
         "name": s.name,
         "title": title,
         "lesion": s.lesion,
-        "value": score_value(s),
-        "category": category_de(s.category)
-        if s.category
-        else (" / ".join(category_de(c) for c in s.possible_categories) or "–"),
+        "value": speak.score_value(s),
+        "category": speak.category(s.name, s.category, s.possible_categories),
         "decided": s.category is not None,
-        "interpretation": s.interpretation.de if s.interpretation else "",
+        "interpretation": interpretation,
         "entries": [
             {
                 "label": it.label.de,
-                "value": "unbekannt" if it.value is None else format_fact(it.value, "de"),
+                "value": speak.item_value(s.name, it.name, it.value),
                 "points": (
-                    _num(it.points)
+                    fmt.number(it.points)
                     if it.points is not None
-                    else (
-                        f"{_num(min(it.possible))}–{_num(max(it.possible))}" if it.possible else ""
-                    )
+                    else (fmt.span(min(it.possible), max(it.possible)) if it.possible else "")
                 ),
             }
             for it in s.items
         ],
-        "missing": list(s.missing),
-        "notes": [n.de for n in s.notes],
-        "source": s.source,
+        "missing": [speak.field(m) for m in s.missing],
+        "notes": [fmt.text(n.de, "de") for n in s.notes],
+        "source": speak.cite([s.source], keys) or s.source,
     }
 
 
@@ -238,29 +358,56 @@ def course_figures(case: Case) -> list[dict[str, str]]:
     ]
 
 
-#: Most rules named for one missing input (a case with many lesions names hundreds).
-NEEDED_FOR_SHOWN = 12
-
-
-def needed_for_text(labels: Sequence[str]) -> str:
-    """The rules a missing input could change, each once with its lesions: ``rule[L1, L2]``;
-    at most NEEDED_FOR_SHOWN rules and three lesions per rule, then a count of the rest."""
-    by_rule: dict[str, list[str]] = {}
-    for label in labels:
-        rule, _, lesion = label.partition("[")
-        lesions = by_rule.setdefault(rule, [])
-        if lesion:
+def changes(refs: Sequence[str], speak: Speaker, shown: int = NEEDED_FOR_SHOWN) -> str:
+    """What a missing input could change, in words: each item once with its lesions
+    (``Zoledronsäure; Stereotaktische Bestrahlung (L1, L2 … 200 Läsionen)``), at most ``shown``
+    items, then a count of the rest."""
+    by_item: dict[str, list[str]] = {}
+    for ref in refs:
+        name, _, lesion = ref.partition("[")
+        words = speak.item_ref(name)
+        lesions = by_item.setdefault(words, [])
+        if lesion and lesion.rstrip("]") not in lesions:
             lesions.append(lesion.rstrip("]"))
     parts = []
-    for rule, lesions in by_rule.items():
+    for words, lesions in by_item.items():
         if len(lesions) > 3:
-            parts.append(f"{rule}[{', '.join(lesions[:3])} … {len(lesions)} Läsionen]")
+            parts.append(f"{words} ({', '.join(lesions[:3])} … {len(lesions)} Läsionen)")
         else:
-            parts.append(f"{rule}[{', '.join(lesions)}]" if lesions else rule)
-    if len(parts) > NEEDED_FOR_SHOWN:
-        rest = len(parts) - NEEDED_FOR_SHOWN
-        parts = [*parts[:NEEDED_FOR_SHOWN], f"… {rest} weitere Regel{'n' if rest > 1 else ''}"]
-    return ", ".join(parts)
+            parts.append(f"{words} ({', '.join(lesions)})" if lesions else words)
+    if len(parts) > shown:
+        rest = len(parts) - shown
+        parts = [*parts[:shown], f"{rest} weitere{'' if rest > 1 else 's'}"]
+    return "; ".join(parts)
+
+
+def _question(q: Question, speak: Speaker) -> dict[str, Any]:
+    return {
+        "text": q.text.de,
+        "priority_de": speak.kb.labels.say("priority", q.priority),
+        "decides": changes(q.decides, speak, shown=6),
+    }
+
+
+def _missing(items: Sequence[MissingData], speak: Speaker) -> list[dict[str, str]]:
+    return [
+        {
+            "field": speak.field(m.field),
+            "priority_de": speak.kb.labels.say("missing_priority", m.priority),
+            "changes": changes(m.needed_for, speak),
+        }
+        for m in items
+    ]
+
+
+def _board_notes(p: Prognosis) -> list[str]:
+    notes = []
+    if p.scores_disagree:
+        notes.append(
+            "Die Prognoseschätzungen weisen auf unterschiedliche Prognosegruppen hin; die "
+            "Einschätzung des Behandlungsteams sollte ergänzt werden."
+        )
+    return notes
 
 
 def protocol_view(
@@ -269,9 +416,7 @@ def protocol_view(
     """Everything the protocol shows, as plain data (JSON-serialisable)."""
     keys = [k for k in _source_keys(proposal) if k in kb.sources]
     refs = bibliography(keys, kb.sources)
-    cite = {r.key: r.in_text for r in refs}
-    for k in _source_keys(proposal):
-        cite.setdefault(k, k)
+    speak = Speaker(kb, citations={r.key: r.in_text[1:-1] for r in refs})
 
     groups: list[dict[str, Any]] = []
     for rec in proposal.recommendations:
@@ -283,46 +428,53 @@ def protocol_view(
                     "entries": [],
                 }
             )
-        groups[-1]["entries"].append(_item(rec, kb, cite))
+        groups[-1]["entries"].append(_item(rec, speak, keys))
 
     p = proposal.prognosis
-    lesions = [{"id": les.id, "label": lesion_label(les)} for les in case.lesions]
+    lesions = [{"id": les.id, "label": speak.lesion(les)} for les in case.lesions]
+    unknown_side = [
+        les.id
+        for les in case.lesions
+        if les.side is None and les.region not in (Region.spine, Region.skull, Region.sternum)
+    ]
     return {
         "title": f"Tumorkonferenz Knochenmetastasen – {proposal.case_id}",
         "case_id": proposal.case_id,
-        "board_date": case.board_date.isoformat() if case.board_date else "ohne Datum",
+        "board_date": fmt.date(case.board_date),
         "engine_version": proposal.engine_version,
         "kb_version": proposal.knowledge_base.version if proposal.knowledge_base else "",
         "kb_sha": proposal.knowledge_base.sha256[:12] if proposal.knowledge_base else "",
         "primary": _primary_label(case, kb),
         "lesions": lesions,
-        "emergencies": [_item(e, kb, cite) for e in proposal.emergencies],
+        "emergencies": [_item(e, speak, keys) for e in proposal.emergencies],
         # Urgent items of every discipline, shown right after the emergencies as well.
         "urgent": [
-            _item(r, kb, cite) for r in proposal.recommendations if r.priority.value == "urgent"
+            _item(r, speak, keys) for r in proposal.recommendations if r.priority.value == "urgent"
         ],
+        "questions": [_question(q, speak) for q in proposal.questions],
         "prognosis": {
             "band": band_de(kb, p),
             "basis": basis_de(kb, p),
             "ge_6_months": {True: "ja", False: "nein", None: "offen"}[p.ge_6_months],
-            "estimates": [e.statement.de for e in p.estimates],
-            "disagree": p.scores_disagree,
+            "estimates": [fmt.text(e.statement.de) for e in p.estimates],
         },
-        "scores": [_score(s) for s in proposal.scores],
+        "board_notes": _board_notes(p),
+        "scores": [_score(s, speak, keys) for s in proposal.scores],
         "groups": groups,
-        "warnings": [_item(w, kb, cite) for w in proposal.warnings],
-        "missing": [
-            {
-                "field": m.field,
-                "needed_for": needed_for_text(m.needed_for),
-                "priority_de": MISSING_PRIORITY_DE[m.priority],
-            }
-            for m in proposal.missing_data
-        ],
-        "bodymap": body_map_svg(case.lesions, proposal.scores) if case.lesions else "",
+        "warnings": [_item(w, speak, keys) for w in proposal.warnings],
+        "missing": _missing(proposal.missing_data, speak),
+        "bodymap": body_map_svg(case.lesions, proposal.scores, labels=kb.labels)
+        if case.lesions
+        else "",
         "bodymap_alt": "Skelettschema mit "
         + (", ".join(f"{x['id']} ({x['label']})" for x in lesions) or "keinen Läsionen"),
+        "unknown_side": (
+            "Seite unbekannt (im Skelettschema rechts eingezeichnet): " + ", ".join(unknown_side)
+            if unknown_side
+            else ""
+        ),
         "figures": [*course_figures(case), *extra_figures],
+        "signatures": signature_rows(case, proposal),
         "references": [{"key": r.key, "text": r.text, "html": r.html} for r in refs],
         "disclaimer": (
             "Entscheidungsunterstützung für die interdisziplinäre Tumorkonferenz. Die Vorschläge "
@@ -335,5 +487,5 @@ def _primary_label(case: Case, kb: KnowledgeBase) -> str:
     pr = case.primary
     if pr.site is None:
         return "Primärtumor nicht angegeben"
-    label = kb.facts["primary.site"].values[pr.site.value].de
+    label = kb.labels.say("primary_site", pr.site)
     return f"{label} ({pr.histology})" if pr.histology else label

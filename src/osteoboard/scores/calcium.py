@@ -164,4 +164,5 @@ SPEC = ScoreSpec(
     compute=corrected_calcium,
     from_case=_from_case,
     source=SOURCE,
+    categories=tuple(CATEGORIES),
 )

@@ -458,4 +458,5 @@ SPEC = ScoreSpec(
     from_case=_from_case,
     source=SOURCE,
     applies=_applies,
+    categories=tuple(CATEGORIES),
 )

@@ -222,4 +222,5 @@ SPEC = ScoreSpec(
     compute=mirels,
     from_case=lesion_adapter(MirelsInput, FIELDS),
     source=SOURCE,
+    categories=tuple(CATEGORIES),
 )

@@ -417,6 +417,7 @@ ISS_SPEC = ScoreSpec(
     from_case=_adapter(IssInput, _ISS_FIELDS),
     source=ISS_SOURCE,
     applies=_applies,
+    categories=tuple(ISS_CATEGORIES),
 )
 
 R_ISS_SPEC = ScoreSpec(
@@ -428,6 +429,7 @@ R_ISS_SPEC = ScoreSpec(
     from_case=_adapter(RIssInput, _R_ISS_FIELDS),
     source=R_ISS_SOURCE,
     applies=_applies,
+    categories=tuple(R_ISS_CATEGORIES),
 )
 
 R2_ISS_SPEC = ScoreSpec(
@@ -439,6 +441,7 @@ R2_ISS_SPEC = ScoreSpec(
     from_case=_adapter(R2IssInput, _R2_ISS_FIELDS),
     source=R2_ISS_SOURCE,
     applies=_applies,
+    categories=tuple(R2_ISS_CATEGORIES),
 )
 
 SPECS = (ISS_SPEC, R_ISS_SPEC, R2_ISS_SPEC)

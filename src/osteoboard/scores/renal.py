@@ -361,6 +361,7 @@ EGFR_SPEC = ScoreSpec(
     compute=egfr_ckd_epi_2021,
     from_case=_egfr_from_case,
     source=CKD_EPI_SOURCE,
+    categories=tuple(EGFR_CATEGORIES),
 )
 
 SPECS = (CRCL_SPEC, EGFR_SPEC)

@@ -152,4 +152,5 @@ SPEC = ScoreSpec(
     compute=sins,
     from_case=lesion_adapter(SinsInput, INPUT_FIELDS),
     source=SOURCE,
+    categories=tuple(CATEGORIES),
 )
