@@ -17,9 +17,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from osteoboard import __version__
 from osteoboard._cel import Context
@@ -121,22 +122,31 @@ class _Scope:
     assumption is kept for the items that rely on it.
     """
 
-    def __init__(self, facts: Sequence[FactSet], kb: KnowledgeBase) -> None:
+    def __init__(
+        self, facts: Sequence[FactSet], kb: KnowledgeBase, base: _Scope | None = None
+    ) -> None:
+        """``base``: a scope whose facts (the case's) this one sees too, copied rather than
+        completed again."""
         self.kb = kb
-        self.values: dict[str, Value] = {}
-        self.domains: dict[str, list[Value]] = {}
-        self.missing: dict[str, list[str]] = {}
-        self.intervals: dict[str, tuple[float, float]] = {}
-        self.closed: set[str] = set()
+        self.values: dict[str, Value] = {} if base is None else dict(base.values)
+        self.domains: dict[str, list[Value]] = {} if base is None else dict(base.domains)
+        self.missing: dict[str, list[str]] = {} if base is None else dict(base.missing)
+        self.intervals: dict[str, tuple[float, float]] = (
+            {} if base is None else dict(base.intervals)
+        )
+        self.closed: set[str] = set() if base is None else set(base.closed)
+        self.assumed: dict[str, Assumption] = {} if base is None else dict(base.assumed)
+        own: set[str] = set()
         for fs in reversed(facts):
             self.values.update(fs.values)
             self.domains.update(fs.domains)
             self.missing.update(fs.missing)
             self.intervals.update(fs.intervals)
             self.closed |= fs.closed
-        self.assumed: dict[str, Assumption] = {}
-        for name, info in kb.facts.items():
-            if info.policy == "absent_unless_documented" and self.values.get(name, 0) is None:
+            own.update(fs.values)
+        for name in kb.absent_unless_documented:
+            if name in own and self.values[name] is None:
+                info = kb.facts[name]
                 assert info.assume is not None and info.reason is not None  # linted on load
                 self.values[name] = info.assume
                 self.assumed[name] = Assumption(
@@ -145,7 +155,7 @@ class _Scope:
                     value=info.assume,
                     text=info.reason,
                 )
-        self._context: Any = None
+        self._runner: _Runner | None = None
 
     def value(self, name: str) -> Value:
         return self.values[name]
@@ -170,21 +180,15 @@ class _Scope:
             return _points(name, bounds, fact.type == "int", self.kb), missing
         return self.domains.get(name, []), missing
 
-    def context(
-        self, names: frozenset[str] | None = None, constants: Mapping[str, Any] | None = None
-    ) -> Any:
-        """A CEL context of the known facts (unknown ones left undefined), built once.
-
-        ``names`` limits it to the facts the scope's rules read and ``constants`` are the
-        knowledge constants they read (converting values for CEL is the main cost).
-        """
-        if self._context is None:
+    def runner(self, names: frozenset[str]) -> _Runner:
+        """Runs conditions on the known facts among ``names`` (the facts the scope's rules
+        read; converting values for CEL is the main cost), built once."""
+        if self._runner is None:
             values = self.values
-            keys = values.keys() if names is None else names & values.keys()
-            known = {flat_name(k): values[k] for k in keys if values[k] is not None}
-            known.update(constants or {})
-            self._context = Context(known)
-        return self._context
+            self._runner = _Runner(
+                {flat_name(k): values[k] for k in names & values.keys() if values[k] is not None}
+            )
+        return self._runner
 
 
 def _points(
@@ -201,10 +205,38 @@ def _cached_points(
     return [int(p) if integer else float(p) for p in test_points(low, high, thresholds, integer)]
 
 
-def _execute(condition: Condition, variables: dict[str, Any]) -> bool | None:
-    """Run a condition; None when it needs a variable that is not given."""
+class _Runner:
+    """Runs conditions on one scope: the known facts are converted for CEL once (in a
+    context), and the values tried for unknown facts, or changed for a known one, are put in
+    ``overlay``, which CEL reads first through the context's variable resolver. Converting a
+    dict of variables for every run cost more than the run itself."""
+
+    def __init__(self, known: Mapping[str, Value]) -> None:
+        self.overlay: dict[str, Any] = {}
+        self.context = Context(dict(known))
+        self.context.set_variable_resolver(self.overlay.get)
+
+    def first(self, condition: Condition) -> bool | None:
+        """The outcome on the known facts alone; None when it needs an unknown one."""
+        self.overlay.clear()
+        try:
+            return bool(condition.program.execute(self.context))
+        except RuntimeError:
+            return None
+
+    def start(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The overlay, emptied (and set to ``values``)."""
+        self.overlay.clear()
+        if values:
+            self.overlay.update(values)
+        return self.overlay
+
+
+def _execute(condition: Condition, runner: _Runner) -> bool | None:
+    """Run a condition on the runner's facts and overlay; None when it needs a variable that
+    is not given."""
     try:
-        return bool(condition.program.execute(variables))
+        return bool(condition.program.execute(runner.context))
     except RuntimeError as exc:
         if "Undefined variable" in str(exc):
             return None
@@ -220,57 +252,49 @@ class _Decision:
     outcome: bool | None
     #: Unknown facts that had to be tried (reading order); empty when the outcome is decided.
     tried: list[str]
-    variables: dict[str, Any]
     domains: dict[str, list[Value]]
     #: One completion of the tried facts that makes the condition true (flat names).
     witness: dict[str, Value] | None = None
 
 
-def _decide(condition: Condition, scope: _Scope, context: Any = None) -> _Decision:
+def _decide(condition: Condition, scope: _Scope, runner: _Runner) -> _Decision:
     """Decide a condition; outcome None = undetermined (open).
 
     Unknown facts are left out of the variables: CEL's logical operators absorb the error of
     an undefined variable when the other side decides (``false && x`` is false), so one run
     settles most conditions. Only when that run needs an unknown fact are its completions
-    tried, because a fact's domain may still decide (a band that cannot be "short").
+    tried (:func:`_decide_open`), because a fact's domain may still decide (a band that
+    cannot be "short").
     """
-    if context is not None:
-        try:
-            return _Decision(bool(condition.program.execute(context)), [], {}, {})
-        except RuntimeError:
-            pass  # it needs an unknown fact: try the completions below
-    variables: dict[str, Any] = dict(condition.constants)
-    unknown: list[str] = []
+    first = runner.first(condition)
+    if first is not None:
+        return _Decision(first, [], {})
+    return _decide_open(condition, scope, runner)
+
+
+def _decide_open(condition: Condition, scope: _Scope, runner: _Runner) -> _Decision:
+    """Decide a condition whose run on the known facts needed an unknown one."""
     values = scope.values
-    for name, flat in zip(condition.facts, condition.flat, strict=True):
-        value = values[name]
-        if value is None:
-            unknown.append(name)
-        else:
-            variables[flat] = value
-    if context is None or not unknown:
-        result = _execute(condition, variables)
+    unknown = [name for name in condition.facts if values[name] is None]
+    if not unknown:
+        result = _execute(condition, runner)
         if result is not None:
-            return _Decision(result, [], variables, {})
-    # The run without the unknown facts has failed (in the context or just above).
+            return _Decision(result, [], {})
+    # The run without the unknown facts has failed.
     domains = {f: scope.unknown(f)[0] for f in unknown}
     pending = [f for f in unknown if domains[f]]
     outcomes: set[bool | None] = set()
     used: dict[str, None] = {}
     witness: list[dict[str, Value]] = []
-    _explore(
-        condition, variables, pending, domains, outcomes, used, [MAX_RUNS], witness, tried=True
-    )
+    _explore(condition, runner, pending, domains, outcomes, used, [MAX_RUNS], witness, tried=True)
     if len(outcomes) == 1 and None not in outcomes:
-        return _Decision(outcomes.pop(), [], variables, domains)
-    return _Decision(
-        None, list(used) or unknown, variables, domains, witness[0] if witness else None
-    )
+        return _Decision(outcomes.pop(), [], domains)
+    return _Decision(None, list(used) or unknown, domains, witness[0] if witness else None)
 
 
 def _explore(
     condition: Condition,
-    variables: dict[str, Any],
+    runner: _Runner,
     pending: Sequence[str],
     domains: Mapping[str, Sequence[Value]],
     outcomes: set[bool | None],
@@ -285,7 +309,8 @@ def _explore(
     the remaining facts. Records every outcome reached, the facts that had to be tried and the
     first completion that makes the condition true; returns False to stop once the outcome is
     known to be open with a witness (or the budget is spent)."""
-    result = None if tried else _execute(condition, variables)
+    result = None if tried else _execute(condition, runner)
+    variables = runner.overlay
     if result is not None:
         if result and not witness:
             witness.append(
@@ -303,7 +328,7 @@ def _explore(
         for value in domains[name]:
             budget[0] -= 1
             variables[flat] = value
-            if not _explore(condition, variables, rest, domains, outcomes, used, budget, witness):
+            if not _explore(condition, runner, rest, domains, outcomes, used, budget, witness):
                 return False
         return True
     finally:
@@ -312,7 +337,7 @@ def _explore(
 
 def _completions(
     condition: Condition,
-    variables: dict[str, Any],
+    runner: _Runner,
     tried: list[str],
     domains: Mapping[str, Sequence[Value]],
 ) -> dict[tuple[Value, ...], bool | None] | None:
@@ -324,12 +349,12 @@ def _completions(
         return None
     flats = [flat_name(name) for name in tried]
     results: dict[tuple[Value, ...], bool | None] = {}
+    variables = runner.start()
     for combo in itertools.product(*(domains[name] for name in tried)):
         for flat, value in zip(flats, combo, strict=True):
             variables[flat] = value
-        results[combo] = _execute(condition, variables)
-    for flat in flats:
-        variables.pop(flat, None)
+        results[combo] = _execute(condition, runner)
+    variables.clear()
     return results
 
 
@@ -354,16 +379,15 @@ def _deciding(
 
 
 def _satisfying(
-    condition: Condition, decision: _Decision
+    condition: Condition, decision: _Decision, runner: _Runner
 ) -> tuple[list[str], dict[str, list[Value]]]:
     """(facts that decide, per fact the values that make the rule true), each fact varied on
     its own around the witnessing completion: exact for a conjunction of conditions on
     separate facts (the way rules are written), and one run per value instead of the product
     of every domain."""
     assert decision.witness is not None
-    variables = dict(decision.variables)
     witness = decision.witness
-    variables.update(witness)
+    variables = runner.start(witness)
     deciding: list[str] = []
     values: dict[str, list[Value]] = {}
     for name in decision.tried:
@@ -374,7 +398,7 @@ def _satisfying(
         bad = False
         for value in decision.domains.get(name, ()):
             variables[flat] = value
-            result = _execute(condition, variables)
+            result = _execute(condition, runner)
             if result:
                 good.append(value)
             else:
@@ -401,7 +425,7 @@ def _alternatives(name: str, value: Value, scope: _Scope) -> list[Value]:
     return []
 
 
-def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool:
+def _triggered(condition: Condition, decision: _Decision, scope: _Scope, runner: _Runner) -> bool:
     """Whether a documented finding supports an open rule.
 
     Findings are the known facts that the rule reads positively (not only under a negation,
@@ -414,8 +438,7 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
     """
     if decision.witness is None:
         return False
-    variables = dict(decision.variables)
-    variables.update(decision.witness)
+    variables = runner.start(decision.witness)
     infos = scope.kb.facts
     flipped: dict[str, list[Value]] = {}
     for name, flat in zip(condition.facts, condition.flat, strict=True):
@@ -440,21 +463,21 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
             variables[flat] = other
             # Not true on the witnessing completion (false, or needing facts that were not
             # needed before): the completion relies on this documented finding.
-            if _execute(condition, variables) is not True:
+            if _execute(condition, runner) is not True:
                 return True
             flipped.setdefault(flat, []).append(other)
-        variables[flat] = value
+        variables.pop(flat, None)  # back to the documented value
     if len(flipped) > 1:
         # All changed together; then, the others held there, each one through its other values,
         # so that findings derived from one measurement (creatinine and the clearance
         # calculated from it) are both moved off what the rule reads.
         variables.update({flat: others[0] for flat, others in flipped.items()})
-        if _execute(condition, variables) is not True:
+        if _execute(condition, runner) is not True:
             return True
         for flat, others in flipped.items():
             for other in others[1:]:
                 variables[flat] = other
-                if _execute(condition, variables) is not True:
+                if _execute(condition, runner) is not True:
                     return True
             variables[flat] = others[0]
     return False
@@ -501,13 +524,22 @@ def _shown_values(rule: CompiledRule, scope: _Scope) -> dict[str, Value | tuple[
     return shown
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """One condition of an item before the case paths behind its fact are named."""
+
+    fact: str
+    values: list[str | int | float | bool]
+    text: Text
+
+
 def _conditions(
     decision: _Decision, deciding: list[str], satisfying: Mapping[str, list[Value]], scope: _Scope
-) -> list[ItemCondition]:
+) -> list[_Wanted]:
     """Each deciding fact with the values that make the item apply, in words; a fact that
     every value satisfies is left out (unless nothing else would be said)."""
-    out: list[ItemCondition] = []
-    loose: list[ItemCondition] = []
+    out: list[_Wanted] = []
+    loose: list[_Wanted] = []
     for name in deciding:
         domain = decision.domains.get(name, [])
         values = satisfying.get(name, [])
@@ -521,9 +553,8 @@ def _conditions(
             if info is not None
             else Text(de=name, en=name)
         )
-        item = ItemCondition(
+        item = _Wanted(
             fact=name,
-            fields=scope.unknown(name)[1],
             values=[v for v in values if not isinstance(v, list) and v is not None],
             text=text,
         )
@@ -547,63 +578,118 @@ def _fired_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
     return ItemStatus.firm
 
 
-def _evaluate_scope(
-    kb: KnowledgeBase,
-    rules: Sequence[CompiledRule],
-    facts_read: frozenset[str],
-    constants: Mapping[str, Any],
-    scope: _Scope,
-    lesion: tuple[str, int, str] | None,
-    hits: list[_Hit],
-    needs: dict[str, dict[str, None]],
-    asks: list[_Ask],
-) -> None:
-    """Evaluate the rules on one scope; ``lesion`` is (id, order, label) for lesion rules."""
-    context = scope.context(facts_read, constants)
-    lesion_id, lesion_order, lesion_label = lesion if lesion else (None, -1, None)
-    for rule in rules:
-        decision = _decide(rule.condition, scope, context)
-        if decision.outcome is False:
-            continue
-        assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
-        because = [
-            Because(fact=f, value=v)
-            for f in rule.because
-            if (v := scope.value(f)) is not None and f not in scope.assumed
-        ]
-        action = kb.actions[rule.rule.action]
-        status: ItemStatus | None = None
-        conditions: list[ItemCondition] | None = None
-        deciding: list[str] = []
-        if decision.outcome is True:
-            status = _fired_status(rule, kb)
-        else:
-            # Open: some completion of the unknown facts makes the rule true, another does
-            # not. An item needs a documented finding behind it. Without one, a rule that a
-            # single open fact settles still gives a conditional item (never an emergency):
-            # one answer decides it, so it is not "conditional on everything".
-            if rule.rule.conditional != "never":
-                if _triggered(rule.condition, decision, scope):
-                    status = _open_status(rule, kb)
-                elif len(decision.tried) == 1 and action.discipline != "emergency":
-                    status = ItemStatus.conditional
-            if decision.witness is None:
-                # Open only through a fact with nothing to try (a vertebral level not yet
-                # reported): no completion is known to make the rule true, so nothing to
-                # propose; the fact still counts as missing data below.
-                status = None
-            if status is not None:
-                near, satisfying = _satisfying(rule.condition, decision)
-                conditions = _conditions(decision, near, satisfying, scope)
-                deciding = near or decision.tried
-            if not conditions:  # an item must say what it waits for
-                status = None
-                results = _completions(
-                    rule.condition, decision.variables, decision.tried, decision.domains
-                )
-                deciding = _deciding(decision.tried, results)
+@dataclass(frozen=True)
+class _Verdict:
+    """What a rule gives on the values of the facts it reads, before the scope's own names
+    (lesion, case paths) are put in: lesions that agree on those values share one."""
+
+    outcome: bool | None
+    #: The item's status, or None when the rule gives no item.
+    status: ItemStatus | None = None
+    #: Unknown facts whose inputs are reported as missing data (when not fired).
+    deciding: tuple[str, ...] = ()
+    conditions: tuple[_Wanted, ...] | None = None
+
+
+_SILENT = _Verdict(False)
+
+
+def _verdict(kb: KnowledgeBase, rule: CompiledRule, scope: _Scope, runner: _Runner) -> _Verdict:
+    """Decide one rule on one scope."""
+    decision = _decide(rule.condition, scope, runner)
+    return _judge(kb, rule, decision, scope, runner)
+
+
+def _judge(
+    kb: KnowledgeBase, rule: CompiledRule, decision: _Decision, scope: _Scope, runner: _Runner
+) -> _Verdict:
+    """What a decided condition gives: an item (and its status), missing data, or nothing."""
+    if decision.outcome is False:
+        return _SILENT
+    if decision.outcome is True:
+        return _Verdict(True, _fired_status(rule, kb))
+    # Open: some completion of the unknown facts makes the rule true, another does not. An
+    # item needs a documented finding behind it. Without one, a rule that a single open fact
+    # settles still gives a conditional item (never an emergency): one answer decides it, so
+    # it is not "conditional on everything".
+    action = kb.actions[rule.rule.action]
+    status: ItemStatus | None = None
+    conditions: list[_Wanted] | None = None
+    deciding: list[str] = []
+    if rule.rule.conditional != "never":
+        if _triggered(rule.condition, decision, scope, runner):
+            status = _open_status(rule, kb)
+        elif len(decision.tried) == 1 and action.discipline != "emergency":
+            status = ItemStatus.conditional
+    if decision.witness is None:
+        # Open only through a fact with nothing to try (a vertebral level not yet reported):
+        # no completion is known to make the rule true, so nothing to propose; the fact still
+        # counts as missing data.
+        status = None
+    if status is not None:
+        near, satisfying = _satisfying(rule.condition, decision, runner)
+        conditions = _conditions(decision, near, satisfying, scope)
+        deciding = near or decision.tried
+    if not conditions:  # an item must say what it waits for
+        status = None
+        results = _completions(rule.condition, runner, decision.tried, decision.domains)
+        deciding = _deciding(decision.tried, results)
+    return _Verdict(
+        None, status, tuple(deciding), None if conditions is None else tuple(conditions)
+    )
+
+
+class _Collector:
+    """Items, missing inputs and question candidates gathered over every scope of a case."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.hits: list[_Hit] = []
+        #: Per missing case path, the rules (with lesion) it could change, in order found…
+        self.needs: dict[str, dict[str, None]] = {}
+        #: … and the rank of the most urgent of them.
+        self.ranks: dict[str, int] = {}
+        self.asks: list[_Ask] = []
+        #: The case paths behind a case fact, the same in every scope.
+        self._case_paths: dict[str, tuple[str, ...]] = {}
+        self._becauses: dict[tuple[str, type, Any], Because] = {}
+
+    def _because_item(self, fact: str, value: Value) -> Because:
+        """A fact and its value as an item gives it (built once per case)."""
+        key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
+        item = self._becauses.get(key)
+        if item is None:
+            item = self._becauses[key] = Because(fact=fact, value=value)
+        return item
+
+    def add(
+        self,
+        rule: CompiledRule,
+        verdict: _Verdict,
+        scope: _Scope,
+        lesion: tuple[str, int, str] | None,
+    ) -> None:
+        """Record what one rule gave on one scope; ``lesion`` is (id, order, label)."""
+        lesion_id, lesion_order, lesion_label = lesion if lesion else (None, -1, None)
+        status = verdict.status
         if status is not None:
-            hits.append(
+            assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
+            because = [
+                self._because_item(f, v)
+                for f in rule.because
+                if (v := scope.value(f)) is not None and f not in scope.assumed
+            ]
+            conditions = (
+                None
+                if verdict.conditions is None
+                else [
+                    ItemCondition(
+                        fact=c.fact, fields=scope.unknown(c.fact)[1], values=c.values, text=c.text
+                    )
+                    for c in verdict.conditions
+                ]
+            )
+            self.hits.append(
                 _Hit(
                     rule,
                     lesion_id,
@@ -611,39 +697,77 @@ def _evaluate_scope(
                     because,
                     _shown_values(rule, scope),
                     status,
-                    decision.outcome is None,
+                    verdict.outcome is None,
                     conditions,
                     assumed,
                 )
             )
-        if decision.outcome is True:
-            continue
-        made = status is not None
+        if verdict.outcome is True or not verdict.deciding:
+            return
+        action = self.kb.actions[rule.rule.action]
         item_label = rule.rule.action + (f"[{lesion_id}]" if lesion_id else "")
         label = rule.rule.id + (f"[{lesion_id}]" if lesion_id else "")
         priority = "urgent" if action.discipline == "emergency" else rule.rule.priority.value
         rank = (
             0 if action.discipline == "emergency" else 1,
             _MISSING_RANK[priority],
-            0 if made else 1,
+            0 if status is not None else 1,
             rule.order,
             lesion_order,
         )
-        for fact in deciding:
-            paths = scope.unknown(fact)[1]
+        needs, ranks, rank_no = self.needs, self.ranks, _MISSING_RANK[priority]
+        for fact in verdict.deciding:
+            if fact.startswith("lesion."):
+                paths = tuple(scope.unknown(fact)[1])
+            elif fact in self._case_paths:
+                paths = self._case_paths[fact]
+            else:
+                paths = self._case_paths[fact] = tuple(scope.unknown(fact)[1])
             for path in paths:
-                needs.setdefault(path, {})[label] = None
+                users = needs.get(path)
+                if users is None:
+                    needs[path] = {label: None}
+                    ranks[path] = rank_no
+                else:
+                    users[label] = None
+                    if rank_no < ranks[path]:
+                        ranks[path] = rank_no
             if paths:
-                asks.append(
+                self.asks.append(
                     _Ask(
                         rank,
                         fact,
-                        tuple(paths),
+                        paths,
                         lesion_label if fact.startswith("lesion.") else None,
                         item_label,
                         priority,
                     )
                 )
+
+
+@functools.lru_cache(maxsize=8)
+def _readers(
+    reads: tuple[tuple[str, ...], ...],
+) -> list[Callable[[Mapping[str, tuple[Any, ...]]], Any]]:
+    """Per lesion rule, a function from the lesion's fact keys to those the rule reads."""
+    return [operator.itemgetter(*read) if read else _nothing for read in reads]
+
+
+def _nothing(keys: Mapping[str, tuple[Any, ...]]) -> None:
+    return None
+
+
+def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
+    """What a rule's outcome can depend on of one fact in a scope: its value (with its type,
+    and whether it was assumed), or for an unknown fact the values it can still take."""
+    value = scope.values[name]
+    if value is None:
+        return (None, tuple(scope.unknown(name)[0]), name in scope.intervals)
+    return (
+        name in scope.assumed,
+        value.__class__,
+        tuple(value) if isinstance(value, list) else value,
+    )
 
 
 def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[Assumption]]:
@@ -769,19 +893,32 @@ def _assemble(
 def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
     """At most five questions: per unknown fact the most urgent item it decides, ranked by
     that item (emergencies first); facts that share a question are asked once."""
-    by_text: dict[str, tuple[_Ask, list[str], list[str]]] = {}
+    # Per question: the first ask, the items it decides and the fields that answer it (each
+    # list with a set beside it: a case fact can stand for a field of every lesion).
+    by_text: dict[str, tuple[_Ask, list[str], set[str], list[str], set[str]]] = {}
+    keys: dict[tuple[tuple[str, ...], str | None], str] = {}
     for ask in sorted(asks, key=lambda a: a.rank):
         # Facts behind the same case fields are one question (the first one's wording).
-        key = "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
+        key = keys.get((ask.fields, ask.lesion_label))
+        if key is None:
+            key = keys[(ask.fields, ask.lesion_label)] = (
+                "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
+            )
         entry = by_text.get(key)
         if entry is None:
-            by_text[key] = (ask, [ask.item], list(ask.fields))
+            if len(by_text) < MAX_QUESTIONS:
+                by_text[key] = (ask, [ask.item], {ask.item}, list(ask.fields), set(ask.fields))
             continue
-        if ask.item not in entry[1]:
-            entry[1].append(ask.item)
-        entry[2].extend(f for f in ask.fields if f not in entry[2])
+        _, items, item_set, fields, field_set = entry
+        if ask.item not in item_set:
+            items.append(ask.item)
+            item_set.add(ask.item)
+        for f in ask.fields:
+            if f not in field_set:
+                fields.append(f)
+                field_set.add(f)
     out = []
-    for ask, items, fields in list(by_text.values())[:MAX_QUESTIONS]:
+    for ask, items, _, fields, _ in by_text.values():
         info = kb.facts.get(ask.fact)
         if info is not None and info.question is not None:
             de, en = info.question.de, info.question.en
@@ -818,6 +955,7 @@ class _Run:
     prognosis: Any
     hits: list[_Hit]
     needs: dict[str, dict[str, None]]
+    ranks: dict[str, int]
     asks: list[_Ask]
 
 
@@ -826,40 +964,43 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, kb.prognosis)
     cf = case_facts(case, scores, prognosis, kb=kb)
 
-    hits: list[_Hit] = []
-    needs: dict[str, dict[str, None]] = {}
-    asks: list[_Ask] = []
+    out = _Collector(kb)
     case_scope = _Scope([cf], kb)
-    _evaluate_scope(
-        kb,
-        kb.case_rules,
-        kb.case_facts_read,
-        kb.case_constants_read,
-        case_scope,
-        None,
-        hits,
-        needs,
-        asks,
-    )
+    runner = case_scope.runner(kb.case_facts_read)
+    for rule in kb.case_rules:
+        first = runner.first(rule.condition)  # most rules are settled by the known facts
+        if first is False:
+            continue
+        if first is True:
+            verdict = _Verdict(True, _fired_status(rule, kb))
+        else:
+            decision = _decide_open(rule.condition, case_scope, runner)
+            verdict = _judge(kb, rule, decision, case_scope, runner)
+        out.add(rule, verdict, case_scope, None)
 
-    lesion_rules = kb.lesion_rules
-    if lesion_rules:
-        for index, lesion in enumerate(case.lesions):
-            lf = lesion_facts(lesion, scores, kb=kb)
-            scope = _Scope([lf, cf], kb)
-            label = lf.values.get("lesion.label")
-            _evaluate_scope(
-                kb,
-                lesion_rules,
-                kb.lesion_facts_read,
-                kb.lesion_constants_read,
-                scope,
-                (lesion.id, index, str(label or lesion.id)),
-                hits,
-                needs,
-                asks,
-            )
-    return _Run(scores, prognosis, hits, needs, asks)
+    # A lesion rule reads the case's facts and the lesion's; within one case only the
+    # lesion's can differ, so lesions that agree on the lesion facts a rule reads share its
+    # verdict (200 lesions of one kind are decided once, not 200 times).
+    verdicts: dict[tuple[Any, ...], _Verdict] = {}
+    readers = _readers(kb.lesion_facts_by_rule)
+    for index, lesion in enumerate(case.lesions):
+        if not kb.lesion_rules:
+            break
+        lf = lesion_facts(lesion, scores, kb=kb)
+        scope = _Scope([lf], kb, base=case_scope)
+        label = lf.values.get("lesion.label")
+        where = (lesion.id, index, str(label or lesion.id))
+        keys = {f: _fact_key(f, scope) for f in kb.lesion_facts_read if f in lf.values}
+        for rule, reader in zip(kb.lesion_rules, readers, strict=True):
+            key = (rule.order, reader(keys))
+            shared = verdicts.get(key)
+            if shared is None:
+                shared = verdicts[key] = _verdict(
+                    kb, rule, scope, scope.runner(kb.lesion_facts_read)
+                )
+            if shared is not _SILENT:
+                out.add(rule, shared, scope, where)
+    return _Run(scores, prognosis, out.hits, out.needs, out.ranks, out.asks)
 
 
 def trace(
@@ -876,22 +1017,23 @@ def trace(
     ]
 
 
-def _missing_data(kb: KnowledgeBase, needs: Mapping[str, Mapping[str, None]]) -> list[MissingData]:
+_RANK_NAMES: tuple[Literal["urgent", "soon", "routine", "score"], ...] = (
+    "urgent",
+    "soon",
+    "routine",
+    "score",
+)
+
+
+def _missing_data(
+    needs: Mapping[str, Mapping[str, None]], ranks: Mapping[str, int]
+) -> list[MissingData]:
     """Missing inputs, the most urgent first: an input that could change an urgent item
     (an emergency included) comes before one that could only change a score."""
-    priority_of = {
-        r.rule.id: (
-            "urgent"
-            if kb.actions[r.rule.action].discipline == "emergency"
-            else r.rule.priority.value
-        )
-        for r in kb.rules
-    }
-    out = []
-    for field, users in needs.items():
-        ranks = [priority_of.get(u.split("[", 1)[0], "score") for u in users]
-        best = min(ranks, key=_MISSING_RANK.__getitem__)
-        out.append(MissingData(field=field, needed_for=list(users), priority=best))
+    out = [
+        MissingData(field=field, needed_for=list(users), priority=_RANK_NAMES[ranks[field]])
+        for field, users in needs.items()
+    ]
     out.sort(key=lambda m: (_MISSING_RANK[m.priority], m.field))
     return out
 
@@ -904,9 +1046,14 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
     items = choose_schedules(kb, [*emergencies, *recommendations])
     emergencies = [i for i in items if i.discipline == "emergency"]
     recommendations = [i for i in items if i.discipline != "emergency"]
-    needs = run.needs
+    needs, ranks = run.needs, run.ranks
     for path, users in missing_from_scores(run.scores).items():
         needs.setdefault(path, {}).update(dict.fromkeys(users))
+        # A score's name is no rule id, so it ranks as "score" (looked up all the same).
+        best = min(
+            _MISSING_RANK[kb.missing_priority.get(u.split("[", 1)[0], "score")] for u in users
+        )
+        ranks[path] = min(ranks.get(path, best), best)
     return Proposal(
         case_id=case.id,
         engine_version=__version__,
@@ -916,6 +1063,6 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
         emergencies=emergencies,
         recommendations=recommendations,
         warnings=warnings,
-        missing_data=_missing_data(kb, needs),
+        missing_data=_missing_data(needs, ranks),
         questions=_questions(kb, run.asks),
     )

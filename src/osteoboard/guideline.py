@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -216,9 +217,14 @@ class Condition:
     """A compiled CEL condition with the facts it reads (and their flat variable names)."""
 
     source: str
+    #: Compiled with the knowledge constants it reads written in as list literals, so that
+    #: running it needs only the facts (converting the lists for every run cost more than
+    #: deciding most rules).
     program: Any
     facts: tuple[str, ...]
     flat: tuple[str, ...]
+    #: The knowledge constants it reads, under their CEL names (for review; already in the
+    #: program).
     constants: dict[str, Any]
     #: Facts read at least once outside a negation (not under ``!`` or ``!=``): only these
     #: can be the documented finding that raises an open rule.
@@ -287,19 +293,35 @@ class KnowledgeBase:
         return frozenset(f for r in self.case_rules for f in r.condition.facts)
 
     @functools.cached_property
-    def case_constants_read(self) -> dict[str, Any]:
-        """The knowledge constants the case rules read, under their CEL names."""
-        return {k: v for r in self.case_rules for k, v in r.condition.constants.items()}
-
-    @functools.cached_property
-    def lesion_constants_read(self) -> dict[str, Any]:
-        """The knowledge constants the lesion rules read, under their CEL names."""
-        return {k: v for r in self.lesion_rules for k, v in r.condition.constants.items()}
-
-    @functools.cached_property
     def lesion_facts_read(self) -> frozenset[str]:
         """Every fact and definition the lesion rules read."""
         return frozenset(f for r in self.lesion_rules for f in r.condition.facts)
+
+    @functools.cached_property
+    def lesion_facts_by_rule(self) -> tuple[tuple[str, ...], ...]:
+        """Per lesion rule (in order), the lesion facts its condition reads: all that can
+        differ between two lesions of one case."""
+        return tuple(
+            tuple(f for f in r.condition.facts if f.startswith("lesion."))
+            for r in self.lesion_rules
+        )
+
+    @functools.cached_property
+    def absent_unless_documented(self) -> tuple[str, ...]:
+        """Facts that are read as absent when not documented (their knowledge-base policy)."""
+        return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")
+
+    @functools.cached_property
+    def missing_priority(self) -> dict[str, str]:
+        """Per rule id, the priority its missing data gets: urgent for an emergency."""
+        return {
+            r.rule.id: (
+                "urgent"
+                if self.actions[r.rule.action].discipline == "emergency"
+                else r.rule.priority.value
+            )
+            for r in self.rules
+        }
 
     def rules_for(self, per: str) -> Iterator[CompiledRule]:
         return (r for r in self.rules if r.rule.per == per)
@@ -373,6 +395,30 @@ def flatten_expression(expr: str) -> str:
         pos = match.end()
     out.append(_flatten_code(expr[pos:]))
     return "".join(out)
+
+
+def inline_constants(flat_expr: str, constants: Mapping[str, Any]) -> str:
+    """Write each knowledge constant (``kb__<name>`` in a flattened expression) as a CEL
+    literal (a JSON number, string, list or map is one), outside string literals."""
+    if not constants:
+        return flat_expr
+
+    def literal(m: re.Match[str]) -> str:
+        if m.group(1) not in constants:
+            return m.group(0)
+        return json.dumps(constants[m.group(1)], ensure_ascii=False, allow_nan=False)
+
+    out: list[str] = []
+    pos = 0
+    for match in _STRING.finditer(flat_expr):
+        out.append(_CONSTANT.sub(literal, flat_expr[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_CONSTANT.sub(literal, flat_expr[pos:]))
+    return "".join(out)
+
+
+_CONSTANT = re.compile(r"\bkb__([a-z][a-z0-9_]*)\b")
 
 
 def _flatten_code(code: str) -> str:
@@ -473,17 +519,30 @@ def _compile_condition(
             raise KnowledgeError(f"{where}: unknown fact {name!r}")
         if ns == "lesion" and per != "lesion":
             raise KnowledgeError(f"{where}: lesion fact {name!r} in a rule with per: case")
-    # Type check: evaluate where every fact has a value of its declared type.
+    read = tuple(f for f in facts if not f.startswith("kb."))
+    used = {f[3:]: constants[f[3:]] for f in facts if f.startswith("kb.")}
+    try:
+        inlined = cel.compile(inline_constants(flatten_expression(expr), used)) if used else program
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise KnowledgeError(
+            f"{where}: a knowledge constant cannot be written in: {first}"
+        ) from None
+    # Type check: evaluate where every fact has a value of its declared type (and the
+    # program with the constants written in must agree with the one reading them).
     for probe in probes:
         try:
             result = program.execute(probe)
+            same = inlined is program or inlined.execute(probe) == result
         except (TypeError, KeyError, ValueError) as exc:
             raise KnowledgeError(f"{where}: CEL type error in 'when': {exc}") from None
         if not isinstance(result, bool):
             raise KnowledgeError(
                 f"{where}: 'when' must be a boolean expression (got {type(result).__name__})"
             )
-    read = tuple(f for f in facts if not f.startswith("kb."))
+        if not same:
+            raise KnowledgeError(f"{where}: a knowledge constant cannot be written into 'when'")
+    program = inlined
     return Condition(
         source=expr,
         program=program,
