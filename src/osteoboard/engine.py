@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__
 from osteoboard._cel import Context
@@ -67,6 +65,7 @@ MAX_DECIDING = 32
 MAX_QUESTIONS = 5
 
 _CATALOGUE = catalogue_by_name()
+_T = TypeVar("_T")
 
 _PRIORITY_RANK = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
 _DISCIPLINE_RANK = {d: i for i, d in enumerate(DISCIPLINES)}
@@ -90,8 +89,7 @@ class _Hit:
     assumed: list[Assumption] | None = None
 
 
-@dataclass(frozen=True)
-class _Ask:
+class _Ask(NamedTuple):
     """An unknown fact that decides an open rule, ranked by the item it decides."""
 
     rank: tuple[int, ...]
@@ -128,9 +126,12 @@ class _Scope:
         """``base``: a scope whose facts (the case's) this one sees too, copied rather than
         completed again."""
         self.kb = kb
+        self.base = base
         self.values: dict[str, Value] = {} if base is None else dict(base.values)
-        self.domains: dict[str, list[Value]] = {} if base is None else dict(base.domains)
-        self.missing: dict[str, list[str]] = {} if base is None else dict(base.missing)
+        #: Domains and missing inputs of this scope's own facts (the base's are looked up
+        #: there).
+        self.domains: dict[str, list[Value]] = {}
+        self.missing: dict[str, list[str]] = {}
         self.intervals: dict[str, tuple[float, float]] = (
             {} if base is None else dict(base.intervals)
         )
@@ -156,6 +157,16 @@ class _Scope:
                     text=info.reason,
                 )
         self._runner: _Runner | None = None
+        self._shared: dict[tuple[str, str], Any] = {}
+
+    def once(self, part: str, condition: Condition, compute: Callable[[], _T]) -> _T:
+        """``compute()`` for a condition, once per scope: several rules read the same
+        condition (and differ only in what they propose)."""
+        key = (part, condition.source)
+        if key in self._shared:
+            return cast(_T, self._shared[key])
+        value = self._shared[key] = compute()
+        return value
 
     def value(self, name: str) -> Value:
         return self.values[name]
@@ -171,14 +182,15 @@ class _Scope:
 
     def unknown(self, name: str) -> tuple[list[Value], list[str]]:
         """(values an unknown fact can still take, case paths behind it)."""
-        missing = self.missing.get(name, [])
+        scope = self if self.base is None or name in self.missing else self.base
+        missing = scope.missing.get(name, [])
         fact = _CATALOGUE[name]
         if fact.type in ("int", "float"):
             bounds = self.interval(name)
             if bounds is None:
                 return [], missing
             return _points(name, bounds, fact.type == "int", self.kb), missing
-        return self.domains.get(name, []), missing
+        return scope.domains.get(name, []), missing
 
     def runner(self, names: frozenset[str]) -> _Runner:
         """Runs conditions on the known facts among ``names`` (the facts the scope's rules
@@ -235,11 +247,18 @@ class _Runner:
 def _execute(condition: Condition, runner: _Runner) -> bool | None:
     """Run a condition on the runner's facts and overlay; None when it needs a variable that
     is not given."""
+    return _execute_needing(condition, runner)[0]
+
+
+def _execute_needing(condition: Condition, runner: _Runner) -> tuple[bool | None, str | None]:
+    """Like :func:`_execute`; with None, the variable CEL found undefined (when it says)."""
     try:
-        return bool(condition.program.execute(runner.context))
+        return bool(condition.program.execute(runner.context)), None
     except RuntimeError as exc:
-        if "Undefined variable" in str(exc):
-            return None
+        message = str(exc)
+        if "Undefined variable" in message:
+            quoted = message.split("'")
+            return None, quoted[1] if len(quoted) > 2 else None
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
     except (TypeError, KeyError, ValueError) as exc:
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
@@ -335,47 +354,59 @@ def _explore(
         variables.pop(flat, None)
 
 
-def _completions(
+def _deciding(
     condition: Condition,
     runner: _Runner,
     tried: list[str],
     domains: Mapping[str, Sequence[Value]],
-) -> dict[tuple[Value, ...], bool | None] | None:
-    """The outcome of every completion of the tried facts (None when there are too many)."""
+) -> list[str]:
+    """Of the unknown facts that had to be tried, those that change the outcome on their own:
+    among completions that agree on every other fact, this one alone gives another result.
+    Only these are reported as missing data (every fact tried when the completions are too
+    many to enumerate).
+
+    The completions are not run one by one: the values of the fact CEL finds missing are
+    tried first, and a branch ends as soon as CEL decides without the others (an undefined
+    fact can only have been absorbed by ``&&`` or ``||``, so every completion of the branch
+    has that outcome). The branches split the completions into blocks of one outcome each,
+    and a fact decides exactly when two blocks of different outcomes clash on it alone."""
+    if len(tried) <= 1:
+        return tried
     size = 1
     for name in tried:
         size *= max(1, len(domains.get(name, ())))
     if size > MAX_DECIDING or any(not domains.get(name) for name in tried):
-        return None
-    flats = [flat_name(name) for name in tried]
-    results: dict[tuple[Value, ...], bool | None] = {}
-    variables = runner.start()
-    for combo in itertools.product(*(domains[name] for name in tried)):
-        for flat, value in zip(flats, combo, strict=True):
-            variables[flat] = value
-        results[combo] = _execute(condition, runner)
-    variables.clear()
-    return results
-
-
-def _deciding(
-    tried: list[str], results: Mapping[tuple[Value, ...], bool | None] | None
-) -> list[str]:
-    """Of the unknown facts that had to be tried, those that change the outcome on their own:
-    among completions that agree on every other fact, this one alone gives another result.
-    Only these are reported as missing data (every fact tried when the completions were too
-    many to enumerate)."""
-    if len(tried) <= 1 or results is None:
         return tried
-    deciding = []
-    for i, name in enumerate(tried):
-        seen: dict[tuple[Value, ...], bool | None] = {}
-        for combo, result in results.items():
-            rest = combo[:i] + combo[i + 1 :]
-            if seen.setdefault(rest, result) != result:
-                deciding.append(name)
-                break
-    return deciding or tried
+    by_flat = {flat_name(name): name for name in tried}
+    variables = runner.start()
+    blocks: list[tuple[dict[str, Value], bool | None]] = []
+    branch: dict[str, Value] = {}
+
+    def split() -> None:
+        result, needed = _execute_needing(condition, runner)
+        if result is not None or len(branch) == len(tried):
+            blocks.append((dict(branch), result))
+            return
+        name = by_flat.get(needed) if needed is not None else None
+        if name is None or name in branch:
+            name = next(n for n in tried if n not in branch)
+        flat = flat_name(name)
+        for value in domains[name]:
+            variables[flat] = branch[name] = value
+            split()
+        del variables[flat], branch[name]
+
+    split()
+    variables.clear()
+    deciding: set[str] = set()
+    for i, (first, outcome) in enumerate(blocks):
+        for other, result in blocks[i + 1 :]:
+            if result == outcome:
+                continue
+            clash = [n for n, v in first.items() if n in other and other[n] != v]
+            if len(clash) == 1:
+                deciding.add(clash[0])
+    return [name for name in tried if name in deciding] or tried
 
 
 def _satisfying(
@@ -562,6 +593,14 @@ def _conditions(
     return out or loose
 
 
+def _wanted(
+    condition: Condition, decision: _Decision, scope: _Scope, runner: _Runner
+) -> tuple[list[str], list[_Wanted]]:
+    """(facts that decide an open item, its conditions)."""
+    near, satisfying = _satisfying(condition, decision, runner)
+    return near, _conditions(decision, near, satisfying, scope)
+
+
 def _open_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
     """What an open outcome with a documented trigger gives (SPEC §4.1)."""
     action = kb.actions[rule.rule.action]
@@ -596,7 +635,8 @@ _SILENT = _Verdict(False)
 
 def _verdict(kb: KnowledgeBase, rule: CompiledRule, scope: _Scope, runner: _Runner) -> _Verdict:
     """Decide one rule on one scope."""
-    decision = _decide(rule.condition, scope, runner)
+    condition = rule.condition
+    decision = scope.once("decide", condition, functools.partial(_decide, condition, scope, runner))
     return _judge(kb, rule, decision, scope, runner)
 
 
@@ -616,8 +656,13 @@ def _judge(
     status: ItemStatus | None = None
     conditions: list[_Wanted] | None = None
     deciding: list[str] = []
+    condition = rule.condition
     if rule.rule.conditional != "never":
-        if _triggered(rule.condition, decision, scope, runner):
+        if scope.once(
+            "triggered",
+            condition,
+            functools.partial(_triggered, condition, decision, scope, runner),
+        ):
             status = _open_status(rule, kb)
         elif len(decision.tried) == 1 and action.discipline != "emergency":
             status = ItemStatus.conditional
@@ -627,13 +672,17 @@ def _judge(
         # counts as missing data.
         status = None
     if status is not None:
-        near, satisfying = _satisfying(rule.condition, decision, runner)
-        conditions = _conditions(decision, near, satisfying, scope)
+        near, conditions = scope.once(
+            "conditions", condition, functools.partial(_wanted, condition, decision, scope, runner)
+        )
         deciding = near or decision.tried
     if not conditions:  # an item must say what it waits for
         status = None
-        results = _completions(rule.condition, runner, decision.tried, decision.domains)
-        deciding = _deciding(decision.tried, results)
+        deciding = scope.once(
+            "deciding",
+            condition,
+            functools.partial(_deciding, condition, runner, decision.tried, decision.domains),
+        )
     return _Verdict(
         None, status, tuple(deciding), None if conditions is None else tuple(conditions)
     )
@@ -654,13 +703,21 @@ class _Collector:
         self._case_paths: dict[str, tuple[str, ...]] = {}
         self._becauses: dict[tuple[str, type, Any], Because] = {}
 
-    def _because_item(self, fact: str, value: Value) -> Because:
-        """A fact and its value as an item gives it (built once per case)."""
-        key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
-        item = self._becauses.get(key)
-        if item is None:
-            item = self._becauses[key] = Because(fact=fact, value=value)
-        return item
+    def _because(self, rule: CompiledRule, scope: _Scope) -> list[Because]:
+        """The known facts a rule gives as its reasons (each fact and value built once per
+        case); assumed ones are left out."""
+        values, assumed, built = scope.values, scope.assumed, self._becauses
+        out = []
+        for fact in rule.because:
+            value = values[fact]
+            if value is None or fact in assumed:
+                continue
+            key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
+            item = built.get(key)
+            if item is None:
+                item = built[key] = Because(fact=fact, value=value)
+            out.append(item)
+        return out
 
     def add(
         self,
@@ -674,11 +731,7 @@ class _Collector:
         status = verdict.status
         if status is not None:
             assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
-            because = [
-                self._because_item(f, v)
-                for f in rule.because
-                if (v := scope.value(f)) is not None and f not in scope.assumed
-            ]
+            because = self._because(rule, scope)
             conditions = (
                 None
                 if verdict.conditions is None
@@ -745,16 +798,14 @@ class _Collector:
                 )
 
 
-@functools.lru_cache(maxsize=8)
-def _readers(
-    reads: tuple[tuple[str, ...], ...],
-) -> list[Callable[[Mapping[str, tuple[Any, ...]]], Any]]:
-    """Per lesion rule, a function from the lesion's fact keys to those the rule reads."""
-    return [operator.itemgetter(*read) if read else _nothing for read in reads]
-
-
-def _nothing(keys: Mapping[str, tuple[Any, ...]]) -> None:
-    return None
+def _ruled_out(condition: Condition, values: Mapping[str, Value]) -> bool:
+    """Whether a known value fails a part the condition requires as a whole (so it is false
+    whatever the unknown facts are, as CEL would find)."""
+    for guard in condition.guards:
+        value = values[guard.fact]
+        if value is not None and guard.fails(value):
+            return True
+    return False
 
 
 def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
@@ -774,17 +825,14 @@ def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[
     """One item from hits with the same code and lesion: the most urgent hit's text, the
     sources, facts and assumptions of all."""
     kept = group[0]
-    sources: list[str] = []
-    because: list[Because] = []
+    # A fact and value have one Because within a case (_Collector._because), so the same
+    # fact and value is the same object.
+    because = list({id(b): b for hit in group for b in hit.because}.values())
+    if len(group) == 1:
+        return kept, list(dict.fromkeys(kept.rule.rule.sources)), because, list(kept.assumed or ())
+    sources = list(dict.fromkeys(s for hit in group for s in hit.rule.rule.sources))
     assumed: list[Assumption] = []
-    seen: set[tuple[str, str]] = set()
     for hit in group:
-        sources.extend(s for s in hit.rule.rule.sources if s not in sources)
-        for b in hit.because:
-            key = (b.fact, repr(b.value))
-            if key not in seen:
-                seen.add(key)
-                because.append(b)
         assumed.extend(a for a in hit.assumed or () if a not in assumed)
         if _PRIORITY_RANK[hit.rule.rule.priority] < _PRIORITY_RANK[kept.rule.rule.priority]:
             kept = hit
@@ -962,45 +1010,75 @@ class _Run:
 def _run(case: Case, kb: KnowledgeBase) -> _Run:
     scores = compute_all(case)
     prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, kb.prognosis)
-    cf = case_facts(case, scores, prognosis, kb=kb)
-
     out = _Collector(kb)
-    case_scope = _Scope([cf], kb)
-    runner = case_scope.runner(kb.case_facts_read)
-    for rule in kb.case_rules:
+    case_scope = _Scope([case_facts(case, scores, prognosis, kb=kb)], kb)
+    _case_rules(kb, case_scope, out)
+    _lesion_rules(kb, case, scores, case_scope, out)
+    return _Run(scores, prognosis, out.hits, out.needs, out.ranks, out.asks)
+
+
+def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector) -> None:
+    values = scope.values
+    # Most rules fail a part they require on a known fact; the others are run on a context
+    # of the facts they read (converting values for CEL is the main cost of a context).
+    rules = [rule for rule in kb.case_rules if not _ruled_out(rule.condition, values)]
+    runner = scope.runner(_facts_read(rules))
+    for rule in rules:
         first = runner.first(rule.condition)  # most rules are settled by the known facts
         if first is False:
             continue
         if first is True:
             verdict = _Verdict(True, _fired_status(rule, kb))
         else:
-            decision = _decide_open(rule.condition, case_scope, runner)
-            verdict = _judge(kb, rule, decision, case_scope, runner)
-        out.add(rule, verdict, case_scope, None)
+            condition = rule.condition
+            decision = scope.once(
+                "decide", condition, functools.partial(_decide_open, condition, scope, runner)
+            )
+            verdict = _judge(kb, rule, decision, scope, runner)
+        out.add(rule, verdict, scope, None)
 
-    # A lesion rule reads the case's facts and the lesion's; within one case only the
-    # lesion's can differ, so lesions that agree on the lesion facts a rule reads share its
-    # verdict (200 lesions of one kind are decided once, not 200 times).
+
+def _lesion_rules(
+    kb: KnowledgeBase,
+    case: Case,
+    scores: Sequence[ScoreResult],
+    case_scope: _Scope,
+    out: _Collector,
+) -> None:
+    """The lesion rules on every lesion. A lesion rule reads the case's facts and the
+    lesion's; within one case only the lesion's can differ, so lesions that agree on the
+    lesion facts a rule reads share its verdict (200 lesions of one kind are decided once,
+    not 200 times)."""
     verdicts: dict[tuple[Any, ...], _Verdict] = {}
-    readers = _readers(kb.lesion_facts_by_rule)
     for index, lesion in enumerate(case.lesions):
-        if not kb.lesion_rules:
-            break
         lf = lesion_facts(lesion, scores, kb=kb)
         scope = _Scope([lf], kb, base=case_scope)
+        values = scope.values
         label = lf.values.get("lesion.label")
         where = (lesion.id, index, str(label or lesion.id))
-        keys = {f: _fact_key(f, scope) for f in kb.lesion_facts_read if f in lf.values}
-        for rule, reader in zip(kb.lesion_rules, readers, strict=True):
-            key = (rule.order, reader(keys))
-            shared = verdicts.get(key)
-            if shared is None:
-                shared = verdicts[key] = _verdict(
-                    kb, rule, scope, scope.runner(kb.lesion_facts_read)
-                )
-            if shared is not _SILENT:
-                out.add(rule, shared, scope, where)
-    return _Run(scores, prognosis, out.hits, out.needs, out.ranks, out.asks)
+        keys: dict[str, tuple[Any, ...]] = {}
+        chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
+        for rule, read in zip(kb.lesion_rules, kb.lesion_facts_by_rule, strict=True):
+            if _ruled_out(rule.condition, values):
+                continue
+            for name in read:
+                if name not in keys:
+                    keys[name] = _fact_key(name, scope)
+            chosen.append((rule, (rule.order, *[keys[name] for name in read])))
+        new = [rule for rule, key in chosen if key not in verdicts]
+        if new:
+            runner = scope.runner(_facts_read(new))
+            for rule, key in chosen:
+                if key not in verdicts:
+                    verdicts[key] = _verdict(kb, rule, scope, runner)
+        for rule, key in chosen:
+            verdict = verdicts[key]
+            if verdict is not _SILENT:
+                out.add(rule, verdict, scope, where)
+
+
+def _facts_read(rules: Iterable[CompiledRule]) -> frozenset[str]:
+    return frozenset(name for rule in rules for name in rule.condition.facts)
 
 
 def trace(

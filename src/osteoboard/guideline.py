@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -58,6 +58,7 @@ __all__ = [
     "CompiledDefinition",
     "CompiledRule",
     "Condition",
+    "Guard",
     "KnowledgeBase",
     "KnowledgeError",
     "Rule",
@@ -229,6 +230,49 @@ class Condition:
     #: Facts read at least once outside a negation (not under ``!`` or ``!=``): only these
     #: can be the documented finding that raises an open rule.
     positive: frozenset[str] = frozenset()
+    #: Tests of single facts that the condition requires as a whole (its top-level ``&&``
+    #: parts such as ``mm.present`` or ``lesion.region == "spine"``): one that a known value
+    #: fails makes the condition false without running it.
+    guards: tuple[Guard, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A part of a condition that tests one fact against literals."""
+
+    fact: str
+    #: ``is`` (a yes/no fact), ``==``, ``!=``, ``in``, ``<``, ``<=``, ``>``, ``>=``.
+    op: str
+    operand: Any
+    #: Whether a known value makes this part false (never for a value of another type than
+    #: the literal: that is left to CEL).
+    fails: Callable[[Any], bool] = field(compare=False, repr=False)
+
+    @classmethod
+    def make(cls, fact: str, op: str, operand: Any) -> Guard:
+        return cls(fact, op, operand, _guard_test(op, operand))
+
+
+_NUMBERS = (int, float)
+
+
+def _guard_test(op: str, operand: Any) -> Callable[[Any], bool]:
+    if op == "is":
+        opposite = not operand
+        return lambda value: value is opposite
+    if op == "==":
+        return lambda value: value.__class__ is str and value != operand
+    if op == "!=":
+        return lambda value: value.__class__ is str and value == operand
+    if op == "in":
+        return lambda value: value.__class__ is str and value not in operand
+    if op == "<":
+        return lambda value: value.__class__ in _NUMBERS and not value < operand
+    if op == "<=":
+        return lambda value: value.__class__ in _NUMBERS and not value <= operand
+    if op == ">":
+        return lambda value: value.__class__ in _NUMBERS and not value > operand
+    return lambda value: value.__class__ in _NUMBERS and not value >= operand
 
 
 @dataclass(frozen=True)
@@ -441,6 +485,97 @@ def referenced_facts(expr: str) -> tuple[list[str], list[str]]:
 _POLARITY_TOKEN = re.compile(r"!=|!|\(|\)|\b[a-z_]+\.[a-z_][a-z0-9_]*\b")
 
 
+_FACT = r"([a-z_]+\.[a-z_][a-z0-9_]*)"
+_TEXT = r"(?:\"([^\"\\]*)\"|'([^'\\]*)')"
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_GUARD_BOOL = re.compile(rf"(!?)\s*{_FACT}")
+_GUARD_TEXT = re.compile(rf"{_FACT}\s*(==|!=)\s*{_TEXT}")
+_GUARD_IN = re.compile(rf"{_FACT}\s+in\s+(?:\[([^\[\]]*)\]|kb\.([a-z][a-z0-9_]*))")
+_GUARD_NUMBER = re.compile(rf"{_FACT}\s*(<=|>=|<|>)\s*{_NUMBER}")
+_LIST_ITEM = re.compile(rf"\s*{_TEXT}\s*(?:,|$)")
+
+
+def _top_level_parts(expr: str) -> list[str] | None:
+    """The operands of a top-level ``&&`` chain, or None when the expression is not one
+    (a top-level ``||`` or ``?``), with parts in parentheses opened up."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    bare = _STRING.sub(lambda m: "_" * len(m.group(0)), expr)
+    while i < len(bare):
+        ch = bare[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and bare.startswith("&&", i):
+            parts.append(expr[start:i])
+            start = i + 2
+            i += 1
+        elif depth == 0 and (bare.startswith("||", i) or ch == "?"):
+            return None
+        i += 1
+    parts.append(expr[start:])
+    out: list[str] = []
+    for part in (p.strip() for p in parts):
+        inner = _enclosed(part)
+        if inner is not None:
+            out.extend(_top_level_parts(inner) or [part])
+        else:
+            out.append(part)
+    return out
+
+
+def _enclosed(part: str) -> str | None:
+    """The inside of ``( … )`` when the parentheses enclose the whole part."""
+    if not (part.startswith("(") and part.endswith(")")):
+        return None
+    bare = _STRING.sub(lambda m: "_" * len(m.group(0)), part)
+    depth = 0
+    for i, ch in enumerate(bare):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(bare) - 1:
+            return None
+    return part[1:-1]
+
+
+def _texts(items: str) -> tuple[str, ...] | None:
+    out = []
+    pos = 0
+    while pos < len(items):
+        m = _LIST_ITEM.match(items, pos)
+        if m is None or m.end() == pos:
+            return None
+        out.append(m.group(1) if m.group(1) is not None else m.group(2))
+        pos = m.end()
+    return tuple(out)
+
+
+def guards(expr: str, constants: Mapping[str, Any]) -> tuple[Guard, ...]:
+    """The single-fact tests a condition requires as a whole (see :attr:`Condition.guards`)."""
+    out: list[Guard] = []
+    for part in _top_level_parts(expr) or []:
+        if m := _GUARD_BOOL.fullmatch(part):
+            out.append(Guard.make(m.group(2), "is", not m.group(1)))
+        elif m := _GUARD_TEXT.fullmatch(part):
+            text = m.group(3) if m.group(3) is not None else m.group(4)
+            out.append(Guard.make(m.group(1), m.group(2), text))
+        elif m := _GUARD_IN.fullmatch(part):
+            items = _texts(m.group(2)) if m.group(2) is not None else None
+            listed = constants.get(m.group(3)) if m.group(3) is not None else None
+            if isinstance(listed, list) and all(isinstance(v, str) for v in listed):
+                items = tuple(listed)
+            if items is not None:
+                out.append(Guard.make(m.group(1), "in", frozenset(items)))
+        elif m := _GUARD_NUMBER.fullmatch(part):
+            number = m.group(3)
+            value = float(number) if "." in number else int(number)
+            out.append(Guard.make(m.group(1), m.group(2), value))
+    return tuple(g for g in out if not g.fact.startswith("kb."))
+
+
 def positive_facts(expr: str) -> frozenset[str]:
     """Facts that occur at least once with positive polarity: not under an odd number of
     negations (``!x``, ``!(… x …)``) and not compared with ``!=``."""
@@ -550,6 +685,7 @@ def _compile_condition(
         flat=tuple(flat_name(f) for f in read),
         constants={flat_name(f): constants[f[3:]] for f in facts if f.startswith("kb.")},
         positive=positive_facts(expr),
+        guards=guards(expr, used),
     )
 
 
