@@ -10,6 +10,13 @@ does not fire, and the inputs behind the facts it needed are reported in ``missi
 the rule's id. Nothing is guessed.
 
 The output is deterministic: the same case and knowledge base give byte-identical JSON.
+
+What keeps it cheap, without changing what it decides: a rule whose required part (a guard,
+see :class:`~osteoboard.guideline.Guard`) fails on a known value is false without running
+CEL; the known facts of a scope are converted for CEL once, and values tried for unknown
+facts are read through the context's variable resolver; rules with the same condition share
+its analysis within a scope; lesions that agree on the lesion facts a rule reads share its
+verdict (the case's facts are the same for every lesion).
 """
 
 from __future__ import annotations
@@ -65,6 +72,9 @@ MAX_DECIDING = 32
 MAX_QUESTIONS = 5
 
 _CATALOGUE = catalogue_by_name()
+#: CEL variable name of every fact.
+_FLAT = {name: flat_name(name) for name in _CATALOGUE}
+_LESION_FACTS = frozenset(name for name, fact in _CATALOGUE.items() if fact.scope == "lesion")
 _T = TypeVar("_T")
 
 _PRIORITY_RANK = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
@@ -198,7 +208,7 @@ class _Scope:
         if self._runner is None:
             values = self.values
             self._runner = _Runner(
-                {flat_name(k): values[k] for k in names & values.keys() if values[k] is not None}
+                {_FLAT[k]: values[k] for k in names & values.keys() if values[k] is not None}
             )
         return self._runner
 
@@ -230,7 +240,8 @@ class _Runner:
 
     def first(self, condition: Condition) -> bool | None:
         """The outcome on the known facts alone; None when it needs an unknown one."""
-        self.overlay.clear()
+        if self.overlay:
+            self.overlay.clear()
         try:
             return bool(condition.program.execute(self.context))
         except RuntimeError:
@@ -332,16 +343,14 @@ def _explore(
     variables = runner.overlay
     if result is not None:
         if result and not witness:
-            witness.append(
-                {flat_name(f): variables[flat_name(f)] for f in used if flat_name(f) in variables}
-            )
+            witness.append({_FLAT[f]: variables[_FLAT[f]] for f in used if _FLAT[f] in variables})
         outcomes.add(result)
         return len(outcomes) < 2 or not witness
     if not pending or budget[0] <= 0:
         outcomes.add(None)  # needs a fact with nothing to try, or too many completions
         return bool(budget[0] > 0 and not witness)
     name, rest = pending[0], pending[1:]
-    flat = flat_name(name)
+    flat = _FLAT[name]
     used.setdefault(name, None)
     try:
         for value in domains[name]:
@@ -377,7 +386,7 @@ def _deciding(
         size *= max(1, len(domains.get(name, ())))
     if size > MAX_DECIDING or any(not domains.get(name) for name in tried):
         return tried
-    by_flat = {flat_name(name): name for name in tried}
+    by_flat = {_FLAT[name]: name for name in tried}
     variables = runner.start()
     blocks: list[tuple[dict[str, Value], bool | None]] = []
     branch: dict[str, Value] = {}
@@ -390,7 +399,7 @@ def _deciding(
         name = by_flat.get(needed) if needed is not None else None
         if name is None or name in branch:
             name = next(n for n in tried if n not in branch)
-        flat = flat_name(name)
+        flat = _FLAT[name]
         for value in domains[name]:
             variables[flat] = branch[name] = value
             split()
@@ -422,7 +431,7 @@ def _satisfying(
     deciding: list[str] = []
     values: dict[str, list[Value]] = {}
     for name in decision.tried:
-        flat = flat_name(name)
+        flat = _FLAT[name]
         if flat not in witness:
             continue  # CEL decided without it on the witnessing branch
         good: list[Value] = []
@@ -694,28 +703,45 @@ class _Collector:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.hits: list[_Hit] = []
-        #: Per missing case path, the rules (with lesion) it could change, in order found…
+        #: Per missing case path, the rules (with lesion) it could change, in order found.
         self.needs: dict[str, dict[str, None]] = {}
-        #: … and the rank of the most urgent of them.
-        self.ranks: dict[str, int] = {}
+        #: Per tuple of paths recorded (by id), the tuple and the most urgent rank of the
+        #: rules it was recorded for.
+        self._groups: dict[int, tuple[tuple[str, ...], list[int]]] = {}
         self.asks: list[_Ask] = []
-        #: The case paths behind a case fact, the same in every scope.
+        #: The case paths behind a case fact, the same in every scope, and those behind a
+        #: set of case facts.
         self._case_paths: dict[str, tuple[str, ...]] = {}
+        self._shared_paths: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._becauses: dict[tuple[str, type, Any], Because] = {}
+        self._case: dict[str, Because] = {}
+
+    def ranks(self) -> dict[str, int]:
+        """Per missing case path, the rank of the most urgent rule it could change."""
+        ranks: dict[str, int] = {}
+        for paths, (rank_no,) in self._groups.values():
+            for path in paths:
+                if rank_no < ranks.get(path, len(_MISSING_RANK)):
+                    ranks[path] = rank_no
+        return ranks
 
     def _because(self, rule: CompiledRule, scope: _Scope) -> list[Because]:
         """The known facts a rule gives as its reasons (each fact and value built once per
         case); assumed ones are left out."""
-        values, assumed, built = scope.values, scope.assumed, self._becauses
+        values, assumed, built, case = scope.values, scope.assumed, self._becauses, self._case
         out = []
         for fact in rule.because:
-            value = values[fact]
-            if value is None or fact in assumed:
-                continue
-            key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
-            item = built.get(key)
+            item = case.get(fact)  # a case fact has one value in every scope of the case
             if item is None:
-                item = built[key] = Because(fact=fact, value=value)
+                value = values[fact]
+                if value is None or fact in assumed:
+                    continue
+                key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
+                item = built.get(key)
+                if item is None:
+                    item = built[key] = Because(fact=fact, value=value)
+                if fact not in _LESION_FACTS:
+                    case[fact] = item
             out.append(item)
         return out
 
@@ -768,23 +794,18 @@ class _Collector:
             rule.order,
             lesion_order,
         )
-        needs, ranks, rank_no = self.needs, self.ranks, _MISSING_RANK[priority]
+        rank_no = _MISSING_RANK[priority]
+        shared: list[str] = []
         for fact in verdict.deciding:
             if fact.startswith("lesion."):
                 paths = tuple(scope.unknown(fact)[1])
+                self._record(paths, label, rank_no)
             elif fact in self._case_paths:
                 paths = self._case_paths[fact]
+                shared.append(fact)
             else:
                 paths = self._case_paths[fact] = tuple(scope.unknown(fact)[1])
-            for path in paths:
-                users = needs.get(path)
-                if users is None:
-                    needs[path] = {label: None}
-                    ranks[path] = rank_no
-                else:
-                    users[label] = None
-                    if rank_no < ranks[path]:
-                        ranks[path] = rank_no
+                shared.append(fact)
             if paths:
                 self.asks.append(
                     _Ask(
@@ -796,6 +817,33 @@ class _Collector:
                         priority,
                     )
                 )
+        if shared:
+            # The paths of the case facts a rule needs, as one tuple per set of facts: a
+            # case fact can stand for a field of every lesion and come with every lesion.
+            key = tuple(shared)
+            joined = self._shared_paths.get(key)
+            if joined is None:
+                joined = self._shared_paths[key] = tuple(
+                    dict.fromkeys(p for fact in shared for p in self._case_paths[fact])
+                )
+            self._record(joined, label, rank_no)
+
+    def _record(self, paths: tuple[str, ...], label: str, rank_no: int) -> None:
+        """Add a rule (label) to the users of missing paths; the most urgent rank is kept per
+        tuple of paths."""
+        if not paths:
+            return
+        needs = self.needs
+        group = self._groups.get(id(paths))
+        if group is None:
+            for path in paths:
+                if path not in needs:
+                    needs[path] = {}
+            self._groups[id(paths)] = (paths, [rank_no])
+        elif rank_no < group[1][0]:
+            group[1][0] = rank_no
+        for users in map(needs.__getitem__, paths):
+            users[label] = None
 
 
 def _ruled_out(condition: Condition, values: Mapping[str, Value]) -> bool:
@@ -938,12 +986,31 @@ def _assemble(
     )
 
 
+class _QuestionDraft:
+    """A question being gathered: its first ask, and (in order, each once) the items it
+    decides and the fields that answer it."""
+
+    def __init__(self, ask: _Ask) -> None:
+        self.ask = ask
+        self.items: dict[str, None] = {ask.item: None}
+        self.fields: dict[str, None] = dict.fromkeys(ask.fields)
+        #: Tuples of fields already added: a case fact's tuple names a field of every lesion
+        #: and comes with the asks of every lesion.
+        self._merged = {id(ask.fields)}
+
+    def add(self, ask: _Ask) -> None:
+        self.items[ask.item] = None
+        if id(ask.fields) not in self._merged:
+            self._merged.add(id(ask.fields))
+            for name in ask.fields:
+                self.fields[name] = None
+
+
 def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
     """At most five questions: per unknown fact the most urgent item it decides, ranked by
     that item (emergencies first); facts that share a question are asked once."""
-    # Per question: the first ask, the items it decides and the fields that answer it (each
-    # list with a set beside it: a case fact can stand for a field of every lesion).
-    by_text: dict[str, tuple[_Ask, list[str], set[str], list[str], set[str]]] = {}
+    # Per question: the first ask, the items it decides and the fields that answer it.
+    by_text: dict[str, _QuestionDraft] = {}
     keys: dict[tuple[tuple[str, ...], str | None], str] = {}
     for ask in sorted(asks, key=lambda a: a.rank):
         # Facts behind the same case fields are one question (the first one's wording).
@@ -952,21 +1019,15 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
             key = keys[(ask.fields, ask.lesion_label)] = (
                 "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
             )
-        entry = by_text.get(key)
-        if entry is None:
+        draft = by_text.get(key)
+        if draft is None:
             if len(by_text) < MAX_QUESTIONS:
-                by_text[key] = (ask, [ask.item], {ask.item}, list(ask.fields), set(ask.fields))
-            continue
-        _, items, item_set, fields, field_set = entry
-        if ask.item not in item_set:
-            items.append(ask.item)
-            item_set.add(ask.item)
-        for f in ask.fields:
-            if f not in field_set:
-                fields.append(f)
-                field_set.add(f)
+                by_text[key] = _QuestionDraft(ask)
+        else:
+            draft.add(ask)
     out = []
-    for ask, items, _, fields, _ in by_text.values():
+    for draft in by_text.values():
+        ask, items, fields = draft.ask, list(draft.items), list(draft.fields)
         info = kb.facts.get(ask.fact)
         if info is not None and info.question is not None:
             de, en = info.question.de, info.question.en
@@ -1014,7 +1075,7 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     case_scope = _Scope([case_facts(case, scores, prognosis, kb=kb)], kb)
     _case_rules(kb, case_scope, out)
     _lesion_rules(kb, case, scores, case_scope, out)
-    return _Run(scores, prognosis, out.hits, out.needs, out.ranks, out.asks)
+    return _Run(scores, prognosis, out.hits, out.needs, out.ranks(), out.asks)
 
 
 def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector) -> None:
