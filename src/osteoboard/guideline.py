@@ -218,7 +218,7 @@ class Condition:
     """A compiled CEL condition with the facts it reads (and their flat variable names)."""
 
     source: str
-    #: Compiled with the knowledge constants it reads written in as list literals, so that
+    #: Compiled with the knowledge constants it reads written in as literals, so that
     #: running it needs only the facts (converting the lists for every run cost more than
     #: deciding most rules).
     program: Any
