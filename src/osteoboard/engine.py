@@ -21,7 +21,7 @@ verdict (the case's facts are the same for every lesion).
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -550,6 +550,8 @@ def _fill(template: str, values: Mapping[str, Value | tuple[float, float]], lang
 def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
     rule = hit.rule
     base = rule.rule.text or kb.actions[rule.rule.action].text
+    if not rule.placeholders:
+        return base  # nothing to fill in (a Text is frozen, so it can be shared)
     vals = {name: hit.values.get(name) for name in rule.placeholders}
     return Text(de=_fill(base.de, vals, "de"), en=_fill(base.en, vals, "en"))
 
@@ -875,7 +877,8 @@ def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[
     kept = group[0]
     # A fact and value have one Because within a case (_Collector._because), so the same
     # fact and value is the same object.
-    because = list({id(b): b for hit in group for b in hit.because}.values())
+    reasons = kept.because if len(group) == 1 else [b for hit in group for b in hit.because]
+    because = list(dict(zip(map(id, reasons), reasons, strict=True)).values())
     if len(group) == 1:
         return kept, list(dict.fromkeys(kept.rule.rule.sources)), because, list(kept.assumed or ())
     sources = list(dict.fromkeys(s for hit in group for s in hit.rule.rule.sources))
@@ -919,9 +922,13 @@ def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], l
             group_no = len(seen)
             seen.append(key)
             conditions.extend(
-                c.model_copy(update={"group": group_no}) for c in hit.conditions or ()
+                ItemCondition(
+                    fact=c.fact, fields=c.fields, values=c.values, text=c.text, group=group_no
+                )
+                for c in hit.conditions or ()
             )
-        first = dataclasses.replace(ranked[0], conditions=conditions)
+        first = copy.copy(ranked[0])
+        first.conditions = conditions
         out.append((first, sources, because, assumed))
     return out
 
