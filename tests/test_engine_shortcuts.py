@@ -205,13 +205,7 @@ def _lesion_items(case: dict[str, Any]) -> dict[str, list[Any]]:
 def test_lesions_that_agree_share_a_verdict_but_keep_their_own_fields() -> None:
     base = {"id": "share", "patient": {"age": 61, "sex": "male"}, "primary": {"site": "lung_nsclc"}}
     sparse = {"region": "spine", "level": "T8", "type": "lytic"}
-    known = {
-        "region": "spine",
-        "level": "T8",
-        "type": "lytic",
-        "escc_grade": "0",
-        "pain": "mechanical",
-    }
+    known = {**sparse, "escc_grade": "0", "pain": "mechanical"}
     lesions = [{"id": "A", **sparse}, {"id": "B", **sparse}, {"id": "C", **known}]
     first = _lesion_items({**base, "lesions": lesions})
     last = _lesion_items({**base, "lesions": [lesions[2], lesions[0], lesions[1]]})

@@ -410,13 +410,18 @@ def expand_definitions(expr: str, expanded: Mapping[str, str], where: str) -> st
             raise KnowledgeError(f"{where}: unknown definition 'def.{name}' (define it first)")
         return f"({expanded[name]})"
 
+    return _outside_strings(expr, lambda code: _DEF_REF.sub(sub, code))
+
+
+def _outside_strings(expr: str, rewrite: Callable[[str], str]) -> str:
+    """``expr`` with ``rewrite`` applied to each stretch outside its string literals."""
     out: list[str] = []
     pos = 0
     for match in _STRING.finditer(expr):
-        out.append(_DEF_REF.sub(sub, expr[pos : match.start()]))
+        out.append(rewrite(expr[pos : match.start()]))
         out.append(match.group(0))
         pos = match.end()
-    out.append(_DEF_REF.sub(sub, expr[pos:]))
+    out.append(rewrite(expr[pos:]))
     return "".join(out)
 
 
@@ -431,14 +436,7 @@ def flat_name(fact: str) -> str:
 
 def flatten_expression(expr: str) -> str:
     """Rewrite fact references outside string literals to their flat variable names."""
-    out: list[str] = []
-    pos = 0
-    for match in _STRING.finditer(expr):
-        out.append(_flatten_code(expr[pos : match.start()]))
-        out.append(match.group(0))
-        pos = match.end()
-    out.append(_flatten_code(expr[pos:]))
-    return "".join(out)
+    return _outside_strings(expr, _flatten_code)
 
 
 def inline_constants(flat_expr: str, constants: Mapping[str, Any]) -> str:
@@ -452,14 +450,7 @@ def inline_constants(flat_expr: str, constants: Mapping[str, Any]) -> str:
             return m.group(0)
         return json.dumps(constants[m.group(1)], ensure_ascii=False, allow_nan=False)
 
-    out: list[str] = []
-    pos = 0
-    for match in _STRING.finditer(flat_expr):
-        out.append(_CONSTANT.sub(literal, flat_expr[pos : match.start()]))
-        out.append(match.group(0))
-        pos = match.end()
-    out.append(_CONSTANT.sub(literal, flat_expr[pos:]))
-    return "".join(out)
+    return _outside_strings(flat_expr, lambda code: _CONSTANT.sub(literal, code))
 
 
 _CONSTANT = re.compile(r"\bkb__([a-z][a-z0-9_]*)\b")
