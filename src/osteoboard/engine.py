@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar, cast
@@ -76,6 +78,7 @@ _CATALOGUE = catalogue_by_name()
 _FLAT = {name: flat_name(name) for name in _CATALOGUE}
 _LESION_FACTS = frozenset(name for name, fact in _CATALOGUE.items() if fact.scope == "lesion")
 _T = TypeVar("_T")
+_SECOND = operator.itemgetter(1)
 
 _PRIORITY_RANK = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
 _DISCIPLINE_RANK = {d: i for i, d in enumerate(DISCIPLINES)}
@@ -705,11 +708,10 @@ class _Collector:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.hits: list[_Hit] = []
-        #: Per missing case path, the rules (with lesion) it could change, in order found.
-        self.needs: dict[str, dict[str, None]] = {}
-        #: Per tuple of paths recorded (by id), the tuple and the most urgent rank of the
-        #: rules it was recorded for.
-        self._groups: dict[int, tuple[tuple[str, ...], list[int]]] = {}
+        #: Per tuple of missing case paths recorded (by id): the tuple, the most urgent rank
+        #: of the rules recorded for it, and those rules (with lesion) in order found.
+        self._groups: dict[int, tuple[tuple[str, ...], list[int], list[tuple[int, str]]]] = {}
+        self._recorded = 0
         self.asks: list[_Ask] = []
         #: The case paths behind a case fact, the same in every scope, and those behind a
         #: set of case facts.
@@ -718,14 +720,27 @@ class _Collector:
         self._becauses: dict[tuple[str, type, Any], Because] = {}
         self._case: dict[str, Because] = {}
 
-    def ranks(self) -> dict[str, int]:
-        """Per missing case path, the rank of the most urgent rule it could change."""
+    def needs(self) -> tuple[dict[str, dict[str, None]], dict[str, int]]:
+        """Per missing case path, the rules (with lesion) it could change in the order they
+        were recorded, and the rank of the most urgent of them.
+
+        Rules are recorded per tuple of paths, and each path's list is put together once at
+        the end: a case fact that stands for a field of every lesion is recorded for every
+        lesion's rules, and adding each rule to each path as it came cost the square of the
+        lesions."""
         ranks: dict[str, int] = {}
-        for paths, (rank_no,) in self._groups.values():
+        lists: dict[str, list[list[tuple[int, str]]]] = {}
+        for paths, (rank_no,), recorded in self._groups.values():
             for path in paths:
                 if rank_no < ranks.get(path, len(_MISSING_RANK)):
                     ranks[path] = rank_no
-        return ranks
+                lists.setdefault(path, []).append(recorded)
+        needs: dict[str, dict[str, None]] = {}
+        for path, runs in lists.items():
+            # Each list is in recording order; sorting their concatenation merges them.
+            merged = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
+            needs[path] = dict.fromkeys(map(_SECOND, merged))
+        return needs, ranks
 
     def _because(self, rule: CompiledRule, scope: _Scope) -> list[Because]:
         """The known facts a rule gives as its reasons (each fact and value built once per
@@ -835,17 +850,13 @@ class _Collector:
         tuple of paths."""
         if not paths:
             return
-        needs = self.needs
         group = self._groups.get(id(paths))
         if group is None:
-            for path in paths:
-                if path not in needs:
-                    needs[path] = {}
-            self._groups[id(paths)] = (paths, [rank_no])
+            group = self._groups[id(paths)] = (paths, [rank_no], [])
         elif rank_no < group[1][0]:
             group[1][0] = rank_no
-        for users in map(needs.__getitem__, paths):
-            users[label] = None
+        self._recorded += 1
+        group[2].append((self._recorded, label))
 
 
 def _ruled_out(condition: Condition, values: Mapping[str, Value]) -> bool:
@@ -1082,7 +1093,8 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     case_scope = _Scope([case_facts(case, scores, prognosis, kb=kb)], kb)
     _case_rules(kb, case_scope, out)
     _lesion_rules(kb, case, scores, case_scope, out)
-    return _Run(scores, prognosis, out.hits, out.needs, out.ranks(), out.asks)
+    needs, ranks = out.needs()
+    return _Run(scores, prognosis, out.hits, needs, ranks, out.asks)
 
 
 def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector) -> None:
