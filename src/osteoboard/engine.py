@@ -171,6 +171,7 @@ class _Scope:
                 )
         self._runner: _Runner | None = None
         self._shared: dict[tuple[str, str], Any] = {}
+        self._paths: dict[str, tuple[str, ...]] = {}
 
     def once(self, part: str, condition: Condition, compute: Callable[[], _T]) -> _T:
         """``compute()`` for a condition, once per scope: several rules read the same
@@ -192,6 +193,16 @@ class _Scope:
             return self.intervals[name]
         info = self.kb.facts.get(name)
         return None if info is None or info.range is None else info.range
+
+    def paths(self, name: str) -> tuple[str, ...]:
+        """The case paths behind an unknown fact, as one tuple per scope that owns the fact
+        (a case fact's is the same object in every lesion's scope)."""
+        if self.base is not None and name not in self.missing:
+            return self.base.paths(name)
+        paths = self._paths.get(name)
+        if paths is None:
+            paths = self._paths[name] = tuple(self.missing.get(name, ()))
+        return paths
 
     def unknown(self, name: str) -> tuple[list[Value], list[str]]:
         """(values an unknown fact can still take, case paths behind it)."""
@@ -713,9 +724,7 @@ class _Collector:
         self._groups: dict[int, tuple[tuple[str, ...], list[int], list[tuple[int, str]]]] = {}
         self._recorded = 0
         self.asks: list[_Ask] = []
-        #: The case paths behind a case fact, the same in every scope, and those behind a
-        #: set of case facts.
-        self._case_paths: dict[str, tuple[str, ...]] = {}
+        #: The case paths behind a set of case facts.
         self._shared_paths: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._becauses: dict[tuple[str, type, Any], Because] = {}
         self._case: dict[str, Because] = {}
@@ -814,14 +823,10 @@ class _Collector:
         rank_no = _MISSING_RANK[priority]
         shared: list[str] = []
         for fact in verdict.deciding:
+            paths = scope.paths(fact)
             if fact.startswith("lesion."):
-                paths = tuple(scope.unknown(fact)[1])
                 self._record(paths, label, rank_no)
-            elif fact in self._case_paths:
-                paths = self._case_paths[fact]
-                shared.append(fact)
             else:
-                paths = self._case_paths[fact] = tuple(scope.unknown(fact)[1])
                 shared.append(fact)
             if paths:
                 self.asks.append(
@@ -841,7 +846,7 @@ class _Collector:
             joined = self._shared_paths.get(key)
             if joined is None:
                 joined = self._shared_paths[key] = tuple(
-                    dict.fromkeys(p for fact in shared for p in self._case_paths[fact])
+                    dict.fromkeys(p for fact in shared for p in scope.paths(fact))
                 )
             self._record(joined, label, rank_no)
 
@@ -1207,7 +1212,7 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
     needs, ranks = run.needs, run.ranks
     for path, users in missing_from_scores(run.scores).items():
         needs.setdefault(path, {}).update(dict.fromkeys(users))
-        # A score's name is no rule id, so it ranks as "score" (looked up all the same).
+        # A score ranks as "score" (unless a rule has the same id, as the label is looked up).
         best = min(
             _MISSING_RANK[kb.missing_priority.get(u.split("[", 1)[0], "score")] for u in users
         )
