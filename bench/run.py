@@ -1,7 +1,8 @@
 """Benchmarks: prints figures, asserts nothing.
 
     .venv/bin/python bench/run.py            # all
-    .venv/bin/python bench/run.py scores     # one group: scores, cli, engine, kb, memory
+    .venv/bin/python bench/run.py scores     # one group: scores, cli, engine, curve, kb,
+                                             # memory, documents
 
 Figures are medians over many runs on this machine; compare them on the same machine only.
 """
@@ -152,17 +153,59 @@ def bench_kb(runs: int = 15) -> None:
     )
 
 
-def bench_engine() -> None:
-    cases = [load_case(p) for p in sorted((ROOT / "examples").glob("*.yaml"))]
-    evaluate(cases[0])
+def bench_engine(runs: int = 30) -> None:
+    paths = sorted((ROOT / "examples").glob("*.yaml"))
     per_case = []
-    for case in cases:
-        per_case.append(median_us(lambda c=case: evaluate(c), runs=200, warmup=20))
+    for path in paths:
+        case = load_case(path)
+        evaluate(case)  # warm: knowledge base, cached test points
+        us = median_us(lambda c=case: evaluate(c), runs=runs, warmup=0)
+        per_case.append(us)
+        print(f"engine: {path.stem}: median {us:.0f} µs")
     print(
         f"engine: evaluate() per example case, scores included: median "
         f"{statistics.median(per_case):.0f} µs (range {min(per_case):.0f}–"
-        f"{max(per_case):.0f} µs over {len(cases)} cases)"
+        f"{max(per_case):.0f} µs over {len(paths)} cases, {runs} runs each)"
     )
+
+
+def lesion_curve_case(n: int) -> Any:
+    """A sparse case with ``n`` lytic spinal lesions (levels repeat after 29)."""
+    from osteoboard.case import SPINE_LEVELS, Case
+
+    return Case.model_validate(
+        {
+            "id": "curve",
+            "patient": {"age": 60, "sex": "female"},
+            "primary": {"site": "breast"},
+            "lesions": [
+                {
+                    "id": f"X{i}",
+                    "region": "spine",
+                    "level": SPINE_LEVELS[i % len(SPINE_LEVELS)],
+                    "type": "lytic",
+                }
+                for i in range(n)
+            ],
+        }
+    )
+
+
+def bench_curve(sizes: tuple[int, ...] = (1, 10, 50, 200), runs: int = 3) -> None:
+    evaluate(lesion_curve_case(1))  # warm
+    first = None
+    for n in sizes:
+        case = lesion_curve_case(n)
+        best = float("inf")
+        for _ in range(runs):
+            t = time.perf_counter()
+            evaluate(case)
+            best = min(best, time.perf_counter() - t)
+        first = first or best
+        print(
+            f"curve: evaluate() of {n} sparse spinal lesions: best of {runs} "
+            f"{best * 1000:.1f} ms ({best / first:.1f}× one lesion)"
+        )
 
 
 def _rss_mb() -> float:
@@ -246,6 +289,7 @@ GROUPS = {
     "cli": bench_cli,
     "kb": bench_kb,
     "engine": bench_engine,
+    "curve": bench_curve,
     "memory": bench_memory,
     "documents": bench_documents,
 }

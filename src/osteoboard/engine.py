@@ -10,16 +10,24 @@ does not fire, and the inputs behind the facts it needed are reported in ``missi
 the rule's id. Nothing is guessed.
 
 The output is deterministic: the same case and knowledge base give byte-identical JSON.
+
+What keeps it cheap, without changing what it decides: a rule whose required part (a guard,
+see :class:`~osteoboard.guideline.Guard`) fails on a known value is false without running
+CEL; the known facts of a scope are converted for CEL once, and values tried for unknown
+facts are read through the context's variable resolver; rules with the same condition share
+its analysis within a scope; lesions that agree on the lesion facts a rule reads share its
+verdict (the case's facts are the same for every lesion).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import functools
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__
 from osteoboard._cel import Context
@@ -66,6 +74,11 @@ MAX_DECIDING = 32
 MAX_QUESTIONS = 5
 
 _CATALOGUE = catalogue_by_name()
+#: CEL variable name of every fact.
+_FLAT = {name: flat_name(name) for name in _CATALOGUE}
+_LESION_FACTS = frozenset(name for name, fact in _CATALOGUE.items() if fact.scope == "lesion")
+_T = TypeVar("_T")
+_SECOND = operator.itemgetter(1)
 
 _PRIORITY_RANK = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
 _DISCIPLINE_RANK = {d: i for i, d in enumerate(DISCIPLINES)}
@@ -89,8 +102,7 @@ class _Hit:
     assumed: list[Assumption] | None = None
 
 
-@dataclass(frozen=True)
-class _Ask:
+class _Ask(NamedTuple):
     """An unknown fact that decides an open rule, ranked by the item it decides."""
 
     rank: tuple[int, ...]
@@ -121,22 +133,34 @@ class _Scope:
     assumption is kept for the items that rely on it.
     """
 
-    def __init__(self, facts: Sequence[FactSet], kb: KnowledgeBase) -> None:
+    def __init__(
+        self, facts: Sequence[FactSet], kb: KnowledgeBase, base: _Scope | None = None
+    ) -> None:
+        """``base``: a scope whose facts (the case's) this one sees too, copied rather than
+        completed again."""
         self.kb = kb
-        self.values: dict[str, Value] = {}
+        self.base = base
+        self.values: dict[str, Value] = {} if base is None else dict(base.values)
+        #: Domains and missing inputs of this scope's own facts (the base's are looked up
+        #: there).
         self.domains: dict[str, list[Value]] = {}
         self.missing: dict[str, list[str]] = {}
-        self.intervals: dict[str, tuple[float, float]] = {}
-        self.closed: set[str] = set()
+        self.intervals: dict[str, tuple[float, float]] = (
+            {} if base is None else dict(base.intervals)
+        )
+        self.closed: set[str] = set() if base is None else set(base.closed)
+        self.assumed: dict[str, Assumption] = {} if base is None else dict(base.assumed)
+        own: set[str] = set()
         for fs in reversed(facts):
             self.values.update(fs.values)
             self.domains.update(fs.domains)
             self.missing.update(fs.missing)
             self.intervals.update(fs.intervals)
             self.closed |= fs.closed
-        self.assumed: dict[str, Assumption] = {}
-        for name, info in kb.facts.items():
-            if info.policy == "absent_unless_documented" and self.values.get(name, 0) is None:
+            own.update(fs.values)
+        for name in kb.absent_unless_documented:
+            if name in own and self.values[name] is None:
+                info = kb.facts[name]
                 assert info.assume is not None and info.reason is not None  # linted on load
                 self.values[name] = info.assume
                 self.assumed[name] = Assumption(
@@ -145,7 +169,18 @@ class _Scope:
                     value=info.assume,
                     text=info.reason,
                 )
-        self._context: Any = None
+        self._runner: _Runner | None = None
+        self._shared: dict[tuple[str, str], Any] = {}
+        self._paths: dict[str, tuple[str, ...]] = {}
+
+    def once(self, part: str, condition: Condition, compute: Callable[[], _T]) -> _T:
+        """``compute()`` for a condition, once per scope: several rules read the same
+        condition (and differ only in what they propose)."""
+        key = (part, condition.source)
+        if key in self._shared:
+            return cast(_T, self._shared[key])
+        value = self._shared[key] = compute()
+        return value
 
     def value(self, name: str) -> Value:
         return self.values[name]
@@ -159,32 +194,37 @@ class _Scope:
         info = self.kb.facts.get(name)
         return None if info is None or info.range is None else info.range
 
+    def paths(self, name: str) -> tuple[str, ...]:
+        """The case paths behind an unknown fact, as one tuple per scope that owns the fact
+        (a case fact's is the same object in every lesion's scope)."""
+        if self.base is not None and name not in self.missing:
+            return self.base.paths(name)
+        paths = self._paths.get(name)
+        if paths is None:
+            paths = self._paths[name] = tuple(self.missing.get(name, ()))
+        return paths
+
     def unknown(self, name: str) -> tuple[list[Value], list[str]]:
         """(values an unknown fact can still take, case paths behind it)."""
-        missing = self.missing.get(name, [])
+        scope = self if self.base is None or name in self.missing else self.base
+        missing = scope.missing.get(name, [])
         fact = _CATALOGUE[name]
         if fact.type in ("int", "float"):
             bounds = self.interval(name)
             if bounds is None:
                 return [], missing
             return _points(name, bounds, fact.type == "int", self.kb), missing
-        return self.domains.get(name, []), missing
+        return scope.domains.get(name, []), missing
 
-    def context(
-        self, names: frozenset[str] | None = None, constants: Mapping[str, Any] | None = None
-    ) -> Any:
-        """A CEL context of the known facts (unknown ones left undefined), built once.
-
-        ``names`` limits it to the facts the scope's rules read and ``constants`` are the
-        knowledge constants they read (converting values for CEL is the main cost).
-        """
-        if self._context is None:
+    def runner(self, names: frozenset[str]) -> _Runner:
+        """Runs conditions on the known facts among ``names`` (the facts the scope's rules
+        read; converting values for CEL is the main cost), built once."""
+        if self._runner is None:
             values = self.values
-            keys = values.keys() if names is None else names & values.keys()
-            known = {flat_name(k): values[k] for k in keys if values[k] is not None}
-            known.update(constants or {})
-            self._context = Context(known)
-        return self._context
+            self._runner = _Runner(
+                {_FLAT[k]: values[k] for k in names & values.keys() if values[k] is not None}
+            )
+        return self._runner
 
 
 def _points(
@@ -201,13 +241,49 @@ def _cached_points(
     return [int(p) if integer else float(p) for p in test_points(low, high, thresholds, integer)]
 
 
-def _execute(condition: Condition, variables: dict[str, Any]) -> bool | None:
-    """Run a condition; None when it needs a variable that is not given."""
-    try:
-        return bool(condition.program.execute(variables))
-    except RuntimeError as exc:
-        if "Undefined variable" in str(exc):
+class _Runner:
+    """Runs conditions on one scope: the known facts are converted for CEL once (in a
+    context), and the values tried for unknown facts, or changed for a known one, are put in
+    ``overlay``, which CEL reads first through the context's variable resolver. Converting a
+    dict of variables for every run cost more than the run itself."""
+
+    def __init__(self, known: Mapping[str, Value]) -> None:
+        self.overlay: dict[str, Any] = {}
+        self.context = Context(dict(known))
+        self.context.set_variable_resolver(self.overlay.get)
+
+    def first(self, condition: Condition) -> bool | None:
+        """The outcome on the known facts alone; None when it needs an unknown one."""
+        if self.overlay:
+            self.overlay.clear()
+        try:
+            return bool(condition.program.execute(self.context))
+        except RuntimeError:
             return None
+
+    def start(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The overlay, emptied (and set to ``values``)."""
+        self.overlay.clear()
+        if values:
+            self.overlay.update(values)
+        return self.overlay
+
+
+def _execute(condition: Condition, runner: _Runner) -> bool | None:
+    """Run a condition on the runner's facts and overlay; None when it needs a variable that
+    is not given."""
+    return _execute_needing(condition, runner)[0]
+
+
+def _execute_needing(condition: Condition, runner: _Runner) -> tuple[bool | None, str | None]:
+    """Like :func:`_execute`; with None, the variable CEL found undefined (when it says)."""
+    try:
+        return bool(condition.program.execute(runner.context)), None
+    except RuntimeError as exc:
+        message = str(exc)
+        if "Undefined variable" in message:
+            quoted = message.split("'")
+            return None, quoted[1] if len(quoted) > 2 else None
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
     except (TypeError, KeyError, ValueError) as exc:
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
@@ -220,57 +296,49 @@ class _Decision:
     outcome: bool | None
     #: Unknown facts that had to be tried (reading order); empty when the outcome is decided.
     tried: list[str]
-    variables: dict[str, Any]
     domains: dict[str, list[Value]]
     #: One completion of the tried facts that makes the condition true (flat names).
     witness: dict[str, Value] | None = None
 
 
-def _decide(condition: Condition, scope: _Scope, context: Any = None) -> _Decision:
+def _decide(condition: Condition, scope: _Scope, runner: _Runner) -> _Decision:
     """Decide a condition; outcome None = undetermined (open).
 
     Unknown facts are left out of the variables: CEL's logical operators absorb the error of
     an undefined variable when the other side decides (``false && x`` is false), so one run
     settles most conditions. Only when that run needs an unknown fact are its completions
-    tried, because a fact's domain may still decide (a band that cannot be "short").
+    tried (:func:`_decide_open`), because a fact's domain may still decide (a band that
+    cannot be "short").
     """
-    if context is not None:
-        try:
-            return _Decision(bool(condition.program.execute(context)), [], {}, {})
-        except RuntimeError:
-            pass  # it needs an unknown fact: try the completions below
-    variables: dict[str, Any] = dict(condition.constants)
-    unknown: list[str] = []
+    first = runner.first(condition)
+    if first is not None:
+        return _Decision(first, [], {})
+    return _decide_open(condition, scope, runner)
+
+
+def _decide_open(condition: Condition, scope: _Scope, runner: _Runner) -> _Decision:
+    """Decide a condition whose run on the known facts needed an unknown one."""
     values = scope.values
-    for name, flat in zip(condition.facts, condition.flat, strict=True):
-        value = values[name]
-        if value is None:
-            unknown.append(name)
-        else:
-            variables[flat] = value
-    if context is None or not unknown:
-        result = _execute(condition, variables)
+    unknown = [name for name in condition.facts if values[name] is None]
+    if not unknown:
+        result = _execute(condition, runner)
         if result is not None:
-            return _Decision(result, [], variables, {})
-    # The run without the unknown facts has failed (in the context or just above).
+            return _Decision(result, [], {})
+    # The run without the unknown facts has failed.
     domains = {f: scope.unknown(f)[0] for f in unknown}
     pending = [f for f in unknown if domains[f]]
     outcomes: set[bool | None] = set()
     used: dict[str, None] = {}
     witness: list[dict[str, Value]] = []
-    _explore(
-        condition, variables, pending, domains, outcomes, used, [MAX_RUNS], witness, tried=True
-    )
+    _explore(condition, runner, pending, domains, outcomes, used, [MAX_RUNS], witness, tried=True)
     if len(outcomes) == 1 and None not in outcomes:
-        return _Decision(outcomes.pop(), [], variables, domains)
-    return _Decision(
-        None, list(used) or unknown, variables, domains, witness[0] if witness else None
-    )
+        return _Decision(outcomes.pop(), [], domains)
+    return _Decision(None, list(used) or unknown, domains, witness[0] if witness else None)
 
 
 def _explore(
     condition: Condition,
-    variables: dict[str, Any],
+    runner: _Runner,
     pending: Sequence[str],
     domains: Mapping[str, Sequence[Value]],
     outcomes: set[bool | None],
@@ -285,96 +353,106 @@ def _explore(
     the remaining facts. Records every outcome reached, the facts that had to be tried and the
     first completion that makes the condition true; returns False to stop once the outcome is
     known to be open with a witness (or the budget is spent)."""
-    result = None if tried else _execute(condition, variables)
+    result = None if tried else _execute(condition, runner)
+    variables = runner.overlay
     if result is not None:
         if result and not witness:
-            witness.append(
-                {flat_name(f): variables[flat_name(f)] for f in used if flat_name(f) in variables}
-            )
+            witness.append({_FLAT[f]: variables[_FLAT[f]] for f in used if _FLAT[f] in variables})
         outcomes.add(result)
         return len(outcomes) < 2 or not witness
     if not pending or budget[0] <= 0:
         outcomes.add(None)  # needs a fact with nothing to try, or too many completions
         return bool(budget[0] > 0 and not witness)
     name, rest = pending[0], pending[1:]
-    flat = flat_name(name)
+    flat = _FLAT[name]
     used.setdefault(name, None)
     try:
         for value in domains[name]:
             budget[0] -= 1
             variables[flat] = value
-            if not _explore(condition, variables, rest, domains, outcomes, used, budget, witness):
+            if not _explore(condition, runner, rest, domains, outcomes, used, budget, witness):
                 return False
         return True
     finally:
         variables.pop(flat, None)
 
 
-def _completions(
+def _deciding(
     condition: Condition,
-    variables: dict[str, Any],
+    runner: _Runner,
     tried: list[str],
     domains: Mapping[str, Sequence[Value]],
-) -> dict[tuple[Value, ...], bool | None] | None:
-    """The outcome of every completion of the tried facts (None when there are too many)."""
+) -> list[str]:
+    """Of the unknown facts that had to be tried, those that change the outcome on their own:
+    among completions that agree on every other fact, this one alone gives another result.
+    Only these are reported as missing data (every fact tried when the completions are too
+    many to enumerate).
+
+    The completions are not run one by one: the values of the fact CEL finds missing are
+    tried first, and a branch ends as soon as CEL decides without the others (an undefined
+    fact can only have been absorbed by ``&&`` or ``||``, so every completion of the branch
+    has that outcome). The branches split the completions into blocks of one outcome each,
+    and a fact decides exactly when two blocks of different outcomes clash on it alone."""
+    if len(tried) <= 1:
+        return tried
     size = 1
     for name in tried:
         size *= max(1, len(domains.get(name, ())))
     if size > MAX_DECIDING or any(not domains.get(name) for name in tried):
-        return None
-    flats = [flat_name(name) for name in tried]
-    results: dict[tuple[Value, ...], bool | None] = {}
-    for combo in itertools.product(*(domains[name] for name in tried)):
-        for flat, value in zip(flats, combo, strict=True):
-            variables[flat] = value
-        results[combo] = _execute(condition, variables)
-    for flat in flats:
-        variables.pop(flat, None)
-    return results
-
-
-def _deciding(
-    tried: list[str], results: Mapping[tuple[Value, ...], bool | None] | None
-) -> list[str]:
-    """Of the unknown facts that had to be tried, those that change the outcome on their own:
-    among completions that agree on every other fact, this one alone gives another result.
-    Only these are reported as missing data (every fact tried when the completions were too
-    many to enumerate)."""
-    if len(tried) <= 1 or results is None:
         return tried
-    deciding = []
-    for i, name in enumerate(tried):
-        seen: dict[tuple[Value, ...], bool | None] = {}
-        for combo, result in results.items():
-            rest = combo[:i] + combo[i + 1 :]
-            if seen.setdefault(rest, result) != result:
-                deciding.append(name)
-                break
-    return deciding or tried
+    by_flat = {_FLAT[name]: name for name in tried}
+    variables = runner.start()
+    blocks: list[tuple[dict[str, Value], bool | None]] = []
+    branch: dict[str, Value] = {}
+
+    def split() -> None:
+        result, needed = _execute_needing(condition, runner)
+        if result is not None or len(branch) == len(tried):
+            blocks.append((dict(branch), result))
+            return
+        name = by_flat.get(needed) if needed is not None else None
+        if name is None or name in branch:
+            name = next(n for n in tried if n not in branch)
+        flat = _FLAT[name]
+        for value in domains[name]:
+            variables[flat] = branch[name] = value
+            split()
+        del variables[flat], branch[name]
+
+    split()
+    variables.clear()
+    deciding: set[str] = set()
+    for i, (first, outcome) in enumerate(blocks):
+        for other, result in blocks[i + 1 :]:
+            if result == outcome:
+                continue
+            clash = [n for n, v in first.items() if n in other and other[n] != v]
+            if len(clash) == 1:
+                deciding.add(clash[0])
+    return [name for name in tried if name in deciding] or tried
 
 
 def _satisfying(
-    condition: Condition, decision: _Decision
+    condition: Condition, decision: _Decision, runner: _Runner
 ) -> tuple[list[str], dict[str, list[Value]]]:
     """(facts that decide, per fact the values that make the rule true), each fact varied on
     its own around the witnessing completion: exact for a conjunction of conditions on
     separate facts (the way rules are written), and one run per value instead of the product
     of every domain."""
     assert decision.witness is not None
-    variables = dict(decision.variables)
     witness = decision.witness
-    variables.update(witness)
+    variables = runner.start(witness)
     deciding: list[str] = []
     values: dict[str, list[Value]] = {}
     for name in decision.tried:
-        flat = flat_name(name)
+        flat = _FLAT[name]
         if flat not in witness:
             continue  # CEL decided without it on the witnessing branch
         good: list[Value] = []
         bad = False
         for value in decision.domains.get(name, ()):
             variables[flat] = value
-            result = _execute(condition, variables)
+            result = _execute(condition, runner)
             if result:
                 good.append(value)
             else:
@@ -401,7 +479,7 @@ def _alternatives(name: str, value: Value, scope: _Scope) -> list[Value]:
     return []
 
 
-def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool:
+def _triggered(condition: Condition, decision: _Decision, scope: _Scope, runner: _Runner) -> bool:
     """Whether a documented finding supports an open rule.
 
     Findings are the known facts that the rule reads positively (not only under a negation,
@@ -414,8 +492,7 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
     """
     if decision.witness is None:
         return False
-    variables = dict(decision.variables)
-    variables.update(decision.witness)
+    variables = runner.start(decision.witness)
     infos = scope.kb.facts
     flipped: dict[str, list[Value]] = {}
     for name, flat in zip(condition.facts, condition.flat, strict=True):
@@ -440,21 +517,21 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope) -> bool
             variables[flat] = other
             # Not true on the witnessing completion (false, or needing facts that were not
             # needed before): the completion relies on this documented finding.
-            if _execute(condition, variables) is not True:
+            if _execute(condition, runner) is not True:
                 return True
             flipped.setdefault(flat, []).append(other)
-        variables[flat] = value
+        variables.pop(flat, None)  # back to the documented value
     if len(flipped) > 1:
         # All changed together; then, the others held there, each one through its other values,
         # so that findings derived from one measurement (creatinine and the clearance
         # calculated from it) are both moved off what the rule reads.
         variables.update({flat: others[0] for flat, others in flipped.items()})
-        if _execute(condition, variables) is not True:
+        if _execute(condition, runner) is not True:
             return True
         for flat, others in flipped.items():
             for other in others[1:]:
                 variables[flat] = other
-                if _execute(condition, variables) is not True:
+                if _execute(condition, runner) is not True:
                     return True
             variables[flat] = others[0]
     return False
@@ -500,6 +577,8 @@ def _fill(
 def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
     rule = hit.rule
     base = rule.rule.text or kb.actions[rule.rule.action].text
+    if not rule.placeholders:
+        return base  # nothing to fill in (a Text is frozen, so it can be shared)
     vals = {name: hit.values.get(name) for name in rule.placeholders}
     return Text(de=_fill(kb, base.de, vals, "de"), en=_fill(kb, base.en, vals, "en"))
 
@@ -514,13 +593,22 @@ def _shown_values(rule: CompiledRule, scope: _Scope) -> dict[str, Value | tuple[
     return shown
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """One condition of an item before the case paths behind its fact are named."""
+
+    fact: str
+    values: list[str | int | float | bool]
+    text: Text
+
+
 def _conditions(
     decision: _Decision, deciding: list[str], satisfying: Mapping[str, list[Value]], scope: _Scope
-) -> list[ItemCondition]:
+) -> list[_Wanted]:
     """Each deciding fact with the values that make the item apply, in words; a fact that
     every value satisfies is left out (unless nothing else would be said)."""
-    out: list[ItemCondition] = []
-    loose: list[ItemCondition] = []
+    out: list[_Wanted] = []
+    loose: list[_Wanted] = []
     for name in deciding:
         domain = decision.domains.get(name, [])
         values = satisfying.get(name, [])
@@ -534,14 +622,21 @@ def _conditions(
             if info is not None
             else Text(de=name, en=name)
         )
-        item = ItemCondition(
+        item = _Wanted(
             fact=name,
-            fields=scope.unknown(name)[1],
             values=[v for v in values if not isinstance(v, list) and v is not None],
             text=text,
         )
         (loose if len(values) == len(domain) else out).append(item)
     return out or loose
+
+
+def _wanted(
+    condition: Condition, decision: _Decision, scope: _Scope, runner: _Runner
+) -> tuple[list[str], list[_Wanted]]:
+    """(facts that decide an open item, its conditions)."""
+    near, satisfying = _satisfying(condition, decision, runner)
+    return near, _conditions(decision, near, satisfying, scope)
 
 
 def _open_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
@@ -560,63 +655,159 @@ def _fired_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
     return ItemStatus.firm
 
 
-def _evaluate_scope(
-    kb: KnowledgeBase,
-    rules: Sequence[CompiledRule],
-    facts_read: frozenset[str],
-    constants: Mapping[str, Any],
-    scope: _Scope,
-    lesion: tuple[str, int, str] | None,
-    hits: list[_Hit],
-    needs: dict[str, dict[str, None]],
-    asks: list[_Ask],
-) -> None:
-    """Evaluate the rules on one scope; ``lesion`` is (id, order, label) for lesion rules."""
-    context = scope.context(facts_read, constants)
-    lesion_id, lesion_order, lesion_label = lesion if lesion else (None, -1, None)
-    for rule in rules:
-        decision = _decide(rule.condition, scope, context)
-        if decision.outcome is False:
-            continue
-        assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
-        because = [
-            Because(fact=f, value=v)
-            for f in rule.because
-            if (v := scope.value(f)) is not None and f not in scope.assumed
-        ]
-        action = kb.actions[rule.rule.action]
-        status: ItemStatus | None = None
-        conditions: list[ItemCondition] | None = None
-        deciding: list[str] = []
-        if decision.outcome is True:
-            status = _fired_status(rule, kb)
-        else:
-            # Open: some completion of the unknown facts makes the rule true, another does
-            # not. An item needs a documented finding behind it. Without one, a rule that a
-            # single open fact settles still gives a conditional item (never an emergency):
-            # one answer decides it, so it is not "conditional on everything".
-            if rule.rule.conditional != "never":
-                if _triggered(rule.condition, decision, scope):
-                    status = _open_status(rule, kb)
-                elif len(decision.tried) == 1 and action.discipline != "emergency":
-                    status = ItemStatus.conditional
-            if decision.witness is None:
-                # Open only through a fact with nothing to try (a vertebral level not yet
-                # reported): no completion is known to make the rule true, so nothing to
-                # propose; the fact still counts as missing data below.
-                status = None
-            if status is not None:
-                near, satisfying = _satisfying(rule.condition, decision)
-                conditions = _conditions(decision, near, satisfying, scope)
-                deciding = near or decision.tried
-            if not conditions:  # an item must say what it waits for
-                status = None
-                results = _completions(
-                    rule.condition, decision.variables, decision.tried, decision.domains
-                )
-                deciding = _deciding(decision.tried, results)
+@dataclass(frozen=True)
+class _Verdict:
+    """What a rule gives on the values of the facts it reads, before the scope's own names
+    (lesion, case paths) are put in: lesions that agree on those values share one."""
+
+    outcome: bool | None
+    #: The item's status, or None when the rule gives no item.
+    status: ItemStatus | None = None
+    #: Unknown facts whose inputs are reported as missing data (when not fired).
+    deciding: tuple[str, ...] = ()
+    conditions: tuple[_Wanted, ...] | None = None
+
+
+_SILENT = _Verdict(False)
+
+
+def _verdict(kb: KnowledgeBase, rule: CompiledRule, scope: _Scope, runner: _Runner) -> _Verdict:
+    """Decide one rule on one scope."""
+    condition = rule.condition
+    decision = scope.once("decide", condition, functools.partial(_decide, condition, scope, runner))
+    return _judge(kb, rule, decision, scope, runner)
+
+
+def _judge(
+    kb: KnowledgeBase, rule: CompiledRule, decision: _Decision, scope: _Scope, runner: _Runner
+) -> _Verdict:
+    """What a decided condition gives: an item (and its status), missing data, or nothing."""
+    if decision.outcome is False:
+        return _SILENT
+    if decision.outcome is True:
+        return _Verdict(True, _fired_status(rule, kb))
+    # Open: some completion of the unknown facts makes the rule true, another does not. An
+    # item needs a documented finding behind it. Without one, a rule that a single open fact
+    # settles still gives a conditional item (never an emergency): one answer decides it, so
+    # it is not "conditional on everything".
+    action = kb.actions[rule.rule.action]
+    status: ItemStatus | None = None
+    conditions: list[_Wanted] | None = None
+    deciding: list[str] = []
+    condition = rule.condition
+    if rule.rule.conditional != "never":
+        if scope.once(
+            "triggered",
+            condition,
+            functools.partial(_triggered, condition, decision, scope, runner),
+        ):
+            status = _open_status(rule, kb)
+        elif len(decision.tried) == 1 and action.discipline != "emergency":
+            status = ItemStatus.conditional
+    if decision.witness is None:
+        # Open only through a fact with nothing to try (a vertebral level not yet reported):
+        # no completion is known to make the rule true, so nothing to propose; the fact still
+        # counts as missing data.
+        status = None
+    if status is not None:
+        near, conditions = scope.once(
+            "conditions", condition, functools.partial(_wanted, condition, decision, scope, runner)
+        )
+        deciding = near or decision.tried
+    if not conditions:  # an item must say what it waits for
+        status = None
+        deciding = scope.once(
+            "deciding",
+            condition,
+            functools.partial(_deciding, condition, runner, decision.tried, decision.domains),
+        )
+    return _Verdict(
+        None, status, tuple(deciding), None if conditions is None else tuple(conditions)
+    )
+
+
+class _Collector:
+    """Items, missing inputs and question candidates gathered over every scope of a case."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.hits: list[_Hit] = []
+        #: Per tuple of missing case paths recorded (by id): the tuple, the most urgent rank
+        #: of the rules recorded for it, and those rules (with lesion) in order found.
+        self._groups: dict[int, tuple[tuple[str, ...], list[int], list[tuple[int, str]]]] = {}
+        self._recorded = 0
+        self.asks: list[_Ask] = []
+        #: The case paths behind a set of case facts.
+        self._shared_paths: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._becauses: dict[tuple[str, type, Any], Because] = {}
+        self._case: dict[str, Because] = {}
+
+    def needs(self) -> tuple[dict[str, dict[str, None]], dict[str, int]]:
+        """Per missing case path, the rules (with lesion) it could change in the order they
+        were recorded, and the rank of the most urgent of them.
+
+        Rules are recorded per tuple of paths, and each path's list is put together once at
+        the end: a case fact that stands for a field of every lesion is recorded for every
+        lesion's rules, and adding each rule to each path as it came cost the square of the
+        lesions."""
+        ranks: dict[str, int] = {}
+        lists: dict[str, list[list[tuple[int, str]]]] = {}
+        for paths, (rank_no,), recorded in self._groups.values():
+            for path in paths:
+                if rank_no < ranks.get(path, len(_MISSING_RANK)):
+                    ranks[path] = rank_no
+                lists.setdefault(path, []).append(recorded)
+        needs: dict[str, dict[str, None]] = {}
+        for path, runs in lists.items():
+            # Each list is in recording order; sorting their concatenation merges them.
+            merged = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
+            needs[path] = dict.fromkeys(map(_SECOND, merged))
+        return needs, ranks
+
+    def _because(self, rule: CompiledRule, scope: _Scope) -> list[Because]:
+        """The known facts a rule gives as its reasons (each fact and value built once per
+        case); assumed ones are left out."""
+        values, assumed, built, case = scope.values, scope.assumed, self._becauses, self._case
+        out = []
+        for fact in rule.because:
+            item = case.get(fact)  # a case fact has one value in every scope of the case
+            if item is None:
+                value = values[fact]
+                if value is None or fact in assumed:
+                    continue
+                key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
+                item = built.get(key)
+                if item is None:
+                    item = built[key] = Because(fact=fact, value=value)
+                if fact not in _LESION_FACTS:
+                    case[fact] = item
+            out.append(item)
+        return out
+
+    def add(
+        self,
+        rule: CompiledRule,
+        verdict: _Verdict,
+        scope: _Scope,
+        lesion: tuple[str, int, str] | None,
+    ) -> None:
+        """Record what one rule gave on one scope; ``lesion`` is (id, order, label)."""
+        lesion_id, lesion_order, lesion_label = lesion if lesion else (None, -1, None)
+        status = verdict.status
         if status is not None:
-            hits.append(
+            assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
+            because = self._because(rule, scope)
+            conditions = (
+                None
+                if verdict.conditions is None
+                else [
+                    ItemCondition(
+                        fact=c.fact, fields=scope.unknown(c.fact)[1], values=c.values, text=c.text
+                    )
+                    for c in verdict.conditions
+                ]
+            )
+            self.hits.append(
                 _Hit(
                     rule,
                     lesion_id,
@@ -624,56 +815,104 @@ def _evaluate_scope(
                     because,
                     _shown_values(rule, scope),
                     status,
-                    decision.outcome is None,
+                    verdict.outcome is None,
                     conditions,
                     assumed,
                 )
             )
-        if decision.outcome is True:
-            continue
-        made = status is not None
+        if verdict.outcome is True or not verdict.deciding:
+            return
+        action = self.kb.actions[rule.rule.action]
         item_label = rule.rule.action + (f"[{lesion_id}]" if lesion_id else "")
         label = rule.rule.id + (f"[{lesion_id}]" if lesion_id else "")
         priority = "urgent" if action.discipline == "emergency" else rule.rule.priority.value
         rank = (
             0 if action.discipline == "emergency" else 1,
             _MISSING_RANK[priority],
-            0 if made else 1,
+            0 if status is not None else 1,
             rule.order,
             lesion_order,
         )
-        for fact in deciding:
-            paths = scope.unknown(fact)[1]
-            for path in paths:
-                needs.setdefault(path, {})[label] = None
+        rank_no = _MISSING_RANK[priority]
+        shared: list[str] = []
+        for fact in verdict.deciding:
+            paths = scope.paths(fact)
+            if fact.startswith("lesion."):
+                self._record(paths, label, rank_no)
+            else:
+                shared.append(fact)
             if paths:
-                asks.append(
+                self.asks.append(
                     _Ask(
                         rank,
                         fact,
-                        tuple(paths),
+                        paths,
                         lesion_label if fact.startswith("lesion.") else None,
                         item_label,
                         priority,
                     )
                 )
+        if shared:
+            # The paths of the case facts a rule needs, as one tuple per set of facts: a
+            # case fact can stand for a field of every lesion and come with every lesion.
+            key = tuple(shared)
+            joined = self._shared_paths.get(key)
+            if joined is None:
+                joined = self._shared_paths[key] = tuple(
+                    dict.fromkeys(p for fact in shared for p in scope.paths(fact))
+                )
+            self._record(joined, label, rank_no)
+
+    def _record(self, paths: tuple[str, ...], label: str, rank_no: int) -> None:
+        """Add a rule (label) to the users of missing paths; the most urgent rank is kept per
+        tuple of paths."""
+        if not paths:
+            return
+        group = self._groups.get(id(paths))
+        if group is None:
+            group = self._groups[id(paths)] = (paths, [rank_no], [])
+        elif rank_no < group[1][0]:
+            group[1][0] = rank_no
+        self._recorded += 1
+        group[2].append((self._recorded, label))
+
+
+def _ruled_out(condition: Condition, values: Mapping[str, Value]) -> bool:
+    """Whether a known value fails a part the condition requires as a whole (so it is false
+    whatever the unknown facts are, as CEL would find)."""
+    for guard in condition.guards:
+        value = values[guard.fact]
+        if value is not None and guard.fails(value):
+            return True
+    return False
+
+
+def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
+    """What a rule's outcome can depend on of one fact in a scope: its value (with its type,
+    and whether it was assumed), or for an unknown fact the values it can still take."""
+    value = scope.values[name]
+    if value is None:
+        return (None, tuple(scope.unknown(name)[0]), name in scope.intervals)
+    return (
+        name in scope.assumed,
+        value.__class__,
+        tuple(value) if isinstance(value, list) else value,
+    )
 
 
 def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[Assumption]]:
     """One item from hits with the same code and lesion: the most urgent hit's text, the
     sources, facts and assumptions of all."""
     kept = group[0]
-    sources: list[str] = []
-    because: list[Because] = []
+    # A fact and value have one Because within a case (_Collector._because), so the same
+    # fact and value is the same object.
+    reasons = kept.because if len(group) == 1 else [b for hit in group for b in hit.because]
+    because = list(dict(zip(map(id, reasons), reasons, strict=True)).values())
+    if len(group) == 1:
+        return kept, list(dict.fromkeys(kept.rule.rule.sources)), because, list(kept.assumed or ())
+    sources = list(dict.fromkeys(s for hit in group for s in hit.rule.rule.sources))
     assumed: list[Assumption] = []
-    seen: set[tuple[str, str]] = set()
     for hit in group:
-        sources.extend(s for s in hit.rule.rule.sources if s not in sources)
-        for b in hit.because:
-            key = (b.fact, repr(b.value))
-            if key not in seen:
-                seen.add(key)
-                because.append(b)
         assumed.extend(a for a in hit.assumed or () if a not in assumed)
         if _PRIORITY_RANK[hit.rule.rule.priority] < _PRIORITY_RANK[kept.rule.rule.priority]:
             kept = hit
@@ -712,9 +951,13 @@ def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], l
             group_no = len(seen)
             seen.append(key)
             conditions.extend(
-                c.model_copy(update={"group": group_no}) for c in hit.conditions or ()
+                ItemCondition(
+                    fact=c.fact, fields=c.fields, values=c.values, text=c.text, group=group_no
+                )
+                for c in hit.conditions or ()
             )
-        first = dataclasses.replace(ranked[0], conditions=conditions)
+        first = copy.copy(ranked[0])
+        first.conditions = conditions
         out.append((first, sources, because, assumed))
     return out
 
@@ -779,22 +1022,48 @@ def _assemble(
     )
 
 
+class _QuestionDraft:
+    """A question being gathered: its first ask, and (in order, each once) the items it
+    decides and the fields that answer it."""
+
+    def __init__(self, ask: _Ask) -> None:
+        self.ask = ask
+        self.items: dict[str, None] = {ask.item: None}
+        self.fields: dict[str, None] = dict.fromkeys(ask.fields)
+        #: Tuples of fields already added: a case fact's tuple names a field of every lesion
+        #: and comes with the asks of every lesion.
+        self._merged = {id(ask.fields)}
+
+    def add(self, ask: _Ask) -> None:
+        self.items[ask.item] = None
+        if id(ask.fields) not in self._merged:
+            self._merged.add(id(ask.fields))
+            for name in ask.fields:
+                self.fields[name] = None
+
+
 def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
     """At most five questions: per unknown fact the most urgent item it decides, ranked by
     that item (emergencies first); facts that share a question are asked once."""
-    by_text: dict[str, tuple[_Ask, list[str], list[str]]] = {}
+    # Per question: the first ask, the items it decides and the fields that answer it.
+    by_text: dict[str, _QuestionDraft] = {}
+    keys: dict[tuple[tuple[str, ...], str | None], str] = {}
     for ask in sorted(asks, key=lambda a: a.rank):
         # Facts behind the same case fields are one question (the first one's wording).
-        key = "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
-        entry = by_text.get(key)
-        if entry is None:
-            by_text[key] = (ask, [ask.item], list(ask.fields))
-            continue
-        if ask.item not in entry[1]:
-            entry[1].append(ask.item)
-        entry[2].extend(f for f in ask.fields if f not in entry[2])
+        key = keys.get((ask.fields, ask.lesion_label))
+        if key is None:
+            key = keys[(ask.fields, ask.lesion_label)] = (
+                "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
+            )
+        draft = by_text.get(key)
+        if draft is None:
+            if len(by_text) < MAX_QUESTIONS:
+                by_text[key] = _QuestionDraft(ask)
+        else:
+            draft.add(ask)
     out = []
-    for ask, items, fields in list(by_text.values())[:MAX_QUESTIONS]:
+    for draft in by_text.values():
+        ask, items, fields = draft.ask, list(draft.items), list(draft.fields)
         info = kb.facts.get(ask.fact)
         if info is not None and info.question is not None:
             de, en = info.question.de, info.question.en
@@ -831,48 +1100,83 @@ class _Run:
     prognosis: Any
     hits: list[_Hit]
     needs: dict[str, dict[str, None]]
+    ranks: dict[str, int]
     asks: list[_Ask]
 
 
 def _run(case: Case, kb: KnowledgeBase) -> _Run:
     scores = compute_all(case)
     prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, kb.prognosis)
-    cf = case_facts(case, scores, prognosis, kb=kb)
+    out = _Collector(kb)
+    case_scope = _Scope([case_facts(case, scores, prognosis, kb=kb)], kb)
+    _case_rules(kb, case_scope, out)
+    _lesion_rules(kb, case, scores, case_scope, out)
+    needs, ranks = out.needs()
+    return _Run(scores, prognosis, out.hits, needs, ranks, out.asks)
 
-    hits: list[_Hit] = []
-    needs: dict[str, dict[str, None]] = {}
-    asks: list[_Ask] = []
-    case_scope = _Scope([cf], kb)
-    _evaluate_scope(
-        kb,
-        kb.case_rules,
-        kb.case_facts_read,
-        kb.case_constants_read,
-        case_scope,
-        None,
-        hits,
-        needs,
-        asks,
-    )
 
-    lesion_rules = kb.lesion_rules
-    if lesion_rules:
-        for index, lesion in enumerate(case.lesions):
-            lf = lesion_facts(lesion, scores, kb=kb)
-            scope = _Scope([lf, cf], kb)
-            label = lf.values.get("lesion.label")
-            _evaluate_scope(
-                kb,
-                lesion_rules,
-                kb.lesion_facts_read,
-                kb.lesion_constants_read,
-                scope,
-                (lesion.id, index, str(label or lesion.id)),
-                hits,
-                needs,
-                asks,
+def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector) -> None:
+    values = scope.values
+    # Most rules fail a part they require on a known fact; the others are run on a context
+    # of the facts they read (converting values for CEL is the main cost of a context).
+    rules = [rule for rule in kb.case_rules if not _ruled_out(rule.condition, values)]
+    runner = scope.runner(_facts_read(rules))
+    for rule in rules:
+        first = runner.first(rule.condition)  # most rules are settled by the known facts
+        if first is False:
+            continue
+        if first is True:
+            verdict = _Verdict(True, _fired_status(rule, kb))
+        else:
+            condition = rule.condition
+            decision = scope.once(
+                "decide", condition, functools.partial(_decide_open, condition, scope, runner)
             )
-    return _Run(scores, prognosis, hits, needs, asks)
+            verdict = _judge(kb, rule, decision, scope, runner)
+        out.add(rule, verdict, scope, None)
+
+
+def _lesion_rules(
+    kb: KnowledgeBase,
+    case: Case,
+    scores: Sequence[ScoreResult],
+    case_scope: _Scope,
+    out: _Collector,
+) -> None:
+    """The lesion rules on every lesion. A lesion rule reads the case's facts and the
+    lesion's; within one case only the lesion's can differ, so lesions that agree on the
+    lesion facts a rule reads share its verdict (200 lesions of one kind are decided once,
+    not 200 times)."""
+    verdicts: dict[tuple[Any, ...], _Verdict] = {}
+    for index, lesion in enumerate(case.lesions):
+        lf = lesion_facts(lesion, scores, kb=kb)
+        scope = _Scope([lf], kb, base=case_scope)
+        values = scope.values
+        label = lf.values.get("lesion.label")
+        where = (lesion.id, index, str(label or lesion.id))
+        keys: dict[str, tuple[Any, ...]] = {}
+        chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
+        for rule, read in zip(kb.lesion_rules, kb.lesion_facts_by_rule, strict=True):
+            if _ruled_out(rule.condition, values):
+                continue
+            for name in read:
+                if name not in keys:
+                    keys[name] = _fact_key(name, scope)
+            chosen.append((rule, (rule.order, *[keys[name] for name in read])))
+        new = [rule for rule, key in chosen if key not in verdicts]
+        if new:
+            runner = scope.runner(_facts_read(new))
+            for rule, key in chosen:
+                if key not in verdicts:
+                    verdicts[key] = _verdict(kb, rule, scope, runner)
+        for rule, key in chosen:
+            verdict = verdicts[key]
+            if verdict is not _SILENT:
+                out.add(rule, verdict, scope, where)
+
+
+def _facts_read(rules: Iterable[CompiledRule]) -> frozenset[str]:
+    return frozenset(name for rule in rules for name in rule.condition.facts)
 
 
 def trace(
@@ -889,22 +1193,23 @@ def trace(
     ]
 
 
-def _missing_data(kb: KnowledgeBase, needs: Mapping[str, Mapping[str, None]]) -> list[MissingData]:
+_RANK_NAMES: tuple[Literal["urgent", "soon", "routine", "score"], ...] = (
+    "urgent",
+    "soon",
+    "routine",
+    "score",
+)
+
+
+def _missing_data(
+    needs: Mapping[str, Mapping[str, None]], ranks: Mapping[str, int]
+) -> list[MissingData]:
     """Missing inputs, the most urgent first: an input that could change an urgent item
     (an emergency included) comes before one that could only change a score."""
-    priority_of = {
-        r.rule.id: (
-            "urgent"
-            if kb.actions[r.rule.action].discipline == "emergency"
-            else r.rule.priority.value
-        )
-        for r in kb.rules
-    }
-    out = []
-    for field, users in needs.items():
-        ranks = [priority_of.get(u.split("[", 1)[0], "score") for u in users]
-        best = min(ranks, key=_MISSING_RANK.__getitem__)
-        out.append(MissingData(field=field, needed_for=list(users), priority=best))
+    out = [
+        MissingData(field=field, needed_for=list(users), priority=_RANK_NAMES[ranks[field]])
+        for field, users in needs.items()
+    ]
     out.sort(key=lambda m: (_MISSING_RANK[m.priority], m.field))
     return out
 
@@ -917,9 +1222,14 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
     items = choose_schedules(kb, [*emergencies, *recommendations])
     emergencies = [i for i in items if i.discipline == "emergency"]
     recommendations = [i for i in items if i.discipline != "emergency"]
-    needs = run.needs
+    needs, ranks = run.needs, run.ranks
     for path, users in missing_from_scores(run.scores).items():
         needs.setdefault(path, {}).update(dict.fromkeys(users))
+        # A score ranks as "score" (unless a rule has the same id, as the label is looked up).
+        best = min(
+            _MISSING_RANK[kb.missing_priority.get(u.split("[", 1)[0], "score")] for u in users
+        )
+        ranks[path] = min(ranks.get(path, best), best)
     return Proposal(
         case_id=case.id,
         engine_version=__version__,
@@ -929,6 +1239,6 @@ def evaluate(case: Case, kb: KnowledgeBase | None = None) -> Proposal:
         emergencies=emergencies,
         recommendations=recommendations,
         warnings=warnings,
-        missing_data=_missing_data(kb, needs),
+        missing_data=_missing_data(needs, ranks),
         questions=_questions(kb, run.asks),
     )

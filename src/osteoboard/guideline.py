@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -64,6 +65,7 @@ __all__ = [
     "CompiledDefinition",
     "CompiledRule",
     "Condition",
+    "Guard",
     "KnowledgeBase",
     "KnowledgeError",
     "Rule",
@@ -223,13 +225,61 @@ class Condition:
     """A compiled CEL condition with the facts it reads (and their flat variable names)."""
 
     source: str
+    #: Compiled with the knowledge constants it reads written in as literals, so that
+    #: running it needs only the facts (converting the lists for every run cost more than
+    #: deciding most rules).
     program: Any
     facts: tuple[str, ...]
     flat: tuple[str, ...]
+    #: The knowledge constants it reads, under their CEL names (for review; already in the
+    #: program).
     constants: dict[str, Any]
     #: Facts read at least once outside a negation (not under ``!`` or ``!=``): only these
     #: can be the documented finding that raises an open rule.
     positive: frozenset[str] = frozenset()
+    #: Tests of single facts that the condition requires as a whole (its top-level ``&&``
+    #: parts such as ``mm.present`` or ``lesion.region == "spine"``): one that a known value
+    #: fails makes the condition false without running it.
+    guards: tuple[Guard, ...] = ()
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A part of a condition that tests one fact against literals."""
+
+    fact: str
+    #: ``is`` (a yes/no fact), ``==``, ``!=``, ``in``, ``<``, ``<=``, ``>``, ``>=``.
+    op: str
+    operand: Any
+    #: Whether a known value makes this part false (never for a value of another type than
+    #: the literal: that is left to CEL).
+    fails: Callable[[Any], bool] = field(compare=False, repr=False)
+
+    @classmethod
+    def make(cls, fact: str, op: str, operand: Any) -> Guard:
+        return cls(fact, op, operand, _guard_test(op, operand))
+
+
+_NUMBERS = (int, float)
+
+
+def _guard_test(op: str, operand: Any) -> Callable[[Any], bool]:
+    if op == "is":
+        opposite = not operand
+        return lambda value: value is opposite
+    if op == "==":
+        return lambda value: value.__class__ is str and value != operand
+    if op == "!=":
+        return lambda value: value.__class__ is str and value == operand
+    if op == "in":
+        return lambda value: value.__class__ is str and value not in operand
+    if op == "<":
+        return lambda value: value.__class__ in _NUMBERS and not value < operand
+    if op == "<=":
+        return lambda value: value.__class__ in _NUMBERS and not value <= operand
+    if op == ">":
+        return lambda value: value.__class__ in _NUMBERS and not value > operand
+    return lambda value: value.__class__ in _NUMBERS and not value >= operand
 
 
 @dataclass(frozen=True)
@@ -296,19 +346,35 @@ class KnowledgeBase:
         return frozenset(f for r in self.case_rules for f in r.condition.facts)
 
     @functools.cached_property
-    def case_constants_read(self) -> dict[str, Any]:
-        """The knowledge constants the case rules read, under their CEL names."""
-        return {k: v for r in self.case_rules for k, v in r.condition.constants.items()}
-
-    @functools.cached_property
-    def lesion_constants_read(self) -> dict[str, Any]:
-        """The knowledge constants the lesion rules read, under their CEL names."""
-        return {k: v for r in self.lesion_rules for k, v in r.condition.constants.items()}
-
-    @functools.cached_property
     def lesion_facts_read(self) -> frozenset[str]:
         """Every fact and definition the lesion rules read."""
         return frozenset(f for r in self.lesion_rules for f in r.condition.facts)
+
+    @functools.cached_property
+    def lesion_facts_by_rule(self) -> tuple[tuple[str, ...], ...]:
+        """Per lesion rule (in order), the lesion facts its condition reads: all that can
+        differ between two lesions of one case."""
+        return tuple(
+            tuple(f for f in r.condition.facts if f.startswith("lesion."))
+            for r in self.lesion_rules
+        )
+
+    @functools.cached_property
+    def absent_unless_documented(self) -> tuple[str, ...]:
+        """Facts that are read as absent when not documented (their knowledge-base policy)."""
+        return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")
+
+    @functools.cached_property
+    def missing_priority(self) -> dict[str, str]:
+        """Per rule id, the priority its missing data gets: urgent for an emergency."""
+        return {
+            r.rule.id: (
+                "urgent"
+                if self.actions[r.rule.action].discipline == "emergency"
+                else r.rule.priority.value
+            )
+            for r in self.rules
+        }
 
     def rules_for(self, per: str) -> Iterator[CompiledRule]:
         return (r for r in self.rules if r.rule.per == per)
@@ -353,13 +419,18 @@ def expand_definitions(expr: str, expanded: Mapping[str, str], where: str) -> st
             raise KnowledgeError(f"{where}: unknown definition 'def.{name}' (define it first)")
         return f"({expanded[name]})"
 
+    return _outside_strings(expr, lambda code: _DEF_REF.sub(sub, code))
+
+
+def _outside_strings(expr: str, rewrite: Callable[[str], str]) -> str:
+    """``expr`` with ``rewrite`` applied to each stretch outside its string literals."""
     out: list[str] = []
     pos = 0
     for match in _STRING.finditer(expr):
-        out.append(_DEF_REF.sub(sub, expr[pos : match.start()]))
+        out.append(rewrite(expr[pos : match.start()]))
         out.append(match.group(0))
         pos = match.end()
-    out.append(_DEF_REF.sub(sub, expr[pos:]))
+    out.append(rewrite(expr[pos:]))
     return "".join(out)
 
 
@@ -374,14 +445,24 @@ def flat_name(fact: str) -> str:
 
 def flatten_expression(expr: str) -> str:
     """Rewrite fact references outside string literals to their flat variable names."""
-    out: list[str] = []
-    pos = 0
-    for match in _STRING.finditer(expr):
-        out.append(_flatten_code(expr[pos : match.start()]))
-        out.append(match.group(0))
-        pos = match.end()
-    out.append(_flatten_code(expr[pos:]))
-    return "".join(out)
+    return _outside_strings(expr, _flatten_code)
+
+
+def inline_constants(flat_expr: str, constants: Mapping[str, Any]) -> str:
+    """Write each knowledge constant (``kb__<name>`` in a flattened expression) as a CEL
+    literal (a JSON number, string, list or map is one), outside string literals."""
+    if not constants:
+        return flat_expr
+
+    def literal(m: re.Match[str]) -> str:
+        if m.group(1) not in constants:
+            return m.group(0)
+        return json.dumps(constants[m.group(1)], ensure_ascii=False, allow_nan=False)
+
+    return _outside_strings(flat_expr, lambda code: _CONSTANT.sub(literal, code))
+
+
+_CONSTANT = re.compile(r"\bkb__([a-z][a-z0-9_]*)\b")
 
 
 def _flatten_code(code: str) -> str:
@@ -402,6 +483,97 @@ def referenced_facts(expr: str) -> tuple[list[str], list[str]]:
 
 
 _POLARITY_TOKEN = re.compile(r"!=|!|\(|\)|\b[a-z_]+\.[a-z_][a-z0-9_]*\b")
+
+
+_FACT = r"([a-z_]+\.[a-z_][a-z0-9_]*)"
+_TEXT = r"(?:\"([^\"\\]*)\"|'([^'\\]*)')"
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_GUARD_BOOL = re.compile(rf"(!?)\s*{_FACT}")
+_GUARD_TEXT = re.compile(rf"{_FACT}\s*(==|!=)\s*{_TEXT}")
+_GUARD_IN = re.compile(rf"{_FACT}\s+in\s+(?:\[([^\[\]]*)\]|kb\.([a-z][a-z0-9_]*))")
+_GUARD_NUMBER = re.compile(rf"{_FACT}\s*(<=|>=|<|>)\s*{_NUMBER}")
+_LIST_ITEM = re.compile(rf"\s*{_TEXT}\s*(?:,|$)")
+
+
+def _top_level_parts(expr: str) -> list[str] | None:
+    """The operands of a top-level ``&&`` chain, or None when the expression is not one
+    (a top-level ``||`` or ``?``), with parts in parentheses opened up."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    bare = _STRING.sub(lambda m: "_" * len(m.group(0)), expr)
+    while i < len(bare):
+        ch = bare[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and bare.startswith("&&", i):
+            parts.append(expr[start:i])
+            start = i + 2
+            i += 1
+        elif depth == 0 and (bare.startswith("||", i) or ch == "?"):
+            return None
+        i += 1
+    parts.append(expr[start:])
+    out: list[str] = []
+    for part in (p.strip() for p in parts):
+        inner = _enclosed(part)
+        if inner is not None:
+            out.extend(_top_level_parts(inner) or [part])
+        else:
+            out.append(part)
+    return out
+
+
+def _enclosed(part: str) -> str | None:
+    """The inside of ``( … )`` when the parentheses enclose the whole part."""
+    if not (part.startswith("(") and part.endswith(")")):
+        return None
+    bare = _STRING.sub(lambda m: "_" * len(m.group(0)), part)
+    depth = 0
+    for i, ch in enumerate(bare):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(bare) - 1:
+            return None
+    return part[1:-1]
+
+
+def _texts(items: str) -> tuple[str, ...] | None:
+    out = []
+    pos = 0
+    while pos < len(items):
+        m = _LIST_ITEM.match(items, pos)
+        if m is None or m.end() == pos:
+            return None
+        out.append(m.group(1) if m.group(1) is not None else m.group(2))
+        pos = m.end()
+    return tuple(out)
+
+
+def guards(expr: str, constants: Mapping[str, Any]) -> tuple[Guard, ...]:
+    """The single-fact tests a condition requires as a whole (see :attr:`Condition.guards`)."""
+    out: list[Guard] = []
+    for part in _top_level_parts(expr) or []:
+        if m := _GUARD_BOOL.fullmatch(part):
+            out.append(Guard.make(m.group(2), "is", not m.group(1)))
+        elif m := _GUARD_TEXT.fullmatch(part):
+            text = m.group(3) if m.group(3) is not None else m.group(4)
+            out.append(Guard.make(m.group(1), m.group(2), text))
+        elif m := _GUARD_IN.fullmatch(part):
+            items = _texts(m.group(2)) if m.group(2) is not None else None
+            listed = constants.get(m.group(3)) if m.group(3) is not None else None
+            if isinstance(listed, list) and all(isinstance(v, str) for v in listed):
+                items = tuple(listed)
+            if items is not None:
+                out.append(Guard.make(m.group(1), "in", frozenset(items)))
+        elif m := _GUARD_NUMBER.fullmatch(part):
+            number = m.group(3)
+            value = float(number) if "." in number else int(number)
+            out.append(Guard.make(m.group(1), m.group(2), value))
+    return tuple(g for g in out if not g.fact.startswith("kb."))
 
 
 def positive_facts(expr: str) -> frozenset[str]:
@@ -482,17 +654,30 @@ def _compile_condition(
             raise KnowledgeError(f"{where}: unknown fact {name!r}")
         if ns == "lesion" and per != "lesion":
             raise KnowledgeError(f"{where}: lesion fact {name!r} in a rule with per: case")
-    # Type check: evaluate where every fact has a value of its declared type.
+    read = tuple(f for f in facts if not f.startswith("kb."))
+    used = {f[3:]: constants[f[3:]] for f in facts if f.startswith("kb.")}
+    try:
+        inlined = cel.compile(inline_constants(flatten_expression(expr), used)) if used else program
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        raise KnowledgeError(
+            f"{where}: a knowledge constant cannot be written in: {first}"
+        ) from None
+    # Type check: evaluate where every fact has a value of its declared type (and the
+    # program with the constants written in must agree with the one reading them).
     for probe in probes:
         try:
             result = program.execute(probe)
+            same = inlined is program or inlined.execute(probe) == result
         except (TypeError, KeyError, ValueError) as exc:
             raise KnowledgeError(f"{where}: CEL type error in 'when': {exc}") from None
         if not isinstance(result, bool):
             raise KnowledgeError(
                 f"{where}: 'when' must be a boolean expression (got {type(result).__name__})"
             )
-    read = tuple(f for f in facts if not f.startswith("kb."))
+        if not same:
+            raise KnowledgeError(f"{where}: a knowledge constant cannot be written into 'when'")
+    program = inlined
     return Condition(
         source=expr,
         program=program,
@@ -500,6 +685,7 @@ def _compile_condition(
         flat=tuple(flat_name(f) for f in read),
         constants={flat_name(f): constants[f[3:]] for f in facts if f.startswith("kb.")},
         positive=positive_facts(expr),
+        guards=guards(expr, used),
     )
 
 
