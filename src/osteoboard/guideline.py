@@ -46,7 +46,14 @@ from osteoboard.knowledge_files import (
     read_yaml,
     validate,
 )
-from osteoboard.patient_texts import Block, TextsError, load_glossary, load_texts
+from osteoboard.patient_texts import (
+    Block,
+    LetterTexts,
+    TextsError,
+    load_glossary,
+    load_letter_texts,
+    load_texts,
+)
 from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
 from osteoboard.sites import SiteTable, read_site_table
@@ -263,6 +270,8 @@ class KnowledgeBase:
     disciplines: dict[str, Text] = field(default_factory=dict)
     texts: tuple[Block, ...] = ()
     glossary: dict[str, str] = field(default_factory=dict)
+    #: The wording of the patient letter's personal part (texts/de/letter.yaml).
+    letter: LetterTexts | None = None
     facts: dict[str, FactInfo] = field(default_factory=dict)
     #: Per numeric fact, every literal a rule compares it against (sorted).
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)
@@ -680,6 +689,9 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             if (kb_dir / "glossary.de.yaml").exists()
             else ()
         )
+        letter = load_letter_texts(
+            kb_dir, action_codes=actions, sources=sources, glossary=glossary, facts=facts
+        )
     except TextsError as exc:
         raise KnowledgeError(str(exc)) from None
 
@@ -696,6 +708,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         disciplines={str(k): v for k, v in meta.disciplines.items()},
         texts=texts,
         glossary=glossary,
+        letter=letter,
         facts=facts,
         thresholds=thresholds,
         schedules=schedules,
