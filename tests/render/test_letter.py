@@ -464,3 +464,19 @@ def test_every_example_letter_with_the_demo_centre_renders() -> None:
     lt = build_letter(evaluate(case), case, contact=load_contact({}, cwd=ROOT))
     assert "030 23125 100" in lt.personal_text()
     assert "Dr. med. Alex Beispiel (fiktiv)" in lt.personal.signature
+
+
+def test_cli_names_broken_letter_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from osteoboard.cli import app
+
+    (tmp_path / "osteoboard.toml").write_text('[letter]\nphone = "1"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OSTEOBOARD_SETTINGS", raising=False)
+    case = str(ROOT / "examples/01-breast-l2-fracture.yaml")
+    result = CliRunner().invoke(app, ["evaluate", case, "-a", "patient", "-f", "html"])
+    assert result.exit_code == 2
+    assert "letter settings" in result.stderr and "phone" in result.stderr
+    board = CliRunner().invoke(app, ["evaluate", case, "-f", "json"])
+    assert board.exit_code == 0, "the board's outputs do not read the letter settings"
