@@ -866,15 +866,23 @@ def _steps(
             steps[-1].items.append(text)
         else:
             steps.append(Step(when=when, items=[text]))
-    maybe_lines = []
+    # Conditional items: not where the same code is firm; one line per choice.
+    firm_codes = {code for code, _ in firm_at}
+    open_lines: dict[str, tuple[list[str], list[str]]] = {}
     for code, ids in maybe.items():
         if ids:
             ids = [i for i in ids if (code, i) not in firm_at]
             if not ids:
                 continue
-        elif (code, None) in firm_at:
+        elif code in firm_codes:
             continue
-        text = texts.items[code].text
+        wording = texts.items[code]
+        phrases, places = open_lines.setdefault(wording.choice or code, ([], []))
+        phrases.append(wording.text)
+        places.extend(ids)
+    maybe_lines = []
+    for phrases, ids in open_lines.values():
+        text = " oder ".join(phrases)
         maybe_lines.append(text[0].upper() + text[1:] + _places(ids, lesions))
     return steps, list(dict.fromkeys(maybe_lines))
 
