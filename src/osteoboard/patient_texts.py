@@ -333,7 +333,7 @@ class LetterTexts(_Strict):
     items: dict[str, ItemText]
     timing: dict[Literal["urgent", "soon", "routine"], str]
     emergencies: dict[str, EmergencyText]
-    questions: dict[str, str]
+    questions: dict[str, Annotated[str, Field(min_length=1)]]
     chart: ChartWords
 
     def item(self, code: str) -> ItemText | None:

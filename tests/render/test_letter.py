@@ -148,6 +148,9 @@ def test_firm_items_are_proposed_with_when_and_conditional_ones_are_open() -> No
     steps = {s.when: s.items for s in lt.personal.steps}
     assert "Notfall-Bestrahlung – im 6. Brustwirbel" in steps["Sofort"]
     assert "Kortison gegen die Schwellung am Rückenmark" in steps["Sofort"]
+    # A confirmed emergency is proposed now, a suspected one is still being clarified.
+    assert "Notfall-Behandlung wegen Druck auf das Rückenmark" in steps["Sofort"]
+    assert "Behandlung gegen zu viel Kalzium im Blut" in lt.personal.maybe
     assert all("Vorbeugung" not in i for items in steps.values() for i in items)
     assert (
         "Bestrahlung zur Vorbeugung – im 9. Brustwirbel und im 4. Lendenwirbel" in lt.personal.maybe

@@ -793,7 +793,8 @@ def _steps(
     texts: LetterTexts,
     keys: dict[str, None],
 ) -> tuple[list[Step], list[str]]:
-    """The firm items by when they happen, and the conditional ones.
+    """The firm items and confirmed emergencies by when they happen, and the conditional
+    items and suspected emergencies.
 
     Items of one code share a line (with every lesion's place); a radiotherapy schedule and
     the alternative offered beside it for the same lesion share a line, as do the items of one
@@ -808,13 +809,18 @@ def _steps(
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
     maybe: dict[str, list[str]] = {}
     firm_at: set[tuple[str, str | None]] = set()
-    items: list[Recommendation | Warning] = [*proposal.recommendations, *proposal.warnings]
-    present = {i.code for i in [*proposal.emergencies, *items]}
+    items: list[Recommendation | Warning] = [
+        *proposal.emergencies,
+        *proposal.recommendations,
+        *proposal.warnings,
+    ]
+    present = {i.code for i in items}
     for item in items:
         wording = texts.item(item.code)
         if wording is None or present & set(wording.unless):
             continue
-        if not _is_firm(item):
+        if item.status not in (ItemStatus.firm, ItemStatus.confirmed):
+            # Conditional items and suspected emergencies are still being clarified.
             maybe.setdefault(item.code, [])
             if item.lesion:
                 maybe[item.code].append(item.lesion)
