@@ -216,3 +216,10 @@ def test_no_entry_is_a_placeholder(items: list[dict[str, Any]]) -> None:
         assert not title.startswith("["), item["id"]
         assert "ohne titelangabe" not in title.casefold(), item["id"]
         assert "date-parts" in item["issued"] or item.get("URL"), item["id"]
+
+
+def test_journal_articles_name_their_volume(items: list[dict[str, Any]]) -> None:
+    """Without a volume the citation style calls an article a preprint."""
+    for item in items:
+        if item["type"] == "article-journal":
+            assert item.get("volume"), item["id"]
