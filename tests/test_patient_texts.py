@@ -1,17 +1,21 @@
-"""Patient text blocks (SPEC §8): ``knowledge/texts/de/*.md`` and ``knowledge/glossary.de.yaml``.
+"""Patient text blocks (SPEC §8): ``knowledge/texts/de/*.md``, ``knowledge/texts/de/letter.yaml``
+and ``knowledge/glossary.de.yaml``.
 
 Each block is Markdown with YAML front matter (exactly the keys in ``FRONT_MATTER_KEYS``). The
 letter shows a block when its module matches the case (or is ``all``) and either its ``codes``
-list is empty or one of its codes is in the proposal. These tests check the structure, the links
-into ``actions.yaml``, ``sources.yaml`` and the glossary, the decision-aid layout of option blocks
-(IPDAS/DISCERN: the same four lead-ins, benefits and harms side by side), the coverage of the
-action codes, and the readability thresholds of SPEC §8.
+list is empty or one of its codes is a firm item of the proposal; inside a block, a paragraph
+may carry a condition (``{if …}``, ``{unless …}``) and citations (``[@key]``). These tests check
+the structure, the links into ``actions.yaml``, ``sources.yaml`` and the glossary, the
+decision-aid layout of option blocks (IPDAS/DISCERN: the same four lead-ins, benefits and harms
+side by side), the coverage of the action codes, the markers and the letter's wording file, and
+the readability thresholds of SPEC §8.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,15 @@ from typing import Any
 import pytest
 import yaml
 
-from osteoboard.guideline import DISCIPLINES
+from osteoboard.guideline import DISCIPLINES, default_kb_dir, load_knowledge_base
+from osteoboard.patient_texts import (
+    TAGS,
+    Condition,
+    plain_body,
+    split_citations,
+    split_condition,
+)
+from tests.kb_copies import load_error
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "src" / "osteoboard" / "knowledge"
 TEXTS = KNOWLEDGE / "texts" / "de"
@@ -37,7 +49,7 @@ FRONT_MATTER_KEYS = (
     "glossary",
     "last_review",
 )
-SECTIONS = ("intro", "meaning", "options", "self_care", "warning_signs", "questions", "closing")
+SECTIONS = ("meaning", "options", "self_care", "warning_signs", "questions", "closing")
 OPTION_DISCIPLINES = tuple(d for d in DISCIPLINES if d != "warning")
 MODULES = ("bone", "myeloma", "sarcoma", "all")
 LEAD_INS = (
@@ -157,9 +169,9 @@ def _norm(text: str) -> str:
 
 def test_there_are_blocks() -> None:
     assert len(BLOCKS) >= 40
+    assert "intro" not in {b.path.stem for b in BLOCKS}, "the letter's first page replaces it"
     ids = {b.path.stem for b in BLOCKS}
     for required in (
-        "intro",
         "meaning_bone",
         "warning_signs",
         "questions",
@@ -225,7 +237,7 @@ def test_each_module_has_its_core_sections() -> None:
             for b in BLOCKS
             if b.meta["module"] in (module, "all") and not b.meta["codes"]
         }
-        for section in ("intro", "meaning", "self_care", "warning_signs", "questions", "closing"):
+        for section in ("meaning", "self_care", "warning_signs", "questions", "closing"):
             assert section in sections, f"module {module}: no always-shown {section} block"
 
 
@@ -237,7 +249,7 @@ def test_sources_exist(block: Block, source_keys: set[str]) -> None:
 
 @pytest.mark.parametrize("block", BLOCKS, ids=_ids(BLOCKS))
 def test_glossary_terms_exist_and_are_used(block: Block, glossary: dict[str, str]) -> None:
-    body = _norm(block.body)
+    body = _norm(plain_body(block.body))
     for term in block.meta["glossary"]:
         assert term in glossary, f"{term}: not in glossary.de.yaml"
         assert _norm(term) in body, f"{term}: listed but not used in the text"
@@ -336,14 +348,14 @@ def readability() -> Any:
 
 @pytest.mark.parametrize("block", BLOCKS, ids=_ids(BLOCKS))
 def test_block_readability(block: Block, readability: Any) -> None:
-    report = readability.assess(readability.plain_text(block.body))
+    report = readability.assess(readability.plain_text(plain_body(block.body)))
     assert report.flesch_amstad >= FLESCH_MIN_BLOCK, report.flesch_amstad
     assert report.wstf <= WSTF_MAX, report.wstf
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=_ids(BLOCKS))
 def test_no_sentence_over_twenty_words(block: Block, readability: Any) -> None:
-    text = readability.plain_text(block.body)
+    text = readability.plain_text(plain_body(block.body))
     long = [
         s
         for s in readability.split_sentences(text)
@@ -357,7 +369,7 @@ def test_whole_letter_readability(module: str, readability: Any, glossary: dict[
     """The longest possible letter of a module (every block of it) plus the glossary."""
     parts = [b for b in BLOCKS if b.meta["module"] in (module, "all")]
     parts.sort(key=lambda b: (SECTIONS.index(b.meta["section"]), b.meta["order"]))
-    markdown = "\n\n".join(f"## {b.meta['title']}\n\n{b.body}" for b in parts)
+    markdown = "\n\n".join(f"## {b.meta['title']}\n\n{plain_body(b.body)}" for b in parts)
     markdown += "\n\n## Lexikon\n\n" + "\n\n".join(
         f"**{term}**: {text}" for term, text in glossary.items()
     )
@@ -371,3 +383,146 @@ def test_glossary_readability(readability: Any, glossary: dict[str, str]) -> Non
     report = readability.assess(text)
     assert report.flesch_amstad >= FLESCH_MIN_BLOCK
     assert report.wstf <= WSTF_MAX
+
+
+# --------------------------------------------------------------------------------------------
+# Markers inside blocks: conditions, citations, placeholders, figures
+# --------------------------------------------------------------------------------------------
+
+
+def test_condition_parsing() -> None:
+    cond, rest = split_condition("{if BMA.DENOSUMAB spine; unless EMERG.HYPERCALCEMIA} Text")
+    assert cond == Condition(("BMA.DENOSUMAB", "spine"), ("EMERG.HYPERCALCEMIA",))
+    assert rest == "Text"
+    assert split_condition("Kein {if X.Y} am Anfang") == (None, "Kein {if X.Y} am Anfang")
+
+
+@pytest.mark.parametrize(
+    ("firm", "present", "shown"),
+    [
+        ({"BMA.DENOSUMAB"}, {"BMA.DENOSUMAB"}, True),
+        ({"spine"}, {"spine"}, True),
+        (set(), {"BMA.DENOSUMAB"}, False),  # only conditional: not shown
+        ({"BMA.DENOSUMAB"}, {"BMA.DENOSUMAB", "EMERG.HYPERCALCEMIA"}, False),
+        (set(), set(), False),
+    ],
+)
+def test_condition_holds(firm: set[str], present: set[str], shown: bool) -> None:
+    cond = Condition(("BMA.DENOSUMAB", "spine"), ("EMERG.HYPERCALCEMIA",))
+    assert cond.holds(firm, present) is shown
+
+
+def test_unless_alone_needs_no_firm_code() -> None:
+    cond = Condition((), ("EMERG.HYPERCALCEMIA",))
+    assert cond.holds(set(), set())
+    assert not cond.holds(set(), {"EMERG.HYPERCALCEMIA"})
+
+
+def test_citations_are_split_off() -> None:
+    keys, text = split_citations("Ein Satz. [@esmo2020; @nice2023]")
+    assert keys == ["esmo2020", "nice2023"]
+    assert text == "Ein Satz."
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=_ids(BLOCKS))
+def test_markers_are_known(block: Block, actions: dict[str, dict[str, Any]]) -> None:
+    for token in re.findall(r"\{(?:if|unless)\s+([^}]*)\}", block.body):
+        for word in re.split(r"[;\s]+", token):
+            if word in ("", "if", "unless"):
+                continue
+            assert word in actions or word in TAGS or word in MODULE_CODES, word
+    plain = plain_body(block.body)
+    assert "{" not in plain and "[@" not in plain, "a marker survived"
+
+
+def _broken_kb(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    directory = tmp_path / "knowledge"
+    shutil.copytree(default_kb_dir(), directory)
+    path = directory / "texts" / "de" / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("{if spine}", "{if spinal}", "unknown tag 'spinal'"),
+        ("{if spine}", "{if SURG.NOPE}", "unknown action code SURG.NOPE"),
+        ("Er bleibt also {cancer}", "Er bleibt also {krebs}", "unknown placeholder {krebs}"),
+        ("- {if spine} In der", "- In der {if spine}", "must start a paragraph"),
+    ],
+)
+def test_bad_markers_fail_loading(tmp_path: Path, old: str, new: str, message: str) -> None:
+    directory = _broken_kb(tmp_path, "meaning_bone.md", old, new)
+    assert message in load_error(directory)
+
+
+def test_unknown_citation_fails_loading(tmp_path: Path) -> None:
+    directory = _broken_kb(tmp_path, "rt_pain.md", "[@koswig1999]", "[@koswig1899]")
+    assert "unknown source key 'koswig1899'" in load_error(directory)
+
+
+# --------------------------------------------------------------------------------------------
+# letter.yaml: the personal part's wording
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def letter_texts() -> Any:
+    texts = load_knowledge_base().letter
+    assert texts is not None
+    return texts
+
+
+def test_every_code_a_patient_may_read_has_an_item(
+    letter_texts: Any, actions: dict[str, dict[str, Any]]
+) -> None:
+    """Every action code except the clinician warnings (NO_BLOCK) is named on page one."""
+    for code, action in actions.items():
+        if action["discipline"] == "warning" and code != "WARN.NOT_APPROVED":
+            continue
+        assert code in letter_texts.items, code
+    for code in MODULE_CODES:
+        assert code in letter_texts.items, code
+
+
+def test_every_emergency_has_a_box(letter_texts: Any, actions: dict[str, dict[str, Any]]) -> None:
+    for code in actions:
+        if code.startswith("EMERG."):
+            box = letter_texts.emergencies[code]
+            assert "112" in box.act or "Team" in box.act, code
+
+
+def test_every_question_has_patient_words(letter_texts: Any) -> None:
+    kb = load_knowledge_base()
+    for name, info in kb.facts.items():
+        if info.question is None:
+            continue
+        clause = letter_texts.question(name)
+        assert clause, name
+        assert clause[0].islower(), (name, "a clause continuing 'Ihr Team klärt noch:'")
+        assert "?" not in clause
+
+
+def test_item_wording_readability(letter_texts: Any, readability: Any) -> None:
+    text = "\n\n".join(
+        [i.text + "." for i in letter_texts.items.values()]
+        + [f"{b.confirmed} {b.suspected} {b.act}" for b in letter_texts.emergencies.values()]
+        + [q[0].upper() + q[1:] + "." for q in letter_texts.questions.values()]
+    )
+    report = readability.assess(text)
+    assert report.flesch_amstad >= FLESCH_MIN_LETTER, report.flesch_amstad
+    assert report.wstf <= WSTF_MAX, report.wstf
+
+
+def test_calcium_item_yields_to_hypercalcaemia(letter_texts: Any) -> None:
+    assert "EMERG.HYPERCALCEMIA" in letter_texts.items["BMA.CALCIUM_VITAMIN_D"].unless
+
+
+def test_bad_letter_yaml_fails_loading(tmp_path: Path) -> None:
+    directory = _broken_kb(tmp_path, "letter.yaml", "  RT.SBRT: {text:", "  RT.NOPE: {text:")
+    assert "unknown action code RT.NOPE" in load_error(directory)
+    directory = _broken_kb(tmp_path / "b", "letter.yaml", "  neuro.frankel:", "  neuro.frankle:")
+    assert "'neuro.frankle' is neither a fact" in load_error(directory)

@@ -76,9 +76,20 @@ EXTRA_KEYS = {
     "prasad2018",
     "rajkumar2014",
     "tokuhashi1990",
+    # Citable sources that replaced the undated seed entries.
+    "arends2017",
+    "bol2015",
+    "campbell2022",
+    "ema2021-raylumis",
+    "gennari2021",
+    "hendriks2023-non-oncogene",
+    "hendriks2023-oncogene",
+    "monteran2024",
+    "s3-psychooncology2023",
 }
 
-SEED_KEYS = {f"seed-{i:03d}" for i in range(5)}
+# The German source documents that are dated and citable (the undated ones are gone).
+SEED_KEYS = {"seed-002", "seed-004"}
 
 EXPECTED_KEYS = SPEC_KEYS | EXTRA_KEYS | SEED_KEYS
 
@@ -195,3 +206,20 @@ def test_smpcs_published_by_ema(items: list[dict[str, Any]]) -> None:
         if item["id"].endswith("-smpc"):
             assert item["type"] in {"report", "document"}
             assert item["publisher"] == "European Medicines Agency"
+
+
+def test_no_entry_is_a_placeholder(items: list[dict[str, Any]]) -> None:
+    """Every entry names its work and can be found: a title of its own (no bracketed stand-in)
+    and a publication date, or, for a living document such as product information, its URL."""
+    for item in items:
+        title = str(item["title"])
+        assert not title.startswith("["), item["id"]
+        assert "ohne titelangabe" not in title.casefold(), item["id"]
+        assert "date-parts" in item["issued"] or item.get("URL"), item["id"]
+
+
+def test_journal_articles_name_their_volume(items: list[dict[str, Any]]) -> None:
+    """Without a volume the citation style calls an article a preprint."""
+    for item in items:
+        if item["type"] == "article-journal":
+            assert item.get("volume"), item["id"]

@@ -174,6 +174,8 @@ def evaluate(
     except CaseError as exc:
         _fail_case(exc)
     proposal = run(case)
+    if audience is Audience.patient:
+        _check_letter_settings()
     if format is OutputFormat.text:
         from osteoboard.render.text import render_text
 
@@ -206,6 +208,16 @@ def evaluate(
 
             data = render_protocol_pdf(proposal, case)
     _write(data, output)
+
+
+def _check_letter_settings() -> None:
+    """The letter's settings (contact block) as a one-line error, not a traceback."""
+    from osteoboard.render.letter import SettingsError, load_contact
+
+    try:
+        load_contact()
+    except SettingsError as exc:
+        _fail(Msg("letter_settings", {"detail": str(exc)}))
 
 
 def _tmp_name(output: Path) -> Path:
@@ -478,6 +490,7 @@ def demo(
     if not files:
         _fail(_m("no_case_files", folder=str(folder)))
     if out is not None:
+        _check_letter_settings()
         out.mkdir(parents=True, exist_ok=True)
     for path in files:
         try:

@@ -54,7 +54,14 @@ from osteoboard.labels import (
     score_vocabularies,
     vocabularies,
 )
-from osteoboard.patient_texts import Block, TextsError, load_glossary, load_texts
+from osteoboard.patient_texts import (
+    Block,
+    LetterTexts,
+    TextsError,
+    load_glossary,
+    load_letter_texts,
+    load_texts,
+)
 from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
 from osteoboard.sites import SiteTable, read_site_table
@@ -320,6 +327,8 @@ class KnowledgeBase:
     disciplines: dict[str, Text] = field(default_factory=dict)
     texts: tuple[Block, ...] = ()
     glossary: dict[str, str] = field(default_factory=dict)
+    #: The wording of the patient letter's personal part (texts/de/letter.yaml).
+    letter: LetterTexts | None = None
     facts: dict[str, FactInfo] = field(default_factory=dict)
     #: The vocabulary of every output (labels.yaml).
     labels: Labels = field(default_factory=Labels)
@@ -876,6 +885,9 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
             if (kb_dir / "glossary.de.yaml").exists()
             else ()
         )
+        letter = load_letter_texts(
+            kb_dir, action_codes=actions, sources=sources, glossary=glossary, facts=facts
+        )
     except TextsError as exc:
         raise KnowledgeError(str(exc)) from None
 
@@ -892,6 +904,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         disciplines={str(k): v for k, v in meta.disciplines.items()},
         texts=texts,
         glossary=glossary,
+        letter=letter,
         facts=facts,
         labels=labels,
         thresholds=thresholds,

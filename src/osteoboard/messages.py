@@ -40,6 +40,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # -- general --
     "literal": ("{text}", "{text}"),
     "error": ("Fehler", "error"),
+    "letter_settings": (
+        "Einstellungen des Patientenbriefs ungültig: {detail}",
+        "invalid patient-letter settings: {detail}",
+    ),
     "or": ("{head} oder {last}", "{head} or {last}"),
     "more_errors": (
         "… und {count} weitere Fehler (zuerst die gezeigten beheben)",

@@ -1,14 +1,28 @@
-"""Patient text blocks (``knowledge/texts/de/*.md``) and the glossary: loading and checking.
+"""Patient text blocks (``knowledge/texts/de/*.md``), the letter's wording
+(``knowledge/texts/de/letter.yaml``) and the glossary: loading and checking.
 
 A block is Markdown with YAML front matter naming its section, the action codes that make it
-appear, its module (bone, myeloma, sarcoma, all), sources and glossary terms. The blocks are
-part of the knowledge base: they are checked on load, and their bytes count in its hash.
+appear, its module (bone, myeloma, sarcoma, all), sources and glossary terms. Inside a block:
+
+- ``{if CODE tag …}`` at the start of a paragraph or list item keeps it only when one of the
+  action codes is a firm item of the proposal (or a confirmed or suspected emergency) or one
+  of the tags holds for the case (see :data:`TAGS`); ``{unless CODE …}`` drops it when one of
+  them is in the proposal at all (or the tag holds); both may be combined: ``{if A; unless B}``;
+- ``[@key]`` or ``[@key; @other]`` cites the sources behind that paragraph or list item (they
+  join the letter's sources only when it is shown; the front matter's ``sources`` back the
+  block's unconditional text);
+- ``{cancer}`` is the patient's own cancer in plain words, in the nominative;
+- a paragraph ``{figure: mprotein}`` places the case's figure there.
+
+The blocks and ``letter.yaml`` are part of the knowledge base: they are checked on load, and
+their bytes count in its hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,19 +31,28 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
+    "FIGURES",
+    "PLACEHOLDERS",
     "SECTIONS",
+    "TAGS",
     "Block",
     "BlockMeta",
+    "Condition",
+    "EmergencyText",
+    "ItemText",
+    "LetterTexts",
     "TextsError",
+    "fill_placeholders",
     "load_glossary",
+    "load_letter_texts",
     "load_texts",
+    "plain_body",
+    "split_citations",
+    "split_condition",
 ]
 
-Section = Literal[
-    "intro", "meaning", "options", "self_care", "warning_signs", "questions", "closing"
-]
+Section = Literal["meaning", "options", "self_care", "warning_signs", "questions", "closing"]
 SECTIONS: tuple[str, ...] = (
-    "intro",
     "meaning",
     "options",
     "self_care",
@@ -37,6 +60,88 @@ SECTIONS: tuple[str, ...] = (
     "questions",
     "closing",
 )
+
+#: Facts of the case a paragraph may depend on (the letter computes them):
+#: spine       a vertebral metastasis (or myeloma lesion) is listed or counted
+#: limb        a lesion of a long bone or the pelvis, or bone lesions outside the spine whose
+#:             place is not listed
+#: bone        any bone lesion (or myeloma)
+#: lung, liver, brain   metastases documented there
+#: bma         a bone-modifying agent is given now or proposed
+TAGS: frozenset[str] = frozenset({"spine", "limb", "bone", "lung", "liver", "brain", "bma"})
+#: Placeholders a block may use.
+PLACEHOLDERS: frozenset[str] = frozenset({"cancer"})
+#: Figures a block may place.
+FIGURES: frozenset[str] = frozenset({"mprotein"})
+
+_CONDITION = re.compile(r"^\{((?:if|unless)\b[^{}]*)\}\s*")
+_CITATION = re.compile(r"\s*\[@([^\]]*)\]")
+_FIGURE = re.compile(r"^\{figure:\s*([a-z_]+)\}$")
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_CODE = re.compile(r"^[A-Z]+\.[A-Z0-9_]+$")
+# A paragraph or list item starts a line, after a list marker if any.
+_LINE_START = re.compile(r"^(?:[-*+]|\d+[.)])?\s*$")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When a paragraph of a block is shown."""
+
+    any_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+
+    def holds(self, firm: Collection[str], present: Collection[str]) -> bool:
+        """``firm``: codes of firm items and of confirmed or suspected emergencies, and the
+        tags that hold; ``present``: every code of the proposal, and the tags that hold."""
+        if self.any_of and not any(x in firm for x in self.any_of):
+            return False
+        return not any(x in present for x in self.none_of)
+
+
+def split_condition(text: str) -> tuple[Condition | None, str]:
+    """The condition at the start of a paragraph or list item, and the rest of its text."""
+    m = _CONDITION.match(text)
+    if m is None:
+        return None, text
+    any_of: list[str] = []
+    none_of: list[str] = []
+    for clause in m.group(1).split(";"):
+        word, _, rest = clause.strip().partition(" ")
+        (any_of if word == "if" else none_of).extend(rest.split())
+    return Condition(tuple(any_of), tuple(none_of)), text[m.end() :]
+
+
+def split_citations(text: str) -> tuple[list[str], str]:
+    """The source keys cited in ``text`` (``[@a; @b]``) and the text without them."""
+    keys = [
+        k.strip().removeprefix("@")
+        for m in _CITATION.finditer(text)
+        for k in m.group(1).split(";")
+        if k.strip()
+    ]
+    return keys, _CITATION.sub("", text)
+
+
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """Replace ``{name}`` by its value (names not given are left alone)."""
+    return _BRACES.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def plain_body(body: str, *, cancer: str = "Brustkrebs") -> str:
+    """A block's Markdown with every paragraph shown and without conditions, citations and
+    figures: what readability is measured on."""
+    lines = []
+    for line in body.splitlines():
+        if _FIGURE.match(line.strip()):
+            continue
+        prefix = re.match(r"^(\s*(?:[-*+]|\d+[.)])?\s*)", line)
+        head = prefix.group(1) if prefix else ""
+        _, rest = split_condition(line[len(head) :])
+        _, rest = split_citations(rest)
+        lines.append(head + rest)
+    return fill_placeholders("\n".join(lines), {"cancer": cancer})
+
+
 Module = Literal["bone", "myeloma", "sarcoma", "all"]
 
 
@@ -135,6 +240,161 @@ def load_texts(
                 raise TextsError(f"{where}: glossary term {term!r} is not in glossary.de.yaml")
         if not body.strip():
             raise TextsError(f"{where}: empty text")
+        _check_markers(body, where, action_codes=action_codes, sources=sources)
         blocks.append(Block(meta=meta, body=body, file=where))
     blocks.sort(key=lambda b: (SECTIONS.index(b.meta.section), b.meta.order, b.meta.id))
     return tuple(blocks)
+
+
+def _known_code(code: str, action_codes: Mapping[str, Any]) -> bool:
+    return code in action_codes or code.startswith(("MM.", "STS."))
+
+
+def _check_markers(
+    body: str, where: str, *, action_codes: Mapping[str, Any], sources: Mapping[str, Any]
+) -> None:
+    """Conditions only at the start of a paragraph or list item, with known codes and tags;
+    known placeholders and figures; cited keys in the bibliography."""
+    for line in body.splitlines():
+        for m in _BRACES.finditer(line):
+            inner = m.group(1).strip()
+            if inner.startswith(("if ", "unless ")):
+                if not _LINE_START.match(line[: m.start()]):
+                    raise TextsError(f"{where}: {{{inner}}} must start a paragraph or list item")
+                cond, _ = split_condition(line[m.start() :])
+                assert cond is not None
+                for token in (*cond.any_of, *cond.none_of):
+                    if _CODE.match(token):
+                        if not _known_code(token, action_codes):
+                            raise TextsError(f"{where}: unknown action code {token} in {{{inner}}}")
+                    elif token not in TAGS:
+                        raise TextsError(
+                            f"{where}: unknown tag {token!r} in {{{inner}}} "
+                            f"(tags: {', '.join(sorted(TAGS))})"
+                        )
+            elif inner.startswith("figure:"):
+                name = inner.removeprefix("figure:").strip()
+                if name not in FIGURES or not _FIGURE.match(line.strip()):
+                    raise TextsError(
+                        f"{where}: {{{inner}}} must be a paragraph of its own "
+                        f"naming a figure ({', '.join(sorted(FIGURES))})"
+                    )
+            elif inner not in PLACEHOLDERS:
+                raise TextsError(f"{where}: unknown placeholder {{{inner}}}")
+        keys, _ = split_citations(line)
+        for key in keys:
+            if key not in sources:
+                raise TextsError(f"{where}: unknown source key {key!r} in a citation")
+
+
+# --------------------------------------------------------------------------------------------
+# letter.yaml: the wording of the personal part
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ItemText(_Strict):
+    """How the letter names one action code on its first page."""
+
+    text: Annotated[str, Field(min_length=1)]
+    group: Literal["support"] | None = None
+    choice: str | None = None
+    within_days: Annotated[int, Field(ge=0, le=90)] | None = None
+    #: Codes that keep the item off the page when the proposal has them at all (a safety net
+    #: against contradictions, e.g. calcium tablets beside a hypercalcaemia).
+    unless: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    glossary: list[str] = Field(default_factory=list)
+
+
+class EmergencyText(_Strict):
+    """The box at the top of page one for one emergency."""
+
+    title: Annotated[str, Field(min_length=1)]
+    confirmed: Annotated[str, Field(min_length=1)]
+    suspected: Annotated[str, Field(min_length=1)]
+    act: Annotated[str, Field(min_length=1)]
+    sources: list[str] = Field(default_factory=list)
+
+
+class ChartWords(_Strict):
+    serum: str
+    urine: str
+    flc: str
+    baseline: str
+    nadir: str
+    threshold: str
+    caption: str
+
+
+class LetterTexts(_Strict):
+    items: dict[str, ItemText]
+    timing: dict[Literal["urgent", "soon", "routine"], str]
+    emergencies: dict[str, EmergencyText]
+    questions: dict[str, Annotated[str, Field(min_length=1)]]
+    chart: ChartWords
+
+    def item(self, code: str) -> ItemText | None:
+        return self.items.get(code)
+
+    def question(self, fact: str) -> str | None:
+        """The clause for a fact: its own, else its namespace's."""
+        if fact in self.questions:
+            return self.questions[fact]
+        namespace = fact.split(".", 1)[0] + "."
+        return self.questions.get(namespace)
+
+
+def load_letter_texts(
+    directory: Path,
+    *,
+    action_codes: Mapping[str, Any],
+    sources: Mapping[str, Any],
+    glossary: Mapping[str, str],
+    facts: Collection[str],
+) -> LetterTexts | None:
+    """Load and check ``texts/de/letter.yaml`` (None when the knowledge base has none)."""
+    path = directory / "texts" / "de" / "letter.yaml"
+    if not path.exists():
+        return None
+    where = "texts/de/letter.yaml"
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise TextsError(f"{where}: invalid YAML: {exc}") from None
+    try:
+        texts = LetterTexts.model_validate(data)
+    except ValidationError as exc:
+        from osteoboard.caseio import format_validation_error
+
+        raise TextsError(format_validation_error(exc, prefix=f"{where}: ")) from None
+    for code, item in texts.items.items():
+        if not _known_code(code, action_codes):
+            raise TextsError(f"{where}: items: unknown action code {code}")
+        _check_keys(item.sources, sources, f"{where}: items.{code}")
+        for other in item.unless:
+            if not _known_code(other, action_codes):
+                raise TextsError(f"{where}: items.{code}: unknown action code {other} in unless")
+        for term in item.glossary:
+            if term not in glossary:
+                raise TextsError(f"{where}: items.{code}: glossary term {term!r} is unknown")
+    for code, box in texts.emergencies.items():
+        if not code.startswith("EMERG.") or code not in action_codes:
+            raise TextsError(f"{where}: emergencies: {code} is not an emergency code")
+        _check_keys(box.sources, sources, f"{where}: emergencies.{code}")
+    namespaces = {f.split(".", 1)[0] + "." for f in facts}
+    for key, clause in texts.questions.items():
+        if key not in facts and key not in namespaces:
+            raise TextsError(f"{where}: questions: {key!r} is neither a fact nor a namespace")
+        leftover = {m for m in _BRACES.findall(clause)} - {"place"}
+        if leftover:
+            raise TextsError(f"{where}: questions.{key}: unknown placeholder {sorted(leftover)}")
+    return texts
+
+
+def _check_keys(keys: Collection[str], sources: Mapping[str, Any], where: str) -> None:
+    for key in keys:
+        if key not in sources:
+            raise TextsError(f"{where}: unknown source key {key!r}")

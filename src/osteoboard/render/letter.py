@@ -1,36 +1,68 @@
-"""The patient information letter (German), built only from the Proposal.
+"""The patient information letter (German), built only from the Proposal and the case.
 
-The letter decides nothing: it shows the knowledge base's patient text blocks whose action codes
-are in the proposal (plus the blocks every letter of the case's module carries), the glossary
-entries those blocks use, and their sources. Myeloma and sarcoma cases get their module's
-blocks (`module` in the block's front matter); a new module needs only new blocks.
+The letter decides nothing. Its first part is about this patient: the diagnosis and where the
+lesions are, in plain words; an emergency first; what the board proposes (firm items, with when
+they happen) and what is still being clarified (conditional items, suspected emergencies and
+the proposal's questions); the centre's contact block, the board date and the signing
+physician. Its second part explains only what the proposal contains: the knowledge base's
+text blocks whose action codes are firm items of the proposal (and the blocks every letter of
+the case's module carries), each paragraph shown only when its condition holds (see
+:mod:`osteoboard.patient_texts`), with the glossary entries and the sources behind what is
+shown.
+
+The wording of the personal part comes from ``knowledge/texts/de/letter.yaml``; the German
+words for the case's own values (site, bone, side …) are in :func:`words_de`, one table meant
+to give way to the shared vocabulary. The contact block comes from the settings
+(:func:`load_contact`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Sequence
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from markdown_it import MarkdownIt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from osteoboard import readability
-from osteoboard.case import Case
+from osteoboard.case import Case, Lesion, Region, Side
 from osteoboard.guideline import DISCIPLINES, KnowledgeBase, load_knowledge_base
-from osteoboard.patient_texts import SECTIONS, Block
-from osteoboard.proposal import Proposal
+from osteoboard.patient_texts import (
+    SECTIONS,
+    Block,
+    Condition,
+    LetterTexts,
+    fill_placeholders,
+    split_citations,
+    split_condition,
+)
+from osteoboard.proposal import ItemStatus, Priority, Proposal, Recommendation, Warning
 from osteoboard.render.citations import bibliography
-from osteoboard.render.view import course_figures
 
 __all__ = [
+    "Contact",
     "Letter",
+    "SettingsError",
     "build_letter",
+    "case_tags",
+    "count_words",
+    "lesion_place",
     "letter_modules",
+    "load_contact",
     "render_letter_html",
     "render_letter_pdf",
+    "words_de",
 ]
+
+
+class SettingsError(ValueError):
+    """The letter's settings (file or environment) are invalid; the message names them."""
 
 
 class _M(BaseModel):
@@ -44,16 +76,16 @@ class Run(_M):
 
 
 class Para(_M):
-    kind: Literal["p", "ul", "ol"]
+    kind: Literal["p", "ul", "ol", "figure"]
     runs: list[Run] = []
     entries: list[list[Run]] = []
+    figure: str | None = None
 
 
 class LetterBlock(_M):
     id: str
     title: str
     paragraphs: list[Para]
-    markdown: str
 
 
 class LetterSection(_M):
@@ -72,11 +104,64 @@ class Figure(_M):
     caption: str
 
 
+class Urgent(_M):
+    """An emergency, first on page one."""
+
+    code: str
+    title: str
+    suspected: bool
+    text: str
+    act: str
+
+
+class Step(_M):
+    """What the board proposes, by when it happens."""
+
+    when: str
+    items: list[str]
+
+
+class Contact(_M):
+    """The centre's contact block (from the settings)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    centre: str | None = None
+    contact_person: str | None = None
+    phone_day: str | None = None
+    phone_night: str | None = None
+    physician: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.centre and (self.phone_day or self.phone_night))
+
+
+class Personal(_M):
+    """The part of the letter about this patient (at most two pages)."""
+
+    salutation: str
+    opening: str
+    urgent: list[Urgent]
+    diagnosis: list[str]
+    steps: list[Step]
+    maybe: list[str]
+    clarify: list[str]
+    contact: Contact
+    contact_lines: list[str]
+    signature: str
+
+
 class Readability(_M):
     flesch_amstad: float
     wstf: float
     lix: float
     sections: dict[str, float]
+    #: Words (:func:`count_words`) of the whole letter as printed, sources included, without
+    #: the page footer; of the letter without its list of sources; of the personal part.
+    words: int
+    prose_words: int
+    personal_words: int
 
 
 class Letter(_M):
@@ -88,30 +173,374 @@ class Letter(_M):
     kb_sha256: str
     modules: list[str]
     title: str
+    personal: Personal
+    general_title: str
     sections: list[LetterSection]
     glossary: list[GlossaryEntry]
     references: list[str]
-    figures: list[Figure] = []
+    #: The bibliography keys of ``references``, in the same order.
+    reference_keys: list[str] = []
+    figures: dict[str, Figure] = {}
+    #: Headings and lead sentences of the templates (one place for both outputs).
+    labels: dict[str, str] = {}
     readability: Readability
 
-    def plain_text(self, *, include_glossary: bool = True) -> str:
-        parts = [self.title]
-        for s in self.sections:
-            parts.append(section_text(s))
-        if include_glossary:
+    def personal_text(self) -> str:
+        return personal_text(self.personal, self.title)
+
+    def plain_text(self, *, include_glossary: bool = True, include_references: bool = False) -> str:
+        parts = [self.personal_text(), self.general_title]
+        parts.extend(section_text(s) for s in self.sections)
+        if include_glossary and self.glossary:
+            parts.append(GLOSSARY_TITLE)
             parts.extend(f"{g.term}: {g.explanation}" for g in self.glossary)
+        if include_references and self.references:
+            parts.append(REFERENCES_TITLE)
+            parts.extend(self.references)
         return "\n\n".join(parts)
 
 
+# --------------------------------------------------------------------------------------------
+# Fixed wording of the letter
+
+TITLE = "Ihr Brief aus der Tumorkonferenz"
+GENERAL_TITLE = "Mehr über Ihre Erkrankung und die Behandlung"
+GLOSSARY_TITLE = "Lexikon"
+REFERENCES_TITLE = "Quellen"
 SECTION_TITLES = {
-    "intro": "Worum es in diesem Brief geht",
     "meaning": "Was der Befund bedeutet",
-    "options": "Was das Team mit Ihnen besprechen wird",
+    "options": "Die vorgeschlagenen Behandlungen",
     "self_care": "Was Sie selbst tun können",
     "warning_signs": "Warnzeichen: Wann Sie sofort Hilfe brauchen",
-    "questions": "Fragen an Ihr Behandlungsteam",
+    "questions": "Fragen an Ihr Team",
     "closing": "Über diesen Brief",
 }
+PERSONAL_TITLES = {
+    "urgent": "Bitte zuerst lesen",
+    "diagnosis": "Ihre Erkrankung",
+    "steps": "Was die Konferenz Ihnen vorschlägt",
+    "clarify": "Was noch geklärt wird",
+    "contact": "So erreichen Sie uns",
+}
+_MAYBE = "Vielleicht kommt noch dazu, je nach den offenen Fragen:"
+_CLARIFY = "Ihr Team klärt noch:"
+_SUSPECTED = "Verdacht: "
+LABELS = {
+    **PERSONAL_TITLES,
+    "maybe": _MAYBE,
+    "clarify_lead": _CLARIFY,
+    "suspected": _SUSPECTED,
+    "glossary": GLOSSARY_TITLE,
+    "references": REFERENCES_TITLE,
+}
+_SALUTATION = {"female": "Liebe Patientin,", "male": "Lieber Patient,"}
+_SALUTATION_UNKNOWN = "Liebe Patientin, lieber Patient,"
+_CHOICE = "Sie wählen mit Ihrem Team."
+_SUPPORT = "Begleitend: "
+
+
+def count_words(text: str) -> int:
+    """Words as a word processor counts them: runs of non-space characters with a letter or
+    digit (a lone dash or bullet is not a word)."""
+    return len(re.findall(r"\S*[^\W_]\S*", text))
+
+
+def date_de(d: dt.date) -> str:
+    """20. November 2026."""
+    return f"{d.day}. {words_de('month', str(d.month))} {d.year}"
+
+
+# --------------------------------------------------------------------------------------------
+# The case's own values in German (one table; to give way to the shared vocabulary)
+
+_WORDS: dict[str, dict[str, str]] = {
+    "month": {
+        "1": "Januar",
+        "2": "Februar",
+        "3": "März",
+        "4": "April",
+        "5": "Mai",
+        "6": "Juni",
+        "7": "Juli",
+        "8": "August",
+        "9": "September",
+        "10": "Oktober",
+        "11": "November",
+        "12": "Dezember",
+    },
+    # The patient's cancer, in the nominative (it follows "ist" / "bleibt").
+    "site": {
+        "breast": "Brustkrebs",
+        "prostate": "Prostatakrebs",
+        "thyroid": "Schilddrüsenkrebs",
+        "kidney": "Nierenkrebs",
+        "lung_nsclc": "nicht-kleinzelliger Lungenkrebs",
+        "lung_sclc": "kleinzelliger Lungenkrebs",
+        "myeloma": "ein Multiples Myelom",
+        "lymphoma": "ein Lymphom",
+        "uterus": "Gebärmutterkrebs",
+        "cervix": "Gebärmutterhalskrebs",
+        "ovary": "Eierstockkrebs",
+        "rectum": "Enddarmkrebs",
+        "colon": "Darmkrebs",
+        "stomach": "Magenkrebs",
+        "oesophagus": "Speiseröhrenkrebs",
+        "pancreas": "Bauchspeicheldrüsenkrebs",
+        "liver": "Leberkrebs",
+        "gallbladder": "Gallenblasenkrebs",
+        "bladder": "Blasenkrebs",
+        "melanoma": "schwarzer Hautkrebs (Melanom)",
+        "sarcoma": "ein Weichteilsarkom",
+        "osteosarcoma": "ein Osteosarkom, ein Krebs des Knochens",
+        "head_neck": "Krebs im Kopf-Hals-Bereich",
+        "neuroendocrine": "ein neuroendokriner Tumor",
+        "germ_cell": "ein Keimzelltumor",
+        "unknown": "Krebs, dessen Ursprung noch gesucht wird",
+        "other": "Ihre bekannte Krebsart",
+    },
+    "sarcoma_subtype": {
+        "leiomyosarcoma": "ein Leiomyosarkom",
+        "liposarcoma_well_differentiated": "ein Liposarkom",
+        "liposarcoma_dedifferentiated": "ein Liposarkom",
+        "liposarcoma_myxoid": "ein Liposarkom",
+        "liposarcoma_pleomorphic": "ein Liposarkom",
+        "undifferentiated_pleomorphic_sarcoma": "ein undifferenziertes Sarkom",
+        "synovial_sarcoma": "ein Synovialsarkom",
+        "myxofibrosarcoma": "ein Myxofibrosarkom",
+        "angiosarcoma": "ein Angiosarkom",
+        "mpnst": "ein Sarkom der Nervenscheiden",
+        "solitary_fibrous_tumor": "ein solitärer fibröser Tumor",
+        "rhabdomyosarcoma_embryonal": "ein Rhabdomyosarkom",
+        "rhabdomyosarcoma_alveolar": "ein Rhabdomyosarkom",
+        "rhabdomyosarcoma_pleomorphic": "ein Rhabdomyosarkom",
+        "extraskeletal_ewing": "ein Ewing-Sarkom außerhalb des Knochens",
+        "dsrct": "ein seltener Tumor aus kleinen, runden Zellen",
+        "gist": "ein Tumor des Magens oder Darms (GIST)",
+        "other": "ein Weichteilsarkom",
+    },
+    # Histology keywords (lower case, matched as words) -> what it is, in the nominative.
+    "histology": {
+        "clear-cell": "ein klarzelliges Nierenzellkarzinom",
+        "clear cell": "ein klarzelliges Nierenzellkarzinom",
+        "squamous": "ein Plattenepithelkarzinom",
+        "adenocarcinoma": "ein Adenokarzinom, also ein Krebs aus Drüsengewebe",
+        "lobular": "ein lobuläres Karzinom",
+        "follicular": "ein follikuläres Karzinom",
+        "papillary": "ein papilläres Karzinom",
+        "nst": "ein Karzinom ohne besonderen Typ, die häufigste Form",
+        "ductal": "ein Karzinom ohne besonderen Typ, die häufigste Form",
+    },
+    # Vertebrae by their letter: the noun after "im 8.".
+    "vertebra": {
+        "C": "Halswirbel",
+        "T": "Brustwirbel",
+        "L": "Lendenwirbel",
+        "S": "Kreuzbeinwirbel",
+    },
+    # Long bones: gender and noun.
+    "bone_gender": {
+        "femur": "m",
+        "tibia": "n",
+        "humerus": "m",
+        "radius": "f",
+        "ulna": "f",
+        "fibula": "n",
+    },
+    # Genitive, for "im Schaft des Oberschenkelknochens".
+    "bone_genitive": {
+        "femur": "des Oberschenkelknochens",
+        "tibia": "des Schienbeins",
+        "humerus": "des Oberarmknochens",
+        "radius": "der Speiche",
+        "ulna": "der Elle",
+        "fibula": "des Wadenbeins",
+    },
+    "bone": {
+        "femur": "Oberschenkelknochen",
+        "tibia": "Schienbein",
+        "humerus": "Oberarmknochen",
+        "radius": "Speiche",
+        "ulna": "Elle",
+        "fibula": "Wadenbein",
+    },
+    "side": {"left": "linken", "right": "rechten"},
+    "side_adverb": {"left": "links", "right": "rechts"},
+    "segment": {
+        "peritrochanteric": "nahe der Hüfte",
+        "epiphyseal": "nahe am Gelenk",
+        "metaphyseal": "nahe am Gelenk",
+    },
+    "joint": {
+        "hip": "nahe am Hüftgelenk",
+        "shoulder": "nahe am Schultergelenk",
+        "knee": "nahe am Kniegelenk",
+        "elbow": "nahe am Ellenbogen",
+        "sacroiliac": "am Kreuz-Darmbein-Gelenk",
+    },
+    "region": {
+        "pelvis": "im Becken",
+        "rib": "in einer Rippe",
+        "skull": "im Schädel",
+        "sternum": "im Brustbein",
+        "other": "an einer anderen Stelle im Skelett",
+        "spine": "in einem Wirbel",
+        "long_bone": "in einem langen Knochen",
+    },
+    "metastasis_site": {
+        "lung": "in der Lunge",
+        "liver": "in der Leber",
+        "bone": "im Knochen",
+        "soft_tissue": "im Weichgewebe",
+        "abdomen": "im Bauchraum",
+        "brain": "im Gehirn",
+        "lymph_nodes": "in Lymphknoten",
+        "other": "an anderen Stellen",
+    },
+    "net_origin": {
+        "gastroenteropancreatic": "Er stammt aus dem Verdauungstrakt.",
+        "lung": "Er stammt aus der Lunge.",
+    },
+}
+
+
+def words_de(kind: str, value: str) -> str:
+    """The German words for one value of the case (empty when there are none)."""
+    return _WORDS.get(kind, {}).get(value, "")
+
+
+def _join(parts: Sequence[str]) -> str:
+    """a · a und b · a, b und c"""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " und " + parts[-1]
+
+
+def lesion_place(lesion: Lesion) -> str:
+    """Where a lesion lies, as an adverbial phrase: "im 8. Brustwirbel", "im rechten
+    Oberschenkelknochen nahe der Hüfte", "im Schaft des linken Oberarmknochens", "in der
+    linken Speiche", "im Becken nahe am Hüftgelenk"."""
+    side = lesion.side.value if lesion.side in (Side.left, Side.right) else ""
+    if lesion.region is Region.spine:
+        if not lesion.level:
+            return words_de("region", "spine")
+        letter, number = lesion.level[0], lesion.level[1:]
+        return f"im {number}. {words_de('vertebra', letter)}"
+    if lesion.region is Region.long_bone:
+        bone = lesion.bone.value if lesion.bone else ""
+        noun = words_de("bone", bone)
+        if not noun:
+            place = words_de("region", "long_bone")
+            if side:
+                place += f" {words_de('side_adverb', side)}"
+        else:
+            adjective = f"{words_de('side', side)} " if side else ""
+            if lesion.segment is not None and lesion.segment.value == "diaphyseal":
+                article, _, rest = words_de("bone_genitive", bone).partition(" ")
+                return f"im Schaft {article} {adjective}{rest}"
+            feminine = words_de("bone_gender", bone) == "f"
+            place = f"in der {adjective}{noun}" if feminine else f"im {adjective}{noun}"
+        where = ""
+        if lesion.joint is not None and lesion.joint.value != "none":
+            where = words_de("joint", lesion.joint.value)
+        elif lesion.segment is not None:
+            where = words_de("segment", lesion.segment.value)
+        return f"{place} {where}" if where else place
+    place = words_de("region", lesion.region.value)
+    if lesion.region is Region.pelvis and side:
+        place = f"in der {words_de('side', side)} Beckenhälfte"
+    elif lesion.region is Region.rib and side:
+        place = f"in einer {words_de('side', side)} Rippe"
+    if lesion.region is Region.pelvis and lesion.joint is not None:
+        where = words_de("joint", lesion.joint.value)
+        if where:
+            place = f"{place} {where}"
+    return place
+
+
+def _histology(histology: str | None) -> str:
+    if not histology:
+        return ""
+    text = histology.casefold()
+    for keyword, words in _WORDS["histology"].items():
+        if re.search(rf"(?<![a-z]){re.escape(keyword)}(?![a-z])", text):
+            return words
+    return ""
+
+
+def cancer_words(case: Case) -> str:
+    """The patient's cancer in plain words, in the nominative."""
+    site = case.primary.site.value if case.primary.site else "other"
+    if case.sarcoma is not None and case.sarcoma.subtype is not None:
+        return words_de("sarcoma_subtype", case.sarcoma.subtype.value)
+    return words_de("site", site) or words_de("site", "other")
+
+
+def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
+    cancer = cancer_words(case)
+    lines = [f"Ihre Erkrankung ist {cancer}."]
+    histology = _histology(case.primary.histology)
+    if histology and case.sarcoma is None:
+        lines.append(f"Unter dem Mikroskop ist es {histology}.")
+    p = case.primary
+    if p.hormone_receptor is not None and p.hormone_receptor.value == "positive":
+        lines.append("Der Krebs wächst unter dem Einfluss von Hormonen.")
+    if p.her2 is not None and p.her2.value == "positive":
+        lines.append("Seine Zellen tragen das Merkmal HER2.")
+    if p.castration_status is not None:
+        lines.append(
+            "Der Krebs spricht auf den Entzug von Hormonen an."
+            if p.castration_status.value == "sensitive"
+            else "Der Krebs spricht nicht mehr auf den Entzug von Hormonen an."
+        )
+    if p.neuroendocrine_origin is not None:
+        origin = words_de("net_origin", p.neuroendocrine_origin.value)
+        if origin:
+            lines.append(origin)
+    lines.extend(_sites(case, is_myeloma))
+    return lines
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"1 {one}" if n == 1 else f"{n} {many}"
+
+
+def _sites(case: Case, is_myeloma: bool) -> list[str]:
+    lines: list[str] = []
+    what = "Herde des Myeloms im Knochen" if is_myeloma else "Metastasen im Knochen"
+    places = list(dict.fromkeys(lesion_place(x) for x in case.lesions))
+    spine_listed = len({x.level or x.id for x in case.spinal_lesions})
+    other_listed = sum(1 for x in case.lesions if x.region is not Region.spine)
+    vertebral = case.bone_metastases.vertebral_count or 0
+    extraspinal = case.bone_metastases.extraspinal_count or 0
+    more: list[str] = []
+    if vertebral > spine_listed:
+        more.append("in " + _count(vertebral - spine_listed, "Wirbel", "Wirbeln"))
+    if extraspinal > other_listed:
+        more.append(
+            _count(extraspinal - other_listed, "anderen Stelle", "anderen Stellen").join(
+                ("an ", " im Skelett")
+            )
+        )
+    if places:
+        lines.append(f"{what}: {_join(places)}.")
+        if more:
+            lines.append(f"Dazu kommen weitere Herde: {_join(more)}.")
+    elif more:
+        lines.append(f"{what}: {_join(more)}.")
+    if case.sarcoma is not None and case.sarcoma.metastases is not None:
+        m = case.sarcoma.metastases
+        where = [words_de("metastasis_site", s.value) for s in m.sites]
+        if where:
+            count = f" ({_count(m.count, 'Herd', 'Herde')})" if m.count else ""
+            lines.append(f"Metastasen: {_join(where)}{count}.")
+    elif case.visceral_present:
+        brain = " Auch im Gehirn gibt es Metastasen." if case.brain_metastases else ""
+        lines.append(f"Auch in anderen Organen gibt es Metastasen.{brain}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Which blocks and paragraphs apply
 
 
 def letter_modules(case: Case) -> list[str]:
@@ -123,55 +552,77 @@ def letter_modules(case: Case) -> list[str]:
     modules = ["all"]
     if case.myeloma is not None or (case.primary.site and case.primary.site.value == "myeloma"):
         return [*modules, "myeloma"]
-    bones = bool(
-        case.lesions
-        or case.bone_metastases.vertebral_count
-        or case.bone_metastases.extraspinal_count
-    )
     if case.sarcoma is not None:
         modules.append("sarcoma")
-        if bones:
+        if _has_bone(case):
             modules.append("bone")
         return modules
     return [*modules, "bone"]
 
 
-_MONTHS_DE = (
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-)
-
-
-def date_de(d: dt.date) -> str:
-    """20. November 2026."""
-    return f"{d.day}. {_MONTHS_DE[d.month - 1]} {d.year}"
-
-
-def _codes(proposal: Proposal) -> set[str]:
-    return (
-        {r.code for r in proposal.emergencies}
-        | {r.code for r in proposal.recommendations}
-        | {w.code for w in proposal.warnings}
+def _has_bone(case: Case) -> bool:
+    sarcoma_bone = bool(
+        case.sarcoma
+        and case.sarcoma.metastases
+        and any(s.value == "bone" for s in case.sarcoma.metastases.sites)
+    )
+    return bool(
+        case.lesions
+        or case.bone_metastases.vertebral_count
+        or case.bone_metastases.extraspinal_count
+        or sarcoma_bone
     )
 
 
-def select_blocks(blocks: Iterable[Block], codes: set[str], modules: Sequence[str]) -> list[Block]:
-    """Blocks with codes appear when one of their codes is in the proposal; blocks without
-    codes appear in every letter of their module."""
+def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
+    """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
+    tags: set[str] = set()
+    listed_other = sum(1 for x in case.lesions if x.region is not Region.spine)
+    if case.spinal_lesions or case.bone_metastases.vertebral_count:
+        tags.add("spine")
+    if any(x.region in (Region.long_bone, Region.pelvis) for x in case.lesions) or (
+        (case.bone_metastases.extraspinal_count or 0) > listed_other
+    ):
+        tags.add("limb")
+    if _has_bone(case) or "myeloma" in letter_modules(case):
+        tags.add("bone")
+    if case.sarcoma is not None and case.sarcoma.metastases is not None:
+        for site in case.sarcoma.metastases.sites:
+            if site.value in ("lung", "liver", "brain"):
+                tags.add(site.value)
+            if site.value == "bone":
+                tags.add("bone")
+    if case.brain_metastases:
+        tags.add("brain")
+    agent = case.prior_therapy.bone_modifying_agent
+    if (agent is not None and agent.value != "none") or any(c.startswith("BMA.") for c in firm):
+        tags.add("bma")
+    return tags
+
+
+def _is_firm(item: Recommendation | Warning) -> bool:
+    return item.status in (ItemStatus.firm, ItemStatus.confirmed, ItemStatus.suspected)
+
+
+def _code_sets(proposal: Proposal) -> tuple[set[str], set[str]]:
+    """(codes of firm items and of confirmed or suspected emergencies, every code)."""
+    items: list[Recommendation | Warning] = [
+        *proposal.emergencies,
+        *proposal.recommendations,
+        *proposal.warnings,
+    ]
+    firm = {i.code for i in items if _is_firm(i)}
+    return firm, {i.code for i in items}
+
+
+def select_blocks(blocks: Iterable[Block], firm: set[str], modules: Sequence[str]) -> list[Block]:
+    """Blocks with codes appear when one of their codes is a firm item of the proposal (or a
+    confirmed or suspected emergency); blocks without codes appear in every letter of their
+    module."""
     out = []
     for b in blocks:
         if b.meta.codes:
-            if codes & set(b.meta.codes):
+            if firm & set(b.meta.codes):
                 out.append(b)
         elif b.meta.module in modules:
             out.append(b)
@@ -208,8 +659,44 @@ def _inline_runs(children: Sequence[Any]) -> list[Run]:
     return merged
 
 
-def parse_markdown(text: str) -> list[Para]:
-    """Paragraphs and (flat) lists with bold/italic runs: all a letter block needs."""
+class _Shown:
+    """What one rendering keeps: the condition check and the sources cited by kept text."""
+
+    def __init__(self, firm: set[str], present: set[str], values: Mapping[str, str]) -> None:
+        self.firm = firm
+        self.present = present
+        self.values = values
+        self.cited: dict[str, None] = {}
+
+    def keep(self, runs: list[Run]) -> list[Run] | None:
+        """The runs of a paragraph or list item if its condition holds (condition and
+        citations removed, placeholders filled), else None."""
+        if not runs:
+            return runs
+        condition: Condition | None
+        condition, first = split_condition(runs[0].text)
+        if condition is not None and not condition.holds(self.firm, self.present):
+            return None
+        runs = [runs[0].model_copy(update={"text": first}), *runs[1:]]
+        out: list[Run] = []
+        for r in runs:
+            keys, text = split_citations(r.text)
+            for k in keys:
+                self.cited.setdefault(k, None)
+            text = fill_placeholders(text, self.values)
+            if text:
+                out.append(r.model_copy(update={"text": text}))
+        if out:
+            out[-1] = out[-1].model_copy(update={"text": out[-1].text.rstrip()})
+        return [r for r in out if r.text]
+
+
+def parse_markdown(
+    text: str, shown: _Shown | None = None, figures: Mapping[str, Figure] | None = None
+) -> list[Para]:
+    """Paragraphs and (flat) lists with bold/italic runs, each kept only when its condition
+    holds; a list whose items are all dropped is dropped."""
+    shown = shown or _Shown(set(), set(), {})
     tokens = _md().parse(text)
     paras: list[Para] = []
     list_kind: Literal["ul", "ol"] | None = None
@@ -220,10 +707,18 @@ def parse_markdown(text: str) -> list[Para]:
             entries = []
         elif tok.type in ("bullet_list_close", "ordered_list_close"):
             assert list_kind is not None
-            paras.append(Para(kind=list_kind, entries=entries))
+            if entries:
+                paras.append(Para(kind=list_kind, entries=entries))
             list_kind = None
         elif tok.type == "inline":
-            runs = _inline_runs(tok.children or [])
+            figure = re.fullmatch(r"\{figure:\s*([a-z_]+)\}", tok.content.strip())
+            if figure is not None:
+                if figures is not None and figure.group(1) in figures:
+                    paras.append(Para(kind="figure", figure=figure.group(1)))
+                continue
+            runs = shown.keep(_inline_runs(tok.children or []))
+            if runs is None:
+                continue
             if list_kind is not None:
                 entries.append(runs)
             else:
@@ -243,16 +738,346 @@ def section_text(section: LetterSection) -> str:
         for p in b.paragraphs:
             if p.kind == "p":
                 parts.append(_runs_text(p.runs))
-            else:
+            elif p.kind in ("ul", "ol"):
                 parts.extend(_runs_text(e) for e in p.entries)
-    return "\n".join(parts)
+    return "\n\n".join(parts)
 
 
-def build_letter(proposal: Proposal, case: Case, kb: KnowledgeBase | None = None) -> Letter:
+def personal_text(personal: Personal, title: str = TITLE) -> str:
+    parts = [title]
+    if personal.urgent:
+        parts.append(PERSONAL_TITLES["urgent"])
+        for u in personal.urgent:
+            parts.extend([(_SUSPECTED if u.suspected else "") + u.title, u.text, u.act])
+    parts.append(PERSONAL_TITLES["contact"])
+    parts.extend(personal.contact_lines)
+    parts.extend([personal.salutation, personal.opening])
+    parts.append(PERSONAL_TITLES["diagnosis"])
+    parts.extend(personal.diagnosis)
+    if personal.steps:
+        parts.append(PERSONAL_TITLES["steps"])
+        for step in personal.steps:
+            parts.append(step.when)
+            parts.extend(step.items)
+    if personal.maybe or personal.clarify:
+        parts.append(PERSONAL_TITLES["clarify"])
+        if personal.maybe:
+            parts.append(_MAYBE)
+            parts.extend(personal.maybe)
+        if personal.clarify:
+            parts.append(_CLARIFY)
+            parts.extend(personal.clarify)
+    parts.append(personal.signature)
+    return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# The personal part
+
+
+def _lesions_by_id(case: Case) -> dict[str, Lesion]:
+    return {x.id: x for x in case.lesions}
+
+
+def _places(ids: Iterable[str], lesions: Mapping[str, Lesion]) -> str:
+    places = list(dict.fromkeys(lesion_place(lesions[i]) for i in ids if i in lesions))
+    return f" – {_join(places)}" if places else ""
+
+
+_PRIORITY_ORDER = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
+
+
+def _steps(
+    proposal: Proposal,
+    case: Case,
+    texts: LetterTexts,
+    keys: dict[str, None],
+) -> tuple[list[Step], list[str]]:
+    """The firm items and confirmed emergencies by when they happen, and the conditional
+    items and suspected emergencies.
+
+    Items of one code share a line (with every lesion's place); a radiotherapy schedule and
+    the alternative offered beside it for the same lesion share a line, as do the items of one
+    choice (the bone-modifying agents) and the supportive items."""
+    lesions = _lesions_by_id(case)
+    alternatives: dict[tuple[str, str], tuple[str, ...]] = {}
+    for r in proposal.recommendations:
+        if r.alternative_to and r.lesion and _is_firm(r):
+            pair = (r.alternative_to, r.code)
+            alternatives[(r.lesion, r.code)] = pair
+            alternatives[(r.lesion, r.alternative_to)] = pair
+    groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    maybe: dict[str, list[str]] = {}
+    firm_at: set[tuple[str, str | None]] = set()
+    items: list[Recommendation | Warning] = [
+        *proposal.emergencies,
+        *proposal.recommendations,
+        *proposal.warnings,
+    ]
+    present = {i.code for i in items}
+    for item in items:
+        wording = texts.item(item.code)
+        if wording is None or present & set(wording.unless):
+            continue
+        if item.status not in (ItemStatus.firm, ItemStatus.confirmed):
+            # Conditional items and suspected emergencies are still being clarified.
+            maybe.setdefault(item.code, [])
+            if item.lesion:
+                maybe[item.code].append(item.lesion)
+            continue
+        firm_at.add((item.code, item.lesion))
+        priority = item.priority if isinstance(item, Recommendation) else Priority.routine
+        key: tuple[str, ...] = (item.code,)
+        if item.lesion and (item.lesion, item.code) in alternatives:
+            key = alternatives[(item.lesion, item.code)]
+        elif wording.group:
+            key = (f"group:{wording.group}",)
+        elif wording.choice:
+            key = (f"choice:{wording.choice}",)
+        group = groups.setdefault(key, {"codes": [], "priority": priority, "lesions": []})
+        if item.code not in group["codes"]:
+            group["codes"].append(item.code)
+        if _PRIORITY_ORDER[priority] < _PRIORITY_ORDER[group["priority"]]:
+            group["priority"] = priority
+        if item.lesion:
+            group["lesions"].append(item.lesion)
+    board = case.board_date
+    lines: list[tuple[Priority, str]] = []
+    for key, group in groups.items():
+        codes = (
+            [c for c in key if c in group["codes"]]
+            if not key[0].startswith(("group:", "choice:"))
+            else group["codes"]
+        )
+        wordings = [texts.items[c] for c in codes]
+        for w in wordings:
+            keys.update(dict.fromkeys(w.sources))
+        phrases = [w.text for w in wordings]
+        if key[0].startswith("group:"):
+            text = _SUPPORT + _join(phrases)
+        else:
+            text = " oder ".join(phrases)
+            text = text[0].upper() + text[1:] + _places(group["lesions"], lesions)
+            known = [w.within_days for w in wordings if w.within_days is not None]
+            if known and board is not None:
+                text += f" (bis spätestens {date_de(board + dt.timedelta(days=min(known)))})"
+            if len(phrases) > 1:
+                text += f". {_CHOICE}"
+        lines.append((group["priority"], text))
+    lines.sort(key=lambda pt: _PRIORITY_ORDER[pt[0]])
+    steps: list[Step] = []
+    for priority, text in lines:
+        when = texts.timing[priority.value]
+        if steps and steps[-1].when == when:
+            steps[-1].items.append(text)
+        else:
+            steps.append(Step(when=when, items=[text]))
+    # Conditional items: not where the same code is firm; one line per choice.
+    firm_codes = {code for code, _ in firm_at}
+    open_lines: dict[str, tuple[list[str], list[str]]] = {}
+    for code, ids in maybe.items():
+        if ids:
+            ids = [i for i in ids if (code, i) not in firm_at]
+            if not ids:
+                continue
+        elif code in firm_codes:
+            continue
+        wording = texts.items[code]
+        phrases, places = open_lines.setdefault(wording.choice or code, ([], []))
+        phrases.append(wording.text)
+        places.extend(ids)
+    maybe_lines = []
+    for phrases, ids in open_lines.values():
+        text = " oder ".join(phrases)
+        maybe_lines.append(text[0].upper() + text[1:] + _places(ids, lesions))
+    return steps, list(dict.fromkeys(maybe_lines))
+
+
+_FIELD_LESION = re.compile(r"^lesions\[([^\]]+)\]")
+
+
+def _clarify(proposal: Proposal, case: Case, texts: LetterTexts) -> list[str]:
+    lesions = _lesions_by_id(case)
+    out: list[str] = []
+    for q in proposal.questions:
+        clause = texts.question(q.fact)
+        if clause is None:
+            continue
+        place = ""
+        for f in q.fields:
+            m = _FIELD_LESION.match(f)
+            if m and m.group(1) in lesions:
+                place = lesion_place(lesions[m.group(1)])
+                break
+        clause = " ".join(clause.replace("{place}", place).split())
+        out.append(clause[0].upper() + clause[1:])
+    return list(dict.fromkeys(out))
+
+
+def _urgent(proposal: Proposal, texts: LetterTexts, keys: dict[str, None]) -> list[Urgent]:
+    by_code: dict[str, bool] = {}
+    for e in proposal.emergencies:
+        suspected = e.status is ItemStatus.suspected
+        by_code[e.code] = by_code.get(e.code, True) and suspected
+    out = []
+    for code, suspected in by_code.items():
+        box = texts.emergencies.get(code)
+        if box is None:
+            continue
+        keys.update(dict.fromkeys(box.sources))
+        out.append(
+            Urgent(
+                code=code,
+                title=box.title,
+                suspected=suspected,
+                text=box.suspected if suspected else box.confirmed,
+                act=box.act,
+            )
+        )
+    return out
+
+
+def _contact_lines(contact: Contact) -> list[str]:
+    if not contact.configured:
+        return [
+            "Fragen Sie Ihr Team nach einer Nummer, die Sie Tag und Nacht anrufen können.",
+            "Im Notfall rufen Sie die 112.",
+        ]
+    lines = [contact.centre or ""]
+    if contact.contact_person:
+        lines.append(f"Ihre Ansprechperson: {contact.contact_person}")
+    if contact.phone_day:
+        lines.append(f"Tagsüber: {contact.phone_day}")
+    if contact.phone_night:
+        lines.append(f"Nachts und am Wochenende: {contact.phone_night}")
+    lines.append("Im Notfall rufen Sie die 112.")
+    return lines
+
+
+def _signature(contact: Contact, board_date_de: str | None) -> str:
+    when = f" am {board_date_de}" if board_date_de else ""
+    who = contact.physician or "die behandelnde Ärztin oder der behandelnde Arzt"
+    return f"Für die Tumorkonferenz{when}: {who}"
+
+
+def _personal(
+    proposal: Proposal,
+    case: Case,
+    texts: LetterTexts,
+    contact: Contact,
+    modules: Sequence[str],
+    keys: dict[str, None],
+) -> Personal:
+    sex = case.patient.sex.value if case.patient.sex else ""
+    board = date_de(case.board_date) if case.board_date else None
+    when = f" am {board}" if board else ""
+    opening = (
+        f"die Tumorkonferenz hat{when} über Ihre Behandlung beraten. Hier lesen Sie, was sie "
+        "Ihnen vorschlägt. Sie entscheiden mit. Der Brief ersetzt nicht das Gespräch mit "
+        "Ihrem Team."
+    )
+    steps, maybe = _steps(proposal, case, texts, keys)
+    return Personal(
+        salutation=_SALUTATION.get(sex, _SALUTATION_UNKNOWN),
+        opening=opening,
+        urgent=_urgent(proposal, texts, keys),
+        diagnosis=_diagnosis(case, "myeloma" in modules),
+        steps=steps,
+        maybe=maybe,
+        clarify=_clarify(proposal, case, texts),
+        contact=contact,
+        contact_lines=_contact_lines(contact),
+        signature=_signature(contact, board),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Settings: the contact block
+
+#: Environment variables, each overriding the settings file's key of the same name.
+CONTACT_ENV = {
+    "centre": "OSTEOBOARD_LETTER_CENTRE",
+    "contact_person": "OSTEOBOARD_LETTER_CONTACT_PERSON",
+    "phone_day": "OSTEOBOARD_LETTER_PHONE_DAY",
+    "phone_night": "OSTEOBOARD_LETTER_PHONE_NIGHT",
+    "physician": "OSTEOBOARD_LETTER_PHYSICIAN",
+}
+#: The settings file: named by this variable, else ``osteoboard.toml`` in the working directory.
+SETTINGS_ENV = "OSTEOBOARD_SETTINGS"
+SETTINGS_FILE = "osteoboard.toml"
+
+
+def load_contact(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Contact:
+    """The contact block from the ``[letter]`` table of the settings file and the
+    environment (which wins); empty when neither is set."""
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    named = env.get(SETTINGS_ENV)
+    path = Path(named) if named else (cwd or Path.cwd()) / SETTINGS_FILE
+    if named or path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read the settings ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: invalid TOML: {exc}") from None
+        table = data.get("letter", {})
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}: [letter] must be a table")
+        values.update(table)
+    for key, var in CONTACT_ENV.items():
+        if env.get(var):
+            values[key] = env[var]
+    try:
+        return Contact.model_validate(values, strict=True)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingsError(
+            f"letter settings: {problems} (keys: {', '.join(CONTACT_ENV)})"
+        ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# The letter
+
+
+def _figures(case: Case, texts: LetterTexts) -> dict[str, Figure]:
+    if case.myeloma is None or not case.myeloma.series:
+        return {}
+    from osteoboard.myeloma import analyse
+    from osteoboard.render.mprotein import mprotein_svg
+
+    chart = texts.chart
+    svg = mprotein_svg(analyse(case.myeloma), words=chart.model_dump())
+    return {"mprotein": Figure(svg=svg, caption=chart.caption)}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s\-\u00ad]", "", text.casefold())
+
+
+def build_letter(
+    proposal: Proposal,
+    case: Case,
+    kb: KnowledgeBase | None = None,
+    *,
+    contact: Contact | None = None,
+) -> Letter:
     kb = kb or load_knowledge_base()
+    if kb.letter is None:
+        raise ValueError("the knowledge base has no texts/de/letter.yaml")
+    texts = kb.letter
+    contact = load_contact() if contact is None else contact
     modules = letter_modules(case)
-    chosen = select_blocks(kb.texts, _codes(proposal), modules)
+    firm, present = _code_sets(proposal)
+    tags = case_tags(case, firm)
+    shown = _Shown(firm | tags, present | tags, {"cancer": cancer_words(case)})
+    figures = _figures(case, texts)
+    chosen = select_blocks(kb.texts, firm, modules)
     sections: list[LetterSection] = []
+    shown_blocks: list[Block] = []
     for sec in SECTIONS:
         blocks = [b for b in chosen if b.meta.section == sec]
         if sec == "options":
@@ -265,56 +1090,61 @@ def build_letter(proposal: Proposal, case: Case, kb: KnowledgeBase | None = None
                     b.meta.id,
                 )
             )
-        if not blocks:
-            continue
-        sections.append(
-            LetterSection(
-                id=sec,
-                title=SECTION_TITLES[sec],
-                blocks=[
-                    LetterBlock(
-                        id=b.meta.id,
-                        title=b.meta.title,
-                        paragraphs=parse_markdown(b.body),
-                        markdown=b.body,
-                    )
-                    for b in blocks
-                ],
-            )
-        )
-    terms: dict[str, None] = {}
+        rendered = []
+        for b in blocks:
+            paragraphs = parse_markdown(b.body, shown, figures)
+            if paragraphs:
+                rendered.append(
+                    LetterBlock(id=b.meta.id, title=b.meta.title, paragraphs=paragraphs)
+                )
+                shown_blocks.append(b)
+        if rendered:
+            sections.append(LetterSection(id=sec, title=SECTION_TITLES[sec], blocks=rendered))
     keys: dict[str, None] = {}
-    for b in chosen:
-        for t in b.meta.glossary:
-            terms.setdefault(t, None)
-        for k in b.meta.sources:
-            keys.setdefault(k, None)
+    for b in shown_blocks:
+        keys.update(dict.fromkeys(b.meta.sources))
+    keys.update(shown.cited)
+    board_date_de = date_de(case.board_date) if case.board_date else None
+    personal = _personal(proposal, case, texts, contact, modules, keys)
+    # The glossary: terms the shown blocks and items name that the letter really uses.
+    draft_text = _norm(personal_text(personal) + "\n".join(section_text(s) for s in sections))
+    named: dict[str, None] = {}
+    for b in shown_blocks:
+        named.update(dict.fromkeys(b.meta.glossary))
+    for item in texts.items.values():
+        named.update(dict.fromkeys(item.glossary))
     glossary = [
         GlossaryEntry(term=t, explanation=kb.glossary[t])
-        for t in sorted(terms, key=str.casefold)
-        if t in kb.glossary
+        for t in sorted(named, key=str.casefold)
+        if t in kb.glossary and _norm(t) in draft_text
     ]
-    references = [r.text for r in bibliography(list(keys), kb.sources)] if keys else []
-    title = "Information für Patientinnen und Patienten: Ihre Besprechung in der Tumorkonferenz"
+    cited = bibliography(list(keys), kb.sources) if keys else []
     draft = Letter(
         case_id=proposal.case_id,
         board_date=case.board_date.isoformat() if case.board_date else None,
-        board_date_de=date_de(case.board_date) if case.board_date else None,
+        board_date_de=board_date_de,
         engine_version=proposal.engine_version,
         kb_version=kb.version,
         kb_sha256=kb.sha256,
         modules=modules,
-        title=title,
+        title=TITLE,
+        personal=personal,
+        general_title=GENERAL_TITLE,
         sections=sections,
         glossary=glossary,
-        references=references,
-        figures=[Figure(**f) for f in course_figures(case)],
-        readability=Readability(flesch_amstad=0, wstf=0, lix=0, sections={}),
+        references=[r.text for r in cited],
+        reference_keys=[r.key for r in cited],
+        figures=figures,
+        labels=LABELS,
+        readability=Readability(
+            flesch_amstad=0, wstf=0, lix=0, sections={}, words=0, prose_words=0, personal_words=0
+        ),
     )
     whole = readability.assess(draft.plain_text())
     per_section = {
         s.id: round(readability.assess(section_text(s)).flesch_amstad, 1) for s in sections
     }
+    per_section["personal"] = round(readability.assess(draft.personal_text()).flesch_amstad, 1)
     return draft.model_copy(
         update={
             "readability": Readability(
@@ -322,20 +1152,35 @@ def build_letter(proposal: Proposal, case: Case, kb: KnowledgeBase | None = None
                 wstf=round(whole.wstf, 2),
                 lix=round(whole.lix, 1),
                 sections=per_section,
+                words=count_words(draft.plain_text(include_references=True)),
+                prose_words=count_words(draft.plain_text()),
+                personal_words=count_words(draft.personal_text()),
             )
         }
     )
 
 
-def render_letter_html(proposal: Proposal, case: Case, kb: KnowledgeBase | None = None) -> str:
+def render_letter_html(
+    proposal: Proposal,
+    case: Case,
+    kb: KnowledgeBase | None = None,
+    *,
+    contact: Contact | None = None,
+) -> str:
     from osteoboard.render.html import environment
 
-    letter = build_letter(proposal, case, kb)
+    letter = build_letter(proposal, case, kb, contact=contact)
     return environment().get_template("letter.html.j2").render(letter=letter)
 
 
-def render_letter_pdf(proposal: Proposal, case: Case, kb: KnowledgeBase | None = None) -> bytes:
+def render_letter_pdf(
+    proposal: Proposal,
+    case: Case,
+    kb: KnowledgeBase | None = None,
+    *,
+    contact: Contact | None = None,
+) -> bytes:
     from osteoboard.render.pdf import compile_pdf
 
-    letter = build_letter(proposal, case, kb)
+    letter = build_letter(proposal, case, kb, contact=contact)
     return compile_pdf("letter.typ", letter.model_dump(mode="json"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -184,6 +184,31 @@ _STATUS = {
 _STATUS_EN = {**_STATUS, "not_assessable": "not assessable"}
 
 
+@dataclass(frozen=True)
+class _Words:
+    """The chart's words: the parameter's name, the reference lines and the nadir."""
+
+    name: str
+    baseline: str
+    nadir: str
+    threshold: str
+    status: bool  # describe the IMWG status (the board's chart) or not (the patient's)
+
+
+def _words(p: _Param, lang: str, words: Mapping[str, str] | None) -> _Words:
+    if words is not None:
+        return _Words(
+            name=words[p.key],
+            baseline=words["baseline"],
+            nadir=words["nadir"],
+            threshold=words["threshold"],
+            status=False,
+        )
+    if lang == "de":
+        return _Words(p.name_de, "Ausgangswert", "Nadir", "Progressionsschwelle", True)
+    return _Words(p.name_en, "Baseline", "Nadir", "Progression threshold", True)
+
+
 def _describe(
     course: MyelomaCourse,
     p: _Param,
@@ -192,10 +217,11 @@ def _describe(
     nadir: Nadir | None,
     threshold: float | None,
     lang: str,
+    w: _Words,
 ) -> tuple[str, str]:
     de = lang == "de"
     unit = p.unit_de if de else p.unit_en
-    name = p.name_de if de else p.name_en
+    name = w.name
 
     def n(x: float) -> str:
         return _num(x, p.digits, lang)
@@ -218,26 +244,28 @@ def _describe(
             else f"{k} assessment{'s' if k != 1 else ''} from {first} to {last}: {vals} {unit}."
         )
     if base is not None:
-        parts.append(f"Ausgangswert {n(base)} {unit}." if de else f"Baseline {n(base)} {unit}.")
+        parts.append(f"{w.baseline} {n(base)} {unit}.")
     if nadir is not None:
-        when = _date(nadir.date, lang) if nadir.date else ("Ausgangswert" if de else "baseline")
-        parts.append(f"Nadir {n(nadir.value)} {unit} ({when}).")
+        when = _date(nadir.date, lang) if nadir.date else w.baseline
+        parts.append(f"{w.nadir} {n(nadir.value)} {unit} ({when}).")
     if threshold is not None:
         above = bool(points) and points[-1][1] >= threshold - 1e-9
         if de:
             rel = "liegt darüber" if above else "liegt darunter"
             parts.append(
-                f"Progressionsschwelle {n(threshold)} {unit}; der letzte Wert {rel}."
+                f"{w.threshold} {n(threshold)} {unit}; der letzte Wert {rel}."
                 if points
-                else f"Progressionsschwelle {n(threshold)} {unit}."
+                else f"{w.threshold} {n(threshold)} {unit}."
             )
         else:
             rel = "is at or above it" if above else "is below it"
             parts.append(
-                f"Progression threshold {n(threshold)} {unit}; the latest value {rel}."
+                f"{w.threshold} {n(threshold)} {unit}; the latest value {rel}."
                 if points
-                else f"Progression threshold {n(threshold)} {unit}."
+                else f"{w.threshold} {n(threshold)} {unit}."
             )
+    if not w.status:
+        return title, " ".join(parts)
     status = (_STATUS if de else _STATUS_EN)[course.status.value]
     best = (_STATUS if de else _STATUS_EN)[course.best_response.value]
     parts.append(
@@ -248,15 +276,25 @@ def _describe(
     return title, " ".join(parts)
 
 
-def mprotein_svg(course: MyelomaCourse, *, lang: str = "de") -> str:
-    """The M-protein course of ``course`` as an SVG document (a string)."""
+def mprotein_svg(
+    course: MyelomaCourse, *, lang: str = "de", words: Mapping[str, str] | None = None
+) -> str:
+    """The M-protein course of ``course`` as an SVG document (a string).
+
+    ``words`` (German only) replaces the chart's words: the parameter's name (keys ``serum``,
+    ``urine``, ``flc``), ``baseline``, ``nadir`` and ``threshold``; the description then leaves
+    out the IMWG status. The patient letter passes the words its glossary uses.
+    """
     if lang not in ("de", "en"):
         raise ValueError("lang must be 'de' or 'en'")
+    if words is not None and lang != "de":
+        raise ValueError("words are German: use lang 'de'")
     de = lang == "de"
     p, base, nadir, threshold = _param_values(course)
+    w = _words(p, lang, words)
     unit = p.unit_de if de else p.unit_en
     points = [(a.date, v) for a in course.series if (v := p.value(a)) is not None]
-    title, desc = _describe(course, p, points, base, nadir, threshold, lang)
+    title, desc = _describe(course, p, points, base, nadir, threshold, lang, w)
 
     def n(x: float) -> str:
         return _num(x, p.digits, lang)
@@ -323,7 +361,7 @@ def mprotein_svg(course: MyelomaCourse, *, lang: str = "de") -> str:
             f'<text x="{px0 - 8}" y="{_f(y + 4)}">{_num(k * step, tick_digits, lang)}</text>'
         )
         k += 1
-    ylab = f"{p.name_de if de else p.name_en} ({unit})"
+    ylab = f"{w.name} ({unit})"
     if p.key == "flc":
         ylab = f"dFLC ({unit})"
     out.append(
@@ -410,14 +448,14 @@ def mprotein_svg(course: MyelomaCourse, *, lang: str = "de") -> str:
             f'<line class="threshold" x1="{px0}" y1="{_f(y)}" x2="{px1}" y2="{_f(y)}" '
             f'stroke="{_THRESHOLD}" stroke-width="1.5" stroke-dasharray="7 4"/>'
         )
-        txt = f"{'Progressionsschwelle' if de else 'Progression threshold'} {n(threshold)} {unit}"
+        txt = f"{w.threshold} {n(threshold)} {unit}"
         lx, ly, anchor = line_label(y, txt)
         lines.append(
             f'<text class="threshold-label" x="{_f(lx)}" y="{_f(ly)}" text-anchor="{anchor}" '
             f'fill="{_THRESHOLD}">{escape(txt)}</text>'
         )
     if base is not None:
-        txt = f"{'Ausgangswert' if de else 'Baseline'} {n(base)} {unit}"
+        txt = f"{w.baseline} {n(base)} {unit}"
         if base_off_scale:
             txt += " ↑"
             lx, ly, anchor = place([(px1 - 4, py0 + 4, "end"), (px0 + 6, py0 + 4, "start")], txt)
@@ -441,7 +479,7 @@ def mprotein_svg(course: MyelomaCourse, *, lang: str = "de") -> str:
         )
     if nadir is not None and nadir_xy is not None:
         x, y = nadir_xy
-        txt = f"Nadir {n(nadir.value)} {unit}"
+        txt = f"{w.nadir} {n(nadir.value)} {unit}"
         body.append(
             f'<circle class="nadir" cx="{_f(x)}" cy="{_f(y)}" r="8" fill="none" '
             f'stroke="{_NADIR}" stroke-width="2"/>'
@@ -462,7 +500,7 @@ def mprotein_svg(course: MyelomaCourse, *, lang: str = "de") -> str:
             f'fill="{_NADIR}" font-weight="bold">{escape(txt)}</text>'
         )
     elif nadir is not None and nadir.date is None:
-        txt = f"Nadir = {'Ausgangswert' if de else 'baseline'}"
+        txt = f"{w.nadir} = {w.baseline}"
         lx, ly, anchor = place([(px0 + 6, py0 + 20, "start"), (px1 - 4, py0 + 20, "end")], txt)
         body.append(
             f'<text class="nadir-label" x="{_f(lx)}" y="{_f(ly)}" text-anchor="{anchor}" '

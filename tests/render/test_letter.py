@@ -1,0 +1,485 @@
+"""The patient letter is about this patient (SPEC §8).
+
+Page one names the patient's own cancer and where the lesions are, puts an emergency first,
+lists what the board proposes (firm items, with when they happen) and what is still being
+clarified, and gives the centre's contact block; the general part explains only what the
+proposal contains, cites only the sources behind what it says, never contradicts itself, and
+stays short and readable.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from osteoboard.case import Case, Lesion, Sex
+from osteoboard.caseio import load_case
+from osteoboard.engine import evaluate
+from osteoboard.guideline import load_knowledge_base
+from osteoboard.proposal import ItemStatus, Proposal
+from osteoboard.render.citations import bibliography
+from osteoboard.render.letter import (
+    GENERAL_TITLE,
+    Contact,
+    Letter,
+    SettingsError,
+    build_letter,
+    cancer_words,
+    lesion_place,
+    load_contact,
+    render_letter_html,
+    render_letter_pdf,
+    words_de,
+)
+from tests.render.test_documents import EXAMPLES, IDS, ROOT, case_and_proposal, letter, pdf_text
+
+CONTACT = Contact(
+    centre="Testzentrum für Knochenmetastasen",
+    contact_person="Pflegeteam Station 3",
+    phone_day="030 23125 001",
+    phone_night="030 23125 002",
+    physician="Dr. med. Test Beispiel",
+)
+
+#: The longest a letter may be, in words (everything printed except the list of sources).
+MAX_WORDS = 1500
+#: Sources that belong to one kind of cancer.
+SITE_SOURCES = {
+    "myeloma": {"kumar2016-imwg", "rajkumar2014", "laubach2016", "seed-004"},
+    "sarcoma": {"gronchi2021", "s3-sarcoma2022"},
+    "breast": {"gennari2021"},
+    "prostate": {"eau2025", "sartor2021-vision", "poeppel2018"},
+    "lung": {"hendriks2023-oncogene", "hendriks2023-non-oncogene"},
+}
+#: Cancers the letter may name only for a patient who has them.
+OTHER_CANCERS = {
+    "breast": "Brustkrebs",
+    "prostate": "Prostatakrebs",
+    "lung": "Lungenkrebs",
+    "kidney": "Nierenkrebs",
+    "thyroid": "Schilddrüsenkrebs",
+    "myeloma": "Myelom",
+    "sarcoma": "Sarkom",
+}
+
+
+def _example(name: str) -> Path:
+    return next(p for p in EXAMPLES if p.name.startswith(name))
+
+
+def _site_group(case: Case) -> str:
+    site = case.primary.site.value if case.primary.site else ""
+    if case.myeloma is not None or site == "myeloma":
+        return "myeloma"
+    if case.sarcoma is not None:
+        return "sarcoma"
+    return "lung" if site.startswith("lung") else site
+
+
+def _words(lt: Letter) -> str:
+    return " ".join(lt.plain_text(include_references=True).split())
+
+
+def _with(proposal: Proposal, *codes: str, status: ItemStatus = ItemStatus.firm) -> Proposal:
+    """The proposal with extra items (copies of its first recommendation under other codes)."""
+    template = proposal.recommendations[0]
+    extra = [
+        template.model_copy(update={"code": c, "status": status, "lesion": None}) for c in codes
+    ]
+    return proposal.model_copy(update={"recommendations": [*proposal.recommendations, *extra]})
+
+
+# --- page one: the patient's own cancer, lesions and proposal ------------------------------
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_first_page_names_the_patients_cancer_and_lesions(path: Path) -> None:
+    case, _ = case_and_proposal(path)
+    lt = letter(path)
+    personal = lt.personal_text()
+    assert f"Ihre Erkrankung ist {cancer_words(case)}." in personal
+    for lesion in case.lesions:
+        assert lesion_place(lesion) in personal, lesion.id
+    if case.sarcoma is not None and case.sarcoma.metastases is not None:
+        for site in case.sarcoma.metastases.sites:
+            assert words_de("metastasis_site", site.value) in personal
+    own = _site_group(case)
+    whole = _words(lt)
+    for group, name in OTHER_CANCERS.items():
+        if group != own:
+            assert name not in whole, (group, name)
+
+
+def test_cancer_and_places_in_plain_words() -> None:
+    lung = letter(_example("04"))
+    assert "Ihre Erkrankung ist nicht-kleinzelliger Lungenkrebs." in lung.personal_text()
+    assert "Er bleibt also nicht-kleinzelliger Lungenkrebs" in lung.plain_text()
+    assert "im 6. Brustwirbel" in lung.personal_text()
+    femur = Lesion(id="F", region="long_bone", bone="femur", side="right")
+    assert lesion_place(femur) == "im rechten Oberschenkelknochen"
+    radius = Lesion(id="R", region="long_bone", bone="radius", side="left", segment="diaphyseal")
+    assert lesion_place(radius) == "im Schaft der linken Speiche"
+    assert lesion_place(Lesion(id="S", region="spine", level="T8")) == "im 8. Brustwirbel"
+    assert (
+        lesion_place(Lesion(id="P", region="pelvis", joint="hip")) == "im Becken nahe am Hüftgelenk"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sex", "salutation"),
+    [
+        (Sex.female, "Liebe Patientin,"),
+        (Sex.male, "Lieber Patient,"),
+        (None, "Liebe Patientin, lieber Patient,"),
+    ],
+)
+def test_salutation_follows_sex_and_names_no_one(sex: Sex | None, salutation: str) -> None:
+    case, proposal = case_and_proposal(_example("01"))
+    case = case.model_copy(update={"patient": case.patient.model_copy(update={"sex": sex})})
+    lt = build_letter(proposal, case, contact=CONTACT)
+    assert lt.personal.salutation == salutation
+    assert "Sehr geehrte" not in lt.plain_text()
+
+
+def test_firm_items_are_proposed_with_when_and_conditional_ones_are_open() -> None:
+    lt = letter(_example("04"))
+    steps = {s.when: s.items for s in lt.personal.steps}
+    assert "Notfall-Bestrahlung – im 6. Brustwirbel" in steps["Sofort"]
+    assert "Kortison gegen die Schwellung am Rückenmark" in steps["Sofort"]
+    # A confirmed emergency is proposed now, a suspected one is still being clarified.
+    assert "Notfall-Behandlung wegen Druck auf das Rückenmark" in steps["Sofort"]
+    assert "Behandlung gegen zu viel Kalzium im Blut" in lt.personal.maybe
+    assert all("Vorbeugung" not in i for items in steps.values() for i in items)
+    assert (
+        "Bestrahlung zur Vorbeugung – im 9. Brustwirbel und im 4. Lendenwirbel" in lt.personal.maybe
+    )
+    # The proposal's questions in the patient's words, never the board's.
+    assert "Ob Sie starken Durst, Übelkeit, Verstopfung oder Verwirrung bemerken" in (
+        lt.personal.clarify
+    )
+    personal = lt.personal_text()
+    for clinical in ("Läsion", "VAS", "NSAR", "Bilsky", "Hyperkalzämie", "_"):
+        assert clinical not in personal, clinical
+
+
+def test_a_schedule_and_its_alternative_share_a_line() -> None:
+    lt = letter(_example("06"))
+    lines = [i for s in lt.personal.steps for i in s.items]
+    both = [i for i in lines if "in mehreren Sitzungen" in i]
+    assert len(both) == 1 and "in einer Sitzung" in both[0] and "Sie wählen" in both[0]
+
+
+def test_a_deadline_from_the_knowledge_base_becomes_a_date() -> None:
+    case, proposal = case_and_proposal(_example("01"))
+    lt = build_letter(_with(proposal, "DX.MRI_SPINE"), case, contact=CONTACT)
+    lines = [i for s in lt.personal.steps for i in s.items]
+    assert "MRT der Wirbelsäule (bis spätestens 27. November 2026)" in lines
+    # Without a board date there is no date to count from.
+    undated = case.model_copy(update={"board_date": None})
+    lt = build_letter(_with(proposal, "DX.MRI_SPINE"), undated, contact=CONTACT)
+    assert "MRT der Wirbelsäule" in [i for s in lt.personal.steps for i in s.items]
+
+
+# --- emergencies first -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [_example("04"), _example("06")], ids=["mscc", "hypercalcaemia"])
+def test_emergency_comes_first_on_page_one(path: Path) -> None:
+    case, proposal = case_and_proposal(path)
+    assert proposal.emergencies
+    lt = letter(path)
+    reader, _ = pdf_text(render_letter_pdf(proposal, case, contact=CONTACT))
+    first = " ".join((reader.pages[0].extract_text() or "").split())
+    assert first.index("Bitte zuerst lesen") < first.index(lt.personal.salutation)
+    for urgent in lt.personal.urgent:
+        assert urgent.title in first
+        assert " ".join(urgent.act.split()) in first
+    html = render_letter_html(proposal, case, contact=CONTACT)
+    assert html.index('class="urgent"') < html.index(lt.personal.salutation)
+
+
+def test_a_suspected_emergency_says_so() -> None:
+    lt = letter(_example("04"))
+    boxes = {u.code: u for u in lt.personal.urgent}
+    assert not boxes["EMERG.MSCC"].suspected
+    assert boxes["EMERG.HYPERCALCEMIA"].suspected
+    assert "vielleicht" in boxes["EMERG.HYPERCALCEMIA"].text
+    assert "Verdacht: Zu viel Kalzium im Blut" in lt.personal_text()
+
+
+def test_no_emergency_box_without_an_emergency() -> None:
+    lt = letter(_example("01"))
+    assert lt.personal.urgent == []
+    assert "Bitte zuerst lesen" not in lt.personal_text()
+
+
+# --- only what the proposal contains ---------------------------------------------------------
+
+
+def test_lung_letter_explains_no_breast_or_surgery_therapy() -> None:
+    lt = letter(_example("04"))
+    text = _words(lt)
+    for absent in ("HER2", "Hormon", "Schrauben", "Bei einer Operation nimmt der Arzt"):
+        assert absent not in text, absent
+    assert "Eine Bestrahlung lässt den Herd schrumpfen." in text
+
+
+def test_surgery_text_appears_when_surgery_is_proposed() -> None:
+    case, proposal = case_and_proposal(_example("04"))
+    lt = build_letter(_with(proposal, "SURG.DECOMPRESSION_STABILIZATION"), case, contact=CONTACT)
+    assert "Bei einer Operation nimmt der Arzt den Druck vom Rückenmark." in _words(lt)
+
+
+def test_a_conditional_item_brings_no_text_block() -> None:
+    case, proposal = case_and_proposal(_example("01"))
+    conditional = _with(proposal, "NUC.RA223", status=ItemStatus.conditional)
+    lt = build_letter(conditional, case, contact=CONTACT)
+    assert "radium" not in {b.id for s in lt.sections for b in s.blocks}
+    assert "Radium-223 als Spritze in die Vene" in lt.personal.maybe
+    firm = build_letter(_with(proposal, "NUC.RA223"), case, contact=CONTACT)
+    assert "radium" in {b.id for s in firm.sections for b in s.blocks}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_sources_only_behind_what_the_letter_says(path: Path) -> None:
+    case, _ = case_and_proposal(path)
+    kb = load_knowledge_base()
+    assert kb.letter is not None
+    lt = letter(path)
+    by_id = {b.meta.id: b for b in kb.texts}
+    allowed: set[str] = set()
+    for s in lt.sections:
+        for b in s.blocks:
+            body = by_id[b.id].body
+            allowed |= set(by_id[b.id].meta.sources)
+            allowed |= {
+                k for m in re.findall(r"\[@([^\]]*)\]", body) for k in re.findall(r"@?([\w.-]+)", m)
+            }
+    allowed |= {k for i in kb.letter.items.values() for k in i.sources}
+    allowed |= {k for e in kb.letter.emergencies.values() for k in e.sources}
+    listed = set(lt.reference_keys)
+    assert [r.text for r in bibliography(lt.reference_keys, kb.sources)] == lt.references
+    assert listed <= allowed
+    own = _site_group(case)
+    for group, keys in SITE_SOURCES.items():
+        if group != own:
+            assert not listed & keys, (group, listed & keys)
+    assert not any("ohne Titelangabe" in r for r in lt.references)
+
+
+def test_a_cited_paragraph_brings_its_source_only_when_shown() -> None:
+    lt = letter(_example("07"))  # prostate: hormone withdrawal, never the breast guideline
+    refs = " ".join(lt.references)
+    assert "Guidelines on Prostate Cancer" in refs
+    assert "metastatic breast cancer" not in refs
+    assert "Hormon-Entzug" in _words(lt)
+
+
+# --- no contradictions ---------------------------------------------------------------------
+
+_CALCIUM_INTAKE = ("Kalzium und Vitamin D als Tabletten", "jeden Tag als Tablette")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_no_calcium_tablets_beside_a_hypercalcaemia(path: Path) -> None:
+    _, proposal = case_and_proposal(path)
+    lt = letter(path)
+    text = _words(lt)
+    codes = {e.code for e in proposal.emergencies}
+    calcium = {r.status for r in proposal.recommendations if r.code == "BMA.CALCIUM_VITAMIN_D"}
+    if "EMERG.HYPERCALCEMIA" in codes:
+        for phrase in _CALCIUM_INTAKE:
+            assert phrase not in text
+    elif ItemStatus.firm in calcium:
+        for phrase in _CALCIUM_INTAKE:
+            assert phrase in text
+    elif calcium:  # only conditional: named among the open points, not explained
+        assert _CALCIUM_INTAKE[0] in lt.personal.maybe
+        assert _CALCIUM_INTAKE[1] not in text
+
+
+def test_calcium_stays_off_even_if_a_proposal_held_both() -> None:
+    case, proposal = case_and_proposal(_example("06"))
+    both = _with(proposal, "BMA.CALCIUM_VITAMIN_D")
+    text = _words(build_letter(both, case, contact=CONTACT))
+    for phrase in _CALCIUM_INTAKE:
+        assert phrase not in text
+    assert "Nehmen Sie keine Tabletten mit Kalzium oder Vitamin D" in text
+
+
+# --- warning signs follow the metastatic sites ---------------------------------------------
+
+
+def _warnings(lt: Letter) -> str:
+    (section,) = [s for s in lt.sections if s.id == "warning_signs"]
+    return " ".join(
+        r.text
+        for b in section.blocks
+        for p in b.paragraphs
+        for e in [p.runs, *p.entries]
+        for r in e
+    )
+
+
+def test_sarcoma_with_lung_metastases_warns_of_lung_symptoms_only() -> None:
+    warnings = _warnings(letter(_example("10")))
+    assert "Atemnot" in warnings and "Blut" in warnings
+    for other in ("Rücken", "Urin", "Kalzium", "Bruch", "Kiefer", "Arm"):
+        assert other not in warnings, other
+
+
+def test_spinal_metastases_warn_of_cord_compression_not_of_the_lung() -> None:
+    warnings = _warnings(letter(_example("04")))
+    assert "Rücken" in warnings and "Urin" in warnings
+    assert "Atemnot" not in warnings
+
+
+# --- length, pages, hyphenation ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_letter_is_short(path: Path) -> None:
+    lt = letter(path)
+    assert lt.readability.prose_words <= MAX_WORDS, lt.readability
+    assert lt.readability.words > lt.readability.prose_words  # the sources come on top
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_personal_part_fits_two_pages_and_nothing_is_hyphenated(path: Path) -> None:
+    case, proposal = case_and_proposal(path)
+    data = render_letter_pdf(proposal, case, contact=CONTACT)
+    reader, _ = pdf_text(data)
+    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    starts = [i for i, page in enumerate(pages) if page.startswith(GENERAL_TITLE)]
+    assert starts and starts[0] <= 2, "the general part starts on page 2 or 3"
+    raw = "".join(p.extract_text() or "" for p in reader.pages)
+    assert "\xad" not in raw, "hyphenation break in the letter"
+
+
+# --- the M-protein chart ---------------------------------------------------------------------
+
+
+def test_mprotein_chart_uses_the_glossarys_words_beside_its_explanation() -> None:
+    kb = load_knowledge_base()
+    assert kb.letter is not None
+    lt = letter(_example("09"))
+    (block,) = [b for s in lt.sections for b in s.blocks if b.id == "meaning_myeloma"]
+    kinds = [p.kind for p in block.paragraphs]
+    at = kinds.index("figure")
+    before = "".join(r.text for r in block.paragraphs[at - 1].runs)
+    assert before.startswith("Werte im Verlauf:")
+    svg = lt.figures["mprotein"].svg
+    chart = kb.letter.chart
+    for word in (chart.serum, chart.nadir, chart.threshold):
+        assert word in svg
+    for board_word in ("M-Protein", "Nadir", "Progressionsschwelle", "IMWG"):
+        assert board_word not in svg, board_word
+    assert "Paraprotein" in {g.term for g in lt.glossary}
+    html = render_letter_html(*reversed(case_and_proposal(_example("09"))), contact=CONTACT)
+    assert html.index("Werte im Verlauf") < html.index("<svg") < html.index("Die vorgeschlagenen")
+
+
+# --- no raw values -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
+def test_no_codes_or_raw_values_in_the_letter(path: Path) -> None:
+    lt = letter(path)
+    text = lt.plain_text()
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+    assert not re.search(r"\b(?:EMERG|SURG|RT|BMA|SYS|SUP|DX|NUC|IR|MM|STS)\.[A-Z]", text)
+    assert lt.case_id not in lt.personal_text()
+
+
+# --- contact block and settings ----------------------------------------------------------------
+
+
+def test_contact_block_from_a_settings_file(tmp_path: Path) -> None:
+    settings = tmp_path / "praxis.toml"
+    settings.write_text(
+        '[letter]\ncentre = "Zentrum A"\nphone_day = "030 23125 010"\n'
+        'phone_night = "030 23125 011"\nphysician = "Dr. A"\n',
+        encoding="utf-8",
+    )
+    contact = load_contact({"OSTEOBOARD_SETTINGS": str(settings)}, cwd=tmp_path)
+    assert contact.configured and contact.centre == "Zentrum A"
+    case, proposal = case_and_proposal(_example("01"))
+    lt = build_letter(proposal, case, contact=contact)
+    assert lt.personal.contact_lines[:3] == [
+        "Zentrum A",
+        "Tagsüber: 030 23125 010",
+        "Nachts und am Wochenende: 030 23125 011",
+    ]
+    assert lt.personal.signature == "Für die Tumorkonferenz am 20. November 2026: Dr. A"
+
+
+def test_environment_overrides_the_file_and_the_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / "osteoboard.toml").write_text(
+        '[letter]\ncentre = "Datei"\nphone_day = "1"\n', encoding="utf-8"
+    )
+    assert load_contact({}, cwd=tmp_path).centre == "Datei"
+    contact = load_contact({"OSTEOBOARD_LETTER_CENTRE": "Umgebung"}, cwd=tmp_path)
+    assert contact.centre == "Umgebung" and contact.phone_day == "1"
+
+
+def test_without_settings_the_letter_invents_no_number(tmp_path: Path) -> None:
+    contact = load_contact({}, cwd=tmp_path)
+    assert not contact.configured
+    case, proposal = case_and_proposal(_example("01"))
+    lt = build_letter(proposal, case, contact=contact)
+    assert lt.personal.contact_lines[0].startswith("Fragen Sie Ihr Team nach einer Nummer")
+    assert "die behandelnde Ärztin oder der behandelnde Arzt" in lt.personal.signature
+    assert not re.search(r"\d{3} \d{3,}", lt.personal_text())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[letter]\ncentr = "x"\n', "centr"),
+        ("[letter]\nphone_day = 5\n", "phone_day"),
+        ("[letter\n", "invalid TOML"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "osteoboard.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match=message):
+        load_contact({}, cwd=tmp_path)
+
+
+def test_a_named_settings_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot read"):
+        load_contact({"OSTEOBOARD_SETTINGS": str(tmp_path / "none.toml")}, cwd=tmp_path)
+
+
+def test_the_demo_centre_is_fictitious() -> None:
+    contact = load_contact({}, cwd=ROOT)
+    assert contact.configured
+    assert "fiktiv" in (contact.centre or "")
+    for phone in (contact.phone_day, contact.phone_night):
+        assert phone is not None and phone.startswith("030 23125 "), phone
+
+
+def test_every_example_letter_with_the_demo_centre_renders() -> None:
+    case = load_case(ROOT / "examples/03-prostate-solitary-psma.yaml")
+    lt = build_letter(evaluate(case), case, contact=load_contact({}, cwd=ROOT))
+    assert "030 23125 100" in lt.personal_text()
+    assert "Dr. med. Alex Beispiel (fiktiv)" in lt.personal.signature
+
+
+def test_cli_names_broken_letter_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from osteoboard.cli import app
+
+    (tmp_path / "osteoboard.toml").write_text('[letter]\nphone = "1"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OSTEOBOARD_SETTINGS", raising=False)
+    case = str(ROOT / "examples/01-breast-l2-fracture.yaml")
+    result = CliRunner().invoke(app, ["evaluate", case, "-a", "patient", "-f", "html"])
+    assert result.exit_code == 2
+    assert "letter settings" in result.stderr and "phone" in result.stderr
+    board = CliRunner().invoke(app, ["evaluate", case, "-f", "json"])
+    assert board.exit_code == 0, "the board's outputs do not read the letter settings"
