@@ -93,17 +93,38 @@ def other_lesion(draw: st.DrawFn, ident: str) -> dict[str, Any]:
 
 
 @st.composite
+def unplaced_lesion(draw: st.DrawFn, ident: str) -> dict[str, Any]:
+    """A lesion whose region the referral does not state: only region-free fields."""
+    return _drop_none(
+        {
+            "id": ident,
+            "side": draw(maybe(st.sampled_from(["left", "right", "midline"]))),
+            "joint": draw(maybe(st.sampled_from(["hip", "shoulder", "none"]))),
+            "type": draw(maybe(st.sampled_from(["lytic", "mixed", "blastic"]))),
+            "pain_vas": draw(maybe(st.integers(0, 10))),
+            "size_cm": draw(maybe(st.sampled_from([1.0, 2.5]))),
+            "pathologic_fracture": draw(maybe(st.booleans())),
+            "previously_irradiated": draw(maybe(st.booleans())),
+            "symptomatic": draw(maybe(st.booleans())),
+        }
+    )
+
+
+@st.composite
 def lesion_lists(
-    draw: st.DrawFn, spine: int = 3, long_bone: int = 2, other: int = 1
+    draw: st.DrawFn, spine: int = 3, long_bone: int = 2, other: int = 1, unplaced: int = 1
 ) -> list[dict[str, Any]]:
-    """Up to ``spine`` spinal, ``long_bone`` long-bone and ``other`` other lesions."""
+    """Up to ``spine`` spinal, ``long_bone`` long-bone and ``other`` other lesions, and
+    ``unplaced`` lesions whose region is not stated."""
     n_spine = draw(st.integers(0, spine))
     n_long = draw(st.integers(0, long_bone))
     n_other = draw(st.integers(0, other))
+    n_unplaced = draw(st.integers(0, unplaced))
     return (
         [draw(spine_lesion(f"S{i}")) for i in range(n_spine)]
         + [draw(long_bone_lesion(f"B{i}")) for i in range(n_long)]
         + [draw(other_lesion(f"O{i}")) for i in range(n_other)]
+        + [draw(unplaced_lesion(f"U{i}")) for i in range(n_unplaced)]
     )
 
 

@@ -46,6 +46,7 @@ VALIDATOR_ERRORS = {
     "count_unless_present": {"visceral_metastases": {"present": False, "count": 2}},
     "brain_not_present": {"visceral_metastases": {"present": False, "brain": True}},
     "only_for_region": {"lesions": [{"id": "F", "region": "long_bone", "level": "L2"}]},
+    "only_for_region_unstated": {"lesions": [{"id": "X", "level": "L2"}]},
     "peritrochanteric_femur": {
         "lesions": [
             {"id": "H", "region": "long_bone", "bone": "humerus", "segment": "peritrochanteric"}

@@ -693,7 +693,11 @@ class Lesion(_Model):
             description="Name of the lesion within the case, e.g. L1 (unique).",
         ),
     ]
-    region: Region = Field(description="Region of the skeleton.")
+    region: Region | None = Field(
+        default=None,
+        description="Region of the skeleton; null or left out when the referral does not say "
+        "where the lesion is (every region is then considered, and the board is asked).",
+    )
     side: Side | None = Field(default=None, description="Body side (for the skeleton map).")
     level: str | None = Field(
         default=None,
@@ -794,14 +798,17 @@ class Lesion(_Model):
 
     @model_validator(mode="after")
     def _region_fields(self) -> Self:
+        # A field of one region says where the lesion is: with the region left open it is
+        # an error too, so that the region is stated rather than inferred.
+        unstated = "" if self.region is not None else " (region is not given; state it)"
         if self.region is not Region.spine:
             for name in _SPINE_ONLY:
                 if getattr(self, name) is not None:
-                    raise ValueError(f"{name} applies only to region spine")
+                    raise ValueError(f"{name} applies only to region spine{unstated}")
         if self.region is not Region.long_bone:
             for name in _LONG_BONE_ONLY:
                 if getattr(self, name) is not None:
-                    raise ValueError(f"{name} applies only to region long_bone")
+                    raise ValueError(f"{name} applies only to region long_bone{unstated}")
         if self.segment is Segment.peritrochanteric and self.bone not in (None, LongBone.femur):
             raise ValueError("segment peritrochanteric applies only to bone femur")
         return self
@@ -1054,6 +1061,11 @@ class Case(_Model):
     def spinal_lesions(self) -> list[Lesion]:
         return [lesion for lesion in self.lesions if lesion.region is Region.spine]
 
+    @property
+    def unplaced_lesions(self) -> list[Lesion]:
+        """Listed lesions whose region is not given: each one is spinal or extraspinal."""
+        return [lesion for lesion in self.lesions if lesion.region is None]
+
     def vertebral_count_bounds(self) -> tuple[int, int | None]:
         return self._count_bounds[0]
 
@@ -1061,39 +1073,28 @@ class Case(_Model):
         return self._count_bounds[1]
 
     @cached_property
-    def _count_bounds(self) -> tuple[tuple[int, int | None], tuple[int, int | None]]:
+    def _count_bounds(
+        self,
+    ) -> tuple[tuple[int, int | None], tuple[int, int | None], tuple[int, int | None]]:
         # Computed once per case: every skeletal score asks (the case is immutable).
-        return self._vertebral_bounds(), self._extraspinal_bounds()
-
-    def _vertebral_bounds(self) -> tuple[int, int | None]:
-        """(lowest, highest) number of vertebrae involved; highest is None when open.
-
-        The counts block, where given, is the total; listed lesions are a lower bound, so a
-        case that lists lesions without the counts block leaves the upper end open.
-        """
-        listed = len({lesion.level or lesion.id for lesion in self.spinal_lesions})
-        given = self.bone_metastases.vertebral_count
-        if given is None:
-            return listed, None
-        total = max(listed, given)
-        return total, total
-
-    def _extraspinal_bounds(self) -> tuple[int, int | None]:
-        """(lowest, highest) number of extraspinal bone metastases; highest None when open."""
-        listed = sum(1 for lesion in self.lesions if lesion.region is not Region.spine)
-        given = self.bone_metastases.extraspinal_count
-        if given is None:
-            return listed, None
-        total = max(listed, given)
-        return total, total
+        spinal = len({lesion.level or lesion.id for lesion in self.spinal_lesions})
+        extraspinal = sum(1 for lesion in self.lesions if lesion.region not in (None, Region.spine))
+        unplaced = len(self.unplaced_lesions)
+        vertebral = _bounds(spinal, unplaced, self.bone_metastases.vertebral_count)
+        extra = _bounds(extraspinal, unplaced, self.bone_metastases.extraspinal_count)
+        low = max(vertebral[0] + extra[0], spinal + extraspinal + unplaced)
+        high = None if vertebral[1] is None or extra[1] is None else vertebral[1] + extra[1]
+        return vertebral, extra, (low, high)
 
     # -- derived views shared by the scores and the facts (each concept derived once) --
 
     def bone_count_bounds(self) -> tuple[int, int | None]:
-        """(lowest, highest) number of bone metastases in all; highest is None when open."""
-        vlo, vhi = self.vertebral_count_bounds()
-        elo, ehi = self.extraspinal_count_bounds()
-        return vlo + elo, None if vhi is None or ehi is None else vhi + ehi
+        """(lowest, highest) number of bone metastases in all; highest is None when open.
+
+        Not simply the sum of the two bounds above: a lesion of unknown region counts towards
+        the total although neither count can claim it.
+        """
+        return self._count_bounds[2]
 
     @cached_property
     def multiple_bone_metastases(self) -> bool | None:
@@ -1102,7 +1103,7 @@ class Case(_Model):
         lo, hi = self.bone_count_bounds()
         if lo >= 2:
             return True
-        return None if hi is None else hi >= 2
+        return False if hi is not None and hi < 2 else None
 
     @cached_property
     def solitary_bone_metastasis(self) -> bool | None:
@@ -1111,7 +1112,7 @@ class Case(_Model):
         lo, hi = self.bone_count_bounds()
         if lo >= 2:
             return False
-        return None if hi is None else hi == 1
+        return None if hi is None or hi > 1 else hi == 1
 
     @cached_property
     def visceral_present(self) -> bool | None:
@@ -1134,3 +1135,15 @@ class Case(_Model):
         if brain is not None:
             return brain
         return False if self.visceral_present is False else None
+
+
+def _bounds(listed: int, unplaced: int, given: int | None) -> tuple[int, int | None]:
+    """(lowest, highest) count of one kind of bone metastasis; highest is None when open.
+
+    The counts block, where given, is the total; listed lesions are a lower bound, so a case
+    that lists lesions without the counts block leaves the upper end open. Lesions of unknown
+    region may belong to this kind or not, so they only raise the upper end.
+    """
+    if given is None:
+        return listed, None
+    return max(listed, given), max(listed + unplaced, given)

@@ -379,6 +379,7 @@ CATALOGUE: tuple[Fact, ...] = (
     # -- lesion --
     Fact("lesion.id", "string", "Lesion id"),
     Fact("lesion.region", "enum", "Region", values=_e(Region)),
+    Fact("lesion.region_documented", "bool", "The lesion's region is documented"),
     Fact("lesion.spine", "bool", "Spinal lesion"),
     Fact("lesion.long_bone", "bool", "Long-bone lesion"),
     Fact("lesion.level", "string", "Vertebral level"),
@@ -903,6 +904,9 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         if hi is None
     ]
     fs.set("bone.total_count_min", total_min)
+    if total_max is not None and total_max != total_min:
+        # Both counts given, but a lesion of unknown region may add to either of them.
+        count_paths = [f"lesions[{les.id}].region" for les in case.unplaced_lesions]
     fs.set("bone.multiple", case.multiple_bone_metastases, missing=count_paths)
     fs.set("bone.solitary", case.solitary_bone_metastasis, missing=count_paths)
     types = [les.type for les in case.lesions]
@@ -1090,18 +1094,27 @@ def _neuro(fs: FactSet, case: Case) -> None:
 
 def _spine(fs: FactSet, case: Case, high_grades: frozenset[str]) -> None:
     spinal = case.spinal_lesions
+    # A lesion of unknown region may be a spinal one whose grade is not reported.
+    unplaced = case.unplaced_lesions
     grades = [les.escc_grade for les in spinal]
-    high = _any3([None if g is None else g.value in high_grades for g in grades])
-    unknown_grades = [f"lesions[{les.id}].escc_grade" for les in spinal if les.escc_grade is None]
+    high = _any3(
+        [None if g is None else g.value in high_grades for g in grades] + [None for _ in unplaced]
+    )
+    unknown_grades = [
+        f"lesions[{les.id}].escc_grade" for les in spinal if les.escc_grade is None
+    ] + [f"lesions[{les.id}].region" for les in unplaced]
     mri = case.neurology.whole_spine_mri_done
-    if not spinal:
+    if not spinal and not unplaced:
         # No spinal lesion listed: only a whole-spine MRI can say there is no compression.
         high = False if mri is True else None
         unknown_grades = ["neurology.whole_spine_mri_done"]
+    elif not spinal and mri is not True:
+        # Should none of the unplaced lesions be spinal, the MRI still has to say so.
+        unknown_grades.append("neurology.whole_spine_mri_done")
     fs.set("spine.any_escc_high_grade", high, missing=unknown_grades)
     if mri is False or high is True:
         excludes: bool | None = False
-    elif mri is True and (high is False or not spinal):
+    elif mri is True and high is False:
         excludes = True
     else:
         excludes = None
@@ -1153,8 +1166,63 @@ def _prognosis(
 def lesion_facts(
     lesion: Lesion, scores: Sequence[ScoreResult], *, kb: KnowledgeBase | None = None
 ) -> FactSet:
-    """The facts of one lesion; constants come from ``kb`` (default: bundled)."""
+    """The facts of one lesion; constants come from ``kb`` (default: bundled). For a lesion
+    whose region is not given, each fact over every region the lesion could lie in."""
     kb = _bundled(kb)
+    if lesion.region is None:
+        return _unplaced_lesion_facts(lesion, scores, kb)
+    return _placed_lesion_facts(lesion, scores, kb)
+
+
+def _unplaced_lesion_facts(
+    lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase
+) -> FactSet:
+    """A fact that is the same in every region stays known (pain, size, fracture …); one that
+    depends on the region (spinal, long bone, SINS, weight-bearing …) becomes unknown, its
+    domain the values it takes across the regions and the region first among its missing
+    inputs. The per-lesion scores were computed as if the lesion lay in their region."""
+    variants = [
+        _placed_lesion_facts(lesion.model_copy(update={"region": region}), scores, kb)
+        for region in Region
+    ]
+    region_path = [f"lesions[{lesion.id}].region"]
+    fs = FactSet()
+    for name in variants[0].values:
+        values = [v.values[name] for v in variants]
+        if values[0] is not None and all(v == values[0] for v in values):
+            fs.set(name, values[0])
+            continue
+        missing = region_path + [p for v in variants for p in v.missing.get(name, ())]
+        if any(name in v.closed for v in variants):
+            fs.set(name, None, missing=missing, domain=[])
+        elif _BY_NAME[name].type in ("int", "float"):
+            # No interval: the values across regions are not a measurement (a SINS range
+            # beside the 0 of every other region), so the number spans its plausible range
+            # and cannot support a rule as a documented finding would.
+            fs.set(name, None, missing=missing)
+        else:
+            domain: dict[Any, None] = {}
+            for v in variants:
+                for value in [v.values[name]] if v.values[name] is not None else v.domains[name]:
+                    domain.setdefault(value, None)
+            fs.set(name, None, missing=missing, domain=_in_catalogue_order(name, list(domain)))
+    fs.set("lesion.region_documented", False)
+    return fs
+
+
+def _in_catalogue_order(name: str, domain: list[Value]) -> list[Value]:
+    fact = _BY_NAME[name]
+    if fact.type == "bool":
+        return [b for b in (False, True) if b in domain]
+    if fact.type == "enum":
+        return [v for v in fact.values if v in domain]
+    return domain
+
+
+def _placed_lesion_facts(
+    lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase
+) -> FactSet:
+    assert lesion.region is not None
     high_grades = frozenset(kb.constants["escc_high_grades"])
     fs = FactSet()
     path = f"lesions[{lesion.id}]"
@@ -1166,6 +1234,7 @@ def lesion_facts(
     long_bone = lesion.region is Region.long_bone
     fs.set("lesion.id", lesion.id)
     fs.set("lesion.region", lesion.region.value)
+    fs.set("lesion.region_documented", True)
     fs.set("lesion.spine", spine)
     fs.set("lesion.long_bone", long_bone)
     fs.set(

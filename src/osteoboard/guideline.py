@@ -28,6 +28,7 @@ from osteoboard.case import (
     EsccGrade,
     Joint,
     PrimarySite,
+    Region,
     SarcomaAgent,
     SarcomaSubtype,
 )
@@ -190,6 +191,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "primary_site": tuple(PrimarySite),
     "spine_level": SPINE_LEVELS,
     "joint": tuple(Joint),
+    "region": tuple(Region),
     "escc_grade": tuple(EsccGrade),
     "sarcoma_subtype": tuple(SarcomaSubtype),
     "sarcoma_agent": tuple(SarcomaAgent),

@@ -180,6 +180,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} gilt nur für region {region}",
         "{name} applies only to region {region}",
     ),
+    "only_for_region_unstated": (
+        "{name} gilt nur für region {region} (die Region fehlt; bitte angeben)",
+        "{name} applies only to region {region} (region is not given; state it)",
+    ),
     "peritrochanteric_femur": (
         "segment peritrochanteric gilt nur für bone femur",
         "segment peritrochanteric applies only to bone femur",
@@ -404,6 +408,11 @@ VALUE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"count must be 0 or empty when present is false", "count_unless_present"),
         (r"brain is true but present is false", "brain_not_present"),
         (r"segment peritrochanteric applies only to bone femur", "peritrochanteric_femur"),
+        (
+            r"(?P<name>\w+) applies only to region (?P<region>\w+) "
+            r"\(region is not given; state it\)",
+            "only_for_region_unstated",
+        ),
         (r"(?P<name>\w+) applies only to region (?P<region>\w+)", "only_for_region"),
         (r"must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5", "spine_level"),
         (r"assessments must be in date order, oldest first, one per date", "series_order"),

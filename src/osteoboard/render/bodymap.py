@@ -241,6 +241,8 @@ def _points_value(s: ScoreResult) -> str:
 
 
 def _score_for(lesion: Lesion, scores: Sequence[ScoreResult]) -> ScoreResult | None:
+    if lesion.region is None:
+        return None  # a score of an unplaced lesion holds only if it lies in that region
     name = _REGION_SCORE.get(lesion.region)
     if name is None:
         return None
@@ -264,6 +266,8 @@ def lesion_state(lesion: Lesion, scores: Sequence[ScoreResult]) -> str:
 
 
 def _score_text(lesion: Lesion, score: ScoreResult | None, state: str) -> str:
+    if lesion.region is None:
+        return f"Region nicht angegeben, kein Stabilitätsscore zuzuordnen – {STATE_LABELS[state]}"
     name = _REGION_SCORE.get(lesion.region)
     if name is None:
         return f"Kein Stabilitätsscore für diese Region – {STATE_LABELS[state]}"
@@ -349,6 +353,9 @@ def _long_bone_place(lesion: Lesion) -> _Place:
 
 def _place(lesion: Lesion) -> _Place:
     region = lesion.region
+    if region is None:
+        side = f", {_say('side', lesion.side)}" if lesion.side is not None else ""
+        return _Place(None, f"Lokalisation nicht angegeben{side}")
     if region is Region.spine:
         side = f", {_say('side', lesion.side)}" if lesion.side is not None else ""
         if lesion.level is None or lesion.level not in LEVEL_Y:
@@ -973,7 +980,7 @@ def _figure(
         lid = _attr(m.lesion.id)
         out.append(
             f'<g class="lesion" data-lesion="{lid}" data-state="{m.state}" '
-            f'data-region="{m.lesion.region.value}">'
+            f'data-region="{m.lesion.region.value if m.lesion.region else "unknown"}">'
         )
         out.append(f"<title>{escape(m.tooltip)}</title>")
         if m.in_box:

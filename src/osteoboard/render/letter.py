@@ -420,6 +420,8 @@ def lesion_place(lesion: Lesion) -> str:
     Oberschenkelknochen nahe der Hüfte", "im Schaft des linken Oberarmknochens", "in der
     linken Speiche", "im Becken nahe am Hüftgelenk"."""
     side = lesion.side.value if lesion.side in (Side.left, Side.right) else ""
+    if lesion.region is None:
+        return "an einer noch nicht genannten Stelle im Skelett"
     if lesion.region is Region.spine:
         if not lesion.level:
             return words_de("region", "spine")

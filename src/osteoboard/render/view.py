@@ -198,6 +198,8 @@ class Speaker:
                 head += " " + labels.level(lesion.level, lang)
         elif lesion.bone:
             head = labels.say("long_bone", lesion.bone, lang)
+        elif lesion.region is None:
+            head = "Lokalisation nicht angegeben" if lang == "de" else "site not stated"
         else:
             head = labels.say("region", lesion.region, lang)
         parts = [head]
@@ -205,7 +207,7 @@ class Speaker:
             parts[0] += " " + labels.say("segment", lesion.segment, lang, short=True)
         if lesion.side:
             parts.append(labels.say("side", lesion.side, lang))
-        elif lesion.region not in (Region.spine, Region.skull, Region.sternum):
+        elif lesion.region not in (None, Region.spine, Region.skull, Region.sternum):
             parts.append("Seite unbekannt" if lang == "de" else "side unknown")
         if lesion.joint:
             parts.append(labels.say("joint", lesion.joint, lang))
@@ -435,7 +437,8 @@ def protocol_view(
     unknown_side = [
         les.id
         for les in case.lesions
-        if les.side is None and les.region not in (Region.spine, Region.skull, Region.sternum)
+        # A lesion without a region is not drawn at all (listed beside the figure).
+        if les.side is None and les.region not in (None, Region.spine, Region.skull, Region.sternum)
     ]
     return {
         "title": f"Tumorkonferenz Knochenmetastasen – {proposal.case_id}",

@@ -39,11 +39,12 @@ class ScoreSpec:
     categories: tuple[str, ...] = ()
 
     def lesions(self, case: Case) -> list[Lesion]:
-        if self.per == "spinal_lesion":
-            return [les for les in case.lesions if les.region is Region.spine]
-        if self.per == "long_bone_lesion":
-            return [les for les in case.lesions if les.region is Region.long_bone]
-        return []
+        """The lesions the score is computed for: those of its region, and those whose region
+        is not given (for them the result is what the score would be in that region)."""
+        region = _REGION.get(self.per)
+        if region is None:
+            return []
+        return [les for les in case.lesions if les.region in (region, None)]
 
     def run(self, case: Case) -> list[ScoreResult]:
         if not self.applies(case):
@@ -54,8 +55,31 @@ class ScoreSpec:
         out = []
         for lesion in self.lesions(case):
             inp, paths = self.from_case(case, lesion)
-            out.append(apply_paths(self.compute(inp, lesion.id), paths))
+            result = apply_paths(self.compute(inp, lesion.id), paths)
+            if lesion.region is None:
+                result = _if_in_region(result, lesion, self.per)
+            out.append(result)
         return out
+
+
+_REGION: dict[Per, Region] = {"spinal_lesion": Region.spine, "long_bone_lesion": Region.long_bone}
+_IN_REGION: dict[Per, Text] = {
+    "spinal_lesion": Text(de="an der Wirbelsäule", en="in the spine"),
+    "long_bone_lesion": Text(de="in einem langen Röhrenknochen", en="in a long bone"),
+}
+
+
+def _if_in_region(result: ScoreResult, lesion: Lesion, per: Per) -> ScoreResult:
+    """A per-lesion score of a lesion whose region is not given: the region comes first among
+    the missing inputs, and a note says the score applies only if the lesion lies there."""
+    where = _IN_REGION[per]
+    note = Text(
+        de=f"Region der Läsion nicht angegeben: Der Score gilt nur, falls sie {where.de} liegt.",
+        en=f"Region of the lesion not given: the score applies only if it lies {where.en}.",
+    )
+    object.__setattr__(result, "missing", [lesion_path(lesion, "region"), *result.missing])
+    object.__setattr__(result, "notes", [note, *result.notes])
+    return result
 
 
 def apply_paths(result: ScoreResult, paths: Mapping[str, str]) -> ScoreResult:

@@ -287,12 +287,14 @@ def _from_case(case: Case, lesion: Lesion | None) -> tuple[TokuhashiInput, dict[
     inp = TokuhashiInput(
         karnofsky=case.patient.karnofsky,
         ecog=case.patient.ecog,
-        extraspinal_count=ehi,
-        extraspinal_count_min=elo if ehi is None and elo > 0 else None,
+        # A count is exact when its bounds meet; a lesion of unknown region can keep them
+        # apart, and then only the lower bound is used.
+        extraspinal_count=ehi if ehi == elo else None,
+        extraspinal_count_min=elo if ehi != elo and elo > 0 else None,
         # A closed count of zero vertebrae means the score does not apply (see ``applies``);
         # it is then left unknown rather than invented.
-        vertebral_count=vhi if vhi else None,
-        vertebral_count_min=vlo if vhi is None and vlo > 0 else None,
+        vertebral_count=vhi if vhi and vhi == vlo else None,
+        vertebral_count_min=vlo if vhi != vlo and vlo > 0 else None,
         visceral_metastases=present,
         visceral_removable=removable,
         primary_site=case.primary.site,

@@ -192,6 +192,9 @@ def bone_spread_from_case(case: Case) -> tuple[BoneSpread | None, str]:
         path = "bone_metastases.vertebral_count"
     elif ehi is None:
         path = "bone_metastases.extraspinal_count"
+    elif case.unplaced_lesions and case.solitary_bone_metastasis is None:
+        # Both counts given; a lesion of unknown region may add to either.
+        path = f"lesions[{case.unplaced_lesions[0].id}].region"
     else:
         path = "bone_metastases"
     if case.multiple_bone_metastases:
