@@ -148,6 +148,7 @@ class _Scope:
         self.intervals: dict[str, tuple[float, float]] = (
             {} if base is None else dict(base.intervals)
         )
+        self.estimates: dict[str, float] = {} if base is None else dict(base.estimates)
         self.closed: set[str] = set() if base is None else set(base.closed)
         self.assumed: dict[str, Assumption] = {} if base is None else dict(base.assumed)
         own: set[str] = set()
@@ -156,6 +157,7 @@ class _Scope:
             self.domains.update(fs.domains)
             self.missing.update(fs.missing)
             self.intervals.update(fs.intervals)
+            self.estimates.update(fs.estimates)
             self.closed |= fs.closed
             own.update(fs.values)
         for name in kb.absent_unless_documented:
@@ -504,7 +506,19 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope, runner:
             and name in condition.positive
             and not (info is not None and info.context)
         ):
-            return True  # a measurement narrows it (total calcium without albumin, a SINS range)
+            # A measurement narrows it (total calcium without albumin, a SINS range): it
+            # supports the rule when the rule holds at the value the measurement points to
+            # (a normal total calcium does not raise a suspected hypercalcaemia).
+            estimate = scope.estimates[name]
+            saved = variables.get(flat)
+            variables[flat] = int(estimate) if _CATALOGUE[name].type == "int" else estimate
+            if _execute(condition, runner) is True:
+                return True
+            if saved is None:
+                variables.pop(flat, None)
+            else:
+                variables[flat] = saved
+            continue
         if (
             value is None
             or value is False

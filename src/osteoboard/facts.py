@@ -17,6 +17,7 @@ the ``lesion`` namespace, evaluated once for every lesion.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +42,7 @@ from osteoboard.case import (
 from osteoboard.performance import ecog_range_from_karnofsky
 from osteoboard.prognosis import Prognosis
 from osteoboard.scores.base import ScoreResult
+from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
 from osteoboard.sites import SiteTable
 
 if TYPE_CHECKING:
@@ -480,6 +482,10 @@ class FactSet:
     #: Unknown numbers known to lie in [low, high] (a score's range); an unknown number
     #: without an interval spans its plausible range from the knowledge base.
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: For each interval, the value the measurement behind it points to (the middle unless
+    #: the derivation knows better, e.g. total calcium at the reference albumin): a rule is
+    #: supported by the measurement only when it holds there.
+    estimates: dict[str, float] = field(default_factory=dict)
     #: Unknown facts with nothing to try (a module the case does not have).
     closed: set[str] = field(default_factory=set)
 
@@ -491,6 +497,7 @@ class FactSet:
         missing: Sequence[str] = (),
         domain: Sequence[Value] | None = None,
         interval: tuple[float, float] | None = None,
+        estimate: float | None = None,
     ) -> None:
         fact = _BY_NAME.get(name)
         if fact is None:
@@ -501,6 +508,11 @@ class FactSet:
             self.missing[name] = list(dict.fromkeys(missing))
             if interval is not None:
                 self.intervals[name] = interval
+                if estimate is None:
+                    estimate = (interval[0] + interval[1]) / 2
+                    if fact.type == "int":
+                        estimate = float(math.floor(estimate + 0.5))
+                self.estimates[name] = estimate
             elif domain is not None and not domain:
                 self.closed.add(name)
 
@@ -1018,11 +1030,17 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     miss = cal.missing if cal is not None else ["labs.calcium_mmol_l", "labs.albumin_g_l"]
     # With total calcium measured and albumin missing the score gives the corrected range.
     bounds = cal.range if cal is not None and value is None else None
+    total = labs.calcium_mmol_l
     fs.set(
         "labs.calcium_corrected_mmol_l",
         value,
         missing=miss,
         interval=None if bounds is None else (float(bounds[0]), float(bounds[1])),
+        # What the measurement points to: the total calcium as the formula corrects it at its
+        # reference albumin (a normal total calcium does not raise a hypercalcaemia).
+        estimate=None
+        if bounds is None or total is None
+        else corrected_calcium_mmol_l(total, REFERENCE_ALBUMIN_G_L),
     )
     fs.set(
         "labs.calcium_category",

@@ -29,6 +29,7 @@ from osteoboard.text import Text
 
 __all__ = [
     "CATEGORIES",
+    "REFERENCE_ALBUMIN_G_L",
     "SPEC",
     "CorrectedCalciumInput",
     "calcium_category",
@@ -41,6 +42,8 @@ HYPOCALCEMIA_BELOW = 2.10
 HYPERCALCEMIA_ABOVE = 2.60
 MODERATE_FROM = 3.0
 SEVERE_FROM = 3.5
+#: The albumin the formula corrects to: at this albumin the corrected value is the total.
+REFERENCE_ALBUMIN_G_L = 40.0
 
 
 class CorrectedCalciumInput(ScoreInput):
@@ -49,7 +52,7 @@ class CorrectedCalciumInput(ScoreInput):
 
 
 def corrected_calcium_mmol_l(calcium_mmol_l: float, albumin_g_l: float) -> float:
-    return calcium_mmol_l + 0.02 * (40.0 - albumin_g_l)
+    return calcium_mmol_l + 0.02 * (REFERENCE_ALBUMIN_G_L - albumin_g_l)
 
 
 CATEGORIES = {
