@@ -87,8 +87,6 @@ SURGERY = frozenset(
 #: the osteoporosis dose is BMA.OSTEOPOROSIS_DOSE).
 HIGH_DOSE_BMA = frozenset({ZOLEDRONIC, "BMA.DENOSUMAB", "BMA.IBANDRONATE", "BMA.PAMIDRONATE"})
 
-HIGH_GRADE_ESCC = frozenset({"2", "3"})
-
 
 @dataclass(frozen=True)
 class Inconsistency:
@@ -127,6 +125,8 @@ class _View:
         self.proposal = proposal
         self.case = case
         self.kb = kb
+        #: The ESCC grades that count as high-grade compression (kb.yaml ``escc_high_grades``).
+        self.high_grades = frozenset(kb.constants["escc_high_grades"])
         self.recommendations = [*proposal.emergencies, *proposal.recommendations]
         self.items: list[Item] = [
             *proposal.emergencies,
@@ -163,14 +163,14 @@ class _View:
         if self.case is not None:
             for les in self.case.lesions:
                 if les.id == lesion and les.escc_grade is not None:
-                    return les.escc_grade.value in HIGH_GRADE_ESCC
+                    return les.escc_grade.value in self.high_grades
         items = [item, *self.at(lesion)]
         high = self.fact("lesion.escc_high_grade", items)
         if isinstance(high, bool):
             return high
         grade = self.fact("lesion.escc_grade", items)
         if isinstance(grade, str) and grade != "none":
-            return grade in HIGH_GRADE_ESCC
+            return grade in self.high_grades
         return None
 
 
