@@ -22,6 +22,19 @@ from tests.support.postgres import PostgresServer
 DATA_TABLES = ", ".join(name for name in Base.metadata.tables if name != AuditHead.__tablename__)
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with small parameters: the production ones take a tenth of a second per
+    hash, by design. (test_accounts checks the production parameters.)"""
+    from argon2 import PasswordHasher
+
+    from osteoboard.store import accounts
+
+    monkeypatch.setattr(
+        accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / SQLITE_FILE
