@@ -808,8 +808,8 @@ def record_item_decision(
         )
     )
     if decision is None:
-        decision = ItemDecision(agenda_entry_id=entry.id, item_key=item_key)
-        session.add(decision)
+        decision = ItemDecision(item_key=item_key)
+        entry.item_decisions.append(decision)
     decision.evaluation_id = evaluation.id
     decision.code = item.code
     decision.lesion = item.lesion
@@ -819,7 +819,6 @@ def record_item_decision(
     decision.author = actor.label
     decision.decided_at = utcnow()
     session.flush()
-    session.refresh(entry, ["item_decisions"])
     audit.append(
         session,
         actor,
@@ -863,15 +862,14 @@ def record_overall_decision(
         raise InvalidInputError("deviation_reason_required", field="deviation_reason")
     overall = entry.overall
     if overall is None:
-        overall = OverallDecision(agenda_entry_id=entry.id)
-        session.add(overall)
+        overall = OverallDecision()
+        entry.overall = overall
     overall.text = body
     overall.guideline_conform = guideline_conform
     overall.deviation_reason = why if not guideline_conform else None
     overall.author = actor.label
     overall.decided_at = utcnow()
     session.flush()
-    session.refresh(entry, ["overall"])
     audit.append(
         session,
         actor,
