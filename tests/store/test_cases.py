@@ -108,6 +108,7 @@ def test_an_evaluation_keeps_the_engines_json_and_the_knowledge_base(store: Stor
     with store.read() as session:
         stored = service.get_evaluation(session, VIEWER, evaluation_id)
         assert stored.proposal == evaluate(case, kb).model_dump_json()
+        assert service.proposal_of(stored) == evaluate(case, kb)
         assert (stored.kb_version, stored.kb_sha256) == (kb.version, kb.sha256)
         assert stored.engine_version == json.loads(stored.proposal)["engine_version"]
         assert stored.case_version.number == 1
@@ -142,7 +143,16 @@ def test_cases_are_listed_with_filters(store: Store) -> None:
 
     def ids(**filters: object) -> list[int]:
         with store.read() as session:
-            return [c.id for c in service.list_cases(session, VIEWER, **filters)]  # type: ignore[arg-type]
+            found = [c.id for c in service.list_cases(session, VIEWER, **filters)]  # type: ignore[arg-type]
+            paging = {"limit", "offset"}
+            count = service.count_cases(
+                session,
+                VIEWER,
+                **{k: v for k, v in filters.items() if k not in paging},  # type: ignore[arg-type]
+            )
+            if not paging & set(filters):
+                assert count == len(found), filters
+            return found
 
     assert ids() == [prostate, lung, breast]
     assert ids(pseudonym="demo-001") == [breast]
@@ -157,6 +167,9 @@ def test_cases_are_listed_with_filters(store: Store) -> None:
     with pytest.raises(InvalidInputError) as bad, store.read() as session:
         service.list_cases(session, VIEWER, limit=0)
     assert bad.value.field == "limit"
+    with pytest.raises(InvalidInputError) as negative, store.read() as session:
+        service.list_cases(session, VIEWER, offset=-1)
+    assert negative.value.message("en") == "offset: must not be negative (got -1)"
 
 
 def test_a_second_case_of_the_same_patient(store: Store) -> None:
