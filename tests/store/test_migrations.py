@@ -116,3 +116,18 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: 
         assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000}
     finally:
         store.dispose()
+
+
+def test_downgrade_removes_a_database_with_signed_records(store: Store) -> None:
+    from osteoboard.store import service
+    from tests.store.helpers import board_member, decide_all, prepared_entry
+
+    with store.write() as session:
+        prepared = prepared_entry(session, "03")
+        member = board_member(session)
+        decide_all(session, member, prepared)
+        service.sign_off(session, member, prepared.entry_id)
+    store.downgrade("base")
+    assert _tables(store) <= {"alembic_version"}
+    store.upgrade()
+    assert _tables(store) == TABLES | {"alembic_version"}
