@@ -2,7 +2,7 @@
 
 Each test gets a clean, migrated database cheaply: SQLite copies a file migrated once per
 session; on PostgreSQL one database is migrated once per session and emptied before each
-test (TRUNCATE of every table, the audit chain's head reset).
+test (every row deleted, the audit chain's head reset).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from osteoboard.store.db import SQLITE_FILE, Store
 from osteoboard.store.models import AuditHead, Base
 from tests.support.postgres import PostgresServer
 
-DATA_TABLES = ", ".join(name for name in Base.metadata.tables if name != AuditHead.__tablename__)
+DATA_TABLES = [name for name in Base.metadata.tables if name != AuditHead.__tablename__]
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +54,13 @@ def postgres_store(postgres_server: PostgresServer) -> Iterator[Store]:
 
 
 def empty(store: Store) -> None:
-    """Remove every row and reset the audit chain's head (TRUNCATE fires no row triggers)."""
+    """Remove every row and reset the audit chain's head. The guards (triggers) and foreign
+    keys are set aside for this one transaction; DELETE on a few rows is quicker than
+    TRUNCATE, which makes new files for every table."""
     with store.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {DATA_TABLES} RESTART IDENTITY CASCADE"))
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in DATA_TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(
             text("UPDATE audit_head SET seq = 0, row_hash = :genesis"), {"genesis": GENESIS}
         )
