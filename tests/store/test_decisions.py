@@ -262,3 +262,31 @@ def test_the_database_refuses_to_change_a_signed_record(store: Store) -> None:
         entry = service.get_agenda_entry(session, VIEWER, prepared.entry_id)
         assert entry.signed and len(entry.item_decisions) == len(prepared.items)
         assert {d.outcome for d in entry.item_decisions} == {"accepted"}
+
+
+def test_an_unsigned_entry_leaves_the_agenda_with_its_decisions(store: Store) -> None:
+    from sqlalchemy import func, select
+
+    from osteoboard.store import audit
+    from osteoboard.store.models import AuditRow, ItemDecision, OverallDecision
+
+    with store.write() as session:
+        prepared = prepared_entry(session, "03")
+        member = board_member(session)
+        decide_all(session, member, prepared)
+    with store.write() as session:
+        service.remove_agenda_entry(session, COORDINATOR, prepared.entry_id)
+    with store.read() as session:
+        assert session.scalar(select(func.count()).select_from(ItemDecision)) == 0
+        assert session.scalar(select(func.count()).select_from(OverallDecision)) == 0
+        assert service.list_agenda(session, VIEWER, prepared.meeting_id) == []
+        deleted = session.scalars(
+            select(AuditRow.action).where(AuditRow.action.like("%.delete"))
+        ).all()
+        assert sorted(set(deleted)) == [
+            "agenda_entry.delete",
+            "item_decision.delete",
+            "overall_decision.delete",
+        ]
+        assert deleted.count("item_decision.delete") == len(prepared.items)
+        assert audit.verify(session).ok

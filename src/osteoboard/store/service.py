@@ -763,10 +763,15 @@ def move_agenda_entry(session: Session, actor: Actor, entry_id: int, position: i
 
 
 def _delete_entry(session: Session, actor: Actor, entry: AgendaEntry) -> None:
+    gone = audit.digest(None)
     for decision in list(entry.item_decisions):
         session.delete(decision)
+        audit.append(session, actor, "item_decision.delete", "item_decision", decision.id, gone)
     if entry.overall is not None:
         session.delete(entry.overall)
+        audit.append(
+            session, actor, "overall_decision.delete", "overall_decision", entry.overall.id, gone
+        )
     session.delete(entry)
     session.flush()
     audit.append(
