@@ -104,7 +104,7 @@ class Speaker:
             return f"{label}: {self.kb.labels.level(value, lang)}"
         if isinstance(value, int | float):
             unit = catalogue_by_name()[name].unit if name in catalogue_by_name() else None
-            shown_unit = None if unit and unit in label else unit
+            shown_unit = None if unit and fmt.unit(unit, lang) in label else unit
             return f"{label}: {fmt.quantity(value, _unit(shown_unit), lang)}"
         return f"{label}: {self._value_of(info.values, value)}"
 
