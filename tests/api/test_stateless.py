@@ -15,6 +15,7 @@ from osteoboard.api import Settings, create_app
 from osteoboard.caseio import load_case
 from osteoboard.engine import evaluate
 from osteoboard.guideline import load_knowledge_base
+from osteoboard.store.db import Store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROBLEM = "application/problem+json"
@@ -36,23 +37,23 @@ def _assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
     return doc
 
 
-def test_health_needs_no_login_and_names_the_knowledge_base(client: TestClient) -> None:
+def test_health_needs_no_login_and_names_the_knowledge_base(bare_client: TestClient) -> None:
     kb = load_knowledge_base()
-    body = client.get("/api/v1/health").json()
+    body = bare_client.get("/api/v1/health").json()
     assert body["status"] == "ok"
     assert body["knowledge_base"] == {"version": kb.version, "sha256": kb.sha256}
 
 
-def test_knowledge_base_lists_rules_actions_and_sources_with_an_etag(client: TestClient) -> None:
+def test_knowledge_base_lists_rules_actions_and_sources_with_an_etag(bare_client: TestClient) -> None:
     kb = load_knowledge_base()
-    response = client.get("/api/v1/knowledge-base")
+    response = bare_client.get("/api/v1/knowledge-base")
     body = response.json()
     assert (body["version"], body["sha256"]) == (kb.version, kb.sha256)
     assert [r["id"] for r in body["rules"]] == [r.rule.id for r in kb.rules]
     assert {a["code"] for a in body["actions"]} == set(kb.actions)
     assert set(body["sources"]) == set(kb.sources)
     assert all("note" not in r for r in body["rules"])  # reviewers' notes stay inside
-    again = client.get(
+    again = bare_client.get(
         "/api/v1/knowledge-base", headers={"If-None-Match": response.headers["etag"]}
     )
     assert again.status_code == 304 and not again.content
@@ -61,19 +62,19 @@ def test_knowledge_base_lists_rules_actions_and_sources_with_an_etag(client: Tes
 @pytest.mark.parametrize(
     "name", ["04-lung-mscc-emergency.yaml", "08-missing-data.yaml", "09-myeloma-relapse.yaml"]
 )
-def test_evaluate_returns_the_engines_contract(client: TestClient, name: str) -> None:
-    response = client.post("/api/v1/evaluate", json=_case(name))
+def test_evaluate_returns_the_engines_contract(bare_client: TestClient, name: str) -> None:
+    response = bare_client.post("/api/v1/evaluate", json=_case(name))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
     expected = evaluate(load_case(EXAMPLES / name)).model_dump(mode="json")
     assert response.json() == expected
 
 
-def test_validation_errors_name_each_field_by_json_pointer_in_german(client: TestClient) -> None:
+def test_validation_errors_name_each_field_by_json_pointer_in_german(bare_client: TestClient) -> None:
     case = _case()
     case["lesions"][0]["level"] = "X9"
     case["patient"]["agee"] = 70
-    doc = _assert_problem(client.post("/api/v1/evaluate", json=case), 422, "validation-error")
+    doc = _assert_problem(bare_client.post("/api/v1/evaluate", json=case), 422, "validation-error")
     assert doc["title"] == "Ungültige Eingabe"
     by_pointer = {e["pointer"]: e for e in doc["errors"]}
     assert set(by_pointer) == {"/lesions/0/level", "/patient/agee"}
@@ -82,10 +83,10 @@ def test_validation_errors_name_each_field_by_json_pointer_in_german(client: Tes
     assert "C1–C7, T1–T12, L1–L5 oder S1–S5" in by_pointer["/lesions/0/level"]["detail"]
 
 
-def test_english_by_accept_language(client: TestClient) -> None:
+def test_english_by_accept_language(bare_client: TestClient) -> None:
     case = _case()
     case["lesions"][0]["type"] = "lyric"
-    response = client.post(
+    response = bare_client.post(
         "/api/v1/evaluate", json=case, headers={"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"}
     )
     doc = _assert_problem(response, 422, "validation-error")
@@ -96,13 +97,13 @@ def test_english_by_accept_language(client: TestClient) -> None:
     assert error["detail"] == (
         "must be one of 'lytic', 'mixed' or 'blastic' (got 'lyric'); did you mean 'lytic'?"
     )
-    german = client.post("/api/v1/evaluate", json=case, headers={"Accept-Language": "en;q=0.3, de"})
+    german = bare_client.post("/api/v1/evaluate", json=case, headers={"Accept-Language": "en;q=0.3, de"})
     assert german.json()["errors"][0]["detail"].startswith("muss einer dieser Werte sein")
 
 
-def test_a_body_the_case_reader_refuses_is_a_422_with_its_line(client: TestClient) -> None:
+def test_a_body_the_case_reader_refuses_is_a_422_with_its_line(bare_client: TestClient) -> None:
     twice = b'{"id": "a",\n "id": "b"}'
-    response = client.post(
+    response = bare_client.post(
         "/api/v1/evaluate", content=twice, headers={"Content-Type": "application/json"}
     )
     doc = _assert_problem(response, 422, "validation-error")
@@ -114,47 +115,47 @@ def test_a_body_the_case_reader_refuses_is_a_422_with_its_line(client: TestClien
         }
     ]
     deep = b'{"a": ' * 40 + b"1" + b"}" * 40
-    response = client.post(
+    response = bare_client.post(
         "/api/v1/evaluate", content=deep, headers={"Content-Type": "application/json"}
     )
     (error,) = _assert_problem(response, 422, "validation-error")["errors"]
     assert error["detail"] == "ungültiges JSON in Zeile 1: tiefer als 32 Ebenen verschachtelt"
     deeper = b"[" * 100_000 + b"]" * 100_000  # not even a mapping: refused, not a crash
-    response = client.post(
+    response = bare_client.post(
         "/api/v1/evaluate", content=deeper, headers={"Content-Type": "application/json"}
     )
     _assert_problem(response, 422, "validation-error")
-    not_json = client.post(
+    not_json = bare_client.post(
         "/api/v1/evaluate", content=b'{"id": ', headers={"Content-Type": "application/json"}
     )
     assert _assert_problem(not_json, 422, "validation-error")["errors"][0]["pointer"] == ""
 
 
 def test_many_errors_are_listed_up_to_the_limit_and_the_rest_counted(
-    client: TestClient,
+    bare_client: TestClient,
 ) -> None:
     case = _case()
     case["lesions"] = [{"id": f"L{i}", "region": "spine", "level": "Q"} for i in range(30)]
-    doc = _assert_problem(client.post("/api/v1/evaluate", json=case), 422, "validation-error")
+    doc = _assert_problem(bare_client.post("/api/v1/evaluate", json=case), 422, "validation-error")
     assert len(doc["errors"]) == 20 and doc["more_errors"] == 10
 
 
-def test_a_body_that_is_not_json_is_415(client: TestClient) -> None:
-    response = client.post(
+def test_a_body_that_is_not_json_is_415(bare_client: TestClient) -> None:
+    response = bare_client.post(
         "/api/v1/evaluate", content=b"id: x", headers={"Content-Type": "text/plain"}
     )
     doc = _assert_problem(response, 415, "unsupported-media-type")
     assert "application/json" in doc["detail"]
 
 
-def test_unknown_path_and_method_are_problems(client: TestClient) -> None:
-    _assert_problem(client.get("/api/v1/no-such-thing"), 404, "not-found")
-    doc = _assert_problem(client.delete("/api/v1/health"), 405, "method-not-allowed")
+def test_unknown_path_and_method_are_problems(bare_client: TestClient) -> None:
+    _assert_problem(bare_client.get("/api/v1/no-such-thing"), 404, "not-found")
+    doc = _assert_problem(bare_client.delete("/api/v1/health"), 405, "method-not-allowed")
     assert "GET" in doc["detail"]
 
 
-def test_body_over_the_limit_is_413_by_length_and_by_counted_stream() -> None:
-    app = create_app(Settings(cookie_secure=False, max_body_bytes=4096))
+def test_body_over_the_limit_is_413_by_length_and_by_counted_stream(bare_store: Store) -> None:
+    app = create_app(Settings(cookie_secure=False, max_body_bytes=4096), store=bare_store)
     with TestClient(app) as c:
         big = json.dumps({"id": "x", "pad": "y" * 5000}).encode()
         declared = c.post(
@@ -177,7 +178,7 @@ def test_body_over_the_limit_is_413_by_length_and_by_counted_stream() -> None:
 
 
 def test_an_unexpected_error_is_a_generic_500_logged_without_its_message(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, bare_store: Store
 ) -> None:
     from osteoboard.api.routers import evaluate as route
 
@@ -185,7 +186,8 @@ def test_an_unexpected_error_is_a_generic_500_logged_without_its_message(
         raise ValueError(f"secret detail of {case.id}")
 
     monkeypatch.setattr(route, "run", broken)
-    with TestClient(create_app(Settings(cookie_secure=False)), raise_server_exceptions=False) as c:
+    app = create_app(Settings(cookie_secure=False), store=bare_store)
+    with TestClient(app, raise_server_exceptions=False) as c:
         response = c.post("/api/v1/evaluate", json={"id": "pseudo-77"})
     doc = _assert_problem(response, 500, "internal-error")
     assert "secret" not in response.text and "pseudo-77" not in response.text
@@ -194,8 +196,8 @@ def test_an_unexpected_error_is_a_generic_500_logged_without_its_message(
     assert "secret detail" not in caplog.text and "pseudo-77" not in caplog.text
 
 
-def test_openapi_documents_case_in_and_proposal_out(client: TestClient) -> None:
-    spec = client.get("/api/openapi.json").json()
+def test_openapi_documents_case_in_and_proposal_out(bare_client: TestClient) -> None:
+    spec = bare_client.get("/api/openapi.json").json()
     op = spec["paths"]["/api/v1/evaluate"]["post"]
     body = op["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/Case"}
@@ -205,8 +207,8 @@ def test_openapi_documents_case_in_and_proposal_out(client: TestClient) -> None:
     assert "/api/v1/health" in spec["paths"]
 
 
-def test_docs_page_loads_only_local_assets(client: TestClient) -> None:
-    page = client.get("/api/docs")
+def test_docs_page_loads_only_local_assets(bare_client: TestClient) -> None:
+    page = bare_client.get("/api/docs")
     assert page.status_code == 200
     urls = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(
         r"url: '([^']+)'", page.text
@@ -214,7 +216,7 @@ def test_docs_page_loads_only_local_assets(client: TestClient) -> None:
     assert urls, page.text
     for url in urls:
         assert url.startswith("/api/"), f"{url} is not served by the app"
-        asset = client.get(url)
+        asset = bare_client.get(url)
         assert asset.status_code == 200, url
         assert len(asset.content) > 100, url
     assert "cdn" not in page.text.lower()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
 from osteoboard import __version__
+from osteoboard.api.accesslog import AccessLogMiddleware
 from osteoboard.api.bodies import DocumentProblem
 from osteoboard.api.docs import OPENAPI_URL, install_docs
 from osteoboard.api.limits import BodyLimitMiddleware
@@ -17,6 +18,8 @@ from osteoboard.api.problems import (
     install_problem_handlers,
 )
 from osteoboard.api.settings import Settings
+from osteoboard.api.storeerrors import install_store_errors
+from osteoboard.store.db import Store
 
 __all__ = ["API_PREFIX", "create_app", "create_app_from_env"]
 
@@ -38,17 +41,21 @@ async def _on_document_problem(request: Request, exc: Exception) -> Response:
 
 
 def v1_router() -> APIRouter:
-    from osteoboard.api.routers import evaluate, system
+    from osteoboard.api.routers import admin, cases, evaluate, meetings, session, system
 
     router = APIRouter()
-    router.include_router(system.router)
-    router.include_router(evaluate.router)
+    for part in (system, session, evaluate, cases, meetings, admin):
+        router.include_router(part.router)
     return router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The app with the REST API under ``/api/v1``, its OpenAPI document at
-    ``/api/openapi.json`` and the documentation page at ``/api/docs``."""
+    ``/api/openapi.json`` and the documentation page at ``/api/docs``.
+
+    ``store``: the database to work on (default: the one of ``settings.database_url``, or
+    the store's own default). The app does not migrate it: ``osteoboard serve`` and
+    ``osteoboard db upgrade`` do."""
     settings = settings or Settings.from_env()
     app = FastAPI(
         title="osteoboard",
@@ -60,13 +67,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
+    app.state.store = store if store is not None else Store(settings.database_url)
     install_problem_handlers(app)
+    install_store_errors(app)
     app.add_exception_handler(DocumentProblem, _on_document_problem)
     install_docs(app)
     app.include_router(v1_router(), prefix=API_PREFIX)
     # Outermost last: the body limit sees the request first, the catch-all guards the rest.
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 

@@ -2,7 +2,8 @@
 
 Every worker builds its app from the environment (:func:`create_app_from_env`), so the
 settings are checked once here, before any worker starts: a bad value is one line on stderr
-and exit code 2, as everywhere on the command line.
+and exit code 2, as everywhere on the command line. The store is migrated to the newest
+schema here too, once, before the workers start.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from osteoboard.api.settings import Settings
 
 __all__ = ["LOG_CONFIG", "run"]
 
-#: Logging of the server: uvicorn's own and the API's, one line each on stderr. The access
-#: log names method, path and status (paths carry pseudonyms only, never a token: tokens and
-#: sessions travel in headers).
+#: Logging of the server: uvicorn's own and the API's, one line each on stderr. uvicorn's
+#: access log is off: the API logs each request by its route's template instead
+#: (:mod:`osteoboard.api.accesslog`), so no path, query or header reaches a log.
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -39,13 +40,26 @@ LOG_CONFIG: dict[str, Any] = {
 
 
 def run(
-    host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = True
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    *,
+    migrate: bool = True,
 ) -> None:
-    """Serve the app until stopped (SIGINT/SIGTERM end it gracefully)."""
+    """Migrate the store to the newest schema, then serve the app until stopped
+    (SIGINT/SIGTERM end it gracefully)."""
     import uvicorn
 
-    Settings.from_env()  # refuse bad settings before a worker starts
+    settings = Settings.from_env()  # refuse bad settings before a worker starts
     logging.config.dictConfig(LOG_CONFIG)
+    if migrate:
+        from osteoboard.store.db import Store
+
+        store = Store(settings.database_url)
+        try:
+            store.upgrade()  # once, here: the workers start on a migrated database
+        finally:
+            store.dispose()
     uvicorn.run(
         "osteoboard.api.app:create_app_from_env",
         factory=True,
@@ -53,7 +67,7 @@ def run(
         port=port,
         workers=workers,
         log_config=LOG_CONFIG,
-        access_log=access_log,
+        access_log=False,
         server_header=False,
         proxy_headers=False,
     )

@@ -42,6 +42,18 @@ class Settings(BaseModel):
         le=7 * 24 * 60,
         description="Lifetime of a login session in minutes (a working day by default).",
     )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed logins for one user name within the window before it is locked.",
+    )
+    login_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="Window of the failed-login count, and how long a lock-out lasts.",
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Send the session cookie only over HTTPS (false for plain HTTP on "
