@@ -14,3 +14,6 @@ from hypothesis import settings
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("OSTEOBOARD_HYPOTHESIS", "repeatable"))
+
+# A real PostgreSQL server for the tests that ask for it (started once per session).
+pytest_plugins = ["tests.support.postgres"]

@@ -1,5 +1,7 @@
 """osteoboard: tumor-board assistant for bone metastases."""
 
-__all__ = ["__version__"]
+from osteoboard.errors import OsteoboardError
+
+__all__ = ["OsteoboardError", "__version__"]
 
 __version__ = "0.1.0"

@@ -1,0 +1,189 @@
+"""Where the store lives and how to open it: engine, sessions, migrations.
+
+By default the store is the SQLite file ``osteoboard.sqlite3`` in the data directory
+(``OSTEOBOARD_DATA_DIR``, default ``./data``, created when missing), in WAL mode with foreign
+keys on and a busy timeout. ``OSTEOBOARD_DATABASE_URL`` points it at PostgreSQL instead
+(``postgresql://user@host/db``; the psycopg 3 driver is used).
+
+Every write runs in :meth:`Store.write`: on SQLite it begins with ``BEGIN IMMEDIATE`` (one
+writer at a time, waiting up to the busy timeout), on PostgreSQL it takes a transaction-level
+advisory lock, so that the audit chain is appended by one transaction at a time and never
+forks. Reads (:meth:`Store.read`) take no lock.
+
+The Alembic migrations ship inside the package and run from here (no ``alembic.ini``):
+:meth:`Store.upgrade`, :meth:`Store.downgrade`, :meth:`Store.current`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "DATABASE_URL_ENV",
+    "DATA_DIR_ENV",
+    "MIGRATIONS_DIR",
+    "SQLITE_FILE",
+    "WRITE_LOCK_KEY",
+    "Store",
+    "data_dir",
+    "database_url",
+    "make_engine",
+]
+
+DATA_DIR_ENV = "OSTEOBOARD_DATA_DIR"
+DATABASE_URL_ENV = "OSTEOBOARD_DATABASE_URL"
+SQLITE_FILE = "osteoboard.sqlite3"
+#: seconds a writer waits for another one on SQLite before giving up
+BUSY_TIMEOUT_S = 30.0
+#: the key of PostgreSQL's advisory lock that serialises writers ('osteo' in ASCII)
+WRITE_LOCK_KEY = 0x6F7374656F
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+_BEGIN_OPTION = "osteoboard_begin"
+
+
+def data_dir() -> Path:
+    """The data directory (``OSTEOBOARD_DATA_DIR``, default ``./data``), created if missing."""
+    path = Path(os.environ.get(DATA_DIR_ENV) or "data")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    """``OSTEOBOARD_DATABASE_URL``, or the SQLite file in the data directory."""
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    return f"sqlite:///{(data_dir() / SQLITE_FILE).resolve()}"
+
+
+def _normalise(url: str) -> str:
+    """``postgresql://`` (and ``postgres://``) use the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default :func:`database_url`) with the store's settings."""
+    url = _normalise(url or database_url())
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
+        _sqlite_settings(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_settings(engine: Engine) -> None:
+    """WAL, foreign keys, busy timeout; the transaction's BEGIN is ours, so that a writer can
+    begin with BEGIN IMMEDIATE (the sqlite3 module would otherwise begin lazily)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """The database of one installation: an engine and its sessions.
+
+    ``with store.write() as session:`` runs one write transaction (committed at the end,
+    rolled back on an exception); ``with store.read() as session:`` one read.
+    """
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        self.engine = engine if engine is not None else make_engine(url)
+        self.dialect = self.engine.dialect.name
+        writer = (
+            self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            if self.dialect == "sqlite"
+            else self.engine
+        )
+        self._writer = sessionmaker(bind=writer, expire_on_commit=False)
+        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction, serialised with every other writer of the database."""
+        with self._writer() as session, session.begin():
+            lock_for_write(session)
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """One read transaction (nothing is written; rolled back at the end)."""
+        with self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- migrations --
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate the database up to ``revision`` (default: the newest)."""
+        with self.engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Migrate the database down to ``revision`` (``base``: an empty database)."""
+        with self.engine.begin() as connection:
+            command.downgrade(alembic_config(connection), revision)
+
+    def current(self) -> str | None:
+        """The revision the database is at (None: not migrated yet)."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head(self) -> str:
+        """The newest revision the package knows."""
+        script = ScriptDirectory.from_config(alembic_config(None))
+        head = script.get_current_head()
+        assert head is not None
+        return head
+
+
+def lock_for_write(session: Session) -> None:
+    """Make this transaction the only writer until it ends.
+
+    SQLite: the session began with BEGIN IMMEDIATE already. PostgreSQL: a transaction-level
+    advisory lock, released at commit or rollback.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+
+
+def alembic_config(connection: Connection | None) -> Config:
+    """Alembic's configuration for the package's migrations, bound to ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
