@@ -121,14 +121,27 @@ def login(client: TestClient, user: str, password: str = PASSWORD) -> str:
 
 
 @pytest.fixture
-def bare_store(tmp_path: Path) -> Iterator[Store]:
-    """A store for endpoints that never touch it (health, knowledge base, evaluate)."""
-    s = Store(f"sqlite:///{tmp_path / 'unused.sqlite3'}")
+def bare_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
+    """A migrated SQLite store with one viewer token, for the endpoints that only read the
+    engine (health, knowledge base, evaluate)."""
+    path = tmp_path / "bare.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    s = Store(f"sqlite:///{path}")
     yield s
     s.dispose()
 
 
 @pytest.fixture
-def bare_client(settings: Settings, bare_store: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store=bare_store)) as c:
+def viewer_token(bare_store: Store) -> dict[str, str]:
+    with bare_store.write() as session:
+        secret = create_token(session, SYSTEM, "viewer-system", "viewer").secret
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def bare_client(
+    settings: Settings, bare_store: Store, viewer_token: dict[str, str]
+) -> Iterator[TestClient]:
+    """A client of a system with a viewer's token."""
+    with TestClient(create_app(settings, store=bare_store), headers=viewer_token) as c:
         yield c

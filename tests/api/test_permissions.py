@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from osteoboard.caseio import load_case
@@ -146,9 +144,10 @@ def test_every_endpoint_against_every_role(app: Any, store: Store, people: Peopl
         clients[role] = (client, {"X-CSRF-Token": login(client, role)})
     clients[ANON] = (new_client(app), {})
     failures = []
+    shared = _fresh(store)  # reads share one set of objects; each write gets its own
     for row in TABLE:
         for role, (client, headers) in clients.items():
-            ids = _fresh(store) if "{" in row.template or row.body else {}
+            ids = shared if row.method == "GET" else _fresh(store)
             path = row.template.format(**ids)
             kwargs: dict[str, Any] = {"headers": headers}
             if row.body is not None:
@@ -164,10 +163,9 @@ def test_every_endpoint_against_every_role(app: Any, store: Store, people: Peopl
 
 def test_the_table_names_every_endpoint(app: Any) -> None:
     routes = {
-        (method, route.path)
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.path.startswith("/api/v1")
-        for method in route.methods
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
     }
     table = {(row.method, row.template) for row in TABLE} | OWN_TESTS
     assert routes == table
@@ -185,12 +183,11 @@ def test_a_token_is_checked_like_a_session(app: Any, people: People) -> None:
         assert basic.status_code == 401
 
 
-@pytest.mark.parametrize("role", [V])
-def test_no_csrf_needed_with_a_token(app: Any, people: People, role: str) -> None:
+def test_a_change_with_a_token_needs_no_csrf_token(app: Any, people: People) -> None:
     with TestClient(app) as client:
         response = client.post(
-            "/api/v1/evaluate",
+            "/api/v1/cases",
             json=CASE.model_dump(mode="json", exclude_none=True),
-            headers=people.bearer(role),
+            headers=people.bearer(C),
         )
-        assert response.status_code == 200
+        assert response.status_code == 201

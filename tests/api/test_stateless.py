@@ -154,9 +154,11 @@ def test_unknown_path_and_method_are_problems(bare_client: TestClient) -> None:
     assert "GET" in doc["detail"]
 
 
-def test_body_over_the_limit_is_413_by_length_and_by_counted_stream(bare_store: Store) -> None:
+def test_body_over_the_limit_is_413_by_length_and_by_counted_stream(
+    bare_store: Store, viewer_token: dict[str, str]
+) -> None:
     app = create_app(Settings(cookie_secure=False, max_body_bytes=4096), store=bare_store)
-    with TestClient(app) as c:
+    with TestClient(app, headers=viewer_token) as c:
         big = json.dumps({"id": "x", "pad": "y" * 5000}).encode()
         declared = c.post(
             "/api/v1/evaluate", content=big, headers={"Content-Type": "application/json"}
@@ -178,7 +180,10 @@ def test_body_over_the_limit_is_413_by_length_and_by_counted_stream(bare_store: 
 
 
 def test_an_unexpected_error_is_a_generic_500_logged_without_its_message(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, bare_store: Store
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    bare_store: Store,
+    viewer_token: dict[str, str],
 ) -> None:
     from osteoboard.api.routers import evaluate as route
 
@@ -187,7 +192,7 @@ def test_an_unexpected_error_is_a_generic_500_logged_without_its_message(
 
     monkeypatch.setattr(route, "run", broken)
     app = create_app(Settings(cookie_secure=False), store=bare_store)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with TestClient(app, raise_server_exceptions=False, headers=viewer_token) as c:
         response = c.post("/api/v1/evaluate", json={"id": "pseudo-77"})
     doc = _assert_problem(response, 500, "internal-error")
     assert "secret" not in response.text and "pseudo-77" not in response.text

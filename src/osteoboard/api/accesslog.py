@@ -18,6 +18,22 @@ __all__ = ["AccessLogMiddleware"]
 log = logging.getLogger("osteoboard.api.access")
 
 
+def _template(scope: Scope) -> str:
+    """The route's template with its prefix: the path with each parameter's value put back
+    as its name (the route knows its template only from its router's prefix on)."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None)
+    if not isinstance(template, str):
+        return "(no route)"
+    path: str = scope.get("path", "")
+    try:
+        concrete = template.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return template
+    prefix = path[: len(path) - len(concrete)] if path.endswith(concrete) else ""
+    return prefix + template
+
+
 class AccessLogMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -39,13 +55,10 @@ class AccessLogMiddleware:
             await self.app(scope, receive, watch)
         finally:
             if log.isEnabledFor(logging.INFO):
-                route = scope.get("route")
-                template = getattr(route, "path_format", None) or getattr(route, "path", None)
-                where = f"{scope.get('root_path', '')}{template}" if template else "(no route)"
                 log.info(
                     "%s %s %d %.1f ms",
                     scope["method"],
-                    where,
+                    _template(scope),
                     status,
                     (time.perf_counter() - start) * 1000,
                 )

@@ -4,6 +4,9 @@ routers beside it)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
@@ -19,6 +22,7 @@ from osteoboard.api.problems import (
 )
 from osteoboard.api.settings import Settings
 from osteoboard.api.storeerrors import install_store_errors
+from osteoboard.guideline import load_knowledge_base
 from osteoboard.store.db import Store
 
 __all__ = ["API_PREFIX", "create_app", "create_app_from_env"]
@@ -49,6 +53,13 @@ def v1_router() -> APIRouter:
     return router
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Load the knowledge base before the first request, not during it.
+    load_knowledge_base()
+    yield
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The app with the REST API under ``/api/v1``, its OpenAPI document at
     ``/api/openapi.json`` and the documentation page at ``/api/docs``.
@@ -65,6 +76,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         redoc_url=None,
         openapi_url=OPENAPI_URL,
         swagger_ui_oauth2_redirect_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.store = store if store is not None else Store(settings.database_url)

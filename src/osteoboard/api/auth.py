@@ -104,11 +104,12 @@ def authenticate(request: Request) -> Caller:
             with store.read() as session:
                 record, actor = resolve_session(session, session_id)
                 csrf_ok = check_csrf(record, request.headers.get(CSRF_HEADER))
+                csrf_token, expires_at = record.csrf_secret, record.expires_at
         except AuthenticationError as exc:
             raise _unauthorized((exc.message("de"), exc.message("en"))) from None
         if request.method not in _SAFE and not csrf_ok:
             raise ApiProblem(403, "csrf-failed", _CSRF)
-        caller = Caller(actor, "session", record.csrf_secret, record.expires_at)
+        caller = Caller(actor, "session", csrf_token, expires_at)
     request.scope["osteoboard.caller"] = caller
     return caller
 

@@ -10,8 +10,11 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from osteoboard import __version__
+from osteoboard.api.auth import permit
+from osteoboard.api.responses import problems_of
 from osteoboard.guideline import Action, load_knowledge_base
 from osteoboard.proposal import KnowledgeBaseInfo
+from osteoboard.store.permissions import Actor, Operation
 
 __all__ = ["router"]
 
@@ -80,9 +83,12 @@ def _kb_document(sha256: str) -> bytes:
     "/knowledge-base",
     response_model=KnowledgeBaseDocument,
     summary="The knowledge base: version, hash, rules, actions, sources",
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}},
+    responses={
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        **problems_of(401, 403),
+    },
 )
-def knowledge_base(request: Request) -> Response:
+def knowledge_base(request: Request, actor: Actor = permit(Operation.evaluate)) -> Response:
     kb = load_knowledge_base()
     etag = f'"{kb.sha256}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
