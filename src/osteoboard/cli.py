@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from osteoboard.caseio import CaseError, load_case
+from osteoboard.cli_store import add_store_commands
 from osteoboard.messages import Lang, Msg, one_line, usage_error
 
 __all__ = ["app"]
@@ -371,6 +372,9 @@ def _allowed(prop: dict[str, Any], root: dict[str, Any]) -> str:
 
 kb_app = typer.Typer(help="Inspect and lint the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+
+# The store's commands: db, user, token, audit, reevaluate (osteoboard/cli_store.py).
+add_store_commands(app, lambda: _settings.lang)
 
 
 class KbPart(StrEnum):

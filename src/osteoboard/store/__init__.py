@@ -2,15 +2,17 @@
 decisions, accounts, and an append-only audit chain (SQLAlchemy 2, Alembic migrations;
 SQLite by default, PostgreSQL by URL). See docs/store.md.
 
-    from osteoboard.store import Store, service, SYSTEM
+    from osteoboard.store import Store, service
 
     store = Store()            # OSTEOBOARD_DATABASE_URL or ./data/osteoboard.sqlite3
     store.upgrade()            # migrate to the newest schema
     with store.write() as session:
-        version = service.create_case(session, SYSTEM, case)
+        version = service.create_case(session, actor, case)
+
+The submodules ``service``, ``accounts``, ``audit`` and ``reevaluate`` are imported when
+asked for (``from osteoboard.store import service``), so that opening the store stays quick.
 """
 
-from osteoboard.store import accounts, audit, service
 from osteoboard.store.db import Store, data_dir, database_url
 from osteoboard.store.errors import (
     AuthenticationError,
@@ -41,10 +43,7 @@ __all__ = [
     "StateError",
     "Store",
     "StoreError",
-    "accounts",
     "allowed",
-    "audit",
     "data_dir",
     "database_url",
-    "service",
 ]

@@ -15,6 +15,7 @@ raise: it returns a :class:`LoginResult`; commit, then call :meth:`LoginResult.u
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -77,8 +78,12 @@ PASSWORD_MIN = 12
 TOKEN_PREFIX = "obt_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-@]*$")
 _hasher = PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters
-#: verified against when the user name is unknown, so that both cases take the same time
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user name is unknown, so that both cases take as long."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -290,7 +295,7 @@ def login(
     user = session.scalar(select(User).where(User.username == username)) if username else None
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError, TypeError):
         ok = False
     ok = ok and user is not None and user.active

@@ -83,6 +83,7 @@ __all__ = [
     "record_overall_decision",
     "remove_agenda_entry",
     "sign_off",
+    "store_evaluation",
     "update_meeting",
 ]
 
@@ -389,6 +390,14 @@ def record_evaluation(
     require(actor, Operation.case_evaluate)
     version: CaseVersion = _get(session, CaseVersion, version_id, "case_version")
     _refuse_if_signed(session, version.case_id)
+    return store_evaluation(session, actor, version, proposal)
+
+
+def store_evaluation(
+    session: Session, actor: Actor, version: CaseVersion, proposal: Proposal
+) -> Evaluation:
+    """Store a proposal for a version without a permission check of its own (for callers
+    that checked theirs, such as the re-evaluation)."""
     if proposal.knowledge_base is None:
         raise InvalidInputError("required", field="proposal.knowledge_base")
     if proposal.case_id != version.case.patient.pseudonym:
@@ -412,7 +421,12 @@ def record_evaluation(
     session.add(evaluation)
     session.flush()
     audit.append(
-        session, actor, "evaluation.create", "evaluation", evaluation.id, evaluation.proposal_sha256
+        session,
+        actor,
+        "evaluation.create",
+        "evaluation",
+        evaluation.id,
+        evaluation.proposal_sha256,
     )
     return evaluation
 
