@@ -38,35 +38,63 @@ def settings() -> Settings:
     return Settings(cookie_secure=False)
 
 
+@dataclass
+class People:
+    """One user per role (named like the role, password :data:`PASSWORD`) and one API
+    token per role."""
+
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def bearer(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def _populate(store: Store) -> People:
+    """Migrate and add the people (hashing passwords once per session, not per test)."""
+    store.upgrade()
+    out = People()
+    with store.write() as session:
+        for role in ROLES:
+            create_user(session, SYSTEM, role, role, PASSWORD)
+            out.tokens[role] = create_token(session, SYSTEM, f"{role}-system", role).secret
+    store.dispose()
+    return out
+
+
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, People]:
     path = tmp_path_factory.mktemp("api-template") / "template.sqlite3"
-    store = Store(f"sqlite:///{path}")
-    store.upgrade()
-    store.dispose()
-    return path
+    return path, _populate(Store(f"sqlite:///{path}"))
 
 
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server: Any) -> str:
+def postgres_template(postgres_server: Any) -> tuple[str, People]:
     url = postgres_server.create_database(_PG_TEMPLATE)
-    store = Store(url)
-    store.upgrade()
-    store.dispose()
-    return _PG_TEMPLATE
+    return _PG_TEMPLATE, _populate(Store(url))
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    people: People
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of a fresh, migrated database of either kind."""
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
+    """A fresh, migrated database of either kind, with its people."""
     if request.param == "sqlite":
+        template, people = request.getfixturevalue("sqlite_template")
         path = tmp_path / "osteoboard.sqlite3"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        shutil.copyfile(template, path)
+        return Database(f"sqlite:///{path}", people)
     server = request.getfixturevalue("postgres_server")
-    template = request.getfixturevalue("postgres_template")
-    url: str = server.create_database(template=template)
-    return url
+    name, people = request.getfixturevalue("postgres_template")
+    return Database(server.create_database(template=name), people)
+
+
+@pytest.fixture
+def database_url(database: Database) -> str:
+    return database.url
 
 
 @pytest.fixture
@@ -76,24 +104,9 @@ def store(database_url: str) -> Iterator[Store]:
     s.dispose()
 
 
-@dataclass
-class People:
-    """One user (password :data:`PASSWORD`) and one API token per role."""
-
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def bearer(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-
 @pytest.fixture
-def people(store: Store) -> People:
-    out = People()
-    with store.write() as session:
-        for role in ROLES:
-            create_user(session, SYSTEM, role, role, PASSWORD)
-            out.tokens[role] = create_token(session, SYSTEM, f"{role}-system", role).secret
-    return out
+def people(database: Database) -> People:
+    return database.people
 
 
 @pytest.fixture
@@ -121,21 +134,19 @@ def login(client: TestClient, user: str, password: str = PASSWORD) -> str:
 
 
 @pytest.fixture
-def bare_store(sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
-    """A migrated SQLite store with one viewer token, for the endpoints that only read the
-    engine (health, knowledge base, evaluate)."""
+def bare_store(sqlite_template: tuple[Path, People], tmp_path: Path) -> Iterator[Store]:
+    """A migrated SQLite store, for the endpoints that only read the engine (health,
+    knowledge base, evaluate)."""
     path = tmp_path / "bare.sqlite3"
-    shutil.copyfile(sqlite_template, path)
+    shutil.copyfile(sqlite_template[0], path)
     s = Store(f"sqlite:///{path}")
     yield s
     s.dispose()
 
 
 @pytest.fixture
-def viewer_token(bare_store: Store) -> dict[str, str]:
-    with bare_store.write() as session:
-        secret = create_token(session, SYSTEM, "viewer-system", "viewer").secret
-    return {"Authorization": f"Bearer {secret}"}
+def viewer_token(sqlite_template: tuple[Path, People]) -> dict[str, str]:
+    return sqlite_template[1].bearer("viewer")
 
 
 @pytest.fixture

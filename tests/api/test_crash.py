@@ -38,7 +38,6 @@ def _case(n: int) -> dict[str, Any]:
 
 def test_acknowledged_writes_survive_sigkill(database_url: str, tmp_path: Path) -> None:
     store = Store(database_url)
-    store.upgrade()
     with store.write() as session:
         coordinator = create_token(session, SYSTEM, "burst", "coordinator").secret
         admin = create_token(session, SYSTEM, "auditor", "admin").secret

@@ -5,6 +5,7 @@ no session id and nothing of the case."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def test_a_board_day(
     never_logged = _secrets_and_case_values(people, case)
     coordinator, board, admin = new_client(app), new_client(app), new_client(app)
 
-    # -- log in; a change with the cookie needs the CSRF token ---------------------------------
+    # -- log in; a change with the cookie needs the CSRF token
     _problem(coordinator.post("/api/v1/cases", json=case), 401, "unauthorized")
     csrf = login(coordinator, "coordinator")
     cookie = coordinator.cookies.get("osteoboard_session")
@@ -68,7 +69,7 @@ def test_a_board_day(
     )
     h = {"X-CSRF-Token": csrf}
 
-    # -- store a case, edit it ---------------------------------------------------------------
+    # -- store a case, edit it
     created = coordinator.post("/api/v1/cases", json=case, headers=h, params={"note": "Zuweisung"})
     assert created.status_code == 201, created.text
     case_id = created.json()["id"]
@@ -106,16 +107,18 @@ def test_a_board_day(
     )
     assert _problem(renamed, 422, "validation-error")["errors"][0]["pointer"] == "/id"
 
-    # -- evaluate it (a system with a board member's token) --------------------------------------
+    # -- evaluate it (a system with a board member's token)
     with TestClient(app) as system:
         evaluated = system.post(
             f"/api/v1/cases/{case_id}/evaluate", headers=people.bearer("board_member")
         )
     assert evaluated.status_code == 201, evaluated.text
     evaluation = evaluated.json()
-    expected = evaluate(load_case(EXAMPLES / "04-lung-mscc-emergency.yaml").model_copy(
-        update={"board_date": __import__("datetime").date(2026, 12, 1)}
-    ))
+    expected = evaluate(
+        load_case(EXAMPLES / "04-lung-mscc-emergency.yaml").model_copy(
+            update={"board_date": __import__("datetime").date(2026, 12, 1)}
+        )
+    )
     assert evaluation["version"] == 2
     assert evaluation["proposal"] == expected.model_dump(mode="json")
     assert evaluation["created_by"] == "token:board_member-system"
@@ -135,7 +138,7 @@ def test_a_board_day(
     assert pdf.headers["content-type"] == "application/pdf"
     _problem(coordinator.get(f"/api/v1/evaluations/{ev_id}/protocol.docx"), 422, "validation-error")
 
-    # -- a meeting and its agenda ------------------------------------------------------------------
+    # -- a meeting and its agenda
     meeting = coordinator.post(
         "/api/v1/meetings",
         json={
@@ -155,9 +158,11 @@ def test_a_board_day(
     entry_id = entry.json()["id"]
     items = entry.json()["items"]
     assert entry.json()["evaluation_id"] == ev_id and items
-    assert [c["id"] for c in coordinator.get("/api/v1/cases", params={"meeting": meeting_id}).json()] == [case_id]
+    assert [
+        c["id"] for c in coordinator.get("/api/v1/cases", params={"meeting": meeting_id}).json()
+    ] == [case_id]
 
-    # -- the board decides ---------------------------------------------------------------------------
+    # -- the board decides
     board_csrf = login(board, "board_member")
     never_logged.append(board_csrf)
     bh = {"X-CSRF-Token": board_csrf}
@@ -206,7 +211,7 @@ def test_a_board_day(
     )
     assert overall.status_code == 200, overall.text
 
-    # -- sign-off: a person, not a token --------------------------------------------------------------
+    # -- sign-off: a person, not a token
     with TestClient(app) as system:
         by_token = system.post(
             f"/api/v1/agenda-entries/{entry_id}/sign-off", headers=people.bearer("board_member")
@@ -219,7 +224,7 @@ def test_a_board_day(
     assert signed.status_code == 200, signed.text
     assert signed.json()["signed"] and signed.json()["signed_by"] == "user:board_member"
 
-    # -- afterwards: read-only ------------------------------------------------------------------------
+    # -- afterwards: read-only
     for response in (
         board.post(
             f"/api/v1/agenda-entries/{entry_id}/decisions",
@@ -237,10 +242,12 @@ def test_a_board_day(
         coordinator.delete(f"/api/v1/meetings/{meeting_id}", headers=h),
     ):
         _problem(response, 409, "read-only")
-    assert [c["id"] for c in coordinator.get("/api/v1/cases", params={"signed": True}).json()] == [case_id]
+    assert [c["id"] for c in coordinator.get("/api/v1/cases", params={"signed": True}).json()] == [
+        case_id
+    ]
     assert coordinator.get(f"/api/v1/agenda-entries/{entry_id}").json() == signed.json()
 
-    # -- the audit chain holds; logging out ends the session -------------------------------------------
+    # -- the audit chain holds; logging out ends the session
     admin_csrf = login(admin, "admin")
     never_logged.append(admin_csrf)
     verified = admin.get("/api/v1/audit/verify").json()
@@ -249,7 +256,7 @@ def test_a_board_day(
     assert coordinator.delete("/api/v1/session", headers=h).status_code == 204
     _problem(coordinator.get("/api/v1/cases"), 401, "unauthorized")
 
-    # -- nothing secret or clinical in any log line ---------------------------------------------------
+    # -- nothing secret or clinical in any log line
     server = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
     assert any(r.name == "osteoboard.api.access" for r in server), "the capture is broken"
     for record in server:

@@ -44,7 +44,9 @@ def test_health_needs_no_login_and_names_the_knowledge_base(bare_client: TestCli
     assert body["knowledge_base"] == {"version": kb.version, "sha256": kb.sha256}
 
 
-def test_knowledge_base_lists_rules_actions_and_sources_with_an_etag(bare_client: TestClient) -> None:
+def test_knowledge_base_lists_rules_actions_and_sources_with_an_etag(
+    bare_client: TestClient,
+) -> None:
     kb = load_knowledge_base()
     response = bare_client.get("/api/v1/knowledge-base")
     body = response.json()
@@ -70,7 +72,9 @@ def test_evaluate_returns_the_engines_contract(bare_client: TestClient, name: st
     assert response.json() == expected
 
 
-def test_validation_errors_name_each_field_by_json_pointer_in_german(bare_client: TestClient) -> None:
+def test_validation_errors_name_each_field_by_json_pointer_in_german(
+    bare_client: TestClient,
+) -> None:
     case = _case()
     case["lesions"][0]["level"] = "X9"
     case["patient"]["agee"] = 70
@@ -97,7 +101,9 @@ def test_english_by_accept_language(bare_client: TestClient) -> None:
     assert error["detail"] == (
         "must be one of 'lytic', 'mixed' or 'blastic' (got 'lyric'); did you mean 'lytic'?"
     )
-    german = bare_client.post("/api/v1/evaluate", json=case, headers={"Accept-Language": "en;q=0.3, de"})
+    german = bare_client.post(
+        "/api/v1/evaluate", json=case, headers={"Accept-Language": "en;q=0.3, de"}
+    )
     assert german.json()["errors"][0]["detail"].startswith("muss einer dieser Werte sein")
 
 

@@ -17,10 +17,9 @@ layer checks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -33,7 +32,18 @@ from osteoboard.store.permissions import Actor, Operation, allowed
 __all__ = [
     "COOKIE",
     "CSRF_HEADER",
+    "Auditor",
+    "Authenticated",
     "Caller",
+    "CaseEvaluator",
+    "CaseReader",
+    "CaseWriter",
+    "DecisionWriter",
+    "Evaluator",
+    "MeetingReader",
+    "MeetingWriter",
+    "Reevaluator",
+    "Signer",
     "authenticate",
     "permit",
 ]
@@ -125,14 +135,30 @@ def _forbidden(actor: Actor, operation: Operation) -> ApiProblem:
     )
 
 
+#: The authenticated caller (any role).
+Authenticated = Annotated[Caller, Depends(authenticate)]
+
+
 def permit(operation: Operation) -> Any:
     """A dependency: the caller's actor, when its role may perform ``operation``."""
 
-    def check(caller: Caller = Depends(authenticate)) -> Actor:  # noqa: B008
+    def check(caller: Authenticated) -> Actor:
         if not allowed(caller.actor.role, operation):
             raise _forbidden(caller.actor, operation)
         return caller.actor
 
     check.__name__ = f"permit_{operation.name}"
-    dependency: Callable[..., Any] = Depends(check)
-    return dependency
+    return Depends(check)
+
+
+# The actor of a request whose caller may perform the operation (as a parameter's type).
+Evaluator = Annotated[Actor, permit(Operation.evaluate)]
+CaseReader = Annotated[Actor, permit(Operation.case_read)]
+CaseWriter = Annotated[Actor, permit(Operation.case_write)]
+CaseEvaluator = Annotated[Actor, permit(Operation.case_evaluate)]
+MeetingReader = Annotated[Actor, permit(Operation.meeting_read)]
+MeetingWriter = Annotated[Actor, permit(Operation.meeting_write)]
+DecisionWriter = Annotated[Actor, permit(Operation.decision_write)]
+Signer = Annotated[Actor, permit(Operation.sign_off)]
+Reevaluator = Annotated[Actor, permit(Operation.reevaluate)]
+Auditor = Annotated[Actor, permit(Operation.audit_verify)]

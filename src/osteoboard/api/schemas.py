@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard.case import Case
 from osteoboard.proposal import Proposal
+from osteoboard.store.reevaluate import CaseChange, SignedRecord
 
 __all__ = [
     "AgendaEntryIn",
@@ -31,6 +32,7 @@ __all__ = [
     "OverallDecisionIn",
     "OverallDecisionOut",
     "ReevaluateIn",
+    "ReevaluationOut",
     "SessionOut",
     "VersionOut",
 ]
@@ -229,6 +231,21 @@ class MeetingOut(_Out):
 
 class ReevaluateIn(_In):
     meeting_id: int | None = Field(default=None, ge=1, description="Only this meeting's agenda.")
+
+
+class ReevaluationOut(_Out):
+    kb_version: str = Field(description="The knowledge base now loaded.")
+    kb_sha256: str
+    reevaluated: list[CaseChange] = Field(
+        description="Cases evaluated again, with what changed (codes added or removed, "
+        "status or priority changed)."
+    )
+    signed: list[SignedRecord] = Field(
+        description="Signed records left as they are, decided under their knowledge base."
+    )
+    current: int = Field(description="Cases already evaluated under this knowledge base.")
+    not_evaluated: list[int] = Field(description="Ids of agenda cases never evaluated.")
+    report: str = Field(description="The same as text (German unless Accept-Language: en).")
 
 
 class AuditOut(_Out):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from osteoboard.api.auth import permit
+from osteoboard.api.auth import CaseEvaluator, CaseReader, CaseWriter
 from osteoboard.api.bodies import StrictRoute
 from osteoboard.api.problems import ApiProblem
 from osteoboard.api.responses import problems_of
@@ -26,7 +26,6 @@ from osteoboard.engine import evaluate as run
 from osteoboard.proposal import Proposal
 from osteoboard.store import service
 from osteoboard.store.models import CaseVersion, Evaluation
-from osteoboard.store.permissions import Actor, Operation
 
 __all__ = ["evaluation_json", "router"]
 
@@ -71,7 +70,7 @@ def evaluation_json(evaluation: Evaluation, case_id: int, number: int) -> bytes:
 def create_case(
     case: Case,
     request: Request,
-    actor: Actor = permit(Operation.case_write),
+    actor: CaseWriter,
     note: Annotated[str | None, Query(max_length=10_000, description="Why, in words.")] = None,
 ) -> Response:
     """The body is a case document (`docs/case-format.md`); its `id` is the patient's
@@ -95,7 +94,7 @@ def create_case(
 )
 def list_cases(
     request: Request,
-    actor: Actor = permit(Operation.case_read),
+    actor: CaseReader,
     pseudonym: Annotated[str | None, Query(max_length=64)] = None,
     meeting: Annotated[int | None, Query(ge=1, description="On this meeting's agenda.")] = None,
     signed: Annotated[bool | None, Query(description="Signed off (at that meeting).")] = None,
@@ -123,7 +122,7 @@ def list_cases(
     summary="A case: its versions, newest document and latest evaluation",
     responses=problems_of(401, 403, 404),
 )
-def get_case(case_id: CaseId, request: Request, actor: Actor = permit(Operation.case_read)) -> CaseOut:
+def get_case(case_id: CaseId, request: Request, actor: CaseReader) -> CaseOut:
     with store_of(request).read() as session:
         record = service.get_case(session, actor, case_id)
         versions = list(record.versions)
@@ -153,7 +152,7 @@ def new_version(
     case_id: CaseId,
     case: Case,
     request: Request,
-    actor: Actor = permit(Operation.case_write),
+    actor: CaseWriter,
     note: Annotated[str | None, Query(max_length=10_000)] = None,
     expected_version: Annotated[
         int | None,
@@ -179,9 +178,7 @@ def new_version(
     summary="The case's history: every version, oldest first",
     responses=problems_of(401, 403, 404),
 )
-def history(
-    case_id: CaseId, request: Request, actor: Actor = permit(Operation.case_read)
-) -> list[VersionOut]:
+def history(case_id: CaseId, request: Request, actor: CaseReader) -> list[VersionOut]:
     with store_of(request).read() as session:
         return [_version_out(v) for v in service.case_history(session, actor, case_id)]
 
@@ -196,7 +193,7 @@ def version_document(
     case_id: CaseId,
     number: Annotated[int, Path(ge=1)],
     request: Request,
-    actor: Actor = permit(Operation.case_read),
+    actor: CaseReader,
 ) -> Response:
     with store_of(request).read() as session:
         version = service.get_case_version(session, actor, case_id, number)
@@ -213,7 +210,7 @@ def version_document(
 def evaluate_case(
     case_id: CaseId,
     request: Request,
-    actor: Actor = permit(Operation.case_evaluate),
+    actor: CaseEvaluator,
     version: Annotated[int | None, Query(ge=1, description="Default: the newest.")] = None,
 ) -> Response:
     """Runs the engine on the version (default: the newest) and stores the proposal with
@@ -237,9 +234,7 @@ def evaluate_case(
     summary="Every evaluation of the case, oldest first",
     responses=problems_of(401, 403, 404),
 )
-def evaluations(
-    case_id: CaseId, request: Request, actor: Actor = permit(Operation.case_read)
-) -> list[EvaluationMeta]:
+def evaluations(case_id: CaseId, request: Request, actor: CaseReader) -> list[EvaluationMeta]:
     with store_of(request).read() as session:
         return [
             evaluation_meta(e, case_id, e.case_version.number)
@@ -253,9 +248,7 @@ def evaluations(
     summary="One evaluation with its proposal",
     responses=problems_of(401, 403, 404),
 )
-def get_evaluation(
-    evaluation_id: EvaluationId, request: Request, actor: Actor = permit(Operation.case_read)
-) -> Response:
+def get_evaluation(evaluation_id: EvaluationId, request: Request, actor: CaseReader) -> Response:
     with store_of(request).read() as session:
         evaluation = service.get_evaluation(session, actor, evaluation_id)
         version = evaluation.case_version
@@ -277,8 +270,7 @@ class Format(StrEnum):
 _LETTER_SETTINGS = (
     "Die Einstellungen des Patientenbriefs sind ungültig (osteoboard.toml, "
     "OSTEOBOARD_LETTER_*): {detail}",
-    "The patient letter's settings are invalid (osteoboard.toml, OSTEOBOARD_LETTER_*): "
-    "{detail}",
+    "The patient letter's settings are invalid (osteoboard.toml, OSTEOBOARD_LETTER_*): {detail}",
 )
 
 
@@ -328,7 +320,7 @@ def evaluation_document(
     document: Document,
     fmt: Format,
     request: Request,
-    actor: Actor = permit(Operation.case_read),
+    actor: CaseReader,
 ) -> Response:
     """`protocol.html`, `protocol.pdf` (PDF/UA-1), `letter.html`, `letter.pdf`: rendered
     from the stored proposal and the case version it was made for."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from osteoboard.api.auth import permit
+from osteoboard.api.auth import DecisionWriter, MeetingReader, MeetingWriter, Signer
 from osteoboard.api.bodies import StrictRoute
 from osteoboard.api.responses import problems_of
 from osteoboard.api.schemas import (
@@ -28,7 +28,6 @@ from osteoboard.api.schemas import (
 from osteoboard.api.stores import store_of
 from osteoboard.store import service
 from osteoboard.store.models import AgendaEntry, Meeting
-from osteoboard.store.permissions import Actor, Operation
 
 __all__ = ["router"]
 
@@ -77,9 +76,7 @@ def _created(body: str, location: str) -> Response:
     summary="Create a board meeting",
     responses=problems_of(401, 403, 413, 415, 422),
 )
-def create_meeting(
-    body: MeetingIn, request: Request, actor: Actor = permit(Operation.meeting_write)
-) -> Response:
+def create_meeting(body: MeetingIn, request: Request, actor: MeetingWriter) -> Response:
     with store_of(request).write() as session:
         meeting = service.create_meeting(
             session,
@@ -101,7 +98,7 @@ def create_meeting(
 )
 def list_meetings(
     request: Request,
-    actor: Actor = permit(Operation.meeting_read),
+    actor: MeetingReader,
     date_from: Annotated[dt.date | None, Query(alias="from")] = None,
     date_to: Annotated[dt.date | None, Query(alias="to")] = None,
 ) -> list[MeetingOut]:
@@ -116,9 +113,7 @@ def list_meetings(
     summary="A meeting with its agenda",
     responses=problems_of(401, 403, 404),
 )
-def get_meeting(
-    meeting_id: MeetingId, request: Request, actor: Actor = permit(Operation.meeting_read)
-) -> MeetingOut:
+def get_meeting(meeting_id: MeetingId, request: Request, actor: MeetingReader) -> MeetingOut:
     with store_of(request).read() as session:
         return meeting_out(session, service.get_meeting(session, actor, meeting_id), agenda=True)
 
@@ -133,7 +128,7 @@ def update_meeting(
     meeting_id: MeetingId,
     body: MeetingPatch,
     request: Request,
-    actor: Actor = permit(Operation.meeting_write),
+    actor: MeetingWriter,
 ) -> MeetingOut:
     with store_of(request).write() as session:
         meeting = service.update_meeting(
@@ -154,9 +149,7 @@ def update_meeting(
     summary="Delete a meeting and its agenda (refused when an entry is signed)",
     responses=problems_of(401, 403, 404, 409),
 )
-def delete_meeting(
-    meeting_id: MeetingId, request: Request, actor: Actor = permit(Operation.meeting_write)
-) -> Response:
+def delete_meeting(meeting_id: MeetingId, request: Request, actor: MeetingWriter) -> Response:
     with store_of(request).write() as session:
         service.delete_meeting(session, actor, meeting_id)
     return Response(status_code=204)
@@ -173,7 +166,7 @@ def add_entry(
     meeting_id: MeetingId,
     body: AgendaEntryIn,
     request: Request,
-    actor: Actor = permit(Operation.meeting_write),
+    actor: MeetingWriter,
 ) -> Response:
     with store_of(request).write() as session:
         entry = service.add_agenda_entry(
@@ -189,9 +182,7 @@ def add_entry(
     summary="An agenda entry: the items to decide, the decisions and the sign-off",
     responses=problems_of(401, 403, 404),
 )
-def get_entry(
-    entry_id: EntryId, request: Request, actor: Actor = permit(Operation.meeting_read)
-) -> AgendaEntryOut:
+def get_entry(entry_id: EntryId, request: Request, actor: MeetingReader) -> AgendaEntryOut:
     with store_of(request).read() as session:
         return entry_out(session, service.get_agenda_entry(session, actor, entry_id))
 
@@ -206,7 +197,7 @@ def move_entry(
     entry_id: EntryId,
     body: AgendaEntryMove,
     request: Request,
-    actor: Actor = permit(Operation.meeting_write),
+    actor: MeetingWriter,
 ) -> AgendaEntryOut:
     with store_of(request).write() as session:
         entry = service.move_agenda_entry(session, actor, entry_id, body.position)
@@ -219,9 +210,7 @@ def move_entry(
     summary="Take a case off the agenda (refused once signed)",
     responses=problems_of(401, 403, 404, 409),
 )
-def remove_entry(
-    entry_id: EntryId, request: Request, actor: Actor = permit(Operation.meeting_write)
-) -> Response:
+def remove_entry(entry_id: EntryId, request: Request, actor: MeetingWriter) -> Response:
     with store_of(request).write() as session:
         service.remove_agenda_entry(session, actor, entry_id)
     return Response(status_code=204)
@@ -237,7 +226,7 @@ def decide_item(
     entry_id: EntryId,
     body: ItemDecisionIn,
     request: Request,
-    actor: Actor = permit(Operation.decision_write),
+    actor: DecisionWriter,
 ) -> ItemDecisionOut:
     with store_of(request).write() as session:
         decision = service.record_item_decision(
@@ -262,7 +251,7 @@ def decide_overall(
     entry_id: EntryId,
     body: OverallDecisionIn,
     request: Request,
-    actor: Actor = permit(Operation.decision_write),
+    actor: DecisionWriter,
 ) -> OverallDecisionOut:
     with store_of(request).write() as session:
         overall = service.record_overall_decision(
@@ -282,9 +271,7 @@ def decide_overall(
     summary="Sign the entry off: from then on it is read-only",
     responses=problems_of(401, 403, 404, 409),
 )
-def sign_off(
-    entry_id: EntryId, request: Request, actor: Actor = permit(Operation.sign_off)
-) -> AgendaEntryOut:
+def sign_off(entry_id: EntryId, request: Request, actor: Signer) -> AgendaEntryOut:
     """Only a logged-in board member (not a token), once every item has a decision and the
     overall decision is recorded. Afterwards every change to the entry, its decisions, its
     evaluation or its case is refused with 409 (`read-only`)."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from osteoboard.api.auth import COOKIE, Caller, authenticate
+from osteoboard.api.auth import COOKIE, Authenticated
 from osteoboard.api.bodies import StrictRoute
 from osteoboard.api.problems import ApiProblem
 from osteoboard.api.responses import problems_of
@@ -77,7 +77,7 @@ def create_session(body: LoginIn, request: Request) -> Response:
     summary="The current session: user, role and CSRF token",
     responses=problems_of(401),
 )
-def get_session(caller: Caller = Depends(authenticate)) -> Response:  # noqa: B008
+def get_session(caller: Authenticated) -> Response:
     if caller.via != "session" or caller.csrf_token is None or caller.expires_at is None:
         raise ApiProblem(404, "not-found", _NOT_A_SESSION)
     out = SessionOut(
@@ -99,7 +99,7 @@ def get_session(caller: Caller = Depends(authenticate)) -> Response:  # noqa: B0
 )
 def delete_session(
     request: Request,
-    caller: Caller = Depends(authenticate),  # noqa: B008
+    caller: Authenticated,
 ) -> Response:
     if caller.via != "session":
         raise ApiProblem(404, "not-found", _NOT_A_SESSION)

@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from osteoboard import __version__
-from osteoboard.api.auth import permit
+from osteoboard.api.auth import Evaluator
 from osteoboard.api.responses import problems_of
 from osteoboard.guideline import Action, load_knowledge_base
 from osteoboard.proposal import KnowledgeBaseInfo
-from osteoboard.store.permissions import Actor, Operation
 
 __all__ = ["router"]
 
@@ -88,7 +87,7 @@ def _kb_document(sha256: str) -> bytes:
         **problems_of(401, 403),
     },
 )
-def knowledge_base(request: Request, actor: Actor = permit(Operation.evaluate)) -> Response:
+def knowledge_base(request: Request, actor: Evaluator) -> Response:
     kb = load_knowledge_base()
     etag = f'"{kb.sha256}"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
