@@ -114,11 +114,8 @@ def test_a_board_day(
         )
     assert evaluated.status_code == 201, evaluated.text
     evaluation = evaluated.json()
-    expected = evaluate(
-        load_case(EXAMPLES / "04-lung-mscc-emergency.yaml").model_copy(
-            update={"board_date": __import__("datetime").date(2026, 12, 1)}
-        )
-    )
+    original = load_case(EXAMPLES / "04-lung-mscc-emergency.yaml")
+    expected = evaluate(original.model_copy(update={"board_date": dt.date(2026, 12, 1)}))
     assert evaluation["version"] == 2
     assert evaluation["proposal"] == expected.model_dump(mode="json")
     assert evaluation["created_by"] == "token:board_member-system"
