@@ -22,7 +22,6 @@ from osteoboard.api.problems import (
 )
 from osteoboard.api.settings import Settings
 from osteoboard.api.storeerrors import install_store_errors
-from osteoboard.api.stores import WriteQueue
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.store.db import Store
 
@@ -81,7 +80,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app.state.settings = settings
     app.state.store = store if store is not None else Store(settings.database_url)
-    app.state.write_queue = WriteQueue(app.state.store)
     install_problem_handlers(app)
     install_store_errors(app)
     app.add_exception_handler(DocumentProblem, _on_document_problem)

@@ -9,7 +9,7 @@ from osteoboard.api.bodies import StrictRoute
 from osteoboard.api.problems import lang_of
 from osteoboard.api.responses import problems_of
 from osteoboard.api.schemas import AuditOut, ReevaluateIn, ReevaluationOut
-from osteoboard.api.stores import store_of, writing
+from osteoboard.api.stores import store_of
 from osteoboard.store import audit
 from osteoboard.store.reevaluate import format_report, reevaluate
 
@@ -42,7 +42,7 @@ def reevaluate_agenda(body: ReevaluateIn, request: Request, actor: Reevaluator) 
     """Every case on an agenda (of `meeting_id`, or of every meeting) that is not signed off
     and whose newest evaluation was made under another knowledge base is evaluated again;
     the answer says per case what changed. Signed records are never altered."""
-    with writing(request) as session:
+    with store_of(request).write() as session:
         result = reevaluate(session, actor, meeting_id=body.meeting_id)
     lang = lang_of(request)
     return ReevaluationOut(

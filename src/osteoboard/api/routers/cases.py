@@ -20,7 +20,7 @@ from osteoboard.api.schemas import (
     EvaluationOut,
     VersionOut,
 )
-from osteoboard.api.stores import store_of, writing
+from osteoboard.api.stores import store_of
 from osteoboard.case import Case
 from osteoboard.engine import evaluate as run
 from osteoboard.proposal import Proposal
@@ -75,7 +75,7 @@ def create_case(
 ) -> Response:
     """The body is a case document (`docs/case-format.md`); its `id` is the patient's
     pseudonym (a new pseudonym creates the patient)."""
-    with writing(request) as session:
+    with store_of(request).write() as session:
         version = service.create_case(session, actor, case, note=note)
         out = CaseCreated(id=version.case_id, pseudonym=case.id, version=_version_out(version))
     return Response(
@@ -159,7 +159,7 @@ def new_version(
         Query(ge=1, description="The version the edit is based on: 409 if the case moved on."),
     ] = None,
 ) -> Response:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         version = service.new_case_version(
             session, actor, case_id, case, note=note, expected_version=expected_version
         )
@@ -221,7 +221,7 @@ def evaluate_case(
         version_id, number = stored.id, stored.number
         case = service.case_document(stored)
     proposal = run(case)  # outside any transaction: the write below is short
-    with writing(request) as session:
+    with store_of(request).write() as session:
         evaluation = service.record_evaluation(session, actor, version_id, proposal)
         body = evaluation_json(evaluation, case_id, number)
         location = f"/api/v1/evaluations/{evaluation.id}"

@@ -25,7 +25,7 @@ from osteoboard.api.schemas import (
     OverallDecisionIn,
     OverallDecisionOut,
 )
-from osteoboard.api.stores import store_of, writing
+from osteoboard.api.stores import store_of
 from osteoboard.store import service
 from osteoboard.store.models import AgendaEntry, Meeting
 
@@ -77,7 +77,7 @@ def _created(body: str, location: str) -> Response:
     responses=problems_of(401, 403, 413, 415, 422),
 )
 def create_meeting(body: MeetingIn, request: Request, actor: MeetingWriter) -> Response:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         meeting = service.create_meeting(
             session,
             actor,
@@ -130,7 +130,7 @@ def update_meeting(
     request: Request,
     actor: MeetingWriter,
 ) -> MeetingOut:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         meeting = service.update_meeting(
             session,
             actor,
@@ -150,7 +150,7 @@ def update_meeting(
     responses=problems_of(401, 403, 404, 409),
 )
 def delete_meeting(meeting_id: MeetingId, request: Request, actor: MeetingWriter) -> Response:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         service.delete_meeting(session, actor, meeting_id)
     return Response(status_code=204)
 
@@ -168,7 +168,7 @@ def add_entry(
     request: Request,
     actor: MeetingWriter,
 ) -> Response:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         entry = service.add_agenda_entry(
             session, actor, meeting_id, body.case_id, position=body.position
         )
@@ -199,7 +199,7 @@ def move_entry(
     request: Request,
     actor: MeetingWriter,
 ) -> AgendaEntryOut:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         entry = service.move_agenda_entry(session, actor, entry_id, body.position)
         return entry_out(session, entry)
 
@@ -211,7 +211,7 @@ def move_entry(
     responses=problems_of(401, 403, 404, 409),
 )
 def remove_entry(entry_id: EntryId, request: Request, actor: MeetingWriter) -> Response:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         service.remove_agenda_entry(session, actor, entry_id)
     return Response(status_code=204)
 
@@ -228,7 +228,7 @@ def decide_item(
     request: Request,
     actor: DecisionWriter,
 ) -> ItemDecisionOut:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         decision = service.record_item_decision(
             session,
             actor,
@@ -253,7 +253,7 @@ def decide_overall(
     request: Request,
     actor: DecisionWriter,
 ) -> OverallDecisionOut:
-    with writing(request) as session:
+    with store_of(request).write() as session:
         overall = service.record_overall_decision(
             session,
             actor,
@@ -275,6 +275,6 @@ def sign_off(entry_id: EntryId, request: Request, actor: Signer) -> AgendaEntryO
     """Only a logged-in board member (not a token), once every item has a decision and the
     overall decision is recorded. Afterwards every change to the entry, its decisions, its
     evaluation or its case is refused with 409 (`read-only`)."""
-    with writing(request) as session:
+    with store_of(request).write() as session:
         entry = service.sign_off(session, actor, entry_id)
         return entry_out(session, entry)

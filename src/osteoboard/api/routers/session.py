@@ -13,7 +13,7 @@ from osteoboard.api.problems import ApiProblem
 from osteoboard.api.responses import problems_of
 from osteoboard.api.schemas import LoginIn, SessionOut
 from osteoboard.api.settings import Settings
-from osteoboard.api.stores import writing
+from osteoboard.api.stores import store_of
 from osteoboard.store.accounts import LoginPolicy, login, logout
 
 __all__ = ["router"]
@@ -48,7 +48,7 @@ def create_session(body: LoginIn, request: Request) -> Response:
         window=timedelta(minutes=settings.login_window_minutes),
         session_lifetime=timedelta(minutes=settings.session_minutes),
     )
-    with writing(request) as session:
+    with store_of(request).write() as session:
         result = login(session, body.username, body.password, policy=policy)
     new = result.unwrap()  # after the commit: a failed attempt stays counted
     out = SessionOut(
@@ -103,7 +103,7 @@ def delete_session(
 ) -> Response:
     if caller.via != "session":
         raise ApiProblem(404, "not-found", _NOT_A_SESSION)
-    with writing(request) as session:
+    with store_of(request).write() as session:
         logout(session, request.cookies.get(COOKIE, ""))
     response = Response(status_code=204)
     settings = _settings(request)
