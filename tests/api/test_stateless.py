@@ -232,3 +232,18 @@ def test_docs_page_loads_only_local_assets(bare_client: TestClient) -> None:
         assert len(asset.content) > 100, url
     assert "cdn" not in page.text.lower()
     assert any(u.endswith("swagger-ui-bundle.js") for u in urls)
+
+
+def test_docs_name_every_endpoint(bare_client: TestClient) -> None:
+    """docs/api.md lists every path of the OpenAPI document (parameters by any name)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    documented = re.sub(r"\{[a-z_]+\}", "{}", text)
+    paths = bare_client.get("/api/openapi.json").json()["paths"]
+    missing = [
+        path
+        for path in paths
+        if re.sub(r"\{[a-z_]+\}", "{}", path) not in documented
+        and not path.endswith("/{document}.{fmt}")
+    ]
+    assert not missing, f"docs/api.md does not name {missing}"
+    assert "/api/v1/evaluations/{id}/protocol.html" in text
