@@ -448,11 +448,6 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "A pathologic fracture is documented (false when not documented or unknown)",
     ),
-    Fact(
-        "lesion.prior_rt_documented",
-        "bool",
-        "Previous irradiation is documented (false when not documented or unknown)",
-    ),
 )
 
 
@@ -1290,7 +1285,6 @@ def _placed_lesion_facts(
     else:
         label = lesion.id
     fs.set("lesion.label", label)
-    fs.set("lesion.prior_rt_documented", lesion.previously_irradiated is True)
     fs.set(
         "lesion.previously_irradiated",
         lesion.previously_irradiated,
