@@ -516,6 +516,22 @@ def demo(
         sys.stdout.write(f"Protokolle und Patientenbriefe: {out}/\n")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Run the REST API (docs at /api/docs) until stopped; settings from OSTEOBOARD_*."""
+    from osteoboard.api.serve import run
+    from osteoboard.api.settings import SettingsError
+
+    try:
+        run(host=host, port=port, workers=workers)
+    except SettingsError as exc:
+        _fail(_m("literal", text=str(exc)))
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

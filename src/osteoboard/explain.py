@@ -30,7 +30,14 @@ from osteoboard.messages import (
     value_error,
 )
 
-__all__ = ["ACCEPTED_EXTRA_NAMES", "excerpt_param", "explain", "field_path", "suggest"]
+__all__ = [
+    "ACCEPTED_EXTRA_NAMES",
+    "excerpt_param",
+    "explain",
+    "field_path",
+    "json_pointer",
+    "suggest",
+]
 
 #: Longest excerpt of an input value in a message, in characters.
 EXCERPT = 40
@@ -100,6 +107,13 @@ def field_path(loc: Sequence[int | str], root: str = "case") -> str:
         else:  # an unknown key: show it escaped and short
             out += f"[{_short_repr(part)}{'…' if len(part) > EXCERPT else ''}]"
     return out or root
+
+
+def json_pointer(loc: Sequence[int | str]) -> str:
+    """The JSON Pointer (RFC 6901) of pydantic's ``loc``: ``/lesions/0/type`` for
+    ``('lesions', 0, 'type')``; the whole document is ``""``."""
+    parts = (str(p).replace("~", "~0").replace("/", "~1") for p in loc if _is_field_part(p))
+    return "".join("/" + p for p in parts)
 
 
 def _branches(tp: Any) -> list[Any]:

@@ -1,0 +1,90 @@
+"""The app factory: ``create_app(settings)`` builds the FastAPI app of every face that shares
+it (the REST API under ``/api/v1`` today; the web app and the CDS Hooks service mount their
+routers beside it)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import Response
+
+from osteoboard import __version__
+from osteoboard.api.bodies import DocumentProblem
+from osteoboard.api.docs import OPENAPI_URL, install_docs
+from osteoboard.api.middleware import RequestGuard
+from osteoboard.api.problems import case_error_problem, install_problem_handlers
+from osteoboard.api.settings import Settings
+from osteoboard.api.storeerrors import install_store_errors
+from osteoboard.guideline import load_knowledge_base
+from osteoboard.store.db import Store
+
+__all__ = ["API_PREFIX", "create_app", "create_app_from_env"]
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+osteoboard's REST API: evaluate a case (validated scores and a guideline-based proposal),
+keep cases, evaluations and the board's decisions. Decision support for the tumour board,
+never a replacement for it.
+
+Every error is an RFC 9457 problem document (`application/problem+json`). Messages are
+German; `Accept-Language: en` gives English.
+"""
+
+
+async def _on_document_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DocumentProblem)
+    return case_error_problem(request, exc.error)
+
+
+def v1_router() -> APIRouter:
+    from osteoboard.api.routers import admin, cases, evaluate, meetings, session, system
+
+    router = APIRouter()
+    for part in (system, session, evaluate, cases, meetings, admin):
+        router.include_router(part.router)
+    return router
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Load the knowledge base before the first request, not during it.
+    load_knowledge_base()
+    yield
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """The app with the REST API under ``/api/v1``, its OpenAPI document at
+    ``/api/openapi.json`` and the documentation page at ``/api/docs``.
+
+    ``store``: the database to work on (default: the one of ``settings.database_url``, or
+    the store's own default). The app does not migrate it: ``osteoboard serve`` and
+    ``osteoboard db upgrade`` do."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="osteoboard",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+        swagger_ui_oauth2_redirect_url=None,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store if store is not None else Store(settings.database_url)
+    install_problem_handlers(app)
+    install_store_errors(app)
+    app.add_exception_handler(DocumentProblem, _on_document_problem)
+    install_docs(app)
+    app.include_router(v1_router(), prefix=API_PREFIX)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app with the settings of the environment (the factory ``osteoboard serve`` runs in
+    each worker process)."""
+    return create_app(Settings.from_env())

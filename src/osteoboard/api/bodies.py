@@ -1,0 +1,80 @@
+"""Request bodies read as the command line reads case files.
+
+A JSON body goes through :func:`osteoboard.caseio.read_document`, so the API refuses what
+the command line refuses (duplicate keys, nesting deeper than 32 levels, numbers with too
+many digits, NUL characters) with the same one-line messages, as a 422 problem. A body
+endpoint accepts ``application/json`` (or ``…+json``) only: anything else is a 415 problem.
+"""
+
+from __future__ import annotations
+
+import email.message
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from osteoboard.api.problems import ApiProblem
+from osteoboard.caseio import CaseError, read_document
+from osteoboard.messages import Msg, Problem
+
+__all__ = ["DocumentProblem", "StrictJSONRequest", "StrictRoute"]
+
+
+class DocumentProblem(ApiProblem):
+    """A body the case reader refused; answered as a 422 with its problems."""
+
+    def __init__(self, error: CaseError) -> None:
+        super().__init__(422, "validation-error", ("", ""))
+        self.error = error
+
+
+class StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DocumentProblem(CaseError(Problem("body", Msg("not_utf8")))) from None
+            try:
+                self._json = read_document(text, name="body")
+            except CaseError as exc:
+                raise DocumentProblem(exc) from None
+        return self._json
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+class StrictRoute(APIRoute):
+    """A route whose JSON body is read strictly, and whose body must be JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        wants_body = self.body_field is not None
+
+        async def strict_handler(request: Request) -> Response:
+            if wants_body and not _is_json(request.headers.get("content-type")):
+                raise ApiProblem(
+                    415,
+                    "unsupported-media-type",
+                    "media_type",
+                    params={
+                        "expected": "application/json",
+                        "got": request.headers.get("content-type", "–")[:100],
+                    },
+                )
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict_handler

@@ -1,0 +1,83 @@
+"""The API's settings, read from ``OSTEOBOARD_*`` environment variables.
+
+Every worker process of ``osteoboard serve`` reads the same environment, so the settings of
+all workers agree. A bad value is one line naming the variable and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from osteoboard.caseio import MAX_DOCUMENT_BYTES
+from osteoboard.explain import explain
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """An environment variable of the API has a value it cannot use."""
+
+
+#: Prefix of the environment variables: ``max_body_bytes`` is ``OSTEOBOARD_MAX_BODY_BYTES``.
+ENV_PREFIX = "OSTEOBOARD_"
+
+
+class Settings(BaseModel):
+    """Settings of the REST API (environment variables ``OSTEOBOARD_<NAME>``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_body_bytes: int = Field(
+        default=MAX_DOCUMENT_BYTES,
+        ge=1024,
+        le=64 * MAX_DOCUMENT_BYTES,
+        description="Largest request body in bytes; a larger one gets 413.",
+    )
+    session_minutes: int = Field(
+        default=480,
+        ge=5,
+        le=7 * 24 * 60,
+        description="Lifetime of a login session in minutes (a working day by default).",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed logins for one user name within the window before it is locked.",
+    )
+    login_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=24 * 60,
+        description="Window of the failed-login count, and how long a lock-out lasts.",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie only over HTTPS (false for plain HTTP on "
+        "loopback during development).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store (default: the store's SQLite file).",
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of ``environ`` (default: the process environment); variables not
+        set keep their defaults."""
+        env = os.environ if environ is None else environ
+        values = {
+            name: env[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if ENV_PREFIX + name.upper() in env
+        }
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            what = explain([error], cls, values)[0]
+            name = ENV_PREFIX + str(error["loc"][0]).upper()
+            raise SettingsError(f"{name}: {what.render('en').partition(': ')[2]}") from None
