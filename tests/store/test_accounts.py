@@ -229,3 +229,30 @@ def test_passwords_are_hashed_with_argon2id_at_the_rfc_9106_parameters() -> None
     assert PRODUCTION_HASHER.memory_cost >= expected.memory_cost
     assert PRODUCTION_HASHER.time_cost >= expected.time_cost
     assert PRODUCTION_HASHER.hash("x" * 12).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_a_password_checked_before_the_write_is_trusted_only_for_the_same_hash(
+    store: Store,
+) -> None:
+    """The API hashes the password in a read session (writers do not wait for argon2); the
+    write transaction trusts that check only while the stored hash is unchanged."""
+    with store.write() as session:
+        accounts.create_user(session, SYSTEM, "anna", Role.viewer, PASSWORD)
+    with store.read() as session:
+        good = accounts.check_password(session, "anna", PASSWORD)
+        bad = accounts.check_password(session, "anna", "falsch-falsch-falsch")
+        nobody = accounts.check_password(session, "nobody", PASSWORD)
+    assert good.ok and not bad.ok and not nobody.ok
+    with store.write() as session:
+        assert accounts.login(session, "anna", PASSWORD, checked=good).unwrap()
+    with store.write() as session:
+        result = accounts.login(session, "anna", PASSWORD, checked=bad)
+    with pytest.raises(AuthenticationError):
+        result.unwrap()
+    # The password changed after the check: the old check no longer counts.
+    with store.write() as session:
+        accounts.set_password(session, SYSTEM, "anna", "neues-Pferd-Batterie")
+    with store.write() as session:
+        result = accounts.login(session, "anna", PASSWORD, checked=good)
+    with pytest.raises(AuthenticationError):
+        result.unwrap()

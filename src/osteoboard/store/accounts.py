@@ -56,8 +56,10 @@ __all__ = [
     "LoginResult",
     "NewLogin",
     "NewToken",
+    "PasswordCheck",
     "actor_for_user",
     "check_csrf",
+    "check_password",
     "create_token",
     "create_user",
     "deactivate_user",
@@ -272,6 +274,31 @@ def _failures(session: Session, username: str, since: datetime) -> list[datetime
     )
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A password checked against the stored hash outside the write transaction (argon2 takes
+    a tenth of a second or more, and every writer would wait for it): ``login`` trusts it
+    only while the user's hash is still the one it was checked against."""
+
+    username: str
+    password_hash: str | None
+    ok: bool
+
+
+def check_password(session: Session, username: str, password: str) -> PasswordCheck:
+    """Check a password without writing anything (a read session is enough); pass the result
+    to :func:`login` in the write transaction that records the attempt."""
+    if not isinstance(username, str) or len(username) > NAME_LEN:
+        username = ""
+    user = session.scalar(select(User).where(User.username == username)) if username else None
+    stored = user.password_hash if user else None
+    try:
+        ok = HASHER.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError, TypeError):
+        ok = False
+    return PasswordCheck(username, stored, bool(ok and user is not None))
+
+
 def login(
     session: Session,
     username: str,
@@ -279,12 +306,15 @@ def login(
     *,
     policy: LoginPolicy = DEFAULT_POLICY,
     now: datetime | None = None,
+    checked: PasswordCheck | None = None,
 ) -> LoginResult:
     """Check a user name and password and open a login session.
 
     Refused unchecked while the name is locked out (:class:`LockedOutError` with the seconds
     to wait); a wrong name or password counts as a failure (:class:`AuthenticationError`,
-    the same message for both). Every checked attempt is recorded.
+    the same message for both). Every checked attempt is recorded. With ``checked`` (from
+    :func:`check_password`, for this name) the password is not hashed again here, unless the
+    user's hash changed since.
     """
     now = now or utcnow()
     if not isinstance(username, str) or len(username) > NAME_LEN:
@@ -295,11 +325,14 @@ def login(
         wait = max(1, int((until - now).total_seconds() + 0.999))
         return LoginResult(None, LockedOutError(wait))
     user = session.scalar(select(User).where(User.username == username)) if username else None
-    ok = False
-    try:
-        ok = HASHER.verify(user.password_hash if user else _dummy_hash(), password)
-    except (VerificationError, InvalidHashError, TypeError):
-        ok = False
+    stored = user.password_hash if user else None
+    if checked is not None and checked.username == username and checked.password_hash == stored:
+        ok = checked.ok
+    else:
+        try:
+            ok = HASHER.verify(stored or _dummy_hash(), password)
+        except (VerificationError, InvalidHashError, TypeError):
+            ok = False
     ok = ok and user is not None and user.active
     session.add(LoginAttempt(username=username, at=now, succeeded=ok))
     session.flush()

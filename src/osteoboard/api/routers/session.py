@@ -14,7 +14,7 @@ from osteoboard.api.responses import problems_of
 from osteoboard.api.schemas import LoginIn, SessionOut
 from osteoboard.api.settings import Settings
 from osteoboard.api.stores import store_of
-from osteoboard.store.accounts import LoginPolicy, login, logout
+from osteoboard.store.accounts import LoginPolicy, check_password, login, logout
 
 __all__ = ["router"]
 
@@ -48,8 +48,12 @@ def create_session(body: LoginIn, request: Request) -> Response:
         window=timedelta(minutes=settings.login_window_minutes),
         session_lifetime=timedelta(minutes=settings.session_minutes),
     )
-    with store_of(request).write() as session:
-        result = login(session, body.username, body.password, policy=policy)
+    store = store_of(request)
+    # The password is hashed before the write transaction, so writers do not wait for it.
+    with store.read() as session:
+        checked = check_password(session, body.username, body.password)
+    with store.write() as session:
+        result = login(session, body.username, body.password, policy=policy, checked=checked)
     new = result.unwrap()  # after the commit: a failed attempt stays counted
     out = SessionOut(
         user=new.actor.name,
