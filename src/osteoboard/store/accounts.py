@@ -292,6 +292,7 @@ def check_password(session: Session, username: str, password: str) -> PasswordCh
         username = ""
     user = session.scalar(select(User).where(User.username == username)) if username else None
     stored = user.password_hash if user else None
+    ok: bool
     try:
         ok = HASHER.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError, TypeError):
@@ -326,6 +327,7 @@ def login(
         return LoginResult(None, LockedOutError(wait))
     user = session.scalar(select(User).where(User.username == username)) if username else None
     stored = user.password_hash if user else None
+    ok: bool
     if checked is not None and checked.username == username and checked.password_hash == stored:
         ok = checked.ok
     else:
