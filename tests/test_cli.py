@@ -381,7 +381,11 @@ def test_german_vertebra_notation_round_trip() -> None:
     }
     assert levels == {"T8", "L3"}
     text_out = runner.invoke(app, ["evaluate", "-", "-f", "text"], input=text).stdout
-    assert "BWK 8" not in text_out and "lwk3" not in text_out
+    assert "lwk3" not in text_out  # the input's spelling is not echoed
+    # Texts name a lesion by its id with the level in German notation.
+    texts = [i["text"]["de"] for i in doc["recommendations"] if i.get("lesion") == "BWK-8"]
+    named = [t for t in texts if "BWK-8" in t]
+    assert named and all("Läsion BWK-8 (BWK 8)" in t for t in named), texts
 
 
 def _walk_dicts(node: object) -> list[object]:

@@ -459,6 +459,12 @@ def test_bad_markers_fail_loading(tmp_path: Path, old: str, new: str, message: s
     assert message in load_error(directory)
 
 
+def test_unknown_tag_of_a_question_fails_loading(tmp_path: Path) -> None:
+    old = 'spine.: "{if spine} ob'
+    directory = _broken_kb(tmp_path, "letter.yaml", old, old.replace("spine}", "spina}"))
+    assert "questions.spine.: unknown tag 'spina'" in load_error(directory)
+
+
 def test_unknown_citation_fails_loading(tmp_path: Path) -> None:
     directory = _broken_kb(tmp_path, "rt_pain.md", "[@koswig1999]", "[@koswig1899]")
     assert "unknown source key 'koswig1899'" in load_error(directory)
@@ -502,6 +508,7 @@ def test_every_question_has_patient_words(letter_texts: Any) -> None:
             continue
         clause = letter_texts.question(name)
         assert clause, name
+        clause = split_condition(clause)[1]  # an optional {if TAG} comes first
         assert clause[0].islower(), (name, "a clause continuing 'Ihr Team klärt noch:'")
         assert "?" not in clause
 
@@ -510,7 +517,10 @@ def test_item_wording_readability(letter_texts: Any, readability: Any) -> None:
     text = "\n\n".join(
         [i.text + "." for i in letter_texts.items.values()]
         + [f"{b.confirmed} {b.suspected} {b.act}" for b in letter_texts.emergencies.values()]
-        + [q[0].upper() + q[1:] + "." for q in letter_texts.questions.values()]
+        + [
+            q[0].upper() + q[1:] + "."
+            for q in (split_condition(c)[1] for c in letter_texts.questions.values())
+        ]
     )
     report = readability.assess(text)
     assert report.flesch_amstad >= FLESCH_MIN_LETTER, report.flesch_amstad

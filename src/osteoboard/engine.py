@@ -25,6 +25,7 @@ import copy
 import functools
 import itertools
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar, cast
@@ -111,6 +112,8 @@ class _Ask(NamedTuple):
     lesion_label: str | None
     item: str
     priority: str
+    #: The lesion's vertebral level ("" off the spine), named with its id in the question.
+    lesion_level: str = ""
 
 
 def missing_from_scores(scores: Iterable[ScoreResult]) -> dict[str, list[str]]:
@@ -582,9 +585,20 @@ def _fill(
         return template
     out = template
     for name, value in values.items():
-        info = kb.facts.get(name)
-        names = info.values if info is not None else None
-        out = out.replace("{" + name + "}", format_fact(value, lang, names))
+        if name == "lesion.label":  # the id with the word and the level: "Läsion L1 (LWK 2)"
+            level = values.get("lesion.level")
+            text = kb.labels.lesion(str(value), str(level) if level else None, lang)
+        elif value is None:
+            # An unknown value reads as words, never as "unbekannt ml/min": its unit goes too.
+            fact = _CATALOGUE.get(name)
+            unit = rf"(?:\s*{re.escape(fact.unit)})?" if fact is not None and fact.unit else ""
+            words = "nicht bekannt" if lang == "de" else "not known"
+            out = re.sub(re.escape("{" + name + "}") + unit, words, out, flags=re.IGNORECASE)
+            continue
+        else:
+            info = kb.facts.get(name)
+            text = format_fact(value, lang, info.values if info is not None else None)
+        out = out.replace("{" + name + "}", text)
     return out
 
 
@@ -594,6 +608,8 @@ def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
     if not rule.placeholders:
         return base  # nothing to fill in (a Text is frozen, so it can be shared)
     vals = {name: hit.values.get(name) for name in rule.placeholders}
+    if "lesion.label" in vals:
+        vals["lesion.level"] = hit.values.get("lesion.level")
     return Text(de=_fill(kb, base.de, vals, "de"), en=_fill(kb, base.en, vals, "en"))
 
 
@@ -604,6 +620,8 @@ def _shown_values(rule: CompiledRule, scope: _Scope) -> dict[str, Value | tuple[
         value = scope.value(f)
         bounds = scope.interval(f) if value is None and f in scope.intervals else None
         shown[f] = bounds if bounds is not None else value
+    if "lesion.label" in shown and "lesion.level" not in shown:
+        shown["lesion.level"] = scope.value("lesion.level")  # named with the lesion's id
     return shown
 
 
@@ -805,8 +823,8 @@ class _Collector:
         scope: _Scope,
         lesion: tuple[str, int, str] | None,
     ) -> None:
-        """Record what one rule gave on one scope; ``lesion`` is (id, order, label)."""
-        lesion_id, lesion_order, lesion_label = lesion if lesion else (None, -1, None)
+        """Record what one rule gave on one scope; ``lesion`` is (id, order, level)."""
+        lesion_id, lesion_order, lesion_level = lesion if lesion else (None, -1, "")
         status = verdict.status
         if status is not None:
             assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
@@ -861,9 +879,10 @@ class _Collector:
                         rank,
                         fact,
                         paths,
-                        lesion_label if fact.startswith("lesion.") else None,
+                        lesion_id if fact.startswith("lesion.") else None,
                         item_label,
                         priority,
+                        lesion_level if fact.startswith("lesion.") else "",
                     )
                 )
         if shared:
@@ -1085,7 +1104,12 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
             listed = ", ".join(ask.fields)
             de, en = f"Bitte ergänzen: {listed}", f"Please complete: {listed}"
         if ask.lesion_label:
-            de, en = f"Läsion {ask.lesion_label}: {de}", f"Lesion {ask.lesion_label}: {en}"
+            name_de = kb.labels.lesion(ask.lesion_label, ask.lesion_level, "de")
+            name_en = kb.labels.lesion(ask.lesion_label, ask.lesion_level, "en")
+            de, en = (
+                f"{name_de[:1].upper()}{name_de[1:]}: {de}",
+                f"{name_en[:1].upper()}{name_en[1:]}: {en}",
+            )
         out.append(
             Question(
                 fact=ask.fact,
@@ -1166,8 +1190,8 @@ def _lesion_rules(
         lf = lesion_facts(lesion, scores, kb=kb)
         scope = _Scope([lf], kb, base=case_scope)
         values = scope.values
-        label = lf.values.get("lesion.label")
-        where = (lesion.id, index, str(label or lesion.id))
+        level = lf.values.get("lesion.level")
+        where = (lesion.id, index, str(level or ""))
         keys: dict[str, tuple[Any, ...]] = {}
         chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
         for rule, read in zip(kb.lesion_rules, kb.lesion_facts_by_rule, strict=True):

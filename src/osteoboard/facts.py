@@ -436,7 +436,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "Vertebral body involved (documented, or shown by collapse or > 50 % involvement)",
     ),
     Fact("lesion.vertebral_fracture", "bool", "Pathologic vertebral (compression) fracture"),
-    Fact("lesion.label", "string", "How texts name the lesion: the vertebral level, or the id"),
+    Fact("lesion.label", "string", "How texts name the lesion: its id (its level beside it)"),
     Fact(
         "lesion.histology_documented",
         "bool",
@@ -1285,11 +1285,8 @@ def _placed_lesion_facts(
     )
     fs.set("lesion.fracture_documented", lesion.pathologic_fracture is True)
     fs.set("lesion.histology_documented", lesion.histology_confirmed is True)
-    if spine and lesion.level:
-        label = lesion.level if lesion.level == lesion.id else f"{lesion.level} ({lesion.id})"
-    else:
-        label = lesion.id
-    fs.set("lesion.label", label)
+    # Texts name the lesion by its id with the word and the level (engine: lesion names).
+    fs.set("lesion.label", lesion.id)
     fs.set("lesion.prior_rt_documented", lesion.previously_irradiated is True)
     fs.set(
         "lesion.previously_irradiated",

@@ -156,7 +156,8 @@ class Labels:
     def field(self, path: str, lang: str = "de") -> str:
         """A case path in words: ``lesions[L1].level`` → ``Wirbelhöhe (Läsion L1)``."""
         key, indices = field_key(path)
-        label = self.fields.get(key)
+        # A whole list (``lesions``) is named as its entries are (``lesions[]``).
+        label = self.fields.get(key) or self.fields.get(key + "[]")
         name = label.say(lang) if label is not None else path
         if not indices:
             return name
@@ -164,6 +165,16 @@ class Labels:
         if key.startswith("lesions[]"):
             return f"{name} ({'Läsion' if lang == 'de' else 'lesion'} {where})"
         return f"{name} ({where})"
+
+    def lesion(self, lesion_id: str, level: str | None = None, lang: str = "de") -> str:
+        """How texts name a lesion: ``Läsion L1 (LWK 2)``, its id alone off the spine.
+
+        The word and the level always go with the id, so that an id that looks like a
+        vertebral level (``L1`` at LWK 2) is never read as one."""
+        label = self.fields.get("lesions[]")
+        word = label.say(lang) if label is not None else ("Läsion" if lang == "de" else "lesion")
+        name = f"{word} {lesion_id}"
+        return f"{name} ({self.level(level, lang)})" if level else name
 
     def level(self, level: str, lang: str = "de") -> str:
         """A vertebral level in the reader's notation: ``L2`` → ``LWK 2`` in German."""

@@ -340,7 +340,7 @@ class LetterTexts(_Strict):
         return self.items.get(code)
 
     def question(self, fact: str) -> str | None:
-        """The clause for a fact: its own, else its namespace's."""
+        """The clause for a fact: its own, else its namespace's (with its ``{if TAG}``)."""
         if fact in self.questions:
             return self.questions[fact]
         namespace = fact.split(".", 1)[0] + "."
@@ -388,6 +388,15 @@ def load_letter_texts(
     for key, clause in texts.questions.items():
         if key not in facts and key not in namespaces:
             raise TextsError(f"{where}: questions: {key!r} is neither a fact nor a namespace")
+        condition, clause = split_condition(clause)
+        unknown = (
+            [t for t in condition.any_of + condition.none_of if t not in TAGS] if condition else []
+        )
+        if unknown:
+            raise TextsError(
+                f"{where}: questions.{key}: unknown tag {unknown[0]!r} "
+                f"(a question's condition names tags: {', '.join(sorted(TAGS))})"
+            )
         leftover = {m for m in _BRACES.findall(clause)} - {"place"}
         if leftover:
             raise TextsError(f"{where}: questions.{key}: unknown placeholder {sorted(leftover)}")

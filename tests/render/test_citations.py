@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from osteoboard.guideline import load_knowledge_base
-from osteoboard.render.citations import Reference, bibliography, in_text
+from osteoboard.render.citations import Reference, bibliography, compact, in_text
 
 NBSP = "\u00a0"  # de-DE writes "u. a." with a no-break space
 SOURCES: dict[str, dict[str, Any]] = load_knowledge_base().sources
@@ -459,3 +459,26 @@ def test_rendering_a_protocol_is_fast_once_warm() -> None:
         runs.append(time.perf_counter() - start)
     assert again == first
     assert min(runs) < 0.05  # measured ≈ 1 ms; generous bound for slow CI machines
+
+
+def test_compact_entries_name_who_when_where_and_the_link() -> None:
+    """The letter's short list: citation, journal (or the title of anything else), DOI or
+    web address; same order and keys as the full list."""
+    sources = load_knowledge_base().sources
+    keys = ["esmo2020", "s3-sarcoma2022", "xgeva-smpc", "capanna2001"]
+    short = compact(keys, sources)
+    assert [r.key for r in short] == [r.key for r in bibliography(keys, sources)]
+    texts = {r.key: r.text for r in short}
+    assert texts["esmo2020"] == (
+        "Coleman u.\u00a0a., 2020: Annals of Oncology. https://doi.org/10.1016/j.annonc.2020.07.019"
+    )
+    assert texts["capanna2001"] == (
+        "Capanna und Campanacci, 2001: Journal of Bone and Joint Surgery. British Volume."
+    )
+    assert texts["s3-sarcoma2022"].endswith(
+        "2022: S3-Leitlinie Adulte Weichgewebesarkome, Langversion 1.1."
+    )
+    assert texts["xgeva-smpc"].endswith("https://www.ema.europa.eu/en/medicines/human/EPAR/xgeva")
+    every = list(sources)
+    full = sum(len(r.text.split()) for r in bibliography(every, sources))
+    assert sum(len(r.text.split()) for r in compact(every, sources)) < full / 2

@@ -20,6 +20,7 @@ import io
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -35,7 +36,10 @@ SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # A decimal point between digits, not part of a version or a longer dotted run (2026.11.3).
 DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.]|\.\d)")
 # Enumeration values that are German words as well.
-_ALLOWED_WORDS = {"normal", "mild", "renal"}  # "renal ausgeschieden"
+# "renal ausgeschieden", "supportive Behandlung"
+_ALLOWED_WORDS = {"normal", "mild", "renal", "supportive"}
+# English in a cited author's name ("European Association of Urology (EAU), with EANM, …").
+_CITED_WORDS = {"with"}
 
 
 @functools.cache
@@ -54,9 +58,34 @@ def english_values() -> frozenset[str]:
     return frozenset(words)
 
 
+def _labels() -> list[Any]:
+    labels = load_knowledge_base().labels
+    out: list[Any] = [*labels.fields.values(), *labels.spine_regions.values()]
+    for table in [*labels.vocabularies.values(), *labels.score_categories.values()]:
+        out.extend(table.values())
+    for items in labels.score_values.values():
+        for values in items.values():
+            out.extend(values.values())
+    return out
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """Lower-case words of the vocabulary's English side (labels.yaml: fields, values,
+    categories) that its German side never writes in lower case: ``platelets``, ``albumin``
+    (German writes ``Albumin``), ``fracture``. Written lower case in German output, such a
+    word is English that slipped through."""
+    english: set[str] = set()
+    german: set[str] = set()
+    for label in _labels():
+        english.update(re.findall(r"\b[a-z]{4,}\b", label.en))
+        german.update(re.findall(r"\b[a-zäöüß]+\b", label.de))
+    return frozenset(english - german - _ALLOWED_WORDS - _CITED_WORDS)
+
+
 def leaks(text: str) -> list[str]:
     found = SNAKE.findall(text) + DECIMAL_POINT.findall(text)
-    english = english_values()
+    english = english_values() | english_words()
     found += [w for w in re.findall(r"\b[a-z]+\b", text) if w in english]
     return sorted(set(found))
 
@@ -132,6 +161,8 @@ def test_the_scan_finds_what_the_issue_found() -> None:
     assert leaks("Alignment: de_novo_deformity, Kollaps lt_50") == ["de_novo_deformity", "lt_50"]
     assert leaks("Ca 2.52 mmol/l; Myelom vgpr") == ["2.52", "vgpr"]
     assert leaks("Gelenk: hip") == ["hip"]
+    assert leaks("Laborwerte: albumin 33 g/l, platelets 150 ×10⁹/l") == ["albumin", "platelets"]
+    assert leaks("Laborwerte: Albumin 33 g/l, Thrombozyten 150 × 10⁹/l") == []
     assert leaks("Ca 2,52 mmol/l, Wissensbasis 2026.11.3, osteoboard 0.1.0, 20.11.2026") == []
 
 

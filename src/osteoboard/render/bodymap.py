@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 WIDTH = 260.0
-HEIGHT = 528.0
+HEIGHT = 550.0
 _CX = WIDTH / 2  # the body's midline
 
 # --------------------------------------------------------------------------------------------
@@ -824,14 +824,14 @@ def _legend(y0: float, extra: Sequence[str] = ()) -> list[str]:
         f'<text x="44" y="{_n(y0)}" font-size="5.8" fill="{_MUTED}">Farbe nach SINS '
         "(Wirbelsäule) bzw. Mirels (Röhrenknochen)</text>",
     ]
+    # One state a row: the longest label would run into a second column.
     for i, (state, label) in enumerate(STATE_LABELS.items()):
-        col, row = divmod(i, 2)
-        x = 14.0 + 124.0 * col
-        y = y0 + 11.0 + 11.0 * row
+        x = 14.0
+        y = y0 + 11.0 + 11.0 * i
         out.append(_marker_shape(state, x, y))
         out.append(f'<text x="{_n(x + 8)}" y="{_n(y + 2.4)}">{escape(label)}</text>')
     for i, line in enumerate(extra):
-        y = y0 + 11.0 + 11.0 * (2 + i)
+        y = y0 + 11.0 + 11.0 * (len(STATE_LABELS) + i)
         out.append(f'<text x="8" y="{_n(y + 2.4)}" font-size="6.3">{escape(line)}</text>')
     out.append("</g>")
     return out

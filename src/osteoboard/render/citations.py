@@ -63,7 +63,7 @@ from citeproc import (
 from citeproc import formatter as _formatters
 from citeproc.source.json import CiteProcJSON  # type: ignore[import-untyped]
 
-__all__ = ["LOCALE", "STYLE", "Reference", "bibliography", "in_text"]
+__all__ = ["LOCALE", "STYLE", "Reference", "bibliography", "compact", "in_text"]
 
 STYLE = "harvard-cite-them-right"
 LOCALE = "de-DE"
@@ -380,6 +380,25 @@ def bibliography(keys: Iterable[str], sources: Mapping[str, Mapping[str, Any]]) 
         markup = _entry(it)
         refs.append(Reference(it.key, _plain(markup), markup, cite))
     return refs
+
+
+def compact(keys: Iterable[str], sources: Mapping[str, Mapping[str, Any]]) -> list[Reference]:
+    """The reference list for ``keys`` as short entries, in the same order as
+    :func:`bibliography`: the citation, the journal (or, for anything else, the title) and
+    the DOI link or web address: ``Coleman u. a., 2020: Annals of Oncology.
+    https://doi.org/10.1016/j.annonc.2020.07.019`` (for the patient letter)."""
+    out: list[Reference] = []
+    for ref in bibliography(keys, sources):
+        source = sources[ref.key]
+        cite = ref.in_text.strip().removeprefix("(").removesuffix(")")
+        where = source.get("container-title") if source.get("type") == "article-journal" else None
+        what = str(where or source.get("title") or "").strip()
+        link = f"https://doi.org/{source['DOI']}" if source.get("DOI") else source.get("URL")
+        text = f"{cite}: {what}." if what else f"{cite}."
+        if link:
+            text += f" {link}"
+        out.append(Reference(ref.key, text, html.escape(text), ref.in_text))
+    return out
 
 
 def in_text(

@@ -46,6 +46,8 @@ _UNITS_DE = {
     "×10⁹/L": "×10⁹/l",
     "× 10⁹/L": "× 10⁹/l",
 }
+# Time units of the fact catalogue, named only where a value carries them.
+_TIME_UNITS_DE = {"months": "Monate", "years": "Jahre", "days": "Tage", "weeks": "Wochen"}
 _UNITS_EN = {"umol/L": "µmol/L", "umol/l": "µmol/L", "mmol/l": "mmol/L", "ml/min": "mL/min"}
 _UNIT_IN_TEXT = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(u) for u in sorted(_UNITS_DE, key=len, reverse=True)) + r")"
@@ -64,7 +66,9 @@ def number(value: float, lang: str = "de", *, digits: int = 2) -> str:
 
 def unit(name: str, lang: str = "de") -> str:
     """A unit in the language's spelling: ``mmol/L`` → ``mmol/l`` in German."""
-    return (_UNITS_DE if lang == "de" else _UNITS_EN).get(name, name)
+    if lang == "de":
+        return _UNITS_DE.get(name) or _TIME_UNITS_DE.get(name, name)
+    return _UNITS_EN.get(name, name)
 
 
 def quantity(value: float, unit_name: str | None, lang: str = "de", *, digits: int = 2) -> str:

@@ -43,7 +43,7 @@ from osteoboard.patient_texts import (
     split_condition,
 )
 from osteoboard.proposal import ItemStatus, Priority, Proposal, Recommendation, Warning
-from osteoboard.render.citations import bibliography
+from osteoboard.render.citations import compact
 
 __all__ = [
     "Contact",
@@ -580,7 +580,9 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
     tags: set[str] = set()
     listed_other = sum(1 for x in case.lesions if x.region is not Region.spine)
-    if case.spinal_lesions or case.bone_metastases.vertebral_count:
+    # A lesion whose region is not stated may be spinal: its warning signs and questions stay.
+    unplaced = any(x.region is None for x in case.lesions)
+    if case.spinal_lesions or case.bone_metastases.vertebral_count or unplaced:
         tags.add("spine")
     if any(x.region in (Region.long_bone, Region.pelvis) for x in case.lesions) or (
         (case.bone_metastases.extraspinal_count or 0) > listed_other
@@ -858,7 +860,7 @@ def _steps(
         if key[0].startswith("group:"):
             text = _SUPPORT + _join(phrases)
         else:
-            text = " oder ".join(phrases)
+            text = _alternatives(phrases)
             text = text[0].upper() + text[1:] + _places(group["lesions"], lesions)
             known = [w.within_days for w in wordings if w.within_days is not None]
             if known and board is not None:
@@ -890,20 +892,41 @@ def _steps(
         places.extend(ids)
     maybe_lines = []
     for phrases, ids in open_lines.values():
-        text = " oder ".join(phrases)
+        text = _alternatives(phrases)
         maybe_lines.append(text[0].upper() + text[1:] + _places(ids, lesions))
     return steps, list(dict.fromkeys(maybe_lines))
+
+
+def _alternatives(phrases: Sequence[str]) -> str:
+    """Alternatives joined by "oder", their shared opening words said once: "Bestrahlung
+    gegen Schmerzen in mehreren Sitzungen oder in einer Sitzung"."""
+    if len(phrases) < 2:
+        return " oder ".join(phrases)
+    split = [p.split() for p in phrases]
+    shared = 0
+    while all(len(w) > shared + 1 for w in split) and len({w[shared] for w in split}) == 1:
+        shared += 1
+    # Say the last shared word (a preposition such as "in") again, unless the phrases share
+    # at most it: "in mehreren Sitzungen oder in einer Sitzung".
+    cut = shared - 1 if shared >= 3 else 0
+    return " oder ".join([phrases[0], *(" ".join(w[cut:]) for w in split[1:])])
 
 
 _FIELD_LESION = re.compile(r"^lesions\[([^\]]+)\]")
 
 
 def _clarify(proposal: Proposal, case: Case, texts: LetterTexts) -> list[str]:
+    """The proposal's questions as clauses; one whose ``{if TAG}`` does not hold for the case
+    is left out (no question about the spine without a spinal lesion)."""
     lesions = _lesions_by_id(case)
+    tags = case_tags(case, _code_sets(proposal)[0])
     out: list[str] = []
     for q in proposal.questions:
         clause = texts.question(q.fact)
         if clause is None:
+            continue
+        condition, clause = split_condition(clause)
+        if condition is not None and not condition.holds(tags, tags):
             continue
         place = ""
         for f in q.fields:
@@ -1056,6 +1079,19 @@ def _figures(case: Case, texts: LetterTexts) -> dict[str, Figure]:
     return {"mprotein": Figure(svg=svg, caption=chart.caption)}
 
 
+def explained_in(term: str, text: str) -> bool:
+    """True when ``text`` explains ``term`` itself: names it (``Das heißt Kieferosteonekrose``),
+    opens a sentence or a lead-in with it (``Die Palliativmedizin lindert …``, ``Bei einer
+    Ablation …``, ``Staging: Bilder zeigen …``)."""
+    t = re.escape(term)
+    start = r"(?:^|(?<=[.!?:])\s+|\n)"
+    return bool(
+        re.search(rf"\bheißt\s+(?:eine?\s+|der\s+|die\s+|das\s+)?{t}\b", text)
+        or re.search(rf"{start}(?:Die|Der|Das|Bei der|Bei einer|Bei einem|Beim)\s+{t}\b", text)
+        or re.search(rf"{start}{t}:\s", text)
+    )
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[\s\-\u00ad]", "", text.casefold())
 
@@ -1115,12 +1151,15 @@ def build_letter(
         named.update(dict.fromkeys(b.meta.glossary))
     for item in texts.items.values():
         named.update(dict.fromkeys(item.glossary))
+    # A term the text itself already explains is not explained a second time.
+    plain = "\n".join([personal_text(personal), *(section_text(x) for x in sections)])
     glossary = [
         GlossaryEntry(term=t, explanation=kb.glossary[t])
         for t in sorted(named, key=str.casefold)
-        if t in kb.glossary and _norm(t) in draft_text
+        if t in kb.glossary and _norm(t) in draft_text and not explained_in(t, plain)
     ]
-    cited = bibliography(list(keys), kb.sources) if keys else []
+    # Short entries: who, when, where to find it (the full references are in the protocol).
+    cited = compact(list(keys), kb.sources) if keys else []
     draft = Letter(
         case_id=proposal.case_id,
         board_date=case.board_date.isoformat() if case.board_date else None,

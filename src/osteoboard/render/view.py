@@ -312,7 +312,11 @@ def _score(s: ScoreResult, speak: Speaker, keys: Sequence[str]) -> dict[str, Any
         "entries": [
             {
                 "label": it.label.de,
-                "value": speak.item_value(s.name, it.name, it.value),
+                "value": (
+                    fmt.text(it.note.de, "de")
+                    if it.note is not None
+                    else speak.item_value(s.name, it.name, it.value)
+                ),
                 "points": (
                     fmt.number(it.points)
                     if it.points is not None

@@ -61,6 +61,8 @@ class ScoreItem:
     possible: Annotated[
         list[Points], Field(description="Points this item can still take (one when known).")
     ]
+    #: The value in words (German, English) where it is more than a vocabulary value, e.g.
+    #: the laboratory values of the Katagiri score; the outputs show it instead of ``value``.
     note: Text | None = None
 
 

@@ -340,6 +340,40 @@ _LAB_SHOWN = {
     "bilirubin_umol_l": "bilirubin {} µmol/L",
 }
 _LAB_CLASS = {LAB_NORMAL: "normal", LAB_ABNORMAL: "abnormal", LAB_CRITICAL: "critical"}
+#: The same in words for the outputs (the item's note): German first, with its units.
+_LAB_WORDS = {
+    "crp_mg_l": Text(de="CRP {} mg/l", en="CRP {} mg/L"),
+    "ldh_u_l": Text(de="LDH {} U/l", en="LDH {} U/L"),
+    "albumin_g_l": Text(de="Albumin {} g/l", en="albumin {} g/L"),
+    "platelets_10e9_l": Text(de="Thrombozyten {} × 10⁹/l", en="platelets {} × 10⁹/L"),
+    "calcium_mmol_l": Text(de="Kalzium {} mmol/l", en="calcium {} mmol/L"),
+    "bilirubin_umol_l": Text(de="Bilirubin {} µmol/l", en="bilirubin {} µmol/L"),
+}
+_LAB_CLASS_WORDS = {
+    LAB_NORMAL: Text(de="normal", en="normal"),
+    LAB_ABNORMAL: Text(de="auffällig", en="abnormal"),
+    LAB_CRITICAL: Text(de="kritisch", en="critical"),
+}
+
+
+def _lab_words(inp: KatagiriInput, points: int | None) -> Text | None:
+    """The laboratory item's value in words: ``auffällig (Albumin 33 g/l, …)``; the known
+    values alone while the class is open; None when no value is known."""
+    out = {}
+    for lang in ("de", "en"):
+        shown = [
+            getattr(_LAB_WORDS[f], lang).format(
+                _shown_number(getattr(inp, f)).replace(".", "," if lang == "de" else ".")
+            )
+            for f in _LAB_FIELDS
+            if getattr(inp, f) is not None
+        ]
+        if points is None:
+            out[lang] = ", ".join(shown)
+        else:
+            word = getattr(_LAB_CLASS_WORDS[points], lang)
+            out[lang] = f"{word} ({', '.join(shown)})" if shown else word
+    return Text(de=out["de"], en=out["en"]) if out["de"] else None
 
 
 def _shown_number(x: float) -> str:
@@ -365,6 +399,7 @@ def _lab_item(inp: KatagiriInput, notes: list[Text], missing: list[str]) -> Scor
             _L["laboratory"],
             f"{_LAB_CLASS[points]} ({', '.join(given)})",
             points,
+            note=_lab_words(inp, points),
         )
     # Undecided: name the unknown values that could still change the outcome.
     unknown = {f for f in _LAB_FIELDS if getattr(inp, f) is None}
@@ -374,7 +409,7 @@ def _lab_item(inp: KatagiriInput, notes: list[Text], missing: list[str]) -> Scor
     if LAB_NORMAL in possible:
         relevant |= {"crp_mg_l", "ldh_u_l"}
     missing.extend(f for f in _LAB_FIELDS if f in unknown and f in relevant)
-    it = unknown_item("laboratory", _L["laboratory"], possible)
+    it = unknown_item("laboratory", _L["laboratory"], possible, note=_lab_words(inp, None))
     return replace(it, value=", ".join(given) if given else None)
 
 
