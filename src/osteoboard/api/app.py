@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_exception_handler(DocumentProblem, _on_document_problem)
     install_docs(app)
     app.include_router(v1_router(), prefix=API_PREFIX)
+    from osteoboard.web import install_web
+
+    install_web(app)  # the board's web app: pages, static files, security headers
     # Outermost last: the body limit sees the request first, the catch-all guards the rest.
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
