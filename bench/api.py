@@ -86,6 +86,7 @@ def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             capture_output=True,
             check=True,
         )
+        cpu_before = _server_cpu(server)
         profiler = None
         if args.profile:
             profiler = _start_profiler(server, work, args.duration)
@@ -106,6 +107,7 @@ def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             text=True,
             check=True,
         )
+        cpu = _server_cpu(server) - cpu_before
         if profiler is not None:
             profiler.wait(timeout=args.duration + 60)
             print(f"  profile: {work / 'profile.txt'}")
@@ -113,7 +115,25 @@ def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         server.stop()
     line = next(x for x in result.stdout.splitlines() if x.startswith("{"))
     figures: dict[str, Any] = json.loads(line)
+    figures["server_cpu_s"] = cpu
     return figures
+
+
+def _server_cpu(server: Server) -> float:
+    """CPU seconds (user and system) used so far by the server's worker processes."""
+    assert server.process is not None
+    children = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def _start_profiler(server: Server, work: Path, duration: int) -> subprocess.Popen[bytes] | None:
@@ -132,6 +152,7 @@ def _start_profiler(server: Server, work: Path, duration: int) -> subprocess.Pop
         [
             spy,
             "record",
+            "--gil",
             "--pid",
             workers[0],
             "--duration",
@@ -168,6 +189,11 @@ def _report(db: str, f: dict[str, Any], duration: float) -> None:
         f"{db:<11} {f['requests']:>7} req  {rps:7.1f} req/s  p50 {p50:6.1f} ms  "
         f"p90 {p90:6.1f} ms  p99 {p99:6.1f} ms  max {f['max_us'] / 1000:7.1f} ms  "
         f"errors {errors}  {'(targets met)' if ok else '(targets missed)'}"
+    )
+    print(
+        f"{'':<11} server CPU {f['server_cpu_s'] * 1000 / max(1, f['requests']):.1f} ms per "
+        f"request ({f['server_cpu_s'] / seconds:.2f} of {os.cpu_count()} cores busy with it); "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
     )
 
 

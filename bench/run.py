@@ -153,20 +153,75 @@ def bench_kb(runs: int = 15) -> None:
     )
 
 
+def _referral_cases() -> list[Any]:
+    """The incomplete referrals of the test suite (tests/cases), parsed."""
+    from tests.test_referral_cases import load_referral
+
+    return [load_referral(p).case for p in sorted((ROOT / "tests" / "cases").glob("*.yaml"))]
+
+
 def bench_engine(runs: int = 30) -> None:
+    """evaluate() per example three ways, since the engine shares the verdicts it reached
+    between cases: cold (nothing shared), unseen (after the referral cases and the other
+    examples, as in a server or a cohort run) and repeated (the same case again)."""
+    kb = load_knowledge_base()
+    memo = kb.verdicts
     paths = sorted((ROOT / "examples").glob("*.yaml"))
-    per_case = []
-    for path in paths:
-        case = load_case(path)
-        evaluate(case)  # warm: knowledge base, cached test points
-        us = median_us(lambda c=case: evaluate(c), runs=runs, warmup=0)
-        per_case.append(us)
-        print(f"engine: {path.stem}: median {us:.0f} µs")
+    examples = [load_case(p) for p in paths]
+    referrals = _referral_cases()
+    figures: dict[str, list[float]] = {"cold": [], "unseen": [], "repeated": []}
+    found: list[float] = []
+    for path, case in zip(paths, examples, strict=True):
+        memo.clear()
+        evaluate(case)  # warm: cached test points
+        added_cold = len(memo)
+
+        def cold(c: Any = case) -> None:
+            memo.clear()
+            evaluate(c)
+
+        memo.clear()
+        for other in [*referrals, *(e for e in examples if e is not case)]:
+            evaluate(other)
+        seen = dict(memo)
+        evaluate(case)
+        added_unseen = len(memo) - len(seen)
+
+        def unseen(c: Any = case, seen: dict[Any, Any] = seen) -> None:
+            memo.clear()
+            memo.update(seen)
+            evaluate(c)
+
+        row = {
+            "cold": _median_us_setup(cold, runs),
+            "unseen": _median_us_setup(unseen, runs),
+            "repeated": median_us(lambda c=case: evaluate(c), runs=runs, warmup=1),
+        }
+        for name, us in row.items():
+            figures[name].append(us)
+        if added_cold:
+            found.append(1 - added_unseen / added_cold)
+        print(
+            f"engine: {path.stem}: cold {row['cold']:.0f} µs, unseen {row['unseen']:.0f} µs, "
+            f"repeated {row['repeated']:.0f} µs"
+        )
+    for name, values in figures.items():
+        print(
+            f"engine: evaluate() per example case, scores included, {name}: median "
+            f"{statistics.median(values):.0f} µs (range {min(values):.0f}–{max(values):.0f} µs "
+            f"over {len(paths)} cases, {runs} runs each)"
+        )
     print(
-        f"engine: evaluate() per example case, scores included: median "
-        f"{statistics.median(per_case):.0f} µs (range {min(per_case):.0f}–"
-        f"{max(per_case):.0f} µs over {len(paths)} cases, {runs} runs each)"
+        f"engine: open verdicts an unseen example finds already reached: median "
+        f"{100 * statistics.median(found):.0f} % (after {len(referrals)} referral cases and "
+        f"the other examples)"
     )
+
+
+def _median_us_setup(fn: Callable[[], object], runs: int) -> float:
+    """Median of ``fn`` where the setup inside it is cheap next to evaluate() (a dict of
+    verdicts restored): measured as a whole, so the figure is an upper bound."""
+    return median_us(fn, runs=runs, warmup=1)
 
 
 def lesion_curve_case(n: int) -> Any:

@@ -496,8 +496,13 @@ def test_pdf_goes_to_a_pipe() -> None:
         (["evaluate"], "Argument 'case_file' fehlt", "Missing argument 'case_file'."),
         (
             ["evaluat"],
-            "unbekannter Befehl 'evaluat'; meinten Sie 'evaluate'?",
-            "No such command 'evaluat'. Did you mean 'evaluate'?",
+            "unbekannter Befehl 'evaluat'; meinten Sie 'evaluate' oder 'reevaluate'?",
+            "No such command 'evaluat'. Did you mean 'evaluate' or 'reevaluate'?",
+        ),
+        (
+            ["scor"],
+            "unbekannter Befehl 'scor'; meinten Sie 'score'?",
+            "No such command 'scor'. Did you mean 'score'?",
         ),
         (["evaluate", "a", "b"], "unerwartete zusätzliche Argumente (b)", "extra arguments (b)"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -340,3 +341,38 @@ def test_missing_data_is_ranked_by_what_it_could_change() -> None:
     assert by_field["neurology.new_deficit"].priority == "urgent"
     assert by_field["patient.karnofsky"].priority == "score"
     assert p.missing_data[0].priority == "urgent"
+
+
+def test_radiotherapy_states_that_no_previous_irradiation_is_assumed() -> None:
+    """A lesion whose previous irradiation the referral does not mention is read as not
+    irradiated (the fact's policy), and every radiotherapy item built on that says so; a
+    documented "not irradiated" needs no assumption, and a documented irradiation gives no
+    first-line schedule."""
+    data = load_case(ROOT / "examples" / "06-breast-multiple-hypercalcemia.yaml").model_dump(
+        mode="json", exclude_none=True
+    )
+
+    def radiotherapy(
+        value: bool | None, codes: tuple[str, ...] = FIRST_LINE
+    ) -> dict[str, list[str]]:
+        case = copy.deepcopy(data)
+        for lesion in case["lesions"]:
+            lesion.pop("previously_irradiated", None)
+            if value is not None:
+                lesion["previously_irradiated"] = value
+        p = evaluate(parse_case(case))
+        return {
+            f"{r.code}[{r.lesion}]": [a.fact for a in r.assumed]
+            for r in p.recommendations
+            if r.code in codes
+        }
+
+    silent = radiotherapy(None)
+    assert silent and all(v == ["lesion.previously_irradiated"] for v in silent.values())
+    stated = radiotherapy(False)
+    assert stated.keys() == silent.keys() and all(v == [] for v in stated.values())
+    assert radiotherapy(True, ("RT.SINGLE_8GY", "RT.PROPHYLACTIC")) == {}
+    assert radiotherapy(True, ("RT.REIRRADIATION",))
+
+
+FIRST_LINE = ("RT.SINGLE_8GY", "RT.FRACTIONATED", "RT.PROPHYLACTIC")

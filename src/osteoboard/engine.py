@@ -21,16 +21,17 @@ verdict (the case's facts are the same for every lesion).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, TypeVar, cast
 
-from osteoboard import __version__
+from osteoboard import __version__, celpy
 from osteoboard._cel import Context
 from osteoboard.case import Case
 from osteoboard.factbook import condition_text, test_points
@@ -246,25 +247,93 @@ def _cached_points(
     return [int(p) if integer else float(p) for p in test_points(low, high, thresholds, integer)]
 
 
+class _Overlay(dict[str, Any]):
+    """The values tried for unknown facts (or changed for a known one) on top of the known
+    facts: every change is written through to ``merged``, the variables a compiled condition
+    reads (one lookup per variable), and undone there when the value is taken away again."""
+
+    def __init__(self, known: dict[str, Any]) -> None:
+        super().__init__()
+        self.known = known
+        self.merged = dict(known)
+
+    def _restore(self, key: str) -> None:
+        if key in self.known:
+            self.merged[key] = self.known[key]
+        else:
+            self.merged.pop(key, None)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.merged[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._restore(key)
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            return default
+        value = super().pop(key)
+        self._restore(key)
+        return value
+
+    def clear(self) -> None:
+        for key in self:
+            self._restore(key)
+        super().clear()
+
+    def update(self, values: Mapping[str, Any]) -> None:  # type: ignore[override]
+        for key, value in values.items():
+            self[key] = value
+
+
 class _Runner:
-    """Runs conditions on one scope: the known facts are converted for CEL once (in a
-    context), and the values tried for unknown facts, or changed for a known one, are put in
-    ``overlay``, which CEL reads first through the context's variable resolver. Converting a
-    dict of variables for every run cost more than the run itself."""
+    """Runs conditions on one scope: the known facts, and the values tried for unknown facts
+    (or changed for a known one) in ``overlay``, which a condition reads first.
+
+    A condition runs as its Python function (:mod:`osteoboard.celpy`); with
+    :func:`reference_conditions`, or for a condition not compiled there, as CEL's program on a
+    context of the known facts (built once: converting values for CEL costs more than most
+    runs) whose variable resolver reads the overlay."""
 
     def __init__(self, known: Mapping[str, Value]) -> None:
-        self.overlay: dict[str, Any] = {}
-        self.context = Context(dict(known))
-        self.context.set_variable_resolver(self.overlay.get)
+        self.known = dict(known)
+        self.overlay = _Overlay(self.known)
+        self._context: Context | None = None
+        self.reference = _REFERENCE[0]
+
+    @property
+    def context(self) -> Context:
+        if self._context is None:
+            self._context = Context(dict(self.known))
+            self._context.set_variable_resolver(self.overlay.get)
+        return self._context
+
+    def run(self, condition: Condition) -> Any:
+        """The condition's value, or a :class:`celpy.Error` (CEL's, when it runs CEL)."""
+        python = condition.python
+        if python is not None and not self.reference:
+            return python.run(self.overlay.merged)
+        try:
+            return condition.program.execute(self.context)
+        except RuntimeError as exc:
+            message = str(exc)
+            if "Undefined variable" in message:
+                quoted = message.split("'")
+                return celpy.Error(quoted[1] if len(quoted) > 2 else "?")
+            raise
 
     def first(self, condition: Condition) -> bool | None:
         """The outcome on the known facts alone; None when it needs an unknown one."""
         if self.overlay:
             self.overlay.clear()
-        try:
-            return bool(condition.program.execute(self.context))
-        except RuntimeError:
+        result = self.run(condition)
+        if result.__class__ is celpy.Error:
+            if result.name is None:
+                raise TypeError(f"condition {condition.source!r}: no such overload")
             return None
+        return bool(result)
 
     def start(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The overlay, emptied (and set to ``values``)."""
@@ -274,6 +343,22 @@ class _Runner:
         return self.overlay
 
 
+#: Whether runners run CEL's programs instead of the Python functions (for comparison).
+_REFERENCE = [False]
+
+
+@contextlib.contextmanager
+def reference_conditions() -> Iterator[None]:
+    """Within the block, conditions run as CEL's own programs (the reference the compiled
+    Python functions are tested against, byte for byte on whole proposals)."""
+    saved = _REFERENCE[0]
+    _REFERENCE[0] = True
+    try:
+        yield
+    finally:
+        _REFERENCE[0] = saved
+
+
 def _execute(condition: Condition, runner: _Runner) -> bool | None:
     """Run a condition on the runner's facts and overlay; None when it needs a variable that
     is not given."""
@@ -281,17 +366,16 @@ def _execute(condition: Condition, runner: _Runner) -> bool | None:
 
 
 def _execute_needing(condition: Condition, runner: _Runner) -> tuple[bool | None, str | None]:
-    """Like :func:`_execute`; with None, the variable CEL found undefined (when it says)."""
+    """Like :func:`_execute`; with None, the variable found undefined."""
     try:
-        return bool(condition.program.execute(runner.context)), None
-    except RuntimeError as exc:
-        message = str(exc)
-        if "Undefined variable" in message:
-            quoted = message.split("'")
-            return None, quoted[1] if len(quoted) > 2 else None
+        result = runner.run(condition)
+    except (RuntimeError, TypeError, KeyError, ValueError) as exc:
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
-    except (TypeError, KeyError, ValueError) as exc:
-        raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
+    if result.__class__ is celpy.Error:
+        if result.name is None:
+            raise EngineError(f"condition {condition.source!r} failed: no such overload")
+        return None, result.name
+    return bool(result), None
 
 
 @dataclass
@@ -925,7 +1009,9 @@ def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
     and whether it was assumed), or for an unknown fact the values it can still take."""
     value = scope.values[name]
     if value is None:
-        return (None, tuple(scope.unknown(name)[0]), name in scope.intervals)
+        # The point a measurement narrows it to counts too (it decides whether an open rule
+        # is supported: a normal total calcium without albumin).
+        return (None, tuple(scope.unknown(name)[0]), scope.estimates.get(name))
     return (
         name in scope.assumed,
         value.__class__,
@@ -1153,12 +1239,30 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     return _Run(scores, prognosis, out.hits, needs, ranks, out.asks)
 
 
+#: Verdicts kept per knowledge base at most (about 1 KB each); the memo starts afresh when full.
+MAX_VERDICTS = 20_000
+
+
+def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
+    """The verdicts already reached, shared between cases: a rule's verdict is a function of
+    the values (or, for an unknown fact, the values it can still take) of the facts it reads,
+    so a case that repeats a pattern seen before is not explored again. Under
+    :func:`reference_conditions` nothing is shared between cases."""
+    if _REFERENCE[0]:
+        return {}
+    memo: dict[Any, _Verdict] = kb.verdicts
+    if len(memo) >= MAX_VERDICTS:
+        memo.clear()
+    return memo
+
+
 def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector) -> None:
     values = scope.values
-    # Most rules fail a part they require on a known fact; the others are run on a context
-    # of the facts they read (converting values for CEL is the main cost of a context).
+    # Most rules fail a part they require on a known fact; the others are run on the facts
+    # they read.
     rules = [rule for rule in kb.case_rules if not _ruled_out(rule.condition, values)]
     runner = scope.runner(_facts_read(rules))
+    memo = _memo(kb)
     for rule in rules:
         first = runner.first(rule.condition)  # most rules are settled by the known facts
         if first is False:
@@ -1166,11 +1270,15 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector) -> None:
         if first is True:
             verdict = _Verdict(True, _fired_status(rule, kb))
         else:
-            condition = rule.condition
-            decision = scope.once(
-                "decide", condition, functools.partial(_decide_open, condition, scope, runner)
-            )
-            verdict = _judge(kb, rule, decision, scope, runner)
+            key = (rule.order, *[_fact_key(name, scope) for name in rule.condition.facts])
+            found = memo.get(key)
+            if found is None:
+                condition = rule.condition
+                decision = scope.once(
+                    "decide", condition, functools.partial(_decide_open, condition, scope, runner)
+                )
+                found = memo[key] = _judge(kb, rule, decision, scope, runner)
+            verdict = found
         out.add(rule, verdict, scope, None)
 
 
@@ -1181,11 +1289,12 @@ def _lesion_rules(
     case_scope: _Scope,
     out: _Collector,
 ) -> None:
-    """The lesion rules on every lesion. A lesion rule reads the case's facts and the
-    lesion's; within one case only the lesion's can differ, so lesions that agree on the
+    """The lesion rules on every lesion. A lesion rule's verdict depends on the values of the
+    facts it reads; within one case only the lesion's can differ, so lesions that agree on the
     lesion facts a rule reads share its verdict (200 lesions of one kind are decided once,
-    not 200 times)."""
-    verdicts: dict[tuple[Any, ...], _Verdict] = {}
+    not 200 times), and so do cases that agree on all of them."""
+    verdicts = _memo(kb)
+    case_keys: dict[int, tuple[Any, ...]] = {}
     for index, lesion in enumerate(case.lesions):
         lf = lesion_facts(lesion, scores, kb=kb)
         scope = _Scope([lf], kb, base=case_scope)
@@ -1194,13 +1303,20 @@ def _lesion_rules(
         where = (lesion.id, index, str(level or ""))
         keys: dict[str, tuple[Any, ...]] = {}
         chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
-        for rule, read in zip(kb.lesion_rules, kb.lesion_facts_by_rule, strict=True):
+        for number, (rule, read) in enumerate(
+            zip(kb.lesion_rules, kb.lesion_facts_by_rule, strict=True)
+        ):
             if _ruled_out(rule.condition, values):
                 continue
             for name in read:
                 if name not in keys:
                     keys[name] = _fact_key(name, scope)
-            chosen.append((rule, (rule.order, *[keys[name] for name in read])))
+            shared = case_keys.get(number)
+            if shared is None:
+                shared = case_keys[number] = tuple(
+                    _fact_key(name, case_scope) for name in kb.case_facts_by_rule[number]
+                )
+            chosen.append((rule, (rule.order, shared, *[keys[name] for name in read])))
         new = [rule for rule, key in chosen if key not in verdicts]
         if new:
             runner = scope.runner(_facts_read(new))

@@ -448,11 +448,6 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "A pathologic fracture is documented (false when not documented or unknown)",
     ),
-    Fact(
-        "lesion.prior_rt_documented",
-        "bool",
-        "Previous irradiation is documented (false when not documented or unknown)",
-    ),
 )
 
 
@@ -1287,7 +1282,6 @@ def _placed_lesion_facts(
     fs.set("lesion.histology_documented", lesion.histology_confirmed is True)
     # Texts name the lesion by its id with the word and the level (engine: lesion names).
     fs.set("lesion.label", lesion.id)
-    fs.set("lesion.prior_rt_documented", lesion.previously_irradiated is True)
     fs.set(
         "lesion.previously_irradiated",
         lesion.previously_irradiated,

@@ -32,6 +32,7 @@ from osteoboard.case import (
     SarcomaAgent,
     SarcomaSubtype,
 )
+from osteoboard.celpy import Compiled, Unsupported, compile_condition
 from osteoboard.factbook import (
     FactInfo,
     collect_thresholds,
@@ -250,6 +251,9 @@ class Condition:
     #: parts such as ``mm.present`` or ``lesion.region == "spine"``): one that a known value
     #: fails makes the condition false without running it.
     guards: tuple[Guard, ...] = ()
+    #: The same program as a Python function (:mod:`osteoboard.celpy`), which the engine runs
+    #: unless told to run CEL's; None for a condition using a part of CEL not compiled there.
+    python: Compiled | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -369,6 +373,21 @@ class KnowledgeBase:
             tuple(f for f in r.condition.facts if f.startswith("lesion."))
             for r in self.lesion_rules
         )
+
+    @functools.cached_property
+    def case_facts_by_rule(self) -> tuple[tuple[str, ...], ...]:
+        """Per lesion rule (in order), the case facts its condition reads: the same for
+        every lesion of one case."""
+        return tuple(
+            tuple(f for f in r.condition.facts if not f.startswith("lesion."))
+            for r in self.lesion_rules
+        )
+
+    @functools.cached_property
+    def verdicts(self) -> dict[Any, Any]:
+        """What the engine found a rule to give on given values of the facts it reads (a
+        pure function of both, so shared between cases); the engine bounds its size."""
+        return {}
 
     @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:
@@ -667,8 +686,9 @@ def _compile_condition(
             raise KnowledgeError(f"{where}: lesion fact {name!r} in a rule with per: case")
     read = tuple(f for f in facts if not f.startswith("kb."))
     used = {f[3:]: constants[f[3:]] for f in facts if f.startswith("kb.")}
+    flat_source = inline_constants(flatten_expression(expr), used)
     try:
-        inlined = cel.compile(inline_constants(flatten_expression(expr), used)) if used else program
+        inlined = cel.compile(flat_source) if used else program
     except ValueError as exc:
         first = str(exc).splitlines()[0]
         raise KnowledgeError(
@@ -697,7 +717,15 @@ def _compile_condition(
         constants={flat_name(f): constants[f[3:]] for f in facts if f.startswith("kb.")},
         positive=positive_facts(expr),
         guards=guards(expr, used),
+        python=_python(flat_source),
     )
+
+
+def _python(flat_source: str) -> Compiled | None:
+    try:
+        return compile_condition(flat_source)
+    except Unsupported:
+        return None
 
 
 def _compile_rule(

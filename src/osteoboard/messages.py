@@ -450,7 +450,8 @@ USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Missing option (?P<name>'[^']*')\.", "missing_option"),
         (r"Option (?P<name>'[^']*') requires an argument\.", "option_needs_value"),
         (
-            r"No such command (?P<name>'[^']*')\. Did you mean (?P<suggestion>'[^']*')\?",
+            r"No such command (?P<name>'[^']*')\. Did you mean "
+            r"(?P<suggestion>'[^']*'(?:, '[^']*')*)\?",
             "no_such_command_mean",
         ),
         (r"No such command (?P<name>'[^']*')\.", "no_such_command"),
@@ -473,5 +474,11 @@ def value_error(text: str) -> Msg:
 
 
 def usage_error(text: str) -> Msg:
-    """The message a usage error of the command line belongs to (the text when none does)."""
-    return _matching(USAGE_ERRORS, text.strip())
+    """The message a usage error of the command line belongs to (the text when none does).
+    Several suggestions (click lists them with commas) read "'a' or 'b'"."""
+    message = _matching(USAGE_ERRORS, text.strip())
+    suggestion = message.params.get("suggestion")
+    if isinstance(suggestion, str) and ", " in suggestion:
+        names = suggestion.split(", ")
+        message = Msg(message.key, {**message.params, "suggestion": alternatives(names)})
+    return message

@@ -39,8 +39,8 @@ def _assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
 
 def test_health_needs_no_login_and_names_the_knowledge_base(bare_client: TestClient) -> None:
     kb = load_knowledge_base()
-    body = bare_client.get("/api/v1/health").json()
-    assert body["status"] == "ok"
+    body = bare_client.get("/api/v1/health", headers={"Authorization": ""}).json()
+    assert body["status"] == "ok" and body["database"] == "sqlite"
     assert body["knowledge_base"] == {"version": kb.version, "sha256": kb.sha256}
 
 
@@ -232,3 +232,35 @@ def test_docs_page_loads_only_local_assets(bare_client: TestClient) -> None:
         assert len(asset.content) > 100, url
     assert "cdn" not in page.text.lower()
     assert any(u.endswith("swagger-ui-bundle.js") for u in urls)
+
+
+def test_docs_name_every_endpoint(bare_client: TestClient) -> None:
+    """docs/api.md lists every path of the OpenAPI document (parameters by any name)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    documented = re.sub(r"\{[a-z_]+\}", "{}", text)
+    paths = bare_client.get("/api/openapi.json").json()["paths"]
+    missing = [
+        path
+        for path in paths
+        if re.sub(r"\{[a-z_]+\}", "{}", path) not in documented
+        and not path.endswith("/{document}.{fmt}")
+    ]
+    assert not missing, f"docs/api.md does not name {missing}"
+    assert "/api/v1/evaluations/{id}/protocol.html" in text
+
+
+def test_a_database_that_cannot_be_reached_is_503(
+    caplog: pytest.LogCaptureFixture, viewer_token: dict[str, str]
+) -> None:
+    from .server import free_port
+
+    nowhere = Store(f"postgresql+psycopg://nobody:secret-pw@127.0.0.1:{free_port()}/none")
+    with TestClient(create_app(Settings(cookie_secure=False), store=nowhere)) as c:
+        health = c.get("/api/v1/health")
+        cases = c.get("/api/v1/cases", headers=viewer_token)
+    nowhere.dispose()
+    for response in (health, cases):
+        doc = _assert_problem(response, 503, "service-unavailable")
+        assert response.headers["retry-after"] == "5"
+        assert "secret-pw" not in doc["detail"]
+    assert "OperationalError" in caplog.text and "secret-pw" not in caplog.text

@@ -3,9 +3,6 @@ migration agree, the command line migrates, SQLite runs with the promised settin
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -73,16 +70,8 @@ def test_cli_migrates_the_default_sqlite_file_in_the_data_directory(tmp_path: Pa
     env = {"OSTEOBOARD_DATA_DIR": str(tmp_path / "data"), "OSTEOBOARD_DATABASE_URL": ""}
     current = _cli(["db", "current"], env)
     assert current.exit_code == 0 and "leer" in current.stdout
-    up = subprocess.run(  # once as the installed command, from a directory of its own
-        [sys.executable, "-m", "osteoboard.cli", "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
-    assert up.returncode == 0, up.stderr
+    up = _cli(["db", "upgrade"], env)
+    assert up.exit_code == 0, up.stderr
     assert (tmp_path / "data" / SQLITE_FILE).exists()
     head = Store(f"sqlite:///{tmp_path / 'data' / SQLITE_FILE}").head()
     assert up.stdout == f"Datenbank auf Stand {head}\n"
@@ -127,3 +116,18 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path: 
         assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000}
     finally:
         store.dispose()
+
+
+def test_downgrade_removes_a_database_with_signed_records(store: Store) -> None:
+    from osteoboard.store import service
+    from tests.store.helpers import board_member, decide_all, prepared_entry
+
+    with store.write() as session:
+        prepared = prepared_entry(session, "03")
+        member = board_member(session)
+        decide_all(session, member, prepared)
+        service.sign_off(session, member, prepared.entry_id)
+    store.downgrade("base")
+    assert _tables(store) <= {"alembic_version"}
+    store.upgrade()
+    assert _tables(store) == TABLES | {"alembic_version"}

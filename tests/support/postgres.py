@@ -78,6 +78,7 @@ class PostgresServer:
         self.log = base / "server.log"
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
+        self.major = int(bin_dir.parent.name.split(".")[0])
         self._counter = 0
 
     def _run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -163,6 +164,9 @@ class PostgresServer:
             self._counter += 1
             name = f"test_{os.getpid()}_{self._counter}"
         suffix = f" TEMPLATE {template}" if template else ""
+        if template and self.major >= 15:
+            # a file copy after a checkpoint is ten times quicker than the WAL-logged copy
+            suffix += " STRATEGY FILE_COPY"
         self.execute(f"CREATE DATABASE {name}{suffix}")
         return self.url(name)
 

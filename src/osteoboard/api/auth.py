@@ -142,7 +142,7 @@ Authenticated = Annotated[Caller, Depends(authenticate)]
 def permit(operation: Operation) -> Any:
     """A dependency: the caller's actor, when its role may perform ``operation``."""
 
-    def check(caller: Authenticated) -> Actor:
+    async def check(caller: Authenticated) -> Actor:  # no I/O: no trip to the thread pool
         if not allowed(caller.actor.role, operation):
             raise _forbidden(caller.actor, operation)
         return caller.actor

@@ -63,6 +63,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "read-only": ("Abgezeichnet: nur lesbar", "Signed off: read-only"),
     "too-many-requests": ("Zu viele Versuche", "Too many attempts"),
     "internal-error": ("Interner Fehler", "Internal error"),
+    "service-unavailable": ("Vorübergehend nicht verfügbar", "Service unavailable"),
     "http-error": ("HTTP-Fehler", "HTTP error"),
 }
 
@@ -278,6 +279,7 @@ def _http_kind(status: int) -> str:
         415: "unsupported-media-type",
         422: "validation-error",
         429: "too-many-requests",
+        503: "service-unavailable",
     }.get(status, "http-error")
 
 

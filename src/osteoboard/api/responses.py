@@ -45,6 +45,7 @@ _DESCRIPTIONS = {
     415: "unsupported-media-type",
     422: "validation-error",
     429: "too-many-requests",
+    503: "service-unavailable",
 }
 
 

@@ -1,13 +1,14 @@
 """The store's errors as problem documents: not found 404, conflict and signed 409,
 invalid input 422 (with the field as JSON Pointer), forbidden 403, not authenticated 401,
-locked out 429 with ``Retry-After``."""
+locked out 429 with ``Retry-After``; a database that cannot be reached 503."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
-from osteoboard.api.problems import ApiProblem, lang_of, problem_response
+from osteoboard.api.problems import ApiProblem, lang_of, log_exception, problem_response
 from osteoboard.store.errors import (
     AuthenticationError,
     LockedOutError,
@@ -64,5 +65,19 @@ async def _on_store_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, store_problem(exc, lang_of(request)))
 
 
+_UNAVAILABLE = (
+    "Die Datenbank ist gerade nicht erreichbar; bitte gleich noch einmal versuchen",
+    "The database cannot be reached right now; please try again shortly",
+)
+
+
+async def _on_database_down(request: Request, exc: Exception) -> Response:
+    """The database refused or dropped the connection: 503, logged by class only."""
+    log_exception(exc, "database")
+    problem = ApiProblem(503, "service-unavailable", _UNAVAILABLE, headers={"Retry-After": "5"})
+    return problem_response(request, problem)
+
+
 def install_store_errors(app: FastAPI) -> None:
     app.add_exception_handler(StoreError, _on_store_error)
+    app.add_exception_handler(OperationalError, _on_database_down)

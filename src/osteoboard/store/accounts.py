@@ -49,6 +49,7 @@ from osteoboard.store.permissions import Actor, Operation, Role, require
 
 __all__ = [
     "DEFAULT_POLICY",
+    "HASHER",
     "PASSWORD_MIN",
     "TOKEN_PREFIX",
     "LoginPolicy",
@@ -77,13 +78,14 @@ __all__ = [
 PASSWORD_MIN = 12
 TOKEN_PREFIX = "obt_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-@]*$")
-_hasher = PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters
+#: argon2id with the RFC 9106 low-memory parameters (64 MiB, 3 passes, 4 lanes)
+HASHER = PasswordHasher()
 
 
 @functools.cache
 def _dummy_hash() -> str:
     """Verified against when the user name is unknown, so that both cases take as long."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return HASHER.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def create_user(
         raise ConflictError("username_taken", name=username)
     user = User(
         username=username,
-        password_hash=_hasher.hash(password),
+        password_hash=HASHER.hash(password),
         role=role.value,
         active=True,
         created_at=utcnow(),
@@ -178,7 +180,7 @@ def list_users(session: Session, actor: Actor) -> list[User]:
 def set_password(session: Session, actor: Actor, username: str, password: str) -> User:
     """A new password; the user's open sessions end."""
     user = get_user(session, actor, username)
-    user.password_hash = _hasher.hash(_password(password))
+    user.password_hash = HASHER.hash(_password(password))
     _end_sessions(session, user)
     session.flush()
     audit.append(
@@ -295,7 +297,7 @@ def login(
     user = session.scalar(select(User).where(User.username == username)) if username else None
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user else _dummy_hash(), password)
+        ok = HASHER.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError, TypeError):
         ok = False
     ok = ok and user is not None and user.active
@@ -311,8 +313,8 @@ def login(
             audit.digest({"user": user.id if user else None, "at": now.isoformat()}),
         )
         return LoginResult(None, AuthenticationError("bad_login"))
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = HASHER.hash(password)
     session_id = secrets.token_urlsafe(32)
     record = LoginSession(
         id_sha256=_sha256(session_id),

@@ -125,8 +125,8 @@ def append(
 _PROBLEMS: dict[str, tuple[str, str]] = {
     "missing": ("Eintrag {seq} fehlt (gelöscht)", "row {seq} is missing (deleted)"),
     "edited": (
-        "Eintrag {seq} wurde verändert (Hash stimmt nicht)",
-        "row {seq} was edited (hash does not match)",
+        "Eintrag {seq} wurde verändert oder verschoben (Hash stimmt nicht)",
+        "row {seq} was edited or moved (hash does not match)",
     ),
     "broken_link": (
         "Eintrag {seq} folgt nicht auf seinen Vorgänger (umgestellt oder ersetzt)",
@@ -142,7 +142,7 @@ _PROBLEMS: dict[str, tuple[str, str]] = {
 @dataclass(frozen=True)
 class Problem:
     """The first bad link: its sequence number and what is wrong (``missing``: a row with
-    this number is absent; ``edited``: the row's content does not give its hash;
+    this number is absent; ``edited``: the row's content (or its place) does not give its hash;
     ``broken_link``: its previous hash is not the hash of the row before; ``head``: the
     chain ends before the head row says it does)."""
 

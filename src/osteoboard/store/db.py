@@ -136,12 +136,9 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """One read transaction (nothing is written; rolled back at the end)."""
-        with self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+        """One read transaction (nothing is written; it ends with the block)."""
+        with self._reader() as session:  # closing rolls the transaction back; the loaded
+            yield session  # objects stay readable (detached), as after a write
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -147,6 +147,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "muss zwischen 1 und {limit} liegen (erhalten {got})",
         "must be between 1 and {limit} (got {got})",
     ),
+    "negative": ("darf nicht negativ sein (erhalten {got})", "must not be negative (got {got})"),
     "forbidden": (
         "die Rolle {role} darf {operation} nicht",
         "role {role} may not {operation}",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from osteoboard.case import Case
@@ -58,6 +58,7 @@ __all__ = [
     "case_document",
     "case_history",
     "compute_evaluation",
+    "count_cases",
     "create_case",
     "create_meeting",
     "create_patient",
@@ -78,6 +79,7 @@ __all__ = [
     "move_agenda_entry",
     "new_case_version",
     "proposal_items",
+    "proposal_of",
     "record_evaluation",
     "record_item_decision",
     "record_overall_decision",
@@ -306,25 +308,8 @@ class CaseSummary:
     signed: bool  # signed off at some meeting
 
 
-def list_cases(
-    session: Session,
-    actor: Actor,
-    *,
-    pseudonym: str | None = None,
-    meeting_id: int | None = None,
-    signed: bool | None = None,
-    primary_site: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[CaseSummary]:
-    """Cases, newest first, filtered by pseudonym (exact), meeting (on its agenda), signed
-    (signed off at a meeting — that meeting when ``meeting_id`` is given — or not) and
-    primary site (of the newest version)."""
-    require(actor, Operation.case_read)
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInputError("position_range", field="limit", limit=MAX_LIMIT, got=limit)
-    if offset < 0:
-        raise InvalidInputError("position_range", field="offset", limit="∞", got=offset)
+def _case_columns(meeting_id: int | None) -> tuple[Any, Any, Any]:
+    """The join to a case's newest version and the signed / evaluated flags."""
     latest = and_(
         CaseVersion.case_id == CaseRecord.id, CaseVersion.number == CaseRecord.latest_version
     )
@@ -336,11 +321,18 @@ def list_cases(
         signed_cond.append(AgendaEntry.meeting_id == meeting_id)
     is_signed = exists(select(AgendaEntry.id).where(*signed_cond))
     evaluated = exists(select(Evaluation.id).where(Evaluation.case_version_id == CaseVersion.id))
-    query = (
-        select(CaseRecord, Patient.pseudonym, CaseVersion, is_signed, evaluated)
-        .join(Patient, Patient.id == CaseRecord.patient_id)
-        .join(CaseVersion, latest)
-    )
+    return latest, is_signed, evaluated
+
+
+def _filtered(
+    query: Select[Any],
+    is_signed: Any,
+    *,
+    pseudonym: str | None,
+    meeting_id: int | None,
+    signed: bool | None,
+    primary_site: str | None,
+) -> Select[Any]:
     if pseudonym is not None:
         query = query.where(Patient.pseudonym == pseudonym)
     if meeting_id is not None:
@@ -355,6 +347,42 @@ def list_cases(
         query = query.where(is_signed if signed else ~is_signed)
     if primary_site is not None:
         query = query.where(CaseVersion.primary_site == primary_site)
+    return query
+
+
+def list_cases(
+    session: Session,
+    actor: Actor,
+    *,
+    pseudonym: str | None = None,
+    meeting_id: int | None = None,
+    signed: bool | None = None,
+    primary_site: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[CaseSummary]:
+    """Cases, newest first, filtered by pseudonym (exact), meeting (on its agenda), signed
+    (signed off at a meeting — that meeting when ``meeting_id`` is given — or not) and
+    primary site (of the newest version); at most ``limit`` (1–500) from ``offset`` on."""
+    require(actor, Operation.case_read)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInputError("position_range", field="limit", limit=MAX_LIMIT, got=limit)
+    if offset < 0:
+        raise InvalidInputError("negative", field="offset", got=offset)
+    latest, is_signed, evaluated = _case_columns(meeting_id)
+    query = (
+        select(CaseRecord, Patient.pseudonym, CaseVersion, is_signed, evaluated)
+        .join(Patient, Patient.id == CaseRecord.patient_id)
+        .join(CaseVersion, latest)
+    )
+    query = _filtered(
+        query,
+        is_signed,
+        pseudonym=pseudonym,
+        meeting_id=meeting_id,
+        signed=signed,
+        primary_site=primary_site,
+    )
     query = query.order_by(CaseRecord.id.desc()).limit(limit).offset(offset)
     return [
         CaseSummary(
@@ -370,6 +398,34 @@ def list_cases(
         )
         for record, pseudo, version, was_signed, was_evaluated in session.execute(query)
     ]
+
+
+def count_cases(
+    session: Session,
+    actor: Actor,
+    *,
+    pseudonym: str | None = None,
+    meeting_id: int | None = None,
+    signed: bool | None = None,
+    primary_site: str | None = None,
+) -> int:
+    """How many cases :func:`list_cases` finds with these filters (for paging)."""
+    require(actor, Operation.case_read)
+    latest, is_signed, _ = _case_columns(meeting_id)
+    query = (
+        select(func.count(CaseRecord.id))
+        .join(Patient, Patient.id == CaseRecord.patient_id)
+        .join(CaseVersion, latest)
+    )
+    query = _filtered(
+        query,
+        is_signed,
+        pseudonym=pseudonym,
+        meeting_id=meeting_id,
+        signed=signed,
+        primary_site=primary_site,
+    )
+    return int(session.scalar(query) or 0)
 
 
 # -- evaluations --------------------------------------------------------------------------------
@@ -445,6 +501,11 @@ def evaluate_case(
     version = get_case_version(session, actor, case_id, number)
     _refuse_if_signed(session, case_id)
     return record_evaluation(session, actor, version.id, compute_evaluation(version, kb))
+
+
+def proposal_of(evaluation: Evaluation) -> Proposal:
+    """The stored proposal as the engine's model (for the renderers: protocol, letter)."""
+    return Proposal.model_validate_json(evaluation.proposal)
 
 
 def get_evaluation(session: Session, actor: Actor, evaluation_id: int) -> Evaluation:
@@ -702,10 +763,15 @@ def move_agenda_entry(session: Session, actor: Actor, entry_id: int, position: i
 
 
 def _delete_entry(session: Session, actor: Actor, entry: AgendaEntry) -> None:
+    gone = audit.digest(None)
     for decision in list(entry.item_decisions):
         session.delete(decision)
+        audit.append(session, actor, "item_decision.delete", "item_decision", decision.id, gone)
     if entry.overall is not None:
         session.delete(entry.overall)
+        audit.append(
+            session, actor, "overall_decision.delete", "overall_decision", entry.overall.id, gone
+        )
     session.delete(entry)
     session.flush()
     audit.append(
@@ -808,8 +874,8 @@ def record_item_decision(
         )
     )
     if decision is None:
-        decision = ItemDecision(agenda_entry_id=entry.id, item_key=item_key)
-        session.add(decision)
+        decision = ItemDecision(item_key=item_key)
+        entry.item_decisions.append(decision)
     decision.evaluation_id = evaluation.id
     decision.code = item.code
     decision.lesion = item.lesion
@@ -819,7 +885,6 @@ def record_item_decision(
     decision.author = actor.label
     decision.decided_at = utcnow()
     session.flush()
-    session.refresh(entry, ["item_decisions"])
     audit.append(
         session,
         actor,
@@ -863,15 +928,14 @@ def record_overall_decision(
         raise InvalidInputError("deviation_reason_required", field="deviation_reason")
     overall = entry.overall
     if overall is None:
-        overall = OverallDecision(agenda_entry_id=entry.id)
-        session.add(overall)
+        overall = OverallDecision()
+        entry.overall = overall
     overall.text = body
     overall.guideline_conform = guideline_conform
     overall.deviation_reason = why if not guideline_conform else None
     overall.author = actor.label
     overall.decided_at = utcnow()
     session.flush()
-    session.refresh(entry, ["overall"])
     audit.append(
         session,
         actor,

@@ -7,11 +7,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy import text
 from starlette.responses import Response
 
 from osteoboard import __version__
 from osteoboard.api.auth import Evaluator
 from osteoboard.api.responses import problems_of
+from osteoboard.api.stores import store_of
 from osteoboard.guideline import Action, load_knowledge_base
 from osteoboard.proposal import KnowledgeBaseInfo
 
@@ -24,6 +26,9 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str = Field(description="osteoboard's version.")
     knowledge_base: KnowledgeBaseInfo
+    database: Literal["sqlite", "postgresql"] | str = Field(
+        description="The store's database, which answered (else 503)."
+    )
 
 
 class RuleInfo(BaseModel):
@@ -45,11 +50,21 @@ class KnowledgeBaseDocument(BaseModel):
     sources: dict[str, dict[str, Any]] = Field(description="Bibliography as CSL-JSON, by key.")
 
 
-@router.get("/health", response_model=Health, summary="Health (no login)")
-def health() -> Health:
+@router.get(
+    "/health",
+    response_model=Health,
+    summary="Health (no login): version, knowledge base, database",
+    responses=problems_of(503),
+)
+def health(request: Request) -> Health:
     kb = load_knowledge_base()
+    store = store_of(request)
+    with store.read() as session:
+        session.execute(text("SELECT 1"))
     return Health(
-        version=__version__, knowledge_base=KnowledgeBaseInfo(version=kb.version, sha256=kb.sha256)
+        version=__version__,
+        knowledge_base=KnowledgeBaseInfo(version=kb.version, sha256=kb.sha256),
+        database=store.dialect,
     )
 
 
