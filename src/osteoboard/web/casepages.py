@@ -4,6 +4,7 @@ its documents."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -477,8 +478,34 @@ async def answer(case_id: int, request: Request) -> Response:
 # -- decisions -----------------------------------------------------------------------------------
 
 
-def _entry_case(session: Session, user: WebUser, entry_id: int) -> int:
-    return service.get_agenda_entry(session, user.actor, entry_id).case_id
+def _on_entry(
+    request: Request, user: WebUser, entry_id: int, change: Callable[[Session], object]
+) -> tuple[int, str | None, int]:
+    """Make one change to an agenda entry: (its case, the refusal in words or None, the
+    HTTP status). Invalid input and a refused state (signed, undecided items …) are
+    answered on the page; anything else (not found, not allowed) is an error page."""
+    with store_of(request).read() as session:
+        case_id = service.get_agenda_entry(session, user.actor, entry_id).case_id
+    try:
+        with store_of(request).write() as session:
+            change(session)
+    except (InvalidInputError, StateError) as exc:
+        lang = lang_of(request)
+        message = exc.message(lang)
+        if exc.field in _FIELD_WORDS:  # the store names its field; the page, the form's label
+            message = f"{say(_FIELD_WORDS[exc.field], lang)}: {message.split(': ', 1)[1]}"
+        return case_id, message, exc.status
+    return case_id, None, 200
+
+
+#: The store's names of decision fields → the words of their labels on the page.
+_FIELD_WORDS = {
+    "reason": "reason",
+    "text": "overall_text",
+    "outcome": "outcome",
+    "deviation_reason": "deviation_reason",
+    "guideline_conform": "conform",
+}
 
 
 @router.post("/entries/{entry_id}/decisions")
@@ -492,19 +519,12 @@ async def decide_item(entry_id: int, request: Request) -> Response:
     reason = str(form.get("reason") or "") or None
     text = str(form.get("text") or "") or None
 
-    def run() -> tuple[int, str | None]:
-        with store_of(request).write() as session:
-            case_id = _entry_case(session, user, entry_id)
-            try:
-                service.record_item_decision(
-                    session, user.actor, entry_id, key, outcome, reason=reason, text=text
-                )
-            except (InvalidInputError, StateError) as exc:
-                session.rollback()
-                return case_id, exc.message(lang)
-            return case_id, None
+    def change(session: Session) -> object:
+        return service.record_item_decision(
+            session, user.actor, entry_id, key, outcome, reason=reason, text=text
+        )
 
-    case_id, error = await run_in_threadpool(run)
+    case_id, error, status = await run_in_threadpool(_on_entry, request, user, entry_id, change)
     if error is None and not is_htmx(request):
         return redirect(request, f"/cases/{case_id}?entry={entry_id}")
     kb = load_knowledge_base()
@@ -514,9 +534,9 @@ async def decide_item(entry_id: int, request: Request) -> Response:
         user,
         case_id,
         flash=None if error else say("decision_saved", lang, item=label),
-        errors={f"item:{key}": error} if error else None,
+        errors={("page" if status == 409 else f"item:{key}"): error} if error else None,
         answers={f"item:{key}:outcome": outcome, f"item:{key}:reason": reason or ""},
-        status=422 if error else 200,
+        status=status,
         entry_id=str(entry_id),
     )
 
@@ -531,28 +551,14 @@ async def decide_overall(entry_id: int, request: Request) -> Response:
     conform_raw = str(form.get("conform") or "")
     deviation = str(form.get("deviation_reason") or "") or None
 
-    def run() -> tuple[int, str | None]:
-        with store_of(request).write() as session:
-            case_id = _entry_case(session, user, entry_id)
-            if conform_raw not in ("yes", "no"):
-                return case_id, say("conform", lang) + ": " + say(
-                    "conform_yes", lang
-                ) + " / " + say("conform_no", lang)
-            try:
-                service.record_overall_decision(
-                    session,
-                    user.actor,
-                    entry_id,
-                    text,
-                    conform_raw == "yes",
-                    deviation_reason=deviation,
-                )
-            except (InvalidInputError, StateError) as exc:
-                session.rollback()
-                return case_id, exc.message(lang)
-            return case_id, None
+    def change(session: Session) -> object:
+        if conform_raw not in ("yes", "no"):
+            raise InvalidInputError("required", field="guideline_conform")
+        return service.record_overall_decision(
+            session, user.actor, entry_id, text, conform_raw == "yes", deviation_reason=deviation
+        )
 
-    case_id, error = await run_in_threadpool(run)
+    case_id, error, status = await run_in_threadpool(_on_entry, request, user, entry_id, change)
     if error is None and not is_htmx(request):
         return redirect(request, f"/cases/{case_id}?entry={entry_id}")
     return _case_page(
@@ -560,13 +566,13 @@ async def decide_overall(entry_id: int, request: Request) -> Response:
         user,
         case_id,
         flash=None if error else say("overall_saved", lang),
-        errors={"overall": error} if error else None,
+        errors={("page" if status == 409 else "overall"): error} if error else None,
         answers={
             "overall:text": text,
             "overall:conform": conform_raw,
             "overall:deviation_reason": deviation or "",
         },
-        status=422 if error else 200,
+        status=status,
         entry_id=str(entry_id),
     )
 
@@ -578,17 +584,10 @@ async def sign_off(entry_id: int, request: Request) -> Response:
     require_csrf(request, user, form.get("csrf_token"))
     lang = lang_of(request)
 
-    def run() -> tuple[int, str | None]:
-        with store_of(request).write() as session:
-            case_id = _entry_case(session, user, entry_id)
-            try:
-                service.sign_off(session, user.actor, entry_id)
-            except StateError as exc:
-                session.rollback()
-                return case_id, exc.message(lang)
-            return case_id, None
+    def change(session: Session) -> object:
+        return service.sign_off(session, user.actor, entry_id)
 
-    case_id, error = await run_in_threadpool(run)
+    case_id, error, status = await run_in_threadpool(_on_entry, request, user, entry_id, change)
     if error is None and not is_htmx(request):
         return redirect(request, f"/cases/{case_id}?entry={entry_id}&done=signed")
     return _case_page(
@@ -598,7 +597,7 @@ async def sign_off(entry_id: int, request: Request) -> Response:
         flash=None if error else say("signed_msg", lang),
         flash_focus=error is None,
         errors={"sign": error} if error else None,
-        status=409 if error else 200,
+        status=status,
         entry_id=str(entry_id),
     )
 
