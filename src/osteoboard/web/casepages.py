@@ -4,6 +4,7 @@ its documents."""
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,6 +166,26 @@ def _decision_state(
     return state
 
 
+#: (proposal sha256, case version sha256, knowledge base sha256, language) → the page's view
+#: of that evaluation: stored evaluations and versions never change.
+_VIEWS: OrderedDict[tuple[str, str, str, str], CaseView] = OrderedDict()
+
+
+def _view_of(evaluation: Evaluation, kb: KnowledgeBase, lang: Lang) -> CaseView:
+    version = evaluation.case_version
+    key = (evaluation.proposal_sha256, version.sha256, kb.sha256, lang)
+    view = _VIEWS.get(key)
+    if view is None:
+        proposal = Proposal.model_validate_json(evaluation.proposal)
+        view = case_view(proposal, service.case_document(version), kb, lang)
+        _VIEWS[key] = view
+        while len(_VIEWS) > 64:
+            _VIEWS.popitem(last=False)
+    else:
+        _VIEWS.move_to_end(key)
+    return view
+
+
 def _case_page(
     request: Request,
     user: WebUser,
@@ -192,9 +213,7 @@ def _case_page(
         view = None
         evaluated_version = None
         if evaluation is not None:
-            proposal = Proposal.model_validate_json(evaluation.proposal)
-            case = service.case_document(evaluation.case_version)
-            view = case_view(proposal, case, kb, lang)
+            view = _view_of(evaluation, kb, lang)
             evaluated_version = evaluation.case_version.number
         state = _decision_state(session, entry, evaluation, view, lang) if entry else None
         signed = any(e.signed for e in entries)

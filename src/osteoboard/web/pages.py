@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -17,7 +18,7 @@ from osteoboard.guideline import load_knowledge_base
 from osteoboard.store import service
 from osteoboard.store.accounts import LoginPolicy, login, logout
 from osteoboard.store.errors import AuthenticationError, LockedOutError
-from osteoboard.store.models import AgendaEntry, CaseRecord, CaseVersion
+from osteoboard.store.models import AgendaEntry, CaseRecord, CaseVersion, Evaluation
 from osteoboard.store.permissions import Operation
 from osteoboard.web import kbview
 from osteoboard.web.routing import WebError, redirect, router
@@ -216,33 +217,86 @@ async def create_meeting(request: Request) -> Response:
     return redirect(request, f"/meetings/{meeting_id}?done=meeting_created")
 
 
-def agenda_rows(session: Any, entries: list[AgendaEntry], lang: str) -> list[dict[str, Any]]:
-    """The agenda's lines: case, primary site, version, what is decided."""
+#: proposal sha256 → (items to decide, emergencies); an evaluation never changes.
+_COUNTS: dict[str, tuple[int, int]] = {}
+
+
+def _item_counts(session: Any, evaluation_id: int, sha256: str) -> tuple[int, int]:
+    counts = _COUNTS.get(sha256)
+    if counts is None:
+        items = service.proposal_items(session.get(Evaluation, evaluation_id))
+        counts = (len(items), sum(1 for i in items if i.kind == "emergency"))
+        if len(_COUNTS) > 10_000:
+            _COUNTS.clear()
+        _COUNTS[sha256] = counts
+    return counts
+
+
+def agenda_rows(session: Any, meeting_id: int, lang: str) -> list[dict[str, Any]]:
+    """The agenda's lines: case, primary site, version, what is decided. A handful of
+    queries for the whole agenda (not a few per line): the entries with their cases,
+    patients and decisions, the newest versions, the current evaluations."""
     kb = load_knowledge_base()
-    rows = []
-    for entry in entries:
-        record: CaseRecord = entry.case
-        version = session.scalar(
-            select(CaseVersion).where(
-                CaseVersion.case_id == record.id, CaseVersion.number == record.latest_version
+    entries = list(
+        session.scalars(
+            select(AgendaEntry)
+            .where(AgendaEntry.meeting_id == meeting_id)
+            .options(
+                selectinload(AgendaEntry.case).selectinload(CaseRecord.patient),
+                selectinload(AgendaEntry.item_decisions),
+            )
+            .order_by(AgendaEntry.position)
+        )
+    )
+    case_ids = [entry.case_id for entry in entries]
+    latest = {
+        case_id: (version_id, site)
+        for case_id, version_id, site in session.execute(
+            select(CaseVersion.case_id, CaseVersion.id, CaseVersion.primary_site)
+            .join(CaseRecord, CaseRecord.id == CaseVersion.case_id)
+            .where(
+                CaseVersion.case_id.in_(case_ids), CaseVersion.number == CaseRecord.latest_version
             )
         )
-        evaluation = service.current_evaluation(session, entry)
-        items = service.proposal_items(evaluation) if evaluation is not None else []
-        current = evaluation.id if evaluation is not None else None
-        site = version.primary_site if version is not None else None
+    }
+    newest = dict(
+        session.execute(
+            select(Evaluation.case_version_id, func.max(Evaluation.id))
+            .where(Evaluation.case_version_id.in_([v for v, _ in latest.values()]))
+            .group_by(Evaluation.case_version_id)
+        ).all()
+    )
+    current = {
+        entry.id: entry.evaluation_id or newest.get(latest[entry.case_id][0]) for entry in entries
+    }
+    hashes = dict(
+        session.execute(
+            select(Evaluation.id, Evaluation.proposal_sha256).where(
+                Evaluation.id.in_([e for e in current.values() if e is not None])
+            )
+        ).all()
+    )
+    rows = []
+    for entry in entries:
+        evaluation_id = current[entry.id]
+        count, emergencies = (
+            _item_counts(session, evaluation_id, hashes[evaluation_id])
+            if evaluation_id is not None
+            else (0, 0)
+        )
+        site = latest[entry.case_id][1]
         rows.append(
             {
                 "entry_id": entry.id,
                 "position": entry.position,
-                "case_id": record.id,
-                "pseudonym": record.patient.pseudonym,
+                "case_id": entry.case_id,
+                "pseudonym": entry.case.patient.pseudonym,
                 "primary": kb.labels.say("primary_site", site, lang) if site else "–",
-                "version": record.latest_version,
-                "evaluated": evaluation is not None,
-                "items": len(items),
-                "emergencies": sum(1 for i in items if i.kind == "emergency"),
-                "decided": sum(1 for d in entry.item_decisions if d.evaluation_id == current),
+                "version": entry.case.latest_version,
+                "evaluated": evaluation_id is not None,
+                "item_count": count,
+                "emergencies": emergencies,
+                "decided": sum(1 for d in entry.item_decisions if d.evaluation_id == evaluation_id),
                 "signed": entry.signed,
             }
         )
@@ -254,7 +308,7 @@ def meeting_page(meeting_id: int, request: Request) -> Response:
     user = current_user(request)
     with store_of(request).read() as session:
         meeting = service.get_meeting(session, user.actor, meeting_id)
-        rows = agenda_rows(session, list(meeting.entries), lang_of(request))
+        rows = agenda_rows(session, meeting_id, lang_of(request))
         on_agenda = {row["case_id"] for row in rows}
         candidates = []
         if user.may(Operation.meeting_write):

@@ -219,7 +219,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reason_hint": ("nötig bei geändert oder abgelehnt", "needed when modified or rejected"),
     "decision_text": ("Beschluss in Worten (optional)", "Decision in words (optional)"),
     "record_decision": ("Entscheidung speichern", "Save decision"),
-    "record_decision_for": ("Entscheidung zu {item} speichern", "Save decision on {item}"),
+    "record_decision_for": ("Entscheidung speichern: {item}", "Save decision: {item}"),
     "decided_by": ("{outcome} · {who}, {when}", "{outcome} · {who}, {when}"),
     "decision_saved": ("Entscheidung zu {item} gespeichert.", "Decision on {item} saved."),
     "stale_decision": (
