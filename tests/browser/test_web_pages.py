@@ -78,9 +78,7 @@ def test_the_skip_link_and_focus_are_visible(web: WebApp, open_page: OpenPage) -
         # Every element reached by Tab shows a focus outline.
         for _ in range(12):
             page.keyboard.press("Tab")
-            style = page.evaluate(
-                "() => getComputedStyle(document.activeElement).outlineStyle"
-            )
+            style = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
             assert style != "none", page.evaluate("() => document.activeElement.outerHTML")
 
 
