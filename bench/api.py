@@ -190,6 +190,9 @@ def _report(db: str, f: dict[str, Any], duration: float) -> None:
         f"p90 {p90:6.1f} ms  p99 {p99:6.1f} ms  max {f['max_us'] / 1000:7.1f} ms  "
         f"errors {errors}  {'(targets met)' if ok else '(targets missed)'}"
     )
+    if errors:
+        kinds = ", ".join(f"{k[7:]} {f[k]}" for k in sorted(f) if k.startswith("errors_") and f[k])
+        print(f"{'':<11} errors: {kinds}")
     print(
         f"{'':<11} server CPU {f['server_cpu_s'] * 1000 / max(1, f['requests']):.1f} ms per "
         f"request ({f['server_cpu_s'] / seconds:.2f} of {os.cpu_count()} cores busy with it); "
@@ -214,6 +217,7 @@ def main() -> None:
     )
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     for kind in kinds:
+        keep = True
         work = Path(tempfile.mkdtemp(prefix=f"osteoboard-bench-{kind}-"))
         try:
             if kind == "sqlite":
@@ -221,9 +225,14 @@ def main() -> None:
             else:
                 figures = _with_postgres(args, work)
             _report(kind, figures, args.duration)
+            keep = args.profile or any(
+                figures[k] for k in figures if k.startswith("errors_") and k != "errors_timeout"
+            )
         finally:
-            if not args.profile:
+            if not keep:
                 shutil.rmtree(work, ignore_errors=True)
+            else:
+                print(f"{'':<11} kept: {work}")
 
 
 def _with_postgres(args: argparse.Namespace, work: Path) -> dict[str, Any]:

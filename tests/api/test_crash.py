@@ -25,7 +25,7 @@ CLIENTS = 12
 #: The burst ends by the kill; this bounds it should the kill come late.
 MAX_BURST_S = 20.0
 #: Acknowledged writes before the kill (then the kill lands among requests in flight).
-KILL_AFTER = 60
+KILL_AFTER = 40
 
 
 def _case(n: int) -> dict[str, Any]:

@@ -215,7 +215,9 @@ def test_openapi_documents_case_in_and_proposal_out(bare_client: TestClient) -> 
     ok = op["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/Proposal"}
     assert "application/problem+json" in op["responses"]["422"]["content"]
-    assert "/api/v1/health" in spec["paths"]
+    assert "security" not in spec["paths"]["/api/v1/health"]["get"]  # no login
+    assert set(spec["components"]["securitySchemes"]) == {"token", "session", "csrf"}
+    assert {"token": []} in op["security"] and {"session": []} in op["security"]
 
 
 def test_docs_page_loads_only_local_assets(bare_client: TestClient) -> None:

@@ -11,15 +11,10 @@ from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
 from osteoboard import __version__
-from osteoboard.api.accesslog import AccessLogMiddleware
 from osteoboard.api.bodies import DocumentProblem
 from osteoboard.api.docs import OPENAPI_URL, install_docs
-from osteoboard.api.limits import BodyLimitMiddleware
-from osteoboard.api.problems import (
-    CatchAllMiddleware,
-    case_error_problem,
-    install_problem_handlers,
-)
+from osteoboard.api.middleware import RequestGuard
+from osteoboard.api.problems import case_error_problem, install_problem_handlers
 from osteoboard.api.settings import Settings
 from osteoboard.api.storeerrors import install_store_errors
 from osteoboard.guideline import load_knowledge_base
@@ -88,10 +83,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     from osteoboard.web import install_web
 
     install_web(app)  # the board's web app: pages, static files, security headers
-    # Outermost last: the body limit sees the request first, the catch-all guards the rest.
-    app.add_middleware(CatchAllMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     return app
 
 

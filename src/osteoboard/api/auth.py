@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from osteoboard.api.problems import ApiProblem
 from osteoboard.api.stores import store_of
@@ -88,7 +89,33 @@ _CSRF = (
 )
 
 
-def authenticate(request: Request) -> Caller:
+# Declared for the OpenAPI document (the docs page's "Authorize"); the checks are below.
+_TOKEN = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="An API token of a system: osteoboard token create NAME --role ROLE.",
+)
+_SESSION = APIKeyCookie(
+    name=COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="The session cookie set by POST /api/v1/session.",
+)
+_CSRF_TOKEN = APIKeyHeader(
+    name=CSRF_HEADER,
+    auto_error=False,
+    scheme_name="csrf",
+    description="With the session cookie, for POST, PUT, PATCH and DELETE: the csrf_token "
+    "of POST or GET /api/v1/session.",
+)
+
+
+def authenticate(
+    request: Request,
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(_TOKEN)],
+    session_id: Annotated[str | None, Depends(_SESSION)],
+    csrf: Annotated[str | None, Depends(_CSRF_TOKEN)],
+) -> Caller:
     """The caller of a request, or a 401 problem; a cookie without the CSRF token on a
     state-changing request is a 403 problem."""
     cached = request.scope.get("osteoboard.caller")
@@ -107,13 +134,12 @@ def authenticate(request: Request) -> Caller:
             raise _unauthorized((exc.message("de"), exc.message("en"))) from None
         caller = Caller(actor, "token")
     else:
-        session_id = request.cookies.get(COOKIE)
         if not session_id:
             raise _unauthorized(_NO_CREDENTIALS)
         try:
             with store.read() as session:
                 record, actor = resolve_session(session, session_id)
-                csrf_ok = check_csrf(record, request.headers.get(CSRF_HEADER))
+                csrf_ok = check_csrf(record, csrf)
                 csrf_token, expires_at = record.csrf_secret, record.expires_at
         except AuthenticationError as exc:
             raise _unauthorized((exc.message("de"), exc.message("en"))) from None

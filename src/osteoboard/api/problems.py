@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-import uuid
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -27,18 +26,18 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from osteoboard.caseio import MAX_PROBLEMS, CaseError
 from osteoboard.explain import explain, json_pointer
 from osteoboard.messages import Lang, Problem, one_line
 
 __all__ = [
+    "KIND_OF_STATUS",
     "PROBLEM_JSON",
     "ApiProblem",
-    "CatchAllMiddleware",
     "install_problem_handlers",
     "lang_of",
+    "log_exception",
     "problem_response",
 ]
 
@@ -266,21 +265,26 @@ def case_error_problem(request: Request, exc: CaseError) -> Response:
 # Handlers
 
 
+#: HTTP status -> the kind of problem it is, unless a more specific kind applies
+KIND_OF_STATUS: dict[int, str] = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    413: "content-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "service-unavailable",
+}
+
+
 def _http_kind(status: int) -> str:
-    return {
-        400: "bad-request",
-        401: "unauthorized",
-        403: "forbidden",
-        404: "not-found",
-        405: "method-not-allowed",
-        406: "not-acceptable",
-        409: "conflict",
-        413: "content-too-large",
-        415: "unsupported-media-type",
-        422: "validation-error",
-        429: "too-many-requests",
-        503: "service-unavailable",
-    }.get(status, "http-error")
+    return KIND_OF_STATUS.get(status, "http-error")
 
 
 async def _on_api_problem(request: Request, exc: Exception) -> Response:
@@ -332,35 +336,3 @@ def log_exception(exc: BaseException, error_id: str) -> None:
         f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames[::-1]
     )
     log.error("unhandled %s (error %s) at %s", type(exc).__name__, error_id, where)
-
-
-class CatchAllMiddleware:
-    """Answers any exception that escapes the app with a generic 500 problem and logs it
-    without its message; nothing propagates to the server (whose log would print it)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as exc:
-            error_id = uuid.uuid4().hex[:12]
-            log_exception(exc, error_id)
-            if started:
-                return
-            request = Request(scope)
-            problem = ApiProblem(500, "internal-error", "internal", params={"error_id": error_id})
-            problem.extra["error_id"] = error_id
-            await problem_response(request, problem)(scope, receive, send)

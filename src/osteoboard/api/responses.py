@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
-from osteoboard.api.problems import PROBLEM_JSON, TITLES
+from osteoboard.api.problems import KIND_OF_STATUS, PROBLEM_JSON, TITLES
 
 __all__ = ["ProblemDocument", "ValidationProblemDocument", "problems_of"]
 
@@ -35,24 +36,10 @@ class ValidationProblemDocument(ProblemDocument):
     more_errors: int | None = None
 
 
-_DESCRIPTIONS = {
-    400: "bad-request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not-found",
-    409: "conflict",
-    413: "content-too-large",
-    415: "unsupported-media-type",
-    422: "validation-error",
-    429: "too-many-requests",
-    503: "service-unavailable",
-}
-
-
 def problems_of(*statuses: int) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
-        kind = _DESCRIPTIONS[status]
+        kind = KIND_OF_STATUS[status]
         model = ValidationProblemDocument if status == 422 else ProblemDocument
         out[status] = {
             "description": TITLES[kind][1],
@@ -60,3 +47,10 @@ def problems_of(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "content": {PROBLEM_JSON: {}},
         }
     return out
+
+
+def created(body: str, location: str) -> Response:
+    """201 with a JSON body and the new resource's ``Location``."""
+    return Response(
+        body, status_code=201, media_type="application/json", headers={"Location": location}
+    )

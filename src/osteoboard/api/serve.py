@@ -17,7 +17,7 @@ __all__ = ["LOG_CONFIG", "run"]
 
 #: Logging of the server: uvicorn's own and the API's, one line each on stderr. uvicorn's
 #: access log is off: the API logs each request by its route's template instead
-#: (:mod:`osteoboard.api.accesslog`), so no path, query or header reaches a log.
+#: (:mod:`osteoboard.api.middleware`), so no path, query or header reaches a log.
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,7 +8,13 @@ from fastapi import FastAPI, Request
 from sqlalchemy.exc import OperationalError
 from starlette.responses import Response
 
-from osteoboard.api.problems import ApiProblem, lang_of, log_exception, problem_response
+from osteoboard.api.problems import (
+    KIND_OF_STATUS,
+    ApiProblem,
+    lang_of,
+    log_exception,
+    problem_response,
+)
 from osteoboard.store.errors import (
     AuthenticationError,
     LockedOutError,
@@ -17,16 +23,6 @@ from osteoboard.store.errors import (
 )
 
 __all__ = ["install_store_errors", "store_problem"]
-
-_KINDS = {
-    400: "bad-request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not-found",
-    409: "conflict",
-    422: "validation-error",
-    429: "too-many-requests",
-}
 
 
 def _pointer(field: str) -> str:
@@ -44,7 +40,9 @@ def _text(exc: StoreError, lang: str) -> str:
 
 def store_problem(exc: StoreError, lang: str) -> ApiProblem:
     status = exc.status
-    kind = "read-only" if isinstance(exc, SignedError) else _KINDS.get(status, "bad-request")
+    kind = (
+        "read-only" if isinstance(exc, SignedError) else KIND_OF_STATUS.get(status, "bad-request")
+    )
     detail = (exc.message("de"), exc.message("en"))
     headers: dict[str, str] = {}
     extra: dict[str, object] = {}

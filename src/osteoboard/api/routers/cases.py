@@ -11,7 +11,7 @@ from starlette.responses import Response
 from osteoboard.api.auth import CaseEvaluator, CaseReader, CaseWriter
 from osteoboard.api.bodies import StrictRoute
 from osteoboard.api.problems import ApiProblem
-from osteoboard.api.responses import problems_of
+from osteoboard.api.responses import created, problems_of
 from osteoboard.api.schemas import (
     CaseCreated,
     CaseOut,
@@ -78,12 +78,7 @@ def create_case(
     with store_of(request).write() as session:
         version = service.create_case(session, actor, case, note=note)
         out = CaseCreated(id=version.case_id, pseudonym=case.id, version=_version_out(version))
-    return Response(
-        out.model_dump_json(),
-        status_code=201,
-        media_type=JSON,
-        headers={"Location": f"{request.url.path}/{out.id}"},
-    )
+    return created(out.model_dump_json(), f"{request.url.path}/{out.id}")
 
 
 @router.get(
@@ -164,12 +159,7 @@ def new_version(
             session, actor, case_id, case, note=note, expected_version=expected_version
         )
         out = _version_out(version)
-    return Response(
-        out.model_dump_json(),
-        status_code=201,
-        media_type=JSON,
-        headers={"Location": f"{request.url.path}/{out.number}"},
-    )
+    return created(out.model_dump_json(), f"{request.url.path}/{out.number}")
 
 
 @router.get(

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from osteoboard.api.auth import DecisionWriter, MeetingReader, MeetingWriter, Signer
 from osteoboard.api.bodies import StrictRoute
-from osteoboard.api.responses import problems_of
+from osteoboard.api.responses import created, problems_of
 from osteoboard.api.schemas import (
     AgendaEntryIn,
     AgendaEntryMove,
@@ -35,7 +35,6 @@ router = APIRouter(tags=["meetings"], route_class=StrictRoute)
 
 MeetingId = Annotated[int, Path(ge=1)]
 EntryId = Annotated[int, Path(ge=1)]
-JSON = "application/json"
 
 
 def entry_out(session: Session, entry: AgendaEntry) -> AgendaEntryOut:
@@ -65,10 +64,6 @@ def meeting_out(session: Session, meeting: Meeting, *, agenda: bool) -> MeetingO
     return out
 
 
-def _created(body: str, location: str) -> Response:
-    return Response(body, status_code=201, media_type=JSON, headers={"Location": location})
-
-
 @router.post(
     "/meetings",
     status_code=201,
@@ -87,7 +82,7 @@ def create_meeting(body: MeetingIn, request: Request, actor: MeetingWriter) -> R
             participants=body.participants,
         )
         out = meeting_out(session, meeting, agenda=True)
-    return _created(out.model_dump_json(), f"{request.url.path}/{out.id}")
+    return created(out.model_dump_json(), f"{request.url.path}/{out.id}")
 
 
 @router.get(
@@ -173,7 +168,7 @@ def add_entry(
             session, actor, meeting_id, body.case_id, position=body.position
         )
         out = entry_out(session, entry)
-    return _created(out.model_dump_json(), f"/api/v1/agenda-entries/{out.id}")
+    return created(out.model_dump_json(), f"/api/v1/agenda-entries/{out.id}")
 
 
 @router.get(
