@@ -264,7 +264,7 @@ def test_protocol_shows_the_lesion_without_a_site_and_asks_for_it() -> None:
     text = _text(render_protocol_html(p, c))
     assert "X1 (Lokalisation nicht angegeben, osteolytisch, pathologische Fraktur)" in text
     assert "X2 (Lokalisation nicht angegeben, links)" in text
-    assert "Verdacht: Pathologische Fraktur – X1" in text
+    assert "Verdacht: Pathologische Fraktur – Läsion X1" in text
     before_questions, questions = text.split("Fragen an das Board", 1)
     assert "Läsion X1: Wo liegt diese Läsion" in questions
     # No place is given to the lesions: neither the map's nor the vocabulary's "other".

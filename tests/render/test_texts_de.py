@@ -157,3 +157,12 @@ def test_a_term_the_text_explains_is_not_explained_again() -> None:
     terms = {g.term for g in lt.glossary}
     assert "Opioid" in terms
     assert not terms & {"Ablation", "Stereotaxie", "Staging", "Palliativmedizin"}
+
+
+def test_protocol_headings_name_the_lesion_as_the_texts_do() -> None:
+    from osteoboard.render.html import render_protocol_html
+
+    case, proposal = case_and_proposal(ROOT / "examples" / "04-lung-mscc-emergency.yaml")
+    html = render_protocol_html(proposal, case)
+    assert "Bestrahlung bei MSCC</strong> – Läsion T6 (BWK 6)" in html
+    assert not re.search(r"</strong> \(T6\)|– T6<", html)

@@ -104,7 +104,7 @@ class Speaker:
             return f"{label}: {self.kb.labels.level(value, lang)}"
         if isinstance(value, int | float):
             unit = catalogue_by_name()[name].unit if name in catalogue_by_name() else None
-            shown_unit = None if unit and unit in label else unit
+            shown_unit = None if unit and fmt.unit(unit, lang) in label else unit
             return f"{label}: {fmt.quantity(value, _unit(shown_unit), lang)}"
         return f"{label}: {self._value_of(info.values, value)}"
 
@@ -447,6 +447,19 @@ def protocol_view(
 
     p = proposal.prognosis
     lesions = [{"id": les.id, "label": speak.lesion(les)} for les in case.lesions]
+    # Headings name a lesion as the item texts do: "Läsion L1 (LWK 2)", never a bare "L1".
+    names = {
+        les.id: kb.labels.lesion(les.id, les.level if les.region is Region.spine else None)
+        for les in case.lesions
+    }
+    emergencies = [_item(e, speak, keys) for e in proposal.emergencies]
+    urgent = [
+        _item(r, speak, keys) for r in proposal.recommendations if r.priority.value == "urgent"
+    ]
+    warnings = [_item(w, speak, keys) for w in proposal.warnings]
+    for item in [*emergencies, *urgent, *warnings]:
+        lesion = item["lesion"]
+        item["lesion_name"] = names.get(lesion, f"Läsion {lesion}") if lesion else None
     unknown_side = [
         les.id
         for les in case.lesions
@@ -462,11 +475,9 @@ def protocol_view(
         "kb_sha": proposal.knowledge_base.sha256[:12] if proposal.knowledge_base else "",
         "primary": _primary_label(case, kb),
         "lesions": lesions,
-        "emergencies": [_item(e, speak, keys) for e in proposal.emergencies],
+        "emergencies": emergencies,
         # Urgent items of every discipline, shown right after the emergencies as well.
-        "urgent": [
-            _item(r, speak, keys) for r in proposal.recommendations if r.priority.value == "urgent"
-        ],
+        "urgent": urgent,
         "questions": [_question(q, speak) for q in proposal.questions],
         "prognosis": {
             "band": band_de(kb, p),
@@ -477,7 +488,7 @@ def protocol_view(
         "board_notes": _board_notes(p),
         "scores": [_score(s, speak, keys) for s in proposal.scores],
         "groups": groups,
-        "warnings": [_item(w, speak, keys) for w in proposal.warnings],
+        "warnings": warnings,
         "missing": _missing(proposal.missing_data, speak),
         "bodymap": body_map_svg(case.lesions, proposal.scores, labels=kb.labels)
         if case.lesions
