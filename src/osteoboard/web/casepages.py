@@ -46,10 +46,10 @@ from osteoboard.web.caseform import (
     spec_for_path,
 )
 from osteoboard.web.caseview import CaseView, case_view
-from osteoboard.web.pages import form_of
+from osteoboard.web.pages import changing
 from osteoboard.web.routing import WebError, is_htmx, redirect, router
 from osteoboard.web.security import document_policy
-from osteoboard.web.session import WebUser, current_user, lang_of, require_csrf
+from osteoboard.web.session import WebUser, current_user, lang_of
 from osteoboard.web.templating import page
 from osteoboard.web.texts import Lang, say
 
@@ -307,9 +307,7 @@ def new_case_form(request: Request) -> Response:
 
 @router.post("/cases/new")
 async def create_case(request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     lang = lang_of(request)
     add_row = str(form.get("_add") or "") or None
     parsed = parse_form(form, lang=lang, add_row=add_row)
@@ -356,9 +354,7 @@ def edit_case_form(case_id: int, request: Request) -> Response:
 
 @router.post("/cases/{case_id}/edit")
 async def edit_case(case_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     lang = lang_of(request)
     add_row = str(form.get("_add") or "") or None
     note = str(form.get("_note") or "")
@@ -403,9 +399,7 @@ def case_page(case_id: int, request: Request) -> Response:
 
 @router.post("/cases/{case_id}/evaluate")
 async def evaluate(case_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    _form, user = await changing(request)
 
     def run() -> None:
         with store_of(request).write() as session:
@@ -419,9 +413,7 @@ async def evaluate(case_id: int, request: Request) -> Response:
 async def answer(case_id: int, request: Request) -> Response:
     """Answer a question of the board: the answered fields are set in a new version of the
     case, which is evaluated at once; the page shows what changed."""
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     lang = lang_of(request)
     kb = load_knowledge_base()
     given: dict[str, str] = {}
@@ -517,6 +509,36 @@ def _on_entry(
     return case_id, None, 200
 
 
+async def _entry_change(
+    request: Request,
+    user: WebUser,
+    entry_id: int,
+    change: Callable[[Session], object],
+    *,
+    done: str,
+    error_at: str,
+    answers: dict[str, str],
+    focus: bool = False,
+) -> Response:
+    """Make a change to an agenda entry and answer: a plain form post is sent back to the
+    case page; htmx gets the page to swap in, with the message, or the refusal at the form
+    (``error_at``; a refused state, such as a signed record, above the page)."""
+    case_id, error, status = await run_in_threadpool(_on_entry, request, user, entry_id, change)
+    if error is None and not is_htmx(request):
+        return redirect(request, f"/cases/{case_id}?entry={entry_id}")
+    return _case_page(
+        request,
+        user,
+        case_id,
+        flash=None if error else done,
+        flash_focus=focus and error is None,
+        errors={("page" if status == 409 else error_at): error} if error else None,
+        answers=answers,
+        status=status,
+        entry_id=str(entry_id),
+    )
+
+
 #: The store's names of decision fields → the words of their labels on the page.
 _FIELD_WORDS = {
     "reason": "reason",
@@ -529,9 +551,7 @@ _FIELD_WORDS = {
 
 @router.post("/entries/{entry_id}/decisions")
 async def decide_item(entry_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     lang = lang_of(request)
     key = str(form.get("item_key") or "")
     outcome = str(form.get("outcome") or "")
@@ -543,28 +563,21 @@ async def decide_item(entry_id: int, request: Request) -> Response:
             session, user.actor, entry_id, key, outcome, reason=reason, text=text
         )
 
-    case_id, error, status = await run_in_threadpool(_on_entry, request, user, entry_id, change)
-    if error is None and not is_htmx(request):
-        return redirect(request, f"/cases/{case_id}?entry={entry_id}")
-    kb = load_knowledge_base()
-    label = Speaker(kb, lang=lang).item_ref(key)
-    return _case_page(
+    label = Speaker(load_knowledge_base(), lang=lang).item_ref(key)
+    return await _entry_change(
         request,
         user,
-        case_id,
-        flash=None if error else say("decision_saved", lang, item=label),
-        errors={("page" if status == 409 else f"item:{key}"): error} if error else None,
+        entry_id,
+        change,
+        done=say("decision_saved", lang, item=label),
+        error_at=f"item:{key}",
         answers={f"item:{key}:outcome": outcome, f"item:{key}:reason": reason or ""},
-        status=status,
-        entry_id=str(entry_id),
     )
 
 
 @router.post("/entries/{entry_id}/overall")
 async def decide_overall(entry_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     lang = lang_of(request)
     text = str(form.get("text") or "")
     conform_raw = str(form.get("conform") or "")
@@ -577,47 +590,37 @@ async def decide_overall(entry_id: int, request: Request) -> Response:
             session, user.actor, entry_id, text, conform_raw == "yes", deviation_reason=deviation
         )
 
-    case_id, error, status = await run_in_threadpool(_on_entry, request, user, entry_id, change)
-    if error is None and not is_htmx(request):
-        return redirect(request, f"/cases/{case_id}?entry={entry_id}")
-    return _case_page(
+    return await _entry_change(
         request,
         user,
-        case_id,
-        flash=None if error else say("overall_saved", lang),
-        errors={("page" if status == 409 else "overall"): error} if error else None,
+        entry_id,
+        change,
+        done=say("overall_saved", lang),
+        error_at="overall",
         answers={
             "overall:text": text,
             "overall:conform": conform_raw,
             "overall:deviation_reason": deviation or "",
         },
-        status=status,
-        entry_id=str(entry_id),
     )
 
 
 @router.post("/entries/{entry_id}/sign-off")
 async def sign_off(entry_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
-    lang = lang_of(request)
+    _, user = await changing(request)
 
     def change(session: Session) -> object:
         return service.sign_off(session, user.actor, entry_id)
 
-    case_id, error, status = await run_in_threadpool(_on_entry, request, user, entry_id, change)
-    if error is None and not is_htmx(request):
-        return redirect(request, f"/cases/{case_id}?entry={entry_id}&done=signed")
-    return _case_page(
+    return await _entry_change(
         request,
         user,
-        case_id,
-        flash=None if error else say("signed_msg", lang),
-        flash_focus=error is None,
-        errors={"sign": error} if error else None,
-        status=status,
-        entry_id=str(entry_id),
+        entry_id,
+        change,
+        done=say("signed_msg", lang_of(request)),
+        error_at="sign",
+        answers={},
+        focus=True,
     )
 
 

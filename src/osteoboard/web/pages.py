@@ -25,6 +25,7 @@ from osteoboard.web.routing import WebError, redirect, router
 from osteoboard.web.session import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
+    WebUser,
     check_login_csrf,
     current_user,
     lang_of,
@@ -36,11 +37,20 @@ from osteoboard.web.session import (
 from osteoboard.web.templating import page
 from osteoboard.web.texts import say
 
-__all__ = ["agenda_rows", "form_of", "safe_next"]
+__all__ = ["agenda_rows", "changing", "form_of", "safe_next"]
 
 
 async def form_of(request: Request) -> Any:
     return await request.form()
+
+
+async def changing(request: Request) -> tuple[Any, WebUser]:
+    """The form of a request that changes something, and who sends it: the session must be
+    valid and the form carry its CSRF token."""
+    form = await form_of(request)
+    user = current_user(request)
+    require_csrf(request, user, form.get("csrf_token"))
+    return form, user
 
 
 def safe_next(value: str | None) -> str:
@@ -143,9 +153,7 @@ async def login_submit(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout_submit(request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    _form, _user = await changing(request)
 
     def end() -> None:
         with store_of(request).write() as session:
@@ -200,9 +208,7 @@ def meetings(request: Request) -> Response:
 
 @router.post("/meetings")
 async def create_meeting(request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     try:
         date = dt.date.fromisoformat(str(form.get("date") or ""))
     except ValueError:
@@ -336,9 +342,7 @@ def meeting_page(meeting_id: int, request: Request) -> Response:
 
 @router.post("/meetings/{meeting_id}/agenda")
 async def add_to_agenda(meeting_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     try:
         case_id = int(str(form.get("case_id") or ""))
     except ValueError:
@@ -354,9 +358,7 @@ async def add_to_agenda(meeting_id: int, request: Request) -> Response:
 
 @router.post("/entries/{entry_id}/remove")
 async def remove_from_agenda(entry_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    _form, user = await changing(request)
 
     def remove() -> int:
         with store_of(request).write() as session:
@@ -370,9 +372,7 @@ async def remove_from_agenda(entry_id: int, request: Request) -> Response:
 
 @router.post("/entries/{entry_id}/move")
 async def move_on_agenda(entry_id: int, request: Request) -> Response:
-    form = await form_of(request)
-    user = current_user(request)
-    require_csrf(request, user, form.get("csrf_token"))
+    form, user = await changing(request)
     try:
         position = int(str(form.get("position") or ""))
     except ValueError:
