@@ -145,3 +145,26 @@ def test_the_demo_is_created_once(tmp_path: Path) -> None:
             assert len(meetings[0].entries) == len(first.cases)
     finally:
         store.dispose()
+
+
+def test_one_more_lesion_keeps_the_form_and_stores_nothing(
+    client_for: Callable[[str], TestClient],
+) -> None:
+    client = client_for("koordination")
+    page = client.get("/cases/new").text
+    data = {
+        "csrf_token": csrf_of(page),
+        "id": "ROWS-1",
+        "lesions[0].id": "L1",
+        "lesions[0].region": "spine",
+        "_add": "lesions[]",
+    }
+    reply = client.post("/cases/new", data=data)
+    assert reply.status_code == 200
+    assert 'name="lesions[1].id"' in reply.text and 'name="lesions[2].id"' not in reply.text
+    assert 'value="ROWS-1"' in reply.text and 'value="L1"' in reply.text
+    assert "ROWS-1" not in client.get("/cases").text
+    del data["_add"]
+    data["lesions[1].id"] = "L1"  # the same id twice: an error of the case as a whole
+    reply = client.post("/cases/new", data=data)
+    assert reply.status_code == 422 and "L1" in reply.text and 'id="form-errors"' in reply.text

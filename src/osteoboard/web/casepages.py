@@ -297,6 +297,36 @@ def _form_page(
     )
 
 
+def _submitted(
+    request: Request,
+    user: WebUser,
+    form: Any,
+    *,
+    case_id: int | None = None,
+    version: int | None = None,
+    pseudonym: str | None = None,
+) -> tuple[Case | None, Response, str]:
+    """The case of a submitted form and its note; or, when the form asked for one more list
+    entry or the case is invalid, the form again (with its errors at their fields)."""
+    add_row = str(form.get("_add") or "") or None
+    note = str(form.get("_note") or "")
+    parsed = parse_form(form, lang=lang_of(request), add_row=add_row, fixed_id=pseudonym)
+    if add_row or parsed.case is None:
+        again = _form_page(
+            request,
+            user,
+            values=parsed.values,
+            errors={} if add_row else parsed.errors,
+            case_id=case_id,
+            version=version,
+            pseudonym=pseudonym,
+            note=note,
+            status=200 if add_row else 422,
+        )
+        return None, again, note
+    return parsed.case, Response(status_code=204), note
+
+
 @router.get("/cases/new")
 def new_case_form(request: Request) -> Response:
     user = current_user(request)
@@ -308,20 +338,9 @@ def new_case_form(request: Request) -> Response:
 @router.post("/cases/new")
 async def create_case(request: Request) -> Response:
     form, user = await changing(request)
-    lang = lang_of(request)
-    add_row = str(form.get("_add") or "") or None
-    parsed = parse_form(form, lang=lang, add_row=add_row)
-    note = str(form.get("_note") or "")
-    if add_row or parsed.case is None:
-        return _form_page(
-            request,
-            user,
-            values=parsed.values,
-            errors={} if add_row else parsed.errors,
-            note=note,
-            status=200 if add_row else 422,
-        )
-    case = parsed.case
+    case, again, note = _submitted(request, user, form)
+    if case is None:
+        return again
 
     def run() -> int:
         with store_of(request).write() as session:
@@ -355,29 +374,17 @@ def edit_case_form(case_id: int, request: Request) -> Response:
 @router.post("/cases/{case_id}/edit")
 async def edit_case(case_id: int, request: Request) -> Response:
     form, user = await changing(request)
-    lang = lang_of(request)
-    add_row = str(form.get("_add") or "") or None
-    note = str(form.get("_note") or "")
     try:
         expected = int(str(form.get("_version") or ""))
     except ValueError:
         expected = None
     with store_of(request).read() as session:
         pseudonym = service.get_case(session, user.actor, case_id).patient.pseudonym
-    parsed = parse_form(form, lang=lang, add_row=add_row, fixed_id=pseudonym)
-    if add_row or parsed.case is None:
-        return _form_page(
-            request,
-            user,
-            values=parsed.values,
-            errors={} if add_row else parsed.errors,
-            case_id=case_id,
-            version=expected,
-            pseudonym=pseudonym,
-            note=note,
-            status=200 if add_row else 422,
-        )
-    case = parsed.case
+    case, again, note = _submitted(
+        request, user, form, case_id=case_id, version=expected, pseudonym=pseudonym
+    )
+    if case is None:
+        return again
 
     def run() -> None:
         with store_of(request).write() as session:
