@@ -66,6 +66,11 @@ def test_pages_carry_the_security_headers(client_for: Callable[[str], TestClient
         assert reply.headers["cache-control"] == "no-store"
     api = client.get("/api/v1/health")
     assert api.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in api.headers  # the API's docs page has its own
+    # An answer of the request guard (here: a body too large) carries the headers as well.
+    big = client.post("/login", content=b"x" * (2 * 1024 * 1024))
+    assert big.status_code == 413
+    assert big.headers["x-content-type-options"] == "nosniff"
 
 
 def test_no_page_needs_inline_script_or_style(

@@ -82,8 +82,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(v1_router(), prefix=API_PREFIX)
     from osteoboard.web import install_web
 
-    install_web(app)  # the board's web app: pages, static files, security headers
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    install_web(app)  # the board's web app: pages, static files, security headers (outermost)
     return app
 
 
