@@ -1,10 +1,19 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test setup lint typecheck unit bench fuzz clean
+.PHONY: run demo test setup lint typecheck unit bench fuzz clean
 
 setup:
 	@bash scripts/setup.sh
 
+# The web app on http://127.0.0.1:8000/ with the demo cases on a demo meeting in ./data (the
+# first start prints the accounts' passwords, once). Plain HTTP on loopback: the session
+# cookie is sent without the Secure flag here.
 run: setup
+	.venv/bin/osteoboard demo-data
+	@echo "osteoboard: http://127.0.0.1:8000/ (Strg+C beendet / Ctrl+C stops)"
+	OSTEOBOARD_COOKIE_SECURE=false .venv/bin/osteoboard serve --host 127.0.0.1 --port 8000
+
+# Every demo case evaluated on the console, protocol and letter written to out/.
+demo: setup
 	.venv/bin/osteoboard demo --out out
 
 lint: setup

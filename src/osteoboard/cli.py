@@ -532,6 +532,34 @@ def serve(
         _fail(_m("literal", text=str(exc)))
 
 
+@app.command("demo-data")
+def demo_data(
+    directory: Annotated[
+        Path | None, typer.Option(help="Folder of case files (default: ./examples).")
+    ] = None,
+) -> None:
+    """Put the demo cases on a demo meeting in the store and create the first accounts
+    (once; a second run adds only what is missing). New passwords are printed once."""
+    from osteoboard.store.db import Store
+    from osteoboard.web.demo import ensure_demo
+
+    store = Store()
+    try:
+        report = ensure_demo(store, directory or EXAMPLES_DIR)
+    except CaseError as exc:
+        _fail_case(exc)
+    finally:
+        store.dispose()
+    de = _settings.lang == "de"
+    for name, (role, password) in report.passwords.items():
+        label = "Benutzer" if de else "user"
+        shown = "Passwort (nur jetzt angezeigt)" if de else "password (shown only now)"
+        sys.stdout.write(f"{label} {name} ({role.value}): {shown}: {password}\n")
+    if report.cases:
+        added = "Demo-Fälle angelegt" if de else "demo cases created"
+        sys.stdout.write(f"{added}: {', '.join(report.cases)}\n")
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

@@ -80,7 +80,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_exception_handler(DocumentProblem, _on_document_problem)
     install_docs(app)
     app.include_router(v1_router(), prefix=API_PREFIX)
+    from osteoboard.web import install_web
+
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    install_web(app)  # the board's web app: pages, static files, security headers (outermost)
     return app
 
 

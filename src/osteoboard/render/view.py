@@ -417,9 +417,18 @@ def _board_notes(p: Prognosis) -> list[str]:
 
 
 def protocol_view(
-    proposal: Proposal, case: Case, kb: KnowledgeBase, *, extra_figures: Sequence[Any] = ()
+    proposal: Proposal,
+    case: Case,
+    kb: KnowledgeBase,
+    *,
+    extra_figures: Sequence[Any] = (),
+    decision: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the protocol shows, as plain data (JSON-serialisable)."""
+    """Everything the protocol shows, as plain data (JSON-serialisable). ``decision``: the
+    board's recorded decision, printed in the decision box (a face that stores decisions
+    passes it in words: ``meeting``, ``items`` with ``label``, ``lesion``, ``outcome``,
+    ``reason``, ``text``, then ``overall``, ``conform`` and ``signed``); without it the box
+    is left empty for handwriting."""
     keys = [k for k in _source_keys(proposal) if k in kb.sources]
     refs = bibliography(keys, kb.sources)
     speak = Speaker(kb, citations={r.key: r.in_text[1:-1] for r in refs})
@@ -493,6 +502,7 @@ def protocol_view(
         ),
         "figures": [*course_figures(case), *extra_figures],
         "signatures": signature_rows(case, proposal),
+        "decision": dict(decision) if decision is not None else None,
         "references": [{"key": r.key, "text": r.text, "html": r.html} for r in refs],
         "disclaimer": (
             "Entscheidungsunterstützung für die interdisziplinäre Tumorkonferenz. Die Vorschläge "
