@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -588,3 +589,24 @@ def test_fracture_and_cord_compression_are_marked() -> None:
     assert "F = pathologische Fraktur" in text
     assert "K = Myelonkompression (Bilsky 2–3)" in text
     assert "Myelonkompression" not in _all_text(body_map_svg([low], []))
+
+
+def test_every_arc_has_valid_flags_on_both_sides() -> None:
+    """An arc's large-arc and sweep flags are 0 or 1 on the mirrored (left) side too, and
+    the mirrored arc turns the other way (a browser drops an arc with a bad flag)."""
+    lesions = example()
+    root = parse(body_map_svg(lesions, scored(lesions)))
+    arcs = []
+    for el in root.iter(f"{NS}path"):
+        for match in re.finditer(r"A([^A-Za-z]+)", el.attrib.get("d", "")):
+            numbers = match.group(1).split()
+            assert len(numbers) % 7 == 0, el.attrib["d"]
+            for i in range(0, len(numbers), 7):
+                large, sweep, x, y = numbers[i + 3 : i + 7]
+                assert large in ("0", "1") and sweep in ("0", "1"), el.attrib["d"]
+                arcs.append((float(y), sweep, float(x)))
+    # The acetabulum is drawn on both sides: same height, opposite sweep.
+    by_height: dict[float, set[str]] = {}
+    for y, sweep, _ in arcs:
+        by_height.setdefault(y, set()).add(sweep)
+    assert any(sweeps == {"0", "1"} for sweeps in by_height.values())

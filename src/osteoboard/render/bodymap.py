@@ -475,12 +475,25 @@ def _mx(x: float, left: bool) -> float:
 
 
 def _pd(cmds: Sequence[tuple[str, Sequence[float]]], left: bool) -> str:
-    """Path data from (command, x, y, x, y …) tuples, mirrored to the patient's left if asked."""
+    """Path data from (command, x, y, x, y …) tuples, mirrored to the patient's left if asked.
+
+    An arc (``A rx ry rotation large-arc sweep x y``) mirrors only its end point's x; its
+    rotation changes sign and its sweep flag turns, since a mirror reverses the direction."""
     parts: list[str] = []
     for cmd, nums in cmds:
-        coords = [_n(_mx(v, left)) if i % 2 == 0 else _n(v) for i, v in enumerate(nums)]
+        if cmd == "A":
+            coords = [_arc(nums[i : i + 7], left) for i in range(0, len(nums), 7)]
+        else:
+            coords = [_n(_mx(v, left)) if i % 2 == 0 else _n(v) for i, v in enumerate(nums)]
         parts.append(cmd + " ".join(coords) if coords else cmd)
     return " ".join(parts)
+
+
+def _arc(args: Sequence[float], left: bool) -> str:
+    rx, ry, rotation, large, sweep, x, y = args
+    if left:
+        rotation, sweep, x = -rotation, 1 - sweep, _mx(x, True)
+    return " ".join(_n(v) for v in (rx, ry, rotation, large, sweep, x, y))
 
 
 def _skull() -> list[str]:
