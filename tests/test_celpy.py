@@ -163,3 +163,20 @@ def test_generated_proposals_are_byte_identical_to_the_reference(
 ) -> None:
     fast, reference = _both(parse_case(case_data))
     assert fast == reference
+
+
+def test_verdicts_shared_between_threads_change_no_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluations in several threads (as the web server runs them) share the memo, which
+    starts afresh when full: with a tiny limit it is cleared all the time, and every proposal
+    is still the one the reference path gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from osteoboard import engine
+
+    cases = [load_case(p) for p in EXAMPLES] + [load_referral(p).case for p in REFERRALS]
+    with reference_conditions():
+        expected = [evaluate(c).model_dump_json() for c in cases]
+    monkeypatch.setattr(engine, "MAX_VERDICTS", 7)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda c: evaluate(c).model_dump_json(), cases * 3))
+    assert got == expected * 3

@@ -1325,14 +1325,15 @@ def _lesion_rules(
                     _fact_key(name, case_scope) for name in kb.case_facts_by_rule[number]
                 )
             chosen.append((rule, (rule.order, shared, *[keys[name] for name in read])))
-        new = [rule for rule, key in chosen if key not in verdicts]
-        if new:
-            runner = scope.runner(_facts_read(new))
-            for rule, key in chosen:
-                if key not in verdicts:
-                    verdicts[key] = _verdict(kb, rule, scope, runner)
-        for rule, key in chosen:
-            verdict = verdicts[key]
+        # Read each verdict once: another thread's evaluation may start the memo afresh.
+        found = [(rule, key, verdicts.get(key)) for rule, key in chosen]
+        new = [rule for rule, _, verdict in found if verdict is None]
+        runner = scope.runner(_facts_read(new)) if new else None
+        for rule, key, known in found:
+            verdict = known
+            if verdict is None:
+                assert runner is not None
+                verdict = verdicts[key] = _verdict(kb, rule, scope, runner)
             if verdict is not _SILENT:
                 out.add(rule, verdict, scope, where)
 
