@@ -336,6 +336,55 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "unerwartete zusätzliche Argumente ({args})",
         "Got unexpected extra arguments ({args})",
     ),
+    # -- the store's commands (cli_store.py) --
+    "upgraded": ("Datenbank auf Stand {revision}", "database at revision {revision}"),
+    "current": ("{revision}", "{revision}"),
+    "empty": (
+        "(leer: noch nicht migriert; osteoboard db upgrade)",
+        "(empty: not migrated yet; osteoboard db upgrade)",
+    ),
+    "not_migrated": (
+        "Datenbank nicht auf dem aktuellen Stand ({current}, nötig {head}); zuerst "
+        "osteoboard db upgrade",
+        "database not at the current revision ({current}, needed {head}); run osteoboard db "
+        "upgrade first",
+    ),
+    "bad_url": ("Datenbank nicht erreichbar: {detail}", "cannot open the database: {detail}"),
+    "user_added": (
+        "Benutzer {name} angelegt (Rolle {role})",
+        "user {name} created (role {role})",
+    ),
+    "password_once": (
+        "Passwort (wird nur jetzt angezeigt): {password}",
+        "password (shown only now): {password}",
+    ),
+    "password_prompt": ("Passwort", "Password"),
+    "password_repeat": ("Passwort wiederholen", "Repeat the password"),
+    "password_stdin_empty": (
+        "--password-stdin: kein Passwort auf der Standardeingabe",
+        "--password-stdin: no password on standard input",
+    ),
+    "password_options": (
+        "--password-stdin und --generate-password schließen sich aus",
+        "--password-stdin and --generate-password exclude each other",
+    ),
+    "token_created": (
+        "Token {name} angelegt (Rolle {role}); das Geheimnis wird nur jetzt angezeigt:",
+        "token {name} created (role {role}); the secret is shown only now:",
+    ),
+    "token_revoked": ("Token {name} widerrufen", "token {name} revoked"),
+    "token_line": ("{name}\t{role}\t{state}\t{created}", "{name}\t{role}\t{state}\t{created}"),
+    "active": ("aktiv", "active"),
+    "revoked": ("widerrufen {at}", "revoked {at}"),
+    "chain_ok": (
+        "Audit-Kette intakt: {rows} Einträge",
+        "audit chain intact: {rows} rows",
+    ),
+    "chain_bad": (
+        "Audit-Kette verletzt bei Eintrag {seq}: {problem}",
+        "audit chain broken at row {seq}: {problem}",
+    ),
+    "kb_error": ("Wissensbasis: {detail}", "knowledge base: {detail}"),
 }
 
 Param: TypeAlias = "str | int | float | Msg"
