@@ -54,7 +54,6 @@ class Error:
 
 
 TYPE_ERROR = Error(None)
-_NUMBER = (int, float)
 
 
 def _is_number(value: Any) -> bool:

@@ -328,11 +328,7 @@ class _Runner:
         """The outcome on the known facts alone; None when it needs an unknown one."""
         if self.overlay:
             self.overlay.clear()
-        python = condition.python
-        if python is not None and not self.reference:
-            result = python.run(self.overlay.merged)
-        else:
-            result = self.run(condition)
+        result = self.run(condition)
         if result.__class__ is celpy.Error:
             if result.name is None:
                 raise TypeError(f"condition {condition.source!r}: no such overload")
@@ -371,12 +367,8 @@ def _execute(condition: Condition, runner: _Runner) -> bool | None:
 
 def _execute_needing(condition: Condition, runner: _Runner) -> tuple[bool | None, str | None]:
     """Like :func:`_execute`; with None, the variable found undefined."""
-    python = condition.python
     try:
-        if python is not None and not runner.reference:
-            result = python.run(runner.overlay.merged)
-        else:
-            result = runner.run(condition)
+        result = runner.run(condition)
     except (RuntimeError, TypeError, KeyError, ValueError) as exc:
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
     if result.__class__ is celpy.Error:
