@@ -7,9 +7,19 @@ repeatable and a red run means a change broke something. ``OSTEOBOARD_HYPOTHESIS
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from hypothesis import settings
+
+# The compiled knowledge base is cached on disk (osteoboard.kbcache): the tests, and the
+# commands they start, use a directory of their own, removed at the end.
+_KB_CACHE = tempfile.mkdtemp(prefix="osteoboard-kb-cache-")
+os.environ["OSTEOBOARD_CACHE_DIR"] = _KB_CACHE
+os.environ.pop("OSTEOBOARD_KB_CACHE", None)
+atexit.register(shutil.rmtree, _KB_CACHE, ignore_errors=True)
 
 settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)

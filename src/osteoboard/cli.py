@@ -392,10 +392,10 @@ def kb_lint(
     ] = None,
 ) -> None:
     """Load and check the knowledge base; exit 1 with the first problem, naming file and rule."""
-    from osteoboard.guideline import KnowledgeError, load_knowledge_base
+    from osteoboard.guideline import KnowledgeError, lint_knowledge_base
 
     try:
-        kb = load_knowledge_base(directory.resolve() if directory else None)
+        kb = lint_knowledge_base(directory.resolve() if directory else None)
     except KnowledgeError as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise typer.Exit(code=1) from None

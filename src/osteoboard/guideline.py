@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
+from osteoboard import kbcache
 from osteoboard.case import (
     SPINE_LEVELS,
     EsccGrade,
@@ -230,6 +231,27 @@ class ScheduleOrder(_KbModel):
     sources: Annotated[list[str], Field(min_length=1)]
 
 
+class CelProgram:
+    """CEL's compiled program for a condition, kept with the text it was compiled from: a
+    knowledge base read back from its cache compiles it again only when a run asks for it
+    (the reference path; the engine runs the Python function)."""
+
+    __slots__ = ("_program", "source")
+
+    def __init__(self, source: str, program: Any = None) -> None:
+        self.source = source
+        self._program = program
+
+    def execute(self, context: Any) -> Any:
+        program = self._program
+        if program is None:
+            program = self._program = cel.compile(self.source)
+        return program.execute(context)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CelProgram, (self.source,))
+
+
 @dataclass(frozen=True)
 class Condition:
     """A compiled CEL condition with the facts it reads (and their flat variable names)."""
@@ -271,6 +293,9 @@ class Guard:
     @classmethod
     def make(cls, fact: str, op: str, operand: Any) -> Guard:
         return cls(fact, op, operand, _guard_test(op, operand))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Guard.make, (self.fact, self.op, self.operand))
 
 
 _NUMBERS = (int, float)
@@ -342,6 +367,16 @@ class KnowledgeBase:
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)
     #: Radiotherapy schedules, the one proposed for a lesion first (kb.yaml).
     schedules: tuple[str, ...] = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a cached copy keeps: the loaded fields, not what is derived from them (the
+        engine's shared verdicts above all)."""
+        cached = {
+            name
+            for name, member in vars(type(self)).items()
+            if isinstance(member, functools.cached_property)
+        }
+        return {k: v for k, v in self.__dict__.items() if k not in cached}
 
     @functools.cached_property
     def rules_by_id(self) -> dict[str, CompiledRule]:
@@ -708,10 +743,9 @@ def _compile_condition(
             )
         if not same:
             raise KnowledgeError(f"{where}: a knowledge constant cannot be written into 'when'")
-    program = inlined
     return Condition(
         source=expr,
-        program=program,
+        program=CelProgram(flat_source if used else flatten_expression(expr), inlined),
         facts=read,
         flat=tuple(flat_name(f) for f in read),
         constants={flat_name(f): constants[f[3:]] for f in facts if f.startswith("kb.")},
@@ -804,8 +838,31 @@ def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=4)
 def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
-    """Load, validate and compile the knowledge base (cached per directory)."""
+    """Load, validate and compile the knowledge base (cached per directory in the process,
+    and on disk by its sha256: see :mod:`osteoboard.kbcache`)."""
     kb_dir = directory or default_kb_dir()
+    sha256 = kb_hash(kb_dir)
+    cached = kbcache.read(sha256, KnowledgeBase)
+    if cached is not None:
+        object.__setattr__(cached, "directory", kb_dir)
+        return cached
+    kb = _build_knowledge_base(kb_dir, sha256)
+    kbcache.write(sha256, kb)
+    return kb
+
+
+def lint_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
+    """Read, lint and compile every knowledge file, never from the cache (``kb lint``); the
+    result replaces the cached copy."""
+    kb_dir = directory or default_kb_dir()
+    sha256 = kb_hash(kb_dir)
+    kb = _build_knowledge_base(kb_dir, sha256)
+    kbcache.write(sha256, kb)
+    return kb
+
+
+def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
+    """Read, lint and compile every knowledge file."""
     meta = validate(KbMeta, read_yaml(kb_dir / "kb.yaml"), "kb.yaml")
 
     raw_actions = read_yaml(kb_dir / "actions.yaml")
@@ -923,7 +980,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
 
     return KnowledgeBase(
         version=meta.version,
-        sha256=kb_hash(kb_dir),
+        sha256=sha256,
         directory=kb_dir,
         actions=actions,
         rules=tuple(compiled),
