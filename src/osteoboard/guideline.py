@@ -331,6 +331,59 @@ class CompiledDefinition:
 
 
 @dataclass(frozen=True)
+class GuardIndex:
+    """The distinct guards of the rules, numbered, and per rule the bits of its own: a rule
+    is ruled out on a scope when a known value fails one of them (``failing & mask``)."""
+
+    guards: tuple[Guard, ...]
+    #: Numbers of the guards on case facts (the same in every scope of a case) and on lesion
+    #: facts.
+    case_guards: tuple[int, ...]
+    lesion_guards: tuple[int, ...]
+    case_masks: tuple[int, ...]
+    lesion_masks: tuple[int, ...]
+
+    @classmethod
+    def of(
+        cls, case_rules: Sequence[CompiledRule], lesion_rules: Sequence[CompiledRule]
+    ) -> GuardIndex:
+        numbers: dict[tuple[str, str, str], int] = {}
+        guards: list[Guard] = []
+
+        def mask(rule: CompiledRule) -> int:
+            bits = 0
+            for guard in rule.condition.guards:
+                key = (guard.fact, guard.op, repr(guard.operand))
+                number = numbers.get(key)
+                if number is None:
+                    number = numbers[key] = len(guards)
+                    guards.append(guard)
+                bits |= 1 << number
+            return bits
+
+        case_masks = tuple(mask(r) for r in case_rules)
+        lesion_masks = tuple(mask(r) for r in lesion_rules)
+        return cls(
+            guards=tuple(guards),
+            case_guards=tuple(i for i, g in enumerate(guards) if not g.fact.startswith("lesion.")),
+            lesion_guards=tuple(i for i, g in enumerate(guards) if g.fact.startswith("lesion.")),
+            case_masks=case_masks,
+            lesion_masks=lesion_masks,
+        )
+
+    def failing(self, numbers: Sequence[int], values: Mapping[str, Any]) -> int:
+        """The bits of the guards among ``numbers`` that a known value fails."""
+        guards = self.guards
+        bits = 0
+        for number in numbers:
+            guard = guards[number]
+            value = values[guard.fact]
+            if value is not None and guard.fails(value):
+                bits |= 1 << number
+        return bits
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     rule: Rule
     file: str
@@ -417,6 +470,11 @@ class KnowledgeBase:
             tuple(f for f in r.condition.facts if not f.startswith("lesion."))
             for r in self.lesion_rules
         )
+
+    @functools.cached_property
+    def guard_index(self) -> GuardIndex:
+        """The guards of every rule, each distinct test once (rules share most of them)."""
+        return GuardIndex.of(self.case_rules, self.lesion_rules)
 
     @functools.cached_property
     def verdicts(self) -> dict[Any, Any]:
