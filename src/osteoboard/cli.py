@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from osteoboard.caseio import CaseError, load_case
+from osteoboard.cli_fhir import add_fhir_commands
 from osteoboard.cli_store import add_store_commands
 from osteoboard.messages import Lang, Msg, one_line, usage_error
 
@@ -375,6 +376,8 @@ app.add_typer(kb_app, name="kb")
 
 # The store's commands: db, user, token, audit, reevaluate (osteoboard/cli_store.py).
 add_store_commands(app, lambda: _settings.lang)
+# FHIR: import-fhir (osteoboard/cli_fhir.py).
+add_fhir_commands(app, lambda: _settings.lang)
 
 
 class KbPart(StrEnum):
