@@ -189,6 +189,8 @@ UCUM_ANALYTE: dict[tuple[str, str, str], Any] = {
     ("creatinine", "mg/dL", "umol/L"): creatinine_mg_dl_to_umol_l,
     ("creatinine", "mmol/L", "umol/L"): lambda v: v * 1000.0,
     ("bilirubin", "mg/dL", "umol/L"): bilirubin_mg_dl_to_umol_l,
+    # haemoglobin in mmol/L (German labs; per Hb monomer, 16 114.5 g/mol): 1 mmol/L = 1.61145 g/dL
+    ("hemoglobin", "mmol/L", "g/dL"): lambda v: v * 1.61145,
 }
 
 # Spellings of UCUM units seen on lab reports (micro sign, lower-case litre).

@@ -45,6 +45,10 @@ __all__ = [
 FILE = "fhir_codes.yaml"
 #: osteoboard's code system for case items without a standard code.
 CASE_ITEM_SYSTEM = "urn:osteoboard:codesystem:case-item"
+#: Code systems whose entries may name a category (prefix) instead of one code.
+PREFIX_SYSTEMS = ("icd10", "ops")
+#: Suffixes of ICD-10-GM codes (dagger, asterisk, exclamation mark, plus, double dagger).
+_ICD_SUFFIXES = "†*!+‡"
 
 
 class _Entry(BaseModel):
@@ -54,18 +58,49 @@ class _Entry(BaseModel):
     code: str | None = None
     prefix: str | None = None
     display: str
+    #: Only codings with one of these system URIs match (where one system name holds
+    #: variants whose codes mean different things, e.g. ICD-10-GM and ICD-10-CM G82.21).
+    uris: tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _code_or_prefix(self) -> _Entry:
         if (self.code is None) == (self.prefix is None):
             raise ValueError("give either code or prefix")
-        if self.prefix is not None and self.system != "icd10":
-            raise ValueError("prefix is allowed for system icd10 only")
+        if self.prefix is not None and self.system not in PREFIX_SYSTEMS:
+            raise ValueError(f"prefix is allowed for systems {', '.join(PREFIX_SYSTEMS)} only")
         return self
 
 
 class PrimaryEntry(_Entry):
-    site: PrimarySite
+    site: PrimarySite | None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _note_when_open(self) -> PrimaryEntry:
+        if self.site is None and not self.note:
+            raise ValueError("an entry without site needs a note saying why")
+        return self
+
+
+class SitePlace(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    region: Region
+    bone: LongBone | None = None
+
+
+class FindingEntry(_Entry):
+    sets: dict[str, Any] = Field(default_factory=dict)
+    if_recent: dict[str, Any] = Field(default_factory=dict)
+    lesion: dict[str, Any] = Field(default_factory=dict)
+    site_digits: str | None = None
+    note: str | None = None
+    sources: list[str]
+
+    @model_validator(mode="after")
+    def _does_something(self) -> FindingEntry:
+        if not (self.sets or self.if_recent or self.lesion) and not self.note:
+            raise ValueError("a finding that sets nothing needs a note saying why")
+        return self
 
 
 class VisceralEntry(_Entry):
@@ -128,6 +163,9 @@ class Statuses(BaseModel):
     observation: list[str]
     condition_clinical: list[str]
     condition_verification_refused: list[str]
+    condition_verification_unconfirmed: list[str]
+    medication_statement_current: list[str]
+    medication_statement_past: list[str]
     procedure: list[str]
     medication_request_current: list[str]
     medication_request_past: list[str]
@@ -170,6 +208,13 @@ class _File(BaseModel):
     surgery: ProcedureKind
     condition_profiles: ConditionProfiles
     laterality_extension: str
+    finding_recent_days: SourcedValue
+    findings: list[FindingEntry]
+    finding_site_digits: dict[str, dict[str, list[SitePlace]]]
+    icd10gm_certainty_extension: str
+    icd10gm_certainty: dict[str, Literal["confirmed", "suspected", "excluded", "status_post"]]
+    icd10gm_side_extension: str
+    icd10gm_sides: dict[str, Side]
 
 
 class Coded:
@@ -177,11 +222,11 @@ class Coded:
 
     def __init__(self, entries: Sequence[Any], systems: Mapping[str, str]) -> None:
         self.entries = tuple(entries)
-        self._exact: dict[tuple[str, str], Any] = {}
+        self._exact: dict[tuple[str, str], list[Any]] = {}
         self._prefixes: list[tuple[str, str, Any]] = []
         for entry in entries:
             if entry.code is not None:
-                self._exact.setdefault((entry.system, entry.code), entry)
+                self._exact.setdefault((entry.system, entry.code), []).append(entry)
             else:
                 self._prefixes.append((entry.system, entry.prefix, entry))
         # longest prefix first, so that C79.3 wins over C79
@@ -195,11 +240,17 @@ class Coded:
         name = self._systems.get(system)
         if name is None:
             return None
-        hit = self._exact.get((name, code))
-        if hit is not None:
-            return hit
+        if name in PREFIX_SYSTEMS:
+            code = code.strip().rstrip(_ICD_SUFFIXES).strip()
+        for entry in self._exact.get((name, code), ()):
+            if entry.uris is None or system in entry.uris:
+                return entry
         for sys_name, prefix, entry in self._prefixes:
-            if sys_name == name and _icd_under(code, prefix):
+            if (
+                sys_name == name
+                and _icd_under(code, prefix)
+                and (entry.uris is None or system in entry.uris)
+            ):
                 return entry
         return None
 
@@ -241,6 +292,7 @@ class FhirCodes:
         self.medications = Coded(data.medications, by_uri)
         self.radiotherapy = Coded(data.radiotherapy.codes, by_uri)
         self.surgery = Coded(data.surgery.codes, by_uri)
+        self.findings = Coded(data.findings, by_uri)
         self.statuses = data.statuses
 
     def uri(self, system: str) -> str:
@@ -297,6 +349,10 @@ def case_list_paths() -> frozenset[str]:
     return frozenset(out)
 
 
+def _show(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
+
+
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside an annotation (``X | None``, ``list[X]``), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -327,18 +383,23 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
         "medications": data.medications,
         "radiotherapy.codes": data.radiotherapy.codes,
         "surgery.codes": data.surgery.codes,
+        "findings": data.findings,
         **{f"answers.{k}": v for k, v in data.answers.items()},
     }
     for table, entries in tables.items():
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, tuple[str, ...]]] = set()
         for i, entry in enumerate(entries):
             where = f"{FILE}: {table}[{i}]"
             if entry.system not in names:
                 raise KnowledgeError(f"{where}: unknown system {entry.system!r} (see systems)")
-            key = (entry.system, entry.code or entry.prefix or "")
+            key = (entry.system, entry.code or entry.prefix or "", entry.uris or ())
             if key in seen:
                 raise KnowledgeError(f"{where}: {key[0]} {key[1]} is listed twice")
             seen.add(key)
+            for uri in entry.uris or ():
+                if uri not in data.systems[entry.system]:
+                    raise KnowledgeError(f"{where}: {uri!r} is not a URI of {entry.system}")
+    _lint_findings(data, fields)
     for i, obs in enumerate(data.observations):
         where = f"{FILE}: observations[{i}]"
         if obs.field is not None and obs.field not in fields:
@@ -353,7 +414,10 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
     if data.systems.get("case_item") != [CASE_ITEM_SYSTEM]:
         raise KnowledgeError(f"{FILE}: systems.case_item must be [{CASE_ITEM_SYSTEM}]")
     if sources is not None:
+        for i, finding in enumerate(data.findings):
+            check_sources(finding.sources, sources, f"{FILE}: findings[{i}]")
         for part, keys in (
+            ("finding_recent_days", data.finding_recent_days.sources),
             ("sources", data.sources),
             ("bma_current_days", data.bma_current_days.sources),
             ("myeloma_series_sources", data.myeloma_series_sources),
@@ -361,6 +425,36 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
         ):
             check_sources(keys, sources, f"{FILE}: {part}")
     return FhirCodes(data)
+
+
+def _lint_findings(data: _File, fields: frozenset[str]) -> None:
+    """Every field a finding sets exists, and its value is one the case format allows."""
+    from osteoboard.case import Lesion
+
+    for i, f in enumerate(data.findings):
+        where = f"{FILE}: findings[{i}]"
+        for path, value in {**f.sets, **f.if_recent}.items():
+            if path not in fields or path.startswith(("lesion.", "myeloma.series.")):
+                raise KnowledgeError(f"{where}: {path!r} is not a case-level field")
+            probe: dict[str, Any] = {"id": "lint"}
+            node = probe
+            parts = path.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+            try:
+                Case.model_validate(probe)
+            except ValueError as exc:
+                raise KnowledgeError(f"{where}: {path} = {value!r} is not allowed: {exc}") from None
+        for name, value in f.lesion.items():
+            if name not in Lesion.model_fields or name in ("id", "region", "level", "bone"):
+                raise KnowledgeError(f"{where}: lesion.{name} cannot be set by a finding")
+            try:
+                Lesion.model_validate({"id": "lint", name: value})
+            except ValueError as exc:
+                raise KnowledgeError(f"{where}: lesion.{name} = {value!r}: {exc}") from None
+        if f.site_digits is not None and f.site_digits not in data.finding_site_digits:
+            raise KnowledgeError(f"{where}: unknown site_digits {f.site_digits!r}")
 
 
 @functools.lru_cache(maxsize=4)
@@ -382,7 +476,11 @@ def mapping_table(codes: FhirCodes) -> str:
             rows.append(f"| {element} | {e.system} | `{code}` | {e.display} | {target(e)} |")
 
     d = codes.data
-    add("Condition.code (primary)", d.primary_sites, lambda e: f"primary.site = {e.site.value}")
+    add(
+        "Condition.code (primary)",
+        d.primary_sites,
+        lambda e: f"primary.site = {e.site.value}" if e.site else f"primary.site open ({e.note})",
+    )
     add("Condition.code (secondary)", d.bone_metastasis_codes, lambda e: "a lesion")
     add("Condition.bodySite", d.bone_body_sites, lambda e: "a lesion (region open)")
     add(
@@ -414,4 +512,16 @@ def mapping_table(codes: FhirCodes) -> str:
         lambda e: f"prior_therapy.bone_modifying_agent = {e.agent.value}",
     )
     add("Procedure.code", d.radiotherapy.codes, lambda e: "lesions[].previously_irradiated")
+
+    def finding(e: Any) -> str:
+        parts = [f"{k} = {_show(v)}" for k, v in e.sets.items()]
+        parts += [f"{k} = {_show(v)} (if recent)" for k, v in e.if_recent.items()]
+        parts += [f"lesions[].{k} = {_show(v)} (at its site)" for k, v in e.lesion.items()]
+        return "; ".join(parts) or f"— (reported: {e.note})"
+
+    for e in d.findings:
+        code = e.code if e.code is not None else f"{e.prefix}*"
+        system = e.system + (" (GM)" if e.uris and "icd-10-gm" in e.uris[0] else "")
+        system += " (CM)" if e.uris and e.uris[0].endswith("icd-10-cm") else ""
+        rows.append(f"| Condition.code (finding) | {system} | `{code}` | {e.display} | {finding(e)} |")
     return "\n".join(rows) + "\n"
