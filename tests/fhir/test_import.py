@@ -102,12 +102,19 @@ def test_ucum_units_are_converted(
     assert source.resource == "Observation/lab" and source.element == "valueQuantity"
 
 
-def test_an_unknown_unit_is_an_error_naming_resource_and_element() -> None:
-    with pytest.raises(FhirImportError) as exc:
-        run(obs("ca", "17861-6", "2026-11-18", qty(10.0, "furlong")))
-    assert exc.value.lines("de") == [
-        "Observation/ca: valueQuantity.code: Einheit 'furlong' lässt sich nicht in mmol/L umrechnen"
-    ]
+def test_an_unknown_unit_leaves_the_value_out_and_names_resource_and_element() -> None:
+    result = run(
+        obs("ca", "17861-6", "2026-11-18", qty(10.0, "furlong")),
+        obs("alb", "1751-7", "2026-11-18", qty(38.0, "g/L")),
+    )
+    assert result.case.labs.calcium_mmol_l is None
+    assert result.case.labs.albumin_g_l == 38  # the rest of the bundle is imported
+    (unused,) = [u for u in result.report.unused if u.resource == "Observation/ca"]
+    assert unused.element == "valueQuantity.code"
+    assert (
+        unused.reason.de
+        == "Einheit 'furlong' lässt sich nicht in mmol/L umrechnen: Wert nicht übernommen"
+    )
 
 
 def test_codes_are_matched_on_system_and_code_together() -> None:

@@ -523,5 +523,7 @@ def mapping_table(codes: FhirCodes) -> str:
         code = e.code if e.code is not None else f"{e.prefix}*"
         system = e.system + (" (GM)" if e.uris and "icd-10-gm" in e.uris[0] else "")
         system += " (CM)" if e.uris and e.uris[0].endswith("icd-10-cm") else ""
-        rows.append(f"| Condition.code (finding) | {system} | `{code}` | {e.display} | {finding(e)} |")
+        rows.append(
+            f"| Condition.code (finding) | {system} | `{code}` | {e.display} | {finding(e)} |"
+        )
     return "\n".join(rows) + "\n"

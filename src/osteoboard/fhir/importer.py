@@ -35,6 +35,8 @@ from osteoboard.units import convert_quantity
 
 __all__ = ["import_resources"]
 
+#: Most resources read for one import (a patient's $everything is rarely over a few thousand).
+MAX_RESOURCES = 20_000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _LESION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 #: Elements every resource has that carry no clinical content of their own.
@@ -210,7 +212,31 @@ def import_resources(
     state = _State(codes=codes, board_date=board_date)
     parsed: list[tuple[str, Resource, dict[str, Any]]] = []
     problems: list[FhirProblem] = []
+    seen: dict[str, tuple[int, dict[str, Any]]] = {}
     for i, raw in enumerate(resources):
+        if i >= MAX_RESOURCES:
+            raise FhirImportError(
+                FhirProblem(
+                    f"[{i}]",
+                    f"mehr als {MAX_RESOURCES} Ressourcen: für einen Patienten zu viele",
+                    f"more than {MAX_RESOURCES} resources: too many for one patient",
+                )
+            )
+        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
+            key = f"{raw.get('resourceType')}/{raw['id']}"
+            if key in seen:
+                first, body = seen[key]
+                if _same_resource(body, raw):
+                    continue  # the same resource twice (e.g. a search that includes it again)
+                problems.append(
+                    FhirProblem(
+                        f"[{i}] ({key})",
+                        f"doppelte Ressourcen-ID mit anderem Inhalt (zuerst bei [{first}])",
+                        f"duplicate resource id with other content (first at [{first}])",
+                    )
+                )
+                continue
+            seen[key] = (i, dict(raw))
         try:
             res = parse_resource(raw, f"[{i}]")
         except FhirImportError as exc:
@@ -266,7 +292,7 @@ def import_resources(
         rtype = res.get_resource_type()
         if rtype == "Observation":
             _observation(state, ref, res, primary_ids)
-        elif rtype in ("MedicationRequest", "MedicationAdministration"):
+        elif rtype in ("MedicationRequest", "MedicationAdministration", "MedicationStatement"):
             _medication(state, ref, res)
         elif rtype == "Procedure":
             _procedure(state, ref, res, primary_ids, lesions)
@@ -312,6 +338,13 @@ def import_resources(
         conflicts=conflicts,
     )
     return ImportResult(case=case, report=report)
+
+
+def _same_resource(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Two copies of one resource (meta, e.g. lastUpdated, aside)."""
+    return {k: v for k, v in a.items() if k != "meta"} == {
+        k: v for k, v in b.items() if k != "meta"
+    }
 
 
 def _raw_of(parsed: list[tuple[str, Resource, dict[str, Any]]], ref: str) -> dict[str, Any]:
@@ -407,35 +440,71 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
     lesions: list[dict[str, Any]] = []
     lesion_sources: list[list[FieldSource]] = []
     primary_ids: set[str] = set()
+    findings: list[tuple[str, Resource, Any, dt.date | None]] = []
     for ref, res in conditions:
         verification = {c.code for c in _codings(res.verificationStatus)}
-        if verification & set(codes.statuses.condition_verification_refused):
+        certainty = _gm_certainty(codes, res)
+        if verification & set(codes.statuses.condition_verification_refused) or (
+            certainty == "excluded"
+        ):
             state.drop(
                 ref,
-                "Diagnose widerlegt oder irrtümlich erfasst",
-                "condition refuted or entered in error",
+                "Diagnose widerlegt, ausgeschlossen oder irrtümlich erfasst",
+                "condition refuted, excluded or entered in error",
+            )
+            continue
+        if verification & set(codes.statuses.condition_verification_unconfirmed) or (
+            certainty == "suspected"
+        ):
+            what = ", ".join(sorted(verification)) or "Diagnosesicherheit V"
+            state.drop(
+                ref,
+                f"Verdachtsdiagnose ({what}): nicht als gesicherte Diagnose übernommen – prüfen",
+                f"suspected diagnosis ({what}): not read as a confirmed diagnosis – check it",
             )
             continue
         profiles = _profiles(res)
         code = _codings(res.code)
         primary = codes.primary_sites.first(code)
         clinical = {c.code for c in _codings(res.clinicalStatus)}
+        if certainty == "status_post":
+            clinical = {"resolved"}
+        finding = codes.findings.first(code)
         is_primary = prof.primary in profiles or (
             primary is not None and prof.secondary not in profiles
         )
         # A primary tumour in remission still says which cancer it is; a metastasis that is
         # no longer active is no lesion to treat.
         if not is_primary and clinical and not clinical & set(codes.statuses.condition_clinical):
+            shown = (
+                "Zustand nach (Z)" if certainty == "status_post" else ", ".join(sorted(clinical))
+            )
+            shown_en = "status post (Z)" if certainty == "status_post" else shown
             state.drop(
                 ref,
-                f"Diagnose nicht aktiv ({', '.join(sorted(clinical))})",
-                f"condition not active ({', '.join(sorted(clinical))})",
+                f"Diagnose nicht aktiv ({shown})",
+                f"condition not active ({shown_en})",
             )
             continue
-        date = _date(res.onsetDateTime) or _date(res.recordedDate)
+        onset = _date(res.onsetDateTime) or (
+            _date(res.onsetPeriod.start) if res.onsetPeriod is not None else None
+        )
+        date = onset or _date(res.recordedDate)
         if state.after_board(date):
             state.drop(ref, "nach dem Konferenzdatum", "after the board date")
             continue
+        if finding is not None:
+            state.use(
+                ref,
+                "code",
+                "clinicalStatus",
+                "verificationStatus",
+                "onsetDateTime",
+                "onsetPeriod",
+                "recordedDate",
+                "bodySite",
+            )
+            findings.append((ref, res, finding, date))
         bone = codes.bone_metastasis.first(code)
         visceral = codes.visceral.first(code)
         sites = list(res.bodySite or [])
@@ -456,6 +525,16 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
                     ref,
                     "Primärtumor-Code nicht in der Codetabelle",
                     "primary tumour code not in the code table",
+                    "code",
+                )
+                continue
+            if primary.site is None:
+                state.drop(
+                    ref,
+                    f"{primary.display}: Primärtumor erkannt, primary.site bleibt offen "
+                    f"({primary.note})",
+                    f"{primary.display}: primary tumour recognised, primary.site left open "
+                    f"({primary.note})",
                     "code",
                 )
                 continue
@@ -496,6 +575,8 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             if visceral.brain:
                 state.offer("visceral_metastases.brain", _Candidate(True, date, ref, "code"))
             continue
+        if finding is not None:
+            continue
         state.drop(
             ref,
             "Diagnose ohne Fallfeld (kein Primärtumor, keine Knochen- oder Organmetastase "
@@ -505,7 +586,123 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
         )
     state.lesions = lesions
     state.lesion_sources = lesion_sources
+    for ref, res, finding, date in findings:
+        _finding(state, ref, res, finding, date)
     return primary_ids
+
+
+def _gm_certainty(codes: FhirCodes, res: Resource) -> str | None:
+    """The ICD-10-GM Diagnosesicherheit (confirmed, suspected, excluded, status_post) of a
+    Condition, from the extension on its code's codings."""
+    url = codes.data.icd10gm_certainty_extension
+    for coding in _codings(res.code):
+        for ext in getattr(coding, "extension", None) or []:
+            if ext.url == url and ext.valueCoding is not None:
+                return codes.data.icd10gm_certainty.get(ext.valueCoding.code or "")
+    return None
+
+
+def _gm_side(codes: FhirCodes, res: Resource) -> str | None:
+    url = codes.data.icd10gm_side_extension
+    for coding in _codings(res.code):
+        for ext in getattr(coding, "extension", None) or []:
+            if ext.url == url and ext.valueCoding is not None:
+                side = codes.data.icd10gm_sides.get(ext.valueCoding.code or "")
+                return side.value if side is not None else None
+    return None
+
+
+def _finding(state: _State, ref: str, res: Resource, entry: Any, date: dt.date | None) -> None:
+    """A clinical finding (a Condition of the findings table): the fields it sets, in the
+    direction its code states only."""
+    codes = state.codes
+    shown = _t(entry.display, entry.display)
+    if not (entry.sets or entry.if_recent or entry.lesion):
+        state.drop(
+            ref,
+            f"{entry.display}: kein eigenes Fallfeld ({entry.note})",
+            f"{entry.display}: no case field of its own ({entry.note})",
+            "code",
+        )
+        return
+    for path, value in entry.sets.items():
+        state.offer(path, _Candidate(value, date, ref, "code", shown))
+    if entry.if_recent:
+        days = codes.data.finding_recent_days.value
+        b = state.board_date
+        if b is not None and date is not None and 0 <= (b - date).days <= days:
+            note = _t(
+                f"{entry.display}: seit {date.isoformat()}, höchstens {days} Tage vor der "
+                "Konferenz – als neu gewertet",
+                f"{entry.display}: since {date.isoformat()}, at most {days} days before the "
+                "board – read as new",
+            )
+            for path, value in entry.if_recent.items():
+                state.offer(path, _Candidate(value, date, ref, "code", note))
+        else:
+            when = date.isoformat() if date is not None else "ohne Datum"
+            when_en = date.isoformat() if date is not None else "undated"
+            state.drop(
+                ref,
+                f"{entry.display} ({when}): nicht innerhalb von {days} Tagen vor der Konferenz "
+                f"– nicht als neu gewertet ({', '.join(entry.if_recent)})",
+                f"{entry.display} ({when_en}): not within {days} days before the board – not "
+                f"read as new ({', '.join(entry.if_recent)})",
+                "onset[x]",
+            )
+    if entry.lesion:
+        target = _finding_lesion(state, res, entry)
+        if target is None:
+            state.drop(
+                ref,
+                f"{entry.display}: keiner Knochenläsion eindeutig zuzuordnen (bodySite oder "
+                "Lokalisation im Code) – nicht übernommen",
+                f"{entry.display}: matches no single bone lesion (bodySite or the site in the "
+                "code) – not used",
+                "bodySite",
+            )
+            return
+        for name, value in entry.lesion.items():
+            state.offer(
+                f"lesion@{target['_condition']}#{target['id']}|{name}",
+                _Candidate(value, date, ref, "code", shown),
+            )
+
+
+def _finding_lesion(state: _State, res: Resource, entry: Any) -> dict[str, Any] | None:
+    """The one lesion a finding is at: the Condition's own lesion, else the one listed lesion
+    at its bodySite or at the site its code names; None when none or several fit."""
+    own = [les for les in state.lesions if res.id and les["_condition"] == res.id]
+    if len(own) == 1:
+        return own[0]
+    places: list[dict[str, Any]] = []
+    for site in res.bodySite or []:
+        loc, _display = _location(state, site)
+        if "region" in loc:
+            places.append(loc)
+    if not places and entry.site_digits is not None:
+        table = state.codes.data.finding_site_digits[entry.site_digits]
+        coding = next(
+            (c for c in _codings(res.code) if state.codes.findings.find(c.system, c.code)), None
+        )
+        digit = "any"
+        if coding is not None and entry.prefix is not None:
+            rest = (coding.code or "").strip().rstrip("†*!+‡")[len(entry.prefix) :]
+            digit = rest[:1] if rest else ""
+        for place in table.get(digit, table.get("any", [])):
+            places.append(
+                {"region": place.region.value}
+                | ({"bone": place.bone.value} if place.bone is not None else {})
+            )
+    pool = own or state.lesions
+    fits = [les for les in pool if any(_at_place(les, p) for p in places)]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _at_place(lesion: Mapping[str, Any], place: Mapping[str, Any]) -> bool:
+    if lesion.get("region") != place.get("region"):
+        return False
+    return all(lesion.get(k) == place[k] for k in ("level", "bone", "side") if k in place)
 
 
 def _location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
@@ -547,6 +744,9 @@ def _lesions_of(
         srcs = [FieldSource(field=f"lesions[{lid}]", value=lid, resource=ref, element="code")]
         if site is not None:
             loc, display = _location(state, site)
+            gm_side = _gm_side(state.codes, res)
+            if "side" not in loc and gm_side is not None:
+                loc["side"] = gm_side
             lesion.update(loc)
             element = f"bodySite[{(res.bodySite or []).index(site)}]"
             for name, value in loc.items():
@@ -591,6 +791,16 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
     if item is not None:
         _case_item(state, ref, res, item.code, date)
         return
+    matched_component = False
+    for i, comp in enumerate(res.component or []):
+        centry = codes.observations.first(_codings(comp.code))
+        if centry is None or centry.field is None:
+            continue
+        state.use(ref, "component")
+        matched_component = True
+        value, element, note = _value(state, ref, comp, centry, f"component[{i}].")
+        if value is not None:
+            state.offer(centry.field, _Candidate(value, date, ref, element, note))
     entry = codes.observations.first(code)
     if entry is not None:
         value, element, note = _value(state, ref, res, entry)
@@ -605,6 +815,16 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
             )
             return
         state.offer(entry.field, _Candidate(value, date, ref, element, note))
+        return
+    if matched_component:
+        return
+    if res.hasMember and not _has_value(res):
+        state.use(ref, "hasMember")
+        state.drop(
+            ref,
+            "Befundgruppe (hasMember): die einzelnen Werte werden für sich gelesen",
+            "panel (hasMember): its members are read on their own",
+        )
         return
     series = codes.myeloma_series.first(code)
     if series is not None:
@@ -645,56 +865,149 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
     )
 
 
-def _value(state: _State, ref: str, res: Resource, entry: Any) -> tuple[Any, str, Text | None]:
+_VALUE_ELEMENTS = (
+    "valueQuantity",
+    "valueInteger",
+    "valueString",
+    "valueCodeableConcept",
+    "valueBoolean",
+    "valueDateTime",
+    "valueRange",
+    "valueRatio",
+)
+#: A number in a valueString, with an optional comparator and unit; the German decimal comma
+#: is read as a decimal point ("2,45 mmol/l").
+_NUMBER_TEXT = re.compile(
+    r"^\s*(?P<cmp><=|>=|<|>)?\s*(?P<num>[+-]?\d+(?:[.,]\d+)?)\s*(?P<unit>\S+)?\s*$"
+)
+
+
+def _has_value(res: Resource) -> bool:
+    return any(getattr(res, name, None) is not None for name in _VALUE_ELEMENTS)
+
+
+def _absent(state: _State, ref: str, res: Resource, prefix: str) -> bool:
+    """Report a value that is absent with a reason (dataAbsentReason); True when so."""
+    reason = getattr(res, "dataAbsentReason", None)
+    if reason is None or _has_value(res):
+        return False
+    code = next((c.code for c in _codings(reason) if c.code), None) or reason.text or "?"
+    state.use(ref, f"{prefix}dataAbsentReason" if prefix else "dataAbsentReason")
+    state.drop(
+        ref,
+        f"kein Wert (dataAbsentReason: {code})",
+        f"no value (dataAbsentReason: {code})",
+        f"{prefix}dataAbsentReason",
+    )
+    return True
+
+
+def _value(
+    state: _State, ref: str, res: Resource, entry: Any, prefix: str = ""
+) -> tuple[Any, str, Text | None]:
+    if _absent(state, ref, res, prefix):
+        return None, "", None
     if entry.kind == "quantity":
-        return _quantity(state, ref, res, entry.unit, entry.analyte)
+        return _quantity(state, ref, res, entry.unit, entry.analyte, prefix)
     if res.valueInteger is not None:
         state.use(ref, "valueInteger")
-        return res.valueInteger, "valueInteger", None
+        return res.valueInteger, f"{prefix}valueInteger", None
     if res.valueQuantity is not None and res.valueQuantity.value is not None:
         state.use(ref, "valueQuantity")
-        return _number(res.valueQuantity.value), "valueQuantity", None
+        return _number(res.valueQuantity.value), f"{prefix}valueQuantity", None
     if res.valueCodeableConcept is not None and entry.answers:
         answer = state.codes.answers[entry.answers].first(_codings(res.valueCodeableConcept))
         if answer is not None:
             state.use(ref, "valueCodeableConcept")
-            return answer.value, "valueCodeableConcept", _t(answer.display, answer.display)
-    state.drop(ref, "kein lesbarer Wert", "no readable value", "value[x]")
+            return (
+                answer.value,
+                f"{prefix}valueCodeableConcept",
+                _t(answer.display, answer.display),
+            )
+    if isinstance(res.valueString, str):
+        m = _NUMBER_TEXT.match(res.valueString)
+        if m and not m["cmp"] and not m["unit"] and "." not in m["num"]:
+            state.use(ref, "valueString")
+            return int(m["num"].replace(",", ".").split(".")[0]), f"{prefix}valueString", None
+    state.drop(ref, "kein lesbarer Wert", "no readable value", f"{prefix}value[x]")
     return None, "", None
 
 
 def _quantity(
-    state: _State, ref: str, res: Resource, unit: str, analyte: str | None
+    state: _State, ref: str, res: Resource, unit: str, analyte: str | None, prefix: str = ""
 ) -> tuple[Any, str, Text | None]:
+    if _absent(state, ref, res, prefix):
+        return None, "", None
     q = res.valueQuantity
+    element = f"{prefix}valueQuantity"
+    if (q is None or q.value is None) and isinstance(getattr(res, "valueString", None), str):
+        return _quantity_text(state, ref, res.valueString, unit, analyte, f"{prefix}valueString")
     if q is None or q.value is None:
         state.drop(
             ref,
             "kein Messwert (valueQuantity fehlt)",
             "no measured value (valueQuantity missing)",
-            "value[x]",
+            f"{prefix}value[x]",
         )
         return None, "", None
     state.use(ref, "valueQuantity", "referenceRange", "interpretation")
-    given = q.code or q.unit
-    value = float(q.value)
-    if not given:
-        raise FhirImportError(
-            FhirProblem(
-                f"{ref}: valueQuantity",
-                f"Einheit fehlt (erwartet {unit})",
-                f"unit missing (expected {unit})",
-            )
+    if q.comparator:
+        state.drop(
+            ref,
+            f"kein genauer Wert ({q.comparator} {_fmt(float(q.value))}): nicht übernommen",
+            f"not an exact value ({q.comparator} {_fmt(float(q.value))}): not used",
+            f"{element}.comparator",
         )
+        return None, "", None
+    return _converted(state, ref, float(q.value), q.code or q.unit, unit, analyte, element, q)
+
+
+def _quantity_text(
+    state: _State, ref: str, text: str, unit: str, analyte: str | None, element: str
+) -> tuple[Any, str, Text | None]:
+    """A measured value written as text ("2,45 mmol/l"); the unit must be in the text."""
+    state.use(ref, "valueString", "referenceRange", "interpretation")
+    m = _NUMBER_TEXT.match(text)
+    if m is None or m["cmp"]:
+        state.drop(
+            ref,
+            f"Text {text[:40]!r} ist kein genauer Messwert",
+            f"text {text[:40]!r} is not an exact measured value",
+            element,
+        )
+        return None, "", None
+    value = float(m["num"].replace(",", "."))
+    return _converted(state, ref, value, m["unit"], unit, analyte, element, None)
+
+
+def _converted(
+    state: _State,
+    ref: str,
+    value: float,
+    given: str | None,
+    unit: str,
+    analyte: str | None,
+    element: str,
+    q: Any,
+) -> tuple[Any, str, Text | None]:
+    """A value in the field's unit, or None (reported) when the unit is missing or unknown."""
+    if not given:
+        state.drop(
+            ref,
+            f"Einheit fehlt (erwartet {unit}): Wert nicht übernommen",
+            f"unit missing (expected {unit}): value not used",
+            element,
+        )
+        return None, "", None
     converted = convert_quantity(value, given, unit, analyte)
     if converted is None:
-        raise FhirImportError(
-            FhirProblem(
-                f"{ref}: valueQuantity.code",
-                f"Einheit {given!r} lässt sich nicht in {unit} umrechnen",
-                f"unit {given!r} cannot be converted to {unit}",
-            )
+        state.drop(
+            ref,
+            f"Einheit {given!r} lässt sich nicht in {unit} umrechnen: Wert nicht übernommen",
+            f"unit {given!r} cannot be converted to {unit}: value not used",
+            f"{element}.code" if q is not None else element,
         )
+        return None, "", None
     converted = round(converted, 4)
     note = None
     if converted != value or given != unit:
@@ -702,13 +1015,10 @@ def _quantity(
             f"{_fmt(value)} {given} → {_fmt(converted)} {unit}",
             f"{_fmt(value)} {given} → {_fmt(converted)} {unit}",
         )
+    whole = q is not None and q.value == q.value.to_integral_value()
     return (
-        (
-            int(converted)
-            if converted.is_integer() and q.value == q.value.to_integral_value() and given == unit
-            else converted
-        ),
-        "valueQuantity",
+        int(converted) if converted.is_integer() and whole and given == unit else converted,
+        element,
         note,
     )
 
@@ -785,9 +1095,17 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
     concept = res.medicationCodeableConcept
     element = "medicationCodeableConcept"
     if concept is None and res.medicationReference is not None:
-        target = state.by_id.get(_ref_id(res.medicationReference) or "")
-        concept = target[1].code if target is not None else None
         element = "medicationReference"
+        text = getattr(res.medicationReference, "reference", None) or ""
+        if text.startswith("#"):
+            contained = next(
+                (c for c in res.contained or [] if getattr(c, "id", None) == text[1:]), None
+            )
+            concept = getattr(contained, "code", None)
+            state.use(ref, "contained")
+        else:
+            target = state.by_id.get(_ref_id(res.medicationReference) or "")
+            concept = target[1].code if target is not None else None
     entry = codes.medications.first(_codings(concept))
     if entry is None:
         state.drop(
@@ -806,7 +1124,28 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
         "dosage",
     )
     is_request = res.get_resource_type() == "MedicationRequest"
-    if is_request:
+    if res.get_resource_type() == "MedicationStatement":
+        start = _date(res.effectivePeriod.start) if res.effectivePeriod is not None else None
+        date = _effective(res) or _date(res.dateAsserted)
+        start = start or date
+        state.use(ref, "dateAsserted")
+        limit = codes.data.bma_current_days.value
+        if res.status in codes.statuses.medication_statement_current:
+            current = True
+        elif res.status in codes.statuses.medication_statement_past:
+            current = (
+                state.board_date is not None
+                and date is not None
+                and (state.board_date - date).days <= limit
+            )
+        else:
+            state.drop(
+                ref,
+                f"Medikationsangabe mit Status {res.status!r} wird nicht verwendet",
+                f"statement with status {res.status!r} is not used",
+            )
+            return
+    elif is_request:
         date = _date(res.authoredOn)
         bounds = None
         for dosage in res.dosageInstruction or []:
