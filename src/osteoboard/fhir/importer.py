@@ -276,6 +276,9 @@ def import_resources(
             continue
         subject = getattr(res, "subject", None) or getattr(res, "patient", None)
         sid = _ref_id(subject)
+        target = state.by_id.get(sid or "")
+        if target is not None and target[1].get_resource_type() == "Patient":
+            sid = target[1].id  # a urn:uuid or absolute reference to a Patient of the input
         if subject is not None and sid is not None and sid != pid:
             other = state.by_id.get(sid)
             if other is None or other[1].get_resource_type() == "Patient":
@@ -456,7 +459,11 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
         if verification & set(codes.statuses.condition_verification_unconfirmed) or (
             certainty == "suspected"
         ):
-            what = ", ".join(sorted(verification)) or "Diagnosesicherheit V"
+            what = (
+                "Diagnosesicherheit V"
+                if certainty == "suspected"
+                else ", ".join(sorted(verification))
+            )
             state.drop(
                 ref,
                 f"Verdachtsdiagnose ({what}): nicht als gesicherte Diagnose übernommen – prüfen",

@@ -31,6 +31,8 @@ __all__ = [
 BUNDLE_TYPES = ("collection", "transaction", "searchset")
 #: Largest input read, in bytes (a patient's $everything is rarely over a few MB).
 MAX_INPUT_BYTES = 50_000_000
+#: Most entries (or NDJSON lines) read from one input.
+MAX_ENTRIES = 20_000
 
 
 class Entry(dict[str, Any]):
@@ -51,7 +53,7 @@ def _read(path: Path) -> str:
             f"larger than {MAX_INPUT_BYTES:,} bytes",
         )
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is dropped
     except UnicodeDecodeError:
         raise problem(str(path), "kein UTF-8-Text", "not UTF-8 text") from None
     except OSError as exc:
@@ -102,16 +104,38 @@ def parse_bundle(data: Any, name: str = "bundle") -> list[Entry]:
     entries = data.get("entry") or []
     if not isinstance(entries, list):
         raise problem(f"{name}: entry", "muss eine Liste sein", "must be a list")
+    _check_count(len(entries), f"{name}: entry")
     out: list[Entry] = []
     for i, entry in enumerate(entries):
         where = f"{name}: entry[{i}]"
+        request = entry.get("request") if isinstance(entry, dict) else None
+        if (
+            isinstance(entry, dict)
+            and "resource" not in entry
+            and isinstance(request, dict)
+            and request.get("method") in ("DELETE", "GET", "HEAD")
+        ):
+            continue  # a transaction's delete or read: no resource to import
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-            raise problem(where, "Eintrag ohne resource", "entry without a resource")
+            raise problem(
+                where,
+                "Eintrag ohne resource (erwartet: ein JSON-Objekt mit resourceType)",
+                "entry without a resource (expected a JSON object with resourceType)",
+            )
         search = entry.get("search")
         if isinstance(search, dict) and search.get("mode") == "outcome":
             continue  # an OperationOutcome about the search, not the patient's data
         out.append(_entry(entry["resource"], entry.get("fullUrl")))
     return out
+
+
+def _check_count(n: int, where: str) -> None:
+    if n > MAX_ENTRIES:
+        raise problem(
+            where,
+            f"{n:,} Einträge; höchstens {MAX_ENTRIES:,} werden gelesen".replace(",", "."),
+            f"{n:,} entries; at most {MAX_ENTRIES:,} are read",
+        )
 
 
 def _entry(resource: dict[str, Any], full_url: Any) -> Entry:
@@ -126,15 +150,20 @@ def _entry(resource: dict[str, Any], full_url: Any) -> Entry:
 def parse_ndjson(text: str, name: str) -> list[Entry]:
     """Bulk-export NDJSON: one resource per line (blank lines skipped)."""
     out: list[Entry] = []
+    text = text.removeprefix("\ufeff")
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        if len(out) >= MAX_ENTRIES:
+            _check_count(len(out) + 1, f"{name}:{n}")
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise problem(
                 f"{name}:{n}", f"kein gültiges JSON: {exc.msg}", f"not valid JSON: {exc.msg}"
             ) from None
+        except RecursionError:
+            raise problem(f"{name}:{n}", "zu tief verschachtelt", "nested too deeply") from None
         if not isinstance(data, dict):
             raise problem(f"{name}:{n}", "keine FHIR-Ressource", "not a FHIR resource")
         out.append(Entry(data))
@@ -183,6 +212,8 @@ def _is_one_document(text: str) -> bool:
         json.loads(text)
     except json.JSONDecodeError:
         return False
+    except RecursionError:
+        return True  # parse_json names the problem
     return True
 
 

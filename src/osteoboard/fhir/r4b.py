@@ -76,6 +76,10 @@ def parse_resource(data: Any, where: str) -> Resource:
                 )
             )
         raise FhirImportError(problems) from None
+    except RecursionError:
+        raise FhirImportError(
+            FhirProblem(name, "zu tief verschachtelt", "nested too deeply")
+        ) from None
     except (ValueError, TypeError) as exc:  # the library's own checks
         raise FhirImportError(
             FhirProblem(name, f"ungültig nach FHIR R4B: {exc}", f"invalid in FHIR R4B: {exc}")
