@@ -180,10 +180,7 @@ EXPECTED: dict[
 def _get(case: Any, path: str) -> Any:
     node = case
     for part in path.replace("[", ".[").split("."):
-        if part.startswith("["):
-            node = node[int(part[1:-1])]
-        else:
-            node = getattr(node, part)
+        node = node[int(part[1:-1])] if part.startswith("[") else getattr(node, part)
     return node
 
 
