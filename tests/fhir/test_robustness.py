@@ -1,0 +1,324 @@
+"""Hospital input that is odd or hostile: the import goes as far as it can, and what it cannot
+read is a clear one-line error naming the resource and element (or the file line)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from osteoboard.fhir import FhirImportError, import_resources, load_path, loaders, parse_bundle
+
+BOARD = dt.date(2026, 11, 20)
+GM = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
+CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SCT = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+CERT = "http://fhir.de/StructureDefinition/icd-10-gm-diagnosesicherheit"
+CERT_CS = "https://fhir.kbv.de/CodeSystem/KBV_CS_SFHIR_ICD_DIAGNOSESICHERHEIT"
+PAT = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1960-01-01"}
+
+
+def cond(
+    cid: str, system: str, code: str, recorded: str = "2026-11-19", **extra: Any
+) -> dict[str, Any]:
+    coding: dict[str, Any] = {"system": system, "code": code}
+    if "cert" in extra:
+        coding["extension"] = [
+            {"url": CERT, "valueCoding": {"system": CERT_CS, "code": extra.pop("cert")}}
+        ]
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {"coding": [coding]},
+        "subject": {"reference": "Patient/p1"},
+        "recordedDate": recorded,
+        **extra,
+    }
+
+
+def vertebra(code: str = "66794005") -> list[dict[str, Any]]:
+    return [{"coding": [{"system": SCT, "code": code}]}]
+
+
+def obs(oid: str, code: str, **value: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-11-18",
+        **value,
+    }
+
+
+def run(*resources: dict[str, Any]) -> Any:
+    return import_resources([PAT, *resources], board_date=BOARD)
+
+
+def reasons(result: Any, ref: str) -> str:
+    return " | ".join(u.reason.de for u in result.report.unused if u.resource == ref)
+
+
+# ------------------------------------------------------------------ findings
+
+
+def test_recent_cord_compression_is_a_new_deficit_and_an_old_one_is_not() -> None:
+    recent = run(cond("g", GM, "G95.2", onsetDateTime="2026-11-10"))
+    assert recent.case.neurology.new_deficit is True
+    (src,) = [f for f in recent.report.fields if f.field == "neurology.new_deficit"]
+    assert src.resource == "Condition/g" and "als neu gewertet" in (src.note.de if src.note else "")
+    old = run(cond("g", GM, "G95.2", onsetDateTime="2026-10-01"))
+    assert old.case.neurology.new_deficit is None  # never a negative either
+    assert "nicht als neu gewertet" in reasons(old, "Condition/g")
+    undated = run({**cond("g", CM, "G83.4"), "recordedDate": None})
+    assert undated.case.neurology.new_deficit is None
+
+
+def test_gm_fifth_character_of_g82_decides_new_and_frankel() -> None:
+    acute_complete = run(cond("a", GM, "G82.10"))
+    assert acute_complete.case.neurology.new_deficit is True
+    assert acute_complete.case.neurology.frankel.value == "A"  # type: ignore[union-attr]
+    chronic_complete = run(cond("c", GM, "G82.02"))
+    assert chronic_complete.case.neurology.new_deficit is None
+    assert chronic_complete.case.neurology.frankel.value == "A"  # type: ignore[union-attr]
+    chronic_incomplete = run(cond("i", GM, "G82.03"))
+    assert chronic_incomplete.case.neurology.new_deficit is None
+    assert chronic_incomplete.case.neurology.frankel is None
+    # the same characters mean something else in ICD-10-CM: G82.22 is an incomplete paraplegia
+    cm = run(cond("cm", CM, "G82.22"))
+    assert cm.case.neurology.new_deficit is True and cm.case.neurology.frankel is None
+
+
+def test_suspected_excluded_and_status_post_are_never_confirmed_diagnoses() -> None:
+    base = cond("m", GM, "C79.5", bodySite=vertebra())
+    result = run(
+        cond("v", GM, "G95.2", cert="V", onsetDateTime="2026-11-19"),
+        cond("a", GM, "C79.3", cert="A"),
+        cond("z", GM, "C79.5", cert="Z", bodySite=vertebra("7610001")),
+        cond("p", GM, "C50.9", cert="Z"),
+        {
+            **base,
+            "verificationStatus": {
+                "coding": [
+                    {
+                        "code": "provisional",
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    }
+                ]
+            },
+        },
+    )
+    case = result.case
+    assert case.neurology.new_deficit is None
+    assert case.visceral_metastases.brain is None
+    assert case.lesions == []
+    assert case.primary.site is not None and case.primary.site.value == "breast"  # Z: which cancer
+    assert "Verdachtsdiagnose" in reasons(result, "Condition/v")
+    assert "provisional" in reasons(result, "Condition/m")
+    assert "Zustand nach" in reasons(result, "Condition/z")
+
+
+def test_pathological_fracture_goes_to_the_one_lesion_at_its_site_never_a_guess() -> None:
+    femur = {"coding": [{"system": SCT, "code": "71341001"}]}
+    humerus = {"coding": [{"system": SCT, "code": "85050009"}]}
+    result = run(
+        cond("mf", GM, "C79.5", bodySite=[femur]),
+        cond("mh", GM, "C79.5", bodySite=[humerus]),
+        cond("fx", GM, "M84.45"),  # 5: pelvis and thigh -> the femur lesion
+    )
+    by_id = {les.id: les for les in result.case.lesions}
+    assert by_id["mf"].pathologic_fracture is True and by_id["mh"].pathologic_fracture is None
+    unsure = run(
+        cond("mf", GM, "C79.5", bodySite=[femur]),
+        cond("mh", GM, "C79.5", bodySite=[humerus]),
+        cond("fx", GM, "M84.49"),  # site not given: two lesions fit nothing for sure
+    )
+    assert all(les.pathologic_fracture is None for les in unsure.case.lesions)
+    assert "keiner Knochenläsion eindeutig" in reasons(unsure, "Condition/fx")
+
+
+def test_dialysis_and_report_only_findings() -> None:
+    result = run(cond("d", GM, "Z99.2"), cond("n", GM, "N18.5"))
+    assert result.case.patient.on_dialysis is True
+    assert "Kreatinin" not in reasons(result, "Condition/n")
+    assert "creatinine and clearance decide" in reasons(result, "Condition/n")
+
+
+def test_lung_primary_by_icd_leaves_the_site_open_and_c80_is_unknown() -> None:
+    lung = run(cond("l", GM, "C34.1"))
+    assert lung.case.primary.site is None
+    assert "Histologie" in reasons(lung, "Condition/l") or "histology" in reasons(
+        lung, "Condition/l"
+    )
+    cup = run(cond("u", GM, "C80.0"))
+    assert cup.case.primary.site is not None and cup.case.primary.site.value == "unknown"
+
+
+# ------------------------------------------------------------------ observations, medications
+
+
+def test_decimal_comma_components_comparators_absent_values_and_panels() -> None:
+    result = run(
+        obs("ca", "2000-8", valueString="2,61 mmol/l"),
+        obs(
+            "hb",
+            "59260-0",
+            valueQuantity={
+                "value": 8.0,
+                "unit": "mmol/L",
+                "system": "http://unitsofmeasure.org",
+                "code": "mmol/L",
+            },
+        ),
+        obs("crp", "1988-5", valueQuantity={"value": 5, "comparator": "<", "unit": "mg/L"}),
+        obs("ldh", "2532-0", dataAbsentReason={"coding": [{"code": "error"}]}),
+        obs("w", "29463-7", valueString="70"),  # no unit: not guessed
+        obs(
+            "panel",
+            "24362-6",
+            component=[
+                {
+                    "code": {"coding": [{"system": LOINC, "code": "2160-0"}]},
+                    "valueQuantity": {"value": 1.1, "unit": "mg/dL", "code": "mg/dL"},
+                }
+            ],
+        ),
+        obs("grp", "58410-2", hasMember=[{"reference": "Observation/hb"}]),
+    )
+    labs = result.case.labs
+    assert labs.calcium_mmol_l == 2.61
+    assert labs.hemoglobin_g_dl == pytest.approx(12.8916)
+    assert labs.crp_mg_l is None and labs.ldh_u_l is None
+    assert labs.creatinine_umol_l == pytest.approx(97.262)  # 1.1 mg/dL × 88.42
+    assert result.case.patient.weight_kg is None
+    (src,) = [f for f in result.report.fields if f.field == "labs.creatinine_umol_l"]
+    assert src.element == "component[0].valueQuantity"
+    assert "dataAbsentReason: error" in reasons(result, "Observation/ldh")
+    assert "Einheit fehlt" in reasons(result, "Observation/w")
+    assert "hasMember" in reasons(result, "Observation/grp")
+
+
+def test_medication_statement_with_contained_or_bundled_medication() -> None:
+    med = {
+        "resourceType": "Medication",
+        "id": "zol",
+        "code": {"coding": [{"system": "http://fhir.de/CodeSystem/bfarm/atc", "code": "M05BA08"}]},
+    }
+    contained = {
+        "resourceType": "MedicationStatement",
+        "id": "ms1",
+        "status": "active",
+        "contained": [med],
+        "medicationReference": {"reference": "#zol"},
+        "subject": {"reference": "Patient/p1"},
+        "effectivePeriod": {"start": "2026-08-01"},
+    }
+    result = run(contained)
+    assert result.case.prior_therapy.bone_modifying_agent is not None
+    assert result.case.prior_therapy.bone_modifying_agent.value == "zoledronic_acid"
+    assert result.case.prior_therapy.bone_modifying_agent_since == dt.date(2026, 8, 1)
+    ended = {
+        **contained,
+        "status": "completed",
+        "effectivePeriod": {"start": "2025-01-01", "end": "2025-03-01"},
+    }
+    ended.pop("contained")
+    ended["medicationReference"] = {"reference": "Medication/zol"}
+    past = run(med, ended)
+    assert past.case.prior_therapy.bone_modifying_agent is None
+    assert "beendet" in reasons(past, "MedicationStatement/ms1")
+
+
+# ------------------------------------------------------------------ hostile files
+
+
+def test_duplicate_ids_identical_are_one_different_are_an_error() -> None:
+    a = obs("ca", "2000-8", valueQuantity={"value": 2.4, "unit": "mmol/L", "code": "mmol/L"})
+    same = run(a, {**a, "meta": {"lastUpdated": "2026-11-19T00:00:00Z"}})
+    assert same.case.labs.calcium_mmol_l == 2.4
+    b = {**a, "valueQuantity": {"value": 2.9, "unit": "mmol/L", "code": "mmol/L"}}
+    with pytest.raises(FhirImportError) as exc:
+        run(a, b)
+    assert exc.value.lines("en") == [
+        "[2] (Observation/ca): duplicate resource id with other content (first at [1])"
+    ]
+
+
+def test_entries_without_resource_and_transaction_deletes() -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": PAT}, {"request": {"method": "DELETE", "url": "Observation/x"}}],
+    }
+    assert [e["id"] for e in parse_bundle(bundle)] == ["p1"]
+    bundle["entry"].append({"fullUrl": "urn:uuid:1"})  # type: ignore[attr-defined]
+    with pytest.raises(FhirImportError) as exc:
+        parse_bundle(bundle)
+    assert exc.value.lines("en")[0].startswith("bundle: entry[2]: entry without a resource")
+
+
+def test_ndjson_with_bom_crlf_blank_lines_and_one_bad_line(tmp_path: Path) -> None:
+    good = tmp_path / "Patient.ndjson"
+    good.write_bytes(("\ufeff" + json.dumps(PAT) + "\r\n\r\n").encode("utf-8"))
+    assert [e["id"] for e in load_path(good)] == ["p1"]
+    bad = tmp_path / "Observation.ndjson"
+    bad.write_text(json.dumps(PAT) + "\n" + '{"resourceType": "Observation",\n', encoding="utf-8")
+    with pytest.raises(FhirImportError) as exc:
+        load_path(bad)
+    (line,) = exc.value.lines("en")
+    assert line.startswith(f"{bad}:2: not valid JSON")
+
+
+def test_not_json_not_fhir_deep_nesting_and_too_many_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = {
+        "binary.json": b"\x89PNG\r\n\x1a\n",
+        "text.json": b"hello",
+        "list.json": b"[1, 2, 3]",
+        "other.json": b'{"name": "not fhir"}',
+        "deep.json": b"[" * 100_000 + b"]" * 100_000,
+    }
+    expected = {
+        "binary.json": "not UTF-8 text",
+        "text.json": "not valid JSON",
+        "list.json": "not a FHIR Bundle (not a JSON object)",
+        "other.json": "not a FHIR Bundle (no resourceType)",
+        "deep.json": "nested too deeply",
+    }
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(FhirImportError) as exc:
+            load_path(path)
+        (line,) = exc.value.lines("en")
+        assert expected[name] in line, (name, line)
+    monkeypatch.setattr(loaders, "MAX_ENTRIES", 3)
+    many = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PAT}] * 4}
+    with pytest.raises(FhirImportError) as exc:
+        parse_bundle(many)
+    assert exc.value.lines("en") == ["bundle: entry: 4 entries; at most 3 are read"]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loaders, "MAX_INPUT_BYTES", 1000)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 1001)
+    with pytest.raises(FhirImportError) as exc:
+        load_path(big)
+    assert exc.value.lines("en") == [f"{big}: larger than 1,000 bytes"]
