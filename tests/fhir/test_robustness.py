@@ -322,3 +322,21 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(
     with pytest.raises(FhirImportError) as exc:
         load_path(big)
     assert exc.value.lines("en") == [f"{big}: larger than 1,000 bytes"]
+
+
+def test_a_huge_array_or_deep_nesting_inside_a_resource_is_refused_naming_the_element() -> None:
+    huge = obs("x", "2000-8", note=[{"text": "a"}] * 10_001)
+    with pytest.raises(FhirImportError) as exc:
+        run(huge)
+    assert exc.value.lines("en") == [
+        "[1] (Observation/x): note: 10001 items; at most 10000 allowed"
+    ]
+    deep: dict[str, Any] = {"url": "http://example.org/x", "valueString": "v"}
+    for _ in range(45):
+        deep = {"url": "http://example.org/x", "extension": [deep]}
+    with pytest.raises(FhirImportError) as exc:
+        run(obs("y", "2000-8", extension=[deep]))
+    (line,) = exc.value.lines("en")
+    assert line.startswith("[1] (Observation/y): extension[0].extension[0]") and line.endswith(
+        "nested deeper than 40 levels"
+    )

@@ -313,12 +313,13 @@ def import_resources(
     case = _validate(state, case_data, sources, patient_ref)
     # every element of a used resource that the mapping did not read
     used_refs = {s.resource for s in sources}
+    reported = {u.resource for u in state.unused}
     for ref, _res, raw in [
         (patient_ref, patient, {} if patient is None else dict(_raw_of(parsed, patient_ref))),
         *mine,
     ]:
         if ref not in used_refs:
-            if not any(u.resource == ref for u in state.unused):
+            if ref not in reported:
                 state.drop(ref, "keinem Fallfeld zugeordnet", "not mapped to any case field")
             continue
         left = sorted(set(raw) - state.read.get(ref, set()) - _BOOKKEEPING)

@@ -51,6 +51,7 @@ def parse_resource(data: Any, where: str) -> Resource:
     name = f"{rtype}/{data['id']}" if isinstance(data.get("id"), str) else rtype
     if where:
         name = f"{where} ({name})"
+    _check_shape(data, name)
     try:
         cls = model_class(rtype)
     except KeyError:
@@ -84,6 +85,43 @@ def parse_resource(data: Any, where: str) -> Resource:
         raise FhirImportError(
             FhirProblem(name, f"ungültig nach FHIR R4B: {exc}", f"invalid in FHIR R4B: {exc}")
         ) from None
+
+
+#: Deepest nesting of one resource (R4B resources nest a few levels; contained and extensions
+#: a few more) and longest array in it: beyond these an input is refused before validation.
+MAX_DEPTH = 40
+MAX_ARRAY = 10_000
+
+
+def _check_shape(data: dict[str, Any], name: str) -> None:
+    """Refuse a resource nested too deeply or with a huge array, naming the element."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FhirImportError(
+                FhirProblem(
+                    f"{name}: {path}",
+                    f"tiefer als {MAX_DEPTH} Ebenen verschachtelt",
+                    f"nested deeper than {MAX_DEPTH} levels",
+                )
+            )
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, dict | list):
+                    stack.append((value, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(node, list):
+            if len(node) > MAX_ARRAY:
+                raise FhirImportError(
+                    FhirProblem(
+                        f"{name}: {path}",
+                        f"{len(node)} Elemente; höchstens {MAX_ARRAY} erlaubt",
+                        f"{len(node)} items; at most {MAX_ARRAY} allowed",
+                    )
+                )
+            for i, value in enumerate(node):
+                if isinstance(value, dict | list):
+                    stack.append((value, f"{path}[{i}]", depth + 1))
 
 
 def resource_to_dict(resource: Resource) -> dict[str, Any]:
