@@ -137,7 +137,7 @@ def test_pathological_fracture_goes_to_the_one_lesion_at_its_site_never_a_guess(
     result = run(
         cond("mf", GM, "C79.5", bodySite=[femur]),
         cond("mh", GM, "C79.5", bodySite=[humerus]),
-        cond("fx", GM, "M84.45"),  # 5: pelvis and thigh -> the femur lesion
+        cond("fx", GM, "M90.75"),  # 5: pelvis and thigh -> the femur lesion
     )
     by_id = {les.id: les for les in result.case.lesions}
     assert by_id["mf"].pathologic_fracture is True and by_id["mh"].pathologic_fracture is None
