@@ -86,6 +86,13 @@ EXTRA_KEYS = {
     "hendriks2023-oncogene",
     "monteran2024",
     "s3-psychooncology2023",
+    # terminologies and standards behind the FHIR code tables (knowledge/fhir_codes.yaml)
+    "hl7-mcode-stu4",
+    "dicom-ps3-16",
+    "bfarm-icd10gm-2025",
+    "dkr-2025",
+    "icd10cm-2026",
+    "mii-kds-2025",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

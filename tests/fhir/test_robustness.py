@@ -209,6 +209,9 @@ def test_decimal_comma_components_comparators_absent_values_and_panels() -> None
     assert "dataAbsentReason: error" in reasons(result, "Observation/ldh")
     assert "Einheit fehlt" in reasons(result, "Observation/w")
     assert "hasMember" in reasons(result, "Observation/grp")
+    ecog = run(obs("e", "89247-1", valueString="2"), obs("k", "89243-0", valueString="2,5"))
+    assert ecog.case.patient.ecog == 2
+    assert ecog.case.patient.karnofsky is None  # "2,5" is no whole number: not truncated
 
 
 def test_medication_statement_with_contained_or_bundled_medication() -> None:

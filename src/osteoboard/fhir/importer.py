@@ -934,9 +934,9 @@ def _value(
             )
     if isinstance(res.valueString, str):
         m = _NUMBER_TEXT.match(res.valueString)
-        if m and not m["cmp"] and not m["unit"] and "." not in m["num"]:
+        if m and not m["cmp"] and not m["unit"] and re.fullmatch(r"[+-]?\d+", m["num"]):
             state.use(ref, "valueString")
-            return int(m["num"].replace(",", ".").split(".")[0]), f"{prefix}valueString", None
+            return int(m["num"]), f"{prefix}valueString", None
     state.drop(ref, "kein lesbarer Wert", "no readable value", f"{prefix}value[x]")
     return None, "", None
 
