@@ -17,6 +17,8 @@ from osteoboard.api.middleware import RequestGuard
 from osteoboard.api.problems import case_error_problem, install_problem_handlers
 from osteoboard.api.settings import Settings
 from osteoboard.api.storeerrors import install_store_errors
+from osteoboard.cds.service import install_cds
+from osteoboard.cds.settings import CdsSettings
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.store.db import Store
 
@@ -55,13 +57,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    cds_settings: CdsSettings | None = None,
+) -> FastAPI:
     """The app with the REST API under ``/api/v1``, its OpenAPI document at
     ``/api/openapi.json`` and the documentation page at ``/api/docs``.
 
     ``store``: the database to work on (default: the one of ``settings.database_url``, or
     the store's own default). The app does not migrate it: ``osteoboard serve`` and
-    ``osteoboard db upgrade`` do."""
+    ``osteoboard db upgrade`` do. ``cds_settings``: those of the CDS Hooks service under
+    ``/cds-services`` (default: from the environment)."""
     settings = settings or Settings.from_env()
     app = FastAPI(
         title="osteoboard",
@@ -80,6 +88,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_exception_handler(DocumentProblem, _on_document_problem)
     install_docs(app)
     app.include_router(v1_router(), prefix=API_PREFIX)
+    install_cds(app, cds_settings)  # CDS Hooks: /cds-services (docs/cds-hooks.md)
     from osteoboard.web import install_web
 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
