@@ -905,6 +905,10 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     facts = _load_fact_infos(kb_dir, sources, labels)
     prognosis = read_prognosis_mapping(kb_dir)
     check_sources(prognosis.sources, sources, "prognosis.yaml")
+    if (kb_dir / "fhir_codes.yaml").exists():
+        from osteoboard.fhir.codes import read_fhir_codes
+
+        read_fhir_codes(kb_dir, sources)  # the FHIR code tables: linted with the rest
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
     schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
 
