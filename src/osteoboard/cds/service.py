@@ -167,9 +167,7 @@ class AcceptedSuggestion(_Body):
 class FeedbackItem(_Body):
     card: Annotated[str, Field(min_length=1, max_length=64)]
     outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[AcceptedSuggestion] = Field(
-        default_factory=list, max_length=100
-    )
+    acceptedSuggestions: list[AcceptedSuggestion] = Field(default_factory=list, max_length=100)
     overrideReason: OverrideReason | None = None
     outcomeTimestamp: datetime
 
@@ -296,9 +294,18 @@ def _link(work: _Work, case: Case) -> str:
 
 
 def _agent_of(request: dict[str, Any]) -> BoneModifyingAgent | None:
-    from osteoboard.fhir.codes import medication_agent
+    """The agent a draft MedicationRequest orders (the importer's medication code table)."""
+    from osteoboard.fhir.codes import load_fhir_codes
 
-    return medication_agent(request)
+    concept = request.get("medicationCodeableConcept")
+    codings = concept.get("coding") if isinstance(concept, dict) else None
+    table = load_fhir_codes().medications
+    for coding in codings if isinstance(codings, list) else []:
+        if isinstance(coding, dict):
+            entry = table.find(coding.get("system"), coding.get("code"))
+            if entry is not None:
+                return BoneModifyingAgent(entry.agent)
+    return None
 
 
 def _compute(work: _Work) -> list[dict[str, Any]]:
