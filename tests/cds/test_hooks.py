@@ -3,6 +3,7 @@ bone-modifying agents with a dose suggestion, feedback stored with its audit row
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -187,3 +188,30 @@ def test_feedback_is_stored_with_its_audit_row(
         assert rows[0].tenant == "klinik-1"
         check = verify(session)
         assert check.ok and check.rows == 2
+
+
+def test_bad_calls_are_refused_with_a_problem_naming_what_is_wrong(
+    client: TestClient, client_keys: ClientKeys
+) -> None:
+    def post(path: str, content: bytes, content_type: str = "application/json") -> Any:
+        headers = {**client_keys.auth(path), "Content-Type": content_type}
+        return client.post(path, content=content, headers=headers)
+
+    body = _patient_view("p-1", bundles.prefetch(bundles.mscc_bundle(), "p-1"))
+    raw = json.dumps(body).encode()
+    assert post(PATIENT_VIEW, raw, "text/plain").status_code == 415
+    duplicate = post(PATIENT_VIEW, b'{"hook": "patient-view", "hook": "x"}')
+    assert duplicate.status_code == 422
+    assert "duplicate key 'hook'" in duplicate.json()["detail"]
+    assert post(PATIENT_VIEW, b"{not json").status_code == 422
+    wrong_hook = post(ORDER_SIGN, raw)
+    assert wrong_hook.status_code == 422
+    assert wrong_hook.json()["detail"].startswith("hook: muss 'order-sign' sein")
+    no_patient = json.dumps({**body, "context": {}}).encode()
+    answer = post(PATIENT_VIEW, no_patient)
+    assert answer.status_code == 422 and "context.patientId" in answer.json()["detail"]
+    no_orders = json.dumps({**body, "hook": "order-sign", "context": {"patientId": "p-1"}}).encode()
+    answer = post(ORDER_SIGN, no_orders)
+    assert answer.status_code == 422 and "context.draftOrders" in answer.json()["detail"]
+    unknown = post("/cds-services/nope", raw)
+    assert unknown.status_code == 404 and "osteoboard-patient-view" in unknown.json()["detail"]

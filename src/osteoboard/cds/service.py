@@ -9,6 +9,7 @@ from the proposal (:mod:`osteoboard.cds.cards`). See docs/cds-hooks.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,11 +17,12 @@ from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from osteoboard.api.bodies import StrictRoute
+from osteoboard.api.bodies import is_json
 from osteoboard.api.problems import ApiProblem, lang_of
 from osteoboard.api.responses import problems_of
 from osteoboard.case import BoneModifyingAgent, Case
@@ -202,15 +204,56 @@ async def _verify(request: Request) -> VerifiedClient:
         ) from None
 
 
-class CdsRoute(StrictRoute):
-    """A route that checks the caller's JWT before anything else (body, media type)."""
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"duplicate key {key[:60]!r}")
+        found[key] = value
+    return found
+
+
+class CdsJSONRequest(Request):
+    """A request whose JSON body refuses duplicate keys. (The case reader of the REST API,
+    which also checks nesting and number lengths of a case document, takes ten times as
+    long on a prefetch of FHIR resources; the body limit applies all the same.)"""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = json.loads(body, object_pairs_hook=_unique_keys)
+            except (ValueError, RecursionError) as exc:
+                what = str(exc).split(":")[0][:120] if isinstance(exc, ValueError) else "too deep"
+                raise ApiProblem(
+                    422,
+                    "validation-error",
+                    (f"body: kein gültiges JSON ({what})", f"body: not valid JSON ({what})"),
+                ) from None
+        return self._json
+
+
+class CdsRoute(APIRoute):
+    """A route that checks the caller's JWT before anything else (media type, body), then
+    reads a JSON body (``application/json`` only, else 415)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        wants_body = self.body_field is not None
 
         async def guarded(request: Request) -> Response:
             request.state.cds_client = await _verify(request)
-            return await handler(request)
+            if wants_body and not is_json(request.headers.get("content-type")):
+                raise ApiProblem(
+                    415,
+                    "unsupported-media-type",
+                    "media_type",
+                    params={
+                        "expected": "application/json",
+                        "got": request.headers.get("content-type", "–")[:100],
+                    },
+                )
+            return await handler(CdsJSONRequest(request.scope, request.receive))
 
         return guarded
 
