@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
@@ -17,10 +18,11 @@ from osteoboard.api.middleware import RequestGuard
 from osteoboard.api.problems import case_error_problem, install_problem_handlers
 from osteoboard.api.settings import Settings
 from osteoboard.api.storeerrors import install_store_errors
-from osteoboard.cds.service import install_cds
-from osteoboard.cds.settings import CdsSettings
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.store.db import Store
+
+if TYPE_CHECKING:
+    from osteoboard.cds.settings import CdsSettings
 
 __all__ = ["API_PREFIX", "create_app", "create_app_from_env"]
 
@@ -88,6 +90,8 @@ def create_app(
     app.add_exception_handler(DocumentProblem, _on_document_problem)
     install_docs(app)
     app.include_router(v1_router(), prefix=API_PREFIX)
+    from osteoboard.cds.service import install_cds
+
     install_cds(app, cds_settings)  # CDS Hooks: /cds-services (docs/cds-hooks.md)
     from osteoboard.web import install_web
 
