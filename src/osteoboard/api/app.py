@@ -44,10 +44,10 @@ async def _on_document_problem(request: Request, exc: Exception) -> Response:
 
 
 def v1_router() -> APIRouter:
-    from osteoboard.api.routers import admin, cases, evaluate, meetings, session, system
+    from osteoboard.api.routers import admin, cases, evaluate, fhir, meetings, session, system
 
     router = APIRouter()
-    for part in (system, session, evaluate, cases, meetings, admin):
+    for part in (system, session, evaluate, cases, meetings, admin, fhir):
         router.include_router(part.router)
     return router
 

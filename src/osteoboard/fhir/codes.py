@@ -367,3 +367,51 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
 def load_fhir_codes(directory: Path | None = None) -> FhirCodes:
     """The code tables of the knowledge base (cached per folder)."""
     return read_fhir_codes(directory or default_kb_dir())
+
+
+def mapping_table(codes: FhirCodes) -> str:
+    """The code tables as one Markdown table (docs/fhir.md shows it)."""
+    rows = [
+        "| FHIR element | system | code | display | case field |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+
+    def add(element: str, entries: Iterable[Any], target: Any) -> None:
+        for e in entries:
+            code = e.code if e.code is not None else f"{e.prefix}*"
+            rows.append(f"| {element} | {e.system} | `{code}` | {e.display} | {target(e)} |")
+
+    d = codes.data
+    add("Condition.code (primary)", d.primary_sites, lambda e: f"primary.site = {e.site.value}")
+    add("Condition.code (secondary)", d.bone_metastasis_codes, lambda e: "a lesion")
+    add("Condition.bodySite", d.bone_body_sites, lambda e: "a lesion (region open)")
+    add(
+        "Condition.code (secondary)",
+        d.visceral_metastasis_codes,
+        lambda e: "visceral_metastases.present" + (", .brain" if e.brain else ""),
+    )
+
+    def place(e: Any) -> str:
+        parts = [f"region {e.region.value}"]
+        if e.level:
+            parts.append(f"level {e.level}")
+        if e.bone:
+            parts.append(f"bone {e.bone.value}")
+        return "lesions[].: " + ", ".join(parts)
+
+    add("bodySite", d.locations, place)
+    add("bodySite laterality", d.laterality, lambda e: f"lesions[].side = {e.side.value}")
+    add(
+        "Observation.code",
+        d.observations,
+        lambda e: f"{e.field} ({e.unit})" if e.field and e.unit else (e.field or "— (reported)"),
+    )
+    add("Observation.code", d.myeloma_series, lambda e: f"myeloma.series[].{e.item} ({e.unit})")
+    add("Observation.code", d.tumor_markers, lambda e: f"primary (marker {e.marker})")
+    add(
+        "Medication*.medication",
+        d.medications,
+        lambda e: f"prior_therapy.bone_modifying_agent = {e.agent.value}",
+    )
+    add("Procedure.code", d.radiotherapy.codes, lambda e: "lesions[].previously_irradiated")
+    return "\n".join(rows) + "\n"
