@@ -52,8 +52,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import-fhir", str(bad), "-o", str(out)])
     assert result.exit_code == 2
     assert (
-        result.stderr
-        == f"Fehler: {bad}: kein Bundle, sondern 'Patient'; erwartet: Bundle vom Typ "
+        result.stderr == f"Fehler: {bad}: kein Bundle, sondern 'Patient'; erwartet: Bundle vom Typ "
         "collection, transaction, searchset\n"
     )
     assert not out.exists()
