@@ -86,6 +86,9 @@ EXTRA_KEYS = {
     "hendriks2023-oncogene",
     "monteran2024",
     "s3-psychooncology2023",
+    # Standards behind the FHIR code tables (knowledge/fhir_codes.yaml).
+    "dicom-ps3-16",
+    "hl7-mcode-stu4",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
