@@ -86,7 +86,7 @@ EXTRA_KEYS = {
     "hendriks2023-oncogene",
     "monteran2024",
     "s3-psychooncology2023",
-    # The FHIR code tables (knowledge/fhir_codes.yaml).
+    # Standards behind the FHIR code tables (knowledge/fhir_codes.yaml).
     "dicom-ps3-16",
     "hl7-mcode-stu4",
 }
