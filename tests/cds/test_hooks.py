@@ -4,6 +4,7 @@ bone-modifying agents with a dose suggestion, feedback stored with its audit row
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -65,8 +66,14 @@ def test_patient_view_of_mscc_gives_a_critical_card_first(
     assert cards[0]["summary"].startswith("Notfall: ")
     assert "Kompression" in cards[0]["summary"] or "Kompression" in cards[0]["detail"]
     assert cards[-1]["indicator"] == "info"
+    # Reasons and sources in words, as in the protocol, never fact names or source keys.
+    assert "Bilsky-Grad 2–3" in cards[0]["detail"]
+    assert "National Institute for Health and Care Excellence, 2023" in cards[0]["detail"]
     for card in cards:
         assert len(card["summary"]) < 140
+        assert not re.search(
+            r"\b(spine|neuro|lesion|labs|renal)\.[a-z_]+|nice2023| = ", card["detail"]
+        )
         assert card["source"]["label"].startswith("osteoboard")
         assert card["links"][0]["url"] == "https://cds.klinik.example/"  # not stored
         assert card["links"][0]["type"] == "absolute"

@@ -16,10 +16,10 @@ from typing import Any
 
 from osteoboard.case import BoneModifyingAgent
 from osteoboard.cds.orders import OrderCheck, OrderRules, replaced_draft
-from osteoboard.engine import format_fact
 from osteoboard.guideline import KnowledgeBase
 from osteoboard.proposal import ItemStatus, Proposal, Recommendation, Warning
 from osteoboard.render.format import number
+from osteoboard.render.view import Speaker
 
 __all__ = ["MAX_SUMMARY", "order_cards", "patient_view_cards"]
 
@@ -90,14 +90,15 @@ def _detail(kb: KnowledgeBase, item: Recommendation | Warning, lang: str) -> str
     if item.status is ItemStatus.conditional and item.conditions:
         conditions = "; ".join(str(getattr(c.text, lang)) for c in item.conditions)
         lines.append(f"**{_say('conditions', lang)}:** {conditions}")
-    if item.because:
-        facts = ", ".join(
-            f"{b.fact} = {format_fact(b.value, lang)}" for b in item.because if b.value is not None
-        )
-        if facts:
-            lines.append(f"**{_say('because', lang)}:** {facts}")
+    # Facts and works in the protocol's words: "neue neurologische Ausfälle", "NICE, 2023".
+    speak = Speaker(kb, lang)
+    facts = "; ".join(
+        dict.fromkeys(speak.because([b for b in item.because if b.value is not None]))
+    )
+    if facts:
+        lines.append(f"**{_say('because', lang)}:** {facts}")
     if item.sources:
-        lines.append(f"**{_say('sources', lang)}:** {', '.join(item.sources)}")
+        lines.append(f"**{_say('sources', lang)}:** {speak.cite(item.sources, item.sources)}")
     return "\n\n".join(lines)
 
 
