@@ -25,5 +25,6 @@ settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("OSTEOBOARD_HYPOTHESIS", "repeatable"))
 
-# A real PostgreSQL server for the tests that ask for it (started once per session).
-pytest_plugins = ["tests.support.postgres"]
+# A real PostgreSQL server and an in-memory FHIR server for the tests that ask for them
+# (each started once per session).
+pytest_plugins = ["tests.support.postgres", "tests.support.fhir_server"]

@@ -86,9 +86,10 @@ EXTRA_KEYS = {
     "hendriks2023-oncogene",
     "monteran2024",
     "s3-psychooncology2023",
-    # terminologies and standards behind the FHIR code tables (knowledge/fhir_codes.yaml)
-    "hl7-mcode-stu4",
+    # Standards behind the FHIR code tables (knowledge/fhir_codes.yaml).
     "dicom-ps3-16",
+    "hl7-mcode-stu4",
+    # terminologies behind the FHIR findings and German codes
     "bfarm-icd10gm-2025",
     "dkr-2025",
     "icd10cm-2026",

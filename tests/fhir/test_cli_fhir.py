@@ -118,3 +118,59 @@ def test_server_gives_the_same_case(everything: bool) -> None:
     else:
         assert "/fhir/Patient/demo-009" in asked
         assert any(a.startswith("/fhir/Observation?") and "page=2" in a for a in asked)
+
+
+def _put_all(base_url: str, bundle: Path) -> str:
+    """Load a collection bundle into the server as a transaction of PUTs (ids kept); the
+    Patient's id."""
+    from tests.support.fhir_server import post_transaction
+
+    entries = [e["resource"] for e in json.loads(bundle.read_text(encoding="utf-8"))["entry"]]
+    post_transaction(
+        base_url,
+        {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {
+                    "resource": r,
+                    "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+                }
+                for r in entries
+            ],
+        },
+    )
+    (patient,) = [r["id"] for r in entries if r["resourceType"] == "Patient"]
+    return str(patient)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["04-lung-mscc-emergency", "09-myeloma-relapse", "13-breast-renal-zoledronic"],
+)
+def test_a_real_fhir_server_gives_the_twin(fhir_server: str, name: str, tmp_path: Path) -> None:
+    """The in-memory FHIR server of the tests (searches by patient, pages followed): the case
+    read from it is the bundle's YAML twin, by the library and by the command."""
+    bundle = ROOT / "examples" / "fhir" / f"{name}.json"
+    twin_path = ROOT / "examples" / f"{name}.yaml"
+    twin = load_case(twin_path if twin_path.exists() else bundle.with_suffix(".yaml"))
+    patient = _put_all(fhir_server, bundle)
+    resources = fetch_patient(fhir_server, patient)
+    assert import_resources(resources, board_date=twin.board_date).case == twin
+    out = tmp_path / "case.yaml"
+    result = runner.invoke(
+        app,
+        [
+            "import-fhir",
+            "--server",
+            fhir_server,
+            "--patient",
+            patient,
+            "--board-date",
+            twin.board_date.isoformat(),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert load_case(out) == twin
