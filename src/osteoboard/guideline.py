@@ -66,6 +66,7 @@ from osteoboard.patient_texts import (
 )
 from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
+from osteoboard.quality import Indicator, load_quality
 from osteoboard.sites import SiteTable, read_site_table
 from osteoboard.text import Text
 
@@ -342,6 +343,8 @@ class KnowledgeBase:
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)
     #: Radiotherapy schedules, the one proposed for a lesion first (kb.yaml).
     schedules: tuple[str, ...] = ()
+    #: The quality indicators (quality.yaml).
+    quality: tuple[Indicator, ...] = ()
 
     @functools.cached_property
     def rules_by_id(self) -> dict[str, CompiledRule]:
@@ -907,6 +910,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     check_sources(prognosis.sources, sources, "prognosis.yaml")
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
     schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
+    quality = load_quality(kb_dir, actions=actions, sources=sources)
 
     try:
         glossary = load_glossary(kb_dir)
@@ -939,6 +943,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
         labels=labels,
         thresholds=thresholds,
         schedules=schedules,
+        quality=quality,
         prognosis=prognosis,
         sites=sites,
     )
