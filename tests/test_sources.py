@@ -86,6 +86,10 @@ EXTRA_KEYS = {
     "hendriks2023-oncogene",
     "monteran2024",
     "s3-psychooncology2023",
+    # Epidemiology behind the synthetic cohorts (src/osteoboard/cohort/data/synth.yaml).
+    "coleman2006",
+    "hernandez2018",
+    "klimo2004",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
