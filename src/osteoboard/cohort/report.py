@@ -63,13 +63,14 @@ def _read(folder: Path, table: str, columns: Sequence[str]) -> Any:
     import pyarrow.parquet as pq
 
     from osteoboard.cohort import schema
+    from osteoboard.cohort.runner import part_files
 
     full = {
         "cases": schema.CASE_SCHEMA,
         "items": schema.ITEM_SCHEMA,
         "errors": schema.ERROR_SCHEMA,
     }[table]
-    parts = sorted((folder / table).glob("part-*.parquet"))
+    parts = part_files(folder, table)
     wanted = pa.schema([full.field(c) for c in columns])
     if not parts:
         return wanted.empty_table()

@@ -36,7 +36,14 @@ from osteoboard.cohort.batch import Batch, evaluate_batch
 from osteoboard.cohort.inputs import Record, reader_for, resolve
 from osteoboard.messages import Lang
 
-__all__ = ["CHUNK_SIZE", "RunSummary", "done_sources", "run_cohort", "write_parts"]
+__all__ = [
+    "CHUNK_SIZE",
+    "RunSummary",
+    "done_sources",
+    "part_files",
+    "run_cohort",
+    "write_parts",
+]
 
 #: Cases per chunk (and per part file).
 CHUNK_SIZE = 500
@@ -80,6 +87,12 @@ def _parts(out: Path, table: str) -> dict[int, Path]:
     return found
 
 
+def part_files(out: Path, table: str) -> list[Path]:
+    """Every Parquet part of a table, the local runner's and Spark's (``part-*.parquet``)."""
+    folder = out / table
+    return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+
+
 def _tidy(out: Path) -> None:
     """Remove what a killed run left: temporary files, and parts whose chunk has no cases part."""
     committed = set(_parts(out, "cases"))
@@ -101,7 +114,7 @@ def done_sources(out: Path) -> set[str]:
 
     done: set[str] = set()
     for table in ("cases", "errors"):
-        for p in _parts(out, table).values():
+        for p in part_files(out, table):
             done.update(pq.read_table(p, columns=["source"]).column("source").to_pylist())
     return done
 
@@ -262,7 +275,7 @@ def _write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | N
 
     from osteoboard.cohort.schema import ERROR_SCHEMA
 
-    parts = [pq.read_table(p, schema=ERROR_SCHEMA) for _, p in sorted(_parts(out, "errors").items())]
+    parts = [pq.read_table(p, schema=ERROR_SCHEMA) for p in part_files(out, "errors")]
     rows = pa.concat_tables(parts).to_pylist() if parts else []
     rows.sort(key=lambda r: r["source"])
     lines = ["source\tcase_id\terror"]
@@ -285,7 +298,7 @@ def _write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | N
         "items": summary.items,
         "parts_written": summary.parts,
         "cases_in_folder": sum(
-            pq.ParquetFile(p).metadata.num_rows for p in _parts(out, "cases").values()
+            pq.ParquetFile(p).metadata.num_rows for p in part_files(out, "cases")
         ),
         "errors_in_folder": len(rows),
     }
