@@ -24,7 +24,10 @@ def test_rows_mirror_each_proposal() -> None:
         proposal = evaluate(load_case(path))
         expected = [
             *(("emergency", i.code, i.lesion, i.status.value) for i in proposal.emergencies),
-            *(("recommendation", i.code, i.lesion, i.status.value) for i in proposal.recommendations),
+            *(
+                ("recommendation", i.code, i.lesion, i.status.value)
+                for i in proposal.recommendations
+            ),
             *(("warning", i.code, i.lesion, i.status.value) for i in proposal.warnings),
         ]
         assert [(i["kind"], i["code"], i["lesion"], i["status"]) for i in row["items"]] == expected

@@ -35,8 +35,7 @@ def _indicator(data: dict[str, Any], qid: str) -> dict[str, Any]:
         ),
         (
             lambda q: q.update(denominator='items.exists(i, "labs.crcl" in i.because)'),
-            "quality.yaml: indicator mscc_dexamethasone_mri: denominator: unknown fact "
-            "'labs.crcl'",
+            "quality.yaml: indicator mscc_dexamethasone_mri: denominator: unknown fact 'labs.crcl'",
         ),
         (
             lambda q: q.update(denominator="items.exists(i, "),
@@ -73,9 +72,9 @@ def test_duplicate_indicator(tmp_path: Path) -> None:
 
 def test_indicators_are_part_of_the_hash(tmp_path: Path) -> None:
     kb_dir = edited_copy(
-        tmp_path, "quality.yaml", lambda d: _indicator(d, "mscc_dexamethasone_mri").update(
-            meaning="changed"
-        )
+        tmp_path,
+        "quality.yaml",
+        lambda d: _indicator(d, "mscc_dexamethasone_mri").update(meaning="changed"),
     )
     assert kb_hash(kb_dir) != load_knowledge_base().sha256
 
@@ -102,7 +101,13 @@ def _judge(qid: str, view: dict[str, Any]) -> tuple[bool, bool]:
 
 def test_suspected_mscc_without_the_mri() -> None:
     def item(code: str, status: str = "firm") -> dict[str, Any]:
-        return {"code": code, "status": status, "because": [], "conditions": [], "priority": "urgent"}
+        return {
+            "code": code,
+            "status": status,
+            "because": [],
+            "conditions": [],
+            "priority": "urgent",
+        }
 
     base = {"questions": [], "missing": [], "prognosis": {}, "scores": [], "primary_site": None}
     suspected = [item("EMERG.MSCC", "suspected"), item("SUP.DEXAMETHASONE")]

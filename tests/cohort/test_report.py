@@ -61,8 +61,12 @@ def test_self_contained_german_html(ndjson_run: Path, tmp_path: Path) -> None:
     assert done.stdout == f"Bericht: {target}\n"
     text = target.read_text(encoding="utf-8")
     assert text.startswith('<!DOCTYPE html><html lang="de">')
-    for heading in ("Empfehlungen je Fachgebiet", "Notfälle", "Qualitätsindikatoren",
-                    "Häufigste fehlende Angaben"):
+    for heading in (
+        "Empfehlungen je Fachgebiet",
+        "Notfälle",
+        "Qualitätsindikatoren",
+        "Häufigste fehlende Angaben",
+    ):
         assert heading in text
     assert "<svg" in text
     # Nothing is loaded from elsewhere.
@@ -96,8 +100,10 @@ def test_decision_indicators_from_the_store(ndjson_run: Path, tmp_path: Path) ->
     summary = summarise(ndjson_run, database=url)
     assert summary.decisions_read == 3
     tallies = {qid: tally for qid, _, tally, _ in summary.quality}
-    assert (tallies["decisions_guideline_conform"].numerator,
-            tallies["decisions_guideline_conform"].denominator) == (1, 2)
+    assert (
+        tallies["decisions_guideline_conform"].numerator,
+        tallies["decisions_guideline_conform"].denominator,
+    ) == (1, 2)
     text = (write_report(ndjson_run, tmp_path / "r.html", database=url)).read_text("utf-8")
     assert "1 / 2" in text and "50 %" in text
     with pytest.raises(ReportError, match="--database"):

@@ -34,7 +34,10 @@ def test_every_input_format_gives_the_same_rows(
     assert len(cases) == N and table_rows(ndjson_run, "errors") == []
     assert cases[0]["source"] == "cohort.ndjson:1"
     # Two worker processes over the folder of YAML files and over the Parquet table.
-    for name, source in (("yaml", cohort_dir / "yaml"), ("parquet", cohort_dir / "parquet" / "cohort.parquet")):
+    for name, source in (
+        ("yaml", cohort_dir / "yaml"),
+        ("parquet", cohort_dir / "parquet" / "cohort.parquet"),
+    ):
         out = tmp_path / name
         summary = run_cohort(source, out, jobs=2, chunk_size=25)
         assert (summary.cases, summary.errors, summary.parts) == (N, 0, 5)
@@ -74,7 +77,19 @@ def test_input_that_is_no_cohort(tmp_path: Path) -> None:
 
 def _run_in_background(source: Path, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [str(OSTEOBOARD), "cohort", "run", str(source), "-o", str(out), "-j", "1", "--chunk-size", "10", "-q"],
+        [
+            str(OSTEOBOARD),
+            "cohort",
+            "run",
+            str(source),
+            "-o",
+            str(out),
+            "-j",
+            "1",
+            "--chunk-size",
+            "10",
+            "-q",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

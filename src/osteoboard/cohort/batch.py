@@ -103,8 +103,12 @@ def _rows(out: Batch, source: str, case: Any, proposal: Any, kb: KnowledgeBase) 
             "prognosis_basis": prognosis["basis"],
             "prognosis_ge_6_months": prognosis["ge_6_months"],
             "scores": [
-                {**s, "total": _number(s["total"]), "min": _number(s["min"]),
-                 "max": _number(s["max"])}
+                {
+                    **s,
+                    "total": _number(s["total"]),
+                    "min": _number(s["min"]),
+                    "max": _number(s["max"]),
+                }
                 for s in view["scores"]
             ],
             "items": [

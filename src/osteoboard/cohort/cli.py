@@ -12,11 +12,14 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from osteoboard.messages import Lang
+
+if TYPE_CHECKING:
+    from osteoboard.cohort.runner import RunSummary
 
 __all__ = ["add_cohort_commands"]
 
@@ -62,16 +65,23 @@ def add_cohort_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
         ],
         jobs: Annotated[
             int | None,
-            typer.Option("--jobs", "-j", min=1, max=256, help="Prozesse / processes (default: all cores)."),
+            typer.Option(
+                "--jobs", "-j", min=1, max=256, help="Prozesse / processes (default: all cores)."
+            ),
         ] = None,
         chunk_size: Annotated[
-            int, typer.Option("--chunk-size", min=1, max=100_000, help="Fälle je Teil / cases per part.")
+            int,
+            typer.Option(
+                "--chunk-size", min=1, max=100_000, help="Fälle je Teil / cases per part."
+            ),
         ] = 500,
         engine: Annotated[Engine, typer.Option("--engine", help="local or spark.")] = Engine.local,
         master: Annotated[
             str, typer.Option("--master", help="Spark master (with --engine spark).")
         ] = "local[2]",
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Kein Fortschrittsbalken.")] = False,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="Kein Fortschrittsbalken.")
+        ] = False,
     ) -> None:
         """Alle Fälle auswerten (fortsetzbar) / evaluate every case (resumable) into Parquet."""
         from osteoboard.cohort.inputs import CohortInputError
@@ -82,7 +92,9 @@ def add_cohort_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
             if engine is Engine.spark:
                 from osteoboard.cohort.spark import run_spark
 
-                summary = run_spark(input, output, master=master, chunk_size=chunk_size, lang=lang())
+                summary = run_spark(
+                    input, output, master=master, chunk_size=chunk_size, lang=lang()
+                )
             else:
                 summary = _run_local(input, output, jobs, chunk_size, lang(), quiet)
         except CohortInputError as exc:
@@ -106,7 +118,8 @@ def add_cohort_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
     def report(
         folder: Annotated[Path, typer.Argument(help="Ausgabeordner von cohort run / run folder.")],
         output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="HTML-Datei (default: OUT/report.html).")
+            Path | None,
+            typer.Option("--output", "-o", help="HTML-Datei (default: OUT/report.html)."),
         ] = None,
         database: Annotated[
             str | None,
@@ -144,7 +157,7 @@ def add_cohort_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
 
 def _run_local(
     input: Path, output: Path, jobs: int | None, chunk_size: int, lang: Lang, quiet: bool
-) -> object:
+) -> RunSummary:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -157,7 +170,7 @@ def _run_local(
 
     from osteoboard.cohort.runner import run_cohort
 
-    if quiet or not sys.stderr.isatty() and not os.environ.get("OSTEOBOARD_PROGRESS"):
+    if quiet or (not sys.stderr.isatty() and not os.environ.get("OSTEOBOARD_PROGRESS")):
         return run_cohort(input, output, jobs=jobs, chunk_size=chunk_size, lang=lang)
     unit = "Fälle/s" if lang == "de" else "cases/s"
     with Progress(

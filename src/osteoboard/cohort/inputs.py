@@ -174,9 +174,7 @@ def _read_file(path: Path, source: str) -> str:
             Problem(source, Msg("cannot_read", {"reason": exc.strerror or ""}))
         ) from None
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise CaseError(
-            Problem(source, Msg("too_large", {"limit": f"{MAX_DOCUMENT_BYTES:,}"}))
-        )
+        raise CaseError(Problem(source, Msg("too_large", {"limit": f"{MAX_DOCUMENT_BYTES:,}"})))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -191,6 +189,6 @@ def resolve(record: Record) -> Mapping[str, Any] | str:
     payload = record.payload
     if isinstance(payload, Path):
         text = _read_file(payload, record.source)
-        return read_document(text, name=record.source)
+        doc: Mapping[str, Any] | str = read_document(text, name=record.source)
+        return doc
     return payload
-

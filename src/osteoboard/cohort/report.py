@@ -88,10 +88,15 @@ def summarise(
     import pyarrow.compute as pc
 
     if not (folder / "cases").is_dir():
-        raise ReportError(f"{folder}: kein Ergebnisordner von 'osteoboard cohort run' (cases/ fehlt)")
+        raise ReportError(
+            f"{folder}: kein Ergebnisordner von 'osteoboard cohort run' (cases/ fehlt)"
+        )
     kb = kb or load_knowledge_base()
-    cases = _read(folder, "cases", ["source", "kb_version", "primary_site", "prognosis_band",
-                                    "missing", "quality"])
+    cases = _read(
+        folder,
+        "cases",
+        ["source", "kb_version", "primary_site", "prognosis_band", "missing", "quality"],
+    )
     items = _read(folder, "items", ["source", "kind", "code", "discipline", "status"])
     errors = _read(folder, "errors", ["source", "case_id", "error"])
     n = cases.num_rows
@@ -99,7 +104,7 @@ def summarise(
     # Recommendation rates: cases with at least one item of the discipline (firm or not).
     per_discipline: dict[str, set[str]] = {}
     firm: dict[str, set[str]] = {}
-    emerg: dict[str, Counter[str]] = {}
+    emerg: dict[str, Counter[tuple[str, str]]] = {}
     for source, kind, code, discipline, status in zip(
         *(items.column(c).to_pylist() for c in ("source", "kind", "code", "discipline", "status")),
         strict=True,
@@ -136,11 +141,18 @@ def summarise(
             )
         )
 
-    band_names = {"short": "kurz (< 3 Monate)", "intermediate": "mittel (3–12 Monate)",
-                  "long": "lang (> 12 Monate)", None: "nicht entschieden"}
+    band_names = {
+        "short": "kurz (< 3 Monate)",
+        "intermediate": "mittel (3–12 Monate)",
+        "long": "lang (> 12 Monate)",
+        None: "nicht entschieden",
+    }
     bands = Counter(cases.column("prognosis_band").to_pylist())
-    band_rows = [Row(band_names.get(b, str(b)), bands[b], n) for b in
-                 ("short", "intermediate", "long", None) if bands.get(b)]
+    band_rows = [
+        Row(band_names.get(b, str(b)), bands[b], n)
+        for b in ("short", "intermediate", "long", None)
+        if bands.get(b)
+    ]
     sites = Counter(cases.column("primary_site").to_pylist())
     site_rows = [
         Row(kb.labels.say("primary_site", s) if s else "nicht angegeben", c, n)
@@ -234,7 +246,9 @@ def _decision_tallies(database: str, kb: KnowledgeBase, tallies: Mapping[str, Ta
     entries = 0
     try:
         if store.current() != store.head():
-            raise ReportError("--database: die Datenbank ist nicht migriert (osteoboard db upgrade)")
+            raise ReportError(
+                "--database: die Datenbank ist nicht migriert (osteoboard db upgrade)"
+            )
         with store.read() as session:
             for meeting in service.list_meetings(session, SYSTEM):
                 for entry in service.list_agenda(session, SYSTEM, meeting.id):
@@ -323,7 +337,8 @@ def render_report(summary: Summary) -> str:
         f"<div><b>{_int(s.errors)}</b>Fehler <span class=en>errors</span></div>",
         f"<div><b>{_int(s.items)}</b>Vorschläge <span class=en>items</span></div>",
         "</div>",
-        "<h2>Empfehlungen je Fachgebiet <span class=en>/ recommendations per discipline</span></h2>",
+        "<h2>Empfehlungen je Fachgebiet "
+        "<span class=en>/ recommendations per discipline</span></h2>",
         "<p><small>Anteil der Fälle mit mindestens einem Vorschlag des Fachgebiets (fest: ohne "
         "offene Bedingung). <span class=en>Share of cases with at least one item of the "
         "discipline.</span></small></p>",

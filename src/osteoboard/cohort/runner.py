@@ -280,9 +280,7 @@ def _write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | N
     rows.sort(key=lambda r: r["source"])
     lines = ["source\tcase_id\terror"]
     lines += [
-        "\t".join(
-            (str(r[k] or "").replace("\t", " ") for k in ("source", "case_id", "error"))
-        )
+        "\t".join(str(r[k] or "").replace("\t", " ") for k in ("source", "case_id", "error"))
         for r in rows
     ]
     summary.error_lines = lines[1:]

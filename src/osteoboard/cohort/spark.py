@@ -80,7 +80,11 @@ def evaluate_frame(frames: Iterator[pd.DataFrame], lang: Lang = "de") -> Iterato
         batch = evaluate_batch(list(frame["doc"]), list(frame["source"]), lang=lang)
         tables: list[str] = []
         rows: list[str] = []
-        for name, found in (("cases", batch.cases), ("items", batch.items), ("errors", batch.errors)):
+        for name, found in (
+            ("cases", batch.cases),
+            ("items", batch.items),
+            ("errors", batch.errors),
+        ):
             tables.extend([name] * len(found))
             rows.extend(json.dumps(r, ensure_ascii=False) for r in found)
         yield pd.DataFrame({"table": tables, "row": rows})
@@ -125,14 +129,20 @@ def run_spark(
             lambda frames: evaluate_frame(frames, lang), "table string, row string"
         ).persist()
         counts = {t: 0 for t in _TABLES}
-        for table, schema in (("cases", CASE_SCHEMA), ("items", ITEM_SCHEMA), ("errors", ERROR_SCHEMA)):
+        for table, schema in (
+            ("cases", CASE_SCHEMA),
+            ("items", ITEM_SCHEMA),
+            ("errors", ERROR_SCHEMA),
+        ):
             rows = envelope.filter(envelope["table"] == table).select("row")
             target = out / table
             if target.exists():
                 shutil.rmtree(target)
             result = rows.mapInPandas(_rows_of, from_arrow_schema(schema))
             if table == "errors" and unread:
-                result = result.unionByName(spark.createDataFrame(unread, from_arrow_schema(schema)))
+                result = result.unionByName(
+                    spark.createDataFrame(unread, from_arrow_schema(schema))
+                )
             result.write.mode("overwrite").parquet(str(target))
             counts[table] = spark.read.parquet(str(target)).count()
         envelope.unpersist()

@@ -71,11 +71,11 @@ def _number(rng: random.Random, spec: Mapping[str, Any], where: str) -> float | 
     else:
         low, high = spec["uniform"]
         value = rng.uniform(low, high)
-    value = min(max(value, spec.get("min", -math.inf)), spec.get("max", math.inf))
+    value = min(max(value, float(spec.get("min", -math.inf))), float(spec.get("max", math.inf)))
     digits = spec.get("digits")
     if digits is None:
         raise SynthError(f"{where}: a number needs `digits`")
-    return int(round(value)) if digits == 0 else round(value, int(digits))
+    return round(value) if digits == 0 else round(value, int(digits))
 
 
 def _draw(
