@@ -33,6 +33,7 @@ __all__ = [
     "QualityIndicator",
     "Tally",
     "decision_view",
+    "judge_all",
     "load_quality",
     "proposal_view",
 ]
@@ -93,12 +94,37 @@ class Indicator:
     def id(self) -> str:
         return self.definition.id
 
+    @property
+    def variables(self) -> frozenset[str]:
+        """The view's variables its conditions read."""
+        views = PROPOSAL_VIEW if self.definition.over == "proposal" else DECISION_VIEW
+        return frozenset(
+            name
+            for program in (self.denominator, self.numerator)
+            for name in program.variables()
+            if name in views
+        )
+
     def judge(self, view: Mapping[str, Any]) -> tuple[bool, bool]:
         """(in the denominator, in the numerator) for one view."""
-        context = cel.Context(dict(view))
-        if self.denominator.execute(context) is not True:
-            return False, False
-        return True, self.numerator.execute(context) is True
+        return judge_all([self], view)[0]
+
+
+def judge_all(
+    indicators: Sequence[Indicator], view: Mapping[str, Any]
+) -> list[tuple[bool, bool]]:
+    """(in the denominator, in the numerator) of each indicator for one view. The view is
+    converted for CEL once, with only the variables the indicators read (converting the items
+    costs more than judging them)."""
+    wanted = frozenset().union(*(qi.variables for qi in indicators))
+    context = cel.Context({name: view[name] for name in wanted})
+    out: list[tuple[bool, bool]] = []
+    for qi in indicators:
+        if qi.denominator.execute(context) is not True:
+            out.append((False, False))
+        else:
+            out.append((True, qi.numerator.execute(context) is True))
+    return out
 
 
 @dataclass

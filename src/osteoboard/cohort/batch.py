@@ -17,7 +17,7 @@ from osteoboard.caseio import CaseError, parse_case, read_document
 from osteoboard.engine import evaluate
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.messages import Lang, one_line
-from osteoboard.quality import proposal_items, proposal_view
+from osteoboard.quality import judge_all, proposal_items, proposal_view
 
 __all__ = ["Batch", "evaluate_batch"]
 
@@ -89,6 +89,7 @@ def _rows(out: Batch, source: str, case: Any, proposal: Any, kb: KnowledgeBase) 
     items = proposal_items(proposal)
     site = _value(case.primary.site) if case.primary is not None else None
     view = proposal_view(proposal, primary_site=site, items=items)
+    indicators = [qi for qi in kb.quality if qi.definition.over == "proposal"]
     prognosis = view["prognosis"]
     out.cases.append(
         {
@@ -117,9 +118,10 @@ def _rows(out: Batch, source: str, case: Any, proposal: Any, kb: KnowledgeBase) 
             "questions": view["questions"],
             "missing": view["missing"],
             "quality": [
-                dict(zip(("denominator", "numerator"), qi.judge(view), strict=True), id=qi.id)
-                for qi in kb.quality
-                if qi.definition.over == "proposal"
+                {"id": qi.id, "denominator": judged[0], "numerator": judged[1]}
+                for qi, judged in zip(
+                    indicators, judge_all(indicators, view) if indicators else [], strict=True
+                )
             ],
         }
     )

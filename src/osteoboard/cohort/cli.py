@@ -98,7 +98,7 @@ def add_cohort_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
             else:
                 summary = _run_local(input, output, jobs, chunk_size, lang(), quiet)
         except CohortInputError as exc:
-            fail(str(exc))
+            fail(exc.message(lang()))
         if de():
             line = (
                 f"{summary.cases} Fälle ausgewertet, {summary.errors} Fehler, "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from osteoboard.caseio import MAX_DOCUMENT_BYTES, CaseError, read_document
-from osteoboard.messages import Msg, Problem
+from osteoboard.messages import Lang, Msg, Problem
 
 __all__ = [
     "READERS",
@@ -35,7 +35,17 @@ CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class CohortInputError(ValueError):
-    """The input as a whole cannot be read (not one bad case: those become error rows)."""
+    """The input as a whole cannot be read (not one bad case: those become error rows).
+
+    ``message(lang)`` is the German (default) or English line; ``str()`` the English one."""
+
+    def __init__(self, de: str, en: str) -> None:
+        super().__init__(en)
+        self.de = de
+        self.en = en
+
+    def message(self, lang: Lang = "de") -> str:
+        return self.de if lang == "de" else self.en
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,9 @@ class ParquetReader:
         try:
             table = pq.ParquetFile(path)
         except (OSError, pa.ArrowException) as exc:
-            raise CohortInputError(f"{path}: not a Parquet table ({exc})") from None
+            raise CohortInputError(
+                f"{path}: keine Parquet-Tabelle ({exc})", f"{path}: not a Parquet table ({exc})"
+            ) from None
         as_text = table.schema_arrow.names == ["case"] or (
             "case" in table.schema_arrow.names
             and pa.types.is_string(table.schema_arrow.field("case").type)
@@ -155,13 +167,17 @@ READERS: tuple[InputReader, ...] = (DirectoryReader(), NdjsonReader(), ParquetRe
 def reader_for(path: Path) -> InputReader:
     """The reader that takes ``path``; a clear error naming the kinds of input otherwise."""
     if not path.exists():
-        raise CohortInputError(f"{path}: no such file or folder")
+        raise CohortInputError(
+            f"{path}: Datei oder Ordner nicht gefunden", f"{path}: no such file or folder"
+        )
     for reader in READERS:
         if reader.accepts(path):
             return reader
     raise CohortInputError(
+        f"{path}: keine Kohorte (erlaubt: ein Ordner mit YAML/JSON-Fällen, eine .ndjson/.jsonl-"
+        "Datei oder eine .parquet-Tabelle)",
         f"{path}: not a cohort input (a folder of YAML/JSON cases, an .ndjson/.jsonl file or "
-        "a .parquet table)"
+        "a .parquet table)",
     )
 
 

@@ -152,10 +152,27 @@ def _init_worker(kb_dir: str | None, lang: Lang) -> None:
     _worker["lang"] = lang
 
 
-def _chunk(out: str, number: int, records: Sequence[Record]) -> tuple[int, int, int, int]:
-    """Read, evaluate and write one chunk; (cases, items, errors, peak RSS in kB)."""
+def memory_kb() -> tuple[int, int | None]:
+    """(peak RSS, current PSS) of this process in kB; PSS (shared pages divided among the
+    processes that map them, such as pyarrow's libraries) where the system tells it."""
     import resource
 
+    pss = None
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, pss
+
+
+_Done = tuple[int, int, int, tuple[int, int | None]]
+
+
+def _chunk(out: str, number: int, records: Sequence[Record]) -> _Done:
+    """Read, evaluate and write one chunk; (cases, items, errors, memory_kb())."""
     lang: Lang = _worker["lang"]
     docs: list[Any] = []
     sources: list[str] = []
@@ -170,8 +187,7 @@ def _chunk(out: str, number: int, records: Sequence[Record]) -> tuple[int, int, 
     batch = evaluate_batch(docs, sources, kb=_worker["kb"], lang=lang)
     batch.errors = [*unread.errors, *batch.errors]
     write_parts(Path(out), number, batch)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return len(batch.cases), len(batch.items), len(batch.errors), rss
+    return len(batch.cases), len(batch.items), len(batch.errors), memory_kb()
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -207,10 +223,11 @@ def run_cohort(
     lang: Lang = "de",
     kb_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
-    peak_rss_kb: list[int] | None = None,
+    memory: list[tuple[int, int | None]] | None = None,
 ) -> RunSummary:
     """Evaluate every case of ``input`` not yet in ``out``; ``progress(done, total)`` is
-    called after each chunk. Raises CohortInputError for an input that cannot be read."""
+    called after each chunk; ``memory`` collects each chunk's worker's (peak RSS, PSS) in kB.
+    Raises CohortInputError for an input that cannot be read."""
     reader = reader_for(input)
     jobs = max(1, jobs or os.cpu_count() or 1)
     out.mkdir(parents=True, exist_ok=True)
@@ -232,20 +249,20 @@ def run_cohort(
             initargs=(kb, lang),
         )
     )
-    pending: set[Future[tuple[int, int, int, int]]] = set()
+    pending: set[Future[_Done]] = set()
     finished = 0
 
-    def collect(futures: Iterable[Future[tuple[int, int, int, int]]]) -> None:
+    def collect(futures: Iterable[Future[_Done]]) -> None:
         nonlocal finished
         for f in futures:
-            cases, items, errors, rss = f.result()
+            cases, items, errors, used = f.result()
             summary.cases += cases
             summary.items += items
             summary.errors += errors
             summary.parts += 1
             finished += cases + errors
-            if peak_rss_kb is not None:
-                peak_rss_kb.append(rss)
+            if memory is not None:
+                memory.append(used)
             if progress is not None:
                 progress(finished, todo)
 
