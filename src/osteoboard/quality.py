@@ -61,6 +61,11 @@ DECISION_VIEW: dict[str, str] = {
 
 _CODE_LITERAL = re.compile(r"[\"']([A-Z]+\.[A-Z0-9_]+)[\"']")
 _FACT_LITERAL = re.compile(r"[\"']([a-z_]+\.[a-z_][a-z0-9_]*)[\"']")
+#: An item field read in a condition (``i.code``); the items are converted for CEL with only
+#: these.
+_ITEM_FIELD = re.compile(
+    r"\.\s*(kind|code|discipline|lesion|priority|strength|status|rule|because|conditions|assumed)\b"
+)
 _MACRO_VAR = re.compile(r"\.\s*(?:exists|all|exists_one|map|filter)\s*\(\s*([a-z_][a-z0-9_]*)\s*,")
 
 
@@ -105,6 +110,12 @@ class Indicator:
             if name in views
         )
 
+    @property
+    def item_fields(self) -> frozenset[str]:
+        """The fields of ``items`` its conditions read (``i.code`` …)."""
+        text = f"{self.definition.denominator} {self.definition.numerator}"
+        return frozenset(_ITEM_FIELD.findall(text))
+
     def judge(self, view: Mapping[str, Any]) -> tuple[bool, bool]:
         """(in the denominator, in the numerator) for one view."""
         return judge_all([self], view)[0]
@@ -117,7 +128,11 @@ def judge_all(
     converted for CEL once, with only the variables the indicators read (converting the items
     costs more than judging them)."""
     wanted = frozenset().union(*(qi.variables for qi in indicators))
-    context = cel.Context({name: view[name] for name in wanted})
+    values = {name: view[name] for name in wanted}
+    if "items" in values:
+        fields = frozenset().union(*(qi.item_fields for qi in indicators))
+        values["items"] = [{k: i[k] for k in fields if k in i} for i in values["items"]]
+    context = cel.Context(values)
     out: list[tuple[bool, bool]] = []
     for qi in indicators:
         if qi.denominator.execute(context) is not True:
