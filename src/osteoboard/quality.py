@@ -121,9 +121,7 @@ class Indicator:
         return judge_all([self], view)[0]
 
 
-def judge_all(
-    indicators: Sequence[Indicator], view: Mapping[str, Any]
-) -> list[tuple[bool, bool]]:
+def judge_all(indicators: Sequence[Indicator], view: Mapping[str, Any]) -> list[tuple[bool, bool]]:
     """(in the denominator, in the numerator) of each indicator for one view. The view is
     converted for CEL once, with only the variables the indicators read (converting the items
     costs more than judging them)."""

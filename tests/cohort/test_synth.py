@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +31,30 @@ def test_same_seed_same_bytes(tmp_path: Path, fmt: str) -> None:
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
     assert len(_digest(tmp_path / "a")) == (40 if fmt == "yaml" else 1)
+
+
+def test_command_line(tmp_path: Path) -> None:
+    osteoboard = Path(sys.executable).with_name("osteoboard")
+    done = subprocess.run(
+        [
+            str(osteoboard),
+            "cohort",
+            "synth",
+            "12",
+            "-o",
+            str(tmp_path),
+            "--seed",
+            "4",
+            "-f",
+            "ndjson",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == f"12 Fälle: {tmp_path / 'cohort.ndjson'}\n"
+    lines = (tmp_path / "cohort.ndjson").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == list(synth_cases(12, seed=4))
 
 
 def test_a_smaller_cohort_is_the_start_of_a_larger_one() -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "NdjsonReader",
     "ParquetReader",
     "Record",
+    "read_case_file",
     "reader_for",
     "resolve",
 ]
@@ -181,7 +182,9 @@ def reader_for(path: Path) -> InputReader:
     )
 
 
-def _read_file(path: Path, source: str) -> str:
+def read_case_file(path: Path, source: str) -> str:
+    """A case file's text, read as ``osteoboard evaluate`` reads one (at most
+    MAX_DOCUMENT_BYTES, UTF-8, not empty); a CaseError names the source otherwise."""
     try:
         with path.open("rb") as f:
             data = f.read(MAX_DOCUMENT_BYTES + 1)
@@ -204,7 +207,7 @@ def resolve(record: Record) -> Mapping[str, Any] | str:
     """A record's document or its text, reading a file payload (raises CaseError)."""
     payload = record.payload
     if isinstance(payload, Path):
-        text = _read_file(payload, record.source)
+        text = read_case_file(payload, record.source)
         doc: Mapping[str, Any] | str = read_document(text, name=record.source)
         return doc
     return payload

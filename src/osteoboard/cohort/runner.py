@@ -43,6 +43,7 @@ __all__ = [
     "part_files",
     "run_cohort",
     "write_parts",
+    "write_summary",
 ]
 
 #: Cases per chunk (and per part file).
@@ -287,11 +288,11 @@ def run_cohort(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     summary.seconds = time.perf_counter() - started
-    _write_summary(out, input, summary, kb_dir)
+    write_summary(out, input, summary, kb_dir)
     return summary
 
 
-def _write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | None) -> None:
+def write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | None) -> None:
     """errors.tsv (every error so far, by source) and run.json, each renamed into place."""
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osteoboard.caseio import CaseError
-from osteoboard.cohort.inputs import Record, _read_file, reader_for
-from osteoboard.cohort.runner import RunSummary, _write_summary
+from osteoboard.cohort.inputs import Record, read_case_file, reader_for
+from osteoboard.cohort.runner import RunSummary, write_summary
 from osteoboard.messages import Lang
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _text(record: Record) -> str:
     """A record's document as text for the executors (a file is read here, not parsed)."""
     payload = record.payload
     if isinstance(payload, Path):
-        return _read_file(payload, record.source)
+        return read_case_file(payload, record.source)
     if isinstance(payload, str):
         return payload
     return json.dumps(payload, ensure_ascii=False, default=str)
@@ -156,5 +156,5 @@ def run_spark(
         errors=counts["errors"],
         seconds=time.perf_counter() - started,
     )
-    _write_summary(out, input, summary, None)
+    write_summary(out, input, summary, None)
     return summary
