@@ -87,7 +87,7 @@ def _run_in_background(source: Path, out: Path) -> subprocess.Popen[bytes]:
             "-j",
             "1",
             "--chunk-size",
-            "10",
+            "2",
             "-q",
         ],
         stdout=subprocess.DEVNULL,
@@ -111,7 +111,7 @@ def test_a_killed_run_resumes_without_loss_or_doubles(
     finally:
         process.wait()
     done = sorted((out / "cases").glob("part-*.parquet"))
-    assert 3 <= len(done) < N // 10, "the kill came after the run had finished"
+    assert 3 <= len(done) < N // 2, "the kill came after the run had finished"
     # A chunk killed in flight leaves at most temporary files and parts without their cases
     # part; every part in place is a whole Parquet file.
     for table in ("cases", "items", "errors"):
@@ -121,8 +121,8 @@ def test_a_killed_run_resumes_without_loss_or_doubles(
     (out / "cases" / ".part-000099.parquet.1.tmp").write_bytes(b"half a file")
 
     summary = run_cohort(source, out, jobs=1, chunk_size=10)
-    assert summary.skipped == len(done) * 10
-    assert summary.cases == N - len(done) * 10
+    assert summary.skipped == len(done) * 2
+    assert summary.cases == N - len(done) * 2
     assert not (out / "items" / "part-000099.parquet").exists()
     assert not list(out.rglob("*.tmp"))
     # The same rows as one run from start to end, each once.
