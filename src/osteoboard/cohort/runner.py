@@ -10,11 +10,12 @@ Output folder::
     OUT/run.json                     input, knowledge base, counts of the last run
 
 The input is cut into chunks; each worker process (the knowledge base loaded once per worker)
-reads, evaluates and writes one chunk at a time: its three parts are written under temporary
-names and renamed into place, the cases part last. A chunk is done when its cases part exists;
-a new run over the same folder removes what a killed run left (temporary files, parts of a
-chunk without its cases part) and skips every case whose source is already in a cases or
-errors part. A killed run so loses at most the chunks in flight.
+reads and evaluates one chunk at a time and sends its rows back; this process writes the
+chunk's three parts under temporary names and renames them into place, the cases part last.
+A chunk is done when its cases part exists; a new run over the same folder removes what a
+killed run left (temporary files, parts of a chunk without its cases part) and skips every
+case whose source is already in a cases or errors part. A killed run so loses at most the
+chunks in flight.
 """
 
 from __future__ import annotations
@@ -175,11 +176,12 @@ def memory_kb() -> tuple[int, int | None]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, pss
 
 
-_Done = tuple[int, int, int, tuple[int, int | None]]
+_Done = tuple[int, Batch, tuple[int, int | None]]
 
 
-def _chunk(out: str, number: int, records: Sequence[Record]) -> _Done:
-    """Read, evaluate and write one chunk; (cases, items, errors, memory_kb())."""
+def _chunk(number: int, records: Sequence[Record]) -> _Done:
+    """Read and evaluate one chunk in a worker: (its number, its rows, memory_kb()). The
+    worker never imports pyarrow (about 100 MB of a worker's memory): the parent writes."""
     lang: Lang = _worker["lang"]
     docs: list[Any] = []
     sources: list[str] = []
@@ -193,8 +195,7 @@ def _chunk(out: str, number: int, records: Sequence[Record]) -> _Done:
             unread.errors.append({"source": record.source, "case_id": None, "error": message})
     batch = evaluate_batch(docs, sources, kb=_worker["kb"], lang=lang)
     batch.errors = [*unread.errors, *batch.errors]
-    write_parts(Path(out), number, batch)
-    return len(batch.cases), len(batch.items), len(batch.errors), memory_kb()
+    return number, batch, memory_kb()
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -262,12 +263,13 @@ def run_cohort(
     def collect(futures: Iterable[Future[_Done]]) -> None:
         nonlocal finished
         for f in futures:
-            cases, items, errors, used = f.result()
-            summary.cases += cases
-            summary.items += items
-            summary.errors += errors
+            number, batch, used = f.result()
+            write_parts(out, number, batch)
+            summary.cases += len(batch.cases)
+            summary.items += len(batch.items)
+            summary.errors += len(batch.errors)
             summary.parts += 1
-            finished += cases + errors
+            finished += len(batch.cases) + len(batch.errors)
             if memory is not None:
                 memory.append(used)
             if progress is not None:
@@ -278,7 +280,7 @@ def run_cohort(
             progress(0, todo)
         records = (r for r in reader.read(input) if r.source not in done)
         for chunk in _chunks(records, chunk_size):
-            pending.add(pool.submit(_chunk, str(out), next_part, chunk))
+            pending.add(pool.submit(_chunk, next_part, chunk))
             next_part += 1
             if len(pending) >= 2 * jobs:
                 finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
