@@ -488,9 +488,9 @@ def test_pdf_goes_to_a_pipe() -> None:
         (
             ["evaluate", "x", "-f", "xml"],
             "ungültiger Wert für '--format' / '-f': 'xml' ist keiner von 'json', 'text', 'html', "
-            "'pdf'",
+            "'pdf', 'fhir'",
             "Invalid value for '--format' / '-f': 'xml' is not one of 'json', 'text', 'html', "
-            "'pdf'.",
+            "'pdf', 'fhir'.",
         ),
         (["evaluate", "x", "-f"], "Option '-f' braucht einen Wert", "Option '-f' requires an"),
         (["evaluate"], "Argument 'case_file' fehlt", "Missing argument 'case_file'."),

@@ -82,3 +82,17 @@ def test_enumeration_labels_need_the_whole_enumeration() -> None:
     assert value_labels(["sensitive", "unheard_of"]) == {}
     assert value_labels(["female", "male"])["female"].de == "weiblich"
     assert value_labels(["0", "1a", "1b", "1c", "2", "3"])["1b"].de.startswith("Bilsky 1b")
+
+
+def test_fhir_code_tables_in_the_docs_are_generated() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "update_docs", DOCS.parent / "scripts" / "update_docs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    current = (DOCS / "fhir.md").read_text(encoding="utf-8")
+    assert module.FHIR_MARKER in current
+    assert module.fhir_doc(current) == current, "run: python scripts/update_docs.py"

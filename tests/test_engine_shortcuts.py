@@ -221,3 +221,35 @@ def test_lesions_that_agree_share_a_verdict_but_keep_their_own_fields() -> None:
         assert fields and all(p.startswith(f"lesions[{lesion}].") for p in fields)
     # C differs in facts the rules read, and gets its own verdicts.
     assert [code for code, _, _ in first["C"]] != [code for code, _, _ in first["A"]]
+
+
+def test_the_guard_index_rules_out_exactly_what_each_rules_guards_do() -> None:
+    """Each distinct guard is tested once per scope; a rule's bits are its own guards, so a
+    rule is skipped exactly when one of its own guards fails on a known value."""
+    index = KB.guard_index
+    assert len(index.guards) == len({(g.fact, g.op, repr(g.operand)) for g in index.guards})
+    pairs = [
+        *zip(KB.case_rules, index.case_masks, strict=True),
+        *zip(KB.lesion_rules, index.lesion_masks, strict=True),
+    ]
+    rng = random.Random(7)
+    for rule, mask in pairs:
+        own = {(g.fact, g.op, repr(g.operand)) for g in rule.condition.guards}
+        bits = {
+            (g.fact, g.op, repr(g.operand)) for n, g in enumerate(index.guards) if mask >> n & 1
+        }
+        assert bits == own, rule.rule.id
+    numbers = [*index.case_guards, *index.lesion_guards]
+    assert sorted(numbers) == list(range(len(index.guards)))
+    for _ in range(200):
+        values: dict[str, Any] = {
+            g.fact: (None if rng.random() < 0.2 else _value(CATALOGUE[g.fact], rng))
+            for g in index.guards
+        }
+        failing = index.failing(numbers, values)
+        for rule, mask in pairs:
+            expected = any(
+                values[g.fact] is not None and g.fails(values[g.fact])
+                for g in rule.condition.guards
+            )
+            assert bool(mask & failing) == expected, rule.rule.id

@@ -90,6 +90,9 @@ EXTRA_KEYS = {
     "coleman2006",
     "hernandez2018",
     "klimo2004",
+    # Standards behind the FHIR code tables (knowledge/fhir_codes.yaml).
+    "dicom-ps3-16",
+    "hl7-mcode-stu4",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -29,9 +29,11 @@ Results follow the library's behaviour exactly, including which error a failed r
 
 from __future__ import annotations
 
+import marshal
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
 __all__ = ["Compiled", "Error", "Unsupported", "compile_condition"]
@@ -510,11 +512,41 @@ _HELPERS: dict[str, Any] = {
 @dataclass(frozen=True)
 class Compiled:
     """A condition as a Python function of its variables (flat fact names → values; a fact
-    left out is undefined). The result is the condition's value or an :class:`Error`."""
+    left out is undefined). The result is the condition's value or an :class:`Error`.
+
+    Pickled as its bytecode (``marshal``), so a knowledge base cached on disk needs no
+    compiler when it is read back."""
 
     source: str
     run: Callable[[Mapping[str, Any]], Any]
     python: str
+    code: CodeType = field(compare=False, repr=False)
+    constants: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    variables: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _restore,
+            (self.source, self.python, marshal.dumps(self.code), self.constants, self.variables),
+        )
+
+
+def _function(code: CodeType, constants: Sequence[Any], variables: Iterable[str]) -> Any:
+    namespace: dict[str, Any] = dict(_HELPERS)
+    namespace.update(K=list(constants), U={name: Error(name) for name in variables})
+    exec(code, namespace)
+    return namespace["run"]
+
+
+def _restore(
+    source: str, python: str, code: bytes, constants: tuple[Any, ...], variables: tuple[str, ...]
+) -> Compiled:
+    loaded = marshal.loads(code)
+    if not isinstance(loaded, CodeType):
+        raise TypeError("a compiled condition must be a code object")
+    return Compiled(
+        source, _function(loaded, constants, variables), python, loaded, constants, variables
+    )
 
 
 def compile_condition(source: str) -> Compiled:
@@ -523,8 +555,7 @@ def compile_condition(source: str) -> Compiled:
     tree = _Parser(source).parse()
     writer = _Writer()
     body = writer.write(tree)
-    code = f"def run(variables):\n    get = variables.get\n    return {body}"
-    namespace: dict[str, Any] = dict(_HELPERS)
-    namespace.update(K=writer.constants, U={name: Error(name) for name in writer.variables})
-    exec(compile(code, f"<condition {source[:40]!r}>", "exec"), namespace)
-    return Compiled(source=source, run=namespace["run"], python=code)
+    text = f"def run(variables):\n    get = variables.get\n    return {body}"
+    code = compile(text, f"<condition {source[:40]!r}>", "exec")
+    constants, variables = tuple(writer.constants), tuple(sorted(writer.variables))
+    return Compiled(source, _function(code, constants, variables), text, code, constants, variables)

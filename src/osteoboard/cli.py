@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from osteoboard.caseio import CaseError, load_case
+from osteoboard.cli_fhir import add_fhir_commands
 from osteoboard.cli_store import add_store_commands
 from osteoboard.cohort.cli import add_cohort_commands
 from osteoboard.messages import Lang, Msg, one_line, usage_error
@@ -124,6 +125,7 @@ class OutputFormat(StrEnum):
     text = "text"
     html = "html"
     pdf = "pdf"
+    fhir = "fhir"
 
 
 class Audience(StrEnum):
@@ -184,6 +186,18 @@ def evaluate(
         render_text(proposal)
         return
     data: bytes
+    if format is OutputFormat.fhir:
+        if audience is Audience.patient:
+            _fail(_m("literal", text="-f fhir: nur für das Board (-a board) / board only"))
+        from osteoboard.guideline import load_knowledge_base
+        from osteoboard.render.fhir import render_fhir
+        from osteoboard.render.protocol import render_protocol_pdf
+
+        pdf = render_protocol_pdf(proposal, case)
+        _write(
+            _dump(render_fhir(proposal, load_knowledge_base(), protocol_pdf=pdf)).encode(), output
+        )
+        return
     if format is OutputFormat.json:
         if audience is Audience.patient:
             from osteoboard.render.letter import build_letter
@@ -378,6 +392,8 @@ app.add_typer(kb_app, name="kb")
 add_store_commands(app, lambda: _settings.lang)
 # The cohort commands: cohort run, report, synth (osteoboard/cohort/cli.py).
 add_cohort_commands(app, lambda: _settings.lang)
+# FHIR: import-fhir (osteoboard/cli_fhir.py).
+add_fhir_commands(app, lambda: _settings.lang)
 
 
 class KbPart(StrEnum):
@@ -395,10 +411,10 @@ def kb_lint(
     ] = None,
 ) -> None:
     """Load and check the knowledge base; exit 1 with the first problem, naming file and rule."""
-    from osteoboard.guideline import KnowledgeError, load_knowledge_base
+    from osteoboard.guideline import KnowledgeError, lint_knowledge_base
 
     try:
-        kb = load_knowledge_base(directory.resolve() if directory else None)
+        kb = lint_knowledge_base(directory.resolve() if directory else None)
     except KnowledgeError as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise typer.Exit(code=1) from None
@@ -456,6 +472,15 @@ def kb_show(
             kind = f.type + (f" ({', '.join(f.values)})" if f.values else "")
             table.add_row(f.name, kind, f.unit or "", f.meaning)
     Console(width=160).print(table)
+
+
+@kb_app.command("codesystem")
+def kb_codesystem() -> None:
+    """Print the FHIR CodeSystem of every action code (from actions.yaml)."""
+    from osteoboard.guideline import load_knowledge_base
+    from osteoboard.render.fhir import action_codesystem
+
+    sys.stdout.write(_dump(action_codesystem(load_knowledge_base())))
 
 
 class SchemaFormat(StrEnum):

@@ -994,16 +994,6 @@ class _Collector:
         group[2].append((self._recorded, label))
 
 
-def _ruled_out(condition: Condition, values: Mapping[str, Value]) -> bool:
-    """Whether a known value fails a part the condition requires as a whole (so it is false
-    whatever the unknown facts are, as CEL would find)."""
-    for guard in condition.guards:
-        value = values[guard.fact]
-        if value is not None and guard.fails(value):
-            return True
-    return False
-
-
 def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
     """What a rule's outcome can depend on of one fact in a scope: its value (with its type,
     and whether it was assumed), or for an unknown fact the values it can still take."""
@@ -1233,8 +1223,10 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, kb.prognosis)
     out = _Collector(kb)
     case_scope = _Scope([case_facts(case, scores, prognosis, kb=kb)], kb)
-    _case_rules(kb, case_scope, out)
-    _lesion_rules(kb, case, scores, case_scope, out)
+    # The guards on case facts, tested once for the case rules and every lesion's rules.
+    failing = kb.guard_index.failing(kb.guard_index.case_guards, case_scope.values)
+    _case_rules(kb, case_scope, out, failing)
+    _lesion_rules(kb, case, scores, case_scope, out, failing)
     needs, ranks = out.needs()
     return _Run(scores, prognosis, out.hits, needs, ranks, out.asks)
 
@@ -1256,11 +1248,15 @@ def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
     return memo
 
 
-def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector) -> None:
-    values = scope.values
+def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int) -> None:
+    """The case rules on the case; ``failing``: the guards on case facts that the case fails."""
     # Most rules fail a part they require on a known fact; the others are run on the facts
     # they read.
-    rules = [rule for rule in kb.case_rules if not _ruled_out(rule.condition, values)]
+    rules = [
+        rule
+        for rule, mask in zip(kb.case_rules, kb.guard_index.case_masks, strict=True)
+        if not mask & failing
+    ]
     runner = scope.runner(_facts_read(rules))
     memo = _memo(kb)
     for rule in rules:
@@ -1288,6 +1284,7 @@ def _lesion_rules(
     scores: Sequence[ScoreResult],
     case_scope: _Scope,
     out: _Collector,
+    case_failing: int,
 ) -> None:
     """The lesion rules on every lesion. A lesion rule's verdict depends on the values of the
     facts it reads; within one case only the lesion's can differ, so lesions that agree on the
@@ -1295,6 +1292,7 @@ def _lesion_rules(
     not 200 times), and so do cases that agree on all of them."""
     verdicts = _memo(kb)
     case_keys: dict[int, tuple[Any, ...]] = {}
+    guards = kb.guard_index
     for index, lesion in enumerate(case.lesions):
         lf = lesion_facts(lesion, scores, kb=kb)
         scope = _Scope([lf], kb, base=case_scope)
@@ -1303,10 +1301,11 @@ def _lesion_rules(
         where = (lesion.id, index, str(level or ""))
         keys: dict[str, tuple[Any, ...]] = {}
         chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
-        for number, (rule, read) in enumerate(
-            zip(kb.lesion_rules, kb.lesion_facts_by_rule, strict=True)
+        failing = case_failing | guards.failing(guards.lesion_guards, values)
+        for number, (rule, read, mask) in enumerate(
+            zip(kb.lesion_rules, kb.lesion_facts_by_rule, guards.lesion_masks, strict=True)
         ):
-            if _ruled_out(rule.condition, values):
+            if mask & failing:
                 continue
             for name in read:
                 if name not in keys:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
+from osteoboard import kbcache
 from osteoboard.case import (
     SPINE_LEVELS,
     EsccGrade,
@@ -231,6 +232,27 @@ class ScheduleOrder(_KbModel):
     sources: Annotated[list[str], Field(min_length=1)]
 
 
+class CelProgram:
+    """CEL's compiled program for a condition, kept with the text it was compiled from: a
+    knowledge base read back from its cache compiles it again only when a run asks for it
+    (the reference path; the engine runs the Python function)."""
+
+    __slots__ = ("_program", "source")
+
+    def __init__(self, source: str, program: Any = None) -> None:
+        self.source = source
+        self._program = program
+
+    def execute(self, context: Any) -> Any:
+        program = self._program
+        if program is None:
+            program = self._program = cel.compile(self.source)
+        return program.execute(context)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CelProgram, (self.source,))
+
+
 @dataclass(frozen=True)
 class Condition:
     """A compiled CEL condition with the facts it reads (and their flat variable names)."""
@@ -273,6 +295,9 @@ class Guard:
     def make(cls, fact: str, op: str, operand: Any) -> Guard:
         return cls(fact, op, operand, _guard_test(op, operand))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Guard.make, (self.fact, self.op, self.operand))
+
 
 _NUMBERS = (int, float)
 
@@ -304,6 +329,59 @@ class CompiledDefinition:
     @property
     def name(self) -> str:
         return f"def.{self.definition.id}"
+
+
+@dataclass(frozen=True)
+class GuardIndex:
+    """The distinct guards of the rules, numbered, and per rule the bits of its own: a rule
+    is ruled out on a scope when a known value fails one of them (``failing & mask``)."""
+
+    guards: tuple[Guard, ...]
+    #: Numbers of the guards on case facts (the same in every scope of a case) and on lesion
+    #: facts.
+    case_guards: tuple[int, ...]
+    lesion_guards: tuple[int, ...]
+    case_masks: tuple[int, ...]
+    lesion_masks: tuple[int, ...]
+
+    @classmethod
+    def of(
+        cls, case_rules: Sequence[CompiledRule], lesion_rules: Sequence[CompiledRule]
+    ) -> GuardIndex:
+        numbers: dict[tuple[str, str, str], int] = {}
+        guards: list[Guard] = []
+
+        def mask(rule: CompiledRule) -> int:
+            bits = 0
+            for guard in rule.condition.guards:
+                key = (guard.fact, guard.op, repr(guard.operand))
+                number = numbers.get(key)
+                if number is None:
+                    number = numbers[key] = len(guards)
+                    guards.append(guard)
+                bits |= 1 << number
+            return bits
+
+        case_masks = tuple(mask(r) for r in case_rules)
+        lesion_masks = tuple(mask(r) for r in lesion_rules)
+        return cls(
+            guards=tuple(guards),
+            case_guards=tuple(i for i, g in enumerate(guards) if not g.fact.startswith("lesion.")),
+            lesion_guards=tuple(i for i, g in enumerate(guards) if g.fact.startswith("lesion.")),
+            case_masks=case_masks,
+            lesion_masks=lesion_masks,
+        )
+
+    def failing(self, numbers: Sequence[int], values: Mapping[str, Any]) -> int:
+        """The bits of the guards among ``numbers`` that a known value fails."""
+        guards = self.guards
+        bits = 0
+        for number in numbers:
+            guard = guards[number]
+            value = values[guard.fact]
+            if value is not None and guard.fails(value):
+                bits |= 1 << number
+        return bits
 
 
 @dataclass(frozen=True)
@@ -346,6 +424,16 @@ class KnowledgeBase:
     #: The quality indicators (quality.yaml).
     quality: tuple[Indicator, ...] = ()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a cached copy keeps: the loaded fields, not what is derived from them (the
+        engine's shared verdicts above all)."""
+        cached = {
+            name
+            for name, member in vars(type(self)).items()
+            if isinstance(member, functools.cached_property)
+        }
+        return {k: v for k, v in self.__dict__.items() if k not in cached}
+
     @functools.cached_property
     def rules_by_id(self) -> dict[str, CompiledRule]:
         return {r.rule.id: r for r in self.rules}
@@ -385,6 +473,11 @@ class KnowledgeBase:
             tuple(f for f in r.condition.facts if not f.startswith("lesion."))
             for r in self.lesion_rules
         )
+
+    @functools.cached_property
+    def guard_index(self) -> GuardIndex:
+        """The guards of every rule, each distinct test once (rules share most of them)."""
+        return GuardIndex.of(self.case_rules, self.lesion_rules)
 
     @functools.cached_property
     def verdicts(self) -> dict[Any, Any]:
@@ -711,10 +804,9 @@ def _compile_condition(
             )
         if not same:
             raise KnowledgeError(f"{where}: a knowledge constant cannot be written into 'when'")
-    program = inlined
     return Condition(
         source=expr,
-        program=program,
+        program=CelProgram(flat_source if used else flatten_expression(expr), inlined),
         facts=read,
         flat=tuple(flat_name(f) for f in read),
         constants={flat_name(f): constants[f[3:]] for f in facts if f.startswith("kb.")},
@@ -807,8 +899,31 @@ def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=4)
 def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
-    """Load, validate and compile the knowledge base (cached per directory)."""
+    """Load, validate and compile the knowledge base (cached per directory in the process,
+    and on disk by its sha256: see :mod:`osteoboard.kbcache`)."""
     kb_dir = directory or default_kb_dir()
+    sha256 = kb_hash(kb_dir)
+    cached = kbcache.read(sha256, KnowledgeBase)
+    if cached is not None:
+        object.__setattr__(cached, "directory", kb_dir)
+        return cached
+    kb = _build_knowledge_base(kb_dir, sha256)
+    kbcache.write(sha256, kb)
+    return kb
+
+
+def lint_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
+    """Read, lint and compile every knowledge file, never from the cache (``kb lint``); the
+    result replaces the cached copy."""
+    kb_dir = directory or default_kb_dir()
+    sha256 = kb_hash(kb_dir)
+    kb = _build_knowledge_base(kb_dir, sha256)
+    kbcache.write(sha256, kb)
+    return kb
+
+
+def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
+    """Read, lint and compile every knowledge file."""
     meta = validate(KbMeta, read_yaml(kb_dir / "kb.yaml"), "kb.yaml")
 
     raw_actions = read_yaml(kb_dir / "actions.yaml")
@@ -908,6 +1023,10 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     facts = _load_fact_infos(kb_dir, sources, labels)
     prognosis = read_prognosis_mapping(kb_dir)
     check_sources(prognosis.sources, sources, "prognosis.yaml")
+    if (kb_dir / "fhir_codes.yaml").exists():
+        from osteoboard.fhir.codes import read_fhir_codes
+
+        read_fhir_codes(kb_dir, sources)  # the FHIR code tables: linted with the rest
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
     schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
     quality = load_quality(kb_dir, actions=actions, sources=sources)
@@ -927,7 +1046,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
 
     return KnowledgeBase(
         version=meta.version,
-        sha256=kb_hash(kb_dir),
+        sha256=sha256,
         directory=kb_dir,
         actions=actions,
         rules=tuple(compiled),

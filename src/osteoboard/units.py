@@ -18,6 +18,8 @@ __all__ = [
     "bilirubin_mg_dl_to_umol_l",
     "calcium_mg_dl_to_mmol_l",
     "calcium_mmol_l_to_mg_dl",
+    "canonical_ucum",
+    "convert_quantity",
     "creatinine_mg_dl_to_umol_l",
     "creatinine_umol_l_to_mg_dl",
     "crp_mg_dl_to_mg_l",
@@ -154,3 +156,85 @@ def normalise_labs(data: Mapping[str, Any]) -> dict[str, Any]:
             continue
         out[si_name] = si_value
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# UCUM quantities (FHIR input): a value in one unit to the unit of a case field.
+
+#: (from, to) -> factor, for conversions that hold for every analyte.
+UCUM_FACTORS: dict[tuple[str, str], float] = {
+    ("g/dL", "g/L"): 10.0,
+    ("g/L", "g/dL"): 0.1,
+    ("mg/dL", "g/dL"): 0.001,
+    ("mg/dL", "mg/L"): 10.0,
+    ("mg/L", "mg/dL"): 0.1,
+    ("ug/mL", "mg/L"): 1.0,
+    ("ng/mL", "ug/L"): 1.0,
+    ("ug/L", "ng/mL"): 1.0,
+    ("g", "kg"): 0.001,
+    ("[lb_av]", "kg"): 0.45359237,
+    ("10*3/uL", "10*9/L"): 1.0,
+    ("10*3/mm3", "10*9/L"): 1.0,
+    ("/nL", "10*9/L"): 1.0,
+    ("/uL", "10*9/L"): 0.001,
+    ("ukat/L", "U/L"): 60.0,
+    ("mmol/L", "umol/L"): 1000.0,
+    ("umol/L", "mmol/L"): 0.001,
+}
+
+#: (analyte, from, to) -> converter, for conversions through the molar mass.
+UCUM_ANALYTE: dict[tuple[str, str, str], Any] = {
+    ("calcium", "mg/dL", "mmol/L"): calcium_mg_dl_to_mmol_l,
+    ("calcium", "mEq/L", "mmol/L"): lambda v: v * 0.5,
+    ("creatinine", "mg/dL", "umol/L"): creatinine_mg_dl_to_umol_l,
+    ("creatinine", "mmol/L", "umol/L"): lambda v: v * 1000.0,
+    ("bilirubin", "mg/dL", "umol/L"): bilirubin_mg_dl_to_umol_l,
+}
+
+# Spellings of UCUM units seen on lab reports (micro sign, lower-case litre).
+_UNIT_SPELLINGS = {"µ": "u", "μ": "u"}
+
+
+def canonical_ucum(unit: str) -> str:
+    """A unit as its UCUM code where it is only spelled differently (``µmol/l`` → ``umol/L``,
+    ``lb`` → ``[lb_av]``); otherwise unchanged."""
+    text = unit.strip()
+    for a, b in _UNIT_SPELLINGS.items():
+        text = text.replace(a, b)
+    known = (
+        {u for pair in UCUM_FACTORS for u in pair}
+        | {u for (_, a, b) in UCUM_ANALYTE for u in (a, b)}
+        | {"kg", "mmol/L", "umol/L", "g/L", "g/dL", "mg/L", "U/L", "10*9/L", "mg/dL", "ng/mL"}
+    )
+    aliases = {
+        "lb": "[lb_av]",
+        "lbs": "[lb_av]",
+        "iu/l": "U/L",
+        "x10e9/l": "10*9/L",
+        "10^9/l": "10*9/L",
+        "gpt/l": "10*9/L",
+        "g/dl": "g/dL",
+    }
+    lower = text.lower()
+    if lower in aliases:
+        return aliases[lower]
+    for u in known:
+        if u.lower() == lower:
+            return u
+    return text
+
+
+def convert_quantity(value: float, unit: str, to: str, analyte: str | None = None) -> float | None:
+    """``value`` in ``unit`` converted to ``to`` (UCUM codes); None when the conversion is not
+    known (the caller names the unit in its error)."""
+    source = canonical_ucum(unit)
+    if source == to:
+        return value
+    if analyte is not None:
+        special = UCUM_ANALYTE.get((analyte, source, to))
+        if special is not None:
+            return float(special(value))
+    factor = UCUM_FACTORS.get((source, to))
+    if factor is None:
+        return None
+    return value * factor

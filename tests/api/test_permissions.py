@@ -8,6 +8,7 @@ each role a logged-in session (cookie and CSRF token)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,10 @@ class Row:
 
 def every(status: int) -> dict[str, int]:
     return dict.fromkeys(ROLES, status)
+
+
+def _bundle_body() -> Any:
+    return json.loads((EXAMPLES / "fhir" / "03-prostate-solitary-psma.json").read_text("utf-8"))
 
 
 def _case_body(ids: dict[str, Any]) -> Any:
@@ -101,10 +106,18 @@ TABLE: tuple[Row, ...] = (
     Row("POST", "/api/v1/agenda-entries/{entry_id}/sign-off", {B: 200}),
     Row("POST", "/api/v1/reevaluate", {A: 200, C: 200}, body=lambda ids: {}),
     Row("GET", "/api/v1/audit/verify", {A: 200}),
+    Row("POST", "/api/v1/fhir/import", {A: 200, C: 200}, body=lambda ids: _bundle_body()),
 )
 
 #: Endpoints covered by their own tests instead (they change the caller's session).
-OWN_TESTS = {("POST", "/api/v1/session"), ("DELETE", "/api/v1/session")}
+OWN_TESTS = {
+    ("POST", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+    # CDS Hooks: callers are CDS clients with a signed JWT, not roles (tests/cds)
+    ("GET", "/cds-services"),
+    ("POST", "/cds-services/{service_id}"),
+    ("POST", "/cds-services/{service_id}/feedback"),
+}
 
 
 def _fresh(store: Store) -> dict[str, Any]:

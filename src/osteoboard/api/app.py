@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
@@ -19,6 +20,9 @@ from osteoboard.api.settings import Settings
 from osteoboard.api.storeerrors import install_store_errors
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.store.db import Store
+
+if TYPE_CHECKING:
+    from osteoboard.cds.settings import CdsSettings
 
 __all__ = ["API_PREFIX", "create_app", "create_app_from_env"]
 
@@ -40,10 +44,10 @@ async def _on_document_problem(request: Request, exc: Exception) -> Response:
 
 
 def v1_router() -> APIRouter:
-    from osteoboard.api.routers import admin, cases, evaluate, meetings, session, system
+    from osteoboard.api.routers import admin, cases, evaluate, fhir, meetings, session, system
 
     router = APIRouter()
-    for part in (system, session, evaluate, cases, meetings, admin):
+    for part in (system, session, evaluate, cases, meetings, admin, fhir):
         router.include_router(part.router)
     return router
 
@@ -55,13 +59,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    cds_settings: CdsSettings | None = None,
+) -> FastAPI:
     """The app with the REST API under ``/api/v1``, its OpenAPI document at
     ``/api/openapi.json`` and the documentation page at ``/api/docs``.
 
     ``store``: the database to work on (default: the one of ``settings.database_url``, or
     the store's own default). The app does not migrate it: ``osteoboard serve`` and
-    ``osteoboard db upgrade`` do."""
+    ``osteoboard db upgrade`` do. ``cds_settings``: those of the CDS Hooks service under
+    ``/cds-services`` (default: from the environment)."""
     settings = settings or Settings.from_env()
     app = FastAPI(
         title="osteoboard",
@@ -80,6 +90,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_exception_handler(DocumentProblem, _on_document_problem)
     install_docs(app)
     app.include_router(v1_router(), prefix=API_PREFIX)
+    from osteoboard.cds.service import install_cds
+
+    install_cds(app, cds_settings)  # CDS Hooks: /cds-services (docs/cds-hooks.md)
     from osteoboard.web import install_web
 
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)

@@ -41,6 +41,7 @@ __all__ = [
     "CaseWriter",
     "DecisionWriter",
     "Evaluator",
+    "FhirImporter",
     "MeetingReader",
     "MeetingWriter",
     "Reevaluator",
@@ -188,3 +189,4 @@ DecisionWriter = Annotated[Actor, permit(Operation.decision_write)]
 Signer = Annotated[Actor, permit(Operation.sign_off)]
 Reevaluator = Annotated[Actor, permit(Operation.reevaluate)]
 Auditor = Annotated[Actor, permit(Operation.audit_verify)]
+FhirImporter = Annotated[Actor, permit(Operation.fhir_import)]

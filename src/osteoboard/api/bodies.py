@@ -20,7 +20,7 @@ from osteoboard.api.problems import ApiProblem
 from osteoboard.caseio import CaseError, read_document
 from osteoboard.messages import Msg, Problem
 
-__all__ = ["DocumentProblem", "StrictJSONRequest", "StrictRoute"]
+__all__ = ["DocumentProblem", "StrictJSONRequest", "StrictRoute", "is_json"]
 
 
 class DocumentProblem(ApiProblem):
@@ -46,7 +46,7 @@ class StrictJSONRequest(Request):
         return self._json
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
     message = email.message.Message()
@@ -65,7 +65,7 @@ class StrictRoute(APIRoute):
         wants_body = self.body_field is not None
 
         async def strict_handler(request: Request) -> Response:
-            if wants_body and not _is_json(request.headers.get("content-type")):
+            if wants_body and not is_json(request.headers.get("content-type")):
                 raise ApiProblem(
                     415,
                     "unsupported-media-type",

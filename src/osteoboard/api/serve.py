@@ -51,6 +51,9 @@ def run(
     import uvicorn
 
     settings = Settings.from_env()  # refuse bad settings before a worker starts
+    from osteoboard.cds.settings import CdsSettings
+
+    CdsSettings.from_env()
     logging.config.dictConfig(LOG_CONFIG)
     if migrate:
         from osteoboard.store.db import Store

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from osteoboard.caseio import MAX_DOCUMENT_BYTES
 from osteoboard.explain import explain
 
-__all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "settings_from_env"]
+
+
+S = TypeVar("S", bound=BaseModel)
 
 
 class SettingsError(ValueError):
@@ -68,16 +72,22 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings of ``environ`` (default: the process environment); variables not
         set keep their defaults."""
-        env = os.environ if environ is None else environ
-        values = {
-            name: env[ENV_PREFIX + name.upper()]
-            for name in cls.model_fields
-            if ENV_PREFIX + name.upper() in env
-        }
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            error = exc.errors(include_url=False)[0]
-            what = explain([error], cls, values)[0]
-            name = ENV_PREFIX + str(error["loc"][0]).upper()
-            raise SettingsError(f"{name}: {what.render('en').partition(': ')[2]}") from None
+        return settings_from_env(cls, environ)
+
+
+def settings_from_env(model: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """``model`` with each field ``name`` read from ``OSTEOBOARD_<NAME>`` in ``environ``
+    (default: the process environment); a bad value is one :class:`SettingsError` line."""
+    env = os.environ if environ is None else environ
+    values = {
+        name: env[ENV_PREFIX + name.upper()]
+        for name in model.model_fields
+        if ENV_PREFIX + name.upper() in env
+    }
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        what = explain([error], model, values)[0]
+        name = ENV_PREFIX + str(error["loc"][0]).upper() if error["loc"] else ENV_PREFIX
+        raise SettingsError(f"{name}: {what.render('en').partition(': ')[2]}") from None

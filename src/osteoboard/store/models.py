@@ -42,6 +42,7 @@ __all__ = [
     "Base",
     "CaseRecord",
     "CaseVersion",
+    "CdsFeedback",
     "Evaluation",
     "ItemDecision",
     "LoginAttempt",
@@ -369,3 +370,38 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     row_hash: Mapped[str] = mapped_column(String(HASH_LEN))
+
+
+# -- CDS Hooks -------------------------------------------------------------------------------
+
+CDS_OUTCOMES = ("accepted", "overridden")
+#: lengths shared by the model, the migration and the service's checks
+CDS_CLIENT_LEN = 200
+CDS_ID_LEN = 64
+CDS_COMMENT_LEN = 2000
+
+
+class CdsFeedback(Base):
+    """What a user of a CDS client did with one card (CDS Hooks feedback): accepted some of
+    its suggestions, or overrode it (with a reason, perhaps). Append-only."""
+
+    __tablename__ = "cds_feedback"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('accepted', 'overridden')", name="outcome"),
+        Index("ix_cds_feedback_service_card", "service_id", "card_uuid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: the JWT's iss and tenant of the client that sent it
+    client: Mapped[str] = mapped_column(String(CDS_CLIENT_LEN))
+    tenant: Mapped[str | None] = mapped_column(String(CDS_CLIENT_LEN), nullable=True)
+    service_id: Mapped[str] = mapped_column(String(CDS_ID_LEN))
+    card_uuid: Mapped[str] = mapped_column(String(CDS_ID_LEN))
+    outcome: Mapped[str] = mapped_column(String(20))
+    #: the uuids of the accepted suggestions (empty for overridden)
+    accepted_suggestions: Mapped[list[str]] = mapped_column(JSON)
+    #: the override reason's Coding (system, code, display), when one was chosen
+    override_reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    user_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    outcome_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -43,6 +43,7 @@ class Operation(StrEnum):
     user_manage = "user:manage"  # users (create, role, password, deactivate)
     token_manage = "token:manage"  # API tokens (create, list, revoke)
     audit_verify = "audit:verify"  # read and verify the audit chain
+    fhir_import = "fhir:import"  # make a case from FHIR resources (storing it is case:write)
 
 
 _READ = frozenset({Operation.evaluate, Operation.case_read, Operation.meeting_read})
@@ -55,6 +56,7 @@ PERMISSIONS: dict[Role, frozenset[Operation]] = {
         Operation.user_manage,
         Operation.token_manage,
         Operation.audit_verify,
+        Operation.fhir_import,
     },
     Role.coordinator: _READ
     | {
@@ -62,6 +64,7 @@ PERMISSIONS: dict[Role, frozenset[Operation]] = {
         Operation.case_evaluate,
         Operation.meeting_write,
         Operation.reevaluate,
+        Operation.fhir_import,
     },
     Role.board_member: _READ
     | {Operation.case_evaluate, Operation.decision_write, Operation.sign_off},

@@ -1,0 +1,48 @@
+-- wrk script for bench/cds.py: POST /cds-services/osteoboard-patient-view with the body in
+-- the file BODY and a fresh JWT per request from the file TOKENS (one per line; thread i of
+-- n takes lines i, i+n, i+2n ...), so that no token is sent twice. Prints one JSON line.
+
+local threads = {}
+local next_id = 0
+
+setup = function(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+init = function(args)
+  local nthreads = tonumber(os.getenv("WRK_THREADS") or "1")
+  local f = assert(io.open(os.getenv("BODY"), "r"))
+  body = f:read("*a")
+  f:close()
+  tokens = {}
+  local i = 0
+  for line in io.lines(os.getenv("TOKENS")) do
+    if i % nthreads == id then
+      tokens[#tokens + 1] = line
+    end
+    i = i + 1
+  end
+  used = 0
+end
+
+request = function()
+  used = used + 1
+  local token = tokens[used] or "exhausted"
+  return wrk.format("POST", "/cds-services/osteoboard-patient-view", {
+    ["Authorization"] = "Bearer " .. token,
+    ["Content-Type"] = "application/json",
+    ["Accept"] = "application/json",
+  }, body)
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
+    '"max_us": %d, "errors_connect": %d, "errors_read": %d, "errors_write": %d, ' ..
+    '"errors_status": %d, "errors_timeout": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.status, summary.errors.timeout))
+end

@@ -1,0 +1,417 @@
+"""The FHIR code tables of the knowledge base (``knowledge/fhir_codes.yaml``): loaded, linted
+and looked up on (system, code) pairs.
+
+The tables say which coded element becomes which case field; this module only reads and
+checks them. A code is always matched together with its code system, never alone.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from osteoboard.case import (
+    SPINE_LEVELS,
+    BoneModifyingAgent,
+    Case,
+    LongBone,
+    PrimarySite,
+    Region,
+    Side,
+)
+from osteoboard.knowledge_files import (
+    KnowledgeError,
+    check_sources,
+    default_kb_dir,
+    read_yaml,
+    validate,
+)
+
+__all__ = [
+    "CASE_ITEM_SYSTEM",
+    "Coded",
+    "FhirCodes",
+    "case_field_paths",
+    "case_list_paths",
+    "load_fhir_codes",
+    "read_fhir_codes",
+]
+
+#: The file's name in the knowledge base.
+FILE = "fhir_codes.yaml"
+#: osteoboard's code system for case items without a standard code.
+CASE_ITEM_SYSTEM = "urn:osteoboard:codesystem:case-item"
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    system: str
+    code: str | None = None
+    prefix: str | None = None
+    display: str
+
+    @model_validator(mode="after")
+    def _code_or_prefix(self) -> _Entry:
+        if (self.code is None) == (self.prefix is None):
+            raise ValueError("give either code or prefix")
+        if self.prefix is not None and self.system != "icd10":
+            raise ValueError("prefix is allowed for system icd10 only")
+        return self
+
+
+class PrimaryEntry(_Entry):
+    site: PrimarySite
+
+
+class VisceralEntry(_Entry):
+    brain: bool = False
+
+
+class LocationEntry(_Entry):
+    region: Region
+    level: str | None = None
+    bone: LongBone | None = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> LocationEntry:
+        if self.level is not None and (
+            self.region is not Region.spine or self.level not in SPINE_LEVELS
+        ):
+            raise ValueError(f"level {self.level!r} needs region spine and a level C1…S5")
+        if self.bone is not None and self.region is not Region.long_bone:
+            raise ValueError("bone needs region long_bone")
+        return self
+
+
+class SideEntry(_Entry):
+    side: Side
+
+
+class ObservationEntry(_Entry):
+    field: str | None
+    kind: Literal["quantity", "integer", "coded"] = "quantity"
+    unit: str | None = None
+    analyte: str | None = None
+    answers: str | None = None
+
+
+class SeriesEntry(_Entry):
+    item: Literal["serum_m_g_dl", "kappa_flc", "lambda_flc"]
+    unit: str
+
+
+class AnswerEntry(_Entry):
+    value: int | str
+
+
+class MarkerEntry(_Entry):
+    marker: Literal["estrogen_receptor", "progesterone_receptor", "her2"]
+
+
+class MedicationEntry(_Entry):
+    agent: BoneModifyingAgent
+
+
+class ProcedureKind(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    profiles: list[str] = Field(default_factory=list)
+    codes: list[_Entry] = Field(default_factory=list)
+
+
+class Statuses(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    observation: list[str]
+    condition_clinical: list[str]
+    condition_verification_refused: list[str]
+    procedure: list[str]
+    medication_request_current: list[str]
+    medication_request_past: list[str]
+    medication_administration: list[str]
+
+
+class SourcedValue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: int = Field(ge=1, le=3650)
+    sources: list[str]
+
+
+class ConditionProfiles(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    primary: str
+    secondary: str
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sources: list[str]
+    systems: dict[str, list[str]]
+    statuses: Statuses
+    bma_current_days: SourcedValue
+    primary_sites: list[PrimaryEntry]
+    bone_metastasis_codes: list[_Entry]
+    bone_body_sites: list[_Entry]
+    visceral_metastasis_codes: list[VisceralEntry]
+    locations: list[LocationEntry]
+    laterality: list[SideEntry]
+    observations: list[ObservationEntry]
+    myeloma_series: list[SeriesEntry]
+    myeloma_series_sources: list[str]
+    answers: dict[str, list[AnswerEntry]]
+    tumor_markers: list[MarkerEntry]
+    tumor_marker_sources: list[str]
+    medications: list[MedicationEntry]
+    radiotherapy: ProcedureKind
+    surgery: ProcedureKind
+    condition_profiles: ConditionProfiles
+    laterality_extension: str
+
+
+class Coded:
+    """A table of entries looked up by (system URI, code); ICD-10 entries also by prefix."""
+
+    def __init__(self, entries: Sequence[Any], systems: Mapping[str, str]) -> None:
+        self.entries = tuple(entries)
+        self._exact: dict[tuple[str, str], Any] = {}
+        self._prefixes: list[tuple[str, str, Any]] = []
+        for entry in entries:
+            if entry.code is not None:
+                self._exact.setdefault((entry.system, entry.code), entry)
+            else:
+                self._prefixes.append((entry.system, entry.prefix, entry))
+        # longest prefix first, so that C79.3 wins over C79
+        self._prefixes.sort(key=lambda t: -len(t[1]))
+        self._systems = systems
+
+    def find(self, system: str | None, code: str | None) -> Any:
+        """The entry for one coding, or None (the system must be one the table knows)."""
+        if not system or not code:
+            return None
+        name = self._systems.get(system)
+        if name is None:
+            return None
+        hit = self._exact.get((name, code))
+        if hit is not None:
+            return hit
+        for sys_name, prefix, entry in self._prefixes:
+            if sys_name == name and _icd_under(code, prefix):
+                return entry
+        return None
+
+    def first(self, codings: Iterable[Any]) -> Any:
+        """The entry of the first coding that has one (FHIR Coding objects)."""
+        for coding in codings:
+            hit = self.find(getattr(coding, "system", None), getattr(coding, "code", None))
+            if hit is not None:
+                return hit
+        return None
+
+
+def _icd_under(code: str, prefix: str) -> bool:
+    """An ICD-10 code under a category (C50 holds C50.9) or subcategory (C79.3 holds C79.31)."""
+    if not code.startswith(prefix):
+        return False
+    rest = code[len(prefix) :]
+    return not rest or "." in prefix or rest[0] == "."
+
+
+class FhirCodes:
+    """The loaded code tables, with a lookup per table."""
+
+    def __init__(self, data: _File) -> None:
+        self.data = data
+        self.system_uris = {name: tuple(uris) for name, uris in data.systems.items()}
+        by_uri = {uri: name for name, uris in data.systems.items() for uri in uris}
+        self.system_of_uri = by_uri
+        self.primary_sites = Coded(data.primary_sites, by_uri)
+        self.bone_metastasis = Coded(data.bone_metastasis_codes, by_uri)
+        self.bone_body_sites = Coded(data.bone_body_sites, by_uri)
+        self.visceral = Coded(data.visceral_metastasis_codes, by_uri)
+        self.locations = Coded(data.locations, by_uri)
+        self.laterality = Coded(data.laterality, by_uri)
+        self.observations = Coded(data.observations, by_uri)
+        self.myeloma_series = Coded(data.myeloma_series, by_uri)
+        self.answers = {name: Coded(entries, by_uri) for name, entries in data.answers.items()}
+        self.tumor_markers = Coded(data.tumor_markers, by_uri)
+        self.medications = Coded(data.medications, by_uri)
+        self.radiotherapy = Coded(data.radiotherapy.codes, by_uri)
+        self.surgery = Coded(data.surgery.codes, by_uri)
+        self.statuses = data.statuses
+
+    def uri(self, system: str) -> str:
+        """The canonical URI of a system name (the first one listed)."""
+        return self.system_uris[system][0]
+
+
+@functools.cache
+def case_field_paths() -> frozenset[str]:
+    """Every leaf field of the case format as a dotted path; lesion fields as ``lesion.X``,
+    myeloma assessments as ``myeloma.series.X`` (the names case items use)."""
+    out: set[str] = set()
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            ann = info.annotation
+            inner = _model_in(ann)
+            if name == "lesions":
+                walk(_model_in(ann) or BaseModel, "lesion.")
+            elif name == "series":
+                walk(_model_in(ann) or BaseModel, prefix + "series.")
+            elif inner is not None:
+                walk(inner, f"{prefix}{name}.")
+            else:
+                out.add(prefix + name)
+
+    walk(Case, "")
+    return frozenset(out)
+
+
+@functools.cache
+def case_list_paths() -> frozenset[str]:
+    """The paths of :func:`case_field_paths` whose field is a list (one case item each)."""
+    out: set[str] = set()
+    for path in case_field_paths():
+        model: type[BaseModel] = Case
+        parts = path.split(".")
+        if parts[0] == "lesion":
+            from osteoboard.case import Lesion
+
+            model, parts = Lesion, parts[1:]
+        for part in parts[:-1]:
+            if part == "series":
+                from osteoboard.case import MyelomaAssessment
+
+                model = MyelomaAssessment
+                continue
+            inner = _model_in(model.model_fields[part].annotation)
+            assert inner is not None
+            model = inner
+        ann = model.model_fields[parts[-1]].annotation
+        if "list[" in str(ann):
+            out.add(path)
+    return frozenset(out)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (``X | None``, ``list[X]``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> FhirCodes:
+    """Load and lint ``fhir_codes.yaml``: the models check every value against the case's
+    vocabularies; here the system names, field paths, answer lists and source keys."""
+    data = validate(_File, read_yaml(kb_dir / FILE), FILE)
+    names = set(data.systems)
+    fields = case_field_paths()
+    tables: dict[str, Sequence[_Entry]] = {
+        "primary_sites": data.primary_sites,
+        "bone_metastasis_codes": data.bone_metastasis_codes,
+        "bone_body_sites": data.bone_body_sites,
+        "visceral_metastasis_codes": data.visceral_metastasis_codes,
+        "locations": data.locations,
+        "laterality": data.laterality,
+        "observations": data.observations,
+        "myeloma_series": data.myeloma_series,
+        "tumor_markers": data.tumor_markers,
+        "medications": data.medications,
+        "radiotherapy.codes": data.radiotherapy.codes,
+        "surgery.codes": data.surgery.codes,
+        **{f"answers.{k}": v for k, v in data.answers.items()},
+    }
+    for table, entries in tables.items():
+        seen: set[tuple[str, str]] = set()
+        for i, entry in enumerate(entries):
+            where = f"{FILE}: {table}[{i}]"
+            if entry.system not in names:
+                raise KnowledgeError(f"{where}: unknown system {entry.system!r} (see systems)")
+            key = (entry.system, entry.code or entry.prefix or "")
+            if key in seen:
+                raise KnowledgeError(f"{where}: {key[0]} {key[1]} is listed twice")
+            seen.add(key)
+    for i, obs in enumerate(data.observations):
+        where = f"{FILE}: observations[{i}]"
+        if obs.field is not None and obs.field not in fields:
+            raise KnowledgeError(f"{where}: {obs.field!r} is not a field of the case format")
+        if obs.answers is not None and obs.answers not in data.answers:
+            raise KnowledgeError(f"{where}: unknown answer list {obs.answers!r}")
+        if obs.kind == "quantity" and obs.unit is None:
+            raise KnowledgeError(f"{where}: a quantity needs its unit")
+    uris = [u for us in data.systems.values() for u in us]
+    if len(uris) != len(set(uris)):
+        raise KnowledgeError(f"{FILE}: systems: a URI is listed under two names")
+    if data.systems.get("case_item") != [CASE_ITEM_SYSTEM]:
+        raise KnowledgeError(f"{FILE}: systems.case_item must be [{CASE_ITEM_SYSTEM}]")
+    if sources is not None:
+        for part, keys in (
+            ("sources", data.sources),
+            ("bma_current_days", data.bma_current_days.sources),
+            ("myeloma_series_sources", data.myeloma_series_sources),
+            ("tumor_marker_sources", data.tumor_marker_sources),
+        ):
+            check_sources(keys, sources, f"{FILE}: {part}")
+    return FhirCodes(data)
+
+
+@functools.lru_cache(maxsize=4)
+def load_fhir_codes(directory: Path | None = None) -> FhirCodes:
+    """The code tables of the knowledge base (cached per folder)."""
+    return read_fhir_codes(directory or default_kb_dir())
+
+
+def mapping_table(codes: FhirCodes) -> str:
+    """The code tables as one Markdown table (docs/fhir.md shows it)."""
+    rows = [
+        "| FHIR element | system | code | display | case field |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+
+    def add(element: str, entries: Iterable[Any], target: Any) -> None:
+        for e in entries:
+            code = e.code if e.code is not None else f"{e.prefix}*"
+            rows.append(f"| {element} | {e.system} | `{code}` | {e.display} | {target(e)} |")
+
+    d = codes.data
+    add("Condition.code (primary)", d.primary_sites, lambda e: f"primary.site = {e.site.value}")
+    add("Condition.code (secondary)", d.bone_metastasis_codes, lambda e: "a lesion")
+    add("Condition.bodySite", d.bone_body_sites, lambda e: "a lesion (region open)")
+    add(
+        "Condition.code (secondary)",
+        d.visceral_metastasis_codes,
+        lambda e: "visceral_metastases.present" + (", .brain" if e.brain else ""),
+    )
+
+    def place(e: Any) -> str:
+        parts = [f"region {e.region.value}"]
+        if e.level:
+            parts.append(f"level {e.level}")
+        if e.bone:
+            parts.append(f"bone {e.bone.value}")
+        return "lesions[].: " + ", ".join(parts)
+
+    add("bodySite", d.locations, place)
+    add("bodySite laterality", d.laterality, lambda e: f"lesions[].side = {e.side.value}")
+    add(
+        "Observation.code",
+        d.observations,
+        lambda e: f"{e.field} ({e.unit})" if e.field and e.unit else (e.field or "— (reported)"),
+    )
+    add("Observation.code", d.myeloma_series, lambda e: f"myeloma.series[].{e.item} ({e.unit})")
+    add("Observation.code", d.tumor_markers, lambda e: f"primary (marker {e.marker})")
+    add(
+        "Medication*.medication",
+        d.medications,
+        lambda e: f"prior_therapy.bone_modifying_agent = {e.agent.value}",
+    )
+    add("Procedure.code", d.radiotherapy.codes, lambda e: "lesions[].previously_irradiated")
+    return "\n".join(rows) + "\n"

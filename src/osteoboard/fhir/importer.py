@@ -1,0 +1,1291 @@
+"""FHIR R4 / mCODE resources → one :class:`~osteoboard.case.Case`, with a mapping report.
+
+Every coded element is looked up in the knowledge base's code tables
+(``knowledge/fhir_codes.yaml``) on its (system, code) pair. Values dated after the board date
+are not used; where several resources give one field, the latest on or before the board date
+wins and the report records the conflict. Nothing that identifies the patient (name,
+address, identifiers) is carried into the case: the case id is the Patient's id, a pseudonym.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from osteoboard.case import Case, Region
+from osteoboard.fhir.codes import CASE_ITEM_SYSTEM, FhirCodes, load_fhir_codes
+from osteoboard.fhir.errors import FhirImportError, FhirProblem
+from osteoboard.fhir.r4b import Resource, parse_resource
+from osteoboard.fhir.report import (
+    Conflict,
+    ConflictCandidate,
+    FieldSource,
+    ImportResult,
+    MappingReport,
+    Unused,
+)
+from osteoboard.text import Text
+from osteoboard.units import convert_quantity
+
+__all__ = ["import_resources"]
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_LESION_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+#: Elements every resource has that carry no clinical content of their own.
+_BOOKKEEPING = frozenset(
+    {
+        "resourceType",
+        "id",
+        "meta",
+        "text",
+        "subject",
+        "patient",
+        "status",
+        "category",
+        "performer",
+        "encounter",
+        "implicitRules",
+        "language",
+        "contained",
+        "requester",
+        "asserter",
+        "recorder",
+        "intent",
+        "issued",
+    }
+)
+#: Patient elements that identify a person: never carried into the case.
+_IDENTIFYING = frozenset(
+    {
+        "name",
+        "identifier",
+        "address",
+        "telecom",
+        "photo",
+        "contact",
+        "communication",
+        "generalPractitioner",
+        "managingOrganization",
+        "link",
+        "maritalStatus",
+        "multipleBirthBoolean",
+        "multipleBirthInteger",
+        "extension",
+    }
+)
+
+
+def _t(de: str, en: str) -> Text:
+    return Text(de=de, en=en)
+
+
+@dataclass
+class _Candidate:
+    value: Any
+    date: dt.date | None
+    resource: str
+    element: str
+    note: Text | None = None
+    order: int = 0
+
+
+@dataclass
+class _State:
+    codes: FhirCodes
+    board_date: dt.date | None
+    by_id: dict[str, tuple[str, Resource, dict[str, Any]]] = field(default_factory=dict)
+    candidates: dict[str, list[_Candidate]] = field(default_factory=dict)
+    unused: list[Unused] = field(default_factory=list)
+    read: dict[str, set[str]] = field(default_factory=dict)
+    lesions: list[dict[str, Any]] = field(default_factory=list)
+    lesion_sources: list[list[FieldSource]] = field(default_factory=list)
+    order: int = 0
+
+    def offer(self, path: str, cand: _Candidate) -> None:
+        self.order += 1
+        cand.order = self.order
+        self.candidates.setdefault(path, []).append(cand)
+
+    def use(self, ref: str, *elements: str) -> None:
+        self.read.setdefault(ref, set()).update(elements)
+
+    def drop(self, ref: str, de: str, en: str, element: str | None = None) -> None:
+        self.unused.append(Unused(resource=ref, element=element, reason=_t(de, en)))
+
+    def after_board(self, date: dt.date | None) -> bool:
+        return self.board_date is not None and date is not None and date > self.board_date
+
+
+# --------------------------------------------------------------------------------------------
+# small readers
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        return dt.date.fromisoformat(value[:10])
+    return None
+
+
+def _effective(res: Resource) -> dt.date | None:
+    for name in (
+        "effectiveDateTime",
+        "effectiveInstant",
+        "performedDateTime",
+        "occurrenceDateTime",
+    ):
+        d = _date(getattr(res, name, None))
+        if d is not None:
+            return d
+    for name in ("effectivePeriod", "performedPeriod"):
+        period = getattr(res, name, None)
+        if period is not None:
+            d = _date(period.end) or _date(period.start)
+            if d is not None:
+                return d
+    return _date(getattr(res, "issued", None))
+
+
+def _codings(concept: Any) -> list[Any]:
+    return list(getattr(concept, "coding", None) or []) if concept is not None else []
+
+
+def _ref_id(reference: Any) -> str | None:
+    """The id a reference points to: ``Patient/x``, ``https://…/Patient/x``, ``urn:uuid:x``."""
+    text = getattr(reference, "reference", None)
+    if not isinstance(text, str) or not text:
+        return None
+    if text.startswith("urn:uuid:"):
+        return text[len("urn:uuid:") :]
+    parts = text.rstrip("/").split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        return parts[-3]
+    return parts[-1]
+
+
+def _profiles(res: Resource) -> set[str]:
+    meta = getattr(res, "meta", None)
+    return {p.split("|")[0] for p in (getattr(meta, "profile", None) or [])}
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, Decimal):
+        f = float(value)
+        return (
+            int(f)
+            if f.is_integer() and value == value.to_integral_value() and "." not in str(value)
+            else f
+        )
+    return value  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------------
+# the public function
+
+
+def import_resources(
+    resources: Iterable[Mapping[str, Any]],
+    *,
+    board_date: dt.date | None = None,
+    patient_id: str | None = None,
+    codes: FhirCodes | None = None,
+) -> ImportResult:
+    """The case of one patient from FHIR R4 resources (parsed with the R4B classes), with the
+    mapping report. ``board_date``: values after it are not used and the age is computed at
+    it. ``patient_id``: the Patient to import when the resources hold several.
+
+    Raises FhirImportError for a resource that fails validation, no or an ambiguous patient,
+    a unit that cannot be converted, or values the case format does not allow (each named by
+    resource and element)."""
+    codes = codes or load_fhir_codes()
+    state = _State(codes=codes, board_date=board_date)
+    parsed: list[tuple[str, Resource, dict[str, Any]]] = []
+    problems: list[FhirProblem] = []
+    for i, raw in enumerate(resources):
+        try:
+            res = parse_resource(raw, f"[{i}]")
+        except FhirImportError as exc:
+            problems.extend(exc.problems)
+            continue
+        ref = f"{res.get_resource_type()}/{res.id}" if res.id else f"{res.get_resource_type()}[{i}]"
+        parsed.append((ref, res, dict(raw)))
+        if res.id:
+            state.by_id.setdefault(res.id, (ref, res, dict(raw)))
+        full_url = getattr(raw, "full_url", None)
+        if isinstance(full_url, str) and full_url.startswith("urn:uuid:"):
+            state.by_id.setdefault(full_url[len("urn:uuid:") :], (ref, res, dict(raw)))
+    if problems:
+        raise FhirImportError(problems)
+
+    patient_ref, patient = _choose_patient(parsed, patient_id)
+    pid = patient.id if patient is not None else patient_id
+    assert pid is not None
+    if not _ID.match(pid):
+        raise FhirImportError(
+            FhirProblem(
+                patient_ref,
+                f"die Patienten-ID {pid!r} taugt nicht als Pseudonym des Falls "
+                "(Buchstaben, Ziffern, _ . -; bis 64 Zeichen)",
+                f"the patient id {pid!r} cannot be the case's pseudonym "
+                "(letters, digits, _ . -; up to 64 characters)",
+            )
+        )
+
+    mine: list[tuple[str, Resource, dict[str, Any]]] = []
+    for ref, res, raw in parsed:
+        if ref == patient_ref:
+            continue
+        rtype = res.get_resource_type()
+        if rtype == "Patient":
+            state.drop(ref, "anderer Patient", "another patient")
+            continue
+        subject = getattr(res, "subject", None) or getattr(res, "patient", None)
+        sid = _ref_id(subject)
+        if subject is not None and sid is not None and sid != pid:
+            other = state.by_id.get(sid)
+            if other is None or other[1].get_resource_type() == "Patient":
+                state.drop(ref, "gehört zu einem anderen Patienten", "belongs to another patient")
+                continue
+        mine.append((ref, res, raw))
+
+    if patient is not None:
+        _patient(state, patient_ref, patient)
+    conditions = [(r, x) for r, x, _ in mine if x.get_resource_type() == "Condition"]
+    primary_ids = _conditions(state, conditions)
+    lesions = state.lesions
+    for ref, res, _raw in mine:
+        rtype = res.get_resource_type()
+        if rtype == "Observation":
+            _observation(state, ref, res, primary_ids)
+        elif rtype in ("MedicationRequest", "MedicationAdministration"):
+            _medication(state, ref, res)
+        elif rtype == "Procedure":
+            _procedure(state, ref, res, primary_ids, lesions)
+        elif rtype in ("Condition", "Medication"):
+            pass
+        else:
+            state.drop(
+                ref,
+                f"Ressourcentyp {rtype} wird nicht ausgewertet",
+                f"resource type {rtype} is not read",
+            )
+
+    fields, conflicts = _resolve(state)
+    case_data, sources = _assemble(state, pid, fields)
+    case = _validate(state, case_data, sources, patient_ref)
+    # every element of a used resource that the mapping did not read
+    used_refs = {s.resource for s in sources}
+    for ref, _res, raw in [
+        (patient_ref, patient, {} if patient is None else dict(_raw_of(parsed, patient_ref))),
+        *mine,
+    ]:
+        if ref not in used_refs:
+            if not any(u.resource == ref for u in state.unused):
+                state.drop(ref, "keinem Fallfeld zugeordnet", "not mapped to any case field")
+            continue
+        left = sorted(set(raw) - state.read.get(ref, set()) - _BOOKKEEPING)
+        if left:
+            identifying = ref == patient_ref
+            state.drop(
+                ref,
+                "identifizierende Angaben werden nicht übernommen (Pseudonym)"
+                if identifying
+                else "nicht ausgewertet",
+                "identifying data are not carried over (pseudonym)" if identifying else "not read",
+                ", ".join(left),
+            )
+    report = MappingReport(
+        board_date=board_date,
+        patient=patient_ref,
+        resources=len(parsed),
+        fields=sources,
+        unused=state.unused,
+        conflicts=conflicts,
+    )
+    return ImportResult(case=case, report=report)
+
+
+def _raw_of(parsed: list[tuple[str, Resource, dict[str, Any]]], ref: str) -> dict[str, Any]:
+    for r, _res, raw in parsed:
+        if r == ref:
+            return raw
+    return {}
+
+
+def _choose_patient(
+    parsed: list[tuple[str, Resource, dict[str, Any]]], patient_id: str | None
+) -> tuple[str, Resource | None]:
+    patients = [(ref, res) for ref, res, _ in parsed if res.get_resource_type() == "Patient"]
+    if patient_id is not None:
+        for ref, res in patients:
+            if res.id == patient_id:
+                return ref, res
+        if patients:
+            raise FhirImportError(
+                FhirProblem(
+                    f"Patient/{patient_id}",
+                    f"nicht in den Ressourcen; vorhanden: {', '.join(r for r, _ in patients)}",
+                    f"not among the resources; present: {', '.join(r for r, _ in patients)}",
+                )
+            )
+        return f"Patient/{patient_id}", None
+    if not patients:
+        raise FhirImportError(
+            FhirProblem(
+                "Patient",
+                "keine Patient-Ressource; die Patienten-ID angeben",
+                "no Patient resource; give the patient id",
+            )
+        )
+    if len(patients) > 1:
+        names = ", ".join(r for r, _ in patients)
+        raise FhirImportError(
+            FhirProblem(
+                "Patient",
+                f"mehrere Patienten ({names}); einen mit der Patienten-ID wählen",
+                f"several patients ({names}); choose one by the patient id",
+            )
+        )
+    return patients[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Patient
+
+
+def _patient(state: _State, ref: str, res: Resource) -> None:
+    if res.gender in ("female", "male"):
+        state.offer("patient.sex", _Candidate(res.gender, None, ref, "gender"))
+        state.use(ref, "gender")
+    elif res.gender is not None:
+        state.drop(
+            ref,
+            f"Geschlecht {res.gender!r} hat kein Fallfeld (female, male)",
+            f"gender {res.gender!r} has no case value (female, male)",
+            "gender",
+        )
+        state.use(ref, "gender")
+    birth = res.birthDate
+    if birth is None:
+        return
+    state.use(ref, "birthDate")
+    if not isinstance(birth, dt.date):
+        state.drop(
+            ref,
+            "unvollständiges Geburtsdatum: Alter nicht berechnet",
+            "partial birth date: age not computed",
+            "birthDate",
+        )
+        return
+    if state.board_date is None:
+        state.drop(
+            ref, "Alter braucht das Konferenzdatum", "the age needs the board date", "birthDate"
+        )
+        return
+    b = state.board_date
+    age = b.year - birth.year - ((b.month, b.day) < (birth.month, birth.day))
+    note = _t(f"Alter am {b.isoformat()}", f"age on {b.isoformat()}")
+    state.offer("patient.age", _Candidate(age, None, ref, "birthDate", note))
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions: primary tumour, bone lesions, organ metastases
+
+
+def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[str]:
+    codes = state.codes
+    prof = codes.data.condition_profiles
+    lesions: list[dict[str, Any]] = []
+    lesion_sources: list[list[FieldSource]] = []
+    primary_ids: set[str] = set()
+    for ref, res in conditions:
+        verification = {c.code for c in _codings(res.verificationStatus)}
+        if verification & set(codes.statuses.condition_verification_refused):
+            state.drop(
+                ref,
+                "Diagnose widerlegt oder irrtümlich erfasst",
+                "condition refuted or entered in error",
+            )
+            continue
+        profiles = _profiles(res)
+        code = _codings(res.code)
+        primary = codes.primary_sites.first(code)
+        clinical = {c.code for c in _codings(res.clinicalStatus)}
+        is_primary = prof.primary in profiles or (
+            primary is not None and prof.secondary not in profiles
+        )
+        # A primary tumour in remission still says which cancer it is; a metastasis that is
+        # no longer active is no lesion to treat.
+        if not is_primary and clinical and not clinical & set(codes.statuses.condition_clinical):
+            state.drop(
+                ref,
+                f"Diagnose nicht aktiv ({', '.join(sorted(clinical))})",
+                f"condition not active ({', '.join(sorted(clinical))})",
+            )
+            continue
+        date = _date(res.onsetDateTime) or _date(res.recordedDate)
+        if state.after_board(date):
+            state.drop(ref, "nach dem Konferenzdatum", "after the board date")
+            continue
+        bone = codes.bone_metastasis.first(code)
+        visceral = codes.visceral.first(code)
+        sites = list(res.bodySite or [])
+        bone_sites = [
+            s
+            for s in sites
+            if codes.locations.first(_codings(s)) or codes.bone_body_sites.first(_codings(s))
+        ]
+        secondary = prof.secondary in profiles or bone is not None or visceral is not None
+        if not secondary and (prof.primary in profiles or primary is not None):
+            state.use(
+                ref, "code", "clinicalStatus", "verificationStatus", "onsetDateTime", "recordedDate"
+            )
+            if res.id:
+                primary_ids.add(res.id)
+            if primary is None:
+                state.drop(
+                    ref,
+                    "Primärtumor-Code nicht in der Codetabelle",
+                    "primary tumour code not in the code table",
+                    "code",
+                )
+                continue
+            state.offer(
+                "primary.site",
+                _Candidate(
+                    primary.site.value, date, ref, "code", _t(primary.display, primary.display)
+                ),
+            )
+            continue
+        if bone is not None or (secondary and bone_sites):
+            state.use(
+                ref,
+                "code",
+                "bodySite",
+                "clinicalStatus",
+                "verificationStatus",
+                "onsetDateTime",
+                "recordedDate",
+                "extension",
+            )
+            _lesions_of(state, ref, res, bone_sites, lesions, lesion_sources)
+            continue
+        if visceral is not None:
+            state.use(
+                ref,
+                "code",
+                "clinicalStatus",
+                "verificationStatus",
+                "onsetDateTime",
+                "recordedDate",
+                "extension",
+            )
+            state.offer(
+                "visceral_metastases.present",
+                _Candidate(True, date, ref, "code", _t(visceral.display, visceral.display)),
+            )
+            if visceral.brain:
+                state.offer("visceral_metastases.brain", _Candidate(True, date, ref, "code"))
+            continue
+        state.drop(
+            ref,
+            "Diagnose ohne Fallfeld (kein Primärtumor, keine Knochen- oder Organmetastase "
+            "der Codetabelle)",
+            "condition without a case field (no primary, bone or organ metastasis of the "
+            "code table)",
+        )
+    state.lesions = lesions
+    state.lesion_sources = lesion_sources
+    return primary_ids
+
+
+def _location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
+    """Location fields of one bodySite and a display for the report."""
+    codes = state.codes
+    entry = codes.locations.first(_codings(site))
+    out: dict[str, Any] = {}
+    display = "bone"
+    if entry is not None:
+        out["region"] = entry.region.value
+        display = entry.display
+        if entry.level:
+            out["level"] = entry.level
+        if entry.bone:
+            out["bone"] = entry.bone.value
+    for ext in getattr(site, "extension", None) or []:
+        if ext.url == codes.data.laterality_extension:
+            side = codes.laterality.first(_codings(ext.valueCodeableConcept))
+            if side is not None:
+                out["side"] = side.side.value
+    return out, display
+
+
+def _lesions_of(
+    state: _State,
+    ref: str,
+    res: Resource,
+    bone_sites: list[Any],
+    lesions: list[dict[str, Any]],
+    lesion_sources: list[list[FieldSource]],
+) -> None:
+    located = [s for s in bone_sites if state.codes.locations.first(_codings(s))] or [None]
+    for k, site in enumerate(located):
+        base = res.id or f"L{len(lesions) + 1}"
+        lid = base if len(located) == 1 else f"{base}-{k + 1}"
+        if not _LESION_ID.match(lid) or any(les["id"] == lid for les in lesions):
+            lid = f"L{len(lesions) + 1}"
+        lesion: dict[str, Any] = {"id": lid, "_condition": res.id}
+        srcs = [FieldSource(field=f"lesions[{lid}]", value=lid, resource=ref, element="code")]
+        if site is not None:
+            loc, display = _location(state, site)
+            lesion.update(loc)
+            element = f"bodySite[{(res.bodySite or []).index(site)}]"
+            for name, value in loc.items():
+                srcs.append(
+                    FieldSource(
+                        field=f"lesions[{lid}].{name}",
+                        value=value,
+                        resource=ref,
+                        element=element,
+                        note=_t(display, display),
+                    )
+                )
+        else:
+            state.drop(
+                ref,
+                "Knochenmetastase ohne bekannte Lokalisation: Region offen",
+                "bone metastasis without a known location: region left open",
+                "bodySite",
+            )
+        lesions.append(lesion)
+        lesion_sources.append(srcs)
+
+
+# --------------------------------------------------------------------------------------------
+# Observations
+
+
+def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) -> None:
+    codes = state.codes
+    if res.status not in codes.statuses.observation:
+        state.drop(
+            ref, f"Status {res.status!r} wird nicht verwendet", f"status {res.status!r} is not used"
+        )
+        return
+    date = _effective(res)
+    if state.after_board(date):
+        state.drop(ref, "nach dem Konferenzdatum", "after the board date")
+        return
+    code = _codings(res.code)
+    state.use(ref, "code", "effectiveDateTime", "effectivePeriod", "effectiveInstant")
+    item = next((c for c in code if c.system == CASE_ITEM_SYSTEM and c.code), None)
+    if item is not None:
+        _case_item(state, ref, res, item.code, date)
+        return
+    entry = codes.observations.first(code)
+    if entry is not None:
+        value, element, note = _value(state, ref, res, entry)
+        if value is None:
+            return
+        if entry.field is None:
+            state.drop(
+                ref,
+                f"{entry.display}: kein Fallfeld (Wert {value} {entry.unit or ''})".rstrip(),
+                f"{entry.display}: no case field (value {value} {entry.unit or ''})".rstrip(),
+                element,
+            )
+            return
+        state.offer(entry.field, _Candidate(value, date, ref, element, note))
+        return
+    series = codes.myeloma_series.first(code)
+    if series is not None:
+        value, element, note = _quantity(state, ref, res, series.unit, None)
+        if value is None:
+            return
+        if date is None:
+            state.drop(ref, "Myelom-Verlaufswert ohne Datum", "myeloma value without a date")
+            return
+        state.offer(
+            f"myeloma.series.{series.item}@{date.isoformat()}",
+            _Candidate(value, date, ref, element, note),
+        )
+        return
+    marker = codes.tumor_markers.first(code)
+    if marker is not None:
+        answer = codes.answers["positive_negative"].first(_codings(res.valueCodeableConcept))
+        if answer is None:
+            state.drop(
+                ref,
+                "Ergebnis weder positiv noch negativ kodiert",
+                "result coded neither positive nor negative",
+                "valueCodeableConcept",
+            )
+            return
+        state.use(ref, "valueCodeableConcept")
+        state.offer(
+            f"marker.{marker.marker}",
+            _Candidate(
+                answer.value, date, ref, "valueCodeableConcept", _t(marker.display, marker.display)
+            ),
+        )
+        return
+    state.drop(
+        ref,
+        "Beobachtung ohne Fallfeld (Code nicht in der Codetabelle)",
+        "observation without a case field (code not in the code table)",
+    )
+
+
+def _value(state: _State, ref: str, res: Resource, entry: Any) -> tuple[Any, str, Text | None]:
+    if entry.kind == "quantity":
+        return _quantity(state, ref, res, entry.unit, entry.analyte)
+    if res.valueInteger is not None:
+        state.use(ref, "valueInteger")
+        return res.valueInteger, "valueInteger", None
+    if res.valueQuantity is not None and res.valueQuantity.value is not None:
+        state.use(ref, "valueQuantity")
+        return _number(res.valueQuantity.value), "valueQuantity", None
+    if res.valueCodeableConcept is not None and entry.answers:
+        answer = state.codes.answers[entry.answers].first(_codings(res.valueCodeableConcept))
+        if answer is not None:
+            state.use(ref, "valueCodeableConcept")
+            return answer.value, "valueCodeableConcept", _t(answer.display, answer.display)
+    state.drop(ref, "kein lesbarer Wert", "no readable value", "value[x]")
+    return None, "", None
+
+
+def _quantity(
+    state: _State, ref: str, res: Resource, unit: str, analyte: str | None
+) -> tuple[Any, str, Text | None]:
+    q = res.valueQuantity
+    if q is None or q.value is None:
+        state.drop(
+            ref,
+            "kein Messwert (valueQuantity fehlt)",
+            "no measured value (valueQuantity missing)",
+            "value[x]",
+        )
+        return None, "", None
+    state.use(ref, "valueQuantity", "referenceRange", "interpretation")
+    given = q.code or q.unit
+    value = float(q.value)
+    if not given:
+        raise FhirImportError(
+            FhirProblem(
+                f"{ref}: valueQuantity",
+                f"Einheit fehlt (erwartet {unit})",
+                f"unit missing (expected {unit})",
+            )
+        )
+    converted = convert_quantity(value, given, unit, analyte)
+    if converted is None:
+        raise FhirImportError(
+            FhirProblem(
+                f"{ref}: valueQuantity.code",
+                f"Einheit {given!r} lässt sich nicht in {unit} umrechnen",
+                f"unit {given!r} cannot be converted to {unit}",
+            )
+        )
+    converted = round(converted, 4)
+    note = None
+    if converted != value or given != unit:
+        note = _t(
+            f"{_fmt(value)} {given} → {_fmt(converted)} {unit}",
+            f"{_fmt(value)} {given} → {_fmt(converted)} {unit}",
+        )
+    return (
+        (
+            int(converted)
+            if converted.is_integer() and q.value == q.value.to_integral_value() and given == unit
+            else converted
+        ),
+        "valueQuantity",
+        note,
+    )
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def _item_value(res: Resource) -> tuple[Any, str] | None:
+    for name in ("valueBoolean", "valueInteger", "valueString", "valueDateTime"):
+        v = getattr(res, name, None)
+        if v is not None:
+            if isinstance(v, dt.datetime):
+                v = v.date()
+            if isinstance(v, dt.date):
+                v = v.isoformat()
+            return v, name
+    if res.valueQuantity is not None and res.valueQuantity.value is not None:
+        return _number(res.valueQuantity.value), "valueQuantity"
+    if res.valueCodeableConcept is not None:
+        coding = next((c for c in _codings(res.valueCodeableConcept) if c.code), None)
+        if coding is not None:
+            return coding.code, "valueCodeableConcept"
+    return None
+
+
+def _case_item(state: _State, ref: str, res: Resource, path: str, date: dt.date | None) -> None:
+    from osteoboard.fhir.codes import case_field_paths
+
+    if path not in case_field_paths():
+        raise FhirImportError(
+            FhirProblem(
+                f"{ref}: code",
+                f"{path!r} ist kein Feld des Fallformats",
+                f"{path!r} is not a field of the case format",
+            )
+        )
+    got = _item_value(res)
+    if got is None:
+        state.drop(ref, "kein lesbarer Wert", "no readable value", "value[x]")
+        return
+    value, element = got
+    state.use(ref, element)
+    if path.startswith("lesion."):
+        target = _ref_id((res.focus or [None])[0])
+        state.use(ref, "focus")
+        key = f"lesion@{target}#|{path[len('lesion.') :]}"
+        state.offer(key, _Candidate(value, date, ref, element))
+        return
+    if path.startswith("myeloma.series."):
+        if date is None:
+            state.drop(ref, "Myelom-Verlaufswert ohne Datum", "myeloma value without a date")
+            return
+        state.offer(f"{path}@{date.isoformat()}", _Candidate(value, date, ref, element))
+        return
+    if path in _list_paths():
+        state.offer(f"{path}#{state.order}", _Candidate(value, date, ref, element))
+        return
+    state.offer(path, _Candidate(value, date, ref, element))
+
+
+def _list_paths() -> frozenset[str]:
+    from osteoboard.fhir.codes import case_list_paths
+
+    return case_list_paths()
+
+
+# --------------------------------------------------------------------------------------------
+# Medications
+
+
+def _medication(state: _State, ref: str, res: Resource) -> None:
+    codes = state.codes
+    concept = res.medicationCodeableConcept
+    element = "medicationCodeableConcept"
+    if concept is None and res.medicationReference is not None:
+        target = state.by_id.get(_ref_id(res.medicationReference) or "")
+        concept = target[1].code if target is not None else None
+        element = "medicationReference"
+    entry = codes.medications.first(_codings(concept))
+    if entry is None:
+        state.drop(
+            ref,
+            "kein knochenwirksames Medikament der Codetabelle",
+            "not a bone-modifying agent of the code table",
+        )
+        return
+    state.use(
+        ref,
+        element,
+        "authoredOn",
+        "effectiveDateTime",
+        "effectivePeriod",
+        "dosageInstruction",
+        "dosage",
+    )
+    is_request = res.get_resource_type() == "MedicationRequest"
+    if is_request:
+        date = _date(res.authoredOn)
+        bounds = None
+        for dosage in res.dosageInstruction or []:
+            rep = getattr(getattr(dosage, "timing", None), "repeat", None)
+            period = getattr(rep, "boundsPeriod", None)
+            if period is not None and _date(period.start):
+                bounds = _date(period.start)
+        start = bounds or date
+        if res.status in codes.statuses.medication_request_current:
+            current = True
+        elif res.status in codes.statuses.medication_request_past:
+            current = False
+        else:
+            state.drop(
+                ref,
+                f"Verordnung mit Status {res.status!r} wird nicht verwendet",
+                f"request with status {res.status!r} is not used",
+            )
+            return
+    else:
+        if res.status not in codes.statuses.medication_administration:
+            state.drop(
+                ref,
+                f"Gabe mit Status {res.status!r} wird nicht verwendet",
+                f"administration with status {res.status!r} is not used",
+            )
+            return
+        start = date = _effective(res)
+        limit = codes.data.bma_current_days.value
+        current = state.board_date is None or (
+            date is not None and (state.board_date - date).days <= limit
+        )
+    if state.after_board(start):
+        state.drop(ref, "nach dem Konferenzdatum", "after the board date")
+        return
+    agent = entry.agent.value
+    if current:
+        state.offer(
+            "prior_therapy.bone_modifying_agent",
+            _Candidate(agent, date or start, ref, element, _t(entry.display, entry.display)),
+        )
+        if start is not None:
+            state.offer(
+                f"bma_start.{agent}",
+                _Candidate(
+                    start.isoformat(),
+                    start,
+                    ref,
+                    "authoredOn"
+                    if is_request and start == date
+                    else "dosageInstruction"
+                    if is_request
+                    else "effective[x]",
+                ),
+            )
+    else:
+        state.drop(
+            ref,
+            f"{entry.display}: beendet, keine laufende Therapie",
+            f"{entry.display}: ended, not a current therapy",
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Procedures
+
+
+def _procedure(
+    state: _State, ref: str, res: Resource, primary_ids: set[str], lesions: list[dict[str, Any]]
+) -> None:
+    codes = state.codes
+    profiles = _profiles(res)
+    code = _codings(res.code)
+    is_rt = (
+        bool(profiles & set(codes.data.radiotherapy.profiles))
+        or codes.radiotherapy.first(code) is not None
+    )
+    is_surgery = (
+        bool(profiles & set(codes.data.surgery.profiles)) or codes.surgery.first(code) is not None
+    )
+    if not (is_rt or is_surgery):
+        state.drop(
+            ref,
+            "Prozedur ohne Fallfeld (weder Bestrahlung noch Tumoroperation)",
+            "procedure without a case field (neither radiotherapy nor cancer surgery)",
+        )
+        return
+    if res.status not in codes.statuses.procedure:
+        state.drop(
+            ref,
+            f"Prozedur mit Status {res.status!r} wird nicht verwendet",
+            f"procedure with status {res.status!r} is not used",
+        )
+        return
+    date = _effective(res)
+    if state.after_board(date):
+        state.drop(ref, "nach dem Konferenzdatum", "after the board date")
+        return
+    state.use(ref, "code", "performedDateTime", "performedPeriod")
+    if is_surgery:
+        reasons = {_ref_id(r) for r in res.reasonReference or []}
+        if reasons & primary_ids:
+            state.use(ref, "reasonReference")
+            state.offer(
+                "primary.controlled",
+                _Candidate(
+                    True,
+                    date,
+                    ref,
+                    "reasonReference",
+                    _t("Primärtumor operiert", "primary tumour resected"),
+                ),
+            )
+        else:
+            state.drop(
+                ref,
+                "Operation nicht am Primärtumor (reasonReference)",
+                "surgery not of the primary tumour (reasonReference)",
+            )
+        return
+    matched = False
+    for i, site in enumerate(res.bodySite or []):
+        loc, display = _location(state, site)
+        if "region" not in loc:
+            continue
+        for lesion in lesions:
+            if _same_place(lesion, loc):
+                state.use(ref, "bodySite")
+                state.offer(
+                    f"lesion@{lesion['_condition']}#{lesion['id']}|previously_irradiated",
+                    _Candidate(
+                        True,
+                        date,
+                        ref,
+                        f"bodySite[{i}]",
+                        _t(f"bestrahlt: {display}", f"irradiated: {display}"),
+                    ),
+                )
+                matched = True
+    if not matched:
+        state.drop(
+            ref,
+            "Bestrahlung keiner bekannten Knochenläsion zuzuordnen",
+            "radiotherapy matches no known bone lesion",
+            "bodySite",
+        )
+
+
+def _same_place(lesion: Mapping[str, Any], loc: Mapping[str, Any]) -> bool:
+    if lesion.get("region") != loc.get("region"):
+        return False
+    for key in ("level", "bone", "side"):
+        if key in lesion and key in loc and lesion[key] != loc[key]:
+            return False
+    if loc["region"] == Region.spine.value:
+        return "level" in loc and lesion.get("level") == loc["level"]
+    if loc["region"] == Region.long_bone.value:
+        return "bone" in loc and lesion.get("bone") == loc["bone"]
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# resolving candidates and building the case
+
+
+def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
+    chosen: dict[str, _Candidate] = {}
+    conflicts: list[Conflict] = []
+    for path, cands in state.candidates.items():
+        ranked = sorted(cands, key=lambda c: (c.date or dt.date.min, c.order))
+        best = ranked[-1]
+        chosen[path] = best
+        if path.startswith("bma_start."):
+            chosen[path] = ranked[0]  # the first request or administration
+            continue
+        others = [c for c in ranked[:-1] if c.value != best.value]
+        if others:
+            same_day = any(c.date == best.date for c in others)
+            rule = (
+                _t(
+                    "gleiches Datum: die zuletzt aufgeführte Ressource",
+                    "same date: the resource listed last",
+                )
+                if same_day
+                else _t(
+                    "der jüngste Wert am oder vor dem Konferenzdatum",
+                    "the latest value on or before the board date",
+                )
+            )
+            conflicts.append(
+                Conflict(
+                    field=_public_path(path),
+                    chosen=ConflictCandidate(
+                        resource=best.resource, value=best.value, date=best.date
+                    ),
+                    others=[
+                        ConflictCandidate(resource=c.resource, value=c.value, date=c.date)
+                        for c in others
+                    ],
+                    rule=rule,
+                )
+            )
+    return chosen, conflicts
+
+
+def _public_path(path: str) -> str:
+    if path.startswith("lesion@"):
+        target, _, name = path[len("lesion@") :].partition("|")
+        cond, _, lid = target.partition("#")
+        return f"lesions[{lid or cond}].{name}"
+    return path.split("#")[0].replace("@", "[") + ("]" if "@" in path else "")
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        data = data.setdefault(part, {})
+    data[parts[-1]] = value
+
+
+def _assemble(
+    state: _State, pid: str, fields: dict[str, _Candidate]
+) -> tuple[dict[str, Any], list[FieldSource]]:
+    data: dict[str, Any] = {"id": pid}
+    sources: list[FieldSource] = []
+    if state.board_date is not None:
+        data["board_date"] = state.board_date.isoformat()
+    lesions = state.lesions
+    lesion_sources = state.lesion_sources
+
+    def src(path: str, c: _Candidate, value: Any | None = None) -> None:
+        sources.append(
+            FieldSource(
+                field=path,
+                value=c.value if value is None else value,
+                resource=c.resource,
+                element=c.element,
+                note=c.note,
+            )
+        )
+
+    site = fields.get("primary.site")
+    series: dict[str, dict[str, _Candidate]] = {}
+    markers: dict[str, _Candidate] = {}
+    lists: dict[str, list[_Candidate]] = {}
+    for path, c in sorted(fields.items(), key=lambda kv: kv[1].order):
+        if path.startswith("lesion@"):
+            continue
+        if path.startswith("bma_start."):
+            continue
+        if path.startswith("myeloma.series."):
+            name, _, day = path[len("myeloma.series.") :].partition("@")
+            series.setdefault(day, {})[name] = c
+            continue
+        if path.startswith("marker."):
+            markers[path[len("marker.") :]] = c
+            continue
+        if "#" in path:
+            lists.setdefault(path.split("#")[0], []).append(c)
+            continue
+        if path.startswith("myeloma.") and (site is None or site.value != "myeloma"):
+            state.drop(
+                c.resource,
+                "Myelom-Wert ohne Myelom als Primärtumor",
+                "myeloma value without myeloma as the primary",
+                c.element,
+            )
+            continue
+        _set(data, path, c.value)
+        src(path, c)
+    for path, cands in lists.items():
+        _set(data, path, [c.value for c in cands])
+        for c in cands:
+            src(path, c)
+    agent = fields.get("prior_therapy.bone_modifying_agent")
+    if agent is not None and "bone_modifying_agent_since" not in data.get("prior_therapy", {}):
+        start = fields.get(f"bma_start.{agent.value}")
+        if start is not None:
+            _set(data, "prior_therapy.bone_modifying_agent_since", start.value)
+            src("prior_therapy.bone_modifying_agent_since", start)
+    if markers:
+        if site is not None and site.value == "breast":
+            hr = [
+                markers[k] for k in ("estrogen_receptor", "progesterone_receptor") if k in markers
+            ]
+            if any(c.value == "positive" for c in hr):
+                _set(data, "primary.hormone_receptor", "positive")
+                for c in hr:
+                    if c.value == "positive":
+                        src("primary.hormone_receptor", c)
+            elif len(hr) == 2:
+                _set(data, "primary.hormone_receptor", "negative")
+                for c in hr:
+                    src("primary.hormone_receptor", c)
+            if "her2" in markers:
+                _set(data, "primary.her2", markers["her2"].value)
+                src("primary.her2", markers["her2"])
+        else:
+            for c in markers.values():
+                state.drop(
+                    c.resource,
+                    "Tumormarker nur beim Mammakarzinom ausgewertet",
+                    "tumour markers are read for breast cancer only",
+                )
+    if series:
+        if site is None or site.value != "myeloma":
+            for items in series.values():
+                for c in items.values():
+                    state.drop(
+                        c.resource,
+                        "Myelom-Verlaufswert ohne Myelom als Primärtumor",
+                        "myeloma value without myeloma as the primary",
+                    )
+        else:
+            _series(data, sources, series)
+    # lesions, with their own items
+    out_lesions = []
+    for lesion, srcs in zip(lesions, lesion_sources, strict=True):
+        entry = {k: v for k, v in lesion.items() if not k.startswith("_")}
+        cond = lesion["_condition"]
+        for path, c in fields.items():
+            if not path.startswith("lesion@"):
+                continue
+            target, _, name = path[len("lesion@") :].partition("|")
+            tcond, _, tlesion = target.partition("#")
+            if tcond != cond or (tlesion and tlesion != lesion["id"]):
+                continue
+            entry[name] = c.value
+            srcs.append(
+                FieldSource(
+                    field=f"lesions[{lesion['id']}].{name}",
+                    value=c.value,
+                    resource=c.resource,
+                    element=c.element,
+                    note=c.note,
+                )
+            )
+        out_lesions.append(entry)
+        sources.extend(srcs)
+    known = {les["_condition"] for les in lesions}
+    for path, c in fields.items():
+        if path.startswith("lesion@"):
+            tcond = path[len("lesion@") :].partition("|")[0].partition("#")[0]
+            if tcond not in known:
+                state.drop(
+                    c.resource,
+                    "bezieht sich (focus) auf keine Knochenläsion",
+                    "refers (focus) to no bone lesion",
+                    "focus",
+                )
+    if out_lesions:
+        data["lesions"] = out_lesions
+    return data, sources
+
+
+def _series(
+    data: dict[str, Any], sources: list[FieldSource], series: dict[str, dict[str, _Candidate]]
+) -> None:
+    days = sorted(series)
+    involved = "kappa_flc"
+    for day in days:
+        items = series[day]
+        if "kappa_flc" in items and "lambda_flc" in items:
+            involved = (
+                "kappa_flc"
+                if items["kappa_flc"].value >= items["lambda_flc"].value
+                else "lambda_flc"
+            )
+            break
+    uninvolved = "lambda_flc" if involved == "kappa_flc" else "kappa_flc"
+    rename = {involved: "involved_flc_mg_l", uninvolved: "uninvolved_flc_mg_l"}
+    out = []
+    for i, day in enumerate(days):
+        row: dict[str, Any] = {"date": day}
+        for name, c in series[day].items():
+            target = rename.get(name, name)
+            row[target] = c.value
+            note = c.note
+            if name in rename:
+                chain = "kappa" if name == "kappa_flc" else "lambda"
+                which = "beteiligt" if name == involved else "unbeteiligt"
+                note = _t(
+                    f"{chain}: {which} (höhere Leichtkette am ersten Datum mit beiden)",
+                    f"{chain}: {'involved' if name == involved else 'uninvolved'} "
+                    "(higher light chain on the first date with both)",
+                )
+            sources.append(
+                FieldSource(
+                    field=f"myeloma.series[{i}].{target}",
+                    value=c.value,
+                    resource=c.resource,
+                    element=c.element,
+                    note=note,
+                )
+            )
+        out.append(row)
+    data.setdefault("myeloma", {})["series"] = out
+
+
+def _validate(
+    state: _State, data: dict[str, Any], sources: list[FieldSource], patient_ref: str
+) -> Case:
+    """The case; a value the case format does not allow (an ECOG of 7, a neutrophil count
+    of 3000 × 10⁹/l) is left out and reported with the reason, the rest is kept. Problems
+    that no single resource caused are errors."""
+    from osteoboard.caseio import validation_error
+
+    for _ in range(50):
+        try:
+            return Case.model_validate(data)
+        except ValidationError as exc:
+            err = validation_error(exc, Case, data)
+            fatal: list[FhirProblem] = []
+            dropped = False
+            for p in err.problems:
+                where = p.where
+                hit = _source_for(where, sources, data)
+                de = p.render("de").split(": ", 1)[-1]
+                en = p.render("en").split(": ", 1)[-1]
+                if hit is not None and _remove(data, where):
+                    sources[:] = [s for s in sources if s is not hit]
+                    state.drop(
+                        hit.resource,
+                        f"{where}: {de}; Wert nicht übernommen",
+                        f"{where}: {en}; value not used",
+                        hit.element,
+                    )
+                    dropped = True
+                else:
+                    origin = f"{hit.resource}: {hit.element}" if hit is not None else patient_ref
+                    fatal.append(FhirProblem(f"{origin} → {where}", de, en))
+            if fatal or not dropped:
+                raise FhirImportError(
+                    fatal or [FhirProblem(patient_ref, "ungültiger Fall", "invalid case")]
+                ) from None
+    raise FhirImportError(
+        FhirProblem(patient_ref, "zu viele ungültige Werte", "too many invalid values")
+    )
+
+
+def _remove(data: dict[str, Any], where: str) -> bool:
+    """Remove the value at a path as the validation names it (``labs.x``, ``lesions[0].y``)."""
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", where)
+    node: Any = data
+    for part in parts[:-1]:
+        if part.startswith("["):
+            idx = int(part[1:-1])
+            if not isinstance(node, list) or idx >= len(node):
+                return False
+            node = node[idx]
+        else:
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+    last = parts[-1] if parts else ""
+    if isinstance(node, dict) and last in node and last not in ("id", "date"):
+        del node[last]
+        return True
+    return False
+
+
+def _source_for(
+    where: str, sources: list[FieldSource], data: Mapping[str, Any]
+) -> FieldSource | None:
+    """The report entry of a case path as the validation names it (``lesions[0].level``)."""
+    m = re.match(r"^lesions\[(\d+)\]\.?(.*)$", where)
+    if m:
+        lesions = data.get("lesions") or []
+        idx = int(m[1])
+        if idx < len(lesions):
+            lid = lesions[idx]["id"]
+            name = f"lesions[{lid}]" + (f".{m[2]}" if m[2] else "")
+            return next((s for s in sources if s.field == name), None) or next(
+                (s for s in sources if s.field.startswith(f"lesions[{lid}]")), None
+            )
+    m = re.match(r"^myeloma\.series\[(\d+)\]\.?(.*)$", where)
+    if m:
+        return next((s for s in sources if s.field.startswith(f"myeloma.series[{m[1]}]")), None)
+    return next((s for s in sources if s.field == where), None) or next(
+        (s for s in sources if where.startswith(s.field + ".") or s.field.startswith(where + ".")),
+        None,
+    )

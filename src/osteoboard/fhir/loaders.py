@@ -1,0 +1,191 @@
+"""Reading FHIR input: a Bundle (collection, transaction or searchset) as JSON, bulk-export
+NDJSON (one file, or a folder of them), or a folder of both.
+
+Every loader returns plain resource dictionaries for :func:`osteoboard.fhir.import_resources`.
+A resource of a Bundle keeps the entry's ``fullUrl`` (references to ``urn:uuid:…`` resolve);
+a resource without an id gets the UUID of its ``fullUrl`` as id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from osteoboard.fhir.errors import problem
+
+__all__ = [
+    "BUNDLE_TYPES",
+    "MAX_INPUT_BYTES",
+    "Entry",
+    "load_bundle",
+    "load_ndjson",
+    "load_path",
+    "parse_bundle",
+    "parse_json",
+    "parse_ndjson",
+]
+
+#: Bundle types that hold a patient's resources.
+BUNDLE_TYPES = ("collection", "transaction", "searchset")
+#: Largest input read, in bytes (a patient's $everything is rarely over a few MB).
+MAX_INPUT_BYTES = 50_000_000
+
+
+class Entry(dict[str, Any]):
+    """A resource (a dict) with the ``fullUrl`` of its Bundle entry, if it had one."""
+
+    full_url: str | None = None
+
+
+def _read(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise problem(str(path), "Datei nicht gefunden", "no such file") from None
+    if size > MAX_INPUT_BYTES:
+        raise problem(
+            str(path),
+            f"größer als {MAX_INPUT_BYTES:,} Bytes".replace(",", "."),
+            f"larger than {MAX_INPUT_BYTES:,} bytes",
+        )
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise problem(str(path), "kein UTF-8-Text", "not UTF-8 text") from None
+    except OSError as exc:
+        raise problem(
+            str(path), f"nicht lesbar: {exc.strerror}", f"cannot read: {exc.strerror}"
+        ) from None
+
+
+def parse_json(text: str, name: str) -> Any:
+    """JSON text, or a FhirImportError naming the line."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise problem(
+            f"{name}:{exc.lineno}",
+            f"kein gültiges JSON: {exc.msg}",
+            f"not valid JSON: {exc.msg}",
+        ) from None
+    except RecursionError:
+        raise problem(name, "zu tief verschachtelt", "nested too deeply") from None
+
+
+def parse_bundle(data: Any, name: str = "bundle") -> list[Entry]:
+    """The resources of a Bundle document (a dict); one bare resource is accepted too."""
+    if not isinstance(data, dict):
+        raise problem(
+            name, "kein FHIR-Bundle (kein JSON-Objekt)", "not a FHIR Bundle (not a JSON object)"
+        )
+    rtype = data.get("resourceType")
+    if rtype != "Bundle":
+        if isinstance(rtype, str):
+            raise problem(
+                name,
+                f"kein Bundle, sondern {rtype!r}; erwartet: Bundle vom Typ "
+                f"{', '.join(BUNDLE_TYPES)}",
+                f"not a Bundle but {rtype!r}; expected a Bundle of type {', '.join(BUNDLE_TYPES)}",
+            )
+        raise problem(
+            name, "kein FHIR-Bundle (resourceType fehlt)", "not a FHIR Bundle (no resourceType)"
+        )
+    btype = data.get("type")
+    if btype not in BUNDLE_TYPES:
+        raise problem(
+            f"{name}: type",
+            f"Bundle-Typ {btype!r} wird nicht gelesen; erlaubt: {', '.join(BUNDLE_TYPES)}",
+            f"Bundle type {btype!r} is not read; allowed: {', '.join(BUNDLE_TYPES)}",
+        )
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        raise problem(f"{name}: entry", "muss eine Liste sein", "must be a list")
+    out: list[Entry] = []
+    for i, entry in enumerate(entries):
+        where = f"{name}: entry[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            raise problem(where, "Eintrag ohne resource", "entry without a resource")
+        search = entry.get("search")
+        if isinstance(search, dict) and search.get("mode") == "outcome":
+            continue  # an OperationOutcome about the search, not the patient's data
+        out.append(_entry(entry["resource"], entry.get("fullUrl")))
+    return out
+
+
+def _entry(resource: dict[str, Any], full_url: Any) -> Entry:
+    e = Entry(resource)
+    if isinstance(full_url, str):
+        e.full_url = full_url
+        if "id" not in e and full_url.startswith("urn:uuid:"):
+            e["id"] = full_url[len("urn:uuid:") :]
+    return e
+
+
+def parse_ndjson(text: str, name: str) -> list[Entry]:
+    """Bulk-export NDJSON: one resource per line (blank lines skipped)."""
+    out: list[Entry] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise problem(
+                f"{name}:{n}", f"kein gültiges JSON: {exc.msg}", f"not valid JSON: {exc.msg}"
+            ) from None
+        if not isinstance(data, dict):
+            raise problem(f"{name}:{n}", "keine FHIR-Ressource", "not a FHIR resource")
+        out.append(Entry(data))
+    return out
+
+
+def load_bundle(path: str | Path) -> list[Entry]:
+    p = Path(path)
+    return parse_bundle(parse_json(_read(p), str(p)), str(p))
+
+
+def load_ndjson(path: str | Path) -> list[Entry]:
+    p = Path(path)
+    return parse_ndjson(_read(p), str(p))
+
+
+def load_path(path: str | Path) -> list[Entry]:
+    """A Bundle file (.json), an NDJSON file (.ndjson, .jsonl), or a folder of them (every
+    such file in it, in name order)."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(
+            f for f in p.iterdir() if f.is_file() and f.suffix in (".ndjson", ".jsonl", ".json")
+        )
+        if not files:
+            raise problem(
+                str(p),
+                "Ordner ohne .ndjson- oder .json-Dateien",
+                "folder without .ndjson or .json files",
+            )
+        return list(_chain(load_path(f) for f in files))
+    if p.suffix in (".ndjson", ".jsonl"):
+        return load_ndjson(p)
+    text = _read(p)
+    if not text.strip():
+        raise problem(str(p), "leere Datei", "empty file")
+    stripped = text.lstrip()
+    # A bulk-export file may be named .json: several lines that are each an object.
+    if stripped.startswith("{") and "\n{" in stripped.rstrip() and not _is_one_document(text):
+        return parse_ndjson(text, str(p))
+    return parse_bundle(parse_json(text, str(p)), str(p))
+
+
+def _is_one_document(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def _chain(parts: Iterable[list[Entry]]) -> Iterable[Entry]:
+    for part in parts:
+        yield from part

@@ -1,0 +1,87 @@
+"""The one place that knows the FHIR library: resources are parsed and validated with the
+R4B classes of ``fhir.resources`` (its default classes are R5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from osteoboard.fhir.errors import FhirImportError, FhirProblem
+
+__all__ = ["Resource", "model_class", "parse_resource", "resource_to_dict"]
+
+#: A parsed resource (a fhir.resources R4B model).
+Resource = Any
+
+
+def model_class(resource_type: str) -> type[Any]:
+    """The R4B class of a resource type; KeyError when R4B has no such type."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        return get_fhir_model_class(resource_type)
+    except (KeyError, ValueError) as exc:
+        raise KeyError(resource_type) from exc
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def parse_resource(data: Any, where: str) -> Resource:
+    """One resource as an R4B model; FhirImportError naming the resource and element."""
+    if not isinstance(data, dict):
+        raise FhirImportError(
+            FhirProblem(
+                where,
+                "keine FHIR-Ressource (kein JSON-Objekt)",
+                "not a FHIR resource (not a JSON object)",
+            )
+        )
+    rtype = data.get("resourceType")
+    if not isinstance(rtype, str):
+        raise FhirImportError(FhirProblem(where, "resourceType fehlt", "resourceType is missing"))
+    name = f"{rtype}/{data['id']}" if isinstance(data.get("id"), str) else rtype
+    if where:
+        name = f"{where} ({name})"
+    try:
+        cls = model_class(rtype)
+    except KeyError:
+        raise FhirImportError(
+            FhirProblem(
+                name,
+                f"resourceType {rtype!r} gibt es in FHIR R4B nicht",
+                f"resourceType {rtype!r} does not exist in FHIR R4B",
+            )
+        ) from None
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False)[:20]:
+            element = _loc(tuple(err.get("loc", ())))
+            msg = str(err.get("msg", "invalid"))
+            problems.append(
+                FhirProblem(
+                    f"{name}: {element}" if element else name,
+                    f"ungültig nach FHIR R4B: {msg}",
+                    f"invalid in FHIR R4B: {msg}",
+                )
+            )
+        raise FhirImportError(problems) from None
+    except (ValueError, TypeError) as exc:  # the library's own checks
+        raise FhirImportError(
+            FhirProblem(name, f"ungültig nach FHIR R4B: {exc}", f"invalid in FHIR R4B: {exc}")
+        ) from None
+
+
+def resource_to_dict(resource: Resource) -> dict[str, Any]:
+    """A model back to FHIR JSON (as a dict)."""
+    return resource.model_dump(mode="json", exclude_none=True)  # type: ignore[no-any-return]

@@ -1,0 +1,176 @@
+"""``osteoboard import-fhir``: a case file and a report from a bundle, an NDJSON folder or a
+FHIR server; bad input is one line per problem and exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from osteoboard.caseio import load_case
+from osteoboard.cli import app
+from osteoboard.fhir import import_resources
+from osteoboard.fhir.client import fetch_patient
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE = ROOT / "examples" / "fhir" / "09-myeloma-relapse.json"
+runner = CliRunner()
+
+
+def test_import_writes_the_case_and_the_report(tmp_path: Path) -> None:
+    out, rep = tmp_path / "case.yaml", tmp_path / "report.json"
+    result = runner.invoke(
+        app,
+        [
+            "import-fhir",
+            str(BUNDLE),
+            "-o",
+            str(out),
+            "--report",
+            str(rep),
+            "--board-date",
+            "2026-11-20",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert load_case(out) == load_case(ROOT / "examples" / "09-myeloma-relapse.yaml")
+    report = json.loads(rep.read_text(encoding="utf-8"))
+    assert report["patient"] == "Patient/demo-009" and report["board_date"] == "2026-11-20"
+    series = [f for f in report["fields"] if f["field"].startswith("myeloma.series[")]
+    assert series and all(f["resource"].startswith("Observation/") for f in series)
+    assert "Felder übernommen" in result.stderr
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"resourceType": "Patient", "id": "x"}), encoding="utf-8")
+    out = tmp_path / "case.yaml"
+    result = runner.invoke(app, ["import-fhir", str(bad), "-o", str(out)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr == f"Fehler: {bad}: kein Bundle, sondern 'Patient'; erwartet: Bundle vom Typ "
+        "collection, transaction, searchset\n"
+    )
+    assert not out.exists()
+    result = runner.invoke(
+        app, ["--lang", "en", "import-fhir", str(BUNDLE), "--board-date", "20.11.2026"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == "error: --board-date: must be a date as YYYY-MM-DD (got '20.11.2026')\n"
+
+
+def _server(everything: bool) -> tuple[httpx.Client, list[str]]:
+    """A FHIR server in memory (httpx's mock transport) holding example 09; it records the
+    paths asked for. Searches come in two pages."""
+    entries = [e["resource"] for e in json.loads(BUNDLE.read_text(encoding="utf-8"))["entry"]]
+    asked: list[str] = []
+
+    def bundle(resources: list[dict[str, Any]], nxt: str | None = None) -> dict[str, Any]:
+        b: dict[str, Any] = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r, "search": {"mode": "match"}} for r in resources],
+        }
+        if nxt:
+            b["link"] = [{"relation": "next", "url": nxt}]
+        return b
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        asked.append(path + (f"?{request.url.query.decode()}" if request.url.query else ""))
+        if path == "/fhir/metadata":
+            ops = [{"name": "everything", "definition": "x"}] if everything else []
+            return httpx.Response(
+                200,
+                json={
+                    "resourceType": "CapabilityStatement",
+                    "rest": [{"resource": [{"type": "Patient", "operation": ops}]}],
+                },
+            )
+        if path == "/fhir/Patient/demo-009/$everything":
+            return httpx.Response(200, json=bundle(entries))
+        if path == "/fhir/Patient/demo-009":
+            return httpx.Response(200, json=entries[0])
+        rtype = path.rsplit("/", 1)[-1]
+        mine = [r for r in entries if r["resourceType"] == rtype]
+        if request.url.params.get("page") == "2":
+            return httpx.Response(200, json=bundle(mine[len(mine) // 2 :]))
+        nxt = f"http://fhir.test/fhir/{rtype}?patient=demo-009&page=2" if len(mine) > 1 else None
+        return httpx.Response(200, json=bundle(mine[: len(mine) // 2] if nxt else mine, nxt))
+
+    return httpx.Client(transport=httpx.MockTransport(handler)), asked
+
+
+@pytest.mark.parametrize("everything", [True, False], ids=["everything", "searches"])
+def test_server_gives_the_same_case(everything: bool) -> None:
+    client, asked = _server(everything)
+    resources = fetch_patient("http://fhir.test/fhir", "demo-009", client=client)
+    result = import_resources(
+        resources, board_date=load_case(ROOT / "examples/09-myeloma-relapse.yaml").board_date
+    )
+    assert result.case == load_case(ROOT / "examples" / "09-myeloma-relapse.yaml")
+    if everything:
+        assert "/fhir/Patient/demo-009/$everything" in asked
+    else:
+        assert "/fhir/Patient/demo-009" in asked
+        assert any(a.startswith("/fhir/Observation?") and "page=2" in a for a in asked)
+
+
+def _put_all(base_url: str, bundle: Path) -> str:
+    """Load a collection bundle into the server as a transaction of PUTs (ids kept); the
+    Patient's id."""
+    from tests.support.fhir_server import post_transaction
+
+    entries = [e["resource"] for e in json.loads(bundle.read_text(encoding="utf-8"))["entry"]]
+    post_transaction(
+        base_url,
+        {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {
+                    "resource": r,
+                    "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
+                }
+                for r in entries
+            ],
+        },
+    )
+    (patient,) = [r["id"] for r in entries if r["resourceType"] == "Patient"]
+    return str(patient)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["04-lung-mscc-emergency", "09-myeloma-relapse", "13-breast-renal-zoledronic"],
+)
+def test_a_real_fhir_server_gives_the_twin(fhir_server: str, name: str, tmp_path: Path) -> None:
+    """The in-memory FHIR server of the tests (searches by patient, pages followed): the case
+    read from it is the bundle's YAML twin, by the library and by the command."""
+    bundle = ROOT / "examples" / "fhir" / f"{name}.json"
+    twin_path = ROOT / "examples" / f"{name}.yaml"
+    twin = load_case(twin_path if twin_path.exists() else bundle.with_suffix(".yaml"))
+    patient = _put_all(fhir_server, bundle)
+    resources = fetch_patient(fhir_server, patient)
+    assert import_resources(resources, board_date=twin.board_date).case == twin
+    out = tmp_path / "case.yaml"
+    result = runner.invoke(
+        app,
+        [
+            "import-fhir",
+            "--server",
+            fhir_server,
+            "--patient",
+            patient,
+            "--board-date",
+            twin.board_date.isoformat(),
+            "-o",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert load_case(out) == twin
