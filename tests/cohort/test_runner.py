@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from osteoboard.cohort.synth import write_cohort
 from tests.cohort.conftest import N, table_rows
 
 OSTEOBOARD = Path(sys.executable).with_name("osteoboard")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _without_source(rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -151,3 +153,26 @@ def test_command_line(cohort_dir: Path, tmp_path: Path) -> None:
     assert bad.stderr == f"error: {tmp_path / 'nope'}: no such file or folder\n"
     info = yaml.safe_load((out / "run.json").read_text(encoding="utf-8"))
     assert info["cases_in_folder"] == N and info["knowledge_base"]["version"]
+
+
+def test_fhir_bulk_export_folder(tmp_path: Path) -> None:
+    from osteoboard.cohort.batch import evaluate_batch
+    from osteoboard.fhir import import_resources, load_bundle
+
+    bundles = sorted((ROOT / "examples" / "fhir").glob("0[1-4]-*.json"))
+    by_type: dict[str, list[str]] = {}
+    expected = []
+    for bundle in bundles:
+        resources = load_bundle(bundle)
+        for resource in resources:
+            by_type.setdefault(resource["resourceType"], []).append(json.dumps(resource))
+        expected.append(import_resources(resources).case.model_dump(mode="json", exclude_none=True))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for kind, lines in by_type.items():
+        (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = run_cohort(folder, tmp_path / "out", jobs=1)
+    assert (summary.total, summary.cases, summary.errors) == (len(bundles), len(bundles), 0)
+    rows = table_rows(tmp_path / "out", "cases")
+    want = evaluate_batch(expected, [f"Patient/{doc['id']}" for doc in expected]).cases
+    assert rows == sorted(want, key=lambda r: r["source"])

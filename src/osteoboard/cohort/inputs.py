@@ -22,6 +22,7 @@ __all__ = [
     "READERS",
     "CohortInputError",
     "DirectoryReader",
+    "FhirBulkReader",
     "InputReader",
     "NdjsonReader",
     "ParquetReader",
@@ -161,8 +162,68 @@ class ParquetReader:
                     row += 1
 
 
+def _patient_of(resource: Mapping[str, Any]) -> str | None:
+    """The Patient id a resource belongs to (its own id for a Patient)."""
+    if resource.get("resourceType") == "Patient":
+        value = resource.get("id")
+        return value if isinstance(value, str) else None
+    for key in ("subject", "patient"):
+        ref = resource.get(key)
+        if isinstance(ref, Mapping) and isinstance(ref.get("reference"), str):
+            head, _, pid = str(ref["reference"]).rpartition("/")
+            if head.endswith("Patient") and pid:
+                return pid
+    return None
+
+
+class FhirBulkReader:
+    """A FHIR bulk-export folder (NDJSON files, one a resource type: ``Patient.ndjson``,
+    ``Condition.ndjson`` …): one case per Patient, imported from the resources that name it
+    as subject or patient (osteoboard.fhir, with its mapping)."""
+
+    name: ClassVar[str] = "fhir-bulk"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_dir() and any(
+            "Patient" in p.name for p in path.glob("*.ndjson") if p.is_file()
+        )
+
+    def count(self, path: Path) -> int:
+        return sum(
+            sum(1 for line in p.open("rb") if line.strip())
+            for p in sorted(path.glob("*.ndjson"))
+            if "Patient" in p.name
+        )
+
+    def read(self, path: Path) -> Iterator[Record]:
+        from osteoboard.fhir import FhirImportError, load_path
+
+        try:
+            entries = load_path(path)
+        except FhirImportError as exc:
+            raise CohortInputError("; ".join(exc.lines("de")), "; ".join(exc.lines("en"))) from None
+        by_patient: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            pid = _patient_of(entry)
+            if pid is not None:
+                by_patient.setdefault(pid, []).append(dict(entry))
+        for pid, resources in by_patient.items():
+            if any(r.get("resourceType") == "Patient" for r in resources):
+                bundle = {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [{"resource": r} for r in resources],
+                }
+                yield Record(f"Patient/{pid}", bundle)
+
+
 #: Every kind of input, tried in this order.
-READERS: tuple[InputReader, ...] = (DirectoryReader(), NdjsonReader(), ParquetReader())
+READERS: tuple[InputReader, ...] = (
+    FhirBulkReader(),
+    DirectoryReader(),
+    NdjsonReader(),
+    ParquetReader(),
+)
 
 
 def reader_for(path: Path) -> InputReader:
@@ -203,9 +264,26 @@ def read_case_file(path: Path, source: str) -> str:
     return text
 
 
+def _from_fhir(bundle: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The case of one patient's FHIR resources, as a case document."""
+    from osteoboard.fhir import FhirImportError, import_resources
+
+    try:
+        result = import_resources(entry["resource"] for entry in bundle["entry"])
+    except FhirImportError as exc:
+        raise CaseError(
+            [Problem(source, Msg("literal", {"text": line})) for line in exc.lines("de")]
+        ) from None
+    doc: dict[str, Any] = result.case.model_dump(mode="json", exclude_none=True)
+    return doc
+
+
 def resolve(record: Record) -> Mapping[str, Any] | str:
-    """A record's document or its text, reading a file payload (raises CaseError)."""
+    """A record's document or its text, reading a file payload and importing a FHIR Bundle
+    payload (raises CaseError)."""
     payload = record.payload
+    if isinstance(payload, Mapping) and payload.get("resourceType") == "Bundle":
+        return _from_fhir(payload, record.source)
     if isinstance(payload, Path):
         text = read_case_file(payload, record.source)
         doc: Mapping[str, Any] | str = read_document(text, name=record.source)

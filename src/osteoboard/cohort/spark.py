@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osteoboard.caseio import CaseError
-from osteoboard.cohort.inputs import Record, read_case_file, reader_for
+from osteoboard.cohort.inputs import Record, read_case_file, reader_for, resolve
 from osteoboard.cohort.runner import RunSummary, write_summary
 from osteoboard.messages import Lang
 
@@ -66,7 +66,7 @@ def _text(record: Record) -> str:
         return read_case_file(payload, record.source)
     if isinstance(payload, str):
         return payload
-    return json.dumps(payload, ensure_ascii=False, default=str)
+    return json.dumps(resolve(record), ensure_ascii=False, default=str)
 
 
 def evaluate_frame(frames: Iterator[pd.DataFrame], lang: Lang = "de") -> Iterator[pd.DataFrame]:
