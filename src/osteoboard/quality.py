@@ -99,6 +99,11 @@ class Indicator:
     def id(self) -> str:
         return self.definition.id
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # CEL's programs do not pickle (the knowledge base is cached as a pickle): they are
+        # compiled again from the checked text when the cache is read.
+        return (_recompiled, (self.definition,))
+
     @property
     def variables(self) -> frozenset[str]:
         """The view's variables its conditions read."""
@@ -138,6 +143,12 @@ def judge_all(indicators: Sequence[Indicator], view: Mapping[str, Any]) -> list[
         else:
             out.append((True, qi.numerator.execute(context) is True))
     return out
+
+
+def _recompiled(definition: QualityIndicator) -> Indicator:
+    return Indicator(
+        definition, cel.compile(definition.denominator), cel.compile(definition.numerator)
+    )
 
 
 @dataclass

@@ -147,3 +147,17 @@ def test_decision_view() -> None:
     assert _judge("urgent_items_accepted", view) == (True, False)
     view = decision_view(items=items, decisions=[], guideline_conform=None, signed=False)
     assert _judge("decisions_guideline_conform", view) == (False, False)
+
+
+def test_indicators_survive_the_knowledge_base_cache() -> None:
+    import pickle
+
+    kb = load_knowledge_base()
+    again = pickle.loads(pickle.dumps(kb))
+    view = proposal_view(
+        evaluate(load_case(next(EXAMPLES.glob("08-*.yaml"))), kb), primary_site=None
+    )
+    assert [q.id for q in again.quality] == [q.id for q in kb.quality]
+    assert [q.judge(view) for q in again.quality if q.definition.over == "proposal"] == [
+        q.judge(view) for q in kb.quality if q.definition.over == "proposal"
+    ]
