@@ -500,9 +500,9 @@ def test_pdf_goes_to_a_pipe() -> None:
             "No such command 'evaluat'. Did you mean 'evaluate' or 'reevaluate'?",
         ),
         (
-            ["scor"],
-            "unbekannter Befehl 'scor'; meinten Sie 'score'?",
-            "No such command 'scor'. Did you mean 'score'?",
+            ["socre"],
+            "unbekannter Befehl 'socre'; meinten Sie 'score'?",
+            "No such command 'socre'. Did you mean 'score'?",
         ),
         (["evaluate", "a", "b"], "unerwartete zusätzliche Argumente (b)", "extra arguments (b)"),
     ],

@@ -86,6 +86,10 @@ EXTRA_KEYS = {
     "hendriks2023-oncogene",
     "monteran2024",
     "s3-psychooncology2023",
+    # Epidemiology behind the synthetic cohorts (src/osteoboard/cohort/data/synth.yaml).
+    "coleman2006",
+    "hernandez2018",
+    "klimo2004",
     # Standards behind the FHIR code tables (knowledge/fhir_codes.yaml).
     "dicom-ps3-16",
     "hl7-mcode-stu4",

@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 from osteoboard.caseio import CaseError, load_case
 from osteoboard.cli_fhir import add_fhir_commands
 from osteoboard.cli_store import add_store_commands
+from osteoboard.cohort.cli import add_cohort_commands
 from osteoboard.messages import Lang, Msg, one_line, usage_error
 
 __all__ = ["app"]
@@ -389,6 +390,8 @@ app.add_typer(kb_app, name="kb")
 
 # The store's commands: db, user, token, audit, reevaluate (osteoboard/cli_store.py).
 add_store_commands(app, lambda: _settings.lang)
+# The cohort commands: cohort run, report, synth (osteoboard/cohort/cli.py).
+add_cohort_commands(app, lambda: _settings.lang)
 # FHIR: import-fhir (osteoboard/cli_fhir.py).
 add_fhir_commands(app, lambda: _settings.lang)
 

@@ -67,6 +67,7 @@ from osteoboard.patient_texts import (
 )
 from osteoboard.prognosis import PrognosisMapping, read_prognosis_mapping
 from osteoboard.proposal import Priority
+from osteoboard.quality import Indicator, load_quality
 from osteoboard.sites import SiteTable, read_site_table
 from osteoboard.text import Text
 
@@ -420,6 +421,8 @@ class KnowledgeBase:
     thresholds: dict[str, tuple[float, ...]] = field(default_factory=dict)
     #: Radiotherapy schedules, the one proposed for a lesion first (kb.yaml).
     schedules: tuple[str, ...] = ()
+    #: The quality indicators (quality.yaml).
+    quality: tuple[Indicator, ...] = ()
 
     def __getstate__(self) -> dict[str, Any]:
         """What a cached copy keeps: the loaded fields, not what is derived from them (the
@@ -1026,6 +1029,7 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
         read_fhir_codes(kb_dir, sources)  # the FHIR code tables: linted with the rest
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
     schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
+    quality = load_quality(kb_dir, actions=actions, sources=sources)
 
     try:
         glossary = load_glossary(kb_dir)
@@ -1058,6 +1062,7 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
         labels=labels,
         thresholds=thresholds,
         schedules=schedules,
+        quality=quality,
         prognosis=prognosis,
         sites=sites,
     )

@@ -1,0 +1,291 @@
+"""Where a cohort comes from: one reader per kind of input.
+
+A reader says whether it takes a path (:meth:`InputReader.accepts`), how many cases it holds
+(for the progress bar) and yields :class:`Record` s: the case's *source* (where it came from,
+stable between runs: ``case-17.yaml``, ``cohort.ndjson:17``, ``cohort.parquet#16``) and its
+payload — a file to read, the document's text, or the document itself. Payloads are parsed in
+the worker processes, not in the process that reads the input. Adding a kind of input (a FHIR
+bulk export) is one more class in :data:`READERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from osteoboard.caseio import MAX_DOCUMENT_BYTES, CaseError, read_document
+from osteoboard.messages import Lang, Msg, Problem
+
+__all__ = [
+    "READERS",
+    "CohortInputError",
+    "DirectoryReader",
+    "FhirBulkReader",
+    "InputReader",
+    "NdjsonReader",
+    "ParquetReader",
+    "Record",
+    "read_case_file",
+    "reader_for",
+    "resolve",
+]
+
+#: Extensions of case files in a directory.
+CASE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class CohortInputError(ValueError):
+    """The input as a whole cannot be read (not one bad case: those become error rows).
+
+    ``message(lang)`` is the German (default) or English line; ``str()`` the English one."""
+
+    def __init__(self, de: str, en: str) -> None:
+        super().__init__(en)
+        self.de = de
+        self.en = en
+
+    def message(self, lang: Lang = "de") -> str:
+        return self.de if lang == "de" else self.en
+
+
+@dataclass(frozen=True)
+class Record:
+    source: str
+    #: A file to read (Path), a document's text (str) or the document (a mapping).
+    payload: Path | str | Mapping[str, Any]
+
+
+class InputReader(Protocol):
+    name: ClassVar[str]
+
+    def accepts(self, path: Path) -> bool: ...
+
+    def count(self, path: Path) -> int: ...
+
+    def read(self, path: Path) -> Iterator[Record]: ...
+
+
+class DirectoryReader:
+    """A folder of case files (``*.yaml``, ``*.yml``, ``*.json``, also in subfolders)."""
+
+    name: ClassVar[str] = "directory"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_dir()
+
+    def _files(self, path: Path) -> list[Path]:
+        return sorted(
+            p for p in path.rglob("*") if p.suffix.lower() in CASE_SUFFIXES and p.is_file()
+        )
+
+    def count(self, path: Path) -> int:
+        return len(self._files(path))
+
+    def read(self, path: Path) -> Iterator[Record]:
+        for p in self._files(path):
+            yield Record(p.relative_to(path).as_posix(), p)
+
+
+class NdjsonReader:
+    """One JSON case document per line (``.ndjson``, ``.jsonl``); blank lines are skipped."""
+
+    name: ClassVar[str] = "ndjson"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_file() and path.suffix.lower() in {".ndjson", ".jsonl"}
+
+    def count(self, path: Path) -> int:
+        with path.open("rb") as f:
+            return sum(1 for line in f if line.strip())
+
+    def read(self, path: Path) -> Iterator[Record]:
+        with path.open("rb") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                source = f"{path.name}:{number}"
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = "\x00"  # read_document names it as binary, as for a file
+                yield Record(source, text)
+
+
+def _drop_nulls(value: Any) -> Any:
+    """A table row as a case document: a null column is a field not given."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+class ParquetReader:
+    """A Parquet table: either one string column ``case`` with a JSON document per row, or the
+    case's fields as (nested) columns, a null meaning "not given"."""
+
+    name: ClassVar[str] = "parquet"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_file() and path.suffix.lower() in {".parquet", ".pq"}
+
+    def count(self, path: Path) -> int:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+
+    def read(self, path: Path) -> Iterator[Record]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.ParquetFile(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise CohortInputError(
+                f"{path}: keine Parquet-Tabelle ({exc})", f"{path}: not a Parquet table ({exc})"
+            ) from None
+        as_text = table.schema_arrow.names == ["case"] or (
+            "case" in table.schema_arrow.names
+            and pa.types.is_string(table.schema_arrow.field("case").type)
+        )
+        row = 0
+        for batch in table.iter_batches(batch_size=1000):
+            if as_text:
+                for text in batch.column("case").to_pylist():
+                    yield Record(f"{path.name}#{row}", text if isinstance(text, str) else "")
+                    row += 1
+            else:
+                for doc in batch.to_pylist():
+                    yield Record(f"{path.name}#{row}", _drop_nulls(doc))
+                    row += 1
+
+
+def _patient_of(resource: Mapping[str, Any]) -> str | None:
+    """The Patient id a resource belongs to (its own id for a Patient)."""
+    if resource.get("resourceType") == "Patient":
+        value = resource.get("id")
+        return value if isinstance(value, str) else None
+    for key in ("subject", "patient"):
+        ref = resource.get(key)
+        if isinstance(ref, Mapping) and isinstance(ref.get("reference"), str):
+            head, _, pid = str(ref["reference"]).rpartition("/")
+            if head.endswith("Patient") and pid:
+                return pid
+    return None
+
+
+class FhirBulkReader:
+    """A FHIR bulk-export folder (NDJSON files, one a resource type: ``Patient.ndjson``,
+    ``Condition.ndjson`` …): one case per Patient, imported from the resources that name it
+    as subject or patient (osteoboard.fhir, with its mapping)."""
+
+    name: ClassVar[str] = "fhir-bulk"
+
+    def accepts(self, path: Path) -> bool:
+        return path.is_dir() and any(
+            "Patient" in p.name for p in path.glob("*.ndjson") if p.is_file()
+        )
+
+    def count(self, path: Path) -> int:
+        return sum(
+            sum(1 for line in p.open("rb") if line.strip())
+            for p in sorted(path.glob("*.ndjson"))
+            if "Patient" in p.name
+        )
+
+    def read(self, path: Path) -> Iterator[Record]:
+        from osteoboard.fhir import FhirImportError, load_path
+
+        try:
+            entries = load_path(path)
+        except FhirImportError as exc:
+            raise CohortInputError("; ".join(exc.lines("de")), "; ".join(exc.lines("en"))) from None
+        by_patient: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            pid = _patient_of(entry)
+            if pid is not None:
+                by_patient.setdefault(pid, []).append(dict(entry))
+        for pid, resources in by_patient.items():
+            if any(r.get("resourceType") == "Patient" for r in resources):
+                bundle = {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [{"resource": r} for r in resources],
+                }
+                yield Record(f"Patient/{pid}", bundle)
+
+
+#: Every kind of input, tried in this order.
+READERS: tuple[InputReader, ...] = (
+    FhirBulkReader(),
+    DirectoryReader(),
+    NdjsonReader(),
+    ParquetReader(),
+)
+
+
+def reader_for(path: Path) -> InputReader:
+    """The reader that takes ``path``; a clear error naming the kinds of input otherwise."""
+    if not path.exists():
+        raise CohortInputError(
+            f"{path}: Datei oder Ordner nicht gefunden", f"{path}: no such file or folder"
+        )
+    for reader in READERS:
+        if reader.accepts(path):
+            return reader
+    raise CohortInputError(
+        f"{path}: keine Kohorte (erlaubt: ein Ordner mit YAML/JSON-Fällen, eine .ndjson/.jsonl-"
+        "Datei oder eine .parquet-Tabelle)",
+        f"{path}: not a cohort input (a folder of YAML/JSON cases, an .ndjson/.jsonl file or "
+        "a .parquet table)",
+    )
+
+
+def read_case_file(path: Path, source: str) -> str:
+    """A case file's text, read as ``osteoboard evaluate`` reads one (at most
+    MAX_DOCUMENT_BYTES, UTF-8, not empty); a CaseError names the source otherwise."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise CaseError(
+            Problem(source, Msg("cannot_read", {"reason": exc.strerror or ""}))
+        ) from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise CaseError(Problem(source, Msg("too_large", {"limit": f"{MAX_DOCUMENT_BYTES:,}"})))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CaseError(Problem(source, Msg("not_utf8", {}))) from None
+    if not text.strip():
+        raise CaseError(Problem(source, Msg("empty_file", {})))
+    return text
+
+
+def _from_fhir(bundle: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The case of one patient's FHIR resources, as a case document."""
+    from osteoboard.fhir import FhirImportError, import_resources
+
+    try:
+        result = import_resources(entry["resource"] for entry in bundle["entry"])
+    except FhirImportError as exc:
+        raise CaseError(
+            [Problem(source, Msg("literal", {"text": line})) for line in exc.lines("de")]
+        ) from None
+    doc: dict[str, Any] = result.case.model_dump(mode="json", exclude_none=True)
+    return doc
+
+
+def resolve(record: Record) -> Mapping[str, Any] | str:
+    """A record's document or its text, reading a file payload and importing a FHIR Bundle
+    payload (raises CaseError)."""
+    payload = record.payload
+    if isinstance(payload, Mapping) and payload.get("resourceType") == "Bundle":
+        return _from_fhir(payload, record.source)
+    if isinstance(payload, Path):
+        text = read_case_file(payload, record.source)
+        doc: Mapping[str, Any] | str = read_document(text, name=record.source)
+        return doc
+    return payload

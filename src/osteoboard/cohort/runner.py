@@ -1,0 +1,340 @@
+"""The local cohort runner: every case of an input through :func:`evaluate_batch`, on all
+cores, into Parquet parts that a killed run never leaves half written.
+
+Output folder::
+
+    OUT/cases/part-000001.parquet    one row per case        (osteoboard.cohort.schema)
+    OUT/items/part-000001.parquet    one row per proposal item
+    OUT/errors/part-000001.parquet   one row per case that could not be read or evaluated
+    OUT/errors.tsv                   the same errors as text: source, case id, message
+    OUT/run.json                     input, knowledge base, counts of the last run
+
+The input is cut into chunks; each worker process (the knowledge base loaded once per worker)
+reads and evaluates one chunk at a time and sends its rows back; this process writes the
+chunk's three parts under temporary names and renames them into place, the cases part last.
+A chunk is done when its cases part exists; a new run over the same folder removes what a
+killed run left (temporary files, parts of a chunk without its cases part) and skips every
+case whose source is already in a cases or errors part. A killed run so loses at most the
+chunks in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import islice
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from osteoboard.caseio import CaseError
+from osteoboard.cohort.batch import Batch, evaluate_batch
+from osteoboard.cohort.inputs import Record, reader_for, resolve
+from osteoboard.messages import Lang
+
+__all__ = [
+    "CHUNK_SIZE",
+    "RunSummary",
+    "done_sources",
+    "part_files",
+    "run_cohort",
+    "write_parts",
+    "write_summary",
+]
+
+#: Cases per chunk (and per part file).
+CHUNK_SIZE = 500
+_PART = re.compile(r"^part-(\d{6,})\.parquet$")
+TABLES = ("cases", "items", "errors")
+
+
+@dataclass
+class RunSummary:
+    total: int = 0
+    skipped: int = 0
+    cases: int = 0
+    items: int = 0
+    errors: int = 0
+    parts: int = 0
+    seconds: float = 0.0
+    error_lines: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        done = self.cases + self.errors
+        return done / self.seconds if self.seconds > 0 else 0.0
+
+
+# -- the output folder ----------------------------------------------------------------------------
+
+
+def _part_name(number: int) -> str:
+    return f"part-{number:06d}.parquet"
+
+
+def _parts(out: Path, table: str) -> dict[int, Path]:
+    folder = out / table
+    if not folder.is_dir():
+        return {}
+    found = {}
+    for p in folder.iterdir():
+        m = _PART.match(p.name)
+        if m:
+            found[int(m.group(1))] = p
+    return found
+
+
+def part_files(out: Path, table: str) -> list[Path]:
+    """Every Parquet part of a table, the local runner's and Spark's (``part-*.parquet``)."""
+    folder = out / table
+    return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+
+
+def _tidy(out: Path) -> None:
+    """Remove what a killed run left: temporary files, and parts whose chunk has no cases part."""
+    committed = set(_parts(out, "cases"))
+    for table in TABLES:
+        folder = out / table
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if p.name.endswith(".tmp"):
+                p.unlink()
+        for number, p in _parts(out, table).items():
+            if number not in committed:
+                p.unlink()
+
+
+def done_sources(out: Path) -> set[str]:
+    """The sources of every case already in the output (evaluated or failed)."""
+    import pyarrow.parquet as pq
+
+    done: set[str] = set()
+    for table in ("cases", "errors"):
+        for p in part_files(out, table):
+            done.update(pq.read_table(p, columns=["source"]).column("source").to_pylist())
+    return done
+
+
+def write_parts(out: Path, number: int, batch: Batch) -> None:
+    """Write one chunk's three parts, each under a temporary name renamed into place, the
+    cases part (which marks the chunk done) last."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from osteoboard.cohort.schema import CASE_SCHEMA, ERROR_SCHEMA, ITEM_SCHEMA
+
+    name = _part_name(number)
+    for table, rows, schema in (
+        ("items", batch.items, ITEM_SCHEMA),
+        ("errors", batch.errors, ERROR_SCHEMA),
+        ("cases", batch.cases, CASE_SCHEMA),
+    ):
+        folder = out / table
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp)
+        os.replace(tmp, folder / name)
+
+
+# -- workers --------------------------------------------------------------------------------------
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(kb_dir: str | None, lang: Lang) -> None:
+    import gc
+
+    from osteoboard.guideline import load_knowledge_base
+
+    _worker["kb"] = load_knowledge_base(Path(kb_dir) if kb_dir else None)
+    _worker["lang"] = lang
+    # The knowledge base lives as long as the worker: the garbage collector need not walk it
+    # again in every full collection (about a quarter of the collector's time).
+    gc.collect()
+    gc.freeze()
+
+
+def memory_kb() -> tuple[int, int | None]:
+    """(peak RSS, current PSS) of this process in kB; PSS (shared pages divided among the
+    processes that map them, such as pyarrow's libraries) where the system tells it."""
+    import resource
+
+    pss = None
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, pss
+
+
+_Done = tuple[int, Batch, tuple[int, int | None]]
+
+
+def _chunk(number: int, records: Sequence[Record]) -> _Done:
+    """Read and evaluate one chunk in a worker: (its number, its rows, memory_kb()). The
+    worker never imports pyarrow (about 100 MB of a worker's memory): the parent writes."""
+    lang: Lang = _worker["lang"]
+    docs: list[Any] = []
+    sources: list[str] = []
+    unread = Batch()
+    for record in records:
+        try:
+            docs.append(resolve(record))
+            sources.append(record.source)
+        except CaseError as exc:
+            message = "; ".join(exc.lines(lang))
+            unread.errors.append({"source": record.source, "case_id": None, "error": message})
+    batch = evaluate_batch(docs, sources, kb=_worker["kb"], lang=lang)
+    batch.errors = [*unread.errors, *batch.errors]
+    return number, batch, memory_kb()
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    it = iter(records)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class _InProcess:
+    """The pool's interface for ``jobs=1``: each chunk runs at once in this process."""
+
+    def __init__(self, kb_dir: str | None, lang: Lang) -> None:
+        _init_worker(kb_dir, lang)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def run_cohort(
+    input: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    lang: Lang = "de",
+    kb_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    memory: list[tuple[int, int | None]] | None = None,
+) -> RunSummary:
+    """Evaluate every case of ``input`` not yet in ``out``; ``progress(done, total)`` is
+    called after each chunk; ``memory`` collects each chunk's worker's (peak RSS, PSS) in kB.
+    Raises CohortInputError for an input that cannot be read."""
+    reader = reader_for(input)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    out.mkdir(parents=True, exist_ok=True)
+    _tidy(out)
+    done = done_sources(out)
+    summary = RunSummary(total=reader.count(input))
+    summary.skipped = min(len(done), summary.total)
+    todo = summary.total - summary.skipped
+    next_part = max(_parts(out, "cases"), default=0) + 1
+    started = time.perf_counter()
+    kb = str(kb_dir) if kb_dir else None
+    pool: Any = (
+        _InProcess(kb, lang)
+        if jobs == 1
+        else ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(kb, lang),
+        )
+    )
+    pending: set[Future[_Done]] = set()
+    finished = 0
+
+    def collect(futures: Iterable[Future[_Done]]) -> None:
+        nonlocal finished
+        for f in futures:
+            number, batch, used = f.result()
+            write_parts(out, number, batch)
+            summary.cases += len(batch.cases)
+            summary.items += len(batch.items)
+            summary.errors += len(batch.errors)
+            summary.parts += 1
+            finished += len(batch.cases) + len(batch.errors)
+            if memory is not None:
+                memory.append(used)
+            if progress is not None:
+                progress(finished, todo)
+
+    try:
+        if progress is not None:
+            progress(0, todo)
+        records = (r for r in reader.read(input) if r.source not in done)
+        for chunk in _chunks(records, chunk_size):
+            pending.add(pool.submit(_chunk, next_part, chunk))
+            next_part += 1
+            if len(pending) >= 2 * jobs:
+                finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
+                collect(finished_now)
+        finished_now, pending = wait(pending)
+        collect(finished_now)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    summary.seconds = time.perf_counter() - started
+    write_summary(out, input, summary, kb_dir)
+    return summary
+
+
+def write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | None) -> None:
+    """errors.tsv (every error so far, by source) and run.json, each renamed into place."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from osteoboard.cohort.schema import ERROR_SCHEMA
+
+    parts = [pq.read_table(p, schema=ERROR_SCHEMA) for p in part_files(out, "errors")]
+    rows = pa.concat_tables(parts).to_pylist() if parts else []
+    rows.sort(key=lambda r: r["source"])
+    lines = ["source\tcase_id\terror"]
+    lines += [
+        "\t".join(str(r[k] or "").replace("\t", " ") for k in ("source", "case_id", "error"))
+        for r in rows
+    ]
+    summary.error_lines = lines[1:]
+    _atomic_text(out / "errors.tsv", "\n".join(lines) + "\n")
+    from osteoboard.guideline import load_knowledge_base
+
+    info = {
+        "input": input.name,
+        "cases_total": summary.total,
+        "skipped_already_done": summary.skipped,
+        "evaluated": summary.cases,
+        "errors": summary.errors,
+        "items": summary.items,
+        "parts_written": summary.parts,
+        "cases_in_folder": sum(
+            pq.ParquetFile(p).metadata.num_rows for p in part_files(out, "cases")
+        ),
+        "errors_in_folder": len(rows),
+    }
+    try:
+        kb = load_knowledge_base(kb_dir)
+        info["knowledge_base"] = {"version": kb.version, "sha256": kb.sha256}
+    except Exception:  # pragma: no cover - the workers loaded it already
+        info["knowledge_base"] = None
+    _atomic_text(out / "run.json", json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

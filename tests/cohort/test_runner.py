@@ -1,0 +1,178 @@
+"""The local runner: every input format, processes, errors, and resuming after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from osteoboard.cohort.inputs import CohortInputError, reader_for
+from osteoboard.cohort.runner import run_cohort
+from osteoboard.cohort.synth import write_cohort
+from tests.cohort.conftest import N, table_rows
+
+OSTEOBOARD = Path(sys.executable).with_name("osteoboard")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _without_source(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    out = [{k: v for k, v in r.items() if k != "source"} for r in rows]
+    return sorted(out, key=lambda r: (str(r["case_id"]), int(r.get("position", 0))))  # type: ignore[call-overload]
+
+
+def test_every_input_format_gives_the_same_rows(
+    cohort_dir: Path, ndjson_run: Path, tmp_path: Path
+) -> None:
+    cases = table_rows(ndjson_run, "cases")
+    items = table_rows(ndjson_run, "items")
+    assert len(cases) == N and table_rows(ndjson_run, "errors") == []
+    assert cases[0]["source"] == "cohort.ndjson:1"
+    # Two worker processes over the folder of YAML files and over the Parquet table.
+    for name, source in (
+        ("yaml", cohort_dir / "yaml"),
+        ("parquet", cohort_dir / "parquet" / "cohort.parquet"),
+    ):
+        out = tmp_path / name
+        summary = run_cohort(source, out, jobs=2, chunk_size=25)
+        assert (summary.cases, summary.errors, summary.parts) == (N, 0, 5)
+        assert _without_source(table_rows(out, "cases")) == _without_source(cases), name
+        assert _without_source(table_rows(out, "items")) == _without_source(items), name
+    assert table_rows(tmp_path / "yaml", "cases")[0]["source"].endswith(".yaml")
+    assert table_rows(tmp_path / "parquet", "cases")[0]["source"] == "cohort.parquet#0"
+
+
+def test_bad_cases_go_to_the_errors_file(tmp_path: Path) -> None:
+    folder = tmp_path / "cases"
+    write_cohort(5, folder, seed=3)
+    (folder / "broken.yaml").write_text("id: x\npatient: {age: 70\n", encoding="utf-8")
+    (folder / "typo.json").write_text('{"id": "t1", "lesions": [{"id": "A", "type": "lyric"}]}')
+    (folder / "empty.yml").write_text("\n")
+    (folder / "latin1.yaml").write_bytes("id: \xe4\n".encode("latin-1"))
+    summary = run_cohort(folder, tmp_path / "out", jobs=1, lang="en")
+    assert (summary.cases, summary.errors) == (5, 4)
+    lines = (tmp_path / "out" / "errors.tsv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "source\tcase_id\terror"
+    by_source = {line.split("\t")[0]: line.split("\t") for line in lines[1:]}
+    assert sorted(by_source) == ["broken.yaml", "empty.yml", "latin1.yaml", "typo.json"]
+    assert by_source["broken.yaml"][2].startswith("broken.yaml: invalid YAML at line 3")
+    assert by_source["typo.json"][1] == "t1"
+    assert "lesions[0].type" in by_source["typo.json"][2] and "'lytic'" in by_source["typo.json"][2]
+    assert "empty" in by_source["empty.yml"][2]
+    assert "UTF-8" in by_source["latin1.yaml"][2]
+
+
+def test_input_that_is_no_cohort(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(CohortInputError, match="not a cohort input"):
+        reader_for(tmp_path / "notes.txt")
+    with pytest.raises(CohortInputError, match="no such file or folder"):
+        reader_for(tmp_path / "missing")
+
+
+def _run_in_background(source: Path, out: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            str(OSTEOBOARD),
+            "cohort",
+            "run",
+            str(source),
+            "-o",
+            str(out),
+            "-j",
+            "1",
+            "--chunk-size",
+            "2",
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_a_killed_run_resumes_without_loss_or_doubles(
+    cohort_dir: Path, ndjson_run: Path, tmp_path: Path
+) -> None:
+    source = cohort_dir / "ndjson" / "cohort.ndjson"
+    out = tmp_path / "out"
+    process = _run_in_background(source, out)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "cases" / "part-000003.parquet").exists():
+            assert process.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    done = sorted((out / "cases").glob("part-*.parquet"))
+    assert 3 <= len(done) < N // 2, "the kill came after the run had finished"
+    # A chunk killed in flight leaves at most temporary files and parts without their cases
+    # part; every part in place is a whole Parquet file.
+    for table in ("cases", "items", "errors"):
+        for part in (out / table).glob("part-*.parquet"):
+            pq.read_table(part)
+    (out / "items" / "part-000099.parquet").write_bytes(b"half a file")
+    (out / "cases" / ".part-000099.parquet.1.tmp").write_bytes(b"half a file")
+
+    summary = run_cohort(source, out, jobs=1, chunk_size=10)
+    assert summary.skipped == len(done) * 2
+    assert summary.cases == N - len(done) * 2
+    assert not (out / "items" / "part-000099.parquet").exists()
+    assert not list(out.rglob("*.tmp"))
+    # The same rows as one run from start to end, each once.
+    assert table_rows(out, "cases") == table_rows(ndjson_run, "cases")
+    assert table_rows(out, "items") == table_rows(ndjson_run, "items")
+    again = run_cohort(source, out, jobs=1)
+    assert (again.cases, again.skipped) == (0, N)
+
+
+def test_command_line(cohort_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    source = cohort_dir / "parquet" / "cohort.parquet"
+    done = subprocess.run(
+        [str(OSTEOBOARD), "cohort", "run", str(source), "-o", str(out), "-j", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith(f"{N} Fälle ausgewertet, 0 Fehler, 0 schon vorhanden;")
+    bad = subprocess.run(
+        [str(OSTEOBOARD), "--lang", "en", "cohort", "run", str(tmp_path / "nope"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr == f"error: {tmp_path / 'nope'}: no such file or folder\n"
+    info = yaml.safe_load((out / "run.json").read_text(encoding="utf-8"))
+    assert info["cases_in_folder"] == N and info["knowledge_base"]["version"]
+
+
+def test_fhir_bulk_export_folder(tmp_path: Path) -> None:
+    from osteoboard.cohort.batch import evaluate_batch
+    from osteoboard.fhir import import_resources, load_bundle
+
+    bundles = sorted((ROOT / "examples" / "fhir").glob("0[1-4]-*.json"))
+    by_type: dict[str, list[str]] = {}
+    expected = []
+    for bundle in bundles:
+        resources = load_bundle(bundle)
+        for resource in resources:
+            by_type.setdefault(resource["resourceType"], []).append(json.dumps(resource))
+        expected.append(import_resources(resources).case.model_dump(mode="json", exclude_none=True))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for kind, lines in by_type.items():
+        (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = run_cohort(folder, tmp_path / "out", jobs=1)
+    assert (summary.total, summary.cases, summary.errors) == (len(bundles), len(bundles), 0)
+    rows = table_rows(tmp_path / "out", "cases")
+    want = evaluate_batch(expected, [f"Patient/{doc['id']}" for doc in expected]).cases
+    assert rows == sorted(want, key=lambda r: r["source"])
