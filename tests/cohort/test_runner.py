@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -166,7 +168,8 @@ def test_fhir_bulk_export_folder(tmp_path: Path) -> None:
         resources = load_bundle(bundle)
         for resource in resources:
             by_type.setdefault(resource["resourceType"], []).append(json.dumps(resource))
-        expected.append(import_resources(resources).case.model_dump(mode="json", exclude_none=True))
+        case = import_resources(resources, board_date=dt.date.today()).case
+        expected.append(case.model_dump(mode="json", exclude_none=True))
     folder = tmp_path / "export"
     folder.mkdir()
     for kind, lines in by_type.items():
@@ -176,3 +179,41 @@ def test_fhir_bulk_export_folder(tmp_path: Path) -> None:
     rows = table_rows(tmp_path / "out", "cases")
     want = evaluate_batch(expected, [f"Patient/{doc['id']}" for doc in expected]).cases
     assert rows == sorted(want, key=lambda r: r["source"])
+
+
+def test_fhir_bulk_export_reads_recent_findings_as_of_the_run(tmp_path: Path) -> None:
+    """An export has no board date: the day of the run is, so a paraparesis recorded two days
+    ago is new and raises the suspected spinal cord compression."""
+    today = dt.date.today()
+    gm = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
+
+    def condition(cid: str, code: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "resourceType": "Condition",
+            "id": cid,
+            "code": {"coding": [{"system": gm, "code": code}]},
+            "subject": {"reference": "Patient/bulk-1"},
+            "recordedDate": (today - dt.timedelta(days=2)).isoformat(),
+            **extra,
+        }
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    patient = {"resourceType": "Patient", "id": "bulk-1", "gender": "female"}
+    (folder / "Patient.ndjson").write_text(json.dumps(patient) + "\n", encoding="utf-8")
+    conditions = [
+        condition("c1", "C50.9"),
+        condition(
+            "c2",
+            "C79.5",
+            bodySite=[{"coding": [{"system": "http://snomed.info/sct", "code": "66794005"}]}],
+        ),
+        condition("c3", "G82.11"),  # spastic paraparesis, acute incomplete (GM fifth digit)
+    ]
+    (folder / "Condition.ndjson").write_text(
+        "\n".join(json.dumps(c) for c in conditions) + "\n", encoding="utf-8"
+    )
+    summary = run_cohort(folder, tmp_path / "out", jobs=1)
+    assert (summary.cases, summary.errors) == (1, 0)
+    items = table_rows(tmp_path / "out", "items")
+    assert ("EMERG.MSCC", "suspected") in {(r["code"], r["status"]) for r in items}

@@ -144,10 +144,62 @@ def test_pathological_fracture_goes_to_the_one_lesion_at_its_site_never_a_guess(
     unsure = run(
         cond("mf", GM, "C79.5", bodySite=[femur]),
         cond("mh", GM, "C79.5", bodySite=[humerus]),
-        cond("fx", GM, "M84.49"),  # site not given: two lesions fit nothing for sure
+        cond("fx", GM, "M84.49"),  # site not given: either lesion may be the fractured one
     )
-    assert all(les.pathologic_fracture is None for les in unsure.case.lesions)
-    assert "keiner Knochenläsion eindeutig" in reasons(unsure, "Condition/fx")
+    # A confirmed fracture is never lost for an imprecise site: it goes to every lesion it may
+    # be at, and the report asks the board to place it.
+    assert all(les.pathologic_fracture is True for les in unsure.case.lesions)
+    notes = [
+        f.note.de
+        for f in unsure.report.fields
+        if f.field.endswith("pathologic_fracture") and f.note is not None
+    ]
+    assert len(notes) == 2 and all("nicht eindeutig zuzuordnen" in n for n in notes)
+    nowhere = run(cond("mh", GM, "C79.5", bodySite=[humerus]), cond("fx", GM, "M90.75"))
+    assert nowhere.case.lesions[0].pathologic_fracture is None  # the pelvis or thigh: no lesion
+    assert "keiner Knochenläsion zuzuordnen" in reasons(nowhere, "Condition/fx")
+
+
+def test_a_later_value_that_cannot_be_used_is_not_replaced_by_an_earlier_one() -> None:
+    """ "> 3.5 mmol/L" today must not let last summer's normal calcium stand for it: the field
+    stays open (so the engine asks), and the report says why."""
+    old = obs(
+        "ca-old",
+        "2000-8",
+        effectiveDateTime="2026-08-01",
+        valueQuantity={"value": 2.35, "unit": "mmol/L", "code": "mmol/L"},
+    )
+    for later in (
+        {"valueQuantity": {"value": 3.5, "comparator": ">", "unit": "mmol/L", "code": "mmol/L"}},
+        {"valueString": "> 3,5 mmol/l"},
+        {"valueQuantity": {"value": 3.5, "unit": "furlong", "code": "furlong"}},
+    ):
+        result = run(old, obs("ca-new", "2000-8", **later))
+        assert result.case.labs.calcium_mmol_l is None, later
+        assert "neuerer Wert (Observation/ca-new) nicht verwertbar" in reasons(
+            result, "Observation/ca-old"
+        )
+    # An older attempt that failed does not block a later exact value, nor does a value
+    # absent with a reason.
+    fine = run(
+        obs("ca-bad", "2000-8", effectiveDateTime="2026-08-01", valueString="> 3,5 mmol/l"),
+        obs("ca-now", "2000-8", valueQuantity={"value": 2.4, "unit": "mmol/L", "code": "mmol/L"}),
+        obs("ca-err", "2000-8", dataAbsentReason={"coding": [{"code": "error"}]}),
+    )
+    assert fine.case.labs.calcium_mmol_l == 2.4
+
+
+def test_ids_are_unique_per_type_only_so_another_patients_data_stay_out() -> None:
+    """An Observation whose id happens to be another Patient's id must not make that
+    patient's resources count as this one's."""
+    other = {"resourceType": "Patient", "id": "p2", "gender": "male", "birthDate": "1950-01-01"}
+    theirs = obs("p2", "2000-8", valueQuantity={"value": 2.3, "unit": "mmol/L", "code": "mmol/L"})
+    theirs["subject"] = {"reference": "Patient/p2"}
+    mine = obs("o1", "2000-8", valueQuantity={"value": 3.6, "unit": "mmol/L", "code": "mmol/L"})
+    mine["effectiveDateTime"] = "2026-11-17"
+    result = import_resources([theirs, PAT, other, mine], board_date=BOARD, patient_id="p1")
+    assert result.case.labs.calcium_mmol_l == 3.6
+    assert "anderen Patienten" in reasons(result, "Observation/p2")
 
 
 def test_dialysis_and_report_only_findings() -> None:

@@ -10,6 +10,7 @@ bulk export) is one more class in :data:`READERS`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,11 +266,15 @@ def read_case_file(path: Path, source: str) -> str:
 
 
 def _from_fhir(bundle: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """The case of one patient's FHIR resources, as a case document."""
+    """The case of one patient's FHIR resources, as a case document. The board date is the
+    day of the run (an export has none): values after it are left out, and findings such as
+    a new paresis count as recent relative to it, as in ``POST /api/v1/fhir/import``."""
     from osteoboard.fhir import FhirImportError, import_resources
 
     try:
-        result = import_resources(entry["resource"] for entry in bundle["entry"])
+        result = import_resources(
+            (entry["resource"] for entry in bundle["entry"]), board_date=dt.date.today()
+        )
     except FhirImportError as exc:
         raise CaseError(
             [Problem(source, Msg("literal", {"text": line})) for line in exc.lines("de")]

@@ -19,6 +19,7 @@ SEARCHED_TYPES = (
     "Observation",
     "MedicationRequest",
     "MedicationAdministration",
+    "MedicationStatement",
     "Procedure",
 )
 #: Most pages followed per search.

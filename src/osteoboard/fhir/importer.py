@@ -108,6 +108,9 @@ class _State:
     lesions: list[dict[str, Any]] = field(default_factory=list)
     lesion_sources: list[list[FieldSource]] = field(default_factory=list)
     order: int = 0
+    #: Per field, measurements that could not be used (a bound such as "> 3.5", a unit that
+    #: cannot be converted) with their date: an older value must not stand in for them.
+    blocked: dict[str, list[tuple[dt.date | None, str]]] = field(default_factory=dict)
 
     def offer(self, path: str, cand: _Candidate) -> None:
         self.order += 1
@@ -163,15 +166,25 @@ def _codings(concept: Any) -> list[Any]:
 
 def _ref_id(reference: Any) -> str | None:
     """The id a reference points to: ``Patient/x``, ``https://…/Patient/x``, ``urn:uuid:x``."""
+    key = _ref_key(reference)
+    return None if key is None else key.rsplit("/", 1)[-1].removeprefix("urn:uuid:")
+
+
+def _ref_key(reference: Any) -> str | None:
+    """What a reference points to with its type: ``Patient/x`` (from a relative or absolute
+    reference, a version dropped) or ``urn:uuid:x``. Ids are unique only within a resource
+    type, so resources are looked up by this key, never by the bare id."""
     text = getattr(reference, "reference", None)
     if not isinstance(text, str) or not text:
         return None
     if text.startswith("urn:uuid:"):
-        return text[len("urn:uuid:") :]
+        return text
     parts = text.rstrip("/").split("/")
     if len(parts) >= 4 and parts[-2] == "_history":
-        return parts[-3]
-    return parts[-1]
+        parts = parts[:-2]
+    if len(parts) >= 2:
+        return f"{parts[-2]}/{parts[-1]}"
+    return text
 
 
 def _profiles(res: Resource) -> set[str]:
@@ -245,10 +258,10 @@ def import_resources(
         ref = f"{res.get_resource_type()}/{res.id}" if res.id else f"{res.get_resource_type()}[{i}]"
         parsed.append((ref, res, dict(raw)))
         if res.id:
-            state.by_id.setdefault(res.id, (ref, res, dict(raw)))
+            state.by_id.setdefault(ref, (ref, res, dict(raw)))
         full_url = getattr(raw, "full_url", None)
         if isinstance(full_url, str) and full_url.startswith("urn:uuid:"):
-            state.by_id.setdefault(full_url[len("urn:uuid:") :], (ref, res, dict(raw)))
+            state.by_id.setdefault(full_url, (ref, res, dict(raw)))
     if problems:
         raise FhirImportError(problems)
 
@@ -275,15 +288,17 @@ def import_resources(
             state.drop(ref, "anderer Patient", "another patient")
             continue
         subject = getattr(res, "subject", None) or getattr(res, "patient", None)
+        subject_key = _ref_key(subject)
         sid = _ref_id(subject)
-        target = state.by_id.get(sid or "")
+        target = state.by_id.get(subject_key or "")
         if target is not None and target[1].get_resource_type() == "Patient":
             sid = target[1].id  # a urn:uuid or absolute reference to a Patient of the input
+        elif subject_key is not None and not subject_key.startswith(("urn:uuid:", "Patient/")):
+            state.drop(ref, "Bezug auf keinen Patienten", "subject is not a patient")
+            continue
         if subject is not None and sid is not None and sid != pid:
-            other = state.by_id.get(sid)
-            if other is None or other[1].get_resource_type() == "Patient":
-                state.drop(ref, "gehört zu einem anderen Patienten", "belongs to another patient")
-                continue
+            state.drop(ref, "gehört zu einem anderen Patienten", "belongs to another patient")
+            continue
         mine.append((ref, res, raw))
 
     if patient is not None:
@@ -659,30 +674,43 @@ def _finding(state: _State, ref: str, res: Resource, entry: Any, date: dt.date |
                 "onset[x]",
             )
     if entry.lesion:
-        target = _finding_lesion(state, res, entry)
-        if target is None:
+        targets = _finding_lesions(state, res, entry)
+        if not targets:
             state.drop(
                 ref,
-                f"{entry.display}: keiner Knochenläsion eindeutig zuzuordnen (bodySite oder "
+                f"{entry.display}: keiner Knochenläsion zuzuordnen (bodySite oder "
                 "Lokalisation im Code) – nicht übernommen",
-                f"{entry.display}: matches no single bone lesion (bodySite or the site in the "
+                f"{entry.display}: matches no bone lesion (bodySite or the site in the "
                 "code) – not used",
                 "bodySite",
             )
             return
-        for name, value in entry.lesion.items():
-            state.offer(
-                f"lesion@{target['_condition']}#{target['id']}|{name}",
-                _Candidate(value, date, ref, "code", shown),
+        note = shown
+        if len(targets) > 1:
+            # A confirmed finding (a pathological fracture) must not be lost because its site
+            # is not precise enough: it goes to every lesion it may be at, and the report says
+            # that the board has to place it.
+            names = ", ".join(str(t["id"]) for t in targets)
+            note = _t(
+                f"{entry.display}: nicht eindeutig zuzuordnen, bei allen passenden Läsionen "
+                f"eingetragen ({names}) – bitte prüfen",
+                f"{entry.display}: not placed for sure, set at every lesion it may be at "
+                f"({names}) – please check",
             )
+        for target in targets:
+            for name, value in entry.lesion.items():
+                state.offer(
+                    f"lesion@{target['_condition']}#{target['id']}|{name}",
+                    _Candidate(value, date, ref, "code", note),
+                )
 
 
-def _finding_lesion(state: _State, res: Resource, entry: Any) -> dict[str, Any] | None:
-    """The one lesion a finding is at: the Condition's own lesion, else the one listed lesion
-    at its bodySite or at the site its code names; None when none or several fit."""
+def _finding_lesions(state: _State, res: Resource, entry: Any) -> list[dict[str, Any]]:
+    """The lesions a finding may be at: the Condition's own lesion, else the listed lesions at
+    its bodySite or at the site its code names (several when the site is not precise)."""
     own = [les for les in state.lesions if res.id and les["_condition"] == res.id]
     if len(own) == 1:
-        return own[0]
+        return own
     places: list[dict[str, Any]] = []
     for site in res.bodySite or []:
         loc, _display = _location(state, site)
@@ -697,14 +725,17 @@ def _finding_lesion(state: _State, res: Resource, entry: Any) -> dict[str, Any] 
         if coding is not None and entry.prefix is not None:
             rest = (coding.code or "").strip().rstrip("†*!+‡")[len(entry.prefix) :]
             digit = rest[:1] if rest else ""
-        for place in table.get(digit, table.get("any", [])):
-            places.append(
-                {"region": place.region.value}
-                | ({"bone": place.bone.value} if place.bone is not None else {})
-            )
+        if digit in table or "any" in table:
+            for place in table.get(digit, table.get("any", [])):
+                places.append(
+                    {"region": place.region.value}
+                    | ({"bone": place.bone.value} if place.bone is not None else {})
+                )
+        elif digit in ("", "0", "9"):
+            # No site (ICD-10: 0 several sites, 9 site not given): any listed lesion may be it.
+            return list(own or state.lesions)
     pool = own or state.lesions
-    fits = [les for les in pool if any(_at_place(les, p) for p in places)]
-    return fits[0] if len(fits) == 1 else None
+    return [les for les in pool if any(_at_place(les, p) for p in places)]
 
 
 def _at_place(lesion: Mapping[str, Any], place: Mapping[str, Any]) -> bool:
@@ -809,10 +840,14 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
         value, element, note = _value(state, ref, comp, centry, f"component[{i}].")
         if value is not None:
             state.offer(centry.field, _Candidate(value, date, ref, element, note))
+        elif _measured(comp):
+            state.blocked.setdefault(centry.field, []).append((date, ref))
     entry = codes.observations.first(code)
     if entry is not None:
         value, element, note = _value(state, ref, res, entry)
         if value is None:
+            if entry.field is not None and _measured(res):
+                state.blocked.setdefault(entry.field, []).append((date, ref))
             return
         if entry.field is None:
             state.drop(
@@ -888,6 +923,11 @@ _VALUE_ELEMENTS = (
 _NUMBER_TEXT = re.compile(
     r"^\s*(?P<cmp><=|>=|<|>)?\s*(?P<num>[+-]?\d+(?:[.,]\d+)?)\s*(?P<unit>\S+)?\s*$"
 )
+
+
+def _measured(res: Resource) -> bool:
+    """Whether a value was given (one that could not be used), not only a reason for none."""
+    return _has_value(res)
 
 
 def _has_value(res: Resource) -> bool:
@@ -1112,7 +1152,7 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             concept = getattr(contained, "code", None)
             state.use(ref, "contained")
         else:
-            target = state.by_id.get(_ref_id(res.medicationReference) or "")
+            target = state.by_id.get(_ref_key(res.medicationReference) or "")
             concept = target[1].code if target is not None else None
     entry = codes.medications.first(_codings(concept))
     if entry is None:
@@ -1325,6 +1365,24 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
     for path, cands in state.candidates.items():
         ranked = sorted(cands, key=lambda c: (c.date or dt.date.min, c.order))
         best = ranked[-1]
+        newer = [
+            (date, ref)
+            for date, ref in state.blocked.get(path, ())
+            if date is None or best.date is None or date >= best.date
+        ]
+        if newer:
+            # A later measurement exists but could not be used ("> 3.5 mmol/L", an unknown
+            # unit): an earlier value would hide it, so the field stays open (missing data).
+            later = ", ".join(ref for _, ref in newer)
+            for c in ranked:
+                state.drop(
+                    c.resource,
+                    f"{_public_path(path)}: nicht übernommen, weil ein neuerer Wert ({later}) "
+                    "nicht verwertbar ist",
+                    f"{_public_path(path)}: not used, as a later value ({later}) cannot be used",
+                    c.element,
+                )
+            continue
         chosen[path] = best
         if path.startswith("bma_start."):
             chosen[path] = ranked[0]  # the first request or administration
