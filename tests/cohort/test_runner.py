@@ -217,3 +217,21 @@ def test_fhir_bulk_export_reads_recent_findings_as_of_the_run(tmp_path: Path) ->
     assert (summary.cases, summary.errors) == (1, 0)
     items = table_rows(tmp_path / "out", "items")
     assert ("EMERG.MSCC", "suspected") in {(r["code"], r["status"]) for r in items}
+
+
+def test_fhir_bulk_export_lines_are_streamed_and_a_bad_line_is_named(tmp_path: Path) -> None:
+    from osteoboard.cohort.inputs import CohortInputError, FhirBulkReader
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    patient = {"resourceType": "Patient", "id": "bulk-2", "gender": "male"}
+    # A byte-order mark, CRLF line ends and a blank line are read as a bulk export writes them.
+    (folder / "Patient.ndjson").write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(patient).encode() + b"\r\n\r\n"
+    )
+    records = list(FhirBulkReader().read(folder))
+    assert [r.source for r in records] == ["Patient/bulk-2"]
+    (folder / "Observation.ndjson").write_text('{"resourceType": "Observation"}\n[1, 2]\n')
+    with pytest.raises(CohortInputError) as exc:
+        list(FhirBulkReader().read(folder))
+    assert exc.value.en.startswith("Observation.ndjson:2: not a FHIR resource")

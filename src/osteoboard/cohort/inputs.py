@@ -11,6 +11,7 @@ bulk export) is one more class in :data:`READERS`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,35 @@ class ParquetReader:
                     row += 1
 
 
+def _ndjson_lines(file: Path) -> Iterator[dict[str, Any]]:
+    """The resources of one NDJSON file (a byte-order mark, CRLF and blank lines allowed); a
+    line that is not a JSON object stops the input with its file and line number."""
+    try:
+        with file.open("r", encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    resource = json.loads(line)
+                except (json.JSONDecodeError, RecursionError):
+                    resource = None
+                if not isinstance(resource, dict):
+                    raise CohortInputError(
+                        f"{file.name}:{number}: keine FHIR-Ressource (kein JSON-Objekt)",
+                        f"{file.name}:{number}: not a FHIR resource (not a JSON object)",
+                    )
+                yield resource
+    except UnicodeDecodeError:
+        raise CohortInputError(
+            f"{file.name}: kein UTF-8-Text", f"{file.name}: not UTF-8 text"
+        ) from None
+    except OSError as exc:
+        raise CohortInputError(
+            f"{file.name}: nicht lesbar: {exc.strerror}",
+            f"{file.name}: cannot read: {exc.strerror}",
+        ) from None
+
+
 def _patient_of(resource: Mapping[str, Any]) -> str | None:
     """The Patient id a resource belongs to (its own id for a Patient)."""
     if resource.get("resourceType") == "Patient":
@@ -197,17 +227,14 @@ class FhirBulkReader:
         )
 
     def read(self, path: Path) -> Iterator[Record]:
-        from osteoboard.fhir import FhirImportError, load_path
-
-        try:
-            entries = load_path(path)
-        except FhirImportError as exc:
-            raise CohortInputError("; ".join(exc.lines("de")), "; ".join(exc.lines("en"))) from None
+        # Read line by line, without the size limits of one patient's import: a registry's
+        # export is large; the limits apply to each patient's resources in the import.
         by_patient: dict[str, list[dict[str, Any]]] = {}
-        for entry in entries:
-            pid = _patient_of(entry)
-            if pid is not None:
-                by_patient.setdefault(pid, []).append(dict(entry))
+        for file in sorted(p for p in path.glob("*.ndjson") if p.is_file()):
+            for entry in _ndjson_lines(file):
+                pid = _patient_of(entry)
+                if pid is not None:
+                    by_patient.setdefault(pid, []).append(entry)
         for pid, resources in by_patient.items():
             if any(r.get("resourceType") == "Patient" for r in resources):
                 bundle = {
