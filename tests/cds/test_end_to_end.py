@@ -190,3 +190,38 @@ def _entries(value: Any) -> list[dict[str, Any]]:
     if value.get("resourceType") == "Bundle":
         return [e["resource"] for e in value.get("entry", [])]
     return [value]
+
+
+def test_a_server_answering_json_that_is_no_resource_gives_412_not_a_crash(
+    fhir: FhirServer, client: TestClient, client_keys: ClientKeys
+) -> None:
+    import http.server
+    import threading
+
+    class ArrayHandler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"[1, 2, 3]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ArrayHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        body = _body(
+            "patient-view",
+            "p-odd",
+            fhirServer=f"http://127.0.0.1:{server.server_address[1]}",
+            fhirAuthorization=_access(fhir)["fhirAuthorization"],
+        )
+        answer = _post(client, client_keys, PATIENT_VIEW, body)
+        assert answer.status_code == 412, answer.text
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -101,6 +101,8 @@ async def _fetch(
             return found  # a read of something that is not there: no data
         answer.raise_for_status()
         body = answer.json()
+        if not isinstance(body, Mapping):
+            raise ValueError("the FHIR server answered with JSON that is not a resource")
         found.extend(resources_of(body))
         link = next(
             (

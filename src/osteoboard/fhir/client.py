@@ -70,8 +70,13 @@ def _pages(client: httpx.Client, url: str, params: dict[str, str] | None) -> lis
     data = _get(client, url, params)
     for _ in range(MAX_PAGES):
         out.extend(parse_bundle(data, url))
+        links = data.get("link") if isinstance(data, dict) else None
         nxt = next(
-            (link.get("url") for link in data.get("link", []) if link.get("relation") == "next"),
+            (
+                link.get("url")
+                for link in (links if isinstance(links, list) else [])
+                if isinstance(link, dict) and link.get("relation") == "next"
+            ),
             None,
         )
         if not nxt:
