@@ -174,7 +174,7 @@ def _is_worker(pid: str) -> bool:
         return False
 
 
-def _report(db: str, f: dict[str, Any], duration: float) -> None:
+def _report(label: str, f: dict[str, Any], duration: float) -> None:
     seconds = f["duration_us"] / 1e6 or duration
     rps = f["requests"] / seconds
     errors = sum(f[k] for k in f if k.startswith("errors_"))
@@ -186,15 +186,15 @@ def _report(db: str, f: dict[str, Any], duration: float) -> None:
         and errors == 0
     )
     print(
-        f"{db:<11} {f['requests']:>7} req  {rps:7.1f} req/s  p50 {p50:6.1f} ms  "
+        f"{label:<12} {f['requests']:>7} req  {rps:7.1f} req/s  p50 {p50:6.1f} ms  "
         f"p90 {p90:6.1f} ms  p99 {p99:6.1f} ms  max {f['max_us'] / 1000:7.1f} ms  "
         f"errors {errors}  {'(targets met)' if ok else '(targets missed)'}"
     )
     if errors:
         kinds = ", ".join(f"{k[7:]} {f[k]}" for k in sorted(f) if k.startswith("errors_") and f[k])
-        print(f"{'':<11} errors: {kinds}")
+        print(f"{'':<12} errors: {kinds}")
     print(
-        f"{'':<11} server CPU {f['server_cpu_s'] * 1000 / max(1, f['requests']):.1f} ms per "
+        f"{'':<12} server CPU {f['server_cpu_s'] * 1000 / max(1, f['requests']):.1f} ms per "
         f"request ({f['server_cpu_s'] / seconds:.2f} of {os.cpu_count()} cores busy with it); "
         f"load average {os.getloadavg()[0]:.1f} at the end"
     )
@@ -232,7 +232,7 @@ def main() -> None:
             if not keep:
                 shutil.rmtree(work, ignore_errors=True)
             else:
-                print(f"{'':<11} kept: {work}")
+                print(f"{'':<12} kept: {work}")
 
 
 def _with_postgres(args: argparse.Namespace, work: Path) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api import TARGETS, _server_cpu, _wrk  # noqa: E402
+from bench.api import _report, _server_cpu, _wrk  # noqa: E402
 from tests.api.server import Server  # noqa: E402
 from tests.cds import bundles  # noqa: E402
 from tests.cds.conftest import ISSUER, ClientKeys  # noqa: E402
@@ -155,32 +155,6 @@ def load(args: argparse.Namespace, work: Path, keys: ClientKeys) -> dict[str, An
     return figures
 
 
-def report(f: dict[str, Any], duration: float) -> None:
-    seconds = f["duration_us"] / 1e6 or duration
-    rps = f["requests"] / seconds
-    errors = sum(f[k] for k in f if k.startswith("errors_"))
-    p50, p90, p99 = (f[k] / 1000 for k in ("p50_us", "p90_us", "p99_us"))
-    met = (
-        p50 <= TARGETS["p50_ms"]
-        and p99 <= TARGETS["p99_ms"]
-        and rps >= TARGETS["rps"]
-        and errors == 0
-    )
-    print(
-        f"  {f['requests']} requests  {rps:.1f} req/s  p50 {p50:.1f} ms  p90 {p90:.1f} ms  "
-        f"p99 {p99:.1f} ms  max {f['max_us'] / 1000:.1f} ms  errors {errors}  "
-        f"({'targets met' if met else 'targets missed'})"
-    )
-    if errors:
-        kinds = ", ".join(f"{k[7:]} {f[k]}" for k in sorted(f) if k.startswith("errors_") and f[k])
-        print(f"  errors: {kinds}")
-    print(
-        f"  server CPU {f['server_cpu_s'] * 1000 / max(1, f['requests']):.1f} ms per request "
-        f"({f['server_cpu_s'] / seconds:.2f} of {os.cpu_count()} cores); load average "
-        f"{os.getloadavg()[0]:.1f} at the end"
-    )
-
-
 def _mean_ms(run: Callable[[], Any], times: int) -> float:
     run()  # warm
     start = time.perf_counter()
@@ -261,7 +235,7 @@ def main() -> None:
         keep = False
         try:
             figures = load(args, work, ClientKeys())
-            report(figures, args.duration)
+            _report("patient-view", figures, args.duration)
             keep = any(
                 figures[k] for k in figures if k.startswith("errors_") and k != "errors_timeout"
             )

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Install Debian's PostgreSQL server binaries (for the store's tests), non-interactively.
-# The tests start their own throwaway cluster; this does not set up or start a service.
+# Install Debian's PostgreSQL server binaries (initdb, pg_ctl) for the store's tests,
+# non-interactively. The tests start and stop their own throwaway cluster on loopback
+# (tests/support/postgres.py); this does not set up or start a service.
 set -euo pipefail
-if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+source "$(dirname "$0")/debian-install.sh"
+
+installed() {
+  for bin in /usr/lib/postgresql/*/bin; do
+    [ -x "$bin/initdb" ] && [ -x "$bin/pg_ctl" ] && return 0
+  done
+  return 1
+}
+
+if installed; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "PostgreSQL is missing; run as root: apt-get install -y postgresql" >&2
+  echo "install-postgres: PostgreSQL is missing; run as root: apt-get install -y postgresql" >&2
   exit 1
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
 # The package's post-install step creates and starts a default cluster; keep it from starting.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
@@ -20,5 +28,8 @@ if [ ! -e "$policy" ]; then
   created_policy=1
 fi
 trap '[ "$created_policy" -eq 1 ] && rm -f "$policy"' EXIT
-apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+debian_install install-postgres postgresql
+if ! installed; then
+  echo "install-postgres: apt-get finished but initdb and pg_ctl are still missing" >&2
+  exit 1
+fi

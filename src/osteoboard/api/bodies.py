@@ -20,7 +20,7 @@ from osteoboard.api.problems import ApiProblem
 from osteoboard.caseio import CaseError, read_document
 from osteoboard.messages import Msg, Problem
 
-__all__ = ["DocumentProblem", "StrictJSONRequest", "StrictRoute", "is_json"]
+__all__ = ["DocumentProblem", "StrictJSONRequest", "StrictRoute", "is_json", "require_json"]
 
 
 class DocumentProblem(ApiProblem):
@@ -57,6 +57,20 @@ def is_json(content_type: str | None) -> bool:
     )
 
 
+def require_json(request: Request) -> None:
+    """415 unless the request says its body is JSON (``application/json`` or ``…+json``)."""
+    if not is_json(request.headers.get("content-type")):
+        raise ApiProblem(
+            415,
+            "unsupported-media-type",
+            "media_type",
+            params={
+                "expected": "application/json",
+                "got": request.headers.get("content-type", "–")[:100],
+            },
+        )
+
+
 class StrictRoute(APIRoute):
     """A route whose JSON body is read strictly, and whose body must be JSON."""
 
@@ -65,16 +79,8 @@ class StrictRoute(APIRoute):
         wants_body = self.body_field is not None
 
         async def strict_handler(request: Request) -> Response:
-            if wants_body and not is_json(request.headers.get("content-type")):
-                raise ApiProblem(
-                    415,
-                    "unsupported-media-type",
-                    "media_type",
-                    params={
-                        "expected": "application/json",
-                        "got": request.headers.get("content-type", "–")[:100],
-                    },
-                )
+            if wants_body:
+                require_json(request)
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict_handler

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from osteoboard.api.bodies import is_json
+from osteoboard.api.bodies import require_json
 from osteoboard.api.problems import ApiProblem, lang_of
 from osteoboard.api.responses import problems_of
 from osteoboard.case import BoneModifyingAgent, Case
@@ -243,16 +243,8 @@ class CdsRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             request.state.cds_client = await _verify(request)
-            if wants_body and not is_json(request.headers.get("content-type")):
-                raise ApiProblem(
-                    415,
-                    "unsupported-media-type",
-                    "media_type",
-                    params={
-                        "expected": "application/json",
-                        "got": request.headers.get("content-type", "–")[:100],
-                    },
-                )
+            if wants_body:
+                require_json(request)
             return await handler(CdsJSONRequest(request.scope, request.receive))
 
         return guarded
