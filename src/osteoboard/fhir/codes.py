@@ -210,7 +210,7 @@ class _File(BaseModel):
     laterality_extension: str
     finding_recent_days: SourcedValue
     findings: list[FindingEntry]
-    finding_site_digits: dict[str, dict[str, list[SitePlace]]]
+    finding_site_digits: dict[str, dict[str, list[SitePlace] | Literal["any_lesion"]]]
     icd10gm_certainty_extension: str
     icd10gm_certainty: dict[str, Literal["confirmed", "suspected", "excluded", "status_post"]]
     icd10gm_side_extension: str

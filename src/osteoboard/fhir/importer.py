@@ -725,15 +725,14 @@ def _finding_lesions(state: _State, res: Resource, entry: Any) -> list[dict[str,
         if coding is not None and entry.prefix is not None:
             rest = (coding.code or "").strip().rstrip("†*!+‡")[len(entry.prefix) :]
             digit = rest[:1] if rest else ""
-        if digit in table or "any" in table:
-            for place in table.get(digit, table.get("any", [])):
-                places.append(
-                    {"region": place.region.value}
-                    | ({"bone": place.bone.value} if place.bone is not None else {})
-                )
-        elif digit in ("", "0", "9"):
-            # No site (ICD-10: 0 several sites, 9 site not given): any listed lesion may be it.
+        sites = table.get(digit, table.get("any", []))
+        if sites == "any_lesion":  # the code names no one site: any listed lesion may be it
             return list(own or state.lesions)
+        for place in sites:
+            places.append(
+                {"region": place.region.value}
+                | ({"bone": place.bone.value} if place.bone is not None else {})
+            )
     pool = own or state.lesions
     return [les for les in pool if any(_at_place(les, p) for p in places)]
 
