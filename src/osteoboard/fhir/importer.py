@@ -120,6 +120,14 @@ class _State:
     def use(self, ref: str, *elements: str) -> None:
         self.read.setdefault(ref, set()).update(elements)
 
+    def drop_status(self, ref: str, status: Any, what_de: str, what_en: str) -> None:
+        """Report a resource left out for its status ("Prozedur mit Status 'draft' …")."""
+        self.drop(
+            ref,
+            f"{what_de} mit Status {status!r} wird nicht verwendet",
+            f"{what_en} with status {status!r} is not used",
+        )
+
     def drop(self, ref: str, de: str, en: str, element: str | None = None) -> None:
         self.unused.append(Unused(resource=ref, element=element, reason=_t(de, en)))
 
@@ -815,9 +823,7 @@ def _lesions_of(
 def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) -> None:
     codes = state.codes
     if res.status not in codes.statuses.observation:
-        state.drop(
-            ref, f"Status {res.status!r} wird nicht verwendet", f"status {res.status!r} is not used"
-        )
+        state.drop_status(ref, res.status, "Beobachtung", "observation")
         return
     date = _effective(res)
     if state.after_board(date):
@@ -1186,11 +1192,7 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
                 and (state.board_date - date).days <= limit
             )
         else:
-            state.drop(
-                ref,
-                f"Medikationsangabe mit Status {res.status!r} wird nicht verwendet",
-                f"statement with status {res.status!r} is not used",
-            )
+            state.drop_status(ref, res.status, "Medikationsangabe", "statement")
             return
     elif is_request:
         date = _date(res.authoredOn)
@@ -1206,19 +1208,11 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
         elif res.status in codes.statuses.medication_request_past:
             current = False
         else:
-            state.drop(
-                ref,
-                f"Verordnung mit Status {res.status!r} wird nicht verwendet",
-                f"request with status {res.status!r} is not used",
-            )
+            state.drop_status(ref, res.status, "Verordnung", "request")
             return
     else:
         if res.status not in codes.statuses.medication_administration:
-            state.drop(
-                ref,
-                f"Gabe mit Status {res.status!r} wird nicht verwendet",
-                f"administration with status {res.status!r} is not used",
-            )
+            state.drop_status(ref, res.status, "Gabe", "administration")
             return
         start = date = _effective(res)
         limit = codes.data.bma_current_days.value
@@ -1281,11 +1275,7 @@ def _procedure(
         )
         return
     if res.status not in codes.statuses.procedure:
-        state.drop(
-            ref,
-            f"Prozedur mit Status {res.status!r} wird nicht verwendet",
-            f"procedure with status {res.status!r} is not used",
-        )
+        state.drop_status(ref, res.status, "Prozedur", "procedure")
         return
     date = _effective(res)
     if state.after_board(date):
