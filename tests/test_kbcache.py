@@ -114,12 +114,22 @@ def test_another_code_version_does_not_read_the_file(
     assert len(list(cache.glob("kb-*.pickle"))) == 2
 
 
-def test_the_fingerprint_covers_the_package_code() -> None:
+def test_the_fingerprint_changes_with_any_python_file_of_the_package(tmp_path: Path) -> None:
     package = Path(kbcache.__file__).parent
-    assert len(kbcache.code_fingerprint()) == 64
-    # Every Python file of the package is read (the compiler and the engine among them).
-    names = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}
-    assert {"celpy.py", "guideline.py", "engine.py", "kbcache.py"} <= names
+    assert kbcache.code_fingerprint() == kbcache.fingerprint_of(package)
+    copy = tmp_path / "osteoboard"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "*.yaml", "*.md"))
+    first = kbcache.fingerprint_of(copy)
+    assert first == kbcache.code_fingerprint()  # the knowledge files are not code
+    deep = copy / "scores" / "sins.py"
+    deep.write_text(deep.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    second = kbcache.fingerprint_of(copy)
+    assert second != first
+    (copy / "new_module.py").write_text("X = 1\n", encoding="utf-8")
+    assert kbcache.fingerprint_of(copy) not in (first, second)
+    # The same files under another name are another fingerprint (the path counts).
+    (copy / "new_module.py").rename(copy / "other_module.py")
+    assert len({first, second, kbcache.fingerprint_of(copy)}) == 3
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "other object", "other hash"])

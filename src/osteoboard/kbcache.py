@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["KEEP", "cache_dir", "code_fingerprint", "path_for", "read", "write"]
+__all__ = ["KEEP", "cache_dir", "code_fingerprint", "fingerprint_of", "path_for", "read", "write"]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,12 @@ def cache_dir() -> Path | None:
 @functools.cache
 def code_fingerprint() -> str:
     """sha256 over the package's Python files (path and bytes) and the interpreter version."""
-    package = Path(__file__).resolve().parent
+    return fingerprint_of(Path(__file__).resolve().parent)
+
+
+def fingerprint_of(package: Path) -> str:
+    """sha256 over the Python files below ``package`` (path and bytes) and the interpreter
+    version."""
     h = hashlib.sha256(sys.version.encode())
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode())
