@@ -224,6 +224,7 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
                 "new_deficit": draw(maybe(st.booleans())),
                 "deficit_onset_hours": draw(maybe(st.sampled_from([10, 30, 72]))),
                 "radicular_pain": draw(maybe(st.booleans())),
+                "mscc_suspected": draw(maybe(st.booleans())),
                 "whole_spine_mri_done": draw(maybe(st.booleans())),
             }
         ),

@@ -376,3 +376,54 @@ def test_radiotherapy_states_that_no_previous_irradiation_is_assumed() -> None:
 
 
 FIRST_LINE = ("RT.SINGLE_8GY", "RT.FRACTIONATED", "RT.PROPHYLACTIC")
+
+
+def test_a_documented_suspicion_of_cord_compression_raises_the_emergency() -> None:
+    """ "V. a. MSCC" in the referral, the structured neurology still empty: suspected MSCC
+    with dexamethasone and the 24-hour MRI, never the MRI within a week; a whole-spine MRI
+    without compression ends it."""
+    data: dict[str, Any] = {
+        "id": "t-suspicion",
+        "board_date": "2026-11-20",
+        "primary": {"site": "lung_nsclc"},
+        "neurology": {"mscc_suspected": True},
+        "lesions": [
+            {"id": "L1", "region": "spine", "level": "T9", "pain": "non_mechanical"},
+        ],
+    }
+    p = evaluate(parse_case(data))
+    (mscc,) = [e for e in p.emergencies if e.code == "EMERG.MSCC"]
+    assert mscc.status == "suspected"
+    assert {"SUP.DEXAMETHASONE", "DX.MRI_WHOLE_SPINE_URGENT"} <= all_codes(p)
+    assert "DX.MRI_SPINE" not in all_codes(p)
+    assert not consistency_check(p, parse_case(data))
+    # the assumption "no suspicion documented" belongs to nothing here: it is documented
+    assert all(a.fact != "neuro.mscc_suspected" for r in p.recommendations for a in r.assumed)
+    imaged = copy.deepcopy(data)
+    imaged["neurology"]["whole_spine_mri_done"] = True
+    imaged["lesions"][0]["escc_grade"] = "1a"
+    assert "EMERG.MSCC" not in all_codes(evaluate(parse_case(imaged)))
+
+
+def test_an_assumption_is_named_only_where_the_item_relies_on_it() -> None:
+    """Spinal pain with normal neurology documented: the MRI within a week relies on no
+    suspicion of cord compression being documented, and says so; the emergency of a
+    documented new deficit does not rely on it, and does not name it."""
+    quiet: dict[str, Any] = {
+        "id": "t-relied",
+        "board_date": "2026-11-20",
+        "primary": {"site": "breast"},
+        "neurology": {"frankel": "E", "new_deficit": False, "radicular_pain": False},
+        "lesions": [{"id": "L1", "region": "spine", "level": "T9", "pain": "non_mechanical"}],
+    }
+    p = evaluate(parse_case(quiet))
+    (mri,) = [r for r in p.recommendations if r.code == "DX.MRI_SPINE"]
+    assert [a.fact for a in mri.assumed] == ["neuro.mscc_suspected"]
+    weak = copy.deepcopy(quiet)
+    weak["neurology"] = {"new_deficit": True}
+    q = evaluate(parse_case(weak))
+    items = [*q.emergencies, *q.recommendations]
+    assert {"EMERG.MSCC", "SUP.DEXAMETHASONE"} <= {i.code for i in items}
+    for item in items:
+        if item.code in ("EMERG.MSCC", "SUP.DEXAMETHASONE", "DX.MRI_WHOLE_SPINE_URGENT"):
+            assert item.assumed == [], item.code

@@ -674,6 +674,12 @@ class Neurology(_Model):
         default=None, description="Hours since the neurological deficit began."
     )
     radicular_pain: bool | None = Field(default=None, description="Radicular (nerve-root) pain.")
+    mscc_suspected: bool | None = Field(
+        default=None,
+        description="Spinal cord compression suspected by the treating team because of "
+        "neurological symptoms or signs (e.g. 'V. a. MSCC' in the referral, or a suspected-"
+        "diagnosis code), before the structured findings are documented.",
+    )
     whole_spine_mri_done: bool | None = Field(
         default=None, description="Whole-spine MRI already performed for the current symptoms."
     )

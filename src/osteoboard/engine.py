@@ -638,6 +638,37 @@ def _triggered(condition: Condition, decision: _Decision, scope: _Scope, runner:
     return False
 
 
+def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> list[Assumption]:
+    """The assumptions ("not documented means absent") an item relies on: those of the facts
+    the rule reads whose other values would take the item away - a fired rule no longer
+    true, an open one false. An assumption the item holds without (no suspicion of cord
+    compression documented, beside a documented new deficit) is not named; one whose other
+    values cannot be tried is."""
+    names = [name for name in condition.facts if name in scope.assumed]
+    if not names:
+        return []
+    known = {
+        flat: scope.values[name]
+        for name, flat in zip(condition.facts, condition.flat, strict=True)
+        if scope.values.get(name) is not None
+    }
+    runner = _Runner(known)
+    flats = dict(zip(condition.facts, condition.flat, strict=True))
+    relied: list[Assumption] = []
+    for name in names:
+        others = _alternatives(name, scope.values[name], scope)
+        if not others:
+            relied.append(scope.assumed[name])
+            continue
+        for other in others:
+            runner.start({flats[name]: other})
+            result = _execute(condition, runner)
+            if (result is False) if outcome is None else (result is not outcome):
+                relied.append(scope.assumed[name])
+                break
+    return relied
+
+
 def format_fact(
     value: Value | tuple[float, float], lang: str, names: Mapping[str, Text] | None = None
 ) -> str:
@@ -911,7 +942,7 @@ class _Collector:
         lesion_id, lesion_order, lesion_level = lesion if lesion else (None, -1, "")
         status = verdict.status
         if status is not None:
-            assumed = [scope.assumed[f] for f in rule.condition.facts if f in scope.assumed]
+            assumed = _relied_on(rule.condition, verdict.outcome, scope)
             because = self._because(rule, scope)
             conditions = (
                 None

@@ -224,6 +224,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("neuro.frankel", "enum", "Frankel grade", values=_e(Frankel)),
     Fact("neuro.new_deficit", "bool", "New or progressive neurological deficit"),
     Fact("neuro.radicular_pain", "bool", "Radicular pain"),
+    Fact("neuro.mscc_suspected", "bool", "Cord compression suspected by the treating team"),
     Fact("neuro.any_deficit", "bool", "New deficit or Frankel A–D"),
     Fact("neuro.deficit_onset_known", "bool", "Time since the deficit began is documented"),
     Fact("neuro.deficit_onset_hours", "float", "Hours since the deficit began", "h"),
@@ -1079,6 +1080,7 @@ def _neuro(fs: FactSet, case: Case) -> None:
     fs.set("neuro.frankel", n.frankel.value if n.frankel else None, missing=["neurology.frankel"])
     fs.set("neuro.new_deficit", n.new_deficit, missing=["neurology.new_deficit"])
     fs.set("neuro.radicular_pain", n.radicular_pain, missing=["neurology.radicular_pain"])
+    fs.set("neuro.mscc_suspected", n.mscc_suspected, missing=["neurology.mscc_suspected"])
     frankel_deficit = None if n.frankel is None else n.frankel is not Frankel.E
     fs.set(
         "neuro.any_deficit",

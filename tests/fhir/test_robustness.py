@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from osteoboard.engine import evaluate
 from osteoboard.fhir import FhirImportError, import_resources, load_path, loaders, parse_bundle
 
 BOARD = dt.date(2026, 11, 20)
@@ -123,12 +124,46 @@ def test_suspected_excluded_and_status_post_are_never_confirmed_diagnoses() -> N
     )
     case = result.case
     assert case.neurology.new_deficit is None
+    # a recent suspected cord compression is the team's suspicion, never a confirmed deficit
+    assert case.neurology.mscc_suspected is True
+    (src,) = [f for f in result.report.fields if f.field == "neurology.mscc_suspected"]
+    assert src.resource == "Condition/v" and src.note is not None
+    assert "Verdachtsdiagnose (Diagnosesicherheit V)" in src.note.de
     assert case.visceral_metastases.brain is None
     assert case.lesions == []
     assert case.primary.site is not None and case.primary.site.value == "breast"  # Z: which cancer
-    assert "Verdachtsdiagnose" in reasons(result, "Condition/v")
     assert "provisional" in reasons(result, "Condition/m")
     assert "Zustand nach" in reasons(result, "Condition/z")
+
+
+def test_a_suspected_cord_compression_counts_only_while_recent_and_held() -> None:
+    provisional = {
+        "verificationStatus": {
+            "coding": [
+                {
+                    "code": "provisional",
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                }
+            ]
+        }
+    }
+    recent = run(cond("s", SCT, "71286001", onsetDateTime="2026-11-18", **provisional))
+    assert recent.case.neurology.mscc_suspected is True
+    proposal = evaluate(recent.case)
+    assert [(e.code, e.status) for e in proposal.emergencies] == [("EMERG.MSCC", "suspected")]
+    assert "DX.MRI_WHOLE_SPINE_URGENT" in {r.code for r in proposal.recommendations}
+    cauda = run(cond("c", GM, "G83.4", cert="V", onsetDateTime="2026-11-12"))
+    assert cauda.case.neurology.mscc_suspected is True
+    old = run(cond("v", GM, "G95.2", cert="V", onsetDateTime="2026-09-01"))
+    assert old.case.neurology.mscc_suspected is None
+    assert "Verdachtsdiagnose" in reasons(old, "Condition/v")
+    resolved = cond("v", GM, "G95.2", cert="V", onsetDateTime="2026-11-19")
+    resolved["clinicalStatus"]["coding"][0]["code"] = "resolved"
+    assert run(resolved).case.neurology.mscc_suspected is None
+    # a suspected diagnosis the table does not read stays unused, as before
+    brain = run(cond("b", GM, "C79.3", cert="V"))
+    assert brain.case.visceral_metastases.brain is None
+    assert "Verdachtsdiagnose" in reasons(brain, "Condition/b")
 
 
 def test_pathological_fracture_goes_to_the_one_lesion_at_its_site_never_a_guess() -> None:

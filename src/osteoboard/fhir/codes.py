@@ -91,6 +91,7 @@ class SitePlace(BaseModel):
 class FindingEntry(_Entry):
     sets: dict[str, Any] = Field(default_factory=dict)
     if_recent: dict[str, Any] = Field(default_factory=dict)
+    if_suspected: dict[str, Any] = Field(default_factory=dict)
     lesion: dict[str, Any] = Field(default_factory=dict)
     site_digits: str | None = None
     note: str | None = None
@@ -433,7 +434,7 @@ def _lint_findings(data: _File, fields: frozenset[str]) -> None:
 
     for i, f in enumerate(data.findings):
         where = f"{FILE}: findings[{i}]"
-        for path, value in {**f.sets, **f.if_recent}.items():
+        for path, value in {**f.sets, **f.if_recent, **f.if_suspected}.items():
             if path not in fields or path.startswith(("lesion.", "myeloma.series.")):
                 raise KnowledgeError(f"{where}: {path!r} is not a case-level field")
             probe: dict[str, Any] = {"id": "lint"}
@@ -516,6 +517,9 @@ def mapping_table(codes: FhirCodes) -> str:
     def finding(e: Any) -> str:
         parts = [f"{k} = {_show(v)}" for k, v in e.sets.items()]
         parts += [f"{k} = {_show(v)} (if recent)" for k, v in e.if_recent.items()]
+        parts += [
+            f"{k} = {_show(v)} (suspected diagnosis, if recent)" for k, v in e.if_suspected.items()
+        ]
         parts += [f"lesions[].{k} = {_show(v)} (at its site)" for k, v in e.lesion.items()]
         return "; ".join(parts) or f"— (reported: {e.note})"
 

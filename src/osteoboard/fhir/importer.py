@@ -488,6 +488,8 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
                 if certainty == "suspected"
                 else ", ".join(sorted(verification))
             )
+            if _suspected_finding(state, ref, res, what):
+                continue
             state.drop(
                 ref,
                 f"Verdachtsdiagnose ({what}): nicht als gesicherte Diagnose übernommen – prüfen",
@@ -517,10 +519,7 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
                 f"condition not active ({shown_en})",
             )
             continue
-        onset = _date(res.onsetDateTime) or (
-            _date(res.onsetPeriod.start) if res.onsetPeriod is not None else None
-        )
-        date = onset or _date(res.recordedDate)
+        date = _condition_date(res)
         if state.after_board(date):
             state.drop(ref, "nach dem Konferenzdatum", "after the board date")
             continue
@@ -622,6 +621,62 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
     return primary_ids
 
 
+def _condition_date(res: Resource) -> dt.date | None:
+    """When a condition began (onset[x]), else when it was recorded."""
+    onset = _date(res.onsetDateTime) or (
+        _date(res.onsetPeriod.start) if res.onsetPeriod is not None else None
+    )
+    return onset or _date(res.recordedDate)
+
+
+def _recent(state: _State, date: dt.date) -> bool:
+    """Whether a finding began at most ``finding_recent_days`` before the board date."""
+    days = state.codes.data.finding_recent_days.value
+    b = state.board_date
+    return b is not None and 0 <= (b - date).days <= days
+
+
+def _suspected_finding(state: _State, ref: str, res: Resource, what: str) -> bool:
+    """A suspected diagnosis the findings table reads (``if_suspected``: a recent suspicion
+    of cord compression is the team's documented suspicion, and raises the suspected
+    emergency). False when the table does not read it, and it is reported as unused."""
+    entry = state.codes.findings.first(_codings(res.code))
+    if entry is None or not entry.if_suspected:
+        return False
+    clinical = {c.code for c in _codings(res.clinicalStatus)}
+    if clinical and not clinical & set(state.codes.statuses.condition_clinical):
+        return False  # a suspicion no longer held
+    date = _condition_date(res)
+    if date is None or not _recent(state, date):
+        return False
+    state.use(
+        ref,
+        "code",
+        "clinicalStatus",
+        "verificationStatus",
+        "extension",
+        "onsetDateTime",
+        "onsetPeriod",
+        "recordedDate",
+    )
+    note = _t(
+        f"{entry.display}: Verdachtsdiagnose ({what}) seit {date.isoformat()} – als "
+        "dokumentierter klinischer Verdacht übernommen",
+        f"{entry.display}: suspected diagnosis ({what}) since {date.isoformat()} – read as a "
+        "documented clinical suspicion",
+    )
+    _offer_fields(state, entry.if_suspected, date, ref, note)
+    return True
+
+
+def _offer_fields(
+    state: _State, fields: dict[str, Any], date: dt.date | None, ref: str, note: Text | None
+) -> None:
+    """Offer each case field a finding's code sets, with the note the report shows."""
+    for path, value in fields.items():
+        state.offer(path, _Candidate(value, date, ref, "code", note))
+
+
 def _gm_certainty(codes: FhirCodes, res: Resource) -> str | None:
     """The ICD-10-GM Diagnosesicherheit (confirmed, suspected, excluded, status_post) of a
     Condition, from the extension on its code's codings."""
@@ -656,20 +711,17 @@ def _finding(state: _State, ref: str, res: Resource, entry: Any, date: dt.date |
             "code",
         )
         return
-    for path, value in entry.sets.items():
-        state.offer(path, _Candidate(value, date, ref, "code", shown))
+    _offer_fields(state, entry.sets, date, ref, shown)
     if entry.if_recent:
         days = codes.data.finding_recent_days.value
-        b = state.board_date
-        if b is not None and date is not None and 0 <= (b - date).days <= days:
+        if date is not None and _recent(state, date):
             note = _t(
                 f"{entry.display}: seit {date.isoformat()}, höchstens {days} Tage vor der "
                 "Konferenz – als neu gewertet",
                 f"{entry.display}: since {date.isoformat()}, at most {days} days before the "
                 "board – read as new",
             )
-            for path, value in entry.if_recent.items():
-                state.offer(path, _Candidate(value, date, ref, "code", note))
+            _offer_fields(state, entry.if_recent, date, ref, note)
         else:
             when = date.isoformat() if date is not None else "ohne Datum"
             when_en = date.isoformat() if date is not None else "undated"
