@@ -644,29 +644,38 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
     true, an open one false. An assumption the item holds without (no suspicion of cord
     compression documented, beside a documented new deficit) is not named; one whose other
     values cannot be tried is."""
-    names = [name for name in condition.facts if name in scope.assumed]
+    assumed = scope.assumed
+    names = [name for name in condition.facts if name in assumed]
     if not names:
         return []
-    known = {
-        flat: scope.values[name]
-        for name, flat in zip(condition.facts, condition.flat, strict=True)
-        if scope.values.get(name) is not None
-    }
-    runner = _Runner(known)
-    flats = dict(zip(condition.facts, condition.flat, strict=True))
-    relied: list[Assumption] = []
-    for name in names:
-        others = _alternatives(name, scope.values[name], scope)
-        if not others:
-            relied.append(scope.assumed[name])
-            continue
-        for other in others:
-            runner.start({flats[name]: other})
-            result = _execute(condition, runner)
-            if (result is False) if outcome is None else (result is not outcome):
-                relied.append(scope.assumed[name])
-                break
-    return relied
+    values = scope.values
+    # A pure function of the outcome and the known values (unknown facts are left out of the
+    # runs below), so shared between scopes and cases like the verdicts.
+    memo: dict[Any, Any] = {} if _REFERENCE[0] else scope.kb.verdicts
+    key = (
+        "relied",
+        condition.source,
+        outcome,
+        *[_fact_key(name, scope) if values[name] is not None else None for name in condition.facts],
+    )
+    found: tuple[str, ...] | None = memo.get(key)
+    if found is None:
+        flats = dict(zip(condition.facts, condition.flat, strict=True))
+        runner = _Runner({flats[n]: values[n] for n in condition.facts if values[n] is not None})
+        relied: list[str] = []
+        for name in names:
+            others = _alternatives(name, values[name], scope)
+            for other in others:
+                runner.start({flats[name]: other})
+                result = _execute(condition, runner)
+                if (result is False) if outcome is None else (result is not outcome):
+                    break
+            else:
+                if others:
+                    continue  # the item stands whatever the fact's value
+            relied.append(name)
+        found = memo[key] = tuple(relied)
+    return [assumed[name] for name in found]
 
 
 def format_fact(
