@@ -8,6 +8,7 @@ turns the same content into plain resources with fixed ids (for a prefetch).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -20,6 +21,9 @@ PRIMARY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-primary-cancer
 SECONDARY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-secondary-cancer-condition"
 
 Resource = dict[str, Any]
+#: How many days before the call the bundles' observations are dated: the service takes the
+#: day of the call as the board date, and laboratory values must be recent to count.
+RECENT_DAYS = 7
 
 
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:
@@ -29,21 +33,30 @@ def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any
     return {"coding": [coding]}
 
 
-def _observation(subject: str, code: dict[str, Any], **value: Any) -> Resource:
+def _days_ago(days: int) -> str:
+    return (dt.date.today() - dt.timedelta(days=days)).isoformat()
+
+
+def _observation(
+    subject: str, code: dict[str, Any], days_ago: int = RECENT_DAYS, **value: Any
+) -> Resource:
     return {
         "resourceType": "Observation",
         "status": "final",
         "code": code,
         "subject": {"reference": subject},
-        "effectiveDateTime": "2026-11-01",
+        "effectiveDateTime": _days_ago(days_ago),
         **value,
     }
 
 
-def _lab(subject: str, loinc: str, value: float, unit: str) -> Resource:
+def _lab(
+    subject: str, loinc: str, value: float, unit: str, days_ago: int = RECENT_DAYS
+) -> Resource:
     return _observation(
         subject,
         _coding(LOINC, loinc),
+        days_ago,
         valueQuantity={"value": value, "unit": unit, "system": UCUM, "code": unit},
     )
 
@@ -123,9 +136,12 @@ def mscc_bundle() -> dict[str, Any]:
     return _transaction(entries)
 
 
-def renal_bundle(*, creatinine_mg_dl: float = 1.25) -> dict[str, Any]:
+def renal_bundle(
+    *, creatinine_mg_dl: float = 1.25, creatinine_days_ago: int = RECENT_DAYS
+) -> dict[str, Any]:
     """Breast cancer with several bone metastases, 78 years, 60 kg, creatinine raised: a
-    Cockcroft-Gault clearance of 35 mL/min at the default creatinine (1.25 mg/dL)."""
+    Cockcroft-Gault clearance of 35 mL/min at the default creatinine (1.25 mg/dL), measured
+    ``creatinine_days_ago`` days before the call."""
     me, l2, t10 = _urn(), _urn(), _urn()
     entries = [
         (me, _patient("female", "1948-06-15")),
@@ -134,7 +150,7 @@ def renal_bundle(*, creatinine_mg_dl: float = 1.25) -> dict[str, Any]:
         (t10, _bone_metastasis(me, "7610001", "T10 vertebra")),
         (_urn(), _item(me, "lesion.histology_confirmed", l2, valueBoolean=True)),
         (_urn(), _lab(me, "29463-7", 60, "kg")),
-        (_urn(), _lab(me, "2160-0", creatinine_mg_dl, "mg/dL")),
+        (_urn(), _lab(me, "2160-0", creatinine_mg_dl, "mg/dL", creatinine_days_ago)),
         (_urn(), _lab(me, "2000-8", 2.3, "mmol/L")),
         (_urn(), _lab(me, "1751-7", 40, "g/L")),
     ]

@@ -135,6 +135,33 @@ def test_a_fitting_dose_gets_an_info_card_without_suggestion(
     assert "suggestions" not in cards[0]
 
 
+def test_only_an_old_creatinine_gives_no_dose_but_asks_for_a_current_one(
+    client: TestClient, client_keys: ClientKeys
+) -> None:
+    """A creatinine 200 days old is no current value: no dose is suggested from it (neither a
+    change nor "fits"); the cards say that the clearance cannot be calculated and ask for
+    creatinine. The same bundle with a recent creatinine gets the dose."""
+    prefetch = bundles.prefetch(bundles.renal_bundle(creatinine_days_ago=200), "renal-old")
+    draft = bundles.zoledronic_draft("renal-old", dose_mg=4.0)
+    answer = _call(client, client_keys, ORDER_SIGN, _order_sign("renal-old", prefetch, draft))
+    assert answer.status_code == 200, answer.text
+    cards = answer.json()["cards"]
+    assert cards and not any("suggestions" in card for card in cards)
+    summaries = [card["summary"] for card in cards]
+    assert not any(s.startswith(("Bestellung ändern", "Dosis passt")) for s in summaries)
+    (labs,) = [card for card in cards if card["summary"] == "Knochenrelevante Laborwerte"]
+    assert "Kreatinin-Clearance nicht berechenbar" in labs["detail"]
+    assert "Kreatinin" in labs["detail"].split("**")[0]  # the text asks for it
+    (zoledronic,) = [card for card in cards if card["summary"].startswith("Zoledronsäure")]
+    assert "bedingt" in zoledronic["summary"] and "Kreatinin" in zoledronic["detail"]
+    recent = bundles.prefetch(bundles.renal_bundle(creatinine_days_ago=10), "renal-new")
+    draft = bundles.zoledronic_draft("renal-new", dose_mg=4.0)
+    cards = _call(client, client_keys, ORDER_SIGN, _order_sign("renal-new", recent, draft)).json()[
+        "cards"
+    ]
+    assert cards[0]["summary"].startswith("Bestellung ändern") and "3 mg" in cards[0]["summary"]
+
+
 def test_order_select_checks_only_the_selected_orders(
     client: TestClient, client_keys: ClientKeys
 ) -> None:

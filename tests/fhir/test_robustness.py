@@ -196,12 +196,12 @@ def test_pathological_fracture_goes_to_the_one_lesion_at_its_site_never_a_guess(
 
 
 def test_a_later_value_that_cannot_be_used_is_not_replaced_by_an_earlier_one() -> None:
-    """ "> 3.5 mmol/L" today must not let last summer's normal calcium stand for it: the field
-    stays open (so the engine asks), and the report says why."""
+    """ "> 3.5 mmol/L" today must not let last week's normal calcium (within its maximum age)
+    stand for it: the field stays open (so the engine asks), and the report says why."""
     old = obs(
         "ca-old",
         "2000-8",
-        effectiveDateTime="2026-08-01",
+        effectiveDateTime="2026-11-10",
         valueQuantity={"value": 2.35, "unit": "mmol/L", "code": "mmol/L"},
     )
     for later in (

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from osteoboard.case import (
     SPINE_LEVELS,
@@ -47,6 +47,9 @@ FILE = "fhir_codes.yaml"
 CASE_ITEM_SYSTEM = "urn:osteoboard:codesystem:case-item"
 #: Code systems whose entries may name a category (prefix) instead of one code.
 PREFIX_SYSTEMS = ("icd10", "ops")
+#: The block of the case format whose every field is a current value (each must have a
+#: maximum age in ``current_values``).
+CURRENT_VALUE_BLOCK = "labs."
 #: Suffixes of ICD-10-GM codes (dagger, asterisk, exclamation mark, plus, double dagger).
 _ICD_SUFFIXES = "†*!+‡"
 
@@ -179,6 +182,46 @@ class SourcedValue(BaseModel):
     sources: list[str]
 
 
+class MaxAge(BaseModel):
+    """A maximum age of its own for one current value, with its sources."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_age_days: int = Field(ge=0, le=3650)
+    sources: list[str] = Field(min_length=1)
+
+
+class CurrentValues(BaseModel):
+    """How old a value may be on the board date and still be the current one
+    (``current_values``): a default, and the fields it holds for (``default`` or their own)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_age_days: int = Field(ge=0, le=3650)
+    sources: list[str] = Field(min_length=1)
+    #: per field: None for ``default``, else its own maximum age
+    fields: dict[str, MaxAge | None] = Field(min_length=1)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _defaults(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for path, spec in value.items():
+            if spec is None or (isinstance(spec, str) and spec != "default"):
+                raise ValueError(
+                    f"{path}: give `default` or {{max_age_days: N, sources: [...]}} (got {spec!r})"
+                )
+            out[path] = None if spec == "default" else spec
+        return out
+
+    def max_age(self, path: str) -> int | None:
+        """The maximum age in days of a case field's value, or None (not a current value)."""
+        if path not in self.fields:
+            return None
+        spec = self.fields[path]
+        return self.max_age_days if spec is None else spec.max_age_days
+
+
 class ConditionProfiles(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     primary: str
@@ -192,6 +235,7 @@ class _File(BaseModel):
     systems: dict[str, list[str]]
     statuses: Statuses
     bma_current_days: SourcedValue
+    current_values: CurrentValues
     primary_sites: list[PrimaryEntry]
     bone_metastasis_codes: list[_Entry]
     bone_body_sites: list[_Entry]
@@ -295,6 +339,7 @@ class FhirCodes:
         self.surgery = Coded(data.surgery.codes, by_uri)
         self.findings = Coded(data.findings, by_uri)
         self.statuses = data.statuses
+        self.current_values = data.current_values
 
     def uri(self, system: str) -> str:
         """The canonical URI of a system name (the first one listed)."""
@@ -401,6 +446,7 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
                 if uri not in data.systems[entry.system]:
                     raise KnowledgeError(f"{where}: {uri!r} is not a URI of {entry.system}")
     _lint_findings(data, fields)
+    _lint_current_values(data, fields)
     for i, obs in enumerate(data.observations):
         where = f"{FILE}: observations[{i}]"
         if obs.field is not None and obs.field not in fields:
@@ -421,11 +467,37 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
             ("finding_recent_days", data.finding_recent_days.sources),
             ("sources", data.sources),
             ("bma_current_days", data.bma_current_days.sources),
+            ("current_values", data.current_values.sources),
             ("myeloma_series_sources", data.myeloma_series_sources),
             ("tumor_marker_sources", data.tumor_marker_sources),
         ):
             check_sources(keys, sources, f"{FILE}: {part}")
+        for path, spec in data.current_values.fields.items():
+            if isinstance(spec, MaxAge):
+                check_sources(spec.sources, sources, f"{FILE}: current_values.fields.{path}")
     return FhirCodes(data)
+
+
+def _lint_current_values(data: _File, fields: frozenset[str]) -> None:
+    """Every listed field is a single-valued field of the case (a series keeps its dates),
+    and every field of the case's labs block has a maximum age."""
+    where = f"{FILE}: current_values.fields"
+    lists = case_list_paths()
+    for path in data.current_values.fields:
+        if path not in fields or path.startswith(("lesion.", "myeloma.series.")) or path in lists:
+            raise KnowledgeError(
+                f"{where}: {path!r} is not a single-valued case-level field of the case format"
+            )
+    missing = sorted(
+        f
+        for f in fields
+        if f.startswith(CURRENT_VALUE_BLOCK) and f not in data.current_values.fields
+    )
+    if missing:
+        raise KnowledgeError(
+            f"{where}: {', '.join(missing)}: no maximum age (give `default` or "
+            "{max_age_days: N, sources: [...]})"
+        )
 
 
 def _lint_findings(data: _File, fields: frozenset[str]) -> None:
@@ -500,11 +572,13 @@ def mapping_table(codes: FhirCodes) -> str:
 
     add("bodySite", d.locations, place)
     add("bodySite laterality", d.laterality, lambda e: f"lesions[].side = {e.side.value}")
-    add(
-        "Observation.code",
-        d.observations,
-        lambda e: f"{e.field} ({e.unit})" if e.field and e.unit else (e.field or "— (reported)"),
-    )
+
+    def observed(e: Any) -> str:
+        text = f"{e.field} ({e.unit})" if e.field and e.unit else (e.field or "— (reported)")
+        days = d.current_values.max_age(e.field) if e.field else None
+        return text if days is None else f"{text}, at most {days} days before the board"
+
+    add("Observation.code", d.observations, observed)
     add("Observation.code", d.myeloma_series, lambda e: f"myeloma.series[].{e.item} ({e.unit})")
     add("Observation.code", d.tumor_markers, lambda e: f"primary (marker {e.marker})")
     add(

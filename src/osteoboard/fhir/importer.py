@@ -3,8 +3,10 @@
 Every coded element is looked up in the knowledge base's code tables
 (``knowledge/fhir_codes.yaml``) on its (system, code) pair. Values dated after the board date
 are not used; where several resources give one field, the latest on or before the board date
-wins and the report records the conflict. Nothing that identifies the patient (name,
-address, identifiers) is carried into the case: the case id is the Patient's id, a pseudonym.
+wins and the report records the conflict. A current value (a laboratory value) older than its
+maximum age before the board date is left out and reported, so the field stays open. Nothing
+that identifies the patient (name, address, identifiers) is carried into the case: the case id
+is the Patient's id, a pseudonym.
 """
 
 from __future__ import annotations
@@ -111,6 +113,9 @@ class _State:
     #: Per field, measurements that could not be used (a bound such as "> 3.5", a unit that
     #: cannot be converted) with their date: an older value must not stand in for them.
     blocked: dict[str, list[tuple[dt.date | None, str]]] = field(default_factory=dict)
+    #: The day of the import: the maximum age of a current value counts to it without a
+    #: board date.
+    today: dt.date = field(default_factory=dt.date.today)
 
     def offer(self, path: str, cand: _Candidate) -> None:
         self.order += 1
@@ -133,6 +138,37 @@ class _State:
 
     def after_board(self, date: dt.date | None) -> bool:
         return self.board_date is not None and date is not None and date > self.board_date
+
+    def current(self, path: str, cands: list[_Candidate]) -> list[_Candidate]:
+        """The candidates of a current value (``current_values`` of the code tables) that are
+        at most its maximum age before the board date (today without one); every other one
+        is reported as left out, so that an old value never stands for today's."""
+        limit = self.codes.current_values.max_age(path)
+        if limit is None:
+            return cands
+        day = self.board_date or self.today
+        if self.board_date is not None:
+            before = _t(f"dem Konferenzdatum ({day})", f"the board date ({day})")
+        else:
+            before = _t(f"heute ({day}, kein Konferenzdatum)", f"today ({day}, no board date)")
+        kept = []
+        for c in cands:
+            if c.date is not None and (day - c.date).days <= limit:
+                kept.append(c)
+                continue
+            if c.date is None:
+                de = f"Wert ohne Datum: nicht prüfbar, ob höchstens {limit} Tage vor {before.de}"
+                en = f"value without a date: unknown if at most {limit} days before {before.en}"
+            else:
+                de = f"Wert vom {c.date} ist älter als {limit} Tage vor {before.de}"
+                en = f"value of {c.date} is older than {limit} days before {before.en}"
+            self.drop(
+                c.resource,
+                f"{path}: {de} – nicht als aktueller Wert übernommen",
+                f"{path}: {en} – not used as the current value",
+                c.element,
+            )
+        return kept
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,8 +259,10 @@ def import_resources(
     codes: FhirCodes | None = None,
 ) -> ImportResult:
     """The case of one patient from FHIR R4 resources (parsed with the R4B classes), with the
-    mapping report. ``board_date``: values after it are not used and the age is computed at
-    it. ``patient_id``: the Patient to import when the resources hold several.
+    mapping report. ``board_date``: values after it are not used, the age is computed at it,
+    and a current value (a laboratory value, ``current_values`` of the code tables) older than
+    its maximum age before it is left out (before today when no board date is given).
+    ``patient_id``: the Patient to import when the resources hold several.
 
     Raises FhirImportError for a resource that fails validation, no or an ambiguous patient,
     a unit that cannot be converted, or values the case format does not allow (each named by
@@ -1403,7 +1441,10 @@ def _same_place(lesion: Mapping[str, Any], loc: Mapping[str, Any]) -> bool:
 def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
     chosen: dict[str, _Candidate] = {}
     conflicts: list[Conflict] = []
-    for path, cands in state.candidates.items():
+    for path, offered in state.candidates.items():
+        cands = state.current(path, offered)
+        if not cands:
+            continue
         ranked = sorted(cands, key=lambda c: (c.date or dt.date.min, c.order))
         best = ranked[-1]
         newer = [
