@@ -159,6 +159,7 @@ def test_command_line(cohort_dir: Path, tmp_path: Path) -> None:
 
 def test_fhir_bulk_export_folder(tmp_path: Path) -> None:
     from osteoboard.cohort.batch import evaluate_batch
+    from osteoboard.cohort.inputs import data_date
     from osteoboard.fhir import import_resources, load_bundle
 
     bundles = sorted((ROOT / "examples" / "fhir").glob("0[1-4]-*.json"))
@@ -168,7 +169,7 @@ def test_fhir_bulk_export_folder(tmp_path: Path) -> None:
         resources = load_bundle(bundle)
         for resource in resources:
             by_type.setdefault(resource["resourceType"], []).append(json.dumps(resource))
-        case = import_resources(resources, board_date=dt.date.today()).case
+        case = import_resources(resources, board_date=data_date(resources, dt.date.today())).case
         expected.append(case.model_dump(mode="json", exclude_none=True))
     folder = tmp_path / "export"
     folder.mkdir()
@@ -181,9 +182,74 @@ def test_fhir_bulk_export_folder(tmp_path: Path) -> None:
     assert rows == sorted(want, key=lambda r: r["source"])
 
 
+def test_fhir_bulk_export_is_read_as_of_each_patients_latest_data(tmp_path: Path) -> None:
+    """A registry's export of a patient last seen in 2024: the case is read as of that
+    patient's latest dated event, so the creatinine of that week is current (a
+    laboratory value has a maximum age before the board date) and is not asked for, and the
+    paraparesis of that week is new; an appointment planned after today is no data."""
+    from osteoboard.cohort.inputs import data_date
+
+    sub = {"subject": {"reference": "Patient/reg-1"}}
+    gm = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
+    resources: list[dict[str, Any]] = [
+        {"resourceType": "Patient", "id": "reg-1", "gender": "female", "birthDate": "1950-05-01"},
+        {
+            "resourceType": "Condition",
+            "id": "c1",
+            "code": {"coding": [{"system": gm, "code": "C50.9"}]},
+            "recordedDate": "2023-01-10",
+            **sub,
+        },
+        {
+            "resourceType": "Condition",
+            "id": "c2",
+            "code": {"coding": [{"system": gm, "code": "G82.11"}]},
+            "onsetDateTime": "2024-03-02",
+            **sub,
+        },
+        {
+            "resourceType": "Observation",
+            "id": "o1",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2160-0"}]},
+            "valueQuantity": {"value": 0.9, "unit": "mg/dL", "code": "mg/dL"},
+            "effectiveDateTime": "2024-03-04T08:15:00+01:00",
+            **sub,
+        },
+        {
+            "resourceType": "Encounter",
+            "id": "e-planned",
+            "status": "planned",
+            "class": {
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "code": "AMB",
+            },
+            "period": {"start": (dt.date.today() + dt.timedelta(days=30)).isoformat()},
+            **sub,
+        },
+    ]
+    today = dt.date.today()
+    assert data_date(resources, today) == dt.date(2024, 3, 4)
+    assert data_date(resources[:1], today) == today  # nothing dated: the day of the run
+    assert data_date([{"effectiveDateTime": "2024-03"}], today) == today  # no day
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for r in resources:
+        with (folder / f"{r['resourceType']}.ndjson").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(r) + "\n")
+    summary = run_cohort(folder, tmp_path / "out", jobs=1)
+    assert (summary.cases, summary.errors) == (1, 0)
+    (row,) = table_rows(tmp_path / "out", "cases")
+    codes = {(r["code"], r["status"]) for r in table_rows(tmp_path / "out", "items")}
+    assert ("EMERG.MSCC", "suspected") in codes
+    missing = {m["field"] for m in row["missing"]}
+    assert "labs.creatinine_umol_l" not in missing and "labs.calcium_mmol_l" in missing
+
+
 def test_fhir_bulk_export_reads_recent_findings_as_of_the_run(tmp_path: Path) -> None:
-    """An export has no board date: the day of the run is, so a paraparesis recorded two days
-    ago is new and raises the suspected spinal cord compression."""
+    """An export has no board date: a patient's latest data date it, here two days ago, so a
+    paraparesis recorded two days ago is new and raises the suspected spinal cord
+    compression."""
     today = dt.date.today()
     gm = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
 

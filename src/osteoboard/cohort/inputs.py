@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -292,16 +292,65 @@ def read_case_file(path: Path, source: str) -> str:
     return text
 
 
+#: The elements that date a clinical event (FHIR R4), read to find how recent an export's
+#: data about one patient are: a date/dateTime/instant, or a Period's start and end.
+_EVENT_DATES = (
+    "effectiveDateTime",
+    "effectiveInstant",
+    "effectivePeriod",
+    "issued",
+    "onsetDateTime",
+    "onsetPeriod",
+    "recordedDate",
+    "abatementDateTime",
+    "performedDateTime",
+    "performedPeriod",
+    "authoredOn",
+    "dateAsserted",
+    "occurrenceDateTime",
+    "period",
+)
+
+
+def data_date(resources: Iterable[Mapping[str, Any]], today: dt.date) -> dt.date:
+    """The board date of one exported patient: the day of their latest dated clinical event,
+    never after ``today`` (a planned appointment is no data yet); ``today`` when nothing is
+    dated. A registry's export of patients seen years ago is read as of their last data, so
+    their laboratory values are current for it (they have a maximum age before the board
+    date) and a paresis recorded in their last weeks counts as new."""
+    latest: dt.date | None = None
+    for resource in resources:
+        for key in _EVENT_DATES:
+            value = resource.get(key)
+            texts = (
+                [value]
+                if isinstance(value, str)
+                else [value.get("start"), value.get("end")]
+                if isinstance(value, Mapping)
+                else []
+            )
+            for text in texts:
+                if not isinstance(text, str) or len(text) < 10:
+                    continue  # a year or a month alone dates no day
+                try:
+                    day = dt.date.fromisoformat(text[:10])
+                except ValueError:
+                    continue  # the import reports a malformed date
+                if day <= today and (latest is None or day > latest):
+                    latest = day
+    return latest or today
+
+
 def _from_fhir(bundle: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """The case of one patient's FHIR resources, as a case document. The board date is the
-    day of the run (an export has none): values after it are left out, and findings such as
-    a new paresis count as recent relative to it, as in ``POST /api/v1/fhir/import``."""
+    """The case of one patient's FHIR resources, as a case document, as of the patient's
+    latest data (:func:`data_date`; an export has no board date): values after it are left
+    out, and findings such as a new paresis count as recent relative to it, as in
+    ``POST /api/v1/fhir/import`` with that board date."""
     from osteoboard.fhir import FhirImportError, import_resources
 
+    resources = [entry["resource"] for entry in bundle["entry"]]
     try:
-        result = import_resources(
-            (entry["resource"] for entry in bundle["entry"]), board_date=dt.date.today()
-        )
+        result = import_resources(resources, board_date=data_date(resources, dt.date.today()))
     except FhirImportError as exc:
         raise CaseError(
             [Problem(source, Msg("literal", {"text": line})) for line in exc.lines("de")]
