@@ -427,3 +427,22 @@ def test_an_assumption_is_named_only_where_the_item_relies_on_it() -> None:
     for item in items:
         if item.code in ("EMERG.MSCC", "SUP.DEXAMETHASONE", "DX.MRI_WHOLE_SPINE_URGENT"):
             assert item.assumed == [], item.code
+
+
+def test_a_suspected_compression_never_reads_as_shown_by_mri() -> None:
+    """New weakness, MRI not yet reported: the confirmed rule is open too, but the item is
+    suspected and says so; with the MRI showing high-grade compression it is confirmed."""
+    data: dict[str, Any] = {
+        "id": "t-text",
+        "board_date": "2026-11-20",
+        "primary": {"site": "myeloma"},
+        "neurology": {"new_deficit": True, "deficit_onset_hours": 30},
+        "lesions": [{"id": "T8", "region": "spine", "level": "T8", "type": "lytic"}],
+    }
+    (open_,) = [e for e in evaluate(parse_case(data)).emergencies if e.code == "EMERG.MSCC"]
+    assert open_.status == "suspected"
+    assert "Verdacht" in open_.text.de and "gesichert" not in open_.text.de
+    data["lesions"][0]["escc_grade"] = "3"
+    data["neurology"]["whole_spine_mri_done"] = True
+    (shown,) = [e for e in evaluate(parse_case(data)).emergencies if e.code == "EMERG.MSCC"]
+    assert shown.status == "confirmed" and "im MRT gesichert" in shown.text.de

@@ -1085,7 +1085,9 @@ def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], l
             continue
         sure = [h for h in group if h.status is not ItemStatus.conditional]
         if sure:
-            out.append(_merge(sure))
+            # An open emergency is suspected: its text is that of a rule written for the
+            # suspicion, never that of the confirmed one ("im MRT gesichert").
+            out.append(_merge(sorted(sure, key=lambda h: h.rule.rule.status != "suspected")))
             continue
         # Conditional only: one item whose condition groups are the alternatives; its text is
         # that of the branch with the fewest open conditions.
