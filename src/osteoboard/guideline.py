@@ -890,11 +890,18 @@ def _check_constant(constant: Constant, where: str, sources: Mapping[str, Any]) 
 
 
 def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
+    """``kb.not_approved_therapies`` (every name of a therapy that is not recommendable) and,
+    per therapy, ``kb.therapy_<name>`` (its names, lower case: what a planned therapy is
+    compared with)."""
     names: list[str] = []
+    out: dict[str, Any] = {}
     for t in therapies.values():
+        own = sorted({t.name, *(a.lower() for a in t.aliases)})
+        out["therapy_" + t.name.replace("-", "_")] = own
         if t.status not in RECOMMENDABLE:
-            names.extend([t.name, *(a.lower() for a in t.aliases)])
-    return {"not_approved_therapies": sorted(set(names))}
+            names.extend(own)
+    out["not_approved_therapies"] = sorted(set(names))
+    return out
 
 
 @functools.lru_cache(maxsize=4)
