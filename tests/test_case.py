@@ -266,3 +266,26 @@ def test_json_schema_forbids_extra_fields() -> None:
     assert "id" in schema["required"]
     lesion = schema["$defs"]["Lesion"]
     assert lesion["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    ("block", "value", "meant"),
+    [
+        # by spelling, "nsclc" is closest to the opposite histology
+        ({"primary": {"site": "nsclc"}}, "nsclc", "'lung_nsclc'"),
+        ({"primary": {"site": "Lungen-Ca"}}, "Lungen-Ca", "'lung_nsclc' or 'lung_sclc'"),
+        ({"prior_therapy": {"bone_modifying_agent": "XGEVA"}}, "XGEVA", "'denosumab'"),
+        ({"lesions": [{"id": "L1", "region": "Os sacrum"}]}, "Os sacrum", "'spine'"),
+        ({"lesions": [{"id": "L1", "region": "acetabulum"}]}, "acetabulum", "'pelvis'"),
+    ],
+)
+def test_a_word_referrals_use_names_the_value_it_means(
+    block: dict[str, object], value: str, meant: str
+) -> None:
+    message = error_of({"id": "x", **block})
+    assert f"(got {value!r}); did you mean {meant}?" in message
+
+
+def test_a_synonym_hint_never_accepts_the_word() -> None:
+    with pytest.raises(CaseError):
+        parse_case({"id": "x", "primary": {"site": "nsclc"}})

@@ -121,6 +121,20 @@ def _add(path: list[str], value: Any) -> Any:
             "score_values.sinss: not a score",
         ),
         (_add(["vocabularies", "priority", "urgent"], {"de": "dringend"}), "en"),
+        (
+            _add(
+                ["vocabularies", "region", "pelvis"],
+                {"de": "Becken", "en": "pelvis", "synonyms": ["Long-Bone"]},
+            ),
+            "vocabularies.region.pelvis: synonym 'longbone' is a value or listed twice",
+        ),
+        (
+            _add(
+                ["vocabularies", "region", "rib"],
+                {"de": "Rippe", "en": "rib", "synonyms": ["costa", "Costa"]},
+            ),
+            "synonym 'costa' is a value or listed twice",
+        ),
     ],
 )
 def test_labels_are_linted_on_load(tmp_path: Path, change: Any, message: str) -> None:

@@ -45,6 +45,24 @@ def _vocabularies() -> tuple[Mapping[str, Text], ...]:
     )
 
 
+def value_synonyms(values: Sequence[str]) -> Mapping[str, tuple[str, ...]]:
+    """Per synonym (compared by :func:`~osteoboard.labels.synonym_key`), the values of the
+    enumeration it may mean (``labels.yaml``; two for an ambiguous word)."""
+    from osteoboard.guideline import load_knowledge_base
+    from osteoboard.labels import synonym_key
+
+    wanted = set(values)
+    for names in load_knowledge_base().labels.vocabularies.values():
+        if wanted <= set(names) and set(names) - wanted <= {_NOT_APPLICABLE}:
+            out: dict[str, tuple[str, ...]] = {}
+            for value, label in names.items():
+                for word in label.synonyms:
+                    key = synonym_key(word)
+                    out[key] = (*out.get(key, ()), value)
+            return out
+    return {}
+
+
 def value_labels(values: Sequence[str]) -> Mapping[str, Text]:
     """The names of an enumeration's values, from the vocabulary of ``labels.yaml`` that names
     exactly these values (and at most "none" for "not applicable"); empty when none does."""

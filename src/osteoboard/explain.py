@@ -211,6 +211,17 @@ def _enum_hints(value: Any, values: Sequence[str]) -> tuple[Msg, ...]:
     """The value meant by a misspelling, or by its German or English name ("weiblich")."""
     if not values:
         return ()
+    from osteoboard.casedoc import value_synonyms
+    from osteoboard.labels import synonym_key
+
+    # A known other word first: by spelling, "nsclc" is closest to 'lung_sclc', the opposite.
+    meant = (
+        value_synonyms(values).get(synonym_key(value), ())
+        if isinstance(value, str) and len(value) <= _SUGGEST_MAX
+        else ()
+    )
+    if meant:
+        return (Msg("did_you_mean", {"suggestion": alternatives([repr(v) for v in meant])}),)
     best = suggest(value, values)
     if best is None:
         from osteoboard.casedoc import value_labels

@@ -42,6 +42,10 @@ class Label(BaseModel):
     de: str
     en: str
     short: Text | None = None
+    #: Other words for the value that referrals use (brand names, abbreviations, German
+    #: anatomy): an error names the value they mean ("xgeva" → 'denosumab'), never accepts them.
+    #: A word listed under two values ("lung") names both.
+    synonyms: tuple[str, ...] = ()
 
     @property
     def text(self) -> Text:
@@ -51,6 +55,11 @@ class Label(BaseModel):
         if short and self.short is not None:
             return str(getattr(self.short, lang))
         return self.de if lang == "de" else self.en
+
+
+def synonym_key(word: str) -> str:
+    """A word as synonyms are compared: lower case, without spaces, hyphens and dots."""
+    return re.sub(r"[\s\-_.]+", "", word.lower())
 
 
 def _snake(name: str) -> str:
@@ -226,6 +235,15 @@ def parse_labels(
     _exact("vocabularies", data.vocabularies, tuple(enums))
     for name, values in enums.items():
         _exact(f"vocabularies.{name}", data.vocabularies[name], values)
+        own = {synonym_key(v) for v in values}
+        for value, label in data.vocabularies[name].items():
+            keys = [synonym_key(word) for word in label.synonyms]
+            clash = next((k for k in keys if k in own or keys.count(k) > 1), None)
+            if clash is not None:
+                raise KnowledgeError(
+                    f"{FILE}: vocabularies.{name}.{value}: synonym {clash!r} is a value "
+                    "or listed twice"
+                )
     _exact("score_categories", data.score_categories, tuple(scores))
     shared = sorted(set(data.vocabularies) & set(data.score_categories))
     if shared:
