@@ -91,6 +91,47 @@ def test_bauer_decides_when_katagiri_is_open() -> None:
     assert p.estimates[0].ge_6_months is True  # both categories answer yes
 
 
+def test_a_poor_bauer_score_leaves_the_three_month_limit_open() -> None:
+    """Modified Bauer 0-1: median survival 4.8 months (Leithner 2008), so the category spans
+    the 3-month limit of MSCC surgery: it does not settle the band, the team's estimate does."""
+    p = derive_prognosis(None, [result("bauer_modified", "poor", 1)])
+    assert p.band is None and p.ge_6_months is False
+    assert p.possible_bands == [Band.short, Band.intermediate]
+    assert derive_prognosis(4, [result("bauer_modified", "poor", 1)]).band == Band.intermediate
+
+
+def test_surgery_on_a_poor_bauer_score_is_conditional_and_the_estimate_is_asked() -> None:
+    """NSCLC, ECOG 3, visceral metastases, MRI-confirmed MSCC, declared fit, no labs: Katagiri
+    is open (5-10 points), Bauer poor; neither surgery nor radiotherapy is firm, and the team's
+    survival estimate is among the questions."""
+    from osteoboard.caseio import parse_case
+    from osteoboard.engine import evaluate
+
+    p = evaluate(
+        parse_case(
+            {
+                "id": "t-bauer",
+                "board_date": "2026-11-20",
+                "patient": {"age": 74, "sex": "male", "ecog": 3, "fit_for_surgery": True},
+                "primary": {"site": "lung_nsclc", "targetable_driver": False},
+                "visceral_metastases": {"present": True},
+                "neurology": {
+                    "new_deficit": True,
+                    "deficit_onset_hours": 10,
+                    "frankel": "C",
+                    "whole_spine_mri_done": True,
+                },
+                "lesions": [{"id": "T5", "region": "spine", "level": "T5", "escc_grade": "3"}],
+            }
+        )
+    )
+    status = {r.code: r.status for r in p.recommendations}
+    assert status["SURG.DECOMPRESSION_STABILIZATION"] == "conditional"
+    assert status["RT.MSCC"] == "conditional"
+    (asked,) = [q for q in p.questions if q.fact == "prognosis.band"]
+    assert "Behandlungsteam" in asked.text.de and "_" not in asked.text.de
+
+
 def test_tokuhashi_is_a_cross_check_and_never_the_basis() -> None:
     p = derive_prognosis(None, [result("tokuhashi_revised", "ge_12_months", 13)])
     assert p.band is None and p.basis is None

@@ -1219,8 +1219,12 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
         if info is not None and info.question is not None:
             de, en = info.question.de, info.question.en
         else:
-            listed = ", ".join(ask.fields)
-            de, en = f"Bitte ergänzen: {listed}", f"Please complete: {listed}"
+            names = {
+                lang: list(dict.fromkeys(kb.labels.field(f, lang) for f in ask.fields))
+                for lang in ("de", "en")
+            }
+            de = "Bitte ergänzen: " + ", ".join(names["de"])
+            en = "Please complete: " + ", ".join(names["en"])
         if ask.lesion_label:
             name_de = kb.labels.lesion(ask.lesion_label, ask.lesion_level, "de")
             name_en = kb.labels.lesion(ask.lesion_label, ask.lesion_level, "en")
