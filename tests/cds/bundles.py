@@ -8,6 +8,7 @@ turns the same content into plain resources with fixed ids (for a prefetch).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -40,12 +41,16 @@ def _observation(subject: str, code: dict[str, Any], **value: Any) -> Resource:
     }
 
 
-def _lab(subject: str, loinc: str, value: float, unit: str) -> Resource:
-    return _observation(
-        subject,
-        _coding(LOINC, loinc),
-        valueQuantity={"value": value, "unit": unit, "system": UCUM, "code": unit},
-    )
+def _lab(subject: str, loinc: str, value: float, unit: str, when: str = "2026-11-01") -> Resource:
+    """A laboratory Observation (LOINC ``loinc``) of ``subject`` on ``when``."""
+    return {
+        **_observation(
+            subject,
+            _coding(LOINC, loinc),
+            valueQuantity={"value": value, "unit": unit, "system": UCUM, "code": unit},
+        ),
+        "effectiveDateTime": when,
+    }
 
 
 def _item(subject: str, path: str, focus: str | None = None, **value: Any) -> Resource:
@@ -141,6 +146,27 @@ def renal_bundle(*, creatinine_mg_dl: float = 1.25) -> dict[str, Any]:
     return _transaction(entries)
 
 
+def on_bone_agent_bundle(kind: str, *, days_ago: int = 10) -> dict[str, Any]:
+    """The renal patient, whose current zoledronic acid (ATC M05BA08) is recorded only as a
+    ``kind`` resource (MedicationStatement, active; or MedicationAdministration, completed),
+    started or given ``days_ago`` days ago."""
+    bundle = renal_bundle()
+    me = bundle["entry"][0]["fullUrl"]
+    when = (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+    status = "active" if kind == "MedicationStatement" else "completed"
+    resource: Resource = {
+        "resourceType": kind,
+        "status": status,
+        "medicationCodeableConcept": _coding(ATC, "M05BA08", "zoledronic acid"),
+        "subject": {"reference": me},
+        "effectiveDateTime": when,
+    }
+    bundle["entry"].append(
+        {"fullUrl": _urn(), "resource": resource, "request": {"method": "POST", "url": kind}}
+    )
+    return bundle
+
+
 def resources(bundle: dict[str, Any], patient_id: str) -> list[Resource]:
     """The bundle's resources with ids, the patient as ``patient_id`` (for a prefetch)."""
     ids = {}
@@ -178,6 +204,8 @@ def prefetch(bundle: dict[str, Any], patient_id: str) -> dict[str, Any]:
         "conditions": searchset("Condition"),
         "observations": searchset("Observation"),
         "medications": searchset("MedicationRequest"),
+        "medicationStatements": searchset("MedicationStatement"),
+        "medicationAdministrations": searchset("MedicationAdministration"),
         "procedures": searchset("Procedure"),
     }
 

@@ -108,8 +108,11 @@ def store(migrated_sqlite: Path, tmp_path: Path) -> Iterator[Store]:
     store.dispose()
 
 
-def cds_settings(keys: ClientKeys, **more: Any) -> CdsSettings:
-    clients = {ISSUER: CdsClient(jwks=keys.jwks())}
+def cds_settings(
+    keys: ClientKeys, *, fhir_servers: tuple[str, ...] = (), **more: Any
+) -> CdsSettings:
+    """The settings of the trusted client; ``fhir_servers``: the FHIR bases it may name."""
+    clients = {ISSUER: CdsClient(jwks=keys.jwks(), fhir_servers=list(fhir_servers))}
     return CdsSettings(public_url=PUBLIC_URL, cds_clients=clients, **more)
 
 
