@@ -5,7 +5,6 @@ with the client's bearer token. Data that can neither be prefetched nor fetched 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from osteoboard.store.db import Store
 from osteoboard.store.permissions import Actor, Role
 from osteoboard.store.service import create_case
 from tests.cds import bundles
-from tests.cds.conftest import ClientKeys, cds_settings
+from tests.cds.conftest import ClientKeys, cds_settings, run_coroutine
 from tests.cds.stub_http import json_answer, running_stub
 from tests.support.fhir_server import FhirServer, post_transaction, running_fhir_server
 
@@ -227,7 +226,7 @@ def test_a_server_answering_json_that_is_no_resource_gives_412_not_a_crash(
 
 
 def _fetch(server: FhirServer, patient_id: str, templates: dict[str, str]) -> Any:
-    return asyncio.run(
+    return run_coroutine(
         gather(
             templates,
             None,

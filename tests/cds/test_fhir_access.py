@@ -6,7 +6,6 @@ server gives only on request (redirects, endless paging, huge bodies) and record
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -21,7 +20,7 @@ from osteoboard.cds.fhirdata import DataUnavailable, FetchLimits, FhirAccess, ga
 from osteoboard.cds.service import PREFETCH
 from osteoboard.cds.settings import CdsClient, CdsSettings
 from tests.cds import bundles
-from tests.cds.conftest import ClientKeys, cds_settings
+from tests.cds.conftest import ClientKeys, cds_settings, run_coroutine
 from tests.cds.stub_http import Answer, json_answer, running_stub
 
 PATIENT_VIEW = "/cds-services/osteoboard-patient-view"
@@ -308,7 +307,7 @@ def test_the_body_is_read_as_a_stream_and_reading_stops_at_the_limit() -> None:
         return httpx.Response(200, content=endless_body())
 
     with pytest.raises(DataUnavailable) as refused:
-        asyncio.run(
+        run_coroutine(
             gather(
                 {"patient": "Patient/{{context.patientId}}", "all": PREFETCH["observations"]},
                 None,
@@ -349,7 +348,7 @@ def test_limits_on_all_answers_and_resources_of_one_call() -> None:
         return httpx.Response(200, content=pages[int(request.url.params.get("page", "1"))])
 
     def run(limits: FetchLimits, prefetch: dict[str, Any] | None = None) -> int:
-        resources, _ = asyncio.run(
+        resources, _ = run_coroutine(
             gather(
                 {"x": "X?patient={{context.patientId}}", "y": "Y/{{context.patientId}}"},
                 prefetch or {"y": {"resourceType": "Patient", "id": "p1"}},
