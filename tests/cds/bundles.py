@@ -157,6 +157,27 @@ def renal_bundle(
     return _transaction(entries)
 
 
+def on_bone_agent_bundle(kind: str, *, days_ago: int = 10) -> dict[str, Any]:
+    """The renal patient, whose current zoledronic acid (ATC M05BA08) is recorded only as a
+    ``kind`` resource (MedicationStatement, active; or MedicationAdministration, completed),
+    started or given ``days_ago`` days ago."""
+    bundle = renal_bundle()
+    me = bundle["entry"][0]["fullUrl"]
+    when = (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+    status = "active" if kind == "MedicationStatement" else "completed"
+    resource: Resource = {
+        "resourceType": kind,
+        "status": status,
+        "medicationCodeableConcept": _coding(ATC, "M05BA08", "zoledronic acid"),
+        "subject": {"reference": me},
+        "effectiveDateTime": when,
+    }
+    bundle["entry"].append(
+        {"fullUrl": _urn(), "resource": resource, "request": {"method": "POST", "url": kind}}
+    )
+    return bundle
+
+
 def resources(bundle: dict[str, Any], patient_id: str) -> list[Resource]:
     """The bundle's resources with ids, the patient as ``patient_id`` (for a prefetch)."""
     ids = {}
@@ -194,6 +215,8 @@ def prefetch(bundle: dict[str, Any], patient_id: str) -> dict[str, Any]:
         "conditions": searchset("Condition"),
         "observations": searchset("Observation"),
         "medications": searchset("MedicationRequest"),
+        "medicationStatements": searchset("MedicationStatement"),
+        "medicationAdministrations": searchset("MedicationAdministration"),
         "procedures": searchset("Procedure"),
     }
 

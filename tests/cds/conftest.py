@@ -4,15 +4,17 @@ helper that signs the JWT of one call."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 import pytest
@@ -27,10 +29,19 @@ from osteoboard.api import Settings, create_app
 from osteoboard.cds.settings import CdsClient, CdsSettings
 from osteoboard.store.db import Store
 
+T = TypeVar("T")
+
 PUBLIC_URL = "https://cds.klinik.example"
 ISSUER = "https://ehr.klinik.example/"
 EC_KID = "ehr-ec-1"
 RSA_KID = "ehr-rsa-1"
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on an event loop of its own thread (another test may have left a
+    loop running in this one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _jwk(key: Any, kid: str, alg: str) -> dict[str, Any]:
@@ -108,8 +119,11 @@ def store(migrated_sqlite: Path, tmp_path: Path) -> Iterator[Store]:
     store.dispose()
 
 
-def cds_settings(keys: ClientKeys, **more: Any) -> CdsSettings:
-    clients = {ISSUER: CdsClient(jwks=keys.jwks())}
+def cds_settings(
+    keys: ClientKeys, *, fhir_servers: tuple[str, ...] = (), **more: Any
+) -> CdsSettings:
+    """The settings of the trusted client; ``fhir_servers``: the FHIR bases it may name."""
+    clients = {ISSUER: CdsClient(jwks=keys.jwks(), fhir_servers=list(fhir_servers))}
     return CdsSettings(public_url=PUBLIC_URL, cds_clients=clients, **more)
 
 

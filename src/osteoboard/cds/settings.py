@@ -1,22 +1,25 @@
 """Settings of the CDS Hooks service, read from ``OSTEOBOARD_*`` environment variables.
 
 ``OSTEOBOARD_CDS_CLIENTS`` is a JSON object: for each trusted issuer (the JWT's ``iss``) where
-its public keys are (``jwks_url``, or the JWK Set itself as ``jwks``) and which ``jku`` URLs
-its tokens may name. See docs/cds-hooks.md.
+its public keys are (``jwks_url``, or the JWK Set itself as ``jwks``), which ``jku`` URLs its
+tokens may name, and which FHIR servers (``fhir_servers``) the service may query for it. See
+docs/cds-hooks.md.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from osteoboard.api.settings import settings_from_env
+from osteoboard.fhir.loaders import MAX_INPUT_BYTES
 
-__all__ = ["CdsClient", "CdsSettings"]
+__all__ = ["CdsClient", "CdsSettings", "FhirBase"]
 
 
 def _absolute_url(value: str) -> str:
@@ -24,6 +27,63 @@ def _absolute_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"must be an absolute http(s) URL (got {value[:80]!r})")
     return value
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class FhirBase:
+    """A FHIR base URL in the form it is compared in: scheme and host in lower case, the
+    port spelled out, the path without a trailing ``/``.
+
+    :meth:`parse` refuses what could hide where a request really goes: user info, a
+    ``.``/``..`` path segment (also percent-encoded), a backslash, and (unless ``query``) a
+    query or fragment."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+    @classmethod
+    def parse(cls, value: str, *, query: bool = False) -> FhirBase:
+        """The base of ``value`` (with ``query``: of a URL whose query is ignored, such as a
+        search's next page), or ValueError saying what is wrong with it."""
+        parts = urlsplit(value)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise ValueError(f"must be an absolute http(s) URL (got {value[:80]!r})")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(f"must not contain user info (got {value[:80]!r})")
+        if not query and (parts.query or parts.fragment or "?" in value or "#" in value):
+            raise ValueError(f"must not have a query or fragment (got {value[:80]!r})")
+        decoded = unquote(parts.path)
+        if "\\" in decoded or any(segment in (".", "..") for segment in decoded.split("/")):
+            raise ValueError(f"must not contain '.' or '..' path segments (got {value[:80]!r})")
+        try:
+            port = parts.port or _DEFAULT_PORTS[scheme]
+        except ValueError:
+            raise ValueError(f"has an invalid port (got {value[:80]!r})") from None
+        return cls(scheme, parts.hostname.lower(), port, parts.path.rstrip("/"))
+
+    def covers(self, other: FhirBase) -> bool:
+        """Whether ``other`` is this base or below it (same scheme, host and port; the path
+        equal or continuing after a ``/``)."""
+        return (self.scheme, self.host, self.port) == (other.scheme, other.host, other.port) and (
+            other.path == self.path or other.path.startswith(self.path + "/")
+        )
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}{self.path}"
+
+
+def _fhir_base(value: str) -> str:
+    try:
+        FhirBase.parse(value)
+    except ValueError as exc:
+        raise ValueError(f"fhir_servers: {exc}") from None
+    return value.rstrip("/")
 
 
 class CdsClient(BaseModel):
@@ -41,6 +101,13 @@ class CdsClient(BaseModel):
         default_factory=list,
         description="JWK Set URLs a token's jku header may name (any other jku is refused).",
     )
+    fhir_servers: list[str] = Field(
+        default_factory=list,
+        description="FHIR base URLs the service may query with the client's fhirAuthorization: "
+        "a call's fhirServer must be one of them or lie below one (same scheme, host and "
+        "port; the path continuing after a '/'). None: the service never queries a FHIR "
+        "server for this client.",
+    )
 
     @field_validator("jwks_url")
     @classmethod
@@ -51,6 +118,19 @@ class CdsClient(BaseModel):
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
         return [_absolute_url(v) for v in value]
+
+    @field_validator("fhir_servers")
+    @classmethod
+    def _fhir_servers(cls, value: list[str]) -> list[str]:
+        return [_fhir_base(v) for v in value]
+
+    def allows_fhir_server(self, fhir_server: str) -> bool:
+        """Whether the service may send this client's FHIR token to ``fhir_server``."""
+        try:
+            wanted = FhirBase.parse(fhir_server)
+        except ValueError:
+            return False
+        return any(FhirBase.parse(base).covers(wanted) for base in self.fhir_servers)
 
     @model_validator(mode="after")
     def _some_keys(self) -> CdsClient:
@@ -102,6 +182,14 @@ class CdsSettings(BaseModel):
     )
     cds_fhir_timeout_s: float = Field(
         default=5.0, gt=0, le=60, description="Timeout of each request to a client's FHIR server."
+    )
+    cds_fhir_max_response_bytes: int = Field(
+        default=20_000_000,
+        ge=10_000,
+        le=MAX_INPUT_BYTES,
+        description="Largest body of one answer of a client's FHIR server (read as a stream, "
+        "stopped at the limit); a larger one gives 412. At most the FHIR import's input "
+        "limit, which also bounds all answers of one call together.",
     )
 
     @field_validator("cds_clients", mode="before")
