@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from osteoboard.caseio import load_case
 from osteoboard.cli import app
-from osteoboard.fhir import import_resources
+from osteoboard.fhir import FhirImportError, import_resources
 from osteoboard.fhir.client import fetch_patient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +118,32 @@ def test_server_gives_the_same_case(everything: bool) -> None:
     else:
         assert "/fhir/Patient/demo-009" in asked
         assert any(a.startswith("/fhir/Observation?") and "page=2" in a for a in asked)
+
+
+def test_a_server_that_pages_without_end_is_refused_not_cut_off() -> None:
+    from osteoboard.fhir import client as fhir_client
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/fhir/metadata":
+            return httpx.Response(404)
+        if request.url.path == "/fhir/Patient/p":
+            return httpx.Response(200, json={"resourceType": "Patient", "id": "p"})
+        page = int(request.url.params.get("page", "1"))
+        nxt = f"http://fhir.test{request.url.path}?patient=p&page={page + 1}"
+        return httpx.Response(
+            200,
+            json={
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "link": [{"relation": "next", "url": nxt}],
+                "entry": [],
+            },
+        )
+
+    mock = httpx.Client(transport=httpx.MockTransport(handler))
+    with pytest.raises(FhirImportError) as refused:
+        fetch_patient("http://fhir.test/fhir", "p", client=mock)
+    assert f"more than {fhir_client.MAX_PAGES} pages" in "; ".join(refused.value.lines("en"))
 
 
 def _put_all(base_url: str, bundle: Path) -> str:

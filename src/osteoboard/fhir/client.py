@@ -68,7 +68,16 @@ def _offers_everything(client: httpx.Client, base: str) -> bool:
 def _pages(client: httpx.Client, url: str, params: dict[str, str] | None) -> list[Entry]:
     out: list[Entry] = []
     data = _get(client, url, params)
-    for _ in range(MAX_PAGES):
+    for page in range(MAX_PAGES + 1):
+        if page == MAX_PAGES:
+            # Never a case from part of the patient's data.
+            raise problem(
+                url,
+                f"mehr als {MAX_PAGES} Seiten – der Fall würde aus einem Teil der Daten "
+                "gebildet; nicht importiert",
+                f"more than {MAX_PAGES} pages – the case would be built from part of the "
+                "data; not imported",
+            )
         out.extend(parse_bundle(data, url))
         links = data.get("link") if isinstance(data, dict) else None
         nxt = next(
