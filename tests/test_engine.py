@@ -446,3 +446,46 @@ def test_a_suspected_compression_never_reads_as_shown_by_mri() -> None:
     data["neurology"]["whole_spine_mri_done"] = True
     (shown,) = [e for e in evaluate(parse_case(data)).emergencies if e.code == "EMERG.MSCC"]
     assert shown.status == "confirmed" and "im MRT gesichert" in shown.text.de
+
+
+def test_the_neurological_symptoms_are_one_question() -> None:
+    """A humerus fracture, nothing said about neurology: the new deficit, radicular pain, any
+    deficit and the Frankel grade are asked as one question (asked_with), leaving room for
+    the calcium, creatinine and the rest."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "t-ask",
+                "board_date": "2026-11-20",
+                "patient": {"age": 70, "sex": "male"},
+                "primary": {"site": "unknown"},
+                "lesions": [
+                    {
+                        "id": "H1",
+                        "region": "long_bone",
+                        "bone": "humerus",
+                        "segment": "diaphyseal",
+                        "type": "lytic",
+                        "pathologic_fracture": True,
+                    },
+                ],
+            }
+        )
+    )
+    neuro = [q for q in p.questions if q.fact.startswith("neuro.")]
+    assert len(neuro) == 1
+    assert {"neurology.new_deficit", "neurology.radicular_pain", "neurology.frankel"} <= set(
+        neuro[0].fields
+    )
+    assert "radikulär" in neuro[0].text.de and "Frankel" in neuro[0].text.de
+    assert any(q.fact.startswith("labs.") for q in p.questions)
+
+
+def test_asked_with_must_name_a_fact_with_its_own_question(tmp_path: Path) -> None:
+    from tests.kb_copies import edited_copy, load_error
+
+    def change(data: Any) -> None:
+        data["facts"]["neuro.radicular_pain"]["asked_with"] = "neuro.frankel"  # asked_with too
+
+    message = load_error(edited_copy(tmp_path, "facts.yaml", change))
+    assert "facts.neuro.radicular_pain: asked_with 'neuro.frankel' must name a fact" in message

@@ -1200,9 +1200,15 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
     by_text: dict[str, _QuestionDraft] = {}
     keys: dict[tuple[tuple[str, ...], str | None], str] = {}
     for ask in sorted(asks, key=lambda a: a.rank):
-        # Facts behind the same case fields are one question (the first one's wording).
+        # Facts behind the same case fields are one question (the first one's wording), and
+        # so are facts the knowledge base asks together (``asked_with``: its wording).
+        together = kb.facts[ask.fact].asked_with if ask.fact in kb.facts else None
+        if together is None and ask.fact in kb.asked_together:
+            together = ask.fact
         key = keys.get((ask.fields, ask.lesion_label))
-        if key is None:
+        if together is not None:
+            key = f"{together}@{ask.lesion_label or ''}"
+        elif key is None:
             key = keys[(ask.fields, ask.lesion_label)] = (
                 "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
             )
@@ -1216,6 +1222,8 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
     for draft in by_text.values():
         ask, items, fields = draft.ask, list(draft.items), list(draft.fields)
         info = kb.facts.get(ask.fact)
+        if info is not None and info.asked_with is not None:
+            info = kb.facts[info.asked_with]
         if info is not None and info.question is not None:
             de, en = info.question.de, info.question.en
         else:

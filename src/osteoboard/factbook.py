@@ -47,6 +47,9 @@ class FactInfo(_Model):
     values: dict[str, Text] = Field(default_factory=dict)
     range: Annotated[tuple[float, float], Field(description="Plausible interval")] | None = None
     question: Text | None = None
+    #: Another fact whose question asks for this one too (the neurological symptoms are one
+    #: question, not four): the two are one question in ``questions[]``.
+    asked_with: str | None = None
     context: bool = False
     policy: Literal["unknown", "absent_unless_documented"] = "unknown"
     assume: bool | str | list[str] | None = None

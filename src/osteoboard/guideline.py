@@ -486,6 +486,11 @@ class KnowledgeBase:
         return {}
 
     @functools.cached_property
+    def asked_together(self) -> frozenset[str]:
+        """Facts whose question asks for others too (``asked_with`` names them)."""
+        return frozenset(i.asked_with for i in self.facts.values() if i.asked_with is not None)
+
+    @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:
         """Facts that are read as absent when not documented (their knowledge-base policy)."""
         return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")
@@ -1164,6 +1169,15 @@ def _load_fact_infos(
     missing = [f.name for f in CATALOGUE if f.name not in infos]
     if missing:
         raise KnowledgeError(f"facts.yaml: no entry for {', '.join(missing[:5])}")
+    for name, info in infos.items():
+        target = infos.get(info.asked_with) if info.asked_with is not None else None
+        if info.asked_with is not None and (
+            target is None or target.question is None or target.asked_with is not None
+        ):
+            raise KnowledgeError(
+                f"facts.yaml: facts.{name}: asked_with {info.asked_with!r} must name a fact "
+                "with a question of its own"
+            )
     return infos
 
 
