@@ -192,10 +192,9 @@ def test_a_fracture_of_unstated_site_is_a_suspected_emergency_and_asks_where() -
     [condition] = emergency.conditions
     assert (condition.fact, condition.values) == ("lesion.region", ["long_bone", "pelvis"])
     assert condition.fields == ["lesions[X1].region"]
-    # The text does not call the bone weight-bearing; it says the site is not stated.
-    assert "Lage nicht angegeben" in emergency.text.de and "(tragender Knochen)" not in (
-        emergency.text.de
-    )
+    # The text does not name the site as known; it says the site is not stated.
+    assert "Lage nicht angegeben" in emergency.text.de
+    assert "(langer Röhrenknochen oder Becken)" not in emergency.text.de
     # Both definitive branches, each on its conditions.
     fixation = item(p, "SURG.FRACTURE_FIXATION", "X1")
     assert fixation.status.value == "conditional"
