@@ -489,3 +489,25 @@ def test_asked_with_must_name_a_fact_with_its_own_question(tmp_path: Path) -> No
 
     message = load_error(edited_copy(tmp_path, "facts.yaml", change))
     assert "facts.neuro.radicular_pain: asked_with 'neuro.frankel' must name a fact" in message
+
+
+def test_a_listed_breast_metastasis_gets_a_conditional_bone_modifying_agent() -> None:
+    """Breast cancer, one femur lesion listed, biopsy and staging counts not stated: the
+    bone-modifying agent is conditional on a second metastasis (or a biopsy), not silent; the
+    documented metastasis is what supports it (ESMO 2020)."""
+    data: dict[str, Any] = {
+        "id": "t-bma",
+        "board_date": "2026-11-20",
+        "patient": {"age": 61, "sex": "female"},
+        "primary": {"site": "breast"},
+        "lesions": [{"id": "F1", "region": "long_bone", "bone": "femur", "type": "lytic"}],
+    }
+    p = evaluate(parse_case(data))
+    status = {r.code: r.status for r in p.recommendations}
+    assert status.get("BMA.DENOSUMAB") == "conditional"
+    assert status.get("BMA.ZOLEDRONIC_ACID") == "conditional"
+    # documented solitary and not biopsied: no agent (biopsy first)
+    data["bone_metastases"] = {"vertebral_count": 0, "extraspinal_count": 1}
+    data["lesions"][0]["histology_confirmed"] = False
+    q = evaluate(parse_case(data))
+    assert not {"BMA.DENOSUMAB", "BMA.ZOLEDRONIC_ACID"} & {r.code for r in q.recommendations}

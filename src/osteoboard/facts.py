@@ -150,6 +150,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("visceral.brain", "bool", "Brain metastases"),
     # -- bone disease --
     Fact("bone.total_count_min", "int", "Bone metastases listed or counted (lower bound)"),
+    Fact("bone.metastasis_documented", "bool", "At least one bone metastasis listed or counted"),
     Fact("bone.multiple", "bool", "Two or more bone metastases"),
     Fact("bone.solitary", "bool", "Exactly one bone metastasis"),
     Fact("bone.all_blastic", "bool", "Every listed lesion osteoblastic"),
@@ -912,6 +913,7 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         if hi is None
     ]
     fs.set("bone.total_count_min", total_min)
+    fs.set("bone.metastasis_documented", total_min > 0)
     if total_max is not None and total_max != total_min:
         # Both counts given, but a lesion of unknown region may add to either of them.
         count_paths = [f"lesions[{les.id}].region" for les in case.unplaced_lesions]
