@@ -81,6 +81,35 @@ def test_other_parts_of_cel_are_left_to_cel(source: str) -> None:
         compile_condition(source)
 
 
+FIELD_ENV = {**ENV, "m": {"k": "x", "n": 1, "l": ["a"], "z": None}, "ms": [{"k": "x"}, {"k": "y"}]}
+
+# Fields of maps (compiled only with fields=True, as the quality indicators are).
+FIELD_PROBES = """
+m.k == 'x' | m.k == s | m.n < 2 | 'a' in m.l | m.z == 'x' | m.q == 'x' | f && m.q == 'x'
+t || m.q | s.k == 'x' | a.k == 'x' | ms.exists(i, i.k == 'y') | ms.exists(i, i.q == 'y')
+ms.exists(i, i.k == 'x') && !ms.exists(i, i.k == 'z') | ms.exists(i, 'a' in m.l && i.k == s)
+"""
+
+
+@pytest.mark.parametrize(
+    "source", [p.strip() for line in FIELD_PROBES.splitlines() for p in line.split(" | ") if p]
+)
+def test_field_probe_agrees_with_cel(source: str) -> None:
+    try:
+        expected = _reference(cel.compile(source), FIELD_ENV)
+    except KeyError:  # CEL raises a missing key as such
+        expected = ("key", None)
+    outcome = _outcome(compile_condition(source, fields=True).run(FIELD_ENV))
+    # CEL reports a missing key or a field of a non-map with its own message; here it is a
+    # type error whatever the cause.
+    assert outcome == expected or (outcome == ("type", None) and expected[0] != "ok")
+
+
+def test_fields_only_when_asked() -> None:
+    with pytest.raises(Unsupported):
+        compile_condition("m.k == 'x'")
+
+
 def test_a_variable_left_out_is_undefined_and_named() -> None:
     compiled = compile_condition("a && b")
     assert compiled.run({"a": True, "b": True}) is True

@@ -271,9 +271,29 @@ class _StrictJSONDecoder(json.JSONDecoder):
         return out, end
 
 
+class _DuplicateKey(Exception):
+    """A JSON object names a key twice (the strict decoder then finds where)."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _DuplicateKey
+    return out
+
+
+#: The C decoder, with duplicate keys detected: most documents have none, and then this
+#: gives the same values as the strict decoder at a fraction of its cost.
+_FAST_JSON = json.JSONDecoder(object_pairs_hook=_unique_pairs)
+
+
 def _read_json(text: str, name: str) -> Any:
     try:
         _check_json_text(text)
+        try:
+            return _FAST_JSON.decode(text)
+        except (_DuplicateKey, json.JSONDecodeError):
+            pass  # the strict decoder names the line
         return _StrictJSONDecoder().decode(text)
     except _NodeError as exc:
         raise _document_error(name, "invalid_json", line=exc.line, problem=exc.message) from None

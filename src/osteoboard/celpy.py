@@ -9,8 +9,9 @@ function costs well under one.
 
 Only the part of CEL that conditions use is compiled: ``&&``, ``||``, ``!``, comparisons,
 ``in``, list literals, string, number and boolean literals, unary minus and the ``exists``
-macro. An expression with anything else raises :class:`Unsupported`, and the engine runs
-CEL's own program for it.
+macro (and, with ``fields=True``, a map's field ``m.key``, which the quality indicators read).
+An expression with anything else raises :class:`Unsupported`, and the engine runs CEL's own
+program for it.
 
 Results follow the library's behaviour exactly, including which error a failed run reports
 (the engine branches on the undefined variable it names):
@@ -24,7 +25,9 @@ Results follow the library's behaviour exactly, including which error a failed r
 - ``==``, ``!=``, ``<``… and ``in`` report their left operand's error first; values of
   different types are unequal, except numbers (``1 == 1.0``); ordering them is a type error;
 - a list literal reports its first element's error; ``exists`` stops at the first element
-  that gives true or an error.
+  that gives true or an error;
+- a field of something that is not a map, or a key the map lacks, is an error (a type error
+  here, whatever CEL's message).
 """
 
 from __future__ import annotations
@@ -192,6 +195,15 @@ def _exists(container: Any, predicate: Callable[[Any], Any]) -> Any:
     return False
 
 
+def _field(container: Any, key: str) -> Any:
+    """``container.key`` on a map."""
+    if container.__class__ is Error:
+        return container
+    if container.__class__ is not dict or key not in container:
+        return TYPE_ERROR
+    return container[key]
+
+
 def _neg(value: Any) -> Any:
     if value.__class__ is Error:
         return value
@@ -288,9 +300,10 @@ def _balanced(kind: str, terms: list[_Node], low: int, high: int) -> _Node:
 
 
 class _Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, fields: bool = False) -> None:
         self.tokens = _tokens(source)
         self.pos = 0
+        self.fields = fields
 
     def peek(self) -> tuple[str, str]:
         return self.tokens[self.pos]
@@ -353,6 +366,9 @@ class _Parser:
         while self.peek()[1] == ".":
             self.take()
             kind, name = self.take()
+            if kind == "name" and self.fields and self.peek()[1] != "(":
+                node = ("field", node, name)
+                continue
             if kind != "name" or name != "exists" or self.peek()[1] != "(":
                 raise Unsupported(f"member .{name}")
             self.take("(")
@@ -455,6 +471,8 @@ class _Writer:
             return f"_exists({self.write(container)}, lambda m_{var}: {body})"
         if kind == "rel":
             return self.relation(node[1], node[2], node[3])
+        if kind == "field":
+            return f"_field({self.write(node[1])}, {node[2]!r})"
         raise Unsupported(kind)
 
     def relation(self, op: str, left: _Node, right: _Node) -> str:
@@ -506,6 +524,7 @@ _HELPERS: dict[str, Any] = {
     "_list": _list,
     "_exists": _exists,
     "_neg": _neg,
+    "_field": _field,
 }
 
 
@@ -549,10 +568,11 @@ def _restore(
     )
 
 
-def compile_condition(source: str) -> Compiled:
+def compile_condition(source: str, *, fields: bool = False) -> Compiled:
     """Compile a (flattened) CEL condition; :class:`Unsupported` when it uses a part of CEL
-    that is not compiled here."""
-    tree = _Parser(source).parse()
+    that is not compiled here. ``fields``: also a map's field (``m.key``); a knowledge-base
+    rule reads flat fact names, where a dot is never a field."""
+    tree = _Parser(source, fields).parse()
     writer = _Writer()
     body = writer.write(tree)
     text = f"def run(variables):\n    get = variables.get\n    return {body}"

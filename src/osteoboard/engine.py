@@ -734,7 +734,24 @@ def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
     vals = {name: hit.values.get(name) for name in rule.placeholders}
     if "lesion.label" in vals:
         vals["lesion.level"] = hit.values.get("lesion.level")
-    return Text(de=_fill(kb, base.de, vals, "de"), en=_fill(kb, base.en, vals, "en"))
+    # The same rule with the same values (each with its type) reads the same in every case.
+    key = (
+        rule.order,
+        *[(v.__class__, tuple(v) if isinstance(v, list) else v) for v in vals.values()],
+    )
+    texts = kb.item_texts
+    text = texts.get(key)
+    if text is None:
+        if len(texts) >= MAX_TEXTS:
+            texts.clear()
+        text = texts[key] = Text(
+            de=_fill(kb, base.de, vals, "de"), en=_fill(kb, base.en, vals, "en")
+        )
+    return text
+
+
+#: Item texts kept per knowledge base at most; the store starts afresh when full.
+MAX_TEXTS = 4096
 
 
 def _shown_values(rule: CompiledRule, scope: _Scope) -> dict[str, Value | tuple[float, float]]:
@@ -934,7 +951,7 @@ class _Collector:
                 key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
                 item = built.get(key)
                 if item is None:
-                    item = built[key] = Because(fact=fact, value=value)
+                    item = built[key] = _shared_because(key, fact, value)
                 if fact not in _LESION_FACTS:
                     case[fact] = item
             out.append(item)
@@ -1032,6 +1049,22 @@ class _Collector:
             group[1][0] = rank_no
         self._recorded += 1
         group[2].append((self._recorded, label))
+
+
+#: Reasons already built, shared between cases: a Because is frozen, and the same fact and
+#: value recur from case to case. Bounded; starts afresh when full. (Within a case the
+#: collector keeps its own map, so one fact and value stay one object there.)
+_BECAUSES: dict[tuple[str, type, Any], Because] = {}
+MAX_BECAUSES = 4096
+
+
+def _shared_because(key: tuple[str, type, Any], fact: str, value: Value) -> Because:
+    found = _BECAUSES.get(key)
+    if found is None:
+        if len(_BECAUSES) >= MAX_BECAUSES:
+            _BECAUSES.clear()
+        found = _BECAUSES[key] = Because(fact=fact, value=value)
+    return found
 
 
 def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:

@@ -491,6 +491,12 @@ class KnowledgeBase:
         return frozenset(i.asked_with for i in self.facts.values() if i.asked_with is not None)
 
     @functools.cached_property
+    def item_texts(self) -> dict[Any, Any]:
+        """Item texts the engine filled in, by rule and the values it names (a pure function
+        of both, so shared between cases); the engine bounds its size."""
+        return {}
+
+    @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:
         """Facts that are read as absent when not documented (their knowledge-base policy)."""
         return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
+from osteoboard.celpy import Compiled, Error, Unsupported, compile_condition
 from osteoboard.facts import catalogue_by_name
 from osteoboard.knowledge_files import KnowledgeError, check_sources, read_yaml, validate
 from osteoboard.text import Text
@@ -89,11 +90,15 @@ class _QualityFile(_Model):
 
 @dataclass(frozen=True)
 class Indicator:
-    """A quality indicator with its two conditions compiled."""
+    """A quality indicator with its two conditions compiled: CEL's programs, and the same
+    conditions as Python functions (:mod:`osteoboard.celpy`, None where a condition uses a
+    part of CEL not compiled there), which read a view as it is; converting a view for CEL
+    costs far more than judging it."""
 
     definition: QualityIndicator
     denominator: Any
     numerator: Any
+    python: tuple[Compiled, Compiled] | None = None
 
     @property
     def id(self) -> str:
@@ -127,27 +132,59 @@ class Indicator:
 
 
 def judge_all(indicators: Sequence[Indicator], view: Mapping[str, Any]) -> list[tuple[bool, bool]]:
-    """(in the denominator, in the numerator) of each indicator for one view. The view is
-    converted for CEL once, with only the variables the indicators read (converting the items
-    costs more than judging them)."""
+    """(in the denominator, in the numerator) of each indicator for one view.
+
+    A condition runs as its Python function on the view; one without a Python function, or
+    whose run fails (a name the view lacks, a type error), runs as CEL's program, so the
+    answer (or the error raised) is CEL's. The view is converted for CEL at most once, with
+    only the variables the indicators read."""
+    context: list[Any] = []
+
+    def run(qi: Indicator, part: int) -> bool:
+        if qi.python is not None:
+            result = qi.python[part].run(view)
+            if result.__class__ is not Error:
+                return result is True
+        if not context:
+            context.append(_context(indicators, view))
+        program = qi.denominator if part == 0 else qi.numerator
+        return program.execute(context[0]) is True
+
+    out: list[tuple[bool, bool]] = []
+    for qi in indicators:
+        if not run(qi, 0):
+            out.append((False, False))
+        else:
+            out.append((True, run(qi, 1)))
+    return out
+
+
+def _context(indicators: Sequence[Indicator], view: Mapping[str, Any]) -> Any:
+    """The view converted for CEL, with only the variables the indicators read."""
     wanted = frozenset().union(*(qi.variables for qi in indicators))
     values = {name: view[name] for name in wanted}
     if "items" in values:
         fields = frozenset().union(*(qi.item_fields for qi in indicators))
         values["items"] = [{k: i[k] for k in fields if k in i} for i in values["items"]]
-    context = cel.Context(values)
-    out: list[tuple[bool, bool]] = []
-    for qi in indicators:
-        if qi.denominator.execute(context) is not True:
-            out.append((False, False))
-        else:
-            out.append((True, qi.numerator.execute(context) is True))
-    return out
+    return cel.Context(values)
+
+
+def _python(definition: QualityIndicator) -> tuple[Compiled, Compiled] | None:
+    try:
+        return (
+            compile_condition(definition.denominator, fields=True),
+            compile_condition(definition.numerator, fields=True),
+        )
+    except Unsupported:
+        return None
 
 
 def _recompiled(definition: QualityIndicator) -> Indicator:
     return Indicator(
-        definition, cel.compile(definition.denominator), cel.compile(definition.numerator)
+        definition,
+        cel.compile(definition.denominator),
+        cel.compile(definition.numerator),
+        _python(definition),
     )
 
 
@@ -212,6 +249,7 @@ def load_quality(
                 qi,
                 _compile(qi.denominator, f"{where}: denominator", variables, codes),
                 _compile(qi.numerator, f"{where}: numerator", variables, codes),
+                _python(qi),
             )
         )
     return tuple(out)

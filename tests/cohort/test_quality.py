@@ -149,6 +149,46 @@ def test_decision_view() -> None:
     assert _judge("decisions_guideline_conform", view) == (False, False)
 
 
+def _views() -> list[dict[str, Any]]:
+    """Proposal views of the examples and the referral cases, and views that fail in CEL."""
+    from tests.test_referral_cases import CASE_FILES, load_referral
+
+    cases = [load_case(p) for p in sorted(EXAMPLES.glob("*.yaml"))]
+    cases += [load_referral(p).case for p in CASE_FILES]
+    views = [proposal_view(evaluate(c), primary_site=None) for c in cases]
+    first = views[0]
+    broken = [
+        {**first, "items": [{"code": "EMERG.MSCC"}]},  # an item without its status
+        {**first, "items": ["EMERG.MSCC"]},  # an item that is no map
+        {**first, "codes": "SUP.DEXAMETHASONE"},  # no list
+        {**first, "questions": [{"fact": "x", "priority": None, "decides": []}]},
+    ]
+    return [*views, *broken]
+
+
+def _cel_only(qi: Any, view: dict[str, Any]) -> tuple[bool, bool] | str:
+    from dataclasses import replace
+
+    try:
+        return replace(qi, python=None).judge(view)
+    except Exception as exc:  # CEL's own errors
+        return type(exc).__name__
+
+
+def test_compiled_indicators_agree_with_cel() -> None:
+    """Every proposal indicator that runs as Python judges like CEL's programs on real views,
+    and raises CEL's error where CEL fails."""
+    proposal = [qi for qi in load_knowledge_base().quality if qi.definition.over == "proposal"]
+    assert proposal and all(qi.python is not None for qi in proposal)
+    for view in _views():
+        for qi in proposal:
+            try:
+                judged: tuple[bool, bool] | str = qi.judge(view)
+            except Exception as exc:
+                judged = type(exc).__name__
+            assert judged == _cel_only(qi, view), (qi.id, view)
+
+
 def test_indicators_survive_the_knowledge_base_cache() -> None:
     import pickle
 
@@ -158,6 +198,7 @@ def test_indicators_survive_the_knowledge_base_cache() -> None:
         evaluate(load_case(next(EXAMPLES.glob("08-*.yaml"))), kb), primary_site=None
     )
     assert [q.id for q in again.quality] == [q.id for q in kb.quality]
+    assert [q.python is None for q in again.quality] == [q.python is None for q in kb.quality]
     assert [q.judge(view) for q in again.quality if q.definition.over == "proposal"] == [
         q.judge(view) for q in kb.quality if q.definition.over == "proposal"
     ]

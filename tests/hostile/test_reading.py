@@ -120,6 +120,20 @@ def test_duplicate_json_keys_are_refused_like_yaml_ones() -> None:
     )
 
 
+def test_json_reads_like_the_strict_decoder() -> None:
+    """Documents without duplicate keys take the C decoder; the values (numbers of each type,
+    key order, unicode, nesting) are those of the strict decoder that names duplicates."""
+    from osteoboard.caseio import _StrictJSONDecoder
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    texts = [json.dumps(load_case(p).model_dump(mode="json")) for p in examples.glob("*.yaml")]
+    texts.append('{"a": [1, 1.0, -0, 1e3, "\u00e9", null, true, {"z": 1, "y": [{}]}], "b": ""}')
+    for text in texts:
+        read = read_document(text)
+        assert read == _StrictJSONDecoder().decode(text)
+        assert json.dumps(read) == json.dumps(_StrictJSONDecoder().decode(text))
+
+
 def test_json_without_duplicates_is_read_as_before() -> None:
     doc = {"id": "x", "lesions": [{"id": "a", "region": "spine"}, {"id": "b", "region": "rib"}]}
     assert read_document(json.dumps(doc, indent=2)) == doc
