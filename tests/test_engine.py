@@ -511,3 +511,23 @@ def test_a_listed_breast_metastasis_gets_a_conditional_bone_modifying_agent() ->
     data["lesions"][0]["histology_confirmed"] = False
     q = evaluate(parse_case(data))
     assert not {"BMA.DENOSUMAB", "BMA.ZOLEDRONIC_ACID"} & {r.code for r in q.recommendations}
+
+
+def test_myeloma_with_a_lytic_lesion_and_unknown_renal_function_offers_both_agents() -> None:
+    """Myeloma, a lytic T8 lesion, no creatinine: denosumab needs no renal dosing and is
+    firm; zoledronic acid, the standard (Raje 2018), is conditional on the clearance instead
+    of silent."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "t-mm-bma",
+                "board_date": "2026-11-20",
+                "patient": {"age": 65, "sex": "male"},
+                "primary": {"site": "myeloma"},
+                "lesions": [{"id": "T8", "region": "spine", "level": "T8", "type": "lytic"}],
+            }
+        )
+    )
+    status = {r.code: r.status for r in p.recommendations}
+    assert status.get("BMA.ZOLEDRONIC_ACID") == "conditional"
+    assert "BMA.DENOSUMAB" in status
