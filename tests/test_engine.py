@@ -531,3 +531,30 @@ def test_myeloma_with_a_lytic_lesion_and_unknown_renal_function_offers_both_agen
     status = {r.code: r.status for r in p.recommendations}
     assert status.get("BMA.ZOLEDRONIC_ACID") == "conditional"
     assert "BMA.DENOSUMAB" in status
+
+
+def test_radiotherapy_for_mscc_on_alternative_conditions_names_no_single_reason() -> None:
+    """MRI-confirmed MSCC, operability and prognosis not stated: radiotherapy instead of
+    surgery applies if the prognosis is short or the patient unfit; its text names neither
+    as the reason (the conditions do), where it used to say "unter 3 Monaten"."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "t-rt-alt",
+                "board_date": "2026-11-20",
+                "patient": {"age": 67, "sex": "male", "ecog": 1},
+                "primary": {"site": "prostate"},
+                "neurology": {
+                    "new_deficit": False,
+                    "radicular_pain": True,
+                    "frankel": "E",
+                    "whole_spine_mri_done": True,
+                },
+                "lesions": [{"id": "L4", "region": "spine", "level": "L4", "escc_grade": "3"}],
+            }
+        )
+    )
+    (rt,) = [r for r in p.recommendations if r.code == "RT.MSCC"]
+    assert rt.status == "conditional"
+    assert len({c.group for c in rt.conditions}) >= 2
+    assert "unter 3 Monaten" not in rt.text.de and "statt Operation" in rt.text.de

@@ -102,6 +102,8 @@ class _Hit:
     open: bool = False
     conditions: list[ItemCondition] | None = None
     assumed: list[Assumption] | None = None
+    #: The action's ``alternatives_text`` instead of the rule's text.
+    alternatives: bool = False
 
 
 class _Ask(NamedTuple):
@@ -728,6 +730,10 @@ def _fill(
 
 def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
     rule = hit.rule
+    if hit.alternatives:
+        text = kb.actions[rule.rule.action].alternatives_text
+        assert text is not None  # set only then (_items)
+        return text
     base = rule.rule.text or kb.actions[rule.rule.action].text
     if not rule.placeholders:
         return base  # nothing to fill in (a Text is frozen, so it can be shared)
@@ -1101,7 +1107,9 @@ def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[
     return kept, sources, because, assumed
 
 
-def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], list[Assumption]]]:
+def _items(
+    kb: KnowledgeBase, hits: Sequence[_Hit]
+) -> list[tuple[_Hit, list[str], list[Because], list[Assumption]]]:
     """Merge hits per code and lesion. An item that holds on every completion replaces the
     open ones for the same code and lesion; open harm-preventing steps and suspected
     emergencies merge like settled ones; conditional items stay apart per text, since each
@@ -1142,6 +1150,13 @@ def _items(hits: Sequence[_Hit]) -> list[tuple[_Hit, list[str], list[Because], l
             )
         first = copy.copy(ranked[0])
         first.conditions = conditions
+        # Branches of rules whose texts name different reasons (a short prognosis, or unfit
+        # for surgery): the action's text for alternatives, when it has one.
+        first.alternatives = (
+            len(seen) > 1
+            and kb.actions[first.rule.rule.action].alternatives_text is not None
+            and len({h.rule.rule.text for h in ranked}) > 1
+        )
         out.append((first, sources, because, assumed))
     return out
 
@@ -1152,7 +1167,7 @@ def _assemble(
     emergencies: list[tuple[tuple[Any, ...], Recommendation]] = []
     recs: list[tuple[tuple[Any, ...], Recommendation]] = []
     warns: list[tuple[tuple[Any, ...], Warning]] = []
-    for hit, sources, because, assumed in _items(hits):
+    for hit, sources, because, assumed in _items(kb, hits):
         rule = hit.rule.rule
         action = kb.actions[rule.action]
         text = _item_text(kb, hit)

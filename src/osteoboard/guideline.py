@@ -134,6 +134,12 @@ class Action(_KbModel):
         "calcium/vitamin D, advice) and may be firm when any plausible completion of the open "
         "facts needs it; carrying: firm only with documented eligibility (SPEC §4.1).",
     )
+    alternatives_text: Text | None = Field(
+        default=None,
+        description="The text of a conditional item whose branches come from rules with "
+        "different texts (each naming its own reason): it states none, the conditions say "
+        "when each branch applies.",
+    )
 
 
 class Therapy(_KbModel):
