@@ -290,3 +290,22 @@ def test_bad_calls_are_refused_with_a_problem_naming_what_is_wrong(
     assert answer.status_code == 422 and "context.draftOrders" in answer.json()["detail"]
     unknown = post("/cds-services/nope", raw)
     assert unknown.status_code == 404 and "osteoboard-patient-view" in unknown.json()["detail"]
+
+
+def test_a_prefetched_resource_that_is_not_valid_fhir_is_named_not_a_server_error(
+    client: TestClient, client_keys: ClientKeys
+) -> None:
+    prefetch = bundles.prefetch(bundles.mscc_bundle(), "p-1")
+    for value in prefetch.values():
+        if isinstance(value, dict) and value.get("resourceType") == "Bundle" and value.get("entry"):
+            first = value["entry"][0]["resource"]
+            if first.get("resourceType") == "Observation":
+                first.pop("status", None)  # required in FHIR R4
+                first["id"] = "broken-obs"
+                break
+    else:
+        raise AssertionError("the MSCC prefetch has no observation")
+    answer = _call(client, client_keys, PATIENT_VIEW, _patient_view("p-1", prefetch))
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert "Observation/broken-obs" in detail and "status" in detail

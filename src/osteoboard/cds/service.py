@@ -32,6 +32,7 @@ from osteoboard.cds.fhirdata import DataUnavailable, FetchLimits, FhirAccess, ga
 from osteoboard.cds.orders import check_order, draft_medication_requests, load_order_rules
 from osteoboard.cds.settings import CdsSettings
 from osteoboard.engine import evaluate
+from osteoboard.fhir.errors import FhirImportError
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.store.db import Store
 
@@ -459,7 +460,18 @@ async def call_service(
         settings=runtime.settings,
         store=request.app.state.store,
     )
-    cards = await run_in_threadpool(_compute, work)
+    try:
+        cards = await run_in_threadpool(_compute, work)
+    except FhirImportError as exc:
+        # Data that are not valid FHIR: the client's own prefetch (422, naming the resource
+        # and element), or what its FHIR server answered (412: the data cannot be used).
+        lines_de, lines_en = exc.lines("de"), exc.lines("en")
+        raise ApiProblem(
+            412 if fetched else 422,
+            "precondition-failed" if fetched else "validation-error",
+            ("; ".join(lines_de[:10]), "; ".join(lines_en[:10])),
+            extra={"errors": [{"field": "prefetch", "detail": line} for line in lines_en[:20]]},
+        ) from None
     return JSONResponse({"cards": cards})
 
 
