@@ -57,6 +57,40 @@ def _wrk() -> str:
     return path
 
 
+def wrk_warm(lua: Path, url: str, env: dict[str, str]) -> None:
+    """Three seconds of load to warm every worker (knowledge base, caches, connections)."""
+    subprocess.run(
+        [_wrk(), "-t2", "-c8", "-d3s", "-s", str(lua), url],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+
+
+def wrk_load(
+    lua: Path, url: str, args: argparse.Namespace, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """The measured run: ``args.threads`` threads, ``args.connections`` connections for
+    ``args.duration`` seconds; wrk's output is the script's report."""
+    return subprocess.run(
+        [
+            _wrk(),
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(lua),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
 def _prepare(url: str) -> tuple[str, list[int]]:
     """Migrate, add a coordinator's token and store every example case."""
     store = Store(url)
@@ -79,34 +113,12 @@ def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     try:
         wrk_env = {**os.environ, "CASE_IDS": ",".join(map(str, ids)), "TOKEN": token}
         host = server.url
-        # Warm up every worker (knowledge base, caches, connection pool).
-        subprocess.run(
-            [_wrk(), "-t2", "-c8", "-d3s", "-s", str(LUA), host],
-            env=wrk_env,
-            capture_output=True,
-            check=True,
-        )
+        wrk_warm(LUA, host, wrk_env)
         cpu_before = _server_cpu(server)
         profiler = None
         if args.profile:
             profiler = _start_profiler(server, work, args.duration)
-        result = subprocess.run(
-            [
-                _wrk(),
-                f"-t{args.threads}",
-                f"-c{args.connections}",
-                f"-d{args.duration}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(LUA),
-                host,
-            ],
-            env=wrk_env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        result = wrk_load(LUA, host, args, wrk_env)
         cpu = _server_cpu(server) - cpu_before
         if profiler is not None:
             profiler.wait(timeout=args.duration + 60)

@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api import _report, _server_cpu, _wrk  # noqa: E402
+from bench.api import _report, _server_cpu, wrk_load, wrk_warm  # noqa: E402
 from tests.api.server import Server  # noqa: E402
 from tests.cds import bundles  # noqa: E402
 from tests.cds.conftest import ISSUER, ClientKeys  # noqa: E402
@@ -122,29 +121,13 @@ def load(args: argparse.Namespace, work: Path, keys: ClientKeys) -> dict[str, An
     server.start(timeout=120)
     try:
         base_env = {**os.environ, "BODY": str(work / "body.json")}
-        subprocess.run(
-            [_wrk(), "-t2", "-c8", "-d3s", "-s", str(LUA), server.url],
-            env={**base_env, "TOKENS": str(warm_tokens), "WRK_THREADS": "2"},
-            capture_output=True,
-            check=True,
-        )
+        wrk_warm(LUA, server.url, {**base_env, "TOKENS": str(warm_tokens), "WRK_THREADS": "2"})
         cpu_before = _server_cpu(server)
-        result = subprocess.run(
-            [
-                _wrk(),
-                f"-t{args.threads}",
-                f"-c{args.connections}",
-                f"-d{args.duration}s",
-                "--timeout",
-                "10s",
-                "-s",
-                str(LUA),
-                server.url,
-            ],
-            env={**base_env, "TOKENS": str(run_tokens), "WRK_THREADS": str(args.threads)},
-            capture_output=True,
-            text=True,
-            check=True,
+        result = wrk_load(
+            LUA,
+            server.url,
+            args,
+            {**base_env, "TOKENS": str(run_tokens), "WRK_THREADS": str(args.threads)},
         )
         cpu = _server_cpu(server) - cpu_before
     finally:
