@@ -65,7 +65,7 @@ def test_age_at_the_board_date_and_sex() -> None:
 
 def test_two_ecog_values_latest_on_or_before_board_date_wins_and_is_reported() -> None:
     result = run(
-        obs("ecog-old", "89247-1", "2026-09-01", {"valueInteger": 1}),
+        obs("ecog-old", "89247-1", "2026-10-25", {"valueInteger": 1}),
         obs("ecog-new", "89247-1", "2026-11-10", {"valueInteger": 2}),
         obs("ecog-later", "89247-1", "2026-12-01", {"valueInteger": 3}),
     )
@@ -273,7 +273,7 @@ def test_transaction_bundle_with_uuid_references_and_ndjson_folder(tmp_path: Pat
     (folder / "Patient.ndjson").write_text(json.dumps(patient()) + "\n", encoding="utf-8")
     (folder / "Observation.ndjson").write_text(
         "\n".join(
-            json.dumps(obs(f"e{i}", "89247-1", f"2026-0{i}-01", {"valueInteger": i}))
+            json.dumps(obs(f"e{i}", "89247-1", f"2026-11-0{i}", {"valueInteger": i}))
             for i in (1, 2)
         )
         + "\n",

@@ -138,6 +138,43 @@ def test_a_second_creatinine_10_days_old_is_used() -> None:
     assert firm_doses(proposal) == ["bone_modifying_agents.zoledronic_acid_3_0"]
 
 
+def _without(resources: list[dict[str, Any]], oid: str) -> list[dict[str, Any]]:
+    return [r for r in resources if r.get("id") != oid]
+
+
+def test_a_weight_120_days_old_doses_nothing_and_one_60_days_old_is_used() -> None:
+    """The actual body weight enters the clearance that doses zoledronic acid: a weight of
+    four months ago is left out (maximum 90 days), so no dose is firm."""
+
+    def imported(days: int) -> Any:
+        resources = _without(breast_with_bone_metastases(), "weight")
+        resources += [lab("weight", "29463-7", 60, "kg", day(days)), creatinine("cr", day(5))]
+        return import_resources(resources, board_date=BOARD)
+
+    old = imported(120)
+    assert old.case.patient.weight_kg is None
+    assert "älter als 90 Tage" in unused(old, "Observation/weight")[0].reason.de
+    proposal = evaluate(old.case)
+    assert firm_doses(proposal) == []
+    assert "patient.weight_kg" in {m.field for m in proposal.missing_data}
+    recent = imported(60)
+    assert recent.case.patient.weight_kg == 60
+    assert firm_doses(evaluate(recent.case)) == ["bone_modifying_agents.zoledronic_acid_3_0"]
+
+
+def test_a_performance_status_older_than_30_days_is_not_today_s() -> None:
+    def imported(days: int) -> Any:
+        ecog = lab("ecog", "89247-1", 0, "1", day(days))
+        ecog.pop("valueQuantity")
+        ecog["valueInteger"] = 1
+        return import_resources([*breast_with_bone_metastases(), ecog], board_date=BOARD)
+
+    assert imported(30).case.patient.ecog == 1
+    late = imported(45)
+    assert late.case.patient.ecog is None
+    assert "patient.ecog" in unused(late, "Observation/ecog")[0].reason.de
+
+
 def test_the_window_ends_exactly_at_the_maximum_age() -> None:
     def imported(days: int) -> Any:
         return import_resources(

@@ -45,8 +45,11 @@ def test_jenny_m_bundle_imports_with_a_sensible_report() -> None:
     assert case.id == "cancer-patient-jenny-m"
     assert case.patient.sex is not None and case.patient.sex.value == "female"
     assert case.patient.age == 54  # born 1964-10-03
-    assert case.patient.ecog == 0
-    assert case.patient.weight_kg == pytest.approx(155 * 0.45359237, abs=1e-3)  # 155 [lb_av]
+    # ECOG (2018-04-12) and weight (2018-03-06) are too old to stand for January 2019.
+    unused_reasons = {u.resource: u.reason.de for u in report.unused}
+    assert "älter als 30 Tage" in unused_reasons["Observation/ecog-performance-status-jenny-m"]
+    assert "älter als 90 Tage" in unused_reasons["Observation/bodyweight-jenny-m-2018-03-16"]
+    assert case.patient.ecog is None and case.patient.weight_kg is None
     assert case.primary.site is not None and case.primary.site.value == "breast"
     assert case.primary.hormone_receptor is not None
     assert case.primary.hormone_receptor.value == "positive"  # ER and PR positive
@@ -54,8 +57,6 @@ def test_jenny_m_bundle_imports_with_a_sensible_report() -> None:
     assert case.lesions == []  # no bone metastasis in this bundle
     by_field = {f.field: f for f in report.fields}
     assert by_field["primary.site"].resource == "Condition/primary-cancer-condition-jenny-m"
-    assert by_field["patient.weight_kg"].note is not None
-    assert "[lb_av]" in by_field["patient.weight_kg"].note.de
     unused = {(u.resource, u.element): u for u in report.unused}
     # The patient's name and address are never carried into the case.
     patient = unused[
@@ -76,6 +77,19 @@ def test_jenny_m_bundle_imports_with_a_sensible_report() -> None:
     )
     assert report.resources == 40
     assert report.conflicts == []
+
+
+def test_jenny_m_performance_status_and_weight_at_a_board_in_may_2018() -> None:
+    result = import_resources(
+        load_path(VENDOR / "Bundle-mcode-patient-bundle-jenny-m.json"),
+        board_date=dt.date(2018, 5, 10),
+    )
+    case, report = result.case, result.report
+    assert case.patient.ecog == 0  # 28 days before the board
+    assert case.patient.weight_kg == pytest.approx(155 * 0.45359237, abs=1e-3)  # 155 [lb_av]
+    by_field = {f.field: f for f in report.fields}
+    assert by_field["patient.weight_kg"].note is not None
+    assert "[lb_av]" in by_field["patient.weight_kg"].note.de
 
 
 def test_genomics_bundle_imports_patient_only() -> None:
