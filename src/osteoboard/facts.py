@@ -190,6 +190,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("prior.on_denosumab", "bool", "Currently on denosumab"),
     Fact("prior.on_bma", "bool", "Currently on any bone-modifying agent"),
     Fact(
+        "prior.on_bisphosphonate",
+        "bool",
+        "Currently on a bisphosphonate (one of kb.bisphosphonates)",
+    ),
+    Fact(
         "prior.bma_months",
         "float",
         "Months since the bone-modifying agent was started",
@@ -459,6 +464,7 @@ DERIVATION_CONSTANTS: dict[str, str] = {
     "oligometastatic_max_metastases": "int",
     "high_risk_joints": "joint",
     "escc_high_grades": "escc_grade",
+    "bisphosphonates": "bone_modifying_agent",
 }
 
 
@@ -572,7 +578,7 @@ def case_facts(
     _patient(fs, case)
     _primary(fs, case, kb.sites)
     _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
-    _prior(fs, case)
+    _prior(fs, case, frozenset(kb.constants["bisphosphonates"]))
     _labs(fs, case, scores)
     _neuro(fs, case)
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
@@ -993,7 +999,7 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     fs.set("disease.oligometastatic", oligo, missing=oligo_missing)
 
 
-def _prior(fs: FactSet, case: Case) -> None:
+def _prior(fs: FactSet, case: Case, bisphosphonates: frozenset[str]) -> None:
     pt = case.prior_therapy
     for name in (
         "chemotherapy",
@@ -1010,6 +1016,11 @@ def _prior(fs: FactSet, case: Case) -> None:
     fs.set("prior.bma", bma.value if bma else None, missing=path)
     fs.set("prior.on_denosumab", None if bma is None else bma.value == "denosumab", missing=path)
     fs.set("prior.on_bma", None if bma is None else bma.value != "none", missing=path)
+    fs.set(
+        "prior.on_bisphosphonate",
+        None if bma is None else bma.value in bisphosphonates,
+        missing=path,
+    )
     months: float | None = None
     if pt.bone_modifying_agent_since is not None and case.board_date is not None:
         months = _months_between(pt.bone_modifying_agent_since, case.board_date)

@@ -26,6 +26,7 @@ from osteoboard import _cel as cel
 from osteoboard import kbcache
 from osteoboard.case import (
     SPINE_LEVELS,
+    BoneModifyingAgent,
     EsccGrade,
     Joint,
     PrimarySite,
@@ -204,6 +205,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "escc_grade": tuple(EsccGrade),
     "sarcoma_subtype": tuple(SarcomaSubtype),
     "sarcoma_agent": tuple(SarcomaAgent),
+    "bone_modifying_agent": tuple(BoneModifyingAgent),
 }
 
 
