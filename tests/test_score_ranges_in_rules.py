@@ -1,0 +1,87 @@
+"""Rules that read a score's total see its range while items are missing: the documented items
+of a SINS or Mirels score can raise a suspected emergency or make a consult firm before the
+score is complete (Fisher 2010; Mirels 1989)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from osteoboard.proposal import ItemStatus, Proposal
+
+
+def run(*lesions: dict[str, Any]) -> Proposal:
+    return evaluate(
+        parse_case(
+            {
+                "id": "ranges",
+                "board_date": "2026-11-20",
+                "patient": {"age": 52, "sex": "female", "ecog": 1},
+                "primary": {"site": "breast"},
+                "lesions": list(lesions),
+            }
+        )
+    )
+
+
+def found(p: Proposal, code: str, lesion: str) -> list[Any]:
+    items = [*p.emergencies, *p.recommendations, *p.warnings]
+    return [i for i in items if i.code == code and i.lesion == lesion]
+
+
+def sins(p: Proposal, lesion: str) -> tuple[float, float]:
+    (score,) = [s for s in p.scores if s.name == "sins" and s.lesion == lesion]
+    assert score.range is not None
+    return score.range
+
+
+def test_mechanical_pain_at_a_lytic_junctional_vertebra_raises_suspected_instability() -> None:
+    c2 = {"id": "C2", "region": "spine", "level": "C2", "type": "lytic", "pain": "mechanical"}
+    p = run(c2)
+    assert sins(p, "C2") == (8, 18)  # alignment, collapse and posterolateral not reported
+    (emergency,) = found(p, "EMERG.SPINAL_INSTABILITY", "C2")
+    assert emergency.status is ItemStatus.suspected
+    assert [c.text.de for c in emergency.conditions] == ["SINS-Score ≥ 13"]
+    assert "SINS 8–18" in emergency.text.de
+
+
+def test_a_range_pointing_below_13_raises_no_instability() -> None:
+    t7 = {"id": "T7", "region": "spine", "level": "T7", "type": "lytic", "pain": "non_mechanical"}
+    p = run(t7)
+    low, high = sins(p, "T7")
+    assert (low + high) / 2 < 13 <= high  # instability still possible, but not pointed to
+    assert found(p, "EMERG.SPINAL_INSTABILITY", "T7") == []
+
+
+def test_documented_unstable_sins_is_a_confirmed_emergency() -> None:
+    l1 = {
+        "id": "L1",
+        "region": "spine",
+        "level": "T12",
+        "type": "lytic",
+        "pain": "mechanical",
+        "alignment": "normal",
+        "collapse": "gt_50",
+        "posterolateral": "bilateral",
+    }
+    (emergency,) = found(run(l1), "EMERG.SPINAL_INSTABILITY", "L1")
+    assert emergency.status is ItemStatus.confirmed
+
+
+def femur(**items: Any) -> dict[str, Any]:
+    return {"id": "F1", "region": "long_bone", "bone": "femur", "segment": "diaphyseal", **items}
+
+
+def test_mirels_8_to_10_needs_an_orthopaedic_consult_whatever_the_pain() -> None:
+    p = run(femur(type="lytic", cortical_involvement="one_to_two_thirds"))
+    (consult,) = found(p, "SURG.ORTHO_CONSULT", "F1")
+    assert consult.status is ItemStatus.firm
+    assert "Mirels 8–10" in consult.text.de
+
+
+def test_a_mirels_range_that_may_stay_below_8_keeps_the_consult_conditional() -> None:
+    p = run(femur(type="blastic"))
+    (consult,) = found(p, "SURG.ORTHO_CONSULT", "F1")
+    assert consult.status is ItemStatus.conditional
+    assert [c.text.de for c in consult.conditions] == ["Mirels-Score ≥ 8"]
