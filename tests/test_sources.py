@@ -70,6 +70,7 @@ EXTRA_KEYS = {
     "griessenauer2016",
     "katagiri2005",
     "kdigo2012",
+    "kramer2023",
     "laubach2016",
     "lutathera-smpc",
     "nair2013",
