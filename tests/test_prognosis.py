@@ -91,6 +91,27 @@ def test_bauer_decides_when_katagiri_is_open() -> None:
     assert p.estimates[0].ge_6_months is True  # both categories answer yes
 
 
+def test_bauer_does_not_settle_a_band_that_every_katagiri_completion_rules_out() -> None:
+    """Katagiri 5-8 (intermediate or high: short or intermediate band) beside Bauer 3 (long):
+    whatever the missing Katagiri items are, the scores disagree; the band stays open over
+    what Katagiri allows instead of taking Bauer's 'long'."""
+    open_katagiri = result("katagiri_new", None, span=(5, 8), possible=["intermediate", "high"])
+    p = derive_prognosis(None, [open_katagiri, result("bauer_modified", "good", 3)])
+    assert p.band is None and p.basis is None
+    assert p.possible_bands == [Band.short, Band.intermediate]
+    assert p.ge_6_months is None
+    assert p.scores_disagree
+
+
+def test_an_open_score_that_still_allows_the_band_does_not_disagree() -> None:
+    open_tokuhashi = result(
+        "tokuhashi_revised", None, span=(10, 13), possible=["ge_6_months", "ge_12_months"]
+    )
+    p = derive_prognosis(None, [result("bauer_modified", "good", 3), open_tokuhashi])
+    assert (p.band, p.basis) == (Band.long, "bauer_modified")
+    assert not p.scores_disagree
+
+
 def test_a_poor_bauer_score_leaves_the_three_month_limit_open() -> None:
     """Modified Bauer 0-1: median survival 4.8 months (Leithner 2008), so the category spans
     the 3-month limit of MSCC surgery: it does not settle the band, the team's estimate does."""

@@ -415,18 +415,26 @@ def derive_prognosis(
                 deciding.add(spec.basis)
 
     # The basis is the first deciding estimate that settles both the band and the 6-month
-    # question (a score whose open range still falls into one band qualifies).
+    # question (a score whose open range still falls into one band qualifies), unless a
+    # deciding estimate before it rules that band out whatever its missing items turn out to
+    # be: then the band stays open over what the earlier estimate still allows.
     candidates = [e for e in estimates if e.basis in deciding]
-    first = next(
-        (e for e in candidates if len(e.bands) == 1 and e.ge_6_months is not None),
-        None,
-    )
+    first: Estimate | None = None
     open_first = candidates[0] if candidates else None
+    for index, e in enumerate(candidates):
+        if len(e.bands) == 1 and e.ge_6_months is not None:
+            ruled_out = [c for c in candidates[:index] if e.bands[0] not in c.bands]
+            if ruled_out:
+                open_first = ruled_out[0]
+            else:
+                first = e
+            break
 
+    # Two estimates disagree when no completion of their missing items can make them agree:
+    # no band in common, or opposite answers to the 6-month question.
     disagree = False
-    firm = [e for e in estimates if e.category is not None or e.basis == TEAM_ESTIMATE]
-    for i, a in enumerate(firm):
-        for b in firm[i + 1 :]:
+    for i, a in enumerate(estimates):
+        for b in estimates[i + 1 :]:
             if not set(a.bands) & set(b.bands):
                 disagree = True
             if a.ge_6_months is not None and b.ge_6_months is not None:
