@@ -1005,13 +1005,20 @@ class _Collector:
         item_label = rule.rule.action + (f"[{lesion_id}]" if lesion_id else "")
         label = rule.rule.id + (f"[{lesion_id}]" if lesion_id else "")
         priority = "urgent" if action.discipline == "emergency" else rule.rule.priority.value
-        rank = (
-            0 if action.discipline == "emergency" else 1,
-            _MISSING_RANK[priority],
-            0 if status is not None else 1,
-            rule.order,
-            lesion_order,
-        )
+        emergency = action.discipline == "emergency"
+        present = status is not None
+        # Questions first about emergencies on the list, then about urgent items on it (the
+        # fork of an emergency's treatment: operable?), then about emergencies that no
+        # documented finding raises yet, then the rest.
+        if present and emergency:
+            tier = 0
+        elif present and priority == "urgent":
+            tier = 1
+        elif emergency:
+            tier = 2
+        else:
+            tier = 3
+        rank = (tier, _MISSING_RANK[priority], 0 if present else 1, rule.order, lesion_order)
         rank_no = _MISSING_RANK[priority]
         shared: list[str] = []
         for fact in verdict.deciding:
