@@ -65,6 +65,7 @@ EXTRA_KEYS = {
     "asco2017-palliative",
     "astro2024",
     "buccheri1996",
+    "chow2014",
     "gong2021",
     "greipp2005",
     "griessenauer2016",
