@@ -77,6 +77,7 @@ EXTRA_KEYS = {
     "nair2013",
     "prasad2018",
     "rajkumar2014",
+    "strauss2021",
     "tokuhashi1990",
     # Citable sources that replaced the undated seed entries.
     "arends2017",
