@@ -170,6 +170,13 @@ def test_urgent_mri_beside_mscc_and_one_week_mri_alone() -> None:
     assert found(proposal(item("DX.MRI_SPINE", "L1"))) == []
 
 
+def test_an_urgent_spine_mri_of_an_unstable_segment_is_not_the_one_week_mri() -> None:
+    urgent = item("DX.MRI_SPINE", "L1", rule="spine.unstable_mri")
+    assert isinstance(urgent, Recommendation)
+    urgent = urgent.model_copy(update={"priority": Priority.urgent})
+    assert found(proposal(item("EMERG.MSCC", status="suspected"), urgent)) == []
+
+
 @pytest.mark.parametrize(
     "because", [{"lesion.escc_high_grade": True}, {"lesion.escc_grade": "3"}], ids=str
 )

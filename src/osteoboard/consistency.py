@@ -297,7 +297,9 @@ def _zoledronic_renal_warning(check: Check, view: _View) -> Iterator[Inconsisten
 )
 def _mri_beside_mscc(check: Check, view: _View) -> Iterator[Inconsistency]:
     why = "which needs whole-spine MRI within 24 hours, not within one week"
-    return _beside(check, view.with_code(MRI_ONE_WEEK), view.with_code(MSCC), why)
+    # An urgent spine MRI (an unstable segment before surgery) is not the one-week MRI.
+    one_week = [i for i in view.with_code(MRI_ONE_WEEK) if getattr(i, "priority", None) != "urgent"]
+    return _beside(check, one_week, view.with_code(MSCC), why)
 
 
 @_check(
