@@ -238,10 +238,13 @@ def test_compression_stays_suspected_when_the_region_of_its_lesion_is_not_stated
 
 def test_sites_not_stated_give_nothing_firm_that_needs_a_site() -> None:
     """'Multiple bone metastases, site not stated': the bone-modifying agent for multiple
-    metastases stands; every lesion item waits for the site (or guards against it)."""
+    metastases stands, waiting only for a calcium that is not low (no laboratory values are
+    given); every lesion item waits for the site (or guards against it)."""
     p = evaluate(case({"id": "X1", "size_cm": 2.5}, {"id": "X2"}))
     assert not p.emergencies
-    assert item(p, "BMA.DENOSUMAB", None).status.value == "firm"
+    denosumab = item(p, "BMA.DENOSUMAB", None)
+    assert denosumab.status.value == "conditional"
+    assert {c.fact for c in denosumab.conditions} == {"labs.calcium_category"}
     for i in [*p.recommendations, *p.warnings]:
         if i.lesion is not None:
             assert i.status.value == "conditional" or i.conditions, (i.code, i.lesion)

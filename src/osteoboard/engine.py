@@ -1142,10 +1142,12 @@ def _items(
         ranked = sorted(group, key=lambda h: (len(h.conditions or ()), h.rule.order))
         _, sources, because, assumed = _merge(ranked)
         conditions: list[ItemCondition] = []
-        seen: list[list[tuple[str, str]]] = []
+        seen: list[frozenset[tuple[str, str]]] = []
         for hit in ranked:
-            key = sorted((c.fact, c.text.de) for c in hit.conditions or ())
-            if key in seen:
+            key = frozenset((c.fact, c.text.de) for c in hit.conditions or ())
+            # A branch that needs everything an earlier one needs, and more, adds nothing:
+            # A or (A and B) is A.
+            if any(earlier <= key for earlier in seen):
                 continue
             group_no = len(seen)
             seen.append(key)
