@@ -20,6 +20,7 @@ afresh. A knowledge base is cached only after it passed its lint.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import logging
 import os
@@ -97,12 +98,17 @@ def read(sha256: str, kind: type[_T]) -> _T | None:
     path = path_for(sha256)
     if path is None or not path.is_file() or not _trusted(path):
         return None
+    collecting = gc.isenabled()
+    gc.disable()  # the objects read all live on: walking them while they are made is wasted
     try:
         with path.open("rb") as handle:
             loaded = pickle.load(handle)
     except Exception as exc:  # any unreadable cache is only a missed shortcut
         log.debug("knowledge-base cache %s not read: %s", path.name, exc)
         return None
+    finally:
+        if collecting:
+            gc.enable()
     if not isinstance(loaded, kind) or getattr(loaded, "sha256", None) != sha256:
         return None
     return loaded
