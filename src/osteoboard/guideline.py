@@ -119,7 +119,9 @@ _CODE = r"^[A-Z]+\.[A-Z0-9_]+$"
 
 
 class _KbModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Action(_KbModel):
