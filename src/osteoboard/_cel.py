@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import types
+from typing import Any
 
 if "cel.cli" not in sys.modules:
     sys.modules["cel.cli"] = types.ModuleType("cel.cli", "not loaded by osteoboard")
@@ -20,4 +21,32 @@ compile = cel.compile
 Program = cel.Program
 Context = cel.Context
 
-__all__ = ["Context", "Program", "compile"]
+__all__ = ["CelProgram", "Context", "Program", "compile"]
+
+
+class CelProgram:
+    """CEL's compiled program for a condition, kept with the text it was compiled from: a
+    knowledge base read back from its cache compiles it again only when a run asks for it
+    (the engine and the quality indicators run Python functions; CEL's programs are the
+    reference, and do not pickle)."""
+
+    __slots__ = ("_program", "source")
+
+    def __init__(self, source: str, program: Any = None) -> None:
+        self.source = source
+        self._program = program
+
+    def _compiled(self) -> Any:
+        program = self._program
+        if program is None:
+            program = self._program = compile(self.source)
+        return program
+
+    def execute(self, context: Any) -> Any:
+        return self._compiled().execute(context)
+
+    def variables(self) -> Any:
+        return self._compiled().variables()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (CelProgram, (self.source,))

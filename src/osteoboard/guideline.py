@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
 from osteoboard import kbcache
+from osteoboard._cel import CelProgram
 from osteoboard.case import (
     SPINE_LEVELS,
     EsccGrade,
@@ -238,27 +239,6 @@ class ScheduleOrder(_KbModel):
 
     order: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=2)]
     sources: Annotated[list[str], Field(min_length=1)]
-
-
-class CelProgram:
-    """CEL's compiled program for a condition, kept with the text it was compiled from: a
-    knowledge base read back from its cache compiles it again only when a run asks for it
-    (the reference path; the engine runs the Python function)."""
-
-    __slots__ = ("_program", "source")
-
-    def __init__(self, source: str, program: Any = None) -> None:
-        self.source = source
-        self._program = program
-
-    def execute(self, context: Any) -> Any:
-        program = self._program
-        if program is None:
-            program = self._program = cel.compile(self.source)
-        return program.execute(context)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (CelProgram, (self.source,))
 
 
 @dataclass(frozen=True)
