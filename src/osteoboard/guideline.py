@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -508,12 +509,11 @@ class KnowledgeBase:
 def kb_hash(directory: Path) -> str:
     """sha256 over every knowledge file (relative path and bytes), in sorted order."""
     h = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        if path.suffix not in {".yaml", ".md"}:
-            continue
-        h.update(path.relative_to(directory).as_posix().encode())
+    for parts in kbcache.files_below(directory, (".yaml", ".md")):
+        h.update("/".join(parts).encode())
         h.update(b"\0")
-        h.update(path.read_bytes())
+        with open(os.path.join(directory, *parts), "rb") as handle:
+            h.update(handle.read())
         h.update(b"\0")
     return h.hexdigest()
 

@@ -31,7 +31,16 @@ import tempfile
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["KEEP", "cache_dir", "code_fingerprint", "fingerprint_of", "path_for", "read", "write"]
+__all__ = [
+    "KEEP",
+    "cache_dir",
+    "code_fingerprint",
+    "files_below",
+    "fingerprint_of",
+    "path_for",
+    "read",
+    "write",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +72,32 @@ def fingerprint_of(package: Path) -> str:
     """sha256 over the Python files below ``package`` (path and bytes) and the interpreter
     version."""
     h = hashlib.sha256(sys.version.encode())
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.relative_to(package).as_posix().encode())
+    for parts in files_below(package, (".py",)):
+        h.update("/".join(parts).encode())
         h.update(b"\0")
-        h.update(path.read_bytes())
+        with open(os.path.join(package, *parts), "rb") as handle:
+            h.update(handle.read())
     return h.hexdigest()
+
+
+def files_below(directory: Path, suffixes: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The files below ``directory`` with one of these suffixes (``.py``), as the parts of
+    their relative paths, sorted as their paths sort; folders that are links are not
+    entered. (:func:`os.scandir` is several times faster at this than :mod:`pathlib`, which
+    counts on every start of the command line.)"""
+    found: list[tuple[str, ...]] = []
+
+    def walk(folder: str, parts: tuple[str, ...]) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, (*parts, entry.name))
+                elif entry.is_file() and os.path.splitext(entry.name)[1] in suffixes:
+                    found.append((*parts, entry.name))
+
+    walk(os.fspath(directory), ())
+    found.sort()
+    return found
 
 
 def path_for(sha256: str) -> Path | None:
