@@ -1,27 +1,42 @@
-"""The CEL compiler, imported without the package's interactive shell.
+"""The CEL compiler, imported when first used and without the package's interactive shell.
 
 ``import cel`` also imports ``cel.cli``, a REPL built on typer, prompt_toolkit and pygments,
 which costs more than 100 ms of start-up and is never used here. A placeholder module for
 ``cel.cli`` is registered first, so that only the compiled extension and its small standard
-library load.
+library load. That happens on the first use of ``compile``, ``Program`` or ``Context`` from
+here: a run that takes every condition's Python function from the cached knowledge base
+(:mod:`osteoboard.celpy`) loads no CEL at all.
 """
 
 from __future__ import annotations
 
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-if "cel.cli" not in sys.modules:
-    sys.modules["cel.cli"] = types.ModuleType("cel.cli", "not loaded by osteoboard")
-
-import cel
-
-compile = cel.compile
-Program = cel.Program
-Context = cel.Context
+if TYPE_CHECKING:
+    from cel import Context, Program, compile
 
 __all__ = ["CelProgram", "Context", "Program", "compile"]
+
+_LAZY = frozenset({"Context", "Program", "compile"})
+
+
+def _library() -> Any:
+    """The ``cel`` package, imported without its shell."""
+    if "cel.cli" not in sys.modules:
+        sys.modules["cel.cli"] = types.ModuleType("cel.cli", "not loaded by osteoboard")
+    import cel
+
+    return cel
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_library(), name)
+    globals()[name] = value
+    return value
 
 
 class CelProgram:
@@ -39,7 +54,7 @@ class CelProgram:
     def _compiled(self) -> Any:
         program = self._program
         if program is None:
-            program = self._program = compile(self.source)
+            program = self._program = _library().compile(self.source)
         return program
 
     def execute(self, context: Any) -> Any:
