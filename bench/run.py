@@ -138,6 +138,46 @@ def bench_cli(runs: int = 15) -> None:
         f"cli: start-up to JSON for one case: median {statistics.median(samples):.0f} ms "
         f"(min {min(samples):.0f}, max {max(samples):.0f}, {runs} runs)"
     )
+    phases: dict[str, list[float]] = {}
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _CLI_PHASES, str(example)], capture_output=True, check=True
+        )
+        for name, ms in json.loads(out.stdout).items():
+            phases.setdefault(name, []).append(ms)
+    print(
+        "cli: breakdown (medians, one process each): "
+        + ", ".join(f"{name} {statistics.median(ms):.0f} ms" for name, ms in phases.items())
+    )
+
+
+#: The steps of ``osteoboard evaluate CASE`` timed one by one in a fresh process, the imports
+#: as the console script does them (osteoboard.console).
+_CLI_PHASES = """
+import time
+t0 = time.perf_counter()
+import gc, json, sys
+from pathlib import Path
+gc.disable()
+import osteoboard.cli, osteoboard.engine
+gc.freeze()
+gc.enable()
+t1 = time.perf_counter()
+from typer.main import get_command
+get_command(osteoboard.cli.app)
+t2 = time.perf_counter()
+from osteoboard.guideline import load_knowledge_base
+load_knowledge_base()
+t3 = time.perf_counter()
+case = osteoboard.cli.load_case(Path(sys.argv[1]))
+proposal = osteoboard.engine.evaluate(case)
+t4 = time.perf_counter()
+text = proposal.model_dump_json(indent=2)
+t5 = time.perf_counter()
+steps = ("import", "command line", "knowledge base", "read and evaluate", "JSON")
+times = (t0, t1, t2, t3, t4, t5)
+print(json.dumps({s: (b - a) * 1000 for s, a, b in zip(steps, times, times[1:])}))
+"""
 
 
 def bench_kb(runs: int = 15) -> None:

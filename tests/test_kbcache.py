@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from osteoboard import guideline, kbcache
+from osteoboard import _cel, guideline, kbcache
 from osteoboard.caseio import load_case
 from osteoboard.engine import evaluate, reference_conditions
 from osteoboard.guideline import KnowledgeBase, KnowledgeError, default_kb_dir
+from osteoboard.quality import proposal_view
 
 EXAMPLES = sorted(Path(__file__).resolve().parents[1].joinpath("examples").glob("*.yaml"))
 
@@ -77,6 +78,34 @@ def test_second_load_reads_the_cache_and_proposes_byte_identically(
         assert evaluate(case, cached).model_dump_json() == expected, path.name
         with reference_conditions():  # CEL's own programs, compiled again on first use
             assert evaluate(case, cached).model_dump_json() == expected, path.name
+
+
+def test_quality_indicators_read_back_judge_as_built(
+    cache: Path, builds: list[Path], tmp_path: Path
+) -> None:
+    """Read back, an indicator keeps its Python functions and compiles CEL's programs on
+    first use; both judge every example as the indicators built from the files do."""
+    kb_dir = _copy(tmp_path)
+    built = _load(kb_dir)
+    cached = _load(kb_dir)
+    assert builds == [kb_dir] and cached.quality
+    for path in EXAMPLES:
+        case = load_case(path)
+        view = proposal_view(
+            evaluate(case, built), primary_site=case.primary.site if case.primary else None
+        )
+        for fresh, read in zip(built.quality, cached.quality, strict=True):
+            if fresh.definition.over != "proposal":
+                continue
+            assert read.python is not None and fresh.python is not None
+            for part in (0, 1):
+                program = (read.denominator, read.numerator)[part]
+                reference = (fresh.denominator, fresh.numerator)[part]
+                expected = reference.execute(_cel.Context(view))
+                assert program.execute(_cel.Context(view)) == expected, (fresh.id, path.name)
+                assert read.python[part].run(view) == fresh.python[part].run(view)
+            assert read.variables == fresh.variables
+            assert read.judge(view) == fresh.judge(view), (fresh.id, path.name)
 
 
 def test_an_edited_knowledge_file_is_built_and_linted_again(

@@ -9,8 +9,6 @@ Units are part of every field name. Conventional units (mg/dL …) are accepted 
 explicit names and converted in :mod:`osteoboard.units`.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 import unicodedata

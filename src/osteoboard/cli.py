@@ -5,8 +5,6 @@ allowed, and exits 2; nothing else is printed or written. Messages are German un
 ``--lang en`` (or ``OSTEOBOARD_LANG=en``) asks for English.
 """
 
-from __future__ import annotations
-
 import contextlib
 import json
 import os

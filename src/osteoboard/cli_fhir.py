@@ -1,7 +1,5 @@
 """The command line's FHIR command: ``osteoboard import-fhir``."""
 
-from __future__ import annotations
-
 import datetime as dt
 import sys
 from collections.abc import Callable

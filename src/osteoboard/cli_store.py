@@ -6,8 +6,6 @@ Errors are one line on stderr with exit code 2; ``audit verify`` exits 1 when th
 broken.
 """
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,10 +35,10 @@ def add_store_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
         sys.stderr.write(f"{say('error')}: {text}\n")
         raise typer.Exit(code=code)
 
-    def fail_store(exc: StoreError) -> NoReturn:
+    def fail_store(exc: "StoreError") -> NoReturn:
         fail(exc.message(lang()))
 
-    def open_store(*, migrated: bool = True) -> Store:
+    def open_store(*, migrated: bool = True) -> "Store":
         from sqlalchemy.exc import SQLAlchemyError
 
         from osteoboard.store.db import Store

@@ -29,10 +29,9 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__, celpy
-from osteoboard._cel import Context
 from osteoboard.case import Case
 from osteoboard.factbook import condition_text, test_points
 from osteoboard.facts import FactSet, Value, case_facts, catalogue_by_name, lesion_facts
@@ -62,6 +61,9 @@ from osteoboard.schedules import choose_schedules
 from osteoboard.scores import compute_all
 from osteoboard.scores.base import ScoreResult
 from osteoboard.text import Text
+
+if TYPE_CHECKING:
+    from osteoboard._cel import Context
 
 __all__ = ["EngineError", "FiredRule", "evaluate", "format_fact", "missing_from_scores", "trace"]
 
@@ -308,6 +310,8 @@ class _Runner:
     @property
     def context(self) -> Context:
         if self._context is None:
+            from osteoboard._cel import Context  # CEL is loaded only when a run needs it
+
             self._context = Context(dict(self.known))
             self._context.set_variable_resolver(self.overlay.get)
         return self._context

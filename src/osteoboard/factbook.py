@@ -32,7 +32,9 @@ __all__ = [
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FactInfo(_Model):

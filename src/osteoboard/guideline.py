@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from osteoboard import _cel as cel
 from osteoboard import kbcache
+from osteoboard._cel import CelProgram
 from osteoboard.case import (
     SPINE_LEVELS,
     BoneModifyingAgent,
@@ -120,7 +122,9 @@ _CODE = r"^[A-Z]+\.[A-Z0-9_]+$"
 
 
 class _KbModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Action(_KbModel):
@@ -238,27 +242,6 @@ class ScheduleOrder(_KbModel):
 
     order: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=2)]
     sources: Annotated[list[str], Field(min_length=1)]
-
-
-class CelProgram:
-    """CEL's compiled program for a condition, kept with the text it was compiled from: a
-    knowledge base read back from its cache compiles it again only when a run asks for it
-    (the reference path; the engine runs the Python function)."""
-
-    __slots__ = ("_program", "source")
-
-    def __init__(self, source: str, program: Any = None) -> None:
-        self.source = source
-        self._program = program
-
-    def execute(self, context: Any) -> Any:
-        program = self._program
-        if program is None:
-            program = self._program = cel.compile(self.source)
-        return program.execute(context)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (CelProgram, (self.source,))
 
 
 @dataclass(frozen=True)
@@ -528,12 +511,11 @@ class KnowledgeBase:
 def kb_hash(directory: Path) -> str:
     """sha256 over every knowledge file (relative path and bytes), in sorted order."""
     h = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        if path.suffix not in {".yaml", ".md"}:
-            continue
-        h.update(path.relative_to(directory).as_posix().encode())
+    for parts in kbcache.files_below(directory, (".yaml", ".md")):
+        h.update("/".join(parts).encode())
         h.update(b"\0")
-        h.update(path.read_bytes())
+        with open(os.path.join(directory, *parts), "rb") as handle:
+            h.update(handle.read())
         h.update(b"\0")
     return h.hexdigest()
 

@@ -38,7 +38,9 @@ FILE = "labels.yaml"
 class Label(BaseModel):
     """One value's name, German first; ``short`` for narrow table cells."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     de: str
     en: str
     short: Text | None = None
@@ -194,7 +196,9 @@ class Labels:
 
 
 class _File(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     vocabularies: dict[str, dict[str, Label]]
     score_categories: dict[str, dict[str, Label]]
     score_values: dict[str, dict[str, str | dict[str, Label]]]

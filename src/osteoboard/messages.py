@@ -440,78 +440,74 @@ class Problem:
 # (as pydantic reports it) -> the message it is. The English template of the message is the
 # validator's own text, so English output stays exactly what the validator said.
 
-VALUE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), key)
-    for pattern, key in (
-        (r"must be a date from (?P<low>\S+) to (?P<high>\S+)", "date_window"),
-        (
-            r"must be printable text \(contains (?P<char>U\+[0-9A-F]+) at (?P<pos>\d+)\)",
-            "not_printable",
-        ),
-        (
-            r"(?P<name>\w+) applies only to primary\.site (?P<site>\w+) or (?P<other>\w+)",
-            "only_for_sites",
-        ),
-        (r"(?P<name>\w+) applies only to primary\.site (?P<sites>\w+)", "only_for_site"),
-        (r"(?P<name>\w+) must be empty when present is false", "empty_unless_present"),
-        (r"count must be 0 or empty when present is false", "count_unless_present"),
-        (r"brain is true but present is false", "brain_not_present"),
-        (r"segment peritrochanteric applies only to bone femur", "peritrochanteric_femur"),
-        (
-            r"(?P<name>\w+) applies only to region (?P<region>\w+) "
-            r"\(region is not given; state it\)",
-            "only_for_region_unstated",
-        ),
-        (r"(?P<name>\w+) applies only to region (?P<region>\w+)", "only_for_region"),
-        (r"must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5", "spine_level"),
-        (r"assessments must be in date order, oldest first, one per date", "series_order"),
-        (r"lesion id (?P<id>'.*') is used twice; ids must be unique", "lesion_id_twice"),
-        (r"(?P<name>\w+) must be a number, got (?P<got>.+)", "lab_not_number"),
-        (
-            r"(?P<conv>\w+)=(?P<raw>\S+) and (?P<si>\w+)=(?P<given>\S+) disagree "
-            r"\(that is (?P=si)=(?P<converted>\S+)\); give one of them",
-            "units_disagree",
-        ),
-    )
+VALUE_ERRORS: tuple[tuple[str, str], ...] = (
+    (r"must be a date from (?P<low>\S+) to (?P<high>\S+)", "date_window"),
+    (
+        r"must be printable text \(contains (?P<char>U\+[0-9A-F]+) at (?P<pos>\d+)\)",
+        "not_printable",
+    ),
+    (
+        r"(?P<name>\w+) applies only to primary\.site (?P<site>\w+) or (?P<other>\w+)",
+        "only_for_sites",
+    ),
+    (r"(?P<name>\w+) applies only to primary\.site (?P<sites>\w+)", "only_for_site"),
+    (r"(?P<name>\w+) must be empty when present is false", "empty_unless_present"),
+    (r"count must be 0 or empty when present is false", "count_unless_present"),
+    (r"brain is true but present is false", "brain_not_present"),
+    (r"segment peritrochanteric applies only to bone femur", "peritrochanteric_femur"),
+    (
+        r"(?P<name>\w+) applies only to region (?P<region>\w+) "
+        r"\(region is not given; state it\)",
+        "only_for_region_unstated",
+    ),
+    (r"(?P<name>\w+) applies only to region (?P<region>\w+)", "only_for_region"),
+    (r"must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5", "spine_level"),
+    (r"assessments must be in date order, oldest first, one per date", "series_order"),
+    (r"lesion id (?P<id>'.*') is used twice; ids must be unique", "lesion_id_twice"),
+    (r"(?P<name>\w+) must be a number, got (?P<got>.+)", "lab_not_number"),
+    (
+        r"(?P<conv>\w+)=(?P<raw>\S+) and (?P<si>\w+)=(?P<given>\S+) disagree "
+        r"\(that is (?P=si)=(?P<converted>\S+)\); give one of them",
+        "units_disagree",
+    ),
 )
 
 
 #: The usage errors of the command line (click's English text) -> the message it is.
-USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), key)
-    for pattern, key in (
-        (
-            r"No such option: (?P<option>\S+) \(Possible options: (?P<options>.*)\)",
-            "no_such_option_but",
-        ),
-        (
-            r"No such option: (?P<option>\S+) Did you mean (?P<suggestion>\S+)\?",
-            "no_such_option_mean",
-        ),
-        (r"No such option: (?P<option>\S+)", "no_such_option"),
-        (
-            r"Invalid value for (?P<param>.+?): (?:Value error, )?(?P<got>'[^']*') is not one of "
-            r"(?P<allowed>.*)\.",
-            "bad_choice",
-        ),
-        (r"Invalid value for (?P<param>.+?): (?P<detail>.*)", "bad_value"),
-        (r"Missing argument (?P<name>'[^']*')\.", "missing_argument"),
-        (r"Missing option (?P<name>'[^']*')\.", "missing_option"),
-        (r"Option (?P<name>'[^']*') requires an argument\.", "option_needs_value"),
-        (
-            r"No such command (?P<name>'[^']*')\. Did you mean "
-            r"(?P<suggestion>'[^']*'(?:, '[^']*')*)\?",
-            "no_such_command_mean",
-        ),
-        (r"No such command (?P<name>'[^']*')\.", "no_such_command"),
-        (r"Got unexpected extra argument(?:\(s\)|s?) \((?P<args>.*)\)", "extra_arguments"),
-    )
+USAGE_ERRORS: tuple[tuple[str, str], ...] = (
+    (
+        r"No such option: (?P<option>\S+) \(Possible options: (?P<options>.*)\)",
+        "no_such_option_but",
+    ),
+    (
+        r"No such option: (?P<option>\S+) Did you mean (?P<suggestion>\S+)\?",
+        "no_such_option_mean",
+    ),
+    (r"No such option: (?P<option>\S+)", "no_such_option"),
+    (
+        r"Invalid value for (?P<param>.+?): (?:Value error, )?(?P<got>'[^']*') is not one of "
+        r"(?P<allowed>.*)\.",
+        "bad_choice",
+    ),
+    (r"Invalid value for (?P<param>.+?): (?P<detail>.*)", "bad_value"),
+    (r"Missing argument (?P<name>'[^']*')\.", "missing_argument"),
+    (r"Missing option (?P<name>'[^']*')\.", "missing_option"),
+    (r"Option (?P<name>'[^']*') requires an argument\.", "option_needs_value"),
+    (
+        r"No such command (?P<name>'[^']*')\. Did you mean "
+        r"(?P<suggestion>'[^']*'(?:, '[^']*')*)\?",
+        "no_such_command_mean",
+    ),
+    (r"No such command (?P<name>'[^']*')\.", "no_such_command"),
+    (r"Got unexpected extra argument(?:\(s\)|s?) \((?P<args>.*)\)", "extra_arguments"),
 )
 
 
-def _matching(table: Sequence[tuple[re.Pattern[str], str]], text: str) -> Msg:
+def _matching(table: Sequence[tuple[str, str]], text: str) -> Msg:
+    # The patterns are compiled when first matched (re keeps them): only a run that reports
+    # an error needs them.
     for pattern, key in table:
-        match = pattern.fullmatch(text)
+        match = re.fullmatch(pattern, text)
         if match:
             return Msg(key, {k: v or "" for k, v in match.groupdict().items()})
     return Msg("literal", {"text": text})

@@ -153,7 +153,9 @@ class TextsError(ValueError):
 
 
 class BlockMeta(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     title: Annotated[str, Field(min_length=1)]
@@ -292,7 +294,9 @@ def _check_markers(
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ItemText(_Strict):

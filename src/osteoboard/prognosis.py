@@ -126,7 +126,9 @@ class MonthRange:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _BandSpec(_Model):

@@ -4,8 +4,6 @@ Every other output (text, HTML, PDF, patient letter, CDS cards) is rendered from
 :class:`Proposal`; renderers decide nothing clinical.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Literal
 

@@ -71,7 +71,9 @@ _MACRO_VAR = re.compile(r"\.\s*(?:exists|all|exists_one|map|filter)\s*\(\s*([a-z
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validated only when a knowledge base is read from its files, not when it
+    # comes from the cache (most runs); the validator is built on first use.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class QualityIndicator(_Model):
@@ -105,9 +107,10 @@ class Indicator:
         return self.definition.id
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # CEL's programs do not pickle (the knowledge base is cached as a pickle): they are
-        # compiled again from the checked text when the cache is read.
-        return (_recompiled, (self.definition,))
+        # CEL's programs do not pickle (the knowledge base is cached as a pickle): read back,
+        # they are compiled again from the checked text when first run; the Python functions
+        # pickle as their bytecode.
+        return (_restored, (self.definition, self.python))
 
     @property
     def variables(self) -> frozenset[str]:
@@ -179,12 +182,12 @@ def _python(definition: QualityIndicator) -> tuple[Compiled, Compiled] | None:
         return None
 
 
-def _recompiled(definition: QualityIndicator) -> Indicator:
+def _restored(definition: QualityIndicator, python: tuple[Compiled, Compiled] | None) -> Indicator:
     return Indicator(
         definition,
-        cel.compile(definition.denominator),
-        cel.compile(definition.numerator),
-        _python(definition),
+        cel.CelProgram(definition.denominator),
+        cel.CelProgram(definition.numerator),
+        python,
     )
 
 

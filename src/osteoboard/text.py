@@ -1,7 +1,5 @@
 """Bilingual user-facing text: German first, English second."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 __all__ = ["Text"]

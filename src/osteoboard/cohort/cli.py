@@ -5,8 +5,6 @@ and Spark are imported only when a cohort command runs. Errors are one line on s
 exit code 2, as everywhere else.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Callable
@@ -157,7 +155,7 @@ def add_cohort_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
 
 def _run_local(
     input: Path, output: Path, jobs: int | None, chunk_size: int, lang: Lang, quiet: bool
-) -> RunSummary:
+) -> "RunSummary":
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
