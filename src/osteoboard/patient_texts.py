@@ -68,7 +68,9 @@ SECTIONS: tuple[str, ...] = (
 #: bone        any bone lesion (or myeloma)
 #: lung, liver, brain   metastases documented there
 #: bma         a bone-modifying agent is given now or proposed
-TAGS: frozenset[str] = frozenset({"spine", "limb", "bone", "lung", "liver", "brain", "bma"})
+TAGS: frozenset[str] = frozenset(
+    {"spine", "limb", "bone", "lung", "liver", "brain", "bma", "precursor"}
+)
 #: Placeholders a block may use.
 PLACEHOLDERS: frozenset[str] = frozenset({"cancer"})
 #: Figures a block may place.
