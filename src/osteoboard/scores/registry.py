@@ -7,15 +7,23 @@ input from a :class:`~osteoboard.case.Case` together with the case path of every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from osteoboard.case import Case, Lesion, Region
 from osteoboard.scores.base import ScoreInput, ScoreResult
 from osteoboard.text import Text
 
-__all__ = ["Adapter", "ScoreSpec", "apply_paths", "bone_disease", "lesion_adapter"]
+__all__ = [
+    "MAX_RESULTS",
+    "Adapter",
+    "ScoreSpec",
+    "apply_paths",
+    "bone_disease",
+    "lesion_adapter",
+]
 
 Per = Literal["case", "spinal_lesion", "long_bone_lesion"]
 
@@ -37,6 +45,10 @@ class ScoreSpec:
     #: Every category the score can produce (empty for a score without categories); the
     #: prognosis mapping in the knowledge base is checked against it.
     categories: tuple[str, ...] = ()
+    #: Results already computed, by input and the case paths named in them (see :meth:`run`).
+    results: dict[Hashable, ScoreResult] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def lesions(self, case: Case) -> list[Lesion]:
         """The lesions the score is computed for: those of its region, and those whose region
@@ -47,19 +59,58 @@ class ScoreSpec:
         return [les for les in case.lesions if les.region in (region, None)]
 
     def run(self, case: Case) -> list[ScoreResult]:
+        """The score's results on a case.
+
+        A result is a pure function of the score's input, the lesion's id (for a per-lesion
+        score, and whether its region is given) and the case paths it names, and it is frozen:
+        cases that repeat those share one result instead of computing it again. Bounded per
+        score; the store starts afresh when full.
+        """
         if not self.applies(case):
             return []
         if self.per == "case":
             inp, paths = self.from_case(case, None)
-            return [apply_paths(self.compute(inp), paths)]
-        out = []
-        for lesion in self.lesions(case):
-            inp, paths = self.from_case(case, lesion)
+            return [self._result(inp, paths, None)]
+        return [
+            self._result(*self.from_case(case, lesion), lesion) for lesion in self.lesions(case)
+        ]
+
+    def _result(
+        self, inp: ScoreInput, paths: Mapping[str, str], lesion: Lesion | None
+    ) -> ScoreResult:
+        key = _key(inp, paths, lesion)
+        if key is not None:
+            try:
+                found = self.results.get(key)
+            except TypeError:  # an input that holds a list (a myeloma course)
+                key, found = None, None
+            if found is not None:
+                return found
+        if lesion is None:
+            result = apply_paths(self.compute(inp), paths)
+        else:
             result = apply_paths(self.compute(inp, lesion.id), paths)
             if lesion.region is None:
                 result = _if_in_region(result, lesion, self.per)
-            out.append(result)
-        return out
+        if key is not None:
+            if len(self.results) >= MAX_RESULTS:
+                self.results.clear()
+            self.results[key] = result
+        return result
+
+
+#: Results kept per score at most.
+MAX_RESULTS = 1024
+
+
+def _key(inp: ScoreInput, paths: Mapping[str, str], lesion: Lesion | None) -> Hashable | None:
+    """What a score's result depends on (the input's values, one class per field), or None
+    when equality cannot tell it: a negative zero equals zero but reads "-0" in a note."""
+    values = tuple(inp.__dict__.values())
+    if 0.0 in values and any(v.__class__ is float and math.copysign(1.0, v) < 0 for v in values):
+        return None
+    where = None if lesion is None else (lesion.id, lesion.region is None)
+    return (inp.__class__, values, where, *paths.values())
 
 
 _REGION: dict[Per, Region] = {"spinal_lesion": Region.spine, "long_bone_lesion": Region.long_bone}
