@@ -27,9 +27,10 @@ __all__ = [
 
 Per = Literal["case", "spinal_lesion", "long_bone_lesion"]
 
-#: from a case (and, for per-lesion scores, one lesion) to the score input and a map from
-#: input field name to the case path it was read from.
-Adapter = Callable[[Case, Lesion | None], tuple[Any, Mapping[str, str]]]
+#: from a case (and, for per-lesion scores, one lesion) to the values of the score's input
+#: fields (the input model is built from them) and a map from input field name to the case
+#: path it was read from.
+Adapter = Callable[[Case, Lesion | None], tuple[Mapping[str, Any], Mapping[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -63,22 +64,23 @@ class ScoreSpec:
 
         A result is a pure function of the score's input, the lesion's id (for a per-lesion
         score, and whether its region is given) and the case paths it names, and it is frozen:
-        cases that repeat those share one result instead of computing it again. Bounded per
-        score; the store starts afresh when full.
+        cases that repeat those share one result instead of computing it again, and the input
+        model is built (validated) only then. Bounded per score; the store starts afresh when
+        full.
         """
         if not self.applies(case):
             return []
         if self.per == "case":
-            inp, paths = self.from_case(case, None)
-            return [self._result(inp, paths, None)]
+            values, paths = self.from_case(case, None)
+            return [self._result(values, paths, None)]
         return [
             self._result(*self.from_case(case, lesion), lesion) for lesion in self.lesions(case)
         ]
 
     def _result(
-        self, inp: ScoreInput, paths: Mapping[str, str], lesion: Lesion | None
+        self, values: Mapping[str, Any], paths: Mapping[str, str], lesion: Lesion | None
     ) -> ScoreResult:
-        key = _key(inp, paths, lesion)
+        key = _key(values, paths, lesion)
         if key is not None:
             try:
                 found = self.results.get(key)
@@ -86,6 +88,7 @@ class ScoreSpec:
                 key, found = None, None
             if found is not None:
                 return found
+        inp = self.input_model(**values)
         if lesion is None:
             result = apply_paths(self.compute(inp), paths)
         else:
@@ -103,14 +106,20 @@ class ScoreSpec:
 MAX_RESULTS = 1024
 
 
-def _key(inp: ScoreInput, paths: Mapping[str, str], lesion: Lesion | None) -> Hashable | None:
-    """What a score's result depends on (the input's values, one class per field), or None
-    when equality cannot tell it: a negative zero equals zero but reads "-0" in a note."""
-    values = tuple(inp.__dict__.values())
-    if 0.0 in values and any(v.__class__ is float and math.copysign(1.0, v) < 0 for v in values):
+def _key(
+    values: Mapping[str, Any], paths: Mapping[str, str], lesion: Lesion | None
+) -> Hashable | None:
+    """What a score's result depends on, or None when equality cannot tell it.
+
+    The values are the case's own (validated) values, given in the same order every time:
+    equal values build equal inputs, whatever their class (the input model converts 1 and
+    1.0 alike). A negative zero equals zero but reads "-0" in a note, so it is never shared.
+    """
+    read = tuple(values.values())
+    if 0.0 in read and any(v.__class__ is float and math.copysign(1.0, v) < 0 for v in read):
         return None
     where = None if lesion is None else (lesion.id, lesion.region is None)
-    return (inp.__class__, values, where, *paths.values())
+    return (read, where, *paths.values())
 
 
 _REGION: dict[Per, Region] = {"spinal_lesion": Region.spine, "long_bone_lesion": Region.long_bone}
@@ -159,8 +168,7 @@ def lesion_adapter(model: type[ScoreInput], fields: tuple[str, ...]) -> Adapter:
     def adapt(case: Case, lesion: Lesion | None) -> tuple[Any, Mapping[str, str]]:
         if lesion is None:
             raise ValueError("a per-lesion score needs a lesion")
-        inp = model(**{f: getattr(lesion, f) for f in fields})
-        return inp, {f: lesion_path(lesion, f) for f in fields}
+        return {f: getattr(lesion, f) for f in fields}, {f: lesion_path(lesion, f) for f in fields}
 
     return adapt
 
