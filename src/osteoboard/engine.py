@@ -28,7 +28,7 @@ import itertools
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__, celpy
@@ -166,17 +166,24 @@ class _Scope:
             self.estimates.update(fs.estimates)
             self.closed |= fs.closed
             own.update(fs.values)
+        shared: dict[Any, Any] | None = None
         for name in kb.absent_unless_documented:
             if name in own and self.values[name] is None:
                 info = kb.facts[name]
                 assert info.assume is not None and info.reason is not None  # linted on load
                 self.values[name] = info.assume
-                self.assumed[name] = Assumption(
-                    fact=name,
-                    fields=self.missing.get(name, []),
-                    value=info.assume,
-                    text=info.reason,
-                )
+                # Frozen, and a function of the fact and its fields (the value and the reason
+                # are the knowledge base's): shared between cases like the verdicts.
+                fields = self.missing.get(name, [])
+                key = ("assumed", name, *fields)
+                if shared is None:
+                    shared = {} if _REFERENCE[0] else kb.verdicts
+                assumption: Assumption | None = shared.get(key)
+                if assumption is None:
+                    assumption = shared[key] = Assumption(
+                        fact=name, fields=fields, value=info.assume, text=info.reason
+                    )
+                self.assumed[name] = assumption
         self._runner: _Runner | None = None
         self._shared: dict[tuple[str, str], Any] = {}
         self._paths: dict[str, tuple[str, ...]] = {}
@@ -779,6 +786,26 @@ class _Wanted:
     fact: str
     values: list[str | int | float | bool]
     text: Text
+    #: The item conditions built from it, by the case paths named (frozen, so shared by the
+    #: cases and lesions whose verdict it is); bounded.
+    built: dict[tuple[str, ...], ItemCondition] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def condition(self, paths: tuple[str, ...]) -> ItemCondition:
+        """The item condition with the case paths behind the fact."""
+        found = self.built.get(paths)
+        if found is None:
+            if len(self.built) >= MAX_BUILT:
+                self.built.clear()
+            found = self.built[paths] = ItemCondition(
+                fact=self.fact, fields=list(paths), values=self.values, text=self.text
+            )
+        return found
+
+
+#: Item conditions kept per condition of a verdict at most (one per lesion id seen, mostly).
+MAX_BUILT = 64
 
 
 def _conditions(
@@ -979,12 +1006,7 @@ class _Collector:
             conditions = (
                 None
                 if verdict.conditions is None
-                else [
-                    ItemCondition(
-                        fact=c.fact, fields=scope.unknown(c.fact)[1], values=c.values, text=c.text
-                    )
-                    for c in verdict.conditions
-                ]
+                else [c.condition(scope.paths(c.fact)) for c in verdict.conditions]
             )
             self.hits.append(
                 _Hit(
@@ -1062,6 +1084,28 @@ class _Collector:
 #: collector keeps its own map, so one fact and value stay one object there.)
 _BECAUSES: dict[tuple[str, type, Any], Because] = {}
 MAX_BECAUSES = 4096
+
+
+#: Missing data and questions already built, shared between cases: each is frozen and a
+#: function of the strings in its key. Bounded; starts afresh when full.
+_VALUES: dict[tuple[Any, ...], Any] = {}
+MAX_VALUES = 4096
+
+
+def _store(key: tuple[Any, ...], value: _T) -> _T:
+    if len(_VALUES) >= MAX_VALUES:
+        _VALUES.clear()
+    _VALUES[key] = value
+    return value
+
+
+def _shared_missing(path: str, priority: str, users: Iterable[str]) -> MissingData:
+    """The missing input ``path`` and the scores and rules it could change."""
+    key = (MissingData, path, priority, *users)
+    found: MissingData | None = _VALUES.get(key)
+    if found is None:
+        found = _store(key, MissingData(field=path, needed_for=list(key[3:]), priority=priority))
+    return found
 
 
 def _shared_because(key: tuple[str, type, Any], fact: str, value: Value) -> Because:
@@ -1142,12 +1186,7 @@ def _items(
                 continue
             group_no = len(seen)
             seen.append(key)
-            conditions.extend(
-                ItemCondition(
-                    fact=c.fact, fields=c.fields, values=c.values, text=c.text, group=group_no
-                )
-                for c in hit.conditions or ()
-            )
+            conditions.extend(_in_group(c, group_no) for c in hit.conditions or ())
         first = copy.copy(ranked[0])
         first.conditions = conditions
         # Branches of rules whose texts name different reasons (a short prognosis, or unfit
@@ -1159,6 +1198,25 @@ def _items(
         )
         out.append((first, sources, because, assumed))
     return out
+
+
+def _in_group(condition: ItemCondition, group: int) -> ItemCondition:
+    """The condition as one of the alternative group ``group`` (frozen, so shared: the store
+    holds the condition it was made from, so that its id stays valid)."""
+    if condition.group == group:
+        return condition
+    key = (ItemCondition, id(condition), group)
+    found: tuple[ItemCondition, ItemCondition] | None = _VALUES.get(key)
+    if found is None:
+        grouped = ItemCondition(
+            fact=condition.fact,
+            fields=condition.fields,
+            values=condition.values,
+            text=condition.text,
+            group=group,
+        )
+        found = _store(key, (condition, grouped))
+    return found[1]
 
 
 def _assemble(
@@ -1288,15 +1346,21 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
                 f"{name_de[:1].upper()}{name_de[1:]}: {de}",
                 f"{name_en[:1].upper()}{name_en[1:]}: {en}",
             )
-        out.append(
-            Question(
-                fact=ask.fact,
-                fields=fields,
-                text=Text(de=de, en=en),
-                decides=items,
-                priority=ask.priority,
+        # Frozen, and a function of these strings: shared between cases.
+        known = (Question, ask.fact, de, en, ask.priority, len(fields), *fields, *items)
+        question: Question | None = _VALUES.get(known)
+        if question is None:
+            question = _store(
+                known,
+                Question(
+                    fact=ask.fact,
+                    fields=fields,
+                    text=Text(de=de, en=en),
+                    decides=items,
+                    priority=ask.priority,
+                ),
             )
-        )
+        out.append(question)
     return out
 
 
@@ -1462,10 +1526,7 @@ def _missing_data(
 ) -> list[MissingData]:
     """Missing inputs, the most urgent first: an input that could change an urgent item
     (an emergency included) comes before one that could only change a score."""
-    out = [
-        MissingData(field=field, needed_for=list(users), priority=_RANK_NAMES[ranks[field]])
-        for field, users in needs.items()
-    ]
+    out = [_shared_missing(path, _RANK_NAMES[ranks[path]], users) for path, users in needs.items()]
     out.sort(key=lambda m: (_MISSING_RANK[m.priority], m.field))
     return out
 
