@@ -31,6 +31,7 @@ def _forget() -> None:
     kb.item_texts.clear()
     engine._BECAUSES.clear()
     engine._VALUES.clear()
+    kb.lesion_fact_sets.clear()
     score_base._ITEM_CACHE.clear()
     for spec in REGISTRY.values():
         spec.results.clear()
@@ -67,6 +68,7 @@ def test_shared_values_change_no_proposal(tiny: bool, monkeypatch: pytest.Monkey
             (engine, "MAX_TEXTS", 2),
             (engine, "MAX_VALUES", 3),
             (engine, "MAX_BUILT", 1),
+            (engine, "MAX_LESION_FACTS", 1),
             (registry, "MAX_RESULTS", 2),
         ):
             monkeypatch.setattr(module, name, size)

@@ -33,7 +33,7 @@ from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__, celpy
 from osteoboard._cel import Context
-from osteoboard.case import Case
+from osteoboard.case import Case, Lesion
 from osteoboard.factbook import condition_text, test_points
 from osteoboard.facts import FactSet, Value, case_facts, catalogue_by_name, lesion_facts
 from osteoboard.guideline import (
@@ -60,7 +60,7 @@ from osteoboard.proposal import (
 )
 from osteoboard.schedules import choose_schedules
 from osteoboard.scores import compute_all
-from osteoboard.scores.base import ScoreResult
+from osteoboard.scores.base import ScoreResult, negative_zero
 from osteoboard.text import Text
 
 __all__ = ["EngineError", "FiredRule", "evaluate", "format_fact", "missing_from_scores", "trace"]
@@ -1460,14 +1460,17 @@ def _lesion_rules(
     case_keys: dict[int, tuple[Any, ...]] = {}
     guards = kb.guard_index
     for index, lesion in enumerate(case.lesions):
-        lf = lesion_facts(lesion, scores, kb=kb)
+        derived = _lesion_facts(lesion, scores, kb)
+        lf = derived.facts
         scope = _Scope([lf], kb, base=case_scope)
-        values = scope.values
         level = lf.values.get("lesion.level")
         where = (lesion.id, index, str(level or ""))
         keys: dict[str, tuple[Any, ...]] = {}
         chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
-        failing = case_failing | guards.failing(guards.lesion_guards, values)
+        if derived.failing is None:
+            # The lesion guards read lesion facts only (completed from the lesion's own).
+            derived.failing = guards.failing(guards.lesion_guards, scope.values)
+        failing = case_failing | derived.failing
         for number, (rule, read, mask) in enumerate(
             zip(kb.lesion_rules, kb.lesion_facts_by_rule, guards.lesion_masks, strict=True)
         ):
@@ -1493,6 +1496,37 @@ def _lesion_rules(
                 verdict = verdicts[key] = _verdict(kb, rule, scope, runner)
             if verdict is not _SILENT:
                 out.add(rule, verdict, scope, where)
+
+
+#: Lesion fact sets kept per knowledge base at most (a few KB each); the store starts afresh
+#: when full.
+MAX_LESION_FACTS = 1024
+
+
+class _LesionFacts:
+    """A lesion's facts and the lesion guards they fail (found on first use)."""
+
+    __slots__ = ("facts", "failing")
+
+    def __init__(self, facts: FactSet) -> None:
+        self.facts = facts
+        self.failing: int | None = None
+
+
+def _lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase) -> _LesionFacts:
+    """The lesion's facts, shared between equal lesions of any case: they are a function of
+    the lesion (its per-lesion scores are computed from its own fields) and the knowledge
+    base, and the engine only reads them. A negative zero equals zero but reads "-0", so a
+    lesion with one is derived on its own."""
+    if _REFERENCE[0] or negative_zero(lesion.__dict__.values()):
+        return _LesionFacts(lesion_facts(lesion, scores, kb=kb))
+    store = kb.lesion_fact_sets
+    found: _LesionFacts | None = store.get(lesion)
+    if found is None:
+        if len(store) >= MAX_LESION_FACTS:
+            store.clear()
+        found = store[lesion] = _LesionFacts(lesion_facts(lesion, scores, kb=kb))
+    return found
 
 
 def _facts_read(rules: Iterable[CompiledRule]) -> frozenset[str]:

@@ -7,13 +7,12 @@ input from a :class:`~osteoboard.case.Case` together with the case path of every
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from osteoboard.case import Case, Lesion, Region
-from osteoboard.scores.base import ScoreInput, ScoreResult
+from osteoboard.scores.base import ScoreInput, ScoreResult, negative_zero
 from osteoboard.text import Text
 
 __all__ = [
@@ -116,7 +115,7 @@ def _key(
     1.0 alike). A negative zero equals zero but reads "-0" in a note, so it is never shared.
     """
     read = tuple(values.values())
-    if 0.0 in read and any(v.__class__ is float and math.copysign(1.0, v) < 0 for v in read):
+    if negative_zero(read):
         return None
     where = None if lesion is None else (lesion.id, lesion.region is None)
     return (read, where, *paths.values())
