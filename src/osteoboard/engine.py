@@ -166,22 +166,19 @@ class _Scope:
             self.estimates.update(fs.estimates)
             self.closed |= fs.closed
             own.update(fs.values)
-        shared: dict[Any, Any] | None = None
         for name in kb.absent_unless_documented:
             if name in own and self.values[name] is None:
                 info = kb.facts[name]
                 assert info.assume is not None and info.reason is not None  # linted on load
                 self.values[name] = info.assume
-                # Frozen, and a function of the fact and its fields (the value and the reason
-                # are the knowledge base's): shared between cases like the verdicts.
-                fields = self.missing.get(name, [])
-                key = ("assumed", name, *fields)
-                if shared is None:
-                    shared = {} if _REFERENCE[0] else kb.verdicts
-                assumption: Assumption | None = shared.get(key)
+                # Frozen, and a function of what the key names: shared between cases.
+                assume, reason, fields = info.assume, info.reason, self.missing.get(name, [])
+                shown = tuple(assume) if isinstance(assume, list) else assume
+                key = (Assumption, name, assume.__class__, shown, reason.de, reason.en, *fields)
+                assumption: Assumption | None = _VALUES.get(key)
                 if assumption is None:
-                    assumption = shared[key] = Assumption(
-                        fact=name, fields=fields, value=info.assume, text=info.reason
+                    assumption = _store(
+                        key, Assumption(fact=name, fields=fields, value=assume, text=reason)
                     )
                 self.assumed[name] = assumption
         self._runner: _Runner | None = None
