@@ -15,9 +15,8 @@ from osteoboard.case import Case
 from osteoboard.caseio import load_case
 from osteoboard.engine import evaluate
 from osteoboard.guideline import load_knowledge_base
-from osteoboard.scores import REGISTRY
+from osteoboard.scores import REGISTRY, registry
 from osteoboard.scores import base as score_base
-from osteoboard.scores import registry
 from tests.test_referral_cases import load_referral
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,10 @@ see :class:`~osteoboard.guideline.Guard`) fails on a known value is false withou
 CEL; the known facts of a scope are converted for CEL once, and values tried for unknown
 facts are read through the context's variable resolver; rules with the same condition share
 its analysis within a scope; lesions that agree on the lesion facts a rule reads share its
-verdict (the case's facts are the same for every lesion).
+verdict (the case's facts are the same for every lesion). What is a function of values alone
+and frozen is shared between cases in bounded stores: verdicts, a lesion's facts, reasons,
+item texts, item conditions, assumptions, missing data and questions (and, in
+:mod:`osteoboard.scores`, score results).
 """
 
 from __future__ import annotations
