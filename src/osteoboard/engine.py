@@ -16,7 +16,10 @@ see :class:`~osteoboard.guideline.Guard`) fails on a known value is false withou
 CEL; the known facts of a scope are converted for CEL once, and values tried for unknown
 facts are read through the context's variable resolver; rules with the same condition share
 its analysis within a scope; lesions that agree on the lesion facts a rule reads share its
-verdict (the case's facts are the same for every lesion).
+verdict (the case's facts are the same for every lesion). What is a function of values alone
+and frozen is shared between cases in bounded stores: verdicts, a lesion's facts, reasons,
+item texts, item conditions, assumptions, missing data and questions (and, in
+:mod:`osteoboard.scores`, score results).
 """
 
 from __future__ import annotations
@@ -28,11 +31,11 @@ import itertools
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__, celpy
-from osteoboard.case import Case
+from osteoboard.case import Case, Lesion
 from osteoboard.factbook import condition_text, test_points
 from osteoboard.facts import FactSet, Value, case_facts, catalogue_by_name, lesion_facts
 from osteoboard.guideline import (
@@ -59,7 +62,7 @@ from osteoboard.proposal import (
 )
 from osteoboard.schedules import choose_schedules
 from osteoboard.scores import compute_all
-from osteoboard.scores.base import ScoreResult
+from osteoboard.scores.base import ScoreResult, negative_zero
 from osteoboard.text import Text
 
 if TYPE_CHECKING:
@@ -173,12 +176,16 @@ class _Scope:
                 info = kb.facts[name]
                 assert info.assume is not None and info.reason is not None  # linted on load
                 self.values[name] = info.assume
-                self.assumed[name] = Assumption(
-                    fact=name,
-                    fields=self.missing.get(name, []),
-                    value=info.assume,
-                    text=info.reason,
-                )
+                # Frozen, and a function of what the key names: shared between cases.
+                assume, reason, fields = info.assume, info.reason, self.missing.get(name, [])
+                shown = tuple(assume) if isinstance(assume, list) else assume
+                key = (Assumption, name, assume.__class__, shown, reason.de, reason.en, *fields)
+                assumption: Assumption | None = _VALUES.get(key)
+                if assumption is None:
+                    assumption = _store(
+                        key, Assumption(fact=name, fields=fields, value=assume, text=reason)
+                    )
+                self.assumed[name] = assumption
         self._runner: _Runner | None = None
         self._shared: dict[tuple[str, str], Any] = {}
         self._paths: dict[str, tuple[str, ...]] = {}
@@ -783,6 +790,26 @@ class _Wanted:
     fact: str
     values: list[str | int | float | bool]
     text: Text
+    #: The item conditions built from it, by the case paths named (frozen, so shared by the
+    #: cases and lesions whose verdict it is); bounded.
+    built: dict[tuple[str, ...], ItemCondition] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def condition(self, paths: tuple[str, ...]) -> ItemCondition:
+        """The item condition with the case paths behind the fact."""
+        found = self.built.get(paths)
+        if found is None:
+            if len(self.built) >= MAX_BUILT:
+                self.built.clear()
+            found = self.built[paths] = ItemCondition(
+                fact=self.fact, fields=list(paths), values=self.values, text=self.text
+            )
+        return found
+
+
+#: Item conditions kept per condition of a verdict at most (one per lesion id seen, mostly).
+MAX_BUILT = 64
 
 
 def _conditions(
@@ -983,12 +1010,7 @@ class _Collector:
             conditions = (
                 None
                 if verdict.conditions is None
-                else [
-                    ItemCondition(
-                        fact=c.fact, fields=scope.unknown(c.fact)[1], values=c.values, text=c.text
-                    )
-                    for c in verdict.conditions
-                ]
+                else [c.condition(scope.paths(c.fact)) for c in verdict.conditions]
             )
             self.hits.append(
                 _Hit(
@@ -1075,6 +1097,28 @@ _BECAUSES: dict[tuple[str, type, Any], Because] = {}
 MAX_BECAUSES = 4096
 
 
+#: Missing data and questions already built, shared between cases: each is frozen and a
+#: function of the strings in its key. Bounded; starts afresh when full.
+_VALUES: dict[tuple[Any, ...], Any] = {}
+MAX_VALUES = 4096
+
+
+def _store(key: tuple[Any, ...], value: _T) -> _T:
+    if len(_VALUES) >= MAX_VALUES:
+        _VALUES.clear()
+    _VALUES[key] = value
+    return value
+
+
+def _shared_missing(path: str, priority: str, users: Iterable[str]) -> MissingData:
+    """The missing input ``path`` and the scores and rules it could change."""
+    key = (MissingData, path, priority, *users)
+    found: MissingData | None = _VALUES.get(key)
+    if found is None:
+        found = _store(key, MissingData(field=path, needed_for=list(key[3:]), priority=priority))
+    return found
+
+
 def _shared_because(key: tuple[str, type, Any], fact: str, value: Value) -> Because:
     found = _BECAUSES.get(key)
     if found is None:
@@ -1155,12 +1199,7 @@ def _items(
                 continue
             group_no = len(seen)
             seen.append(key)
-            conditions.extend(
-                ItemCondition(
-                    fact=c.fact, fields=c.fields, values=c.values, text=c.text, group=group_no
-                )
-                for c in hit.conditions or ()
-            )
+            conditions.extend(_in_group(c, group_no) for c in hit.conditions or ())
         first = copy.copy(ranked[0])
         first.conditions = conditions
         # Branches of rules whose texts name different reasons (a short prognosis, or unfit
@@ -1172,6 +1211,25 @@ def _items(
         )
         out.append((first, sources, because, assumed))
     return out
+
+
+def _in_group(condition: ItemCondition, group: int) -> ItemCondition:
+    """The condition as one of the alternative group ``group`` (frozen, so shared: the store
+    holds the condition it was made from, so that its id stays valid)."""
+    if condition.group == group:
+        return condition
+    key = (ItemCondition, id(condition), group)
+    found: tuple[ItemCondition, ItemCondition] | None = _VALUES.get(key)
+    if found is None:
+        grouped = ItemCondition(
+            fact=condition.fact,
+            fields=condition.fields,
+            values=condition.values,
+            text=condition.text,
+            group=group,
+        )
+        found = _store(key, (condition, grouped))
+    return found[1]
 
 
 def _assemble(
@@ -1301,15 +1359,21 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
                 f"{name_de[:1].upper()}{name_de[1:]}: {de}",
                 f"{name_en[:1].upper()}{name_en[1:]}: {en}",
             )
-        out.append(
-            Question(
-                fact=ask.fact,
-                fields=fields,
-                text=Text(de=de, en=en),
-                decides=items,
-                priority=ask.priority,
+        # Frozen, and a function of these strings: shared between cases.
+        known = (Question, ask.fact, de, en, ask.priority, len(fields), *fields, *items)
+        question: Question | None = _VALUES.get(known)
+        if question is None:
+            question = _store(
+                known,
+                Question(
+                    fact=ask.fact,
+                    fields=fields,
+                    text=Text(de=de, en=en),
+                    decides=items,
+                    priority=ask.priority,
+                ),
             )
-        )
+        out.append(question)
     return out
 
 
@@ -1409,14 +1473,17 @@ def _lesion_rules(
     case_keys: dict[int, tuple[Any, ...]] = {}
     guards = kb.guard_index
     for index, lesion in enumerate(case.lesions):
-        lf = lesion_facts(lesion, scores, kb=kb)
+        derived = _lesion_facts(lesion, scores, kb)
+        lf = derived.facts
         scope = _Scope([lf], kb, base=case_scope)
-        values = scope.values
         level = lf.values.get("lesion.level")
         where = (lesion.id, index, str(level or ""))
         keys: dict[str, tuple[Any, ...]] = {}
         chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
-        failing = case_failing | guards.failing(guards.lesion_guards, values)
+        if derived.failing is None:
+            # The lesion guards read lesion facts only (completed from the lesion's own).
+            derived.failing = guards.failing(guards.lesion_guards, scope.values)
+        failing = case_failing | derived.failing
         for number, (rule, read, mask) in enumerate(
             zip(kb.lesion_rules, kb.lesion_facts_by_rule, guards.lesion_masks, strict=True)
         ):
@@ -1442,6 +1509,37 @@ def _lesion_rules(
                 verdict = verdicts[key] = _verdict(kb, rule, scope, runner)
             if verdict is not _SILENT:
                 out.add(rule, verdict, scope, where)
+
+
+#: Lesion fact sets kept per knowledge base at most (a few KB each); the store starts afresh
+#: when full.
+MAX_LESION_FACTS = 1024
+
+
+class _LesionFacts:
+    """A lesion's facts and the lesion guards they fail (found on first use)."""
+
+    __slots__ = ("facts", "failing")
+
+    def __init__(self, facts: FactSet) -> None:
+        self.facts = facts
+        self.failing: int | None = None
+
+
+def _lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase) -> _LesionFacts:
+    """The lesion's facts, shared between equal lesions of any case: they are a function of
+    the lesion (its per-lesion scores are computed from its own fields) and the knowledge
+    base, and the engine only reads them. A negative zero equals zero but reads "-0", so a
+    lesion with one is derived on its own."""
+    if _REFERENCE[0] or negative_zero(lesion.__dict__.values()):
+        return _LesionFacts(lesion_facts(lesion, scores, kb=kb))
+    store = kb.lesion_fact_sets
+    found: _LesionFacts | None = store.get(lesion)
+    if found is None:
+        if len(store) >= MAX_LESION_FACTS:
+            store.clear()
+        found = store[lesion] = _LesionFacts(lesion_facts(lesion, scores, kb=kb))
+    return found
 
 
 def _facts_read(rules: Iterable[CompiledRule]) -> frozenset[str]:
@@ -1475,10 +1573,7 @@ def _missing_data(
 ) -> list[MissingData]:
     """Missing inputs, the most urgent first: an input that could change an urgent item
     (an emergency included) comes before one that could only change a score."""
-    out = [
-        MissingData(field=field, needed_for=list(users), priority=_RANK_NAMES[ranks[field]])
-        for field, users in needs.items()
-    ]
+    out = [_shared_missing(path, _RANK_NAMES[ranks[path]], users) for path, users in needs.items()]
     out.sort(key=lambda m: (_MISSING_RANK[m.priority], m.field))
     return out
 

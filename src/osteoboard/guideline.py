@@ -488,6 +488,12 @@ class KnowledgeBase:
         return {}
 
     @functools.cached_property
+    def lesion_fact_sets(self) -> dict[Any, Any]:
+        """The facts the engine derived for lesions, by lesion (a function of the lesion and
+        this knowledge base, so shared between cases); the engine bounds its size."""
+        return {}
+
+    @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:
         """Facts that are read as absent when not documented (their knowledge-base policy)."""
         return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")

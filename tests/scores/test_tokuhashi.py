@@ -374,7 +374,8 @@ def test_adapter_listed_lesions_give_lower_bounds() -> None:
             {"id": "C", "region": "pelvis"},
         ],
     )
-    inp, _ = SPEC.from_case(case, None)
+    values, _ = SPEC.from_case(case, None)
+    inp = TokuhashiInput(**values)
     assert inp.vertebral_count is None and inp.vertebral_count_min == 2
     assert inp.extraspinal_count is None and inp.extraspinal_count_min == 1
     result = _run(case)
@@ -390,8 +391,8 @@ def test_adapter_brain_implies_organ_metastases() -> None:
     case = Case(
         id="t4", visceral_metastases={"brain": True}, bone_metastases={"vertebral_count": 1}
     )
-    inp, _ = SPEC.from_case(case, None)
-    assert inp.visceral_metastases is True
+    values, _ = SPEC.from_case(case, None)
+    assert TokuhashiInput(**values).visceral_metastases is True
     assert _item(_run(case), "visceral").possible == [0, 1]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -28,6 +29,7 @@ __all__ = [
     "corner_bounds",
     "item",
     "known_item",
+    "negative_zero",
     "plausible_range",
     "summarise",
     "unknown_item",
@@ -340,6 +342,13 @@ def corner_bounds(formula: Callable[..., float], **inputs: Sequence[Any]) -> tup
         for combo in itertools.product(*(inputs[n] for n in names))
     ]
     return min(values), max(values)
+
+
+def negative_zero(values: Iterable[Any]) -> bool:
+    """Whether one of ``values`` is the float -0.0: it equals 0.0, so a store keyed by equal
+    values would take one for the other, but it reads "-0"."""
+    values = tuple(values)
+    return 0.0 in values and any(v.__class__ is float and math.copysign(1.0, v) < 0 for v in values)
 
 
 def _tidy(x: Points) -> Points:

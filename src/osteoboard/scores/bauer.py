@@ -29,6 +29,7 @@ Visceral metastases include brain metastases (Bauer & Wedin: "visceral or brain"
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from pydantic import Field
 
@@ -247,11 +248,9 @@ def pathologic_fracture_from_case(case: Case) -> tuple[bool | None, str]:
     return None, "lesions"
 
 
-def _modified_from_case(
-    case: Case, lesion: Lesion | None
-) -> tuple[BauerModifiedInput, dict[str, str]]:
+def _modified_from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     spread, bone_path = bone_spread_from_case(case)
-    inp = BauerModifiedInput(
+    inp = dict(
         visceral_metastases=case.visceral_present,
         primary_site=case.primary.site,
         bone_metastases=spread,
@@ -263,12 +262,10 @@ def _modified_from_case(
     }
 
 
-def _original_from_case(
-    case: Case, lesion: Lesion | None
-) -> tuple[BauerOriginalInput, dict[str, str]]:
+def _original_from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     base, paths = _modified_from_case(case, lesion)
     fracture, fracture_path = pathologic_fracture_from_case(case)
-    inp = BauerOriginalInput(**base.model_dump(), pathologic_fracture=fracture)
+    inp = {**base, "pathologic_fracture": fracture}
     return inp, {**paths, "pathologic_fracture": fracture_path}
 
 

@@ -11,7 +11,7 @@ plausible albumin interval of the knowledge base (``labs.albumin_g_l`` in ``fact
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -153,9 +153,9 @@ def corrected_calcium(inp: CorrectedCalciumInput, lesion: str | None = None) -> 
     )
 
 
-def _from_case(case: Case, lesion: Lesion | None) -> tuple[CorrectedCalciumInput, dict[str, str]]:
+def _from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     labs = case.labs
-    inp = CorrectedCalciumInput(calcium_mmol_l=labs.calcium_mmol_l, albumin_g_l=labs.albumin_g_l)
+    inp = dict(calcium_mmol_l=labs.calcium_mmol_l, albumin_g_l=labs.albumin_g_l)
     return inp, {"calcium_mmol_l": "labs.calcium_mmol_l", "albumin_g_l": "labs.albumin_g_l"}
 
 

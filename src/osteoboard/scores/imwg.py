@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from osteoboard.case import Case, Lesion, Myeloma
 from osteoboard.myeloma import (
@@ -441,8 +442,8 @@ def imwg_response(inp: ImwgInput, lesion: str | None = None) -> ScoreResult:
     )
 
 
-def _from_case(case: Case, lesion: Lesion | None) -> tuple[ImwgInput, dict[str, str]]:
-    return ImwgInput(myeloma=case.myeloma), {"myeloma": "myeloma"}
+def _from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
+    return {"myeloma": case.myeloma}, {"myeloma": "myeloma"}
 
 
 def _applies(case: Case) -> bool:

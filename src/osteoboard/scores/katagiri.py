@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -473,12 +473,12 @@ def katagiri_new(inp: KatagiriInput, lesion: str | None = None) -> ScoreResult:
     )
 
 
-def _from_case(case: Case, lesion: Lesion | None) -> tuple[KatagiriInput, dict[str, str]]:
+def _from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     spread, bone_path = bone_spread_from_case(case)
     present = case.visceral_present
     v = case.visceral_metastases
     labs = case.labs
-    inp = KatagiriInput(
+    inp = dict(
         growth=case.primary.growth,
         primary_site=case.primary.site,
         hormone_receptor=case.primary.hormone_receptor,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -399,11 +399,11 @@ def _applies(case: Case) -> bool:
 
 def _adapter(
     model: type[IssInput], fields: Sequence[str]
-) -> Callable[[Case, Lesion | None], tuple[IssInput, dict[str, str]]]:
-    def from_case(case: Case, lesion: Lesion | None) -> tuple[IssInput, dict[str, str]]:
+) -> Callable[[Case, Lesion | None], tuple[dict[str, Any], dict[str, str]]]:
+    def from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
         staging = case.myeloma.staging if case.myeloma is not None else None
         values = {f: getattr(staging, f) if staging is not None else None for f in fields}
-        return model(**values), {f: f"myeloma.staging.{f}" for f in fields}
+        return values, {f: f"myeloma.staging.{f}" for f in fields}
 
     return from_case
 

@@ -7,21 +7,29 @@ input from a :class:`~osteoboard.case.Case` together with the case path of every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from osteoboard.case import Case, Lesion, Region
-from osteoboard.scores.base import ScoreInput, ScoreResult
+from osteoboard.scores.base import ScoreInput, ScoreResult, negative_zero
 from osteoboard.text import Text
 
-__all__ = ["Adapter", "ScoreSpec", "apply_paths", "bone_disease", "lesion_adapter"]
+__all__ = [
+    "MAX_RESULTS",
+    "Adapter",
+    "ScoreSpec",
+    "apply_paths",
+    "bone_disease",
+    "lesion_adapter",
+]
 
 Per = Literal["case", "spinal_lesion", "long_bone_lesion"]
 
-#: from a case (and, for per-lesion scores, one lesion) to the score input and a map from
-#: input field name to the case path it was read from.
-Adapter = Callable[[Case, Lesion | None], tuple[Any, Mapping[str, str]]]
+#: from a case (and, for per-lesion scores, one lesion) to the values of the score's input
+#: fields (the input model is built from them) and a map from input field name to the case
+#: path it was read from.
+Adapter = Callable[[Case, Lesion | None], tuple[Mapping[str, Any], Mapping[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,10 @@ class ScoreSpec:
     #: Every category the score can produce (empty for a score without categories); the
     #: prognosis mapping in the knowledge base is checked against it.
     categories: tuple[str, ...] = ()
+    #: Results already computed, by input and the case paths named in them (see :meth:`run`).
+    results: dict[Hashable, ScoreResult] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def lesions(self, case: Case) -> list[Lesion]:
         """The lesions the score is computed for: those of its region, and those whose region
@@ -47,19 +59,66 @@ class ScoreSpec:
         return [les for les in case.lesions if les.region in (region, None)]
 
     def run(self, case: Case) -> list[ScoreResult]:
+        """The score's results on a case.
+
+        A result is a pure function of the score's input, the lesion's id (for a per-lesion
+        score, and whether its region is given) and the case paths it names, and it is frozen:
+        cases that repeat those share one result instead of computing it again, and the input
+        model is built (validated) only then. Bounded per score; the store starts afresh when
+        full.
+        """
         if not self.applies(case):
             return []
         if self.per == "case":
-            inp, paths = self.from_case(case, None)
-            return [apply_paths(self.compute(inp), paths)]
-        out = []
-        for lesion in self.lesions(case):
-            inp, paths = self.from_case(case, lesion)
+            values, paths = self.from_case(case, None)
+            return [self._result(values, paths, None)]
+        return [
+            self._result(*self.from_case(case, lesion), lesion) for lesion in self.lesions(case)
+        ]
+
+    def _result(
+        self, values: Mapping[str, Any], paths: Mapping[str, str], lesion: Lesion | None
+    ) -> ScoreResult:
+        key = _key(values, paths, lesion)
+        if key is not None:
+            try:
+                found = self.results.get(key)
+            except TypeError:  # an input that holds a list (a myeloma course)
+                key, found = None, None
+            if found is not None:
+                return found
+        inp = self.input_model(**values)
+        if lesion is None:
+            result = apply_paths(self.compute(inp), paths)
+        else:
             result = apply_paths(self.compute(inp, lesion.id), paths)
             if lesion.region is None:
                 result = _if_in_region(result, lesion, self.per)
-            out.append(result)
-        return out
+        if key is not None:
+            if len(self.results) >= MAX_RESULTS:
+                self.results.clear()
+            self.results[key] = result
+        return result
+
+
+#: Results kept per score at most.
+MAX_RESULTS = 1024
+
+
+def _key(
+    values: Mapping[str, Any], paths: Mapping[str, str], lesion: Lesion | None
+) -> Hashable | None:
+    """What a score's result depends on, or None when equality cannot tell it.
+
+    The values are the case's own (validated) values, given in the same order every time:
+    equal values build equal inputs, whatever their class (the input model converts 1 and
+    1.0 alike). A negative zero equals zero but reads "-0" in a note, so it is never shared.
+    """
+    read = tuple(values.values())
+    if negative_zero(read):
+        return None
+    where = None if lesion is None else (lesion.id, lesion.region is None)
+    return (read, where, *paths.values())
 
 
 _REGION: dict[Per, Region] = {"spinal_lesion": Region.spine, "long_bone_lesion": Region.long_bone}
@@ -108,8 +167,7 @@ def lesion_adapter(model: type[ScoreInput], fields: tuple[str, ...]) -> Adapter:
     def adapt(case: Case, lesion: Lesion | None) -> tuple[Any, Mapping[str, str]]:
         if lesion is None:
             raise ValueError("a per-lesion score needs a lesion")
-        inp = model(**{f: getattr(lesion, f) for f in fields})
-        return inp, {f: lesion_path(lesion, f) for f in fields}
+        return {f: getattr(lesion, f) for f in fields}, {f: lesion_path(lesion, f) for f in fields}
 
     return adapt
 

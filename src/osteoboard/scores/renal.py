@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -251,9 +251,9 @@ def crcl_cockcroft_gault(inp: CockcroftGaultInput, lesion: str | None = None) ->
     return result(value=None, interpretation=why, bounds=(lo, hi), notes=notes)
 
 
-def _cg_from_case(case: Case, lesion: Lesion | None) -> tuple[CockcroftGaultInput, dict[str, str]]:
+def _cg_from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     p, labs = case.patient, case.labs
-    inp = CockcroftGaultInput(
+    inp = dict(
         age=p.age, sex=p.sex, weight_kg=p.weight_kg, creatinine_umol_l=labs.creatinine_umol_l
     )
     return inp, {
@@ -343,9 +343,9 @@ def egfr_ckd_epi_2021(inp: EgfrInput, lesion: str | None = None) -> ScoreResult:
     return result(value, egfr_category(value))
 
 
-def _egfr_from_case(case: Case, lesion: Lesion | None) -> tuple[EgfrInput, dict[str, str]]:
+def _egfr_from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     p, labs = case.patient, case.labs
-    inp = EgfrInput(age=p.age, sex=p.sex, creatinine_umol_l=labs.creatinine_umol_l)
+    inp = dict(age=p.age, sex=p.sex, creatinine_umol_l=labs.creatinine_umol_l)
     return inp, {
         "age": "patient.age",
         "sex": "patient.sex",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -279,12 +279,12 @@ def applies(case: Case) -> bool:
     return bool(case.bone_metastases.vertebral_count)
 
 
-def _from_case(case: Case, lesion: Lesion | None) -> tuple[TokuhashiInput, dict[str, str]]:
+def _from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     vlo, vhi = case.vertebral_count_bounds()
     elo, ehi = case.extraspinal_count_bounds()
     present = case.visceral_present
     removable = case.visceral_metastases.removable if present is not False else None
-    inp = TokuhashiInput(
+    inp = dict(
         karnofsky=case.patient.karnofsky,
         ecog=case.patient.ecog,
         # A count is exact when its bounds meet; a lesion of unknown region can keep them

@@ -15,6 +15,7 @@ scores (solitary vs. multiple bone metastases, presence of visceral metastases).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import model_validator
 
@@ -204,11 +205,11 @@ def bone_spread_from_case(case: Case) -> tuple[BoneSpread | None, str]:
     return None, path
 
 
-def _from_case(case: Case, lesion: Lesion | None) -> tuple[TomitaInput, dict[str, str]]:
+def _from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[str, str]]:
     spread, bone_path = bone_spread_from_case(case)
     present = case.visceral_present
     treatable = case.visceral_metastases.treatable if present is not False else None
-    inp = TomitaInput(
+    inp = dict(
         growth=case.primary.growth,
         primary_site=case.primary.site,
         visceral_metastases=present,
