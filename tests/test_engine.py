@@ -514,9 +514,9 @@ def test_a_listed_breast_metastasis_gets_a_conditional_bone_modifying_agent() ->
 
 
 def test_myeloma_with_a_lytic_lesion_and_unknown_renal_function_offers_both_agents() -> None:
-    """Myeloma, a lytic T8 lesion, no creatinine: denosumab needs no renal dosing and is
-    firm; zoledronic acid, the standard (Raje 2018), is conditional on the clearance instead
-    of silent."""
+    """Myeloma, a lytic T8 lesion, no laboratory values: denosumab needs no renal dosing and
+    waits only for a calcium that is not low; zoledronic acid, the standard (Raje 2018), is
+    conditional on the clearance instead of silent."""
     p = evaluate(
         parse_case(
             {
@@ -530,7 +530,9 @@ def test_myeloma_with_a_lytic_lesion_and_unknown_renal_function_offers_both_agen
     )
     status = {r.code: r.status for r in p.recommendations}
     assert status.get("BMA.ZOLEDRONIC_ACID") == "conditional"
-    assert "BMA.DENOSUMAB" in status
+    (denosumab,) = [r for r in p.recommendations if r.code == "BMA.DENOSUMAB"]
+    assert denosumab.status == "conditional"
+    assert {c.fact for c in denosumab.conditions} == {"labs.calcium_category"}
 
 
 def test_radiotherapy_for_mscc_on_alternative_conditions_names_no_single_reason() -> None:

@@ -266,6 +266,10 @@ class MyelomaStage(StrEnum):
     active = "active"
 
 
+#: The precursor stages of myeloma (no myeloma-defining event yet: IMWG, Rajkumar 2014).
+MYELOMA_PRECURSOR_STAGES = frozenset({MyelomaStage.mgus, MyelomaStage.smouldering})
+
+
 class MyelomaDrug(StrEnum):
     lenalidomide = "lenalidomide"
     pomalidomide = "pomalidomide"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from osteoboard.case import (
+    MYELOMA_PRECURSOR_STAGES,
     SPINE_LEVELS,
     Case,
     Collapse,
@@ -629,7 +630,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
     fs.set("mm.stage", stage, missing=["myeloma.stage"])
     fs.set(
         "mm.precursor",
-        None if stage is None else stage in ("mgus", "smouldering"),
+        None if mm.stage is None else mm.stage in MYELOMA_PRECURSOR_STAGES,
         missing=["myeloma.stage"],
     )
     fs.set(

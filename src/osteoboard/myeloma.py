@@ -68,7 +68,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from osteoboard.case import Myeloma, MyelomaAssessment, MyelomaBaseline, MyelomaStage
+from osteoboard.case import (
+    MYELOMA_PRECURSOR_STAGES,
+    Myeloma,
+    MyelomaAssessment,
+    MyelomaBaseline,
+    MyelomaStage,
+)
 
 __all__ = [
     "FLC_MEASURABLE_MG_L",
@@ -249,7 +255,7 @@ class MyelomaCourse:
 
     @property
     def precursor(self) -> bool:
-        return self.stage in (MyelomaStage.mgus, MyelomaStage.smouldering)
+        return self.stage in MYELOMA_PRECURSOR_STAGES
 
 
 # --------------------------------------------------------------------------------------------
@@ -697,7 +703,7 @@ def analyse(myeloma: Myeloma) -> MyelomaCourse:
             prog_date = pd_runs[0].date
             prog_reasons = tuple(dict.fromkeys(x for r in pd_runs for x in r.progression_reasons))
 
-    precursor = myeloma.stage in (MyelomaStage.mgus, MyelomaStage.smouldering)
+    precursor = myeloma.stage in MYELOMA_PRECURSOR_STAGES
     notes: list[str] = []
     if precursor:
         notes.append("precursor_stage")

@@ -31,7 +31,7 @@ from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from osteoboard import readability
-from osteoboard.case import Case, Lesion, MyelomaStage, Region, Side
+from osteoboard.case import MYELOMA_PRECURSOR_STAGES, Case, Lesion, Region, Side
 from osteoboard.guideline import DISCIPLINES, KnowledgeBase, load_knowledge_base
 from osteoboard.patient_texts import (
     SECTIONS,
@@ -601,10 +601,7 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     agent = case.prior_therapy.bone_modifying_agent
     if (agent is not None and agent.value != "none") or any(c.startswith("BMA.") for c in firm):
         tags.add("bma")
-    if case.myeloma is not None and case.myeloma.stage in (
-        MyelomaStage.mgus,
-        MyelomaStage.smouldering,
-    ):
+    if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
     return tags
 
