@@ -6,9 +6,16 @@ keys on and a busy timeout. ``OSTEOBOARD_DATABASE_URL`` points it at PostgreSQL 
 (``postgresql://user@host/db``; the psycopg 3 driver is used).
 
 Every write runs in :meth:`Store.write`: on SQLite it begins with ``BEGIN IMMEDIATE`` (one
-writer at a time, waiting up to the busy timeout), on PostgreSQL it takes a transaction-level
-advisory lock, so that the audit chain is appended by one transaction at a time and never
-forks. Reads (:meth:`Store.read`) take no lock.
+writer at a time), on PostgreSQL it takes a transaction-level advisory lock, so that the audit
+chain is appended by one transaction at a time and never forks. Reads (:meth:`Store.read`)
+take no lock.
+
+SQLite's own wait for a busy database sleeps and tries again (up to 100 ms a try), so under
+load a writer could wait for seconds while the database was free. The store's writers
+therefore queue before they begin: the threads of a process on a lock, the processes on an
+exclusive ``flock`` of ``<database>.writer-lock`` beside the file (released by the kernel when
+a process dies). A waiting writer starts the moment the one before it commits. Other programs
+writing the file are still covered by SQLite's busy timeout.
 
 The Alembic migrations ship inside the package and run from here (no ``alembic.ini``):
 :meth:`Store.upgrade`, :meth:`Store.downgrade`, :meth:`Store.current`.
@@ -17,6 +24,7 @@ The Alembic migrations ship inside the package and run from here (no ``alembic.i
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +61,11 @@ WRITE_LOCK_KEY = 0x6F7374656F
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 _BEGIN_OPTION = "osteoboard_begin"
+
+try:  # POSIX; elsewhere the writers of one process still queue on the thread lock
+    import fcntl
+except ImportError:  # pragma: no cover - not on Linux
+    fcntl = None  # type: ignore[assignment]
 
 
 def data_dir() -> Path:
@@ -109,6 +122,55 @@ def _sqlite_settings(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class _WriterQueue:
+    """Where the writers of one SQLite database wait for each other (see the module's
+    docstring): a thread lock for the threads of this process, then an exclusive ``flock`` on
+    the lock file for the processes. ``path`` None (an in-memory database): the thread lock
+    only."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self.path is None or fcntl is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT_S):
+            raise TimeoutError(f"no write access to the database within {BUSY_TIMEOUT_S:.0f} s")
+        try:
+            fd = self._file()
+            if fd is None:
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+
+def _writer_queue(engine: Engine) -> _WriterQueue | None:
+    """The queue of an SQLite engine's writers (None for PostgreSQL, whose advisory lock
+    already wakes a waiting writer at once)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return _WriterQueue(None)
+    return _WriterQueue(Path(database).resolve().with_name(Path(database).name + ".writer-lock"))
+
+
 class Store:
     """The database of one installation: an engine and its sessions.
 
@@ -126,12 +188,17 @@ class Store:
         )
         self._writer = sessionmaker(bind=writer, expire_on_commit=False)
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._queue = _writer_queue(self.engine)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction, serialised with every other writer of the database."""
-        with self._writer() as session, session.begin():
-            lock_for_write(session)
+        if self._queue is None:
+            with self._writer() as session, session.begin():
+                lock_for_write(session)
+                yield session
+            return
+        with self._queue.hold(), self._writer() as session, session.begin():
             yield session
 
     @contextmanager
