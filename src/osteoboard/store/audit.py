@@ -20,12 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from osteoboard.store.db import lock_for_write
 from osteoboard.store.models import AuditHead, AuditRow, utcnow
 from osteoboard.store.permissions import Actor
+
+_ROWS: Table = AuditRow.__table__  # type: ignore[assignment]
+_HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
 
 __all__ = [
     "GENESIS",
@@ -92,34 +95,40 @@ def append(
     object_type: str,
     object_id: object,
     content_sha256: str,
-) -> AuditRow:
-    """Append one row to the chain in the session's transaction (flushed, not committed)."""
+) -> int:
+    """Append one row to the chain in the session's transaction; returns its sequence number.
+
+    Plain SQL statements on the two tables (no ORM objects: every write appends a row, and
+    the unit of work would cost more than the write itself)."""
+    session.flush()  # the object the row is about gets its id first
     lock_for_write(session)
-    head = session.execute(
-        select(AuditHead)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    seq = head.seq + 1
-    at = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    label = actor.label if isinstance(actor, Actor) else actor
-    row = AuditRow(
-        seq=seq,
-        at=at,
-        actor=label,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        content_sha256=content_sha256,
-        prev_hash=head.row_hash,
+    head_seq, head_hash = session.execute(
+        select(_HEAD.c.seq, _HEAD.c.row_hash).where(_HEAD.c.id == 1).with_for_update()
+    ).one()
+    seq: int = head_seq + 1
+    row = {
+        "seq": seq,
+        "at": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": actor.label if isinstance(actor, Actor) else actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "content_sha256": content_sha256,
+        "prev_hash": head_hash,
+    }
+    row["row_hash"] = row_hash(
+        seq,
+        row["at"],
+        row["actor"],
+        action,
+        object_type,
+        row["object_id"],
+        content_sha256,
+        head_hash,
     )
-    row.row_hash = _fields_hash(row)
-    session.add(row)
-    head.seq = seq
-    head.row_hash = row.row_hash
-    session.flush()
-    return row
+    session.execute(insert(_ROWS), row)
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, row_hash=row["row_hash"]))
+    return seq
 
 
 _PROBLEMS: dict[str, tuple[str, str]] = {

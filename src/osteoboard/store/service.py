@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from osteoboard.case import Case
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
@@ -138,8 +138,8 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _get(session: Session, model: Any, ident: int, kind: str) -> Any:
-    obj = session.get(model, ident)
+def _get(session: Session, model: Any, ident: int, kind: str, *options: Any) -> Any:
+    obj = session.get(model, ident, options=options)
     if obj is None:
         raise NotFoundError.of(kind, ident)
     return obj
@@ -444,7 +444,13 @@ def record_evaluation(
 ) -> Evaluation:
     """Store the proposal for a case version, exactly as the engine's JSON contract."""
     require(actor, Operation.case_evaluate)
-    version: CaseVersion = _get(session, CaseVersion, version_id, "case_version")
+    version: CaseVersion = _get(
+        session,
+        CaseVersion,
+        version_id,
+        "case_version",
+        joinedload(CaseVersion.case).joinedload(CaseRecord.patient),  # the pseudonym check
+    )
     _refuse_if_signed(session, version.case_id)
     return store_evaluation(session, actor, version, proposal)
 
