@@ -912,7 +912,11 @@ def _judge(
             functools.partial(_triggered, condition, decision, scope, runner),
         ):
             status = _open_status(rule, kb)
-        elif len(decision.tried) == 1 and action.discipline != "emergency":
+        elif (
+            len(decision.tried) == 1
+            and action.discipline != "emergency"
+            and rule.rule.conditional != "supported"
+        ):
             status = ItemStatus.conditional
     if decision.witness is None:
         # Open only through a fact with nothing to try (a vertebral level not yet reported):

@@ -373,6 +373,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("sts.subtype", "enum", "Sarcoma subtype", values=_e(SarcomaSubtype)),
     Fact("sts.prior_agents", "list", "Systemic agents given before"),
     Fact("sts.first_line", "bool", "No systemic agent given yet"),
+    Fact("sts.advanced", "bool", "Metastatic or locally untreatable disease documented"),
     Fact("sts.rapid_progression", "bool", "Rapid progression"),
     Fact("sts.high_symptom_burden", "bool", "High symptom burden"),
     Fact("sts.metastases_resectable", "bool", "All metastases completely resectable"),
@@ -711,6 +712,7 @@ def _sarcoma(fs: FactSet, case: Case) -> None:
             "lung_only",
             "synchronous",
             "primary_resectable",
+            "advanced",
         ):
             fs.set(f"sts.{name}", False)
         fs.set("sts.metastasis_count", None, missing=[], domain=[])
@@ -751,11 +753,39 @@ def _sarcoma(fs: FactSet, case: Case) -> None:
     )
     fs.set("sts.synchronous", st.metastases_synchronous, missing=["sarcoma.metastases_synchronous"])
     fs.set(
+        "sts.advanced",
+        _sts_advanced(case),
+        missing=["sarcoma.metastases.count", "sarcoma.locally_treatable"],
+    )
+    fs.set(
         "sts.disease_free_interval_months",
         st.disease_free_interval_months,
         missing=["sarcoma.disease_free_interval_months"],
     )
     fs.set("sts.primary_resectable", st.primary_resectable, missing=["sarcoma.primary_resectable"])
+
+
+def _sts_advanced(case: Case) -> bool | None:
+    """Whether the sarcoma is documented as advanced (what the first-line therapy is for):
+    metastases anywhere (the sarcoma block, visceral metastases, bone lesions or counts), stage
+    IV, or disease that cannot be treated locally. False only for no metastases and locally
+    treatable disease; None when the referral says neither."""
+    st = case.sarcoma
+    assert st is not None
+    mets = st.metastases
+    bone = case.bone_metastases
+    if (
+        (mets is not None and (bool(mets.sites) or (mets.count or 0) > 0))
+        or case.visceral_metastases.present
+        or bool(case.lesions)
+        or (bone.vertebral_count or 0) + (bone.extraspinal_count or 0) > 0
+        or st.uicc_stage == "IV"
+        or st.locally_treatable is False
+    ):
+        return True
+    if mets is not None and mets.count == 0 and st.locally_treatable is True:
+        return False
+    return None
 
 
 def _patient(fs: FactSet, case: Case) -> None:

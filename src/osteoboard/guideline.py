@@ -170,11 +170,13 @@ class Rule(_KbModel):
         description="suspected: an emergency raised by a finding that imaging or a "
         "measurement has not confirmed yet (emergency actions only).",
     )
-    conditional: Literal["auto", "never", "always"] = Field(
+    conditional: Literal["auto", "supported", "never", "always"] = Field(
         default="auto",
         description="What an open outcome (some completion of the unknown facts makes the rule "
-        "true) gives: auto follows the action's harm class, never keeps the rule silent, "
-        "always makes the item conditional even for a harm-preventing step.",
+        "true) gives: auto follows the action's harm class, supported does too but only when "
+        "a documented finding supports the rule (as for an emergency: one open fact alone "
+        "gives no item), never keeps the rule silent, always makes the item conditional even "
+        "for a harm-preventing step.",
     )
     alternative_to: list[Annotated[str, Field(pattern=_CODE)]] = Field(
         default_factory=list,
