@@ -434,6 +434,7 @@ CATALOGUE: tuple[Fact, ...] = (
         values=("lt_one_third", "one_to_two_thirds", "gt_two_thirds", "none"),
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
+    Fact("lesion.hip_joint", "bool", "The hip joint (acetabulum or femoral head) is involved"),
     Fact(
         "lesion.high_risk_joint",
         "bool",
@@ -1421,6 +1422,11 @@ def _placed_lesion_facts(
     else:
         hrj = None
     fs.set("lesion.high_risk_joint", hrj, missing=p("joint"))
+    fs.set(
+        "lesion.hip_joint",
+        None if lesion.joint is None else lesion.joint.value == "hip",
+        missing=p("joint"),
+    )
     return fs
 
 
