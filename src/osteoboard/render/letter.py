@@ -576,6 +576,10 @@ def _has_bone(case: Case) -> bool:
     )
 
 
+#: BMA codes that propose no agent (none for now): they do not make the letter speak of one.
+_NO_AGENT = frozenset({"BMA.WITHHOLD"})
+
+
 def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
     tags: set[str] = set()
@@ -599,7 +603,9 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     if case.brain_metastases:
         tags.add("brain")
     agent = case.prior_therapy.bone_modifying_agent
-    if (agent is not None and agent.value != "none") or any(c.startswith("BMA.") for c in firm):
+    if (agent is not None and agent.value != "none") or any(
+        c.startswith("BMA.") and c not in _NO_AGENT for c in firm
+    ):
         tags.add("bma")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
