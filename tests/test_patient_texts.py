@@ -83,6 +83,10 @@ COVERED_SUPPORT_CODES = {
     "BOARD.SPECIALIZED_CENTER",
     "WARN.ONJ_DENTAL",
     "WARN.NOT_APPROVED",
+    "BOARD.OBSTETRICS",
+    "WARN.PREGNANCY",
+    "WARN.BREASTFEEDING",
+    "WARN.ONJ_ESTABLISHED",
 }
 
 # Codes intentionally left without a block, with the reason. Only warning, supportive and board

@@ -107,6 +107,16 @@ EXTRA_KEYS = {
     "dkr-2025",
     "icd10cm-2026",
     "mii-kds-2025",
+    # Pregnancy, breast-feeding and an established osteonecrosis of the jaw.
+    "acog2017-imaging",
+    "amant2012",
+    "fda2020-nsaid",
+    "ibrance-smpc",
+    "luster2008",
+    "peccatori2013",
+    "ruggiero2022",
+    "stovall1995",
+    "yarom2019",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

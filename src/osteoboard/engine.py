@@ -667,9 +667,10 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
     the rule reads whose other values would take the item away - a fired rule no longer
     true, an open one false. An assumption the item holds without (no suspicion of cord
     compression documented, beside a documented new deficit) is not named; one whose other
-    values cannot be tried is."""
+    values cannot be tried is. A quiet fact's assumption (facts.yaml) is never named."""
     assumed = scope.assumed
-    names = [name for name in condition.facts if name in assumed]
+    infos = scope.kb.facts
+    names = [name for name in condition.facts if name in assumed and not infos[name].quiet]
     if not names:
         return []
     values = scope.values

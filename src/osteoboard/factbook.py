@@ -56,6 +56,11 @@ class FactInfo(_Model):
     policy: Literal["unknown", "absent_unless_documented"] = "unknown"
     assume: bool | str | list[str] | None = None
     reason: Text | None = None
+    #: With policy absent_unless_documented: the assumption is not named on the items that
+    #: rely on it (a rare state that a referral states whenever it is present; naming its
+    #: absence on every item would bury the assumptions that matter). A documented value is
+    #: named like any other.
+    quiet: bool = False
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("values", mode="before")
@@ -72,6 +77,8 @@ class FactInfo(_Model):
             raise ValueError("policy absent_unless_documented needs 'assume' and 'reason'")
         if self.policy == "unknown" and self.assume is not None:
             raise ValueError("'assume' is only allowed with policy absent_unless_documented")
+        if self.quiet and self.policy != "absent_unless_documented":
+            raise ValueError("'quiet' is only allowed with policy absent_unless_documented")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError("range must be [low, high] with low < high")
         return self

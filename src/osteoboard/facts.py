@@ -122,6 +122,20 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("patient.hypercalcemia_symptoms", "bool", "Symptoms of hypercalcaemia"),
     Fact("patient.on_dialysis", "bool", "On dialysis"),
+    Fact("patient.pregnant", "bool", "Pregnant"),
+    Fact("patient.breastfeeding", "bool", "Breast-feeding"),
+    Fact(
+        "patient.fetal_dose_acceptable",
+        "bool",
+        "Pregnancy: the estimated fetal dose of radiotherapy is acceptable (does not apply, "
+        "and has nothing to try, unless pregnant)",
+    ),
+    Fact(
+        "patient.jaw_osteonecrosis",
+        "bool",
+        "Established osteonecrosis of the jaw (also when only its stage is given)",
+    ),
+    Fact("patient.jaw_osteonecrosis_stage", "int", "Stage of the jaw osteonecrosis (AAOMS 1–3)"),
     # -- primary tumour --
     Fact("primary.site", "enum", "Primary site", values=_e(PrimarySite)),
     Fact("primary.hormone_receptor_positive", "bool", "Breast: hormone-receptor positive"),
@@ -822,6 +836,17 @@ def _patient(fs: FactSet, case: Case) -> None:
     ):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
     fs.set("patient.dental_exam_documented", p.dental_exam_done is True)
+    for name in ("pregnant", "breastfeeding"):
+        fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
+    if p.pregnant is True:
+        path = ["patient.fetal_dose_acceptable"]
+        fs.set("patient.fetal_dose_acceptable", p.fetal_dose_acceptable, missing=path)
+    else:
+        fs.set("patient.fetal_dose_acceptable", None, domain=[])  # no fetus to protect
+    stage = p.jaw_osteonecrosis_stage
+    onj = True if p.jaw_osteonecrosis is None and stage is not None else p.jaw_osteonecrosis
+    fs.set("patient.jaw_osteonecrosis", onj, missing=["patient.jaw_osteonecrosis"])
+    fs.set("patient.jaw_osteonecrosis_stage", stage, missing=["patient.jaw_osteonecrosis_stage"])
 
 
 def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:

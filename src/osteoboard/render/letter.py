@@ -580,6 +580,9 @@ def _has_bone(case: Case) -> bool:
 #: at most 48 hours); the letter then promises no return of walking.
 PARALYSIS_RECOVERY_HOURS = 48
 
+#: BMA codes that propose no agent (withholding one): they do not make the letter speak of one.
+_NO_AGENT = frozenset({"BMA.WITHHOLD"})
+
 
 def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
@@ -604,7 +607,9 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     if case.brain_metastases:
         tags.add("brain")
     agent = case.prior_therapy.bone_modifying_agent
-    if (agent is not None and agent.value != "none") or any(c.startswith("BMA.") for c in firm):
+    if (agent is not None and agent.value != "none") or any(
+        c.startswith("BMA.") and c not in _NO_AGENT for c in firm
+    ):
         tags.add("bma")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
