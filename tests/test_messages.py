@@ -56,6 +56,7 @@ VALIDATOR_ERRORS = {
     "series_order": {
         "myeloma": {"series": [{"date": "2026-02-01"}, {"date": "2026-01-01"}]},
     },
+    "block_for_site": {"primary": {"site": "breast"}, "sarcoma": {"subtype": "leiomyosarcoma"}},
     "lesion_id_twice": {"lesions": [{"id": "a", "region": "rib"}, {"id": "a", "region": "rib"}]},
     "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
     "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},
