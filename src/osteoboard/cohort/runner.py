@@ -345,7 +345,9 @@ def run_cohort(
         for chunk in _chunks(records, chunk_size):
             pending.add(pool.submit(_chunk, next_part, chunk))
             next_part += 1
-            if len(pending) + len(ready) >= 2 * jobs:
+            # At most 2 chunks per worker in flight, and as many finished ones waiting for
+            # an earlier chunk (a slow chunk so never idles the other workers at once).
+            if len(pending) >= 2 * jobs or len(ready) >= 2 * jobs:
                 finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(finished_now)
         finished_now, pending = wait(pending)
