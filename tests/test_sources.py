@@ -79,6 +79,12 @@ EXTRA_KEYS = {
     "rajkumar2014",
     "strauss2021",
     "tokuhashi1990",
+    # A third review of incomplete referrals: procedures at low platelets, myeloma bone
+    # disease, mineral metabolism on dialysis.
+    "estcourt2017-bsh",
+    "kdigo2017-ckd-mbd",
+    "patel2019-sir",
+    "terpos2021-imwg",
     # Citable sources that replaced the undated seed entries.
     "arends2017",
     "bol2015",

@@ -226,6 +226,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.creatinine_umol_l", "float", "Serum creatinine", "µmol/L"),
     Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
     Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
+    Fact("labs.platelets_known", "bool", "A platelet count is documented"),
     Fact("labs.hemoglobin_g_dl", "float", "Haemoglobin", "g/dL"),
     # -- neurology --
     Fact("neuro.frankel", "enum", "Frankel grade", values=_e(Frankel)),
@@ -433,6 +434,7 @@ CATALOGUE: tuple[Fact, ...] = (
         values=("lt_one_third", "one_to_two_thirds", "gt_two_thirds", "none"),
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
+    Fact("lesion.hip_joint", "bool", "The hip joint (acetabulum or femoral head) is involved"),
     Fact(
         "lesion.high_risk_joint",
         "bool",
@@ -1116,6 +1118,7 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set("labs.creatinine_umol_l", labs.creatinine_umol_l, missing=["labs.creatinine_umol_l"])
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
+    fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])
 
 
@@ -1419,6 +1422,11 @@ def _placed_lesion_facts(
     else:
         hrj = None
     fs.set("lesion.high_risk_joint", hrj, missing=p("joint"))
+    fs.set(
+        "lesion.hip_joint",
+        None if lesion.joint is None else lesion.joint.value == "hip",
+        missing=p("joint"),
+    )
     return fs
 
 

@@ -40,6 +40,9 @@ LANGS: tuple[Lang, ...] = ("de", "en")
 MESSAGES: dict[str, tuple[str, str]] = {
     # -- general --
     "literal": ("{text}", "{text}"),
+    # a text given in both languages (a FHIR import problem): each shows its own, the other
+    # with a precision of .0 (no characters), so both take the same parameters
+    "bilingual": ("{de}{en:.0}", "{en}{de:.0}"),
     "error": ("Fehler", "error"),
     "letter_settings": (
         "Einstellungen des Patientenbriefs ungültig: {detail}",

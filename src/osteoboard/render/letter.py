@@ -576,6 +576,11 @@ def _has_bone(case: Case) -> bool:
     )
 
 
+#: After this long a complete paralysis rarely recovers (Patchell 2005 enrolled paraplegia of
+#: at most 48 hours); the letter then promises no return of walking.
+PARALYSIS_RECOVERY_HOURS = 48
+
+
 def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
     tags: set[str] = set()
@@ -603,6 +608,14 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
         tags.add("bma")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
+    neuro = case.neurology
+    if (
+        neuro.frankel is not None
+        and neuro.frankel.value in ("A", "B")
+        and neuro.deficit_onset_hours is not None
+        and neuro.deficit_onset_hours > PARALYSIS_RECOVERY_HOURS
+    ):
+        tags.add("paralysed_long")
     return tags
 
 
