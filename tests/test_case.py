@@ -207,9 +207,9 @@ def test_disagreeing_units_name_both_fields() -> None:
     assert "calcium_mg_dl" in msg and "calcium_mmol_l" in msg
 
 
-def test_converted_value_is_range_checked() -> None:
+def test_converted_value_is_range_checked_in_the_unit_written() -> None:
     assert error_of({"id": "x", "labs": {"creatinine_mg_dl": 100}}).startswith(
-        "labs.creatinine_umol_l:"
+        "labs.creatinine_mg_dl: must be at least 0.2036 and less than 33.93 (got 100)"
     )
 
 

@@ -56,6 +56,7 @@ VALIDATOR_ERRORS = {
     "series_order": {
         "myeloma": {"series": [{"date": "2026-02-01"}, {"date": "2026-01-01"}]},
     },
+    "block_for_site": {"primary": {"site": "breast"}, "sarcoma": {"subtype": "leiomyosarcoma"}},
     "lesion_id_twice": {"lesions": [{"id": "a", "region": "rib"}, {"id": "a", "region": "rib"}]},
     "true_for_male": {"patient": {"sex": "male", "pregnant": True}},
     "fetal_dose_unless_pregnant": {"patient": {"fetal_dose_acceptable": True}},

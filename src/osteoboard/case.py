@@ -10,20 +10,24 @@ explicit names and converted in :mod:`osteoboard.units`.
 """
 
 import datetime as dt
+import functools
 import re
+import types
 import unicodedata
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from osteoboard import units
 
@@ -73,9 +77,51 @@ __all__ = [
 
 
 class _Model(BaseModel):
-    """Base for every input block: unknown fields are an error, strings are stripped."""
+    """Base for every input block: unknown fields are an error, strings are stripped, a
+    number must be finite (``.nan``, ``.inf`` and 1e309 are refused by name) and is never
+    true or false."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, frozen=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number_not_bool(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1 and false as 0 where a number is expected; a case never
+        # means that (YAML 1.1 even spells false "no"), so every number field of every block
+        # refuses a boolean by name. Text such as "75" is still read as a number.
+        if isinstance(value, bool) and info.field_name is not None:
+            kind = _number_kind(cls, info.field_name)
+            if kind == "int":
+                raise PydanticCustomError(
+                    "int_from_bool", "must be a whole number, not true or false"
+                )
+            if kind == "float":
+                raise PydanticCustomError("float_from_bool", "must be a number, not true or false")
+        return value
+
+
+@functools.cache
+def _number_kind(model: type[BaseModel], name: str) -> str | None:
+    """``"int"`` or ``"float"`` when the field takes a number (and no boolean), else None."""
+    info = model.model_fields.get(name)
+    if info is None:
+        return None
+    kinds = set()
+    pending = [info.annotation]
+    while pending:
+        tp = pending.pop()
+        args = get_args(tp)
+        if get_origin(tp) is Annotated:
+            pending.append(args[0])
+        elif args and get_origin(tp) in (Union, types.UnionType):
+            pending.extend(args)
+        elif tp in (int, float, bool):
+            kinds.add(tp.__name__)
+    if "bool" in kinds:
+        return None
+    return "float" if "float" in kinds else "int" if "int" in kinds else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -657,6 +703,17 @@ class PriorTherapy(_Model):
     )
 
 
+#: Lowest serum creatinine the case format accepts, in µmol/l (0.2 mg/dl). The adult reference
+#: interval starts at about 45 µmol/l in women and 59 µmol/l in men (Ceriotti et al., Clin Chem
+#: 2008;54:559-66), and even extreme loss of muscle stays around it: 0.27 ± 0.12 mg/dl (24 ± 11
+#: µmol/l) in Duchenne muscular dystrophy (Viollet et al., Muscle Nerve 2009;40:438-42). A
+#: smaller number is a value in mg/dl written in the µmol/l field (creatinine in mg/dl runs from
+#: about 0.4 to 15): as µmol/l it would give a creatinine clearance of several hundred ml/min
+#: and full doses of renally cleared drugs. It is refused with the hint to give it as
+#: creatinine_mg_dl.
+MIN_CREATININE_UMOL_L = 18
+
+
 class Labs(_Model):
     """Laboratory values in SI units.
 
@@ -670,7 +727,7 @@ class Labs(_Model):
     albumin_g_l: Annotated[float, Field(gt=5, lt=70)] | None = Field(
         default=None, description="Serum albumin (for the albumin-corrected calcium)."
     )
-    creatinine_umol_l: Annotated[float, Field(gt=10, lt=3000)] | None = Field(
+    creatinine_umol_l: Annotated[float, Field(ge=MIN_CREATININE_UMOL_L, lt=3000)] | None = Field(
         default=None, description="Serum creatinine."
     )
     ldh_u_l: Annotated[float, Field(gt=0, lt=20000)] | None = Field(
@@ -1092,6 +1149,20 @@ class Case(_Model):
     )
 
     @model_validator(mode="after")
+    def _disease_blocks(self) -> Self:
+        # A disease block belongs to its primary: a sarcoma block on a breast cancer would
+        # bring the sarcoma module's items (doxorubicin, the sarcoma centre) to the wrong
+        # patient. With the site left out, the block itself says which disease it is.
+        site = self.primary.site
+        for block, needs in _DISEASE_BLOCKS.items():
+            if getattr(self, block) is not None and site not in (None, needs):
+                raise ValueError(
+                    f"the {block} block applies only to primary.site {needs.value} "
+                    f"(given: {site.value})"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _unique_lesions(self) -> Self:
         seen: set[str] = set()
         for lesion in self.lesions:
@@ -1180,6 +1251,13 @@ class Case(_Model):
         if brain is not None:
             return brain
         return False if self.visceral_present is False else None
+
+
+#: The disease blocks of the case and the primary site each belongs to.
+_DISEASE_BLOCKS: dict[str, PrimarySite] = {
+    "myeloma": PrimarySite.myeloma,
+    "sarcoma": PrimarySite.sarcoma,
+}
 
 
 def _bounds(listed: int, unplaced: int, given: int | None) -> tuple[int, int | None]:

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from osteoboard.case import Case
 from osteoboard.explain import excerpt_param, explain
-from osteoboard.messages import Lang, Msg, Problem, one_line, render
+from osteoboard.messages import Count, Lang, Msg, Problem, one_line, render
 
 __all__ = [
     "MAX_DEPTH",
@@ -40,6 +40,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "MAX_YAML_NODES",
     "CaseError",
+    "decode_utf8",
     "excerpt",
     "format_validation_error",
     "load_case",
@@ -147,6 +148,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
         if not isinstance(key_node, yaml.ScalarNode):
             raise _NodeError(line, "key_not_plain")
         key = loader.construct_object(key_node, deep=True)
+        if key is None:  # ``~: 2``, ``null: 2`` or ``: 2``
+            raise _NodeError(line, "key_null")
         if not isinstance(key, str):
             key = key_node.value
         if key in out:
@@ -159,6 +162,55 @@ _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
+
+
+# Plain scalars are read by the rules of YAML 1.2's core schema, not PyYAML's YAML 1.1: a
+# boolean is only true or false (yes, no, on and off are text), and a number is decimal only.
+# YAML 1.1 reads ``age: 075`` as octal 61, ``1:10`` as base 60 (70) and ``karnofsky: no`` as
+# false; in a case, 075 is 75, and 1:10, 0x1F or 0o17 are text (which a number field then
+# refuses, naming the field). Dates (YYYY-MM-DD) stay dates.
+_YAML11_SCALARS = frozenset(
+    {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+)
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _YAML11_SCALARS]
+    for first, resolvers in _YamlBase.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+.0123456789"),
+)
+
+
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    """A decimal integer (leading zeros allowed: 075 is 75), at most _MAX_DIGITS digits."""
+    text = str(loader.construct_scalar(node))
+    if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
+        raise _NodeError(node.start_mark.line + 1, "too_many_digits")
+    return int(text, 10)
+
+
+def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> bool:
+    text = str(loader.construct_scalar(node)).lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"not true or false: {text[:20]!r}")
+    return text == "true"
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 
 def _event_line(event: yaml.Event) -> int:
@@ -184,6 +236,56 @@ def _check_yaml_events(text: str) -> None:
                 raise _NodeError(_event_line(event), "too_many_values", limit=MAX_YAML_NODES)
 
 
+#: PyYAML's problems (libyaml's words, and the pure-Python parser's where they differ) -> the
+#: message that says them in the user's language; anything else is shown as it is, framed.
+_YAML_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"found (?:a )?tab character", "yaml_tab"),
+        (r"found character (?:'.*' )?that cannot start any token", "yaml_bad_start"),
+        (r"but found another document|expected '<document start>'", "yaml_more_documents"),
+        (r"mapping values are not allowed", "yaml_colon"),
+        (r"did not find expected key|expected <block end>", "yaml_indentation"),
+        (r"did not find expected '-' indicator", "yaml_indentation"),
+        (r"did not find expected ',' or '\]'|expected ',' or '\]'", "yaml_unclosed"),
+        (r"did not find expected ',' or '\}'|expected ',' or '\}'", "yaml_unclosed"),
+        (r"found unexpected end of stream", "yaml_unclosed_quote"),
+        (r"could not find expected ':'", "yaml_missing_colon"),
+        (r"did not find expected node content|expected the node content", "yaml_missing_value"),
+        (r"found unknown escape character", "yaml_escape"),
+        (r"could not determine a constructor for the tag", "yaml_tag"),
+        (r"found unknown directive name|expected '<document start>', but found", "yaml_directive"),
+        (r"exceeded maximum nesting depth", "too_deep"),
+        (r"found duplicate anchor", "yaml_anchor_twice"),
+    )
+)
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> Msg:
+    """A parser problem in the user's words (the character at the mark where it matters)."""
+    problem = str(exc.problem or exc.context or "")
+    words = f"{exc.context or ''} {problem}"
+    for pattern, key in _YAML_PROBLEMS:
+        if not pattern.search(words):
+            continue
+        if key == "yaml_bad_start":
+            mark = exc.problem_mark
+            char = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
+            if char == "\t":
+                return Msg("yaml_tab")
+            return Msg(key, {"char": repr(char) if char else "?"})
+        if key == "yaml_unclosed":
+            bracket = "]" if "]" in problem else "}"
+            return Msg(key, {"open": repr("[" if bracket == "]" else "{"), "close": repr(bracket)})
+        if key == "yaml_tag":
+            tag = problem.rpartition(" ")[2]
+            return Msg(key, {"tag": one_line(tag, 80)})
+        if key == "too_deep":
+            return Msg(key, {"limit": MAX_DEPTH})
+        return Msg(key)
+    return Msg("yaml_other", {"detail": one_line(problem or "cannot parse", 200)})
+
+
 def _read_yaml(text: str, name: str) -> Any:
     try:
         _check_yaml_events(text)
@@ -200,14 +302,13 @@ def _read_yaml(text: str, name: str) -> Any:
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = one_line(str(exc.problem or exc.context or "cannot parse"), 200)
+        problem = _yaml_problem(exc, text)
         if mark is None:
             raise _document_error(name, "invalid_yaml_nowhere", problem=problem) from None
         raise _document_error(name, "invalid_yaml", line=mark.line + 1, problem=problem) from None
     except yaml.YAMLError as exc:
-        raise _document_error(
-            name, "invalid_yaml_nowhere", problem=one_line(str(exc), 200)
-        ) from None
+        problem = Msg("yaml_other", {"detail": one_line(str(exc), 200)})
+        raise _document_error(name, "invalid_yaml_nowhere", problem=problem) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,6 +388,30 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _FAST_JSON = json.JSONDecoder(object_pairs_hook=_unique_pairs)
 
 
+#: The json module's problems -> the message that says them in the user's language.
+_JSON_PROBLEMS = {
+    "Expecting value": "json_expecting_value",
+    "Expecting ',' delimiter": "json_expecting_comma",
+    "Expecting ':' delimiter": "json_expecting_colon",
+    "Expecting property name enclosed in double quotes": "json_expecting_name",
+    "Illegal trailing comma before end of object": "json_trailing_comma",
+    "Illegal trailing comma before end of array": "json_trailing_comma",
+    "Unterminated string starting at": "json_unterminated",
+    "Invalid control character at": "json_control",
+    "Invalid control character": "json_control",
+    "Invalid \\escape": "json_escape",
+    "Invalid \\uXXXX escape": "json_escape",
+    "Extra data": "json_extra",
+}
+
+
+def _json_problem(message: str) -> Msg:
+    key = _JSON_PROBLEMS.get(message)
+    if key is None:
+        return Msg("json_other", {"detail": one_line(message, 200)})
+    return Msg(key)
+
+
 def _read_json(text: str, name: str) -> Any:
     try:
         _check_json_text(text)
@@ -298,7 +423,8 @@ def _read_json(text: str, name: str) -> Any:
     except _NodeError as exc:
         raise _document_error(name, "invalid_json", line=exc.line, problem=exc.message) from None
     except json.JSONDecodeError as exc:
-        raise _document_error(name, "invalid_json", line=exc.lineno, problem=exc.msg) from None
+        problem = _json_problem(exc.msg)
+        raise _document_error(name, "invalid_json", line=exc.lineno, problem=problem) from None
     except (ValueError, RecursionError) as exc:  # pragma: no cover - the checks above come first
         raise _document_error(
             name, "invalid_json_nowhere", problem=one_line(str(exc), 200)
@@ -309,7 +435,7 @@ def read_document(text: str, *, name: str = "case") -> Any:
     """Parse YAML or JSON text (JSON is YAML, but JSON's own errors read better)."""
     name = one_line(name, 200)
     if len(text) > MAX_DOCUMENT_BYTES:
-        raise _document_error(name, "too_large", limit=f"{MAX_DOCUMENT_BYTES:,}")
+        raise _document_error(name, "too_large", limit=Count(MAX_DOCUMENT_BYTES))
     if "\x00" in text:
         raise _document_error(name, "binary")
     if text.lstrip().startswith("{"):
@@ -355,6 +481,9 @@ def format_validation_error(
 def parse_case(data: Any, *, name: str = "case") -> Case:
     if not isinstance(data, dict):
         raise _document_error(one_line(name, 200), "not_a_case")
+    kind = data.get("resourceType")
+    if isinstance(kind, str):  # a FHIR resource has no field of a case by that name
+        raise _document_error(one_line(name, 200), "fhir_not_case", type=excerpt_param(kind))
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
@@ -363,6 +492,21 @@ def parse_case(data: Any, *, name: str = "case") -> Case:
 
 # --------------------------------------------------------------------------------------------
 # Files and streams
+
+
+def decode_utf8(data: bytes, name: str) -> str:
+    """``data`` as UTF-8 text; a CaseError naming the first byte that is not (its line and
+    column, in bytes) otherwise."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        where = {
+            "byte": f"0x{data[exc.start]:02X}",
+            "line": data.count(b"\n", 0, exc.start) + 1,
+            "column": exc.start - start + 1,
+        }
+        raise _document_error(name, "not_utf8_at", **where) from None
 
 
 def _read_limited(read: Callable[[int], bytes], name: str) -> str:
@@ -376,11 +520,8 @@ def _read_limited(read: Callable[[int], bytes], name: str) -> str:
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_DOCUMENT_BYTES:
-            raise _document_error(name, "too_large", limit=f"{MAX_DOCUMENT_BYTES:,}")
-    try:
-        return b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError:
-        raise _document_error(name, "not_utf8") from None
+            raise _document_error(name, "too_large", limit=Count(MAX_DOCUMENT_BYTES))
+    return decode_utf8(b"".join(chunks), name)
 
 
 def _read_path(p: Path, name: str) -> str:

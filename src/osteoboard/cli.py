@@ -167,6 +167,8 @@ def evaluate(
 
     if output is not None:
         _check_output(output)
+        if str(case_file) != "-" and same_file(case_file, output):
+            _fail(_m("output_is_input", option="-o", path=str(output)))
     elif format is OutputFormat.pdf and sys.stdout.isatty():
         _fail(_m("pdf_to_terminal"))
     if format is OutputFormat.text and audience is Audience.patient:
@@ -259,6 +261,19 @@ def _check_output(output: Path) -> None:
         refuse(_m("write_name_too_long", limit=name_max - 5))
     if not os.access(parent, os.W_OK):
         refuse(_m("write_no_permission", folder=str(parent)))
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether writing ``b`` would replace the regular file ``a`` (the same path, or one
+    file by two names); a device such as /dev/null may be named twice."""
+    try:
+        if b.exists() and not b.is_file():
+            return False
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def _write(data: bytes, output: Path | None) -> None:

@@ -74,11 +74,21 @@ def add_fhir_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
             )
         if server is not None and patient is None:
             fail("--server braucht --patient" if de else "--server needs --patient")
-        from osteoboard.cli import _check_output, _write
+        from osteoboard.cli import _check_output, _write, same_file
+        from osteoboard.messages import Msg
 
-        for path in (output, report):
+        for option, path in (("-o", output), ("--report", report)):
             if path is not None:
                 _check_output(path)
+                if source is not None and same_file(source, path):
+                    refused = Msg("output_is_input", {"option": option, "path": str(path)})
+                    fail(refused.render(lang()))
+        if output is not None and report is not None and same_file(output, report):
+            fail(
+                Msg(
+                    "outputs_same_file", {"first": "-o", "second": "--report", "path": str(report)}
+                ).render(lang())
+            )
         try:
             if server is not None:
                 from osteoboard.fhir.client import fetch_patient

@@ -76,6 +76,10 @@ def excerpt_param(value: Any) -> Param:
         return Msg("excerpt_mapping")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**EXCERPT:
         return Msg("excerpt_huge_number")
+    if isinstance(value, bool):  # as written in YAML and JSON
+        return "true" if value else "false"
+    if isinstance(value, dt.date):  # a date or a date and time, as written
+        return _short_repr(value.isoformat())
     try:
         text = repr(value)
     except (ValueError, RecursionError):  # e.g. an integer over Python's digit limit
@@ -167,6 +171,61 @@ def _enum_at(root: type[BaseModel] | None, loc: Sequence[int | str]) -> type[Enu
     return None
 
 
+#: annotated_types' constraint attributes -> the message of each as part of a range.
+_LIMITS = {
+    "gt": "range_gt",
+    "ge": "range_ge",
+    "lt": "range_lt",
+    "le": "range_le",
+    "multiple_of": "range_multiple_of",
+}
+
+
+def _constraints(tp: Any) -> list[Any]:
+    """The constraint objects (``Ge(18)`` …) inside a field annotation."""
+    found: list[Any] = []
+    if get_origin(tp) is Annotated:
+        inner, *meta = get_args(tp)
+        for item in meta:
+            found.extend(getattr(item, "metadata", None) or [item])
+        found.extend(_constraints(inner))
+    elif get_origin(tp) is Union or get_origin(tp) is types.UnionType:
+        for arg in get_args(tp):
+            found.extend(_constraints(arg))
+    return found
+
+
+def _limits(root: type[BaseModel] | None, loc: Sequence[int | str]) -> list[tuple[str, float]]:
+    """The bounds of the number field at ``loc``: ``[("ge", 18), ("le", 120)]``."""
+    model = _model_at(root, loc[:-1])
+    info = model.model_fields.get(str(loc[-1])) if model is not None and loc else None
+    if info is None:
+        return []
+    out: list[tuple[str, float]] = []
+    for item in [*info.metadata, *_constraints(info.annotation)]:
+        for attr in _LIMITS:
+            value = getattr(item, attr, None)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out.append((attr, float(value)))
+    return out
+
+
+def _number(value: float) -> str:
+    """A bound as it would be typed: four significant digits, no exponent, no trailing .0."""
+    rounded = float(f"{value:.4g}")
+    return str(int(rounded)) if rounded.is_integer() else repr(rounded)
+
+
+def _range(limits: Sequence[tuple[str, float]]) -> Param:
+    """``mindestens 18 und höchstens 120`` (empty without limits)."""
+    parts = [Msg(_LIMITS[kind], {"bound": _number(bound)}) for kind, bound in limits]
+    if len(parts) == 3:
+        return Msg("range_3", {"a": parts[0], "b": parts[1], "c": parts[2]})
+    if len(parts) == 2:
+        return Msg("range_2", {"a": parts[0], "b": parts[1]})
+    return parts[0] if parts else ""
+
+
 def _input_at(data: Any, loc: Sequence[int | str]) -> Any:
     for part in loc:
         if not _is_field_part(part):
@@ -242,7 +301,15 @@ def _number_hints(value: Any) -> tuple[Msg, ...]:
     return ()
 
 
+def _is_yes_no(value: Any) -> bool:
+    """A yes/no word where a number is expected (``karnofsky: no``)."""
+    words = _BOOL_WORDS | {"yes", "no", "on", "off", "y", "true", "false"}
+    return isinstance(value, str) and value.strip().lower() in words
+
+
 def _date_hints(value: Any) -> tuple[Msg, ...]:
+    if isinstance(value, dt.datetime):
+        return (Msg("hint_datetime", {"date": value.date().isoformat()}),)
     if not isinstance(value, str):
         return ()
     match = _GERMAN_DATE.match(value)
@@ -286,6 +353,59 @@ def _conventional_unit_hints(
             ),
         )
     return ()
+
+
+def _converted_from(
+    root: type[BaseModel] | None, loc: Sequence[int | str], data: Any
+) -> tuple[str, Any] | None:
+    """(conventional field, value written) when the value at ``loc`` was not written but
+    converted from a conventional unit (``calcium_mg_dl: 40`` checked as calcium_mmol_l)."""
+    if len(loc) < 2 or not isinstance(loc[-1], str):
+        return None
+    block, parent = _model_at(root, loc[:-1]), _input_at(data, loc[:-1])
+    if block is None or not isinstance(parent, dict) or loc[-1] in parent:
+        return None
+    accepted = ACCEPTED_EXTRA_NAMES.get(block.__name__, ())
+    for conv, (si, _) in units.CONVENTIONAL_LAB_FIELDS.items():
+        if si == loc[-1] and conv in parent and conv in accepted:
+            return conv, parent[conv]
+    return None
+
+
+def _conventional_problem(
+    root: type[BaseModel] | None, loc: Sequence[int | str], conv: str, value: Any, root_name: str
+) -> Problem:
+    """A converted value out of its field's range, said of the field written, in its unit:
+    ``labs.calcium_mg_dl: must be greater than 2.004 and less than 24.05 (got 40)``; with a
+    hint when the value fits the SI field instead."""
+    si = str(loc[-1])
+    limits = [
+        (kind, units.si_to_conventional(conv, bound))
+        for kind, bound in _limits(root, loc)
+        if kind != "multiple_of"
+    ]
+    what = Msg("out_of_range", {"range": _range(limits), "got": excerpt_param(value)})
+    hints: tuple[Msg, ...] = ()
+    block = _model_at(root, loc[:-1])
+    if block is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            block.model_validate({si: value})
+        except ValidationError:
+            pass
+        else:
+            hints = (
+                Msg(
+                    "hint_conventional_unit",
+                    {
+                        "unit": units.field_unit(si) or "",
+                        "field": si,
+                        "value": f"{value:g}",
+                        "converted": _number(units.si_to_conventional(conv, value)),
+                        "si_unit": units.field_unit(conv) or "",
+                    },
+                ),
+            )
+    return Problem(field_path([*loc[:-1], conv], root_name), what, hints)
 
 
 def _decimal_comma_in_flow(data: Any, loc: Sequence[int | str], root: str) -> Problem | None:
@@ -353,8 +473,9 @@ def _unknown_field(root: type[BaseModel] | None, loc: Sequence[int | str], where
     return Problem(where, Msg("unknown_field"), hints)
 
 
-def _validator_problem(text: str, value: Any, where: str) -> Problem:
-    """An error one of our validators raised, in its message and with its hints."""
+def _validator_problem(text: str, value: Any, where: str, root_name: str) -> Problem:
+    """An error one of our validators raised, in its message and with its hints; a disease
+    block that does not fit the primary is said of the block."""
     what = value_error(text)
     if what.key == "spine_level":
         hints: tuple[Msg, ...] = (Msg("hint_spine_level"),)
@@ -362,6 +483,8 @@ def _validator_problem(text: str, value: Any, where: str) -> Problem:
         hints = _number_hints(value.get(str(what.params.get("name"))))
     else:
         hints = ()
+    if what.key == "block_for_site" and where == root_name:
+        where = str(what.params.get("block"))
     return Problem(where, what, hints)
 
 
@@ -386,9 +509,19 @@ def _problem(
         return Problem(
             where, Msg("one_of", {"allowed": text, "got": got}), _enum_hints(value, values)
         )
+    if kind in {"int_from_bool", "float_from_bool"}:
+        rng = _range(_limits(root, loc))
+        allowed: Param = Msg("range_in_brackets", {"range": rng}) if rng else ""
+        key = "not_int_bool" if kind == "int_from_bool" else "not_number_bool"
+        return Problem(
+            where, Msg(key, {"allowed": allowed, "got": got}), (Msg("hint_unknown_leave_out"),)
+        )
     if kind in _SIMPLE:
         key = _SIMPLE[kind]
-        if key == "not_number":
+        hints: tuple[Msg, ...]
+        if key in {"not_number", "not_int"} and _is_yes_no(value):
+            hints = (Msg("hint_unknown_leave_out"),)
+        elif key == "not_number":
             hints = _number_hints(value)
         elif key == "not_bool" and isinstance(value, str) and value.lower() in _BOOL_WORDS:
             hints = (Msg("hint_bool_words"),)
@@ -398,6 +531,9 @@ def _problem(
     if kind in _DATE_TYPES:
         return Problem(where, Msg("not_date", {"got": got}), _date_hints(value))
     if kind in _BOUNDS:
+        converted = _converted_from(root, loc, data)
+        if converted is not None:
+            return _conventional_problem(root, loc, *converted, root_name)
         key = _BOUNDS[kind]
         hints = _conventional_unit_hints(root, loc, value)
         return Problem(where, Msg(key, {"bound": str(ctx.get(key)), "got": got}), hints)
@@ -417,7 +553,7 @@ def _problem(
             field_path(loc[:-1], root_name), Msg("unknown_key", {"key": excerpt_param(loc[-1])})
         )
     if kind in {"value_error", "assertion_error"}:
-        return _validator_problem(str(ctx.get("error", err["msg"])), value, where)
+        return _validator_problem(str(ctx.get("error", err["msg"])), value, where, root_name)
     # Anything else (rare): pydantic's own words.
     msg = str(err["msg"])
     msg = msg[:1].lower() + msg[1:]

@@ -21,6 +21,7 @@ __all__ = [
     "MESSAGES",
     "USAGE_ERRORS",
     "VALUE_ERRORS",
+    "Count",
     "Lang",
     "Msg",
     "Param",
@@ -97,6 +98,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "muss ein Vielfaches von {bound} sein (erhalten {got})",
         "must be a multiple of {bound} (got {got})",
     ),
+    "not_int_bool": (
+        "muss eine ganze Zahl sein{allowed}, nicht true oder false (erhalten {got})",
+        "must be a whole number{allowed}, not true or false (got {got})",
+    ),
+    "not_number_bool": (
+        "muss eine Zahl sein{allowed}, nicht true oder false (erhalten {got})",
+        "must be a number{allowed}, not true or false (got {got})",
+    ),
+    "out_of_range": ("muss {range} sein (erhalten {got})", "must be {range} (got {got})"),
+    "range_gt": ("größer als {bound}", "greater than {bound}"),
+    "range_ge": ("mindestens {bound}", "at least {bound}"),
+    "range_lt": ("kleiner als {bound}", "less than {bound}"),
+    "range_le": ("höchstens {bound}", "at most {bound}"),
+    "range_multiple_of": ("ein Vielfaches von {bound}", "a multiple of {bound}"),
+    "range_2": ("{a} und {b}", "{a} and {b}"),
+    "range_3": ("{a}, {b} und {c}", "{a}, {b} and {c}"),
+    "range_in_brackets": (" ({range})", " ({range})"),
     "text_too_long": (
         "darf höchstens {limit} Zeichen lang sein (erhalten {count})",
         "must be at most {limit} characters long (got {count})",
@@ -146,6 +164,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Wert in {unit}? Dann {field}: {value} angeben (entspricht {converted} {si_unit})",
         "a value in {unit}? Then give {field}: {value} (that is {converted} {si_unit})",
     ),
+    "hint_unknown_leave_out": ("unbekannt: Feld weglassen", "unknown: leave the field out"),
+    "hint_datetime": ("nur das Datum angeben: {date}", "give the date only: {date}"),
     "hint_spine_level": (
         "auch HWK/BWK/LWK/SWK und Th, z. B. BWK 8 oder Th8",
         "German notation works too, e.g. BWK 8 or Th8",
@@ -211,6 +231,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Verlaufswerte nach Datum ordnen, älteste zuerst, höchstens einer je Datum",
         "assessments must be in date order, oldest first, one per date",
     ),
+    "block_for_site": (
+        "der Block {block} gilt nur für primary.site {site} (angegeben: {given})",
+        "the {block} block applies only to primary.site {site} (given: {given})",
+    ),
     "lesion_id_twice": (
         "Läsions-ID {id} kommt zweimal vor; IDs müssen eindeutig sein",
         "lesion id {id} is used twice; ids must be unique",
@@ -242,6 +266,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_deep": ("tiefer als {limit} Ebenen verschachtelt", "nested deeper than {limit} levels"),
     "too_many_values": ("mehr als {limit} Werte", "more than {limit} values"),
     "key_twice": ("Schlüssel {key} kommt zweimal vor", "key {key} appears twice"),
+    "key_null": (
+        "ein Schlüssel ist leer (null oder ~); vor den Doppelpunkt gehört ein Feldname",
+        "a key is empty (null or ~); a field name belongs before the colon",
+    ),
     "key_not_plain": (
         "ein Schlüssel muss ein einfacher Name sein, keine Liste und kein Block",
         "a key must be a plain name, not a list or mapping",
@@ -261,6 +289,105 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "character {char} is not allowed in YAML",
     ),
     "too_many_digits": ("Zahl mit zu vielen Ziffern", "number with too many digits"),
+    # PyYAML's and the json module's syntax errors (see caseio.YAML_PROBLEMS, JSON_PROBLEMS)
+    "yaml_tab": (
+        "Tabulator zum Einrücken; YAML rückt nur mit Leerzeichen ein: die Tabs durch "
+        "Leerzeichen ersetzen",
+        "a tab used for indentation; YAML indents with spaces only: replace the tabs with spaces",
+    ),
+    "yaml_bad_start": (
+        "ein Wert darf nicht mit {char} beginnen; den Text in Anführungszeichen setzen",
+        "a value cannot start with {char}; put the text in quotes",
+    ),
+    "yaml_more_documents": (
+        "mehr als ein Dokument (Trennlinie ---); eine Falldatei enthält genau einen Fall",
+        "more than one document (separator ---); a case file holds exactly one case",
+    ),
+    "yaml_colon": (
+        "Doppelpunkt an unerwarteter Stelle: Text mit ': ' in Anführungszeichen setzen oder "
+        "die Einrückung prüfen",
+        "a colon where none is expected: put text containing ': ' in quotes, or check the "
+        "indentation",
+    ),
+    "yaml_indentation": (
+        "die Einrückung passt nicht zum Block darüber (oder ein Listeneintrag '- ' steht an "
+        "falscher Stelle)",
+        "the indentation does not match the block above (or a list entry '- ' is out of place)",
+    ),
+    "yaml_unclosed": (
+        "Klammer {open} nicht geschlossen oder Komma fehlt: ',' oder {close} erwartet",
+        "bracket {open} not closed or a comma missing: expected ',' or {close}",
+    ),
+    "yaml_unclosed_quote": (
+        "Anführungszeichen nicht geschlossen",
+        "a quotation mark is not closed",
+    ),
+    "yaml_missing_colon": (
+        "Doppelpunkt fehlt: jede Zeile eines Blocks lautet 'Feld: Wert'",
+        "a colon is missing: each line of a block reads 'field: value'",
+    ),
+    "yaml_missing_value": (
+        "ein Wert fehlt (etwa zwei Kommas hintereinander oder ein Zeichen, mit dem kein Wert "
+        "beginnen darf)",
+        "a value is missing (e.g. two commas in a row, or a character no value may start with)",
+    ),
+    "yaml_escape": (
+        "unbekannte Escape-Sequenz mit \\ in doppelten Anführungszeichen; den Text in "
+        "einfache Anführungszeichen setzen",
+        "unknown escape with \\ in double quotes; put the text in single quotes",
+    ),
+    "yaml_tag": (
+        "YAML-Tags ({tag}) sind in einem Fall nicht erlaubt",
+        "YAML tags ({tag}) are not allowed in a case",
+    ),
+    "yaml_directive": (
+        "eine Zeile beginnt mit % (eine YAML-Direktive); den Text in Anführungszeichen setzen",
+        "a line starts with % (a YAML directive); put the text in quotes",
+    ),
+    "yaml_anchor_twice": (
+        "ein Anker (&name) kommt zweimal vor",
+        "an anchor (&name) appears twice",
+    ),
+    "yaml_other": ("YAML-Syntaxfehler ({detail})", "YAML syntax error ({detail})"),
+    "json_expecting_value": (
+        'Wert erwartet: fehlt ein Wert, steht ein Komma zu viel oder Text ohne "…"?',
+        'expected a value: is a value missing, a comma too many, or text without "…"?',
+    ),
+    "json_expecting_comma": (
+        "Komma oder schließende Klammer erwartet (ist das Dokument vollständig?)",
+        "expected a comma or a closing bracket (is the document complete?)",
+    ),
+    "json_expecting_colon": (
+        "Doppelpunkt nach dem Feldnamen erwartet",
+        "expected a colon after the field name",
+    ),
+    "json_expecting_name": (
+        'Feldname in doppelten Anführungszeichen ("…") erwartet, oder ein Komma zu viel vor '
+        "der schließenden Klammer",
+        'expected a field name in double quotes ("…"), or a comma too many before the closing '
+        "bracket",
+    ),
+    "json_trailing_comma": (
+        "ein Komma zu viel vor der schließenden Klammer",
+        "a comma too many before the closing bracket",
+    ),
+    "json_unterminated": (
+        "Text ohne schließendes Anführungszeichen (ist das Dokument vollständig?)",
+        "text without its closing quotation mark (is the document complete?)",
+    ),
+    "json_control": (
+        "Steuerzeichen (Tabulator oder Zeilenumbruch) in einem Text; als \\t bzw. \\n schreiben",
+        "a control character (tab or line break) in a text; write it as \\t or \\n",
+    ),
+    "json_escape": (
+        "ungültige Escape-Sequenz mit \\ in einem Text",
+        "invalid escape with \\ in a text",
+    ),
+    "json_extra": (
+        "weiterer Text nach dem Ende des Dokuments; ein Fall je Datei (je Zeile bei NDJSON)",
+        "more text after the end of the document; one case per file (per line in NDJSON)",
+    ),
+    "json_other": ("JSON-Syntaxfehler ({detail})", "JSON syntax error ({detail})"),
     "too_large": (
         "größer als {limit} Bytes; ist das eine Falldatei?",
         "larger than {limit} bytes; is this a case file?",
@@ -270,12 +397,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "binary data (NUL character); a case is YAML or JSON text",
     ),
     "not_utf8": ("kein UTF-8-Text", "not UTF-8 text"),
+    "not_utf8_at": (
+        "kein UTF-8-Text: Byte {byte} in Zeile {line}, Spalte {column} (Latin-1 oder "
+        "Windows-1252? als UTF-8 speichern)",
+        "not UTF-8 text: byte {byte} at line {line}, column {column} (Latin-1 or Windows-1252? "
+        "save it as UTF-8)",
+    ),
     "no_such_file": ("Datei nicht gefunden", "no such file"),
     "cannot_read": ("nicht lesbar ({reason})", "cannot read ({reason})"),
     "is_directory": ("ist ein Ordner, keine Falldatei", "is a directory, not a case file"),
     "empty_file": (
         "leere Datei; ein Fall ist YAML- oder JSON-Text",
         "empty file; a case is YAML or JSON text",
+    ),
+    "fhir_not_case": (
+        "eine FHIR-Ressource ({type}), kein Fall; osteoboard import-fhir macht daraus einen Fall",
+        "a FHIR resource ({type}), not a case; osteoboard import-fhir makes a case of it",
     ),
     "not_a_case": (
         "ein Fall ist ein Block von Feldern (id, patient, lesions …)",
@@ -294,6 +431,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the output (> file.pdf)",
     ),
     "cannot_write": ("{path}: nicht schreibbar ({reason})", "{path}: cannot write ({reason})"),
+    "output_is_input": (
+        "{option} {path}: ist die Eingabedatei und würde überschrieben; eine andere Datei angeben",
+        "{option} {path}: is the input file and would be overwritten; give another file",
+    ),
+    "outputs_same_file": (
+        "{first} und {second} nennen dieselbe Datei {path}; zwei verschiedene Dateien angeben",
+        "{first} and {second} name the same file {path}; give two different files",
+    ),
     "write_is_directory": ("ein Ordner; einen Dateinamen angeben", "a directory; give a file name"),
     "write_no_folder": ("Ordner {folder} fehlt", "no folder {folder}"),
     "write_not_folder": ("{folder} ist kein Ordner", "{folder} is not a folder"),
@@ -304,6 +449,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "write_no_permission": (
         "keine Schreibrechte in {folder}",
         "no permission to write in {folder}",
+    ),
+    "duplicate_case_id": (
+        "Fall-ID {id} kommt schon in {first} vor; IDs müssen eindeutig sein (nicht ausgewertet)",
+        "case id {id} already appears in {first}; ids must be unique (not evaluated)",
     ),
     "no_case_files": (
         "{folder}: keine Falldateien (*.yaml, *.json)",
@@ -402,7 +551,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kb_error": ("Wissensbasis: {detail}", "knowledge base: {detail}"),
 }
 
-Param: TypeAlias = "str | int | float | Msg"
+Param: TypeAlias = "str | int | float | Msg | Count"
+
+
+@dataclass(frozen=True)
+class Count:
+    """A whole number with the digit grouping of the language: 1.000.000 or 1,000,000."""
+
+    value: int
+
+    def render(self, lang: Lang) -> str:
+        text = f"{self.value:,}"
+        return text.replace(",", ".") if lang == "de" else text
 
 
 @dataclass(frozen=True)
@@ -426,7 +586,7 @@ def one_line(text: str, limit: int = 500) -> str:
 
 
 def render(value: Param, lang: Lang) -> str:
-    return value.render(lang) if isinstance(value, Msg) else str(value)
+    return value.render(lang) if isinstance(value, Msg | Count) else str(value)
 
 
 def alternatives(items: Sequence[str]) -> Param:
@@ -484,6 +644,11 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
     (r"(?P<name>\w+) applies only to region (?P<region>\w+)", "only_for_region"),
     (r"must be a vertebral level C1…C7, T1…T12, L1…L5 or S1…S5", "spine_level"),
     (r"assessments must be in date order, oldest first, one per date", "series_order"),
+    (
+        r"the (?P<block>\w+) block applies only to primary\.site (?P<site>\w+) "
+        r"\(given: (?P<given>\w+)\)",
+        "block_for_site",
+    ),
     (r"lesion id (?P<id>'.*') is used twice; ids must be unique", "lesion_id_twice"),
     (r"(?P<name>\w+) must be a number, got (?P<got>.+)", "lab_not_number"),
     (

@@ -28,6 +28,7 @@ __all__ = [
     "field_unit",
     "normalise_labs",
     "same_unit",
+    "si_to_conventional",
 ]
 
 #: µmol/L per mg/dL of creatinine (molar mass 113.12 g/mol); SPEC §2.8 uses 88.42.
@@ -74,6 +75,14 @@ CONVENTIONAL_LAB_FIELDS: dict[str, tuple[str, Any]] = {
     "bilirubin_mg_dl": ("bilirubin_umol_l", bilirubin_mg_dl_to_umol_l),
     "crp_mg_dl": ("crp_mg_l", crp_mg_dl_to_mg_l),
 }
+
+
+def si_to_conventional(conventional: str, si_value: float) -> float:
+    """``si_value`` in the unit of the conventional field (every conversion above is a
+    factor): the bounds of ``calcium_mmol_l`` in mg/dl for ``calcium_mg_dl``."""
+    _, convert = CONVENTIONAL_LAB_FIELDS[conventional]
+    return si_value / float(convert(1.0))
+
 
 #: Unit suffixes of field names (``calcium_mmol_l``) and the unit as written in text.
 FIELD_UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
@@ -125,7 +134,9 @@ def _short(raw: Any) -> str:
         return "a number too large to use" if abs(raw) > 10**30 else repr(raw)
     if isinstance(raw, str):
         return repr(raw[:40]) + ("…" if len(raw) > 40 else "")
-    if isinstance(raw, float | bool) or raw is None:
+    if isinstance(raw, bool):  # as written in YAML and JSON
+        return "true" if raw else "false"
+    if isinstance(raw, float) or raw is None:
         return repr(raw)
     return f"a {type(raw).__name__}"
 

@@ -114,3 +114,46 @@ def test_no_arguments_prints_the_help() -> None:
     result = runner.invoke(app, [])
     assert result.exit_code == 2
     assert "Usage" in result.stdout
+
+
+def test_evaluate_does_not_overwrite_its_input(tmp_path: Path) -> None:
+    case = tmp_path / "c.yaml"
+    case.write_text(Path(CASE).read_text(encoding="utf-8"), encoding="utf-8")
+    before = case.read_bytes()
+    (tmp_path / "sub").mkdir()
+    for target in (case, tmp_path / "sub" / ".." / "c.yaml"):
+        line = _one_line_error(["evaluate", str(case), "-f", "json", "-o", str(target)])
+        assert (
+            line
+            == f"error: -o {target}: is the input file and would be overwritten; give another file"
+        )
+    (tmp_path / "link.yaml").symlink_to(case)
+    line = _one_line_error(["evaluate", str(tmp_path / "link.yaml"), "-o", str(case)])
+    assert "is the input file" in line
+    assert case.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "link.yaml", "sub"]
+
+
+def test_import_fhir_does_not_overwrite_its_input_or_write_one_file_twice(tmp_path: Path) -> None:
+    bundle = tmp_path / "b.json"
+    bundle.write_bytes((ROOT / "examples/fhir/09-myeloma-relapse.json").read_bytes())
+    before = bundle.read_bytes()
+    day = ["--board-date", "2026-11-20"]
+    for option in ("-o", "--report"):
+        line = _one_line_error(["import-fhir", str(bundle), option, str(bundle), *day])
+        assert line == (
+            f"error: {option} {bundle}: is the input file and would be overwritten; give another "
+            "file"
+        )
+    same = tmp_path / "s.yaml"
+    line = _one_line_error(
+        ["import-fhir", str(bundle), "-o", str(same), "--report", str(same), *day]
+    )
+    assert line == f"error: -o and --report name the same file {same}; give two different files"
+    assert bundle.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json"]
+    # A device may take both.
+    result = runner.invoke(
+        app, ["import-fhir", str(bundle), "-o", "/dev/null", "--report", "/dev/null", *day]
+    )
+    assert result.exit_code == 0, result.stderr

@@ -11,14 +11,15 @@ bulk export) is one more class in :data:`READERS`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from osteoboard.caseio import MAX_DOCUMENT_BYTES, CaseError, read_document
-from osteoboard.messages import Lang, Msg, Problem
+from osteoboard.caseio import MAX_DOCUMENT_BYTES, CaseError, decode_utf8, read_document
+from osteoboard.messages import Count, Lang, Msg, Problem
 
 __all__ = [
     "READERS",
@@ -65,9 +66,10 @@ class Unreadable:
 @dataclass(frozen=True)
 class Record:
     source: str
-    #: A file to read (Path), a document's text (str), the document (a mapping), or what
-    #: could not be read (its error row).
-    payload: Path | str | Mapping[str, Any] | Unreadable
+    #: A file to read (Path), a document's text (str), the document (a mapping), a line that
+    #: is not UTF-8 text (bytes; reading it names the first bad byte), or what could not be
+    #: read (its error row).
+    payload: Path | str | Mapping[str, Any] | bytes | Unreadable
 
 
 class InputReader(Protocol):
@@ -80,8 +82,17 @@ class InputReader(Protocol):
     def read(self, path: Path) -> Iterator[Record]: ...
 
 
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is the output of a cohort run (its ``run.json`` beside its tables)."""
+    return (folder / "run.json").is_file() and any(
+        (folder / table).is_dir() for table in ("cases", "errors")
+    )
+
+
 class DirectoryReader:
-    """A folder of case files (``*.yaml``, ``*.yml``, ``*.json``, also in subfolders)."""
+    """A folder of case files (``*.yaml``, ``*.yml``, ``*.json``, also in subfolders); a
+    subfolder that holds a cohort run's output (``cohort run -o`` inside the input folder) is
+    skipped, so its ``run.json`` is never read as a case."""
 
     name: ClassVar[str] = "directory"
 
@@ -89,9 +100,16 @@ class DirectoryReader:
         return path.is_dir()
 
     def _files(self, path: Path) -> list[Path]:
-        return sorted(
-            p for p in path.rglob("*") if p.suffix.lower() in CASE_SUFFIXES and p.is_file()
-        )
+        found: list[Path] = []
+        for top, folders, names in os.walk(path):
+            here = Path(top)
+            folders[:] = [f for f in folders if not is_run_folder(here / f)]
+            found.extend(
+                here / n
+                for n in names
+                if Path(n).suffix.lower() in CASE_SUFFIXES and (here / n).is_file()
+            )
+        return sorted(found)
 
     def count(self, path: Path) -> int:
         return len(self._files(path))
@@ -102,7 +120,9 @@ class DirectoryReader:
 
 
 class NdjsonReader:
-    """One JSON case document per line (``.ndjson``, ``.jsonl``); blank lines are skipped."""
+    """One JSON case document per line (``.ndjson``, ``.jsonl``); blank lines are skipped. A
+    line is read without its line break (an error in it is in its line 1), and a line that is
+    not UTF-8 is passed on as bytes for :func:`resolve` to name."""
 
     name: ClassVar[str] = "ndjson"
 
@@ -119,11 +139,11 @@ class NdjsonReader:
                 if not line.strip():
                     continue
                 source = f"{path.name}:{number}"
+                line = line.rstrip(b"\r\n")
                 try:
-                    text = line.decode("utf-8")
+                    yield Record(source, line.decode("utf-8"))
                 except UnicodeDecodeError:
-                    text = "\x00"  # read_document names it as binary, as for a file
-                yield Record(source, text)
+                    yield Record(source, line)
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -385,11 +405,8 @@ def read_case_file(path: Path, source: str) -> str:
             Problem(source, Msg("cannot_read", {"reason": exc.strerror or ""}))
         ) from None
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise CaseError(Problem(source, Msg("too_large", {"limit": f"{MAX_DOCUMENT_BYTES:,}"})))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CaseError(Problem(source, Msg("not_utf8", {}))) from None
+        raise CaseError(Problem(source, Msg("too_large", {"limit": Count(MAX_DOCUMENT_BYTES)})))
+    text = decode_utf8(data, source)
     if not text.strip():
         raise CaseError(Problem(source, Msg("empty_file", {})))
     return text
@@ -469,6 +486,8 @@ def resolve(record: Record) -> Mapping[str, Any] | str:
     """A record's document or its text, reading a file payload and importing a FHIR Bundle
     payload (raises CaseError)."""
     payload = record.payload
+    if isinstance(payload, bytes):
+        payload = decode_utf8(payload, record.source)
     if isinstance(payload, Unreadable):
         raise CaseError(Problem("", Msg("bilingual", {"de": payload.de, "en": payload.en})))
     if isinstance(payload, Mapping) and payload.get("resourceType") == "Bundle":

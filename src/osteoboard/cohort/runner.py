@@ -16,6 +16,11 @@ A chunk is done when its cases part exists; a new run over the same folder remov
 killed run left (temporary files, parts of a chunk without its cases part) and skips every
 case whose source is already in a cases or errors part. A killed run so loses at most the
 chunks in flight.
+
+Chunks are written in the order of the input, whichever worker finishes first. A case id is
+evaluated once per output folder: a later case with an id already evaluated (in this run or
+one before into the same folder) becomes an error row naming the source that has it, so two
+different patients under one pseudonym are never both counted.
 """
 
 from __future__ import annotations
@@ -34,13 +39,15 @@ from typing import Any
 
 from osteoboard.caseio import CaseError
 from osteoboard.cohort.batch import Batch, evaluate_batch
-from osteoboard.cohort.inputs import Record, reader_for, resolve
-from osteoboard.messages import Lang
+from osteoboard.cohort.inputs import CohortInputError, Record, reader_for, resolve
+from osteoboard.messages import Lang, Msg
 
 __all__ = [
     "CHUNK_SIZE",
     "RunSummary",
+    "done_ids",
     "done_sources",
+    "drop_duplicate_ids",
     "part_files",
     "run_cohort",
     "write_parts",
@@ -119,6 +126,52 @@ def done_sources(out: Path) -> set[str]:
         for p in part_files(out, table):
             done.update(pq.read_table(p, columns=["source"]).column("source").to_pylist())
     return done
+
+
+def done_ids(out: Path) -> dict[str, str]:
+    """The id of every case already evaluated into the output -> the source that had it."""
+    import pyarrow.parquet as pq
+
+    seen: dict[str, str] = {}
+    for p in part_files(out, "cases"):
+        table = pq.read_table(p, columns=["case_id", "source"])
+        for case_id, source in zip(
+            table.column("case_id").to_pylist(), table.column("source").to_pylist(), strict=True
+        ):
+            seen.setdefault(case_id, source)
+    return seen
+
+
+def duplicate_ids(pairs: Iterable[tuple[str, str]], seen: dict[str, str]) -> dict[str, str]:
+    """For the (source, case id) of evaluated cases in input order: each source whose id an
+    earlier source already has -> that earlier source. ``seen`` (id -> first source) grows."""
+    later: dict[str, str] = {}
+    for source, case_id in pairs:
+        first = seen.setdefault(case_id, source)
+        if first != source:
+            later[source] = first
+    return later
+
+
+def duplicate_error(source: str, case_id: str, first: str, lang: Lang) -> dict[str, Any]:
+    """The error row of a case whose id ``first`` already has."""
+    text = Msg("duplicate_case_id", {"id": repr(case_id), "first": first}).render(lang)
+    return {"source": source, "case_id": case_id, "error": text}
+
+
+def drop_duplicate_ids(batch: Batch, seen: dict[str, str], lang: Lang) -> None:
+    """Turn each case of ``batch`` whose id is already in ``seen`` into an error row (its
+    items dropped); add the others' ids to ``seen``."""
+    later = duplicate_ids(((r["source"], r["case_id"]) for r in batch.cases), seen)
+    if not later:
+        return
+    batch.errors.extend(
+        duplicate_error(r["source"], r["case_id"], later[r["source"]], lang)
+        for r in batch.cases
+        if r["source"] in later
+    )
+    batch.cases = [r for r in batch.cases if r["source"] not in later]
+    batch.items = [r for r in batch.items if r["source"] not in later]
 
 
 def write_parts(out: Path, number: int, batch: Batch) -> None:
@@ -237,10 +290,12 @@ def run_cohort(
     called after each chunk; ``memory`` collects each chunk's worker's (peak RSS, PSS) in kB.
     Raises CohortInputError for an input that cannot be read."""
     reader = reader_for(input)
+    check_output_folder(input, out)
     jobs = max(1, jobs or os.cpu_count() or 1)
     out.mkdir(parents=True, exist_ok=True)
     _tidy(out)
     done = done_sources(out)
+    seen = done_ids(out)
     summary = RunSummary(total=reader.count(input))
     summary.skipped = min(len(done), summary.total)
     todo = summary.total - summary.skipped
@@ -258,13 +313,21 @@ def run_cohort(
         )
     )
     pending: set[Future[_Done]] = set()
+    ready: dict[int, tuple[Batch, tuple[int, int | None]]] = {}
     finished = 0
+    to_write = next_part
 
     def collect(futures: Iterable[Future[_Done]]) -> None:
-        nonlocal finished
+        """Write the finished chunks that are next in the input's order."""
+        nonlocal finished, to_write
         for f in futures:
             number, batch, used = f.result()
-            write_parts(out, number, batch)
+            ready[number] = (batch, used)
+        while to_write in ready:
+            batch, used = ready.pop(to_write)
+            drop_duplicate_ids(batch, seen, lang)
+            write_parts(out, to_write, batch)
+            to_write += 1
             summary.cases += len(batch.cases)
             summary.items += len(batch.items)
             summary.errors += len(batch.errors)
@@ -282,7 +345,9 @@ def run_cohort(
         for chunk in _chunks(records, chunk_size):
             pending.add(pool.submit(_chunk, next_part, chunk))
             next_part += 1
-            if len(pending) >= 2 * jobs:
+            # At most 2 chunks per worker in flight, and as many finished ones waiting for
+            # an earlier chunk (a slow chunk so never idles the other workers at once).
+            if len(pending) >= 2 * jobs or len(ready) >= 2 * jobs:
                 finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
                 collect(finished_now)
         finished_now, pending = wait(pending)
@@ -292,6 +357,21 @@ def run_cohort(
     summary.seconds = time.perf_counter() - started
     write_summary(out, input, summary, kb_dir)
     return summary
+
+
+def check_output_folder(input: Path, out: Path) -> None:
+    """Refuse an output folder that is the input folder, or holds it (its files would be
+    read as cases). An output folder inside the input folder is fine: the folder reader
+    skips it."""
+    if not input.is_dir():
+        return
+    given, there = input.resolve(), out.resolve()
+    if given == there or given.is_relative_to(there):
+        raise CohortInputError(
+            f"{out}: der Ausgabeordner ist der Eingabeordner oder enthält ihn; einen anderen "
+            "Ausgabeordner angeben",
+            f"{out}: the output folder is the input folder or holds it; give another output folder",
+        )
 
 
 def write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | None) -> None:

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from osteoboard.caseio import CaseError
 from osteoboard.cohort.inputs import Record, read_case_file, reader_for, resolve
-from osteoboard.cohort.runner import RunSummary, write_summary
+from osteoboard.cohort.runner import (
+    RunSummary,
+    check_output_folder,
+    duplicate_error,
+    duplicate_ids,
+    write_summary,
+)
 from osteoboard.messages import Lang
 
 if TYPE_CHECKING:
@@ -66,6 +72,8 @@ def _text(record: Record) -> str:
         return read_case_file(payload, record.source)
     if isinstance(payload, str):
         return payload
+    if isinstance(payload, bytes):  # a line that is not UTF-8: resolve names the byte
+        return str(resolve(record))
     return json.dumps(resolve(record), ensure_ascii=False, default=str)
 
 
@@ -97,6 +105,27 @@ def _rows_of(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         yield pd.DataFrame([json.loads(r) for r in frame["row"]])
 
 
+def _duplicates(
+    envelope: Any, order: list[str], lang: Lang
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The sources of evaluated cases whose id an earlier case of the input has, and their
+    error rows (as the local runner: the first in the input's order is kept)."""
+    from pyspark.sql import functions as F
+
+    cases = envelope.filter(envelope["table"] == "cases").select(
+        F.get_json_object("row", "$.source").alias("source"),
+        F.get_json_object("row", "$.case_id").alias("case_id"),
+    )
+    position = {source: i for i, source in enumerate(order)}
+    pairs = sorted(
+        ((r["source"], r["case_id"]) for r in cases.collect()), key=lambda p: position[p[0]]
+    )
+    ids = dict(pairs)
+    later = duplicate_ids(pairs, {})
+    errors = [duplicate_error(s, ids[s], first, lang) for s, first in later.items()]
+    return sorted(later), errors
+
+
 def run_spark(
     input: Path,
     out: Path,
@@ -112,6 +141,7 @@ def run_spark(
     from osteoboard.cohort.schema import CASE_SCHEMA, ERROR_SCHEMA, ITEM_SCHEMA
 
     reader = reader_for(input)
+    check_output_folder(input, out)
     started = time.perf_counter()
     docs: list[tuple[str, str]] = []
     unread: list[dict[str, Any]] = []
@@ -128,6 +158,7 @@ def run_spark(
         envelope = frame.mapInPandas(
             lambda frames: evaluate_frame(frames, lang), "table string, row string"
         ).persist()
+        later, duplicates = _duplicates(envelope, [source for source, _ in docs], lang)
         counts = {t: 0 for t in _TABLES}
         for table, schema in (
             ("cases", CASE_SCHEMA),
@@ -139,9 +170,11 @@ def run_spark(
             if target.exists():
                 shutil.rmtree(target)
             result = rows.mapInPandas(_rows_of, from_arrow_schema(schema))
-            if table == "errors" and unread:
+            if table != "errors" and later:
+                result = result.filter(~result["source"].isin(later))
+            if table == "errors" and unread + duplicates:
                 result = result.unionByName(
-                    spark.createDataFrame(unread, from_arrow_schema(schema))
+                    spark.createDataFrame(unread + duplicates, from_arrow_schema(schema))
                 )
             result.write.mode("overwrite").parquet(str(target))
             counts[table] = spark.read.parquet(str(target)).count()
