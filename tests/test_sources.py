@@ -79,6 +79,8 @@ EXTRA_KEYS = {
     "rajkumar2014",
     "strauss2021",
     "tokuhashi1990",
+    # Postoperative radiotherapy after fixation of a long bone (the rule that proposes it).
+    "townsend1995",
     # Citable sources that replaced the undated seed entries.
     "arends2017",
     "bol2015",

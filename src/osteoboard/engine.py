@@ -976,14 +976,19 @@ class _Collector:
 
     def _because(self, rule: CompiledRule, scope: _Scope) -> list[Because]:
         """The known facts a rule gives as its reasons (each fact and value built once per
-        case); assumed ones are left out."""
+        case); assumed ones are left out, and so are facts at their silent value (no reason,
+        such as an operation that is not documented)."""
         values, assumed, built, case = scope.values, scope.assumed, self._becauses, self._case
+        silent = self.kb.silent_values
         out = []
         for fact in rule.because:
             item = case.get(fact)  # a case fact has one value in every scope of the case
             if item is None:
                 value = values[fact]
                 if value is None or fact in assumed:
+                    continue
+                quiet = silent.get(fact)
+                if quiet is not None and value.__class__ is quiet.__class__ and value == quiet:
                     continue
                 key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
                 item = built.get(key)

@@ -53,6 +53,9 @@ class FactInfo(_Model):
     #: question, not four): the two are one question in ``questions[]``.
     asked_with: str | None = None
     context: bool = False
+    #: A value that is no reason for any item (an operation that is not documented: what every
+    #: other lesion has). An item does not name the fact among its reasons when it has it.
+    silent: bool | str | None = None
     policy: Literal["unknown", "absent_unless_documented"] = "unknown"
     assume: bool | str | list[str] | None = None
     reason: Text | None = None
@@ -91,6 +94,11 @@ def lint_fact_info(fact: Fact, info: FactInfo) -> str | None:
             return f"values must name every value of the fact (missing {missing}, extra {extra})"
     if fact.type in ("int", "float") and info.range is None:
         return "a number needs its plausible range"
+    if info.silent is not None and not (
+        (fact.type == "bool" and isinstance(info.silent, bool))
+        or (fact.type == "enum" and info.silent in fact.values)
+    ):
+        return f"silent value {info.silent!r} does not fit a fact of type {fact.type}"
     if info.policy == "absent_unless_documented":
         assumed = info.assume
         ok = (

@@ -31,6 +31,7 @@ from osteoboard.case import (
     BoneModifyingAgent,
     EsccGrade,
     Joint,
+    Operation,
     PrimarySite,
     Region,
     SarcomaAgent,
@@ -210,6 +211,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "sarcoma_subtype": tuple(SarcomaSubtype),
     "sarcoma_agent": tuple(SarcomaAgent),
     "bone_modifying_agent": tuple(BoneModifyingAgent),
+    "operation": tuple(Operation),
 }
 
 
@@ -436,6 +438,11 @@ class KnowledgeBase:
     @functools.cached_property
     def lesion_rules(self) -> tuple[CompiledRule, ...]:
         return tuple(r for r in self.rules if r.rule.per == "lesion")
+
+    @functools.cached_property
+    def silent_values(self) -> dict[str, bool | str]:
+        """Per fact with one, the value that is no reason for an item (facts.yaml ``silent``)."""
+        return {name: info.silent for name, info in self.facts.items() if info.silent is not None}
 
     @functools.cached_property
     def case_facts_read(self) -> frozenset[str]:
