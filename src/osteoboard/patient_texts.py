@@ -68,8 +68,9 @@ SECTIONS: tuple[str, ...] = (
 #: bone        any bone lesion (or myeloma)
 #: lung, liver, brain   metastases documented there
 #: bma         a bone-modifying agent is given now or proposed
+#: operated    a lesion has already been operated
 TAGS: frozenset[str] = frozenset(
-    {"spine", "limb", "bone", "lung", "liver", "brain", "bma", "precursor"}
+    {"spine", "limb", "bone", "lung", "liver", "brain", "bma", "precursor", "operated"}
 )
 #: Placeholders a block may use.
 PLACEHOLDERS: frozenset[str] = frozenset({"cancer"})
