@@ -118,6 +118,8 @@ def test_without_the_date_the_taper_waits_for_it() -> None:
     assert any(m.field == "lesions[T7].operation_date" for m in p.missing_data)
     # The postoperative radiotherapy does not wait for the date.
     _firm_postop_rt(p, "T7", "spine.postop_rt_after_surgery")
+    # The letter says what the team still clarifies, in the patient's words.
+    assert "Wann Sie an der Wirbelsäule operiert wurden" in _letter(doc).personal.clarify
 
 
 def test_an_undocumented_operation_never_takes_the_emergency_away() -> None:
