@@ -57,6 +57,11 @@ VALIDATOR_ERRORS = {
         "myeloma": {"series": [{"date": "2026-02-01"}, {"date": "2026-01-01"}]},
     },
     "lesion_id_twice": {"lesions": [{"id": "a", "region": "rib"}, {"id": "a", "region": "rib"}]},
+    "true_for_male": {"patient": {"sex": "male", "pregnant": True}},
+    "fetal_dose_unless_pregnant": {"patient": {"fetal_dose_acceptable": True}},
+    "stage_without_jaw_osteonecrosis": {
+        "patient": {"jaw_osteonecrosis": False, "jaw_osteonecrosis_stage": 2}
+    },
     "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
     "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},
     "operation_region": {

@@ -83,6 +83,10 @@ COVERED_SUPPORT_CODES = {
     "BOARD.SPECIALIZED_CENTER",
     "WARN.ONJ_DENTAL",
     "WARN.NOT_APPROVED",
+    "BOARD.OBSTETRICS",
+    "WARN.PREGNANCY",
+    "WARN.BREASTFEEDING",
+    "WARN.ONJ_ESTABLISHED",
 }
 
 # Codes intentionally left without a block, with the reason. Only warning, supportive and board
@@ -103,6 +107,8 @@ NO_BLOCK: dict[str, str] = {
     "WARN.LU177_MARROW": "clinician warning; the lutetium blocks explain marrow toxicity",
     "WARN.NSAID_RENAL": "clinician prescribing warning; pain_support and self_care_myeloma",
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",
+    "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",
+    "SUP.PARALYSIS_CARE": "ward nursing measures beside the cord-compression block",
 }
 NO_BLOCK_DISCIPLINES = {"warning", "supportive", "board"}
 

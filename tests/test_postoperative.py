@@ -24,8 +24,8 @@ from osteoboard.proposal import ItemStatus, Proposal, Recommendation
 from osteoboard.render.letter import Contact, Letter, build_letter, section_text
 
 CASES = Path(__file__).resolve().parent / "cases"
-SPINE = CASES / "035-lung-t7-after-decompression.yaml"
-FEMUR = CASES / "036-breast-femur-nailed.yaml"
+SPINE = CASES / "039-lung-t7-after-decompression.yaml"
+FEMUR = CASES / "040-breast-femur-nailed.yaml"
 KB = load_knowledge_base()
 
 

@@ -33,3 +33,34 @@ def test_operability_is_asked_first_beside_a_fracture_when_nothing_else_is_raise
     assert p.questions[0].fact == "patient.fit_for_surgery"
     assert "SURG.FRACTURE_FIXATION[FN]" in p.questions[0].decides
     assert any(q.fact == "spine.any_escc_high_grade" for q in p.questions)
+
+
+def _on_list(p: object) -> set[str]:
+    items = [*p.emergencies, *p.recommendations, *p.warnings]  # type: ignore[attr-defined]
+    return {i.code + (f"[{i.lesion}]" if i.lesion else "") for i in items}
+
+
+def test_screening_for_a_silent_cord_compression_takes_two_places_at_most() -> None:
+    """A painful femur lesion of uncertain fracture risk in a patient who also has spinal
+    metastases and no neurology documented: two questions screen for cord compression, the
+    others serve the items on the proposal (the Mirels items decide the orthopaedic
+    consult)."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "q-screening",
+                "board_date": "2026-11-20",
+                "patient": {"age": 66, "sex": "female", "ecog": 1},
+                "primary": {"site": "breast", "hormone_receptor": "positive"},
+                "bone_metastases": {"vertebral_count": 2, "extraspinal_count": 1},
+                "lesions": [
+                    {"id": "FEM", "region": "long_bone", "bone": "femur", "pain_vas": 6},
+                ],
+            }
+        )
+    )
+    listed = _on_list(p)
+    screening = [q for q in p.questions if not set(q.decides) & listed]
+    assert len(p.questions) == 5
+    assert len(screening) <= 2, [q.text.de for q in screening]
+    assert any("SURG.ORTHO_CONSULT[FEM]" in q.decides for q in p.questions)

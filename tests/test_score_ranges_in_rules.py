@@ -54,6 +54,24 @@ def test_a_range_pointing_below_13_raises_no_instability() -> None:
     assert found(p, "EMERG.SPINAL_INSTABILITY", "T7") == []
 
 
+def test_a_suspected_instability_gets_the_urgent_mri_at_once() -> None:
+    """The imaging that completes the SINS and shows the epidural extent cannot wait a week
+    beside a suspected instability emergency."""
+    c2 = {"id": "C2", "region": "spine", "level": "C2", "type": "lytic", "pain": "mechanical"}
+    mri = [i for i in found(run(c2), "DX.MRI_SPINE", "C2") if i.priority == "urgent"]
+    assert [(i.status, i.rule) for i in mri] == [(ItemStatus.firm, "spine.unstable_mri")]
+    assert "SINS 8–18; instabil ab 13 Punkten" in mri[0].text.de
+
+
+def test_an_open_sins_alone_brings_no_urgent_mri() -> None:
+    """A range that only reaches 13 at its top (instability possible, not pointed to) leaves
+    the spine MRI at its usual priority (conditional: supported)."""
+    t7 = {"id": "T7", "region": "spine", "level": "T7", "type": "lytic", "pain": "non_mechanical"}
+    p = run(t7)
+    assert [i for i in found(p, "DX.MRI_SPINE", "T7") if i.priority == "urgent"] == []
+    assert all(i.rule != "spine.unstable_mri" for i in found(p, "DX.MRI_SPINE", "T7"))
+
+
 def test_documented_unstable_sins_is_a_confirmed_emergency() -> None:
     l1 = {
         "id": "L1",

@@ -79,6 +79,12 @@ EXTRA_KEYS = {
     "rajkumar2014",
     "strauss2021",
     "tokuhashi1990",
+    # A third review of incomplete referrals: procedures at low platelets, myeloma bone
+    # disease, mineral metabolism on dialysis.
+    "estcourt2017-bsh",
+    "kdigo2017-ckd-mbd",
+    "patel2019-sir",
+    "terpos2021-imwg",
     # Postoperative radiotherapy after fixation of a long bone (the rule that proposes it).
     "townsend1995",
     # Citable sources that replaced the undated seed entries.
@@ -103,6 +109,16 @@ EXTRA_KEYS = {
     "dkr-2025",
     "icd10cm-2026",
     "mii-kds-2025",
+    # Pregnancy, breast-feeding and an established osteonecrosis of the jaw.
+    "acog2017-imaging",
+    "amant2012",
+    "fda2020-nsaid",
+    "ibrance-smpc",
+    "luster2008",
+    "peccatori2013",
+    "ruggiero2022",
+    "stovall1995",
+    "yarom2019",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -517,6 +517,43 @@ class Patient(_Model):
         "hypercalcaemia.",
     )
     on_dialysis: bool | None = Field(default=None, description="The patient is on dialysis.")
+    pregnant: bool | None = Field(
+        default=None,
+        description="The patient is pregnant (not for a male patient); left out = not "
+        "documented, read as not pregnant.",
+    )
+    breastfeeding: bool | None = Field(
+        default=None,
+        description="The patient is breast-feeding (not for a male patient); left out = not "
+        "documented, read as not breast-feeding.",
+    )
+    fetal_dose_acceptable: bool | None = Field(
+        default=None,
+        description="Pregnancy only: medical physics has estimated the fetal dose of the "
+        "planned radiotherapy and the board finds it acceptable (target far from the uterus, "
+        "shielding); false = radiotherapy waits until after delivery.",
+    )
+    jaw_osteonecrosis: bool | None = Field(
+        default=None,
+        description="An established osteonecrosis of the jaw (exposed bone, or bone that can "
+        "be probed through a fistula, for more than 8 weeks); left out = not documented.",
+    )
+    jaw_osteonecrosis_stage: Annotated[int, Field(ge=1, le=3)] | None = Field(
+        default=None,
+        description="Stage of the established osteonecrosis of the jaw, 1–3 (AAOMS 2022).",
+    )
+
+    @model_validator(mode="after")
+    def _pregnancy_and_jaw(self) -> Self:
+        if self.sex is Sex.male:
+            for name in ("pregnant", "breastfeeding"):
+                if getattr(self, name):
+                    raise ValueError(f"{name} is true but sex is male")
+        if self.fetal_dose_acceptable is not None and self.pregnant is not True:
+            raise ValueError("fetal_dose_acceptable applies only when pregnant is true")
+        if self.jaw_osteonecrosis_stage is not None and self.jaw_osteonecrosis is False:
+            raise ValueError("jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false")
+        return self
 
 
 class Primary(_Model):

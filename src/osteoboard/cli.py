@@ -463,6 +463,10 @@ def kb_show(
             table.add_column(col, overflow="fold")
         for d in kb.definitions:
             table.add_row(d.name, d.definition.meaning, " ".join(d.definition.when.split()))
+        for t in kb.treatment_conditions:  # added to every rule proposing one of the actions
+            tc = t.treatment
+            when = f"{' '.join(tc.when.split())}  (for {', '.join(tc.actions)})"
+            table.add_row(f"treatment.{tc.id}", tc.meaning, when)
     else:
         for col in ("fact", "type", "unit", "meaning"):
             table.add_column(col, overflow="fold")

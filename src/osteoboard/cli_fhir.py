@@ -88,7 +88,7 @@ def add_fhir_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
             else:
                 assert source is not None
                 resources = load_path(source)
-            result = import_resources(resources, board_date=day, patient_id=patient)
+            result = import_resources(resources, board_date=day, patient_id=patient, server=server)
         except FhirImportError as exc:
             prefix = "Fehler" if de else "error"
             sys.stderr.write("".join(f"{prefix}: {line}\n" for line in exc.lines(lang())))

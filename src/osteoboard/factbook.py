@@ -53,12 +53,14 @@ class FactInfo(_Model):
     #: question, not four): the two are one question in ``questions[]``.
     asked_with: str | None = None
     context: bool = False
-    #: A value that is no reason for any item (an operation that is not documented: what every
-    #: other lesion has). An item does not name the fact among its reasons when it has it.
-    silent: bool | str | None = None
     policy: Literal["unknown", "absent_unless_documented"] = "unknown"
     assume: bool | str | list[str] | None = None
     reason: Text | None = None
+    #: With policy absent_unless_documented: the assumption is not named on the items that
+    #: rely on it (a rare state that a referral states whenever it is present; naming its
+    #: absence on every item would bury the assumptions that matter). A documented value is
+    #: named like any other.
+    quiet: bool = False
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("values", mode="before")
@@ -75,6 +77,8 @@ class FactInfo(_Model):
             raise ValueError("policy absent_unless_documented needs 'assume' and 'reason'")
         if self.policy == "unknown" and self.assume is not None:
             raise ValueError("'assume' is only allowed with policy absent_unless_documented")
+        if self.quiet and self.policy != "absent_unless_documented":
+            raise ValueError("'quiet' is only allowed with policy absent_unless_documented")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError("range must be [low, high] with low < high")
         return self
@@ -94,11 +98,6 @@ def lint_fact_info(fact: Fact, info: FactInfo) -> str | None:
             return f"values must name every value of the fact (missing {missing}, extra {extra})"
     if fact.type in ("int", "float") and info.range is None:
         return "a number needs its plausible range"
-    if info.silent is not None and not (
-        (fact.type == "bool" and isinstance(info.silent, bool))
-        or (fact.type == "enum" and info.silent in fact.values)
-    ):
-        return f"silent value {info.silent!r} does not fit a fact of type {fact.type}"
     if info.policy == "absent_unless_documented":
         assumed = info.assume
         ok = (

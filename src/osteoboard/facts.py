@@ -123,6 +123,20 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("patient.hypercalcemia_symptoms", "bool", "Symptoms of hypercalcaemia"),
     Fact("patient.on_dialysis", "bool", "On dialysis"),
+    Fact("patient.pregnant", "bool", "Pregnant"),
+    Fact("patient.breastfeeding", "bool", "Breast-feeding"),
+    Fact(
+        "patient.fetal_dose_acceptable",
+        "bool",
+        "Pregnancy: the estimated fetal dose of radiotherapy is acceptable (does not apply, "
+        "and has nothing to try, unless pregnant)",
+    ),
+    Fact(
+        "patient.jaw_osteonecrosis",
+        "bool",
+        "Established osteonecrosis of the jaw (also when only its stage is given)",
+    ),
+    Fact("patient.jaw_osteonecrosis_stage", "int", "Stage of the jaw osteonecrosis (AAOMS 1–3)"),
     # -- primary tumour --
     Fact("primary.site", "enum", "Primary site", values=_e(PrimarySite)),
     Fact("primary.hormone_receptor_positive", "bool", "Breast: hormone-receptor positive"),
@@ -227,6 +241,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.creatinine_umol_l", "float", "Serum creatinine", "µmol/L"),
     Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
     Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
+    Fact("labs.platelets_known", "bool", "A platelet count is documented"),
     Fact("labs.hemoglobin_g_dl", "float", "Haemoglobin", "g/dL"),
     # -- neurology --
     Fact("neuro.frankel", "enum", "Frankel grade", values=_e(Frankel)),
@@ -392,6 +407,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("sts.subtype", "enum", "Sarcoma subtype", values=_e(SarcomaSubtype)),
     Fact("sts.prior_agents", "list", "Systemic agents given before"),
     Fact("sts.first_line", "bool", "No systemic agent given yet"),
+    Fact("sts.advanced", "bool", "Metastatic or locally untreatable disease documented"),
     Fact("sts.rapid_progression", "bool", "Rapid progression"),
     Fact("sts.high_symptom_burden", "bool", "High symptom burden"),
     Fact("sts.metastases_resectable", "bool", "All metastases completely resectable"),
@@ -451,6 +467,7 @@ CATALOGUE: tuple[Fact, ...] = (
         values=("lt_one_third", "one_to_two_thirds", "gt_two_thirds", "none"),
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
+    Fact("lesion.hip_joint", "bool", "The hip joint (acetabulum or femoral head) is involved"),
     Fact(
         "lesion.high_risk_joint",
         "bool",
@@ -742,6 +759,7 @@ def _sarcoma(fs: FactSet, case: Case) -> None:
             "lung_only",
             "synchronous",
             "primary_resectable",
+            "advanced",
         ):
             fs.set(f"sts.{name}", False)
         fs.set("sts.metastasis_count", None, missing=[], domain=[])
@@ -782,11 +800,39 @@ def _sarcoma(fs: FactSet, case: Case) -> None:
     )
     fs.set("sts.synchronous", st.metastases_synchronous, missing=["sarcoma.metastases_synchronous"])
     fs.set(
+        "sts.advanced",
+        _sts_advanced(case),
+        missing=["sarcoma.metastases.count", "sarcoma.locally_treatable"],
+    )
+    fs.set(
         "sts.disease_free_interval_months",
         st.disease_free_interval_months,
         missing=["sarcoma.disease_free_interval_months"],
     )
     fs.set("sts.primary_resectable", st.primary_resectable, missing=["sarcoma.primary_resectable"])
+
+
+def _sts_advanced(case: Case) -> bool | None:
+    """Whether the sarcoma is documented as advanced (what the first-line therapy is for):
+    metastases anywhere (the sarcoma block, visceral metastases, bone lesions or counts), stage
+    IV, or disease that cannot be treated locally. False only for no metastases and locally
+    treatable disease; None when the referral says neither."""
+    st = case.sarcoma
+    assert st is not None
+    mets = st.metastases
+    bone = case.bone_metastases
+    if (
+        (mets is not None and (bool(mets.sites) or (mets.count or 0) > 0))
+        or case.visceral_metastases.present
+        or bool(case.lesions)
+        or (bone.vertebral_count or 0) + (bone.extraspinal_count or 0) > 0
+        or st.uicc_stage == "IV"
+        or st.locally_treatable is False
+    ):
+        return True
+    if mets is not None and mets.count == 0 and st.locally_treatable is True:
+        return False
+    return None
 
 
 def _patient(fs: FactSet, case: Case) -> None:
@@ -821,6 +867,17 @@ def _patient(fs: FactSet, case: Case) -> None:
     ):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
     fs.set("patient.dental_exam_documented", p.dental_exam_done is True)
+    for name in ("pregnant", "breastfeeding"):
+        fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
+    if p.pregnant is True:
+        path = ["patient.fetal_dose_acceptable"]
+        fs.set("patient.fetal_dose_acceptable", p.fetal_dose_acceptable, missing=path)
+    else:
+        fs.set("patient.fetal_dose_acceptable", None, domain=[])  # no fetus to protect
+    stage = p.jaw_osteonecrosis_stage
+    onj = True if p.jaw_osteonecrosis is None and stage is not None else p.jaw_osteonecrosis
+    fs.set("patient.jaw_osteonecrosis", onj, missing=["patient.jaw_osteonecrosis"])
+    fs.set("patient.jaw_osteonecrosis_stage", stage, missing=["patient.jaw_osteonecrosis_stage"])
 
 
 def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
@@ -1117,6 +1174,7 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set("labs.creatinine_umol_l", labs.creatinine_umol_l, missing=["labs.creatinine_umol_l"])
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
+    fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])
 
 
@@ -1193,8 +1251,14 @@ def _spine(
         excludes,
         missing=(["neurology.whole_spine_mri_done"] if mri is None else []) + unknown_grades,
     )
-    fs.set("spine.operated", any(les.operation is not None for les in spinal))
-    fs.set("spine.decompressed", bool(decompressed))
+    # Not documented (None) reads as absent: the knowledge base's policy completes it.
+    operated = [f"lesions[{les.id}].operation" for les in spinal]
+    fs.set(
+        "spine.operated",
+        True if any(les.operation is not None for les in spinal) else None,
+        missing=operated,
+    )
+    fs.set("spine.decompressed", True if decompressed else None, missing=operated)
     _days_since_decompression(fs, case, decompressed)
 
 
@@ -1363,7 +1427,11 @@ def _placed_lesion_facts(
     )
     fs.set("lesion.fracture_documented", lesion.pathologic_fracture is True)
     fs.set("lesion.histology_documented", lesion.histology_confirmed is True)
-    fs.set("lesion.operation", lesion.operation.value if lesion.operation else "none")
+    fs.set(
+        "lesion.operation",
+        lesion.operation.value if lesion.operation else None,
+        missing=p("operation"),
+    )
     # Texts name the lesion by its id with the word and the level (engine: lesion names).
     fs.set("lesion.label", lesion.id)
     fs.set(
@@ -1457,6 +1525,11 @@ def _placed_lesion_facts(
     else:
         hrj = None
     fs.set("lesion.high_risk_joint", hrj, missing=p("joint"))
+    fs.set(
+        "lesion.hip_joint",
+        None if lesion.joint is None else lesion.joint.value == "hip",
+        missing=p("joint"),
+    )
     return fs
 
 

@@ -79,12 +79,14 @@ __all__ = [
     "Action",
     "CompiledDefinition",
     "CompiledRule",
+    "CompiledTreatmentCondition",
     "Condition",
     "Guard",
     "KnowledgeBase",
     "KnowledgeError",
     "Rule",
     "Status",
+    "TreatmentCondition",
     "default_kb_dir",
     "flat_name",
     "load_knowledge_base",
@@ -171,11 +173,13 @@ class Rule(_KbModel):
         description="suspected: an emergency raised by a finding that imaging or a "
         "measurement has not confirmed yet (emergency actions only).",
     )
-    conditional: Literal["auto", "never", "always"] = Field(
+    conditional: Literal["auto", "supported", "never", "always"] = Field(
         default="auto",
         description="What an open outcome (some completion of the unknown facts makes the rule "
-        "true) gives: auto follows the action's harm class, never keeps the rule silent, "
-        "always makes the item conditional even for a harm-preventing step.",
+        "true) gives: auto follows the action's harm class, supported does too but only when "
+        "a documented finding supports the rule (as for an emergency: one open fact alone "
+        "gives no item), never keeps the rule silent, always makes the item conditional even "
+        "for a harm-preventing step.",
     )
     alternative_to: list[Annotated[str, Field(pattern=_CODE)]] = Field(
         default_factory=list,
@@ -199,6 +203,18 @@ class Definition(_KbModel):
     meaning: str
     when: Annotated[str, Field(min_length=1)]
     sources: list[str] = Field(default_factory=list)
+
+
+class TreatmentCondition(_KbModel):
+    """A condition of a treatment itself, whatever its indication (``kb.yaml``
+    ``treatment_conditions``): every rule that proposes one of the actions is read with it
+    (``when && condition``), so that no indication, present or added later, can leave it out."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    actions: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=1)]
+    when: Annotated[str, Field(min_length=1)]
+    meaning: str
+    sources: Annotated[list[str], Field(min_length=1)]
 
 
 #: The vocabularies a list constant can be checked against (``of:``).
@@ -237,6 +253,10 @@ class KbMeta(_KbModel):
     disciplines: dict[Discipline, Text]
     rule_files: list[str]
     radiotherapy_schedules: ScheduleOrder | None = None
+    treatment_conditions: list[TreatmentCondition] = Field(
+        default_factory=list,
+        description="Conditions of a treatment itself, added to every rule proposing it.",
+    )
 
 
 class ScheduleOrder(_KbModel):
@@ -325,6 +345,13 @@ class CompiledDefinition:
 
 
 @dataclass(frozen=True)
+class CompiledTreatmentCondition:
+    treatment: TreatmentCondition
+    #: The condition with its definitions expanded (as it is added to the rules).
+    condition: Condition
+
+
+@dataclass(frozen=True)
 class GuardIndex:
     """The distinct guards of the rules, numbered, and per rule the bits of its own: a rule
     is ruled out on a scope when a known value fails one of them (``failing & mask``)."""
@@ -401,6 +428,8 @@ class KnowledgeBase:
     #: The primary-site table (sites.yaml).
     sites: SiteTable
     definitions: tuple[CompiledDefinition, ...] = ()
+    #: Conditions of a treatment itself, already added to the rules that propose it.
+    treatment_conditions: tuple[CompiledTreatmentCondition, ...] = ()
     constants: dict[str, Any] = field(default_factory=dict)
     disciplines: dict[str, Text] = field(default_factory=dict)
     texts: tuple[Block, ...] = ()
@@ -438,11 +467,6 @@ class KnowledgeBase:
     @functools.cached_property
     def lesion_rules(self) -> tuple[CompiledRule, ...]:
         return tuple(r for r in self.rules if r.rule.per == "lesion")
-
-    @functools.cached_property
-    def silent_values(self) -> dict[str, bool | str]:
-        """Per fact with one, the value that is no reason for an item (facts.yaml ``silent``)."""
-        return {name: info.silent for name, info in self.facts.items() if info.silent is not None}
 
     @functools.cached_property
     def case_facts_read(self) -> frozenset[str]:
@@ -846,7 +870,10 @@ def _compile_rule(
     constants: Mapping[str, Any],
     expanded: Mapping[str, str],
     probes: list[Any],
+    treatment: Mapping[str, Sequence[str]] | None = None,
 ) -> CompiledRule:
+    """``treatment``: per action code, the (expanded) conditions of the treatment itself that
+    every rule proposing it must also meet."""
     catalogue = catalogue_by_name()
     if rule.action not in actions:
         raise KnowledgeError(f"{where}: unknown action code {rule.action}")
@@ -858,6 +885,9 @@ def _compile_rule(
         )
     check_sources(rule.sources, sources, where)
     when = expand_definitions(rule.when, expanded, where)
+    for extra in (treatment or {}).get(rule.action, ()):
+        # Read after the rule's own condition, which decides most cases on its own.
+        when = f"({when}) && ({extra})"
     condition = _compile_condition(when, where, rule.per, constants, probes)
     because = tuple(rule.because) if rule.because is not None else condition.facts
     for name in because:
@@ -1010,6 +1040,24 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
         expanded[definition.id] = when
         compiled_defs.append(CompiledDefinition(definition, condition))
 
+    treatment: dict[str, list[str]] = {}
+    compiled_treatment: list[CompiledTreatmentCondition] = []
+    for tc in meta.treatment_conditions:
+        where = f"kb.yaml: treatment condition {tc.id}"
+        if any(c.treatment.id == tc.id for c in compiled_treatment):
+            raise KnowledgeError(f"{where}: duplicate id")
+        check_sources(tc.sources, sources, where)
+        when = expand_definitions(tc.when, expanded, where)
+        # Case facts only: it is added to rules run per case and per lesion alike.
+        condition = _compile_condition(when, where, "case", constants, probes)
+        for code in tc.actions:
+            if code not in actions:
+                raise KnowledgeError(f"{where}: unknown action code {code}")
+            if tc.actions.count(code) > 1:
+                raise KnowledgeError(f"{where}: {code} is listed twice")
+            treatment.setdefault(code, []).append(when)
+        compiled_treatment.append(CompiledTreatmentCondition(tc, condition))
+
     # Every rule is type-checked on the same two probes: convert them for CEL once.
     probe_contexts: list[Any] = [cel.Context(p) for p in probes]
 
@@ -1026,7 +1074,15 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
             seen[rule.id] = f"rules/{rel}"
             compiled.append(
                 _compile_rule(
-                    rule, where, order, actions, sources, constants, expanded, probe_contexts
+                    rule,
+                    where,
+                    order,
+                    actions,
+                    sources,
+                    constants,
+                    expanded,
+                    probe_contexts,
+                    treatment,
                 )
             )
             order += 1
@@ -1074,6 +1130,7 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
         sources=sources,
         therapies=therapies,
         definitions=tuple(compiled_defs),
+        treatment_conditions=tuple(compiled_treatment),
         constants=constants,
         disciplines={str(k): v for k, v in meta.disciplines.items()},
         texts=texts,

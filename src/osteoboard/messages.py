@@ -39,6 +39,9 @@ LANGS: tuple[Lang, ...] = ("de", "en")
 MESSAGES: dict[str, tuple[str, str]] = {
     # -- general --
     "literal": ("{text}", "{text}"),
+    # a text given in both languages (a FHIR import problem): each shows its own, the other
+    # with a precision of .0 (no characters), so both take the same parameters
+    "bilingual": ("{de}{en:.0}", "{en}{de:.0}"),
     "error": ("Fehler", "error"),
     "letter_settings": (
         "Einstellungen des Patientenbriefs ungültig: {detail}",
@@ -175,6 +178,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "brain_not_present": (
         "brain ist true, aber present ist false",
         "brain is true but present is false",
+    ),
+    "true_for_male": (
+        "{name} ist true, aber sex ist male",
+        "{name} is true but sex is male",
+    ),
+    "fetal_dose_unless_pregnant": (
+        "fetal_dose_acceptable gilt nur, wenn pregnant true ist",
+        "fetal_dose_acceptable applies only when pregnant is true",
+    ),
+    "stage_without_jaw_osteonecrosis": (
+        "jaw_osteonecrosis_stage ist angegeben, aber jaw_osteonecrosis ist false",
+        "jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false",
     ),
     "only_for_region": (
         "{name} gilt nur für region {region}",
@@ -471,6 +486,12 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
     (r"count must be 0 or empty when present is false", "count_unless_present"),
     (r"brain is true but present is false", "brain_not_present"),
     (r"segment peritrochanteric applies only to bone femur", "peritrochanteric_femur"),
+    (r"(?P<name>\w+) is true but sex is male", "true_for_male"),
+    (r"fetal_dose_acceptable applies only when pregnant is true", "fetal_dose_unless_pregnant"),
+    (
+        r"jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false",
+        "stage_without_jaw_osteonecrosis",
+    ),
     (
         r"operation (?P<operation>\w+) applies only to region (?P<regions>[\w, ]+?) "
         r"\(region is not given; state it\)",

@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "CONVENTIONAL_LAB_FIELDS",
     "CREATININE_UMOL_PER_MG_DL",
+    "FIELD_UCUM",
     "FIELD_UNIT_SUFFIXES",
     "albumin_g_dl_to_g_l",
     "bilirubin_mg_dl_to_umol_l",
@@ -23,8 +24,10 @@ __all__ = [
     "creatinine_mg_dl_to_umol_l",
     "creatinine_umol_l_to_mg_dl",
     "crp_mg_dl_to_mg_l",
+    "field_ucum",
     "field_unit",
     "normalise_labs",
+    "same_unit",
 ]
 
 #: µmol/L per mg/dL of creatinine (molar mass 113.12 g/mol); SPEC §2.8 uses 88.42.
@@ -180,6 +183,8 @@ UCUM_FACTORS: dict[tuple[str, str], float] = {
     ("ukat/L", "U/L"): 60.0,
     ("mmol/L", "umol/L"): 1000.0,
     ("umol/L", "mmol/L"): 0.001,
+    ("mm", "cm"): 0.1,
+    ("d", "h"): 24.0,
 }
 
 #: (analyte, from, to) -> converter, for conversions through the molar mass.
@@ -201,6 +206,8 @@ def canonical_ucum(unit: str) -> str:
     """A unit as its UCUM code where it is only spelled differently (``µmol/l`` → ``umol/L``,
     ``lb`` → ``[lb_av]``); otherwise unchanged."""
     text = unit.strip()
+    if text in ("G/l", "G/L"):  # German "Giga per litre", not grams (g/l)
+        return "10*9/L"
     for a, b in _UNIT_SPELLINGS.items():
         text = text.replace(a, b)
     known = (
@@ -240,3 +247,57 @@ def convert_quantity(value: float, unit: str, to: str, analyte: str | None = Non
     if factor is None:
         return None
     return value * factor
+
+
+# --------------------------------------------------------------------------------------------
+# The units of case fields and of FHIR quantities.
+
+#: The UCUM code of each unit suffix of a field name (:data:`FIELD_UNIT_SUFFIXES`).
+FIELD_UCUM: dict[str, str] = {
+    "_10e9_l": "10*9/L",
+    "_mmol_l": "mmol/L",
+    "_umol_l": "umol/L",
+    "_mg_24h": "mg/(24.h)",
+    "_mg_dl": "mg/dL",
+    "_g_dl": "g/dL",
+    "_mg_l": "mg/L",
+    "_g_l": "g/L",
+    "_u_l": "U/L",
+    "_ml_min": "mL/min",
+    "_kg": "kg",
+    "_cm": "cm",
+    "_pct": "%",
+    "_hours": "h",
+    "_months": "mo",
+}
+
+
+def field_ucum(name: str) -> str | None:
+    """The UCUM code of the unit a field name carries (``creatinine_umol_l`` → ``umol/L``)."""
+    for suffix, _ in FIELD_UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return FIELD_UCUM[suffix]
+    return None
+
+
+def _known_ucum() -> frozenset[str]:
+    return frozenset(
+        {u for pair in UCUM_FACTORS for u in pair}
+        | {u for (_, a, b) in UCUM_ANALYTE for u in (a, b)}
+        | set(FIELD_UCUM.values())
+    )
+
+
+def same_unit(a: str, b: str, analyte: str | None = None) -> bool | None:
+    """Whether two spellings of a unit (a Quantity's display ``unit`` and its UCUM ``code``)
+    name the same unit: True (also ``10*3/uL`` and ``10*9/L``), False (``mg/dL`` and
+    ``mmol/L``), None when one of them is not a unit this module knows (a display such as
+    "Tsd/µl" cannot be checked)."""
+    ca, cb = canonical_ucum(a), canonical_ucum(b)
+    if ca == cb:
+        return True
+    known = _known_ucum()
+    if ca not in known or cb not in known:
+        return None
+    factor = convert_quantity(1.0, ca, cb, analyte)
+    return factor is not None and math.isclose(factor, 1.0, rel_tol=1e-9)

@@ -286,7 +286,7 @@ def test_fhir_bulk_export_reads_recent_findings_as_of_the_run(tmp_path: Path) ->
 
 
 def test_fhir_bulk_export_lines_are_streamed_and_a_bad_line_is_named(tmp_path: Path) -> None:
-    from osteoboard.cohort.inputs import CohortInputError, FhirBulkReader
+    from osteoboard.cohort.inputs import FhirBulkReader, Unreadable
 
     folder = tmp_path / "export"
     folder.mkdir()
@@ -297,7 +297,39 @@ def test_fhir_bulk_export_lines_are_streamed_and_a_bad_line_is_named(tmp_path: P
     )
     records = list(FhirBulkReader().read(folder))
     assert [r.source for r in records] == ["Patient/bulk-2"]
-    (folder / "Observation.ndjson").write_text('{"resourceType": "Observation"}\n[1, 2]\n')
-    with pytest.raises(CohortInputError) as exc:
-        list(FhirBulkReader().read(folder))
-    assert exc.value.en.startswith("Observation.ndjson:2: not a FHIR resource")
+    (folder / "Observation.ndjson").write_bytes(
+        b'{"resourceType": "Observation"}\n[1, 2]\n{"resourceType": "Observation", "id": "\xff"}\n'
+    )
+    records = list(FhirBulkReader().read(folder))
+    assert FhirBulkReader().count(folder) == len(records) == 3
+    bad = {r.source: r.payload for r in records if isinstance(r.payload, Unreadable)}
+    assert bad["Observation.ndjson:2"].en.startswith(
+        "Observation.ndjson:2: not a FHIR resource (not a JSON object); belongs to no patient"
+    )
+    assert bad["Observation.ndjson:3"].de.startswith("Observation.ndjson:3: kein UTF-8-Text")
+
+
+def test_fhir_bulk_export_with_broken_lines_goes_on(tmp_path: Path) -> None:
+    """A line cut short never stops the run (it did: exit 2, every patient lost). Its patient,
+    when the line names one, is not imported (without that resource an older value could
+    stand for the lost one); a line that names none is an error row of its own, and the
+    other patients are imported."""
+    folder = ROOT / "tests" / "fhir" / "hostile" / "bulk-broken-lines"
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [str(OSTEOBOARD), "cohort", "run", str(folder), "-o", str(out), "-j", "1", "-q"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert [r["source"] for r in table_rows(out, "cases")] == ["Patient/hb-1", "Patient/hb-2"]
+    errors = {r["source"]: r["error"] for r in table_rows(out, "errors")}
+    assert set(errors) == {"Observation.ndjson:2", "Patient/hb-3"}
+    assert errors["Observation.ndjson:2"].startswith(
+        "Observation.ndjson:2: kein gültiges JSON: Expecting property name enclosed in double "
+        "quotes (Spalte 42); keinem Patienten zuzuordnen"
+    )
+    assert errors["Patient/hb-3"].startswith("Observation.ndjson:4: kein gültiges JSON")
+    assert "Patient/hb-3" in (out / "errors.tsv").read_text(encoding="utf-8")
+    again = run_cohort(folder, out, jobs=1)  # resumed: nothing twice
+    assert (again.total, again.skipped, again.cases, again.errors) == (4, 4, 0, 0)

@@ -236,3 +236,32 @@ def test_missing_weight_with_clearance_straddling_30_warns_and_keeps_zoledronic_
     weighed = build({"base": "breast", "patch": {"labs": {"creatinine_umol_l": 250}}})
     assert _bma_items(weighed)["WARN.RENAL_BISPHOSPHONATE"] == {"firm"}
     assert "BMA.ZOLEDRONIC_ACID" not in _bma_items(weighed)
+
+
+def test_a_thin_referral_on_zoledronic_acid_with_failing_kidneys_gets_the_renal_warning() -> None:
+    """Site and sex not given, so the clearance is a range and the agent's definitions stay
+    open on many facts; the warning must still be found (enough runs to find a completion)."""
+    from osteoboard.caseio import parse_case
+    from osteoboard.engine import evaluate
+
+    p = evaluate(
+        parse_case(
+            {
+                "id": "thin-renal",
+                "board_date": "2026-11-20",
+                "patient": {"age": 41, "weight_kg": 70, "hypercalcemia_symptoms": True},
+                "primary": {"controlled": True},
+                "bone_metastases": {"vertebral_count": 0},
+                "prior_therapy": {"chemotherapy": True, "bone_modifying_agent": "zoledronic_acid"},
+                "labs": {"creatinine_umol_l": 420, "ldh_u_l": 300, "hemoglobin_g_dl": 12.5},
+                "neurology": {"new_deficit": True, "mscc_suspected": True},
+                "lesions": [
+                    {"id": "S0", "region": "spine", "level": "L1", "collapse": "lt_50"},
+                    {"id": "B0", "region": "long_bone", "type": "lytic", "symptomatic": True},
+                    {"id": "O0", "region": "skull", "size_cm": 2.5},
+                ],
+            }
+        )
+    )
+    warnings = {w.code: w.status for w in p.warnings}
+    assert warnings.get("WARN.RENAL_BISPHOSPHONATE") == "firm"

@@ -315,12 +315,16 @@ class _Work:
     lang: str
     settings: CdsSettings
     store: Store
+    #: the client's FHIR server: absolute references on it are the patient's
+    server: str | None = None
 
 
 def _case_of(work: _Work) -> Case:
     from osteoboard.fhir import import_resources
 
-    result = import_resources(work.resources, board_date=date.today(), patient_id=work.patient_id)
+    result = import_resources(
+        work.resources, board_date=date.today(), patient_id=work.patient_id, server=work.server
+    )
     return result.case
 
 
@@ -459,6 +463,7 @@ async def call_service(
         lang=_lang(request, runtime.settings),
         settings=runtime.settings,
         store=request.app.state.store,
+        server=body.fhirServer,
     )
     try:
         cards = await run_in_threadpool(_compute, work)

@@ -11,7 +11,7 @@ bulk export) is one more class in :data:`READERS`.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ __all__ = [
     "NdjsonReader",
     "ParquetReader",
     "Record",
+    "Unreadable",
     "read_case_file",
     "reader_for",
     "resolve",
@@ -53,10 +54,20 @@ class CohortInputError(ValueError):
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """The payload of a record that cannot be read (a broken line of a bulk export): the
+    German and English message of its error row."""
+
+    de: str
+    en: str
+
+
+@dataclass(frozen=True)
 class Record:
     source: str
-    #: A file to read (Path), a document's text (str) or the document (a mapping).
-    payload: Path | str | Mapping[str, Any]
+    #: A file to read (Path), a document's text (str), the document (a mapping), or what
+    #: could not be read (its error row).
+    payload: Path | str | Mapping[str, Any] | Unreadable
 
 
 class InputReader(Protocol):
@@ -164,28 +175,66 @@ class ParquetReader:
                     row += 1
 
 
-def _ndjson_lines(file: Path) -> Iterator[dict[str, Any]]:
-    """The resources of one NDJSON file (a byte-order mark, CRLF and blank lines allowed); a
-    line that is not a JSON object stops the input with its file and line number."""
+@dataclass(frozen=True)
+class _Line:
+    """One non-blank line of an export file: its resource, or why it is none."""
+
+    where: str
+    resource: dict[str, Any] | None
+    error: tuple[str, str] | None = None
+    #: the Patient a broken line names, as far as its text tells
+    patient: str | None = None
+
+
+#: A patient named in a line that is not valid JSON (a truncated line): the reference of its
+#: subject or patient, or the id of a Patient resource.
+_SUBJECT_TEXT = re.compile(
+    r'"(?:subject|patient)"\s*:\s*\{[^{}]*?"reference"\s*:\s*"(?:[^"]*/)?Patient/([^"/]+)"'
+)
+_PATIENT_TEXT = re.compile(r'"resourceType"\s*:\s*"Patient"')
+_ID_TEXT = re.compile(r'"id"\s*:\s*"([^"]+)"')
+
+
+def _named_patient(text: str) -> str | None:
+    m = _SUBJECT_TEXT.search(text)
+    if m is not None:
+        return m[1]
+    if _PATIENT_TEXT.search(text):
+        m = _ID_TEXT.search(text)
+        return m[1] if m is not None else None
+    return None
+
+
+def _ndjson_lines(file: Path) -> Iterator[_Line]:
+    """The lines of one NDJSON file (a byte-order mark, CRLF and blank lines allowed): each
+    a resource, or a line that is not one (not UTF-8, not JSON, a key named twice, not an
+    object) with its message and the patient its text names. A file that cannot be opened
+    stops the input."""
+    from osteoboard.fhir import FhirImportError
+    from osteoboard.fhir.loaders import parse_line
+
     try:
-        with file.open("r", encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
+        with file.open("rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                if number == 1:
+                    raw = raw.removeprefix(b"\xef\xbb\xbf")
+                if not raw.strip():
+                    continue
+                where = f"{file.name}:{number}"
+                raw = raw.rstrip(b"\r\n")
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = raw.decode("utf-8", errors="replace")
+                    error = (f"{where}: kein UTF-8-Text", f"{where}: not UTF-8 text")
+                    yield _Line(where, None, error, _named_patient(text))
                     continue
                 try:
-                    resource = json.loads(line)
-                except (json.JSONDecodeError, RecursionError):
-                    resource = None
-                if not isinstance(resource, dict):
-                    raise CohortInputError(
-                        f"{file.name}:{number}: keine FHIR-Ressource (kein JSON-Objekt)",
-                        f"{file.name}:{number}: not a FHIR resource (not a JSON object)",
-                    )
-                yield resource
-    except UnicodeDecodeError:
-        raise CohortInputError(
-            f"{file.name}: kein UTF-8-Text", f"{file.name}: not UTF-8 text"
-        ) from None
+                    yield _Line(where, dict(parse_line(text, where)))
+                except FhirImportError as exc:
+                    (problem,) = exc.problems
+                    error = (problem.render("de"), problem.render("en"))
+                    yield _Line(where, None, error, _named_patient(text))
     except OSError as exc:
         raise CohortInputError(
             f"{file.name}: nicht lesbar: {exc.strerror}",
@@ -210,7 +259,14 @@ def _patient_of(resource: Mapping[str, Any]) -> str | None:
 class FhirBulkReader:
     """A FHIR bulk-export folder (NDJSON files, one a resource type: ``Patient.ndjson``,
     ``Condition.ndjson`` …): one case per Patient, imported from the resources that name it
-    as subject or patient (osteoboard.fhir, with its mapping)."""
+    as subject or patient (osteoboard.fhir, with its mapping).
+
+    A line that is not a resource (cut short, not UTF-8, a key named twice) never stops the
+    run. When its text names its patient, that patient is not imported at all: their case
+    without the lost resource could take an older value for a newer one (the same rule as a
+    measurement that cannot be used), so the patient is one error row naming the line. A line
+    that names no patient is an error row of its own (source ``Observation.ndjson:3``), and
+    the other patients are imported without it."""
 
     name: ClassVar[str] = "fhir-bulk"
 
@@ -220,29 +276,76 @@ class FhirBulkReader:
         )
 
     def count(self, path: Path) -> int:
-        return sum(
-            sum(1 for line in p.open("rb") if line.strip())
-            for p in sorted(path.glob("*.ndjson"))
-            if "Patient" in p.name
-        )
+        return sum(1 for _ in self._plan(path, keep=False))
 
     def read(self, path: Path) -> Iterator[Record]:
         # Read line by line, without the size limits of one patient's import: a registry's
         # export is large; the limits apply to each patient's resources in the import.
+        for source, payload in self._plan(path, keep=True):
+            yield Record(source, payload)
+
+    def _plan(
+        self, path: Path, *, keep: bool
+    ) -> Iterator[tuple[str, Mapping[str, Any] | Unreadable]]:
+        """(source, payload) of every record: each patient's Bundle (``keep``: with the
+        resources; else empty), a patient with a broken line, a broken line of no patient."""
         by_patient: dict[str, list[dict[str, Any]]] = {}
+        has_patient: set[str] = set()
+        broken: list[_Line] = []
         for file in sorted(p for p in path.glob("*.ndjson") if p.is_file()):
-            for entry in _ndjson_lines(file):
-                pid = _patient_of(entry)
-                if pid is not None:
-                    by_patient.setdefault(pid, []).append(entry)
-        for pid, resources in by_patient.items():
-            if any(r.get("resourceType") == "Patient" for r in resources):
-                bundle = {
-                    "resourceType": "Bundle",
-                    "type": "collection",
-                    "entry": [{"resource": r} for r in resources],
-                }
-                yield Record(f"Patient/{pid}", bundle)
+            for line in _ndjson_lines(file):
+                if line.resource is None:
+                    broken.append(line)
+                    continue
+                pid = _patient_of(line.resource)
+                if pid is None:
+                    continue
+                if line.resource.get("resourceType") == "Patient":
+                    has_patient.add(pid)
+                entries = by_patient.setdefault(pid, [])
+                if keep:
+                    entries.append(line.resource)
+        lost: dict[str, list[_Line]] = {}
+        for line in broken:
+            if line.patient is not None:
+                lost.setdefault(line.patient, []).append(line)
+        for line in broken:
+            if line.patient is None:
+                assert line.error is not None
+                de, en = line.error
+                yield (
+                    line.where,
+                    Unreadable(
+                        f"{de}; keinem Patienten zuzuordnen – die übrigen Patienten werden "
+                        "ohne diese Zeile importiert",
+                        f"{en}; belongs to no patient that can be told – the other patients "
+                        "are imported without this line",
+                    ),
+                )
+        for pid in [*by_patient, *(p for p in lost if p not in by_patient)]:
+            if pid in lost:
+                errors = [line.error for line in lost[pid] if line.error is not None]
+                yield (
+                    f"Patient/{pid}",
+                    Unreadable(
+                        "; ".join(de for de, _ in errors)
+                        + " – eine Ressource des Patienten ist nicht lesbar: nicht importiert "
+                        "(ohne sie könnte ein älterer Wert für den verlorenen stehen)",
+                        "; ".join(en for _, en in errors)
+                        + " – a resource of the patient cannot be read: not imported "
+                        "(without it an older value could stand for the lost one)",
+                    ),
+                )
+            elif pid in has_patient:
+                entries = by_patient[pid]
+                yield (
+                    f"Patient/{pid}",
+                    {
+                        "resourceType": "Bundle",
+                        "type": "collection",
+                        "entry": [{"resource": r} for r in entries],
+                    },
+                )
 
 
 #: Every kind of input, tried in this order.
@@ -353,7 +456,10 @@ def _from_fhir(bundle: Mapping[str, Any], source: str) -> dict[str, Any]:
         result = import_resources(resources, board_date=data_date(resources, dt.date.today()))
     except FhirImportError as exc:
         raise CaseError(
-            [Problem(source, Msg("literal", {"text": line})) for line in exc.lines("de")]
+            [
+                Problem(source, Msg("bilingual", {"de": de, "en": en}))
+                for de, en in zip(exc.lines("de"), exc.lines("en"), strict=True)
+            ]
         ) from None
     doc: dict[str, Any] = result.case.model_dump(mode="json", exclude_none=True)
     return doc
@@ -363,6 +469,8 @@ def resolve(record: Record) -> Mapping[str, Any] | str:
     """A record's document or its text, reading a file payload and importing a FHIR Bundle
     payload (raises CaseError)."""
     payload = record.payload
+    if isinstance(payload, Unreadable):
+        raise CaseError(Problem("", Msg("bilingual", {"de": payload.de, "en": payload.en})))
     if isinstance(payload, Mapping) and payload.get("resourceType") == "Bundle":
         return _from_fhir(payload, record.source)
     if isinstance(payload, Path):

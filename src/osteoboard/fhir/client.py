@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from osteoboard.fhir.errors import problem
-from osteoboard.fhir.loaders import Entry, parse_bundle
+from osteoboard.fhir.loaders import Entry, parse_bundle, parse_json
 
 __all__ = ["SEARCHED_TYPES", "fetch_patient"]
 
@@ -41,9 +41,11 @@ def _get(client: httpx.Client, url: str, params: dict[str, str] | None = None) -
             f"server answered {response.status_code}",
         )
     try:
-        return response.json()
-    except ValueError:
-        raise problem(str(response.url), "Antwort ist kein JSON", "answer is not JSON") from None
+        text = response.text
+    except (UnicodeDecodeError, LookupError):
+        raise problem(str(response.url), "Antwort ist kein Text", "answer is not text") from None
+    # the loaders' reader: a key named twice is refused as in a file
+    return parse_json(text, str(response.url))
 
 
 def _offers_everything(client: httpx.Client, base: str) -> bool:

@@ -12,6 +12,7 @@ is the Patient's id, a pseudonym.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from osteoboard.case import Case, Region
 from osteoboard.fhir.codes import CASE_ITEM_SYSTEM, FhirCodes, load_fhir_codes
 from osteoboard.fhir.errors import FhirImportError, FhirProblem
+from osteoboard.fhir.numbers import NUMBER_TEXT, read_number
 from osteoboard.fhir.r4b import Resource, parse_resource
 from osteoboard.fhir.report import (
     Conflict,
@@ -32,8 +34,9 @@ from osteoboard.fhir.report import (
     MappingReport,
     Unused,
 )
+from osteoboard.messages import one_line
 from osteoboard.text import Text
-from osteoboard.units import convert_quantity
+from osteoboard.units import convert_quantity, field_ucum, same_unit
 
 __all__ = ["import_resources"]
 
@@ -104,6 +107,11 @@ class _State:
     codes: FhirCodes
     board_date: dt.date | None
     by_id: dict[str, tuple[str, Resource, dict[str, Any]]] = field(default_factory=dict)
+    #: The resources of the input by their fullUrl (urn:uuid or absolute URL): Type/id.
+    by_url: dict[str, str] = field(default_factory=dict)
+    #: Base URLs of the imported patient's server: an absolute reference on one of them is
+    #: read as a relative one.
+    servers: set[str] = field(default_factory=set)
     candidates: dict[str, list[_Candidate]] = field(default_factory=dict)
     unused: list[Unused] = field(default_factory=list)
     read: dict[str, set[str]] = field(default_factory=dict)
@@ -113,6 +121,9 @@ class _State:
     #: Per field, measurements that could not be used (a bound such as "> 3.5", a unit that
     #: cannot be converted) with their date: an older value must not stand in for them.
     blocked: dict[str, list[tuple[dt.date | None, str]]] = field(default_factory=dict)
+    #: Resources dated by a month or year only ("2026-11"): their first and last day and the
+    #: text. The first day stands for the date; the maximum age is checked on both.
+    periods: dict[str, tuple[dt.date, dt.date, str]] = field(default_factory=dict)
     #: The day of the import: the maximum age of a current value counts to it without a
     #: board date.
     today: dt.date = field(default_factory=dt.date.today)
@@ -153,10 +164,24 @@ class _State:
             before = _t(f"heute ({day}, kein Konferenzdatum)", f"today ({day}, no board date)")
         kept = []
         for c in cands:
-            if c.date is not None and (day - c.date).days <= limit:
+            period = self.periods.get(c.resource)
+            if period is not None and c.date == period[0]:
+                first, last, text = period
+                if (day - first).days <= limit:
+                    c.note = _joined(c.note, _precision(text))
+                    kept.append(c)
+                    continue
+                shown = _precision(text)
+                if (day - last).days > limit:
+                    de = f"Wert vom {shown.de} ist älter als {limit} Tage vor {before.de}"
+                    en = f"value of {shown.en} is older than {limit} days before {before.en}"
+                else:
+                    de = f"Wert vom {shown.de}: nicht sicher höchstens {limit} Tage vor {before.de}"
+                    en = f"value of {shown.en}: not surely at most {limit} days before {before.en}"
+            elif c.date is not None and (day - c.date).days <= limit:
                 kept.append(c)
                 continue
-            if c.date is None:
+            elif c.date is None:
                 de = f"Wert ohne Datum: nicht prüfbar, ob höchstens {limit} Tage vor {before.de}"
                 en = f"value without a date: unknown if at most {limit} days before {before.en}"
             else:
@@ -182,6 +207,46 @@ def _date(value: Any) -> dt.date | None:
         return value
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value):
         return dt.date.fromisoformat(value[:10])
+    return None
+
+
+def _period(value: Any) -> tuple[dt.date, dt.date, str] | None:
+    """A date given as a month or a year only ("2026-11", "2026"): its first and last day
+    and the text; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?", value.strip())
+    if m is None:
+        return None
+    year = int(m[1])
+    try:
+        if m[2] is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31), m[0]
+        month = int(m[2])
+        first = dt.date(year, month, 1)
+    except ValueError:
+        return None
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return first, following - dt.timedelta(days=1), m[0]
+
+
+def _precision(text: str) -> Text:
+    """How a month or year date is shown: "2026-11 (nur Monat)"."""
+    if len(text) == 4:
+        return _t(f"{text} (nur Jahr)", f"{text} (year only)")
+    return _t(f"{text} (nur Monat)", f"{text} (month only)")
+
+
+def _joined(note: Text | None, more: Text) -> Text:
+    return more if note is None else _t(f"{note.de}; {more.de}", f"{note.en}; {more.en}")
+
+
+def _partial_effective(res: Resource) -> tuple[dt.date, dt.date, str] | None:
+    """The month or year an Observation is dated by, when it has no day."""
+    for name in ("effectiveDateTime", "issued"):
+        period = _period(getattr(res, name, None))
+        if period is not None:
+            return period
     return None
 
 
@@ -257,12 +322,15 @@ def import_resources(
     board_date: dt.date | None = None,
     patient_id: str | None = None,
     codes: FhirCodes | None = None,
+    server: str | None = None,
 ) -> ImportResult:
     """The case of one patient from FHIR R4 resources (parsed with the R4B classes), with the
     mapping report. ``board_date``: values after it are not used, the age is computed at it,
     and a current value (a laboratory value, ``current_values`` of the code tables) older than
     its maximum age before it is left out (before today when no board date is given).
-    ``patient_id``: the Patient to import when the resources hold several.
+    ``patient_id``: the Patient to import when the resources hold several. ``server``: the
+    base URL of the FHIR server the resources come from (an absolute reference on it is read
+    as a relative one; so is one on the server of the Patient's fullUrl).
 
     Raises FhirImportError for a resource that fails validation, no or an ambiguous patient,
     a unit that cannot be converted, or values the case format does not allow (each named by
@@ -308,6 +376,8 @@ def import_resources(
         full_url = getattr(raw, "full_url", None)
         if isinstance(full_url, str) and full_url.startswith("urn:uuid:"):
             state.by_id.setdefault(full_url, (ref, res, dict(raw)))
+        if isinstance(full_url, str) and _is_url(full_url):
+            state.by_url.setdefault(_url_key(full_url), ref)
     if problems:
         raise FhirImportError(problems)
 
@@ -325,6 +395,12 @@ def import_resources(
             )
         )
 
+    state.servers = {_url_key(server)} if server else set()
+    state.servers |= {
+        url.rsplit("/", 2)[0]
+        for url, ref in state.by_url.items()
+        if ref == patient_ref and "://" in url
+    }
     mine: list[tuple[str, Resource, dict[str, Any]]] = []
     for ref, res, raw in parsed:
         if ref == patient_ref:
@@ -333,17 +409,9 @@ def import_resources(
         if rtype == "Patient":
             state.drop(ref, "anderer Patient", "another patient")
             continue
-        subject = getattr(res, "subject", None) or getattr(res, "patient", None)
-        subject_key = _ref_key(subject)
-        sid = _ref_id(subject)
-        target = state.by_id.get(subject_key or "")
-        if target is not None and target[1].get_resource_type() == "Patient":
-            sid = target[1].id  # a urn:uuid or absolute reference to a Patient of the input
-        elif subject_key is not None and not subject_key.startswith(("urn:uuid:", "Patient/")):
-            state.drop(ref, "Bezug auf keinen Patienten", "subject is not a patient")
-            continue
-        if subject is not None and sid is not None and sid != pid:
-            state.drop(ref, "gehört zu einem anderen Patienten", "belongs to another patient")
+        why = _not_mine(state, res, patient_ref, patient)
+        if why is not None:
+            state.drop(ref, *why)
             continue
         mine.append((ref, res, raw))
 
@@ -403,6 +471,94 @@ def import_resources(
         conflicts=conflicts,
     )
     return ImportResult(case=case, report=report)
+
+
+#: Resource types read as the patient's data: each must say whose it is.
+_PATIENT_DATA = frozenset(
+    {
+        "Condition",
+        "Observation",
+        "MedicationRequest",
+        "MedicationAdministration",
+        "MedicationStatement",
+        "Procedure",
+    }
+)
+_UNASSIGNED = "keinem Patienten sicher zuzuordnen", "not assignable to a patient for sure"
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith("urn:") or "://" in text
+
+
+def _url_key(url: str) -> str:
+    """An absolute reference or fullUrl without a version or trailing slash."""
+    parts = url.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == "_history":
+        parts = parts[:-2]
+    return "/".join(parts)
+
+
+def _not_mine(
+    state: _State, res: Resource, patient_ref: str, patient: Resource | None
+) -> tuple[str, str] | None:
+    """Why a resource is not the imported patient's (German, English), or None when it is.
+    References resolve as in FHIR: relative (``Patient/p1``) by type and id; a ``urn:uuid:``
+    or absolute URL to the entry with that fullUrl, and an absolute URL on the patient's
+    server (``state.servers``) as a relative one (another server's ``Patient/p1`` is another
+    patient); a logical reference by identifier only to a Patient with that identifier
+    (system and value). A resource of the patient's data without a resolvable
+    patient is never assumed to be theirs."""
+    subject = getattr(res, "subject", None) or getattr(res, "patient", None)
+    unassigned_de, unassigned_en = _UNASSIGNED
+    if subject is None:
+        if res.get_resource_type() not in _PATIENT_DATA:
+            return None  # a Medication, an Organization: no patient of its own
+        return (
+            f"ohne Patientenbezug (subject fehlt): {unassigned_de}",
+            f"no patient reference (subject missing): {unassigned_en}",
+        )
+    text = subject.reference
+    if not text:
+        ident = subject.identifier
+        if (
+            ident is not None
+            and ident.value
+            and patient is not None
+            and any(
+                i.system == ident.system and i.value == ident.value
+                for i in patient.identifier or []
+            )
+        ):
+            return None
+        what = "identifier" if ident is not None else "display" if subject.display else "—"
+        return (
+            f"Patientenbezug nur als {what}, ohne reference, und keine Patient-Ressource mit "
+            f"diesem Identifier: {unassigned_de}",
+            f"patient reference by {what} only, without a reference, and no Patient with "
+            f"that identifier: {unassigned_en}",
+        )
+    if _is_url(text):
+        key = _url_key(text)
+        target = state.by_url.get(key)
+        base, _, relative = key.rpartition("/")[0].rpartition("/")
+        if target is None and base in state.servers:
+            target = f"{relative}/{key.rsplit('/', 1)[-1]}"
+        if target is None:
+            shown = one_line(text, 80)
+            return (
+                f"Bezug {shown!r} ist keine Ressource der Eingabe (anderer Server?): "
+                f"{unassigned_de}",
+                f"reference {shown!r} is no resource of the input (another server?): "
+                f"{unassigned_en}",
+            )
+    else:
+        target = _ref_key(subject) or text
+    if target == patient_ref:
+        return None
+    if not target.startswith("Patient"):
+        return "Bezug auf keinen Patienten", "subject is not a patient"
+    return "gehört zu einem anderen Patienten", "belongs to another patient"
 
 
 def _same_resource(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -472,11 +628,13 @@ def _patient(state: _State, ref: str, res: Resource) -> None:
             "gender",
         )
         state.use(ref, "gender")
+    _deceased(state, ref, res)
     birth = res.birthDate
     if birth is None:
         return
     state.use(ref, "birthDate")
-    if not isinstance(birth, dt.date):
+    period = _period(birth) if not isinstance(birth, dt.date) else (birth, birth, "")
+    if period is None:
         state.drop(
             ref,
             "unvollständiges Geburtsdatum: Alter nicht berechnet",
@@ -490,9 +648,58 @@ def _patient(state: _State, ref: str, res: Resource) -> None:
         )
         return
     b = state.board_date
-    age = b.year - birth.year - ((b.month, b.day) < (birth.month, birth.day))
+    oldest, youngest = (_age(day, b) for day in period[:2])
     note = _t(f"Alter am {b.isoformat()}", f"age on {b.isoformat()}")
-    state.offer("patient.age", _Candidate(age, None, ref, "birthDate", note))
+    if oldest != youngest:
+        shown = _precision(period[2])
+        state.drop(
+            ref,
+            f"Geburtsdatum {shown.de}: Alter am {b} {youngest} oder {oldest} – nicht berechnet",
+            f"birth date {shown.en}: age on {b} {youngest} or {oldest} – not computed",
+            "birthDate",
+        )
+        return
+    if period[2]:
+        shown = _precision(period[2])
+        note = _joined(note, _t(f"Geburtsdatum {shown.de}", f"birth date {shown.en}"))
+    state.offer("patient.age", _Candidate(oldest, None, ref, "birthDate", note))
+
+
+def _age(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _deceased(state: _State, ref: str, res: Resource) -> None:
+    """Report a Patient recorded as deceased: a case for a board about someone who died is
+    a question of the right patient (or of a date), never silently a case."""
+    when = res.deceasedDateTime
+    if when is None and not res.deceasedBoolean:
+        state.use(ref, "deceasedBoolean")
+        return
+    element = "deceasedDateTime" if when is not None else "deceasedBoolean"
+    state.use(ref, element)
+    day = _date(when)
+    period = (day, day, day.isoformat()) if day is not None else _period(when)
+    shown = _t("ohne Datum", "undated") if period is None else _precision(period[2])
+    if day is not None:
+        shown = _t(day.isoformat(), day.isoformat())
+    b = state.board_date
+    if period is not None and b is not None and period[0] > b:
+        de = f"Patient verstorben am {shown.de}, nach dem Konferenzdatum {b}"
+        en = f"patient deceased on {shown.en}, after the board date {b}"
+    else:
+        surely = period is not None and b is not None and period[1] <= b
+        de = (
+            f"Patient als verstorben erfasst ({shown.de}"
+            + (f", vor dem Konferenzdatum {b}" if surely else "")
+            + ") – bitte prüfen, ob Daten und Konferenzdatum zu diesem Patienten passen"
+        )
+        en = (
+            f"patient recorded as deceased ({shown.en}"
+            + (f", before the board date {b}" if surely else "")
+            + ") – check that the data and the board date fit this patient"
+        )
+    state.drop(ref, de, en, element)
 
 
 # --------------------------------------------------------------------------------------------
@@ -761,8 +968,11 @@ def _finding(state: _State, ref: str, res: Resource, entry: Any, date: dt.date |
             )
             _offer_fields(state, entry.if_recent, date, ref, note)
         else:
+            partial = _period(res.onsetDateTime) or _period(res.recordedDate)
             when = date.isoformat() if date is not None else "ohne Datum"
             when_en = date.isoformat() if date is not None else "undated"
+            if date is None and partial is not None:
+                when, when_en = _precision(partial[2]).de, _precision(partial[2]).en
             state.drop(
                 ref,
                 f"{entry.display} ({when}): nicht innerhalb von {days} Tagen vor der Konferenz "
@@ -916,11 +1126,32 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
         state.drop_status(ref, res.status, "Beobachtung", "observation")
         return
     date = _effective(res)
+    if date is None and (partial := _partial_effective(res)) is not None:
+        # a month or a year: its first day stands for it (after the board date only when
+        # that is); the maximum age of a current value is checked on the whole period
+        date = partial[0]
+        state.periods[ref] = partial
     if state.after_board(date):
         state.drop(ref, "nach dem Konferenzdatum", "after the board date")
         return
     code = _codings(res.code)
     state.use(ref, "code", "effectiveDateTime", "effectivePeriod", "effectiveInstant")
+    targets = _targets(codes, code)
+    if len(targets) > 1:
+        # One value, codes for several fields (calcium and creatinine): which one the value
+        # is cannot be told, so it is neither, and no earlier value stands in for it.
+        names = ", ".join(targets)
+        state.drop(
+            ref,
+            f"Codes für verschiedene Felder ({names}): nicht eindeutig – Wert nicht übernommen",
+            f"codes for different fields ({names}): ambiguous – value not used",
+            "code",
+        )
+        if _has_value(res):
+            for target in targets:
+                if target in _plain_paths():
+                    state.blocked.setdefault(target, []).append((date, ref))
+        return
     item = next((c for c in code if c.system == CASE_ITEM_SYSTEM and c.code), None)
     if item is not None:
         _case_item(state, ref, res, item.code, date)
@@ -969,8 +1200,8 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
         value, element, note = _quantity(state, ref, res, series.unit, None)
         if value is None:
             return
-        if date is None:
-            state.drop(ref, "Myelom-Verlaufswert ohne Datum", "myeloma value without a date")
+        if date is None or ref in state.periods:
+            _undated_series(state, ref)
             return
         state.offer(
             f"myeloma.series.{series.item}@{date.isoformat()}",
@@ -1003,6 +1234,37 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
     )
 
 
+def _targets(codes: FhirCodes, codings: list[Any]) -> list[str]:
+    """What each coding of an Observation's code names (a case field, a myeloma course
+    item, a tumour marker, a value read for the report only), each once, in order."""
+    out: list[str] = []
+    for c in codings:
+        target: str | None = None
+        if c.system == CASE_ITEM_SYSTEM and c.code:
+            target = c.code
+        elif (entry := codes.observations.find(c.system, c.code)) is not None:
+            target = entry.field or entry.display
+        elif (series := codes.myeloma_series.find(c.system, c.code)) is not None:
+            target = f"myeloma.series.{series.item}"
+        elif (marker := codes.tumor_markers.find(c.system, c.code)) is not None:
+            target = f"marker.{marker.marker}"
+        if target is not None and target not in out:
+            out.append(target)
+    return out
+
+
+@functools.cache
+def _plain_paths() -> frozenset[str]:
+    """Case paths of one value each (not a lesion's, a course's or a list's)."""
+    from osteoboard.fhir.codes import case_field_paths
+
+    return frozenset(
+        p
+        for p in case_field_paths() - _list_paths()
+        if not p.startswith(("lesion.", "myeloma.series."))
+    )
+
+
 _VALUE_ELEMENTS = (
     "valueQuantity",
     "valueInteger",
@@ -1012,11 +1274,6 @@ _VALUE_ELEMENTS = (
     "valueDateTime",
     "valueRange",
     "valueRatio",
-)
-#: A number in a valueString, with an optional comparator and unit; the German decimal comma
-#: is read as a decimal point ("2,45 mmol/l").
-_NUMBER_TEXT = re.compile(
-    r"^\s*(?P<cmp><=|>=|<|>)?\s*(?P<num>[+-]?\d+(?:[.,]\d+)?)\s*(?P<unit>\S+)?\s*$"
 )
 
 
@@ -1068,7 +1325,7 @@ def _value(
                 _t(answer.display, answer.display),
             )
     if isinstance(res.valueString, str):
-        m = _NUMBER_TEXT.match(res.valueString)
+        m = NUMBER_TEXT.match(res.valueString)
         if m and not m["cmp"] and not m["unit"] and re.fullmatch(r"[+-]?\d+", m["num"]):
             state.use(ref, "valueString")
             return int(m["num"]), f"{prefix}valueString", None
@@ -1077,14 +1334,25 @@ def _value(
 
 
 def _quantity(
-    state: _State, ref: str, res: Resource, unit: str, analyte: str | None, prefix: str = ""
+    state: _State,
+    ref: str,
+    res: Resource,
+    unit: str,
+    analyte: str | None,
+    prefix: str = "",
+    unitless: Text | None = None,
 ) -> tuple[Any, str, Text | None]:
+    """A measured value in the field's ``unit``, or None (reported). ``unitless``: a value
+    without a unit is read in the field's unit with this note (a case item, whose code names
+    the unit); otherwise it is left out."""
     if _absent(state, ref, res, prefix):
         return None, "", None
     q = res.valueQuantity
     element = f"{prefix}valueQuantity"
     if (q is None or q.value is None) and isinstance(getattr(res, "valueString", None), str):
-        return _quantity_text(state, ref, res.valueString, unit, analyte, f"{prefix}valueString")
+        return _quantity_text(
+            state, ref, res.valueString, unit, analyte, f"{prefix}valueString", unitless
+        )
     if q is None or q.value is None:
         state.drop(
             ref,
@@ -1102,16 +1370,70 @@ def _quantity(
             f"{element}.comparator",
         )
         return None, "", None
-    return _converted(state, ref, float(q.value), q.code or q.unit, unit, analyte, element, q)
+    given = _quantity_unit(state, ref, q, analyte, element)
+    if given is None:
+        return None, "", None
+    code, checked = given
+    if not code and unitless is not None:
+        return _number(q.value), element, unitless
+    return _converted(state, ref, float(q.value), code, unit, analyte, element, q, checked)
+
+
+def _quantity_unit(
+    state: _State, ref: str, q: Any, analyte: str | None, element: str
+) -> tuple[str | None, Text | None] | None:
+    """The unit of a Quantity (its UCUM ``code``, else its display ``unit``) and a note when
+    the display could not be checked against the code; None (reported) when the two name
+    different units (``mg/dL`` beside the code ``mmol/L``): neither is trusted."""
+    text, code = q.unit, q.code
+    if not (text and code):
+        return code or text, None
+    agree = same_unit(text, code, analyte)
+    if agree is False:
+        state.drop(
+            ref,
+            f"Einheit widersprüchlich: Anzeige {text!r}, UCUM-Code {code!r} – Wert nicht "
+            "übernommen",
+            f"conflicting units: display {text!r}, UCUM code {code!r} – value not used",
+            f"{element}.unit",
+        )
+        return None
+    if agree is None:
+        return code, _t(
+            f"Einheit nach dem Code {code!r} (Anzeige {text!r} nicht prüfbar)",
+            f"unit from the code {code!r} (display {text!r} cannot be checked)",
+        )
+    return code, None
 
 
 def _quantity_text(
-    state: _State, ref: str, text: str, unit: str, analyte: str | None, element: str
+    state: _State,
+    ref: str,
+    text: str,
+    unit: str,
+    analyte: str | None,
+    element: str,
+    unitless: Text | None = None,
 ) -> tuple[Any, str, Text | None]:
-    """A measured value written as text ("2,45 mmol/l"); the unit must be in the text."""
+    """A measured value written as text ("2,45 mmol/l"); the unit must be in the text
+    (``unitless``: a text without a unit is read in the field's unit, with this note). A
+    number that is both a decimal and a thousands number ("165.000") is left out."""
     state.use(ref, "valueString", "referenceRange", "interpretation")
-    m = _NUMBER_TEXT.match(text)
-    if m is None or m["cmp"]:
+    m = NUMBER_TEXT.match(text)
+    number = read_number(m["num"]) if m is not None and not m["cmp"] else None
+    if number is None or number.value is None:
+        if number is not None and number.readings is not None:
+            low, high = number.readings
+            num = m["num"] if m is not None else text
+            state.drop(
+                ref,
+                f"Text {text[:40]!r}: {num!r} ist mehrdeutig (Dezimal- oder "
+                f"Tausendertrennzeichen: {_fmt(low)} oder {_fmt(high)}); Wert nicht übernommen",
+                f"text {text[:40]!r}: {num!r} is ambiguous (decimal or thousands separator: "
+                f"{_fmt(low)} or {_fmt(high)}); value not used",
+                element,
+            )
+            return None, "", None
         state.drop(
             ref,
             f"Text {text[:40]!r} ist kein genauer Messwert",
@@ -1119,8 +1441,10 @@ def _quantity_text(
             element,
         )
         return None, "", None
-    value = float(m["num"].replace(",", "."))
-    return _converted(state, ref, value, m["unit"], unit, analyte, element, None)
+    assert m is not None
+    if m["unit"] is None and unitless is not None:
+        return number.value, element, unitless
+    return _converted(state, ref, number.value, m["unit"], unit, analyte, element, None)
 
 
 def _converted(
@@ -1132,8 +1456,10 @@ def _converted(
     analyte: str | None,
     element: str,
     q: Any,
+    extra: Text | None = None,
 ) -> tuple[Any, str, Text | None]:
-    """A value in the field's unit, or None (reported) when the unit is missing or unknown."""
+    """A value in the field's unit, or None (reported) when the unit is missing or unknown;
+    ``extra`` is added to the note."""
     if not given:
         state.drop(
             ref,
@@ -1158,6 +1484,8 @@ def _converted(
             f"{_fmt(value)} {given} → {_fmt(converted)} {unit}",
             f"{_fmt(value)} {given} → {_fmt(converted)} {unit}",
         )
+    if extra is not None:
+        note = extra if note is None else _t(f"{note.de}; {extra.de}", f"{note.en}; {extra.en}")
     whole = q is not None and q.value == q.value.to_integral_value()
     return (
         int(converted) if converted.is_integer() and whole and given == unit else converted,
@@ -1170,7 +1498,35 @@ def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
-def _item_value(res: Resource) -> tuple[Any, str] | None:
+#: Case paths that hold no clinical value and are never taken from a case item: the case's
+#: pseudonym (the Patient's id) and board date (given to the import), a lesion's id (its
+#: Condition's) and an assessment's date (the Observation's effective[x]).
+_NOT_CLINICAL: dict[str, tuple[str, str]] = {
+    "id": ("die Fall-ID ist die ID der Patient-Ressource", "the case id is the Patient's id"),
+    "board_date": (
+        "das Konferenzdatum gibt der Import vor",
+        "the board date is given to the import",
+    ),
+    "lesion.id": (
+        "die Läsions-ID ist die ID ihrer Condition",
+        "a lesion's id is its Condition's id",
+    ),
+    "myeloma.series.date": (
+        "das Datum einer Verlaufsmessung ist ihr effectiveDateTime",
+        "an assessment's date is its effectiveDateTime",
+    ),
+}
+#: The unit of case fields whose name carries none (UCUM).
+_FIELD_UNITS = {"patient.age": "a"}
+
+
+def _dimensionless(unit: str | None) -> bool:
+    """No unit, the UCUM unity ``1`` or an annotation alone (``{score}``)."""
+    return not unit or unit == "1" or bool(re.fullmatch(r"\{[^{}]*\}", unit))
+
+
+def _item_value(state: _State, ref: str, res: Resource, path: str) -> tuple[Any, str] | None:
+    """The value of a case item for a field without a unit, or None (reported)."""
     for name in ("valueBoolean", "valueInteger", "valueString", "valueDateTime"):
         v = getattr(res, name, None)
         if v is not None:
@@ -1179,13 +1535,53 @@ def _item_value(res: Resource) -> tuple[Any, str] | None:
             if isinstance(v, dt.date):
                 v = v.isoformat()
             return v, name
-    if res.valueQuantity is not None and res.valueQuantity.value is not None:
-        return _number(res.valueQuantity.value), "valueQuantity"
+    q = res.valueQuantity
+    if q is not None and q.value is not None:
+        unit = q.code or q.unit
+        if q.comparator or not _dimensionless(unit):
+            what = f"{q.comparator} {_fmt(float(q.value))}" if q.comparator else f"{unit!r}"
+            state.drop(
+                ref,
+                f"{path} hat keine Einheit und ist ein genauer Wert; erhalten {what}: "
+                "Wert nicht übernommen",
+                f"{path} has no unit and is an exact value; got {what}: value not used",
+                "valueQuantity",
+            )
+            return None
+        return _number(q.value), "valueQuantity"
     if res.valueCodeableConcept is not None:
         coding = next((c for c in _codings(res.valueCodeableConcept) if c.code), None)
         if coding is not None:
             return coding.code, "valueCodeableConcept"
+    state.drop(ref, "kein lesbarer Wert", "no readable value", "value[x]")
     return None
+
+
+def _item_quantity(
+    state: _State, ref: str, res: Resource, path: str, unit: str
+) -> tuple[Any, str, Text | None]:
+    """The value of a case item for a field with a unit (``labs.calcium_mmol_l``): a Quantity
+    or a number written as text converted from its unit as a LOINC-coded value is; a number
+    without a unit is read in the field's unit (the code names it) with a note."""
+    analyte = next(
+        (e.analyte for e in state.codes.data.observations if e.field == path and e.analyte), None
+    )
+    unitless = _t(
+        f"ohne Einheit: in der Einheit des Feldes gelesen ({unit})",
+        f"without a unit: read in the field's unit ({unit})",
+    )
+    if res.valueInteger is not None:
+        return res.valueInteger, "valueInteger", unitless
+    if res.valueQuantity is not None or isinstance(res.valueString, str):
+        return _quantity(state, ref, res, unit, analyte, unitless=unitless)
+    if not _absent(state, ref, res, ""):
+        state.drop(
+            ref,
+            f"kein Messwert (erwartet eine Zahl in {unit})",
+            f"no measured value (expected a number in {unit})",
+            "value[x]",
+        )
+    return None, "", None
 
 
 def _case_item(state: _State, ref: str, res: Resource, path: str, date: dt.date | None) -> None:
@@ -1199,28 +1595,55 @@ def _case_item(state: _State, ref: str, res: Resource, path: str, date: dt.date 
                 f"{path!r} is not a field of the case format",
             )
         )
-    got = _item_value(res)
+    if path in _NOT_CLINICAL:
+        de, en = _NOT_CLINICAL[path]
+        state.drop(
+            ref,
+            f"{path} ist kein klinischer Wert und wird nicht aus einer Beobachtung gelesen ({de})",
+            f"{path} is no clinical value and is never read from an observation ({en})",
+            "code",
+        )
+        return
+    if path.startswith("lesion."):
+        state.use(ref, "focus")
+        key = f"lesion@{_ref_id((res.focus or [None])[0])}#|{path[len('lesion.') :]}"
+    elif path.startswith("myeloma.series."):
+        if date is None or ref in state.periods:
+            _undated_series(state, ref)
+            return
+        key = f"{path}@{date.isoformat()}"
+    elif path in _list_paths():
+        key = f"{path}#{state.order}"
+    else:
+        key = path
+    unit = _FIELD_UNITS.get(path) or field_ucum(path.rsplit(".", 1)[-1])
+    note: Text | None = None
+    if unit is not None:
+        value, element, note = _item_quantity(state, ref, res, path, unit)
+        got = None if value is None else (value, element)
+    else:
+        got = _item_value(state, ref, res, path)
     if got is None:
-        state.drop(ref, "kein lesbarer Wert", "no readable value", "value[x]")
+        if _measured(res):
+            state.blocked.setdefault(key, []).append((date, ref))
         return
     value, element = got
     state.use(ref, element)
-    if path.startswith("lesion."):
-        target = _ref_id((res.focus or [None])[0])
-        state.use(ref, "focus")
-        key = f"lesion@{target}#|{path[len('lesion.') :]}"
-        state.offer(key, _Candidate(value, date, ref, element))
+    state.offer(key, _Candidate(value, date, ref, element, note))
+
+
+def _undated_series(state: _State, ref: str) -> None:
+    """Report a myeloma course value without a day (an assessment is one date)."""
+    period = state.periods.get(ref)
+    if period is None:
+        state.drop(ref, "Myelom-Verlaufswert ohne Datum", "myeloma value without a date")
         return
-    if path.startswith("myeloma.series."):
-        if date is None:
-            state.drop(ref, "Myelom-Verlaufswert ohne Datum", "myeloma value without a date")
-            return
-        state.offer(f"{path}@{date.isoformat()}", _Candidate(value, date, ref, element))
-        return
-    if path in _list_paths():
-        state.offer(f"{path}#{state.order}", _Candidate(value, date, ref, element))
-        return
-    state.offer(path, _Candidate(value, date, ref, element))
+    shown = _precision(period[2])
+    state.drop(
+        ref,
+        f"Myelom-Verlaufswert ohne Tagesdatum ({shown.de})",
+        f"myeloma value without a day ({shown.en})",
+    )
 
 
 def _list_paths() -> frozenset[str]:

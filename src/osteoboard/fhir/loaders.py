@@ -24,6 +24,7 @@ __all__ = [
     "load_path",
     "parse_bundle",
     "parse_json",
+    "parse_line",
     "parse_ndjson",
 ]
 
@@ -62,18 +63,76 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def parse_json(text: str, name: str) -> Any:
-    """JSON text, or a FhirImportError naming the line."""
+class _Twice(dict[str, Any]):
+    """A JSON object that names a key twice (its last value kept, as json does)."""
+
+    key: str = ""
+
+
+def _unique(found: list[bool]) -> Any:
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(items)
+        if len(out) == len(items):
+            return out
+        twice = _Twice(out)
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                twice.key = key
+                break
+            seen.add(key)
+        found.append(True)
+        return twice
+
+    return pairs
+
+
+def _first_twice(value: Any, path: str = "") -> tuple[str, str] | None:
+    """Where the first object with a key named twice is (``entry[1].resource``), and the key."""
+    if isinstance(value, _Twice):
+        return path, value.key
+    if isinstance(value, dict):
+        items: Iterable[tuple[str, Any]] = (
+            (f"{path}.{k}" if path else k, v) for k, v in value.items()
+        )
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for where, item in items:
+        hit = _first_twice(item, where)
+        if hit is not None:
+            return hit
+    return None
+
+
+def parse_json(text: str, name: str, *, line: bool = False) -> Any:
+    """JSON text, refusing a key named twice in one object (which value a reader keeps is
+    not defined, and a second ``valueQuantity`` would silently win): a FhirImportError names
+    the line of a syntax error (``line``: ``name`` is already one line of a file), or the
+    path of the object with the key named twice."""
+    found: list[bool] = []
     try:
-        return json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique(found))
     except json.JSONDecodeError as exc:
         raise problem(
-            f"{name}:{exc.lineno}",
-            f"kein gültiges JSON: {exc.msg}",
-            f"not valid JSON: {exc.msg}",
+            name if line else f"{name}:{exc.lineno}",
+            f"kein gültiges JSON: {exc.msg} (Spalte {exc.colno})",
+            f"not valid JSON: {exc.msg} (column {exc.colno})",
         ) from None
     except RecursionError:
         raise problem(name, "zu tief verschachtelt", "nested too deeply") from None
+    if found:
+        try:
+            where, key = _first_twice(data) or ("", "?")
+        except RecursionError:
+            where, key = "", "?"
+        raise problem(
+            f"{name}: {where}" if where else name,
+            f"Schlüssel {key[:60]!r} kommt zweimal vor (welcher Wert gilt, ist nicht festgelegt)",
+            f"key {key[:60]!r} appears twice (which value holds is not defined)",
+        )
+    return data
 
 
 def parse_bundle(data: Any, name: str = "bundle") -> list[Entry]:
@@ -147,6 +206,19 @@ def _entry(resource: dict[str, Any], full_url: Any) -> Entry:
     return e
 
 
+def parse_line(line: str, where: str) -> Entry:
+    """One NDJSON line as a resource: a JSON object, else a FhirImportError naming ``where``
+    (``Observation.ndjson:3``)."""
+    data = parse_json(line, where, line=True)
+    if not isinstance(data, dict):
+        raise problem(
+            where,
+            "keine FHIR-Ressource (kein JSON-Objekt)",
+            "not a FHIR resource (not a JSON object)",
+        )
+    return Entry(data)
+
+
 def parse_ndjson(text: str, name: str) -> list[Entry]:
     """Bulk-export NDJSON: one resource per line (blank lines skipped)."""
     out: list[Entry] = []
@@ -156,17 +228,7 @@ def parse_ndjson(text: str, name: str) -> list[Entry]:
             continue
         if len(out) >= MAX_ENTRIES:
             _check_count(len(out) + 1, f"{name}:{n}")
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise problem(
-                f"{name}:{n}", f"kein gültiges JSON: {exc.msg}", f"not valid JSON: {exc.msg}"
-            ) from None
-        except RecursionError:
-            raise problem(f"{name}:{n}", "zu tief verschachtelt", "nested too deeply") from None
-        if not isinstance(data, dict):
-            raise problem(f"{name}:{n}", "keine FHIR-Ressource", "not a FHIR resource")
-        out.append(Entry(data))
+        out.append(parse_line(line, f"{name}:{n}"))
     return out
 
 

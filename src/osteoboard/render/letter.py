@@ -596,6 +596,14 @@ def _has_bone(case: Case) -> bool:
     )
 
 
+#: After this long a complete paralysis rarely recovers (Patchell 2005 enrolled paraplegia of
+#: at most 48 hours); the letter then promises no return of walking.
+PARALYSIS_RECOVERY_HOURS = 48
+
+#: BMA codes that propose no agent (withholding one): they do not make the letter speak of one.
+_NO_AGENT = frozenset({"BMA.WITHHOLD"})
+
+
 def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
     tags: set[str] = set()
@@ -619,12 +627,22 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
     if case.brain_metastases:
         tags.add("brain")
     agent = case.prior_therapy.bone_modifying_agent
-    if (agent is not None and agent.value != "none") or any(c.startswith("BMA.") for c in firm):
+    if (agent is not None and agent.value != "none") or any(
+        c.startswith("BMA.") and c not in _NO_AGENT for c in firm
+    ):
         tags.add("bma")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
     if any(x.operation is not None for x in case.lesions):
         tags.add("operated")
+    neuro = case.neurology
+    if (
+        neuro.frankel is not None
+        and neuro.frankel.value in ("A", "B")
+        and neuro.deficit_onset_hours is not None
+        and neuro.deficit_onset_hours > PARALYSIS_RECOVERY_HOURS
+    ):
+        tags.add("paralysed_long")
     return tags
 
 

@@ -438,7 +438,8 @@ async def answer(case_id: int, request: Request) -> Response:
         with store_of(request).write() as session:
             version = service.get_case_version(session, user.actor, case_id)
             if expected is not None and version.number != expected:
-                return None, {question: say("stale", lang, latest=version.number)}, 409
+                # Above the page: the newer version may no longer ask this question.
+                return None, {"page": say("stale", lang, latest=version.number)}, 409
             before = service.latest_evaluation(session, case_id)
             document = json.loads(version.document)
             labels = []

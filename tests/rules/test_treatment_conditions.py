@@ -1,0 +1,151 @@
+"""Every condition of a treatment itself (kb.yaml ``treatment_conditions``) holds for every rule
+that proposes the treatment, whatever its indication.
+
+The cases are the rules' own entries in ``rule_cases.yaml``: each entry whose rule proposes one
+of a condition's actions is run again on its ``fires`` case with ``stops`` (the rule must be
+silent, and decided so), and where given with ``holds`` (it fires again) and ``opens`` (its
+item is conditional on the open condition). A case of a man first gets the condition's
+``control`` patch (a woman, for a pregnancy), under which it must still fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from tests.kb_copies import edited_copy, load_error
+from tests.rules.test_rules import (
+    DATA,
+    ENTRIES,
+    KB,
+    RULES,
+    deep_merge,
+    document,
+    entry_id,
+    fired_for,
+)
+
+CONDITIONS: dict[str, dict[str, Any]] = DATA["treatment_conditions"]
+SIDE_KEYS = {"control", "stops", "holds", "opens", "why"}
+
+
+def _cases() -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for tc in KB.treatment_conditions:
+        actions = set(tc.treatment.actions)
+        for entry in ENTRIES:
+            if RULES[entry["rule"]].rule.action in actions:
+                out.append((tc.treatment.id, entry))
+    return out
+
+
+CASES = _cases()
+
+
+def _fires_doc(entry: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The entry's ``fires`` case, with the control patch when it is a man's."""
+    doc = document(entry["fires"])
+    if (doc.get("patient") or {}).get("sex") == "male":
+        doc = deep_merge(doc, CONDITIONS[name]["control"])
+    return doc
+
+
+def _run(entry: Mapping[str, Any], name: str, patch: Mapping[str, Any], status: str | None) -> bool:
+    case = parse_case(deep_merge(_fires_doc(entry, name), patch))
+    return fired_for(case, entry["rule"], entry.get("lesion"), status)[0]
+
+
+def test_every_treatment_condition_has_its_patches() -> None:
+    ids = {tc.treatment.id for tc in KB.treatment_conditions}
+    assert set(CONDITIONS) == ids
+    for name, sides in CONDITIONS.items():
+        assert set(sides) <= SIDE_KEYS, f"{name}: unknown keys {set(sides) - SIDE_KEYS}"
+        assert {"control", "stops", "why"} <= set(sides), name
+
+
+@pytest.mark.parametrize("name", sorted(CONDITIONS))
+def test_every_action_of_a_condition_is_shown_by_an_entry(name: str) -> None:
+    """Each action of the condition has a rule entry, so that the condition is seen to stop
+    it."""
+    tc = next(t for t in KB.treatment_conditions if t.treatment.id == name)
+    shown = {RULES[entry["rule"]].rule.action for tc_id, entry in CASES if tc_id == name}
+    assert set(tc.treatment.actions) <= shown, sorted(set(tc.treatment.actions) - shown)
+
+
+@pytest.mark.parametrize(("name", "entry"), CASES, ids=[f"{n}-{entry_id(e)}" for n, e in CASES])
+def test_condition_stops_the_rule(name: str, entry: dict[str, Any]) -> None:
+    sides = CONDITIONS[name]
+    status = entry.get("status")
+    assert _run(entry, name, {}, status), "the case (with the control patch) must fire"
+    lesion = entry.get("lesion")
+    case = parse_case(deep_merge(_fires_doc(entry, name), sides["stops"]))
+    assert not fired_for(case, entry["rule"], lesion, status)[0], sides["why"]
+    assert not fired_for(case, entry["rule"], lesion, "conditional")[0], "still conditional"
+    label = f"{entry['rule']}[{lesion}]" if lesion else entry["rule"]
+    open_for = [m.field for m in evaluate(case, KB).missing_data if label in m.needed_for]
+    assert not open_for, f"{label} is undetermined (unknown: {open_for})"
+    if "holds" in sides:
+        assert _run(entry, name, sides["holds"], status), "the condition met: it fires again"
+    if "opens" in sides:
+        assert _run(entry, name, sides["opens"], "conditional"), "the condition open"
+
+
+def _condition(name: str) -> Any:
+    return next(t.treatment for t in KB.treatment_conditions if t.treatment.id == name)
+
+
+@pytest.mark.parametrize(
+    ("name", "discipline"),
+    [
+        ("radiotherapy_fetal_dose", "radiotherapy"),
+        ("radionuclides_not_in_pregnancy", "nuclear_medicine"),
+    ],
+)
+def test_a_whole_discipline_is_covered(name: str, discipline: str) -> None:
+    """Every radiotherapy action waits for the fetal dose, every radionuclide therapy is kept
+    out of a pregnancy: a new action of the discipline must be listed too."""
+    codes = {code for code, a in KB.actions.items() if a.discipline == discipline}
+    assert codes <= set(_condition(name).actions), sorted(codes - set(_condition(name).actions))
+
+
+def test_the_condition_is_part_of_the_rule() -> None:
+    rule = RULES["nuclear_medicine.radioiodine"]
+    assert rule.rule.when == 'primary.site == "thyroid" && primary.rai_avid'
+    assert "patient.pregnant" in rule.condition.facts
+    assert "patient.pregnant" in {g.fact for g in rule.condition.guards}
+    # A rule of another action does not read it.
+    assert "patient.pregnant" not in RULES["supportive.nutrition"].condition.facts
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda tc: tc["actions"].append("NUC.NONESUCH"),
+            "kb.yaml: treatment condition radionuclides_not_in_pregnancy: unknown action code "
+            "NUC.NONESUCH",
+        ),
+        (
+            lambda tc: tc.update(when="!lesion.painful"),
+            "lesion fact 'lesion.painful' in a rule with per: case",
+        ),
+        (lambda tc: tc.update(sources=["nonesuch2000"]), "nonesuch2000"),
+    ],
+    ids=["action", "lesion-fact", "source"],
+)
+def test_lint_of_a_treatment_condition(tmp_path: Path, change: Any, expected: str) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        change(
+            next(
+                t
+                for t in data["treatment_conditions"]
+                if t["id"] == "radionuclides_not_in_pregnancy"
+            )
+        )
+
+    assert expected in load_error(edited_copy(tmp_path, "kb.yaml", edit))

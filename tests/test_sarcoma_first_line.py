@@ -1,0 +1,53 @@
+"""First-line therapy of advanced soft-tissue sarcoma when the referral leaves the line, the
+tempo and the symptom burden unstated (ESMO-EURACAN-GENTURIS 2021): the documented metastases
+support a conditional doxorubicin-based first line; nothing is proposed for a sarcoma that is
+neither metastatic nor beyond local treatment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from osteoboard.proposal import ItemStatus, Proposal
+
+
+def run(**sarcoma: Any) -> Proposal:
+    return evaluate(
+        parse_case(
+            {
+                "id": "sts-line",
+                "board_date": "2026-11-20",
+                "patient": {"age": 57, "sex": "male", "ecog": 1},
+                "primary": {"site": "sarcoma"},
+                "sarcoma": {"subtype": "undifferentiated_pleomorphic_sarcoma", **sarcoma},
+            }
+        )
+    )
+
+
+def first_line(p: Proposal) -> dict[str, ItemStatus]:
+    return {
+        i.code: i.status
+        for i in p.recommendations
+        if i.code in ("STS.DOXORUBICIN_MONO", "STS.DOXORUBICIN_COMBINATION")
+    }
+
+
+def test_metastases_with_the_line_unstated_give_a_conditional_first_line() -> None:
+    p = run(metastases={"sites": ["lung", "bone"]})
+    assert first_line(p) == {
+        "STS.DOXORUBICIN_MONO": ItemStatus.conditional,
+        "STS.DOXORUBICIN_COMBINATION": ItemStatus.conditional,
+    }
+    (mono,) = [i for i in p.recommendations if i.code == "STS.DOXORUBICIN_MONO"]
+    assert [a.fact for a in mono.assumed] == ["sts.first_line"]  # no prior therapy: assumed
+
+
+def test_stage_iv_alone_is_advanced() -> None:
+    assert "STS.DOXORUBICIN_MONO" in first_line(run(uicc_stage="IV"))
+
+
+def test_no_metastases_and_locally_treatable_gives_no_first_line() -> None:
+    p = run(metastases={"count": 0}, locally_treatable=True, uicc_stage="III")
+    assert first_line(p) == {}
