@@ -65,6 +65,24 @@ VALIDATOR_ERRORS = {
     },
     "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
     "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},
+    "operation_region": {
+        "lesions": [{"id": "S", "region": "spine", "operation": "endoprosthesis"}]
+    },
+    "operation_region_unstated": {"lesions": [{"id": "X", "operation": "decompression"}]},
+    "operation_date_alone": {
+        "lesions": [{"id": "F", "region": "long_bone", "operation_date": "2026-11-01"}]
+    },
+    "after_board_date": {
+        "board_date": "2026-11-20",
+        "lesions": [
+            {
+                "id": "F",
+                "region": "long_bone",
+                "operation": "intramedullary_nail",
+                "operation_date": "2026-11-21",
+            }
+        ],
+    },
 }
 
 
@@ -87,3 +105,57 @@ def test_validator_errors_speak_german(key: str) -> None:
 def test_unknown_validator_text_is_shown_as_it_is() -> None:
     msg = value_error("something new went wrong")
     assert msg.render("de") == msg.render("en") == "something new went wrong"
+
+
+def test_operation_errors_name_the_field_and_what_is_allowed() -> None:
+    """The operation's date is checked against the board date and named as its own field;
+    the regions an operation allows are listed, with "oder" in German."""
+    with pytest.raises(CaseError) as exc:
+        parse_case(
+            {
+                "id": "x",
+                "board_date": "2026-11-20",
+                "lesions": [
+                    {"id": "S", "region": "spine", "level": "T7"},
+                    {
+                        "id": "F",
+                        "region": "long_bone",
+                        "operation": "intramedullary_nail",
+                        "operation_date": "2026-12-01",
+                    },
+                ],
+            }
+        )
+    (problem,) = exc.value.problems
+    assert problem.where == "lesions[1].operation_date"
+    assert problem.render("de") == (
+        "lesions[1].operation_date: darf nicht nach dem Konferenzdatum board_date 2026-11-20 "
+        "liegen (erhalten 2026-12-01)"
+    )
+    with pytest.raises(CaseError) as exc:
+        parse_case(
+            {"id": "x", "lesions": [{"id": "P", "region": "skull", "operation": "endoprosthesis"}]}
+        )
+    (problem,) = exc.value.problems
+    assert problem.render("de") == (
+        "lesions[0]: operation endoprosthesis gilt nur für region long_bone oder pelvis"
+    )
+    assert problem.render("en") == (
+        "lesions[0]: operation endoprosthesis applies only to region long_bone or pelvis"
+    )
+    # On the board date itself the operation is allowed.
+    case = parse_case(
+        {
+            "id": "x",
+            "board_date": "2026-11-20",
+            "lesions": [
+                {
+                    "id": "F",
+                    "region": "long_bone",
+                    "operation": "intramedullary_nail",
+                    "operation_date": "2026-11-20",
+                }
+            ],
+        }
+    )
+    assert case.lesions[0].operation_date is not None

@@ -98,6 +98,7 @@ NO_BLOCK: dict[str, str] = {
     "SUP.PSYCHOONCOLOGY": "always-shown self_care blocks (psycho-oncological support)",
     "SUP.SOCIAL_COUNSELING": "always-shown self_care blocks (Sozialdienst)",
     "BOARD.INTERDISCIPLINARY_REVIEW": "always-shown intro block (the Tumorkonferenz)",
+    "SUP.DEXAMETHASONE_TAPER": "page-one item; rt_after_surgery says it after a decompression",
     "WARN.RENAL_BISPHOSPHONATE": "clinician dosing warning; bone_drugs explains kidney checks",
     "WARN.HYPOCALCEMIA_DENOSUMAB": "clinician warning; bone_drugs explains low calcium signs",
     "WARN.RA223_ABIRATERONE": "clinician safety rule; the radium block states it",

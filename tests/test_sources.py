@@ -85,6 +85,8 @@ EXTRA_KEYS = {
     "kdigo2017-ckd-mbd",
     "patel2019-sir",
     "terpos2021-imwg",
+    # Postoperative radiotherapy after fixation of a long bone (the rule that proposes it).
+    "townsend1995",
     # Citable sources that replaced the undated seed entries.
     "arends2017",
     "bol2015",

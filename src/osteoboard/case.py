@@ -23,16 +23,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from osteoboard import units
 
 __all__ = [
     "LONG_BONE_JOINTS",
+    "OPERATION_REGIONS",
     "SACROILIAC_LEVELS",
     "SPINE_LEVELS",
     "Alignment",
@@ -58,6 +60,7 @@ __all__ = [
     "MyelomaStage",
     "MyelomaStaging",
     "Neurology",
+    "Operation",
     "Patient",
     "Posterolateral",
     "Primary",
@@ -304,6 +307,36 @@ class Joint(StrEnum):
     knee = "knee"
     elbow = "elbow"
     none = "none"
+
+
+class Operation(StrEnum):
+    """An operation at a lesion that has already been done (the case's history, not a plan)."""
+
+    decompression = "decompression"
+    stabilization = "stabilization"
+    decompression_stabilization = "decompression_stabilization"
+    intramedullary_nail = "intramedullary_nail"
+    plate_osteosynthesis = "plate_osteosynthesis"
+    osteosynthesis = "osteosynthesis"
+    endoprosthesis = "endoprosthesis"
+    resection = "resection"
+
+
+_NOT_SPINE = tuple(r for r in Region if r is not Region.spine)
+#: The regions each operation can be done in: decompression and stabilisation at the spine,
+#: a nail in a long bone, an endoprosthesis replacing a joint-bearing segment of a long bone
+#: or the acetabulum, a plate or another osteosynthesis anywhere outside the spine, and a
+#: resection (with its reconstruction) anywhere.
+OPERATION_REGIONS: dict[Operation, tuple[Region, ...]] = {
+    Operation.decompression: (Region.spine,),
+    Operation.stabilization: (Region.spine,),
+    Operation.decompression_stabilization: (Region.spine,),
+    Operation.intramedullary_nail: (Region.long_bone,),
+    Operation.plate_osteosynthesis: _NOT_SPINE,
+    Operation.osteosynthesis: _NOT_SPINE,
+    Operation.endoprosthesis: (Region.long_bone, Region.pelvis),
+    Operation.resection: tuple(Region),
+}
 
 
 class MyelomaStage(StrEnum):
@@ -861,6 +894,20 @@ class Lesion(_Model):
     histology_confirmed: bool | None = Field(
         default=None, description="This lesion has been biopsied and its histology confirmed."
     )
+    operation: Operation | None = Field(
+        default=None,
+        description="An operation at this lesion that is already done: decompression, "
+        "stabilization or decompression_stabilization (spine); intramedullary_nail (long "
+        "bone); plate_osteosynthesis or osteosynthesis (outside the spine); endoprosthesis "
+        "(long bone, acetabulum); resection with its reconstruction (any region). The other "
+        "fields then describe the lesion as it was before the operation (the fracture that "
+        "was fixed, the Bilsky grade before the decompression). Null or left out: no "
+        "operation documented, the lesion counts as not operated.",
+    )
+    operation_date: ClinicalDate | None = Field(
+        default=None,
+        description="Date of that operation (not after the board date); needs operation.",
+    )
 
     @field_validator("level")
     @classmethod
@@ -913,6 +960,17 @@ class Lesion(_Model):
                     raise ValueError(f"{name} applies only to region long_bone{unstated}")
         if self.segment is Segment.peritrochanteric and self.bone not in (None, LongBone.femur):
             raise ValueError("segment peritrochanteric applies only to bone femur")
+        if self.operation is not None:
+            regions = OPERATION_REGIONS[self.operation]
+            if self.region not in regions:
+                allowed = " or ".join(r.value for r in regions)
+                if len(regions) > 2:
+                    allowed = ", ".join(r.value for r in regions[:-1]) + f" or {regions[-1].value}"
+                raise ValueError(
+                    f"operation {self.operation.value} applies only to region {allowed}{unstated}"
+                )
+        elif self.operation_date is not None:
+            raise ValueError("operation_date needs operation (what was done)")
         return self
 
 
@@ -1169,6 +1227,30 @@ class Case(_Model):
             if lesion.id in seen:
                 raise ValueError(f"lesion id {lesion.id!r} is used twice; ids must be unique")
             seen.add(lesion.id)
+        return self
+
+    @model_validator(mode="after")
+    def _operations_done(self) -> Self:
+        # An operation is history: it cannot lie after the board. The error names the field
+        # (lesions[i].operation_date), not the case.
+        board = self.board_date
+        if board is None:
+            return self
+        late = [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", "Value error, {error}", {"error": msg}),
+                loc=("lesions", i, "operation_date"),
+                input=lesion.operation_date,
+            )
+            for i, lesion in enumerate(self.lesions)
+            if lesion.operation_date is not None and lesion.operation_date > board
+            for msg in [
+                f"must not be after board_date {board.isoformat()} "
+                f"(got {lesion.operation_date.isoformat()})"
+            ]
+        ]
+        if late:
+            raise ValidationError.from_exception_data(type(self).__name__, late)
         return self
 
     # -- derived counts (SPEC §1: max of listed lesions and the counts block) --

@@ -148,6 +148,15 @@ class _View:
                     return b.value
         return None
 
+    def operated(self, item: Item) -> bool:
+        """Whether the item's lesion has already been operated: by the item's reasons, or by
+        the case where given."""
+        if self.fact("lesion.operation", [item]) not in (None, "none"):
+            return True
+        if self.case is None or item.lesion is None:
+            return False
+        return any(x.id == item.lesion and x.operation is not None for x in self.case.lesions)
+
     def case_value(self, path: str) -> Any:
         """A dotted case path (``primary.site``); None without a case or when not a field."""
         value: Any = self.case
@@ -351,13 +360,16 @@ def _local_therapy_at_mscc(check: Check, view: _View) -> Iterator[Inconsistency]
 
 @_check(
     "postop_rt_without_surgery",
-    "Postoperative radiotherapy needs an operation at its lesion (or a case-level one).",
+    "Postoperative radiotherapy needs an operation at its lesion: one proposed (or a case-level "
+    "one), or one already done.",
     ("seed-002",),
 )
 def _postop_without_surgery(check: Check, view: _View) -> Iterator[Inconsistency]:
     surgery = view.with_code(*SURGERY)
     for item in view.with_code(POSTOP_RT):
         if any(s.lesion is None or item.lesion is None or s.lesion == item.lesion for s in surgery):
+            continue
+        if view.operated(item):
             continue
         where = f"for {item.lesion}" if item.lesion else "in the proposal"
         yield _found(check, f"{_label(item)} is proposed without a surgery item {where}.", [item])

@@ -33,6 +33,7 @@ from osteoboard.case import (
     Lesion,
     LesionType,
     MirelsPain,
+    Operation,
     PositiveNegative,
     Posterolateral,
     PrimarySite,
@@ -252,11 +253,29 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("neuro.deficit_onset_hours", "float", "Hours since the deficit began", "h"),
     Fact("neuro.whole_spine_mri_done", "bool", "Whole-spine MRI done for current symptoms"),
     # -- spine aggregates --
-    Fact("spine.any_escc_high_grade", "bool", "Any spinal lesion with ESCC grade 2–3"),
+    Fact(
+        "spine.any_escc_high_grade",
+        "bool",
+        "Any spinal lesion with ESCC grade 2–3, not counting a lesion decompressed since "
+        "(kb.decompressing_operations: its grade is the one before the operation)",
+    ),
     Fact(
         "spine.mri_excludes_compression",
         "bool",
-        "Whole-spine MRI done and no listed spinal lesion with ESCC grade 2–3",
+        "Whole-spine MRI done and no listed spinal lesion with ESCC grade 2–3 (a decompressed "
+        "lesion not counted)",
+    ),
+    Fact("spine.operated", "bool", "A listed spinal lesion has a documented operation"),
+    Fact(
+        "spine.decompressed",
+        "bool",
+        "A listed spinal lesion has a documented decompression (kb.decompressing_operations)",
+    ),
+    Fact(
+        "spine.days_since_decompression",
+        "int",
+        "Days from the latest documented decompression to the board date",
+        "days",
     ),
     # -- prognosis and case-level scores --
     Fact("prognosis.band", "enum", "Prognosis band", values=_BANDS),
@@ -473,6 +492,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "A pathologic fracture is documented (false when not documented or unknown)",
     ),
+    Fact(
+        "lesion.operation",
+        "enum",
+        "Operation already done at the lesion ('none' when none is documented)",
+        values=(*_e(Operation), "none"),
+    ),
 )
 
 
@@ -482,6 +507,7 @@ DERIVATION_CONSTANTS: dict[str, str] = {
     "oligometastatic_max_metastases": "int",
     "high_risk_joints": "joint",
     "escc_high_grades": "escc_grade",
+    "decompressing_operations": "operation",
     "bisphosphonates": "bone_modifying_agent",
 }
 
@@ -600,7 +626,12 @@ def case_facts(
     _labs(fs, case, scores)
     _neuro(fs, case)
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
-    _spine(fs, case, frozenset(kb.constants["escc_high_grades"]))
+    _spine(
+        fs,
+        case,
+        frozenset(kb.constants["escc_high_grades"]),
+        frozenset(kb.constants["decompressing_operations"]),
+    )
     _myeloma(fs, case)
     _sarcoma(fs, case)
     return fs
@@ -1179,16 +1210,26 @@ def _neuro(fs: FactSet, case: Case) -> None:
     )
 
 
-def _spine(fs: FactSet, case: Case, high_grades: frozenset[str]) -> None:
+def _spine(
+    fs: FactSet, case: Case, high_grades: frozenset[str], decompressing: frozenset[str]
+) -> None:
     spinal = case.spinal_lesions
     # A lesion of unknown region may be a spinal one whose grade is not reported.
     unplaced = case.unplaced_lesions
-    grades = [les.escc_grade for les in spinal]
+    # The grade of a decompressed lesion is the one before the operation: it no longer
+    # compresses the cord there (a new deficit after the operation is read by the rules).
+    decompressed = [
+        les for les in spinal if les.operation is not None and les.operation.value in decompressing
+    ]
+    treated = {les.id for les in decompressed}
+    grades = [les.escc_grade for les in spinal if les.id not in treated]
     high = _any3(
         [None if g is None else g.value in high_grades for g in grades] + [None for _ in unplaced]
     )
     unknown_grades = [
-        f"lesions[{les.id}].escc_grade" for les in spinal if les.escc_grade is None
+        f"lesions[{les.id}].escc_grade"
+        for les in spinal
+        if les.escc_grade is None and les.id not in treated
     ] + [f"lesions[{les.id}].region" for les in unplaced]
     mri = case.neurology.whole_spine_mri_done
     if not spinal and not unplaced:
@@ -1210,6 +1251,38 @@ def _spine(fs: FactSet, case: Case, high_grades: frozenset[str]) -> None:
         excludes,
         missing=(["neurology.whole_spine_mri_done"] if mri is None else []) + unknown_grades,
     )
+    # Not documented (None) reads as absent: the knowledge base's policy completes it.
+    operated = [f"lesions[{les.id}].operation" for les in spinal]
+    fs.set(
+        "spine.operated",
+        True if any(les.operation is not None for les in spinal) else None,
+        missing=operated,
+    )
+    fs.set("spine.decompressed", True if decompressed else None, missing=operated)
+    _days_since_decompression(fs, case, decompressed)
+
+
+def _days_since_decompression(fs: FactSet, case: Case, decompressed: Sequence[Lesion]) -> None:
+    """Days from the latest decompression to the board date; with an undated one, at most the
+    days since the latest dated one (it may be more recent); nothing to try without one."""
+    name = "spine.days_since_decompression"
+    if not decompressed:
+        fs.set(name, None, missing=[], domain=[])
+        return
+    board = case.board_date
+    dated = [les.operation_date for les in decompressed if les.operation_date is not None]
+    days = [(board - d).days for d in dated] if board is not None else []
+    undated = [
+        f"lesions[{les.id}].operation_date" for les in decompressed if les.operation_date is None
+    ]
+    if board is None:
+        fs.set(name, None, missing=["board_date", *undated])
+    elif not undated:
+        fs.set(name, min(days))
+    elif days:
+        fs.set(name, None, missing=undated, interval=(0.0, float(min(days))))
+    else:
+        fs.set(name, None, missing=undated)
 
 
 _SCORE_FACTS = {
@@ -1354,6 +1427,11 @@ def _placed_lesion_facts(
     )
     fs.set("lesion.fracture_documented", lesion.pathologic_fracture is True)
     fs.set("lesion.histology_documented", lesion.histology_confirmed is True)
+    fs.set(
+        "lesion.operation",
+        lesion.operation.value if lesion.operation else None,
+        missing=p("operation"),
+    )
     # Texts name the lesion by its id with the word and the level (engine: lesion names).
     fs.set("lesion.label", lesion.id)
     fs.set(

@@ -31,6 +31,7 @@ from osteoboard.case import (
     BoneModifyingAgent,
     EsccGrade,
     Joint,
+    Operation,
     PrimarySite,
     Region,
     SarcomaAgent,
@@ -226,6 +227,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "sarcoma_subtype": tuple(SarcomaSubtype),
     "sarcoma_agent": tuple(SarcomaAgent),
     "bone_modifying_agent": tuple(BoneModifyingAgent),
+    "operation": tuple(Operation),
 }
 
 

@@ -219,6 +219,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} gilt nur für region {region} (die Region fehlt; bitte angeben)",
         "{name} applies only to region {region} (region is not given; state it)",
     ),
+    "operation_region": (
+        "operation {operation} gilt nur für region {regions}",
+        "operation {operation} applies only to region {regions}",
+    ),
+    "operation_region_unstated": (
+        "operation {operation} gilt nur für region {regions} (die Region fehlt; bitte angeben)",
+        "operation {operation} applies only to region {regions} (region is not given; state it)",
+    ),
+    "operation_date_alone": (
+        "operation_date gilt nur zusammen mit operation (was operiert wurde)",
+        "operation_date needs operation (what was done)",
+    ),
+    "after_board_date": (
+        "darf nicht nach dem Konferenzdatum board_date {board} liegen (erhalten {got})",
+        "must not be after board_date {board} (got {got})",
+    ),
     "peritrochanteric_femur": (
         "segment peritrochanteric gilt nur für bone femur",
         "segment peritrochanteric applies only to bone femur",
@@ -637,6 +653,17 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
         "stage_without_jaw_osteonecrosis",
     ),
     (
+        r"operation (?P<operation>\w+) applies only to region (?P<regions>[\w, ]+?) "
+        r"\(region is not given; state it\)",
+        "operation_region_unstated",
+    ),
+    (
+        r"operation (?P<operation>\w+) applies only to region (?P<regions>[\w, ]+)",
+        "operation_region",
+    ),
+    (r"operation_date needs operation \(what was done\)", "operation_date_alone"),
+    (r"must not be after board_date (?P<board>\S+) \(got (?P<got>\S+)\)", "after_board_date"),
+    (
         r"(?P<name>\w+) applies only to region (?P<region>\w+) "
         r"\(region is not given; state it\)",
         "only_for_region_unstated",
@@ -700,8 +727,14 @@ def _matching(table: Sequence[tuple[str, str]], text: str) -> Msg:
 
 
 def value_error(text: str) -> Msg:
-    """The message a validator's English text belongs to (the text itself when none does)."""
-    return _matching(VALUE_ERRORS, text)
+    """The message a validator's English text belongs to (the text itself when none does).
+    A list of regions ("long_bone, pelvis or other") reads "oder" in German."""
+    message = _matching(VALUE_ERRORS, text)
+    regions = message.params.get("regions")
+    if isinstance(regions, str):
+        names = re.split(r", | or ", regions)
+        message = Msg(message.key, {**message.params, "regions": alternatives(names)})
+    return message
 
 
 def usage_error(text: str) -> Msg:

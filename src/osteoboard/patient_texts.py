@@ -68,9 +68,21 @@ SECTIONS: tuple[str, ...] = (
 #: bone        any bone lesion (or myeloma)
 #: lung, liver, brain   metastases documented there
 #: bma         a bone-modifying agent is given now or proposed
+#: operated    a lesion has already been operated
 #: paralysed_long   a complete paralysis (Frankel A or B) for more than 48 hours
 TAGS: frozenset[str] = frozenset(
-    {"spine", "limb", "bone", "lung", "liver", "brain", "bma", "precursor", "paralysed_long"}
+    {
+        "spine",
+        "limb",
+        "bone",
+        "lung",
+        "liver",
+        "brain",
+        "bma",
+        "precursor",
+        "operated",
+        "paralysed_long",
+    }
 )
 #: Placeholders a block may use.
 PLACEHOLDERS: frozenset[str] = frozenset({"cancer"})

@@ -30,7 +30,7 @@ KB = load_knowledge_base()
 RULES = {r.rule.id: r for r in KB.rules}
 
 ENTRY_KEYS = {"rule", "label", "lesion", "fires", "near_miss", "why", "status"}
-SIDE_KEYS = {"base", "patch", "expect"}
+SIDE_KEYS = {"base", "patch", "expect", "operated"}
 
 
 def deep_merge(base: Any, patch: Any) -> Any:
@@ -46,6 +46,11 @@ def deep_merge(base: Any, patch: Any) -> Any:
 def document(side: Mapping[str, Any]) -> dict[str, Any]:
     base = copy.deepcopy(BASES[side["base"]])
     merged: dict[str, Any] = deep_merge(base, side.get("patch") or {})
+    operated: Mapping[str, Any] = side.get("operated") or {}
+    lesions = {lesion["id"]: lesion for lesion in merged.get("lesions") or []}
+    assert set(operated) <= set(lesions), f"operated: no lesion {set(operated) - set(lesions)}"
+    for lesion_id, operation in operated.items():
+        lesions[lesion_id]["operation"] = operation
     return merged
 
 

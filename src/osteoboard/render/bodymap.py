@@ -801,11 +801,17 @@ def _markers(
         state = lesion_state(lesion, scores)
         score_text = _score_text(lesion, score, state)
         extra = list(place.notes)
+        # After an operation the findings are those before it (the case format says so).
+        before = " vor der Operation" if lesion.operation is not None else ""
         if lesion.pathologic_fracture:
-            extra.append("pathologische Fraktur")
+            extra.append("pathologische Fraktur" + before)
         marks = _marks(lesion, compression)
         if "K" in marks:
-            extra.append("Myelonkompression")
+            extra.append("Myelonkompression" + before)
+        if lesion.operation is not None:
+            extra.append(
+                "operiert: " + _LABELS.get().say("operation", lesion.operation, "de", short=True)
+            )
         side_unknown = any("Seite unbekannt" in n or "rechts eingezeichnet" in n for n in extra)
         note = f" ({'; '.join(extra)})" if extra else ""
         tooltip = f"Läsion {lesion.id}: {place.where}{note}. {score_text}."

@@ -400,6 +400,19 @@ _WORDS: dict[str, dict[str, str]] = {
         "gastroenteropancreatic": "Er stammt aus dem Verdauungstrakt.",
         "lung": "Er stammt aus der Lunge.",
     },
+    # An operation already done at a lesion, as "Schon operiert: <place> (<words>)".
+    "operation": {
+        "decompression": "Druck vom Rückenmark genommen",
+        "stabilization": "Wirbelsäule mit Schrauben und Stäben gestützt",
+        "decompression_stabilization": (
+            "Druck vom Rückenmark genommen und mit Schrauben und Stäben gestützt"
+        ),
+        "intramedullary_nail": "mit einem Nagel aus Metall gestützt",
+        "plate_osteosynthesis": "mit einer Platte aus Metall gestützt",
+        "osteosynthesis": "mit Metall gestützt",
+        "endoprosthesis": "durch ein künstliches Gelenk ersetzt",
+        "resection": "der Herd entfernt",
+    },
 }
 
 
@@ -529,6 +542,13 @@ def _sites(case: Case, is_myeloma: bool) -> list[str]:
             lines.append(f"Dazu kommen weitere Herde: {_join(more)}.")
     elif more:
         lines.append(f"{what}: {_join(more)}.")
+    operated = [
+        f"{lesion_place(x)} ({words_de('operation', x.operation.value)})"
+        for x in case.lesions
+        if x.operation is not None
+    ]
+    if operated:
+        lines.append(f"Schon operiert: {_join(list(dict.fromkeys(operated)))}.")
     if case.sarcoma is not None and case.sarcoma.metastases is not None:
         m = case.sarcoma.metastases
         where = [words_de("metastasis_site", s.value) for s in m.sites]
@@ -613,6 +633,8 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
         tags.add("bma")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
+    if any(x.operation is not None for x in case.lesions):
+        tags.add("operated")
     neuro = case.neurology
     if (
         neuro.frankel is not None

@@ -217,6 +217,12 @@ class Speaker:
             parts.append(labels.say("escc_grade", lesion.escc_grade, lang, short=True))
         if lesion.pathologic_fracture:
             parts.append("pathologische Fraktur" if lang == "de" else "pathological fracture")
+        if lesion.operation:
+            # The findings before it are the lesion's as referred; the operation is history.
+            done = labels.say("operation", lesion.operation, lang, short=True)
+            if lesion.operation_date:
+                done += f" ({fmt.date(lesion.operation_date, lang)})"
+            parts.append(("operiert: " if lang == "de" else "operated: ") + done)
         return ", ".join(parts)
 
     def cite(self, keys: Iterable[str], within: Sequence[str]) -> str:
