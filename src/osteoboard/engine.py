@@ -68,7 +68,15 @@ from osteoboard.text import Text
 if TYPE_CHECKING:
     from osteoboard._cel import Context
 
-__all__ = ["EngineError", "FiredRule", "evaluate", "format_fact", "missing_from_scores", "trace"]
+__all__ = [
+    "EngineError",
+    "FiredRule",
+    "definition_holds",
+    "evaluate",
+    "format_fact",
+    "missing_from_scores",
+    "trace",
+]
 
 _MISSING_RANK = {"urgent": 0, "soon": 1, "routine": 2, "score": 3}
 
@@ -1577,6 +1585,21 @@ def _lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBa
 
 def _facts_read(rules: Iterable[CompiledRule]) -> frozenset[str]:
     return frozenset(name for rule in rules for name in rule.condition.facts)
+
+
+def definition_holds(case: Case, name: str, kb: KnowledgeBase | None = None) -> bool | None:
+    """Whether a knowledge-base definition (``def.<name>``) holds for the case on its
+    documented facts (None: undecided), for documents that speak of the same thing as the
+    rules (the letter's words after a long paralysis)."""
+    kb = kb or load_knowledge_base()
+    found = [d for d in kb.definitions if d.definition.id == name]
+    if not found:
+        raise KeyError(f"no definition def.{name} in the knowledge base")
+    condition = found[0].condition
+    scores = compute_all(case)
+    prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, kb.prognosis)
+    scope = _Scope([case_facts(case, scores, prognosis, kb=kb)], kb)
+    return scope.runner(frozenset(condition.facts)).first(condition)
 
 
 def trace(

@@ -69,7 +69,7 @@ SECTIONS: tuple[str, ...] = (
 #: lung, liver, brain   metastases documented there
 #: bma         a bone-modifying agent is given now or proposed
 #: operated    a lesion has already been operated
-#: paralysed_long   a complete paralysis (Frankel A or B) for more than 48 hours
+#: paralysed_long   a paraplegia beyond the window of surgery (def.paraplegia_over_48h)
 TAGS: frozenset[str] = frozenset(
     {
         "spine",

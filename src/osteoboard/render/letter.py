@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from osteoboard import readability
 from osteoboard.case import MYELOMA_PRECURSOR_STAGES, Case, Lesion, Region, Side
+from osteoboard.engine import definition_holds
 from osteoboard.guideline import DISCIPLINES, KnowledgeBase, load_knowledge_base
 from osteoboard.patient_texts import (
     SECTIONS,
@@ -596,15 +597,11 @@ def _has_bone(case: Case) -> bool:
     )
 
 
-#: After this long a complete paralysis rarely recovers (Patchell 2005 enrolled paraplegia of
-#: at most 48 hours); the letter then promises no return of walking.
-PARALYSIS_RECOVERY_HOURS = 48
-
 #: BMA codes that propose no agent (withholding one): they do not make the letter speak of one.
 _NO_AGENT = frozenset({"BMA.WITHHOLD"})
 
 
-def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
+def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
     tags: set[str] = set()
     listed_other = sum(1 for x in case.lesions if x.region is not Region.spine)
@@ -635,12 +632,11 @@ def case_tags(case: Case, firm: Iterable[str]) -> set[str]:
         tags.add("precursor")
     if any(x.operation is not None for x in case.lesions):
         tags.add("operated")
-    neuro = case.neurology
+    # The knowledge base's paraplegia beyond the window of surgery: the letter then promises no
+    # return of walking (the facts are derived only when a Frankel grade is documented).
     if (
-        neuro.frankel is not None
-        and neuro.frankel.value in ("A", "B")
-        and neuro.deficit_onset_hours is not None
-        and neuro.deficit_onset_hours > PARALYSIS_RECOVERY_HOURS
+        case.neurology.frankel is not None
+        and definition_holds(case, "paraplegia_over_48h", kb) is True
     ):
         tags.add("paralysed_long")
     return tags
@@ -1152,7 +1148,7 @@ def build_letter(
     contact = load_contact() if contact is None else contact
     modules = letter_modules(case)
     firm, present = _code_sets(proposal)
-    tags = case_tags(case, firm)
+    tags = case_tags(case, firm, kb)
     shown = _Shown(firm | tags, present | tags, {"cancer": cancer_words(case)})
     figures = _figures(case, texts)
     chosen = select_blocks(kb.texts, firm, modules)
