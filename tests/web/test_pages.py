@@ -108,31 +108,19 @@ def test_an_answer_sets_the_field_in_a_new_version(
     path = match.group(1)
     number = re.search(r'name="question" value="(\d+)"', page)
     assert number is not None
-    reply = client.post(
-        f"/cases/{case}/answer",
-        data={
-            "csrf_token": csrf_of(page),
-            "question": number.group(1),
-            "version": "1",
-            f"a:{path}": "true",
-        },
-        headers={"HX-Request": "true"},
-    )
+    answer = {
+        "csrf_token": csrf_of(page),
+        "question": number.group(1),
+        "version": "1",
+        f"a:{path}": "true",
+    }
+    reply = client.post(f"/cases/{case}/answer", data=answer, headers={"HX-Request": "true"})
     assert reply.status_code == 200
     assert "Antwort gespeichert: Version 2 ausgewertet" in reply.text
     history = client.get(f"/cases/{case}/history").text
     assert "Antwort auf eine Frage an das Board" in history
     # The same answer on the old version is refused: the case moved on.
-    again = client.post(
-        f"/cases/{case}/answer",
-        data={
-            "csrf_token": csrf_of(page),
-            "question": number.group(1),
-            "version": "1",
-            f"a:{path}": "true",
-        },
-        headers={"HX-Request": "true"},
-    )
+    again = client.post(f"/cases/{case}/answer", data=answer, headers={"HX-Request": "true"})
     assert again.status_code == 409 and "jetzt Version 2" in again.text
 
 
