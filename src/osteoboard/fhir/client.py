@@ -9,19 +9,12 @@ from typing import Any
 import httpx
 
 from osteoboard.fhir.errors import problem
-from osteoboard.fhir.loaders import Entry, parse_bundle, parse_json
+from osteoboard.fhir.loaders import PATIENT_DATA_TYPES, Entry, parse_bundle, parse_json
 
 __all__ = ["SEARCHED_TYPES", "fetch_patient"]
 
 #: Resource types searched by patient when $everything is not offered.
-SEARCHED_TYPES = (
-    "Condition",
-    "Observation",
-    "MedicationRequest",
-    "MedicationAdministration",
-    "MedicationStatement",
-    "Procedure",
-)
+SEARCHED_TYPES = PATIENT_DATA_TYPES
 #: Most pages followed per search.
 MAX_PAGES = 100
 _HEADERS = {"Accept": "application/fhir+json"}

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from osteoboard.case import Case, Region
 from osteoboard.fhir.codes import CASE_ITEM_SYSTEM, FhirCodes, load_fhir_codes
 from osteoboard.fhir.errors import FhirImportError, FhirProblem
+from osteoboard.fhir.loaders import PATIENT_DATA_TYPES
 from osteoboard.fhir.numbers import NUMBER_TEXT, read_number
 from osteoboard.fhir.r4b import Resource, parse_resource
 from osteoboard.fhir.report import (
@@ -474,16 +475,7 @@ def import_resources(
 
 
 #: Resource types read as the patient's data: each must say whose it is.
-_PATIENT_DATA = frozenset(
-    {
-        "Condition",
-        "Observation",
-        "MedicationRequest",
-        "MedicationAdministration",
-        "MedicationStatement",
-        "Procedure",
-    }
-)
+_PATIENT_DATA = frozenset(PATIENT_DATA_TYPES)
 _UNASSIGNED = "keinem Patienten sicher zuzuordnen", "not assignable to a patient for sure"
 
 

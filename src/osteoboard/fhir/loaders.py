@@ -18,6 +18,7 @@ from osteoboard.fhir.errors import problem
 __all__ = [
     "BUNDLE_TYPES",
     "MAX_INPUT_BYTES",
+    "PATIENT_DATA_TYPES",
     "Entry",
     "load_bundle",
     "load_ndjson",
@@ -30,6 +31,16 @@ __all__ = [
 
 #: Bundle types that hold a patient's resources.
 BUNDLE_TYPES = ("collection", "transaction", "searchset")
+#: Resource types that are a patient's data: the import reads them only with a subject that is
+#: the patient, and a server is searched for them by patient.
+PATIENT_DATA_TYPES = (
+    "Condition",
+    "Observation",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "MedicationStatement",
+    "Procedure",
+)
 #: Largest input read, in bytes (a patient's $everything is rarely over a few MB).
 MAX_INPUT_BYTES = 50_000_000
 #: Most entries (or NDJSON lines) read from one input.
