@@ -128,6 +128,8 @@ class _Hit:
     assumed: list[Assumption] | None = None
     #: The action's ``alternatives_text`` instead of the rule's text.
     alternatives: bool = False
+    #: A priority more urgent than the rule's, taken over from an open hit of the same item.
+    priority: Priority | None = None
 
 
 class _Ask(NamedTuple):
@@ -1201,7 +1203,27 @@ def _items(
         settled = [h for h in group if not h.open]
         if settled:
             confirmed = [h for h in settled if h.status is not ItemStatus.suspected]
-            out.append(_merge(confirmed or settled))
+            chosen = confirmed or settled
+            merged = _merge(chosen)
+            # An open hit that is no mere condition (a suspected instability's urgent consult)
+            # keeps its urgency when a settled hit gives the same step less urgently: the step
+            # is certain, and a suspected emergency decides how soon.
+            rank = _PRIORITY_RANK[merged[0].rule.rule.priority]
+            sooner = [
+                h
+                for h in group
+                if h.open
+                and h.status is not ItemStatus.conditional
+                and _PRIORITY_RANK[h.rule.rule.priority] < rank
+            ]
+            if sooner:
+                _, sources, because, assumed = _merge([*chosen, *sooner])
+                kept = copy.copy(merged[0])
+                kept.priority = min(
+                    (h.rule.rule.priority for h in sooner), key=_PRIORITY_RANK.__getitem__
+                )
+                merged = (kept, sources, because, assumed)
+            out.append(merged)
             continue
         sure = [h for h in group if h.status is not ItemStatus.conditional]
         if sure:
@@ -1286,7 +1308,9 @@ def _assemble(
                 )
             )
             continue
-        priority = Priority.urgent if action.discipline == "emergency" else rule.priority
+        priority = (
+            Priority.urgent if action.discipline == "emergency" else hit.priority or rule.priority
+        )
         rec = Recommendation(
             code=rule.action,
             discipline=action.discipline,
