@@ -446,6 +446,16 @@ def _show(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value)
 
 
+def _variant(e: Any) -> str:
+    """(GM) or (CM): an entry read only under the ICD-10-GM or the ICD-10-CM URIs."""
+    uris = e.uris or ()
+    if uris and all("icd-10-gm" in u for u in uris):
+        return " (GM)"
+    if uris and all(u.endswith("icd-10-cm") for u in uris):
+        return " (CM)"
+    return ""
+
+
 def _answer(e: Any) -> str:
     return "— (open, reported)" if e.value is None else _show(e.value)
 
@@ -646,7 +656,8 @@ def mapping_table(codes: FhirCodes) -> str:
     def add(element: str, entries: Iterable[Any], target: Any) -> None:
         for e in entries:
             code = e.code if e.code is not None else f"{e.prefix}*"
-            rows.append(f"| {element} | {e.system} | `{code}` | {e.display} | {target(e)} |")
+            system = e.system + _variant(e)
+            rows.append(f"| {element} | {system} | `{code}` | {e.display} | {target(e)} |")
 
     d = codes.data
     add(
@@ -722,8 +733,7 @@ def mapping_table(codes: FhirCodes) -> str:
 
     for e in d.findings:
         code = e.code if e.code is not None else f"{e.prefix}*"
-        system = e.system + (" (GM)" if e.uris and "icd-10-gm" in e.uris[0] else "")
-        system += " (CM)" if e.uris and e.uris[0].endswith("icd-10-cm") else ""
+        system = e.system + _variant(e)
         rows.append(
             f"| Condition.code (finding) | {system} | `{code}` | {e.display} | {finding(e)} |"
         )

@@ -2091,12 +2091,9 @@ def _combine_operations(state: _State) -> None:
                 [(c.resource, c.element) for c in earlier],
             )
             cands[:] = [c for c in cands if all(c is not p for p in parts)] + [combined]
+            # the date is the later operation's: the earlier one's is no competing value
             dates = state.candidates.get(path[: -len("operation")] + "operation_date", [])
-            mine = [c for c in dates if c.resource == latest.resource]
-            others = [c for c in dates if any(c.resource == e.resource for e in earlier)]
-            if mine:
-                mine[-1].also.extend((c.resource, c.element) for c in others)
-                dates[:] = [c for c in dates if all(c is not o for o in others)]
+            dates[:] = [c for c in dates if all(c.resource != e.resource for e in earlier)]
 
 
 def _same_place(lesion: Mapping[str, Any], loc: Mapping[str, Any]) -> bool:
@@ -2197,6 +2194,12 @@ def _consistent_patient(
             del fields[path]
             what = "Schwangerschaft" if path == "patient.pregnant" else "Stillen"
             what_en = "pregnancy" if path == "patient.pregnant" else "breast-feeding"
+            state.drop(
+                c.resource,
+                f"{path}: {what} bei einem männlichen Patienten – nicht übernommen (Konflikt)",
+                f"{path}: {what_en} of a male patient – not used (conflict)",
+                c.element,
+            )
             conflicts.append(
                 Conflict(
                     field=path,
