@@ -5,7 +5,9 @@ fhir.resources) carries one case: the Patient (gender, birth date), an mCODE pri
 condition, one mCODE secondary cancer condition per bone lesion with its bodySite, the
 laboratory values, ECOG, Karnofsky and weight as LOINC observations, a bone-modifying agent
 as a MedicationRequest (ATC), irradiated lesions as mCODE radiotherapy courses and the
-myeloma course as M-protein and free-light-chain observations; what no standard code names
+myeloma course as M-protein and free-light-chain observations, pregnancy and breast-feeding as
+LOINC status observations, an osteonecrosis of the jaw as a Condition with its stage and a
+finished operation as SNOMED CT procedures at the lesion; what no standard code names
 (ESCC grade, fitness for surgery, …) is an observation coded in osteoboard's case-item code
 system (the field's path). Every code comes from knowledge/fhir_codes.yaml.
 
@@ -68,7 +70,8 @@ class Writer:
 
     def coding(self, entry: Any) -> dict[str, str]:
         return {
-            "system": self.codes.uri(entry.system),
+            # an entry read only under some URIs of its system (ICD-10-CM) is written in the first
+            "system": entry.uris[0] if entry.uris else self.codes.uri(entry.system),
             "code": entry.code or entry.prefix,
             "display": entry.display,
         }
@@ -109,6 +112,7 @@ class Writer:
         self.primary(done)
         self.labs(done)
         self.medication(done)
+        self.patient_states(done)
         self.lesions(done)
         self.myeloma(done)
         for path, value in leaves(self.raw_case()):
@@ -191,7 +195,7 @@ class Writer:
             if path.startswith("labs.") and path[5:] in conventional:
                 target, unit = conventional[path[5:]]
             entry = next((e for e in self.codes.data.observations if e.field == target), None)
-            if entry is None:
+            if entry is None or entry.kind == "coded":  # coded answers: patient_states
                 continue
             if entry.kind == "integer":
                 self.observation(self.coding(entry), {"valueInteger": value})
@@ -232,6 +236,67 @@ class Writer:
             self.item("prior_therapy.bone_modifying_agent", agent.value)
         self.add(res)
         done.add("prior_therapy.bone_modifying_agent")
+
+    def patient_states(self, done: set[str]) -> None:
+        """Pregnancy and breast-feeding as status observations with their coded answer, an
+        osteonecrosis of the jaw as a Condition with its stage (the codes of the tables)."""
+        patient = self.case.patient
+        for path, value in (
+            ("patient.pregnant", patient.pregnant),
+            ("patient.breastfeeding", patient.breastfeeding),
+        ):
+            if value is None:
+                continue
+            entry = next(e for e in self.codes.data.observations if e.field == path)
+            assert entry.answers is not None
+            answer = next(
+                a
+                for a in self.codes.data.answers[entry.answers]
+                if a.value is value and a.system == entry.system
+            )
+            self.observation(
+                self.coding(entry), {"valueCodeableConcept": {"coding": [self.coding(answer)]}}
+            )
+            done.add(path)
+        if patient.jaw_osteonecrosis:
+            jaw = self.codes.data.jaw_osteonecrosis
+            cond: dict[str, Any] = {
+                "resourceType": "Condition",
+                "id": self.next_id("onj"),
+                "clinicalStatus": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                            "code": "active",
+                        }
+                    ]
+                },
+                "code": {"coding": [self.coding(next(e for e in jaw.codes if not e.needs_jaw))]},
+                "subject": self.subject(),
+            }
+            done.add("patient.jaw_osteonecrosis")
+            stage = patient.jaw_osteonecrosis_stage
+            if stage is not None:
+                entry = next(e for e in jaw.stages if e.value == stage)
+                cond["stage"] = [{"summary": {"coding": [self.coding(entry)]}}]
+                done.add("patient.jaw_osteonecrosis_stage")
+            self.add(cond)
+
+    def operation_codes(self, operation: Any) -> list[Any]:
+        """The procedure codes of an operation: its own, or those of the operations that
+        together are it (a decompression and a stabilisation); none when a part has none."""
+        ops = self.codes.data.operations
+        own = [e for e in ops.codes if e.operation == operation][:1]
+        if own:
+            return own
+        for rule in ops.combined:
+            if rule.operation == operation:
+                parts = [
+                    next((e for e in ops.codes if e.operation == p), None) for p in rule.operations
+                ]
+                if all(parts):
+                    return parts
+        return []
 
     def lesions(self, done: set[str]) -> None:
         for lesion in self.case.lesions:
@@ -279,6 +344,22 @@ class Writer:
                     proc["performedDateTime"] = self.date
                 self.add(proc)
                 given.add("previously_irradiated")
+            codes = self.operation_codes(lesion.operation) if site is not None else []
+            for entry in codes:
+                op: dict[str, Any] = {
+                    "resourceType": "Procedure",
+                    "id": self.next_id("op"),
+                    "meta": {"profile": list(self.codes.data.surgery.profiles)},
+                    "status": "completed",
+                    "code": {"coding": [self.coding(entry)]},
+                    "subject": self.subject(),
+                    "bodySite": cond["bodySite"],
+                    "reasonReference": [{"reference": f"Condition/{lesion.id}"}],
+                }
+                if lesion.operation_date is not None:
+                    op["performedDateTime"] = lesion.operation_date.isoformat()
+                self.add(op)
+                given |= {"operation", "operation_date"}
             for name, value in data.items():
                 if name not in given:
                     self.item(

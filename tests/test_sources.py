@@ -119,6 +119,8 @@ EXTRA_KEYS = {
     "ruggiero2022",
     "stovall1995",
     "yarom2019",
+    # How long a documented pregnancy may still be current (FHIR import, current_values).
+    "acog2013-term",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

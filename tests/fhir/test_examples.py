@@ -80,3 +80,28 @@ def test_bundles_use_standard_codes_where_they_exist() -> None:
         if "valueQuantity" in e["resource"] and "code" in e["resource"]["valueQuantity"]
     }
     assert "mg/dL" in units  # creatinine and calcium in conventional units, converted
+
+
+def test_pregnancy_jaw_osteonecrosis_and_operations_travel_in_standard_codes() -> None:
+    """The new patient states are not case items in the demo bundles: a pregnant woman after
+    decompression and a man with osteonecrosis of the jaw after a hip replacement round-trip
+    through LOINC, ICD-10-CM and SNOMED CT to the proposal of their twins."""
+    codes: set[tuple[str, str]] = set()
+    items: set[str] = set()
+    for name in ("14-breast-pregnant-t7-decompressed", "15-prostate-jaw-osteonecrosis-hip"):
+        data = json.loads((ROOT / "examples/fhir" / f"{name}.json").read_text("utf-8"))
+        for entry in data["entry"]:
+            for c in (entry["resource"].get("code") or {}).get("coding", []):
+                codes.add((c["system"], c["code"]))
+                if c["system"] == "urn:osteoboard:codesystem:case-item":
+                    items.add(c["code"])
+    assert ("http://loinc.org", "82810-3") in codes  # pregnancy status
+    assert ("http://hl7.org/fhir/sid/icd-10-cm", "M87.180") in codes  # jaw osteonecrosis
+    assert {("http://snomed.info/sct", c) for c in ("387731002", "55705006", "52734007")} <= codes
+    assert not items & {
+        "patient.pregnant",
+        "patient.jaw_osteonecrosis",
+        "patient.jaw_osteonecrosis_stage",
+        "lesion.operation",
+        "lesion.operation_date",
+    }

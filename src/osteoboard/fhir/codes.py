@@ -19,6 +19,7 @@ from osteoboard.case import (
     BoneModifyingAgent,
     Case,
     LongBone,
+    Operation,
     PrimarySite,
     Region,
     Side,
@@ -145,7 +146,8 @@ class SeriesEntry(_Entry):
 
 
 class AnswerEntry(_Entry):
-    value: int | str
+    #: None: the answer leaves the field open (unknown, not yet confirmed)
+    value: bool | int | str | None
 
 
 class MarkerEntry(_Entry):
@@ -160,6 +162,44 @@ class ProcedureKind(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     profiles: list[str] = Field(default_factory=list)
     codes: list[_Entry] = Field(default_factory=list)
+
+
+class OperationEntry(_Entry):
+    operation: Operation
+
+
+class CombinedOperation(BaseModel):
+    """Operations of one lesion that together are one value of the case format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    operations: tuple[Operation, Operation]
+    operation: Operation
+
+
+class Operations(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sources: list[str] = Field(min_length=1)
+    codes: list[OperationEntry]
+    combined: list[CombinedOperation] = Field(default_factory=list)
+
+
+class JawEntry(_Entry):
+    #: the code names an osteonecrosis due to drugs, but not that it is the jaw's: it counts
+    #: only with a jaw code in the same Condition or a bodySite of the jaw
+    needs_jaw: bool = False
+
+
+class StageEntry(_Entry):
+    value: int = Field(ge=1, le=3)
+
+
+class JawOsteonecrosis(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    sources: list[str] = Field(min_length=1)
+    codes: list[JawEntry]
+    jaw_codes: list[_Entry]
+    jaw_sites: list[_Entry]
+    stages: list[StageEntry]
 
 
 class Statuses(BaseModel):
@@ -251,6 +291,8 @@ class _File(BaseModel):
     medications: list[MedicationEntry]
     radiotherapy: ProcedureKind
     surgery: ProcedureKind
+    operations: Operations
+    jaw_osteonecrosis: JawOsteonecrosis
     condition_profiles: ConditionProfiles
     laterality_extension: str
     finding_recent_days: SourcedValue
@@ -337,6 +379,11 @@ class FhirCodes:
         self.medications = Coded(data.medications, by_uri)
         self.radiotherapy = Coded(data.radiotherapy.codes, by_uri)
         self.surgery = Coded(data.surgery.codes, by_uri)
+        self.operations = Coded(data.operations.codes, by_uri)
+        self.jaw_osteonecrosis = Coded(data.jaw_osteonecrosis.codes, by_uri)
+        self.jaw_codes = Coded(data.jaw_osteonecrosis.jaw_codes, by_uri)
+        self.jaw_sites = Coded(data.jaw_osteonecrosis.jaw_sites, by_uri)
+        self.jaw_stages = Coded(data.jaw_osteonecrosis.stages, by_uri)
         self.findings = Coded(data.findings, by_uri)
         self.statuses = data.statuses
         self.current_values = data.current_values
@@ -399,6 +446,20 @@ def _show(value: Any) -> str:
     return "true" if value is True else "false" if value is False else str(value)
 
 
+def _variant(e: Any) -> str:
+    """(GM) or (CM): an entry read only under the ICD-10-GM or the ICD-10-CM URIs."""
+    uris = e.uris or ()
+    if uris and all("icd-10-gm" in u for u in uris):
+        return " (GM)"
+    if uris and all(u.endswith("icd-10-cm") for u in uris):
+        return " (CM)"
+    return ""
+
+
+def _answer(e: Any) -> str:
+    return "— (open, reported)" if e.value is None else _show(e.value)
+
+
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside an annotation (``X | None``, ``list[X]``), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -429,6 +490,11 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
         "medications": data.medications,
         "radiotherapy.codes": data.radiotherapy.codes,
         "surgery.codes": data.surgery.codes,
+        "operations.codes": data.operations.codes,
+        "jaw_osteonecrosis.codes": data.jaw_osteonecrosis.codes,
+        "jaw_osteonecrosis.jaw_codes": data.jaw_osteonecrosis.jaw_codes,
+        "jaw_osteonecrosis.jaw_sites": data.jaw_osteonecrosis.jaw_sites,
+        "jaw_osteonecrosis.stages": data.jaw_osteonecrosis.stages,
         "findings": data.findings,
         **{f"answers.{k}": v for k, v in data.answers.items()},
     }
@@ -447,6 +513,8 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
                     raise KnowledgeError(f"{where}: {uri!r} is not a URI of {entry.system}")
     _lint_findings(data, fields)
     _lint_current_values(data, fields)
+    _lint_answers(data)
+    _lint_operations(data)
     for i, obs in enumerate(data.observations):
         where = f"{FILE}: observations[{i}]"
         if obs.field is not None and obs.field not in fields:
@@ -470,6 +538,8 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
             ("current_values", data.current_values.sources),
             ("myeloma_series_sources", data.myeloma_series_sources),
             ("tumor_marker_sources", data.tumor_marker_sources),
+            ("operations", data.operations.sources),
+            ("jaw_osteonecrosis", data.jaw_osteonecrosis.sources),
         ):
             check_sources(keys, sources, f"{FILE}: {part}")
         for path, spec in data.current_values.fields.items():
@@ -498,6 +568,46 @@ def _lint_current_values(data: _File, fields: frozenset[str]) -> None:
             f"{where}: {', '.join(missing)}: no maximum age (give `default` or "
             "{max_age_days: N, sources: [...]})"
         )
+
+
+def _lint_answers(data: _File) -> None:
+    """Every answer a coded observation can give is a value its field allows."""
+    for i, obs in enumerate(data.observations):
+        if obs.answers is None or obs.field is None:
+            continue
+        for answer in data.answers[obs.answers]:
+            if answer.value is None:
+                continue
+            probe: dict[str, Any] = {"id": "lint"}
+            node = probe
+            parts = obs.field.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = answer.value
+            try:
+                Case.model_validate(probe)
+            except ValueError as exc:
+                raise KnowledgeError(
+                    f"{FILE}: observations[{i}]: answer {answer.code} = {answer.value!r} is "
+                    f"not allowed for {obs.field}: {exc}"
+                ) from None
+
+
+def _lint_operations(data: _File) -> None:
+    """A combined operation joins two different operations that can be done at one region."""
+    from osteoboard.case import OPERATION_REGIONS
+
+    for i, rule in enumerate(data.operations.combined):
+        where = f"{FILE}: operations.combined[{i}]"
+        first, second = rule.operations
+        if first == second:
+            raise KnowledgeError(f"{where}: combines {first.value} with itself")
+        regions = set(OPERATION_REGIONS[rule.operation])
+        for part in rule.operations:
+            if not regions & set(OPERATION_REGIONS[part]):
+                raise KnowledgeError(
+                    f"{where}: {part.value} is done at no region of {rule.operation.value}"
+                )
 
 
 def _lint_findings(data: _File, fields: frozenset[str]) -> None:
@@ -546,7 +656,8 @@ def mapping_table(codes: FhirCodes) -> str:
     def add(element: str, entries: Iterable[Any], target: Any) -> None:
         for e in entries:
             code = e.code if e.code is not None else f"{e.prefix}*"
-            rows.append(f"| {element} | {e.system} | `{code}` | {e.display} | {target(e)} |")
+            system = e.system + _variant(e)
+            rows.append(f"| {element} | {system} | `{code}` | {e.display} | {target(e)} |")
 
     d = codes.data
     add(
@@ -586,7 +697,30 @@ def mapping_table(codes: FhirCodes) -> str:
         d.medications,
         lambda e: f"prior_therapy.bone_modifying_agent = {e.agent.value}",
     )
+    for name, entries in d.answers.items():
+        add(f"Observation.value ({name})", entries, _answer)
     add("Procedure.code", d.radiotherapy.codes, lambda e: "lesions[].previously_irradiated")
+    add(
+        "Procedure.code (operation)",
+        d.operations.codes,
+        lambda e: f"lesions[].operation = {e.operation.value}, .operation_date",
+    )
+    jaw = d.jaw_osteonecrosis
+    add(
+        "Condition.code (jaw)",
+        jaw.codes,
+        lambda e: (
+            "patient.jaw_osteonecrosis = true"
+            + (" (with K10.2 or a jaw bodySite)" if e.needs_jaw else "")
+        ),
+    )
+    add("Condition.code (jaw)", jaw.jaw_codes, lambda e: "places M87.1- at the jaw")
+    add("Condition.bodySite (jaw)", jaw.jaw_sites, lambda e: "places M87.1- at the jaw")
+    add(
+        "Condition.stage.summary (jaw)",
+        jaw.stages,
+        lambda e: f"patient.jaw_osteonecrosis_stage = {e.value}",
+    )
 
     def finding(e: Any) -> str:
         parts = [f"{k} = {_show(v)}" for k, v in e.sets.items()]
@@ -599,8 +733,7 @@ def mapping_table(codes: FhirCodes) -> str:
 
     for e in d.findings:
         code = e.code if e.code is not None else f"{e.prefix}*"
-        system = e.system + (" (GM)" if e.uris and "icd-10-gm" in e.uris[0] else "")
-        system += " (CM)" if e.uris and e.uris[0].endswith("icd-10-cm") else ""
+        system = e.system + _variant(e)
         rows.append(
             f"| Condition.code (finding) | {system} | `{code}` | {e.display} | {finding(e)} |"
         )

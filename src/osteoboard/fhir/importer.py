@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from osteoboard.case import Case, Region
+from osteoboard.case import OPERATION_REGIONS, Case, Region, Sex
 from osteoboard.fhir.codes import CASE_ITEM_SYSTEM, FhirCodes, load_fhir_codes
 from osteoboard.fhir.errors import FhirImportError, FhirProblem
 from osteoboard.fhir.loaders import PATIENT_DATA_TYPES
@@ -101,6 +101,13 @@ class _Candidate:
     element: str
     note: Text | None = None
     order: int = 0
+    #: further resources (Type/id, element) the value also came from (two operations that
+    #: together are one value of the case format)
+    also: list[tuple[str, str]] = field(default_factory=list)
+
+
+#: An answer that leaves a field open (unknown, not yet confirmed): reported, never a value.
+_OPEN = object()
 
 
 @dataclass
@@ -438,7 +445,9 @@ def import_resources(
                 f"resource type {rtype} is not read",
             )
 
+    _combine_operations(state)
     fields, conflicts = _resolve(state)
+    _consistent_patient(state, fields, conflicts)
     case_data, sources = _assemble(state, pid, fields)
     case = _validate(state, case_data, sources, patient_ref)
     # every element of a used resource that the mapping did not read
@@ -844,6 +853,8 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             continue
         if finding is not None:
             continue
+        if _jaw_osteonecrosis(state, ref, res, date):
+            continue
         state.drop(
             ref,
             "Diagnose ohne Fallfeld (kein Primärtumor, keine Knochen- oder Organmetastase "
@@ -856,6 +867,80 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
     for ref, res, finding, date in findings:
         _finding(state, ref, res, finding, date)
     return primary_ids
+
+
+def _jaw_osteonecrosis(state: _State, ref: str, res: Resource, date: dt.date | None) -> bool:
+    """An established osteonecrosis of the jaw (``jaw_osteonecrosis`` of the code tables) ->
+    patient.jaw_osteonecrosis, with its AAOMS stage from Condition.stage. False when the
+    Condition's code is none of the table's."""
+    codes = state.codes
+    codings = _codings(res.code)
+    entry = codes.jaw_osteonecrosis.first(codings)
+    if entry is None:
+        return False
+    state.use(
+        ref,
+        "code",
+        "clinicalStatus",
+        "verificationStatus",
+        "onsetDateTime",
+        "onsetPeriod",
+        "recordedDate",
+        "extension",
+    )
+    note = _t(entry.display, entry.display)
+    if entry.needs_jaw:
+        jaw_code = codes.jaw_codes.first(codings)
+        site = next(
+            (s for s in res.bodySite or [] if codes.jaw_sites.first(_codings(s)) is not None),
+            None,
+        )
+        if jaw_code is None and site is None:
+            state.drop(
+                ref,
+                f"{entry.display}: ohne Angabe des Kiefers (K10.2 in derselben Diagnose oder "
+                "bodySite Unter-/Oberkiefer) – nicht als Kieferosteonekrose übernommen",
+                f"{entry.display}: the jaw is not stated (K10.2 in the same Condition or a "
+                "bodySite of the mandible or maxilla) – not read as osteonecrosis of the jaw",
+                "code",
+            )
+            return True
+        jaw = (
+            jaw_code.display
+            if jaw_code is not None
+            else codes.jaw_sites.first(_codings(site)).display
+        )
+        if site is not None:
+            state.use(ref, "bodySite")
+        note = _t(f"{entry.display} + {jaw}", f"{entry.display} + {jaw}")
+    state.offer("patient.jaw_osteonecrosis", _Candidate(True, date, ref, "code", note))
+    for i, stage in enumerate(res.stage or []):
+        if stage.summary is None:
+            continue
+        state.use(ref, "stage")
+        hit = codes.jaw_stages.first(_codings(stage.summary))
+        if hit is None:
+            state.drop(
+                ref,
+                "Stadium nicht lesbar (ein SNOMED-CT-Stadium 1–3 erwartet): "
+                "patient.jaw_osteonecrosis_stage bleibt offen",
+                "stage not readable (a SNOMED CT stage 1-3 expected): "
+                "patient.jaw_osteonecrosis_stage left open",
+                f"stage[{i}].summary",
+            )
+            continue
+        state.offer(
+            "patient.jaw_osteonecrosis_stage",
+            _Candidate(
+                hit.value,
+                date,
+                ref,
+                f"stage[{i}].summary",
+                _t(f"AAOMS-Stadium {hit.value}", f"AAOMS stage {hit.value}"),
+            ),
+        )
+        break
+    return True
 
 
 def _condition_date(res: Resource) -> dt.date | None:
@@ -1078,7 +1163,7 @@ def _lesions_of(
         lid = base if len(located) == 1 else f"{base}-{k + 1}"
         if not _LESION_ID.match(lid) or any(les["id"] == lid for les in lesions):
             lid = f"L{len(lesions) + 1}"
-        lesion: dict[str, Any] = {"id": lid, "_condition": res.id}
+        lesion: dict[str, Any] = {"id": lid, "_condition": res.id, "_date": _condition_date(res)}
         srcs = [FieldSource(field=f"lesions[{lid}]", value=lid, resource=ref, element="code")]
         if site is not None:
             loc, display = _location(state, site)
@@ -1156,15 +1241,21 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
         state.use(ref, "component")
         matched_component = True
         value, element, note = _value(state, ref, comp, centry, f"component[{i}].")
+        if value is _OPEN:
+            continue
         if value is not None:
             state.offer(centry.field, _Candidate(value, date, ref, element, note))
-        elif _measured(comp):
+        elif _measured(comp) and not _yes_no(codes, centry):
             state.blocked.setdefault(centry.field, []).append((date, ref))
     entry = codes.observations.first(code)
     if entry is not None:
         value, element, note = _value(state, ref, res, entry)
+        if value is _OPEN:
+            return
         if value is None:
-            if entry.field is not None and _measured(res):
+            # A yes/no answer that cannot be read says nothing: an earlier answer stands (a
+            # documented pregnancy is not hidden by an unreadable later entry).
+            if entry.field is not None and _measured(res) and not _yes_no(codes, entry):
                 state.blocked.setdefault(entry.field, []).append((date, ref))
             return
         if entry.field is None:
@@ -1311,11 +1402,24 @@ def _value(
         answer = state.codes.answers[entry.answers].first(_codings(res.valueCodeableConcept))
         if answer is not None:
             state.use(ref, "valueCodeableConcept")
+            if answer.value is None:
+                state.drop(
+                    ref,
+                    f"Antwort {answer.display!r}: nicht bestimmt – {entry.field} bleibt offen, "
+                    "bitte klären",
+                    f"answer {answer.display!r}: not determined – {entry.field} left open, "
+                    "please clarify",
+                    f"{prefix}valueCodeableConcept",
+                )
+                return _OPEN, "", None
             return (
                 answer.value,
                 f"{prefix}valueCodeableConcept",
                 _t(answer.display, answer.display),
             )
+    if isinstance(getattr(res, "valueBoolean", None), bool) and _yes_no(state.codes, entry):
+        state.use(ref, "valueBoolean")
+        return res.valueBoolean, f"{prefix}valueBoolean", None
     if isinstance(res.valueString, str):
         m = NUMBER_TEXT.match(res.valueString)
         if m and not m["cmp"] and not m["unit"] and re.fullmatch(r"[+-]?\d+", m["num"]):
@@ -1323,6 +1427,16 @@ def _value(
             return int(m["num"]), f"{prefix}valueString", None
     state.drop(ref, "kein lesbarer Wert", "no readable value", f"{prefix}value[x]")
     return None, "", None
+
+
+def _yes_no(codes: FhirCodes, entry: Any) -> bool:
+    """Whether a coded observation answers yes or no (its answers are true, false or open):
+    such a question may also be answered by a valueBoolean, and an answer that cannot be
+    read leaves the field open without hiding an earlier one."""
+    if entry.kind != "coded" or entry.answers is None:
+        return False
+    answers = codes.answers[entry.answers].entries
+    return all(a.value is None or isinstance(a.value, bool) for a in answers)
 
 
 def _quantity(
@@ -1769,9 +1883,9 @@ def _procedure(
         bool(profiles & set(codes.data.radiotherapy.profiles))
         or codes.radiotherapy.first(code) is not None
     )
-    is_surgery = (
-        bool(profiles & set(codes.data.surgery.profiles)) or codes.surgery.first(code) is not None
-    )
+    operation = codes.operations.first(code)
+    cancer_surgery = bool(profiles & set(codes.data.surgery.profiles))
+    is_surgery = cancer_surgery or codes.surgery.first(code) is not None or operation is not None
     if not (is_rt or is_surgery):
         state.drop(
             ref,
@@ -1802,11 +1916,7 @@ def _procedure(
                 ),
             )
         else:
-            state.drop(
-                ref,
-                "Operation nicht am Primärtumor (reasonReference)",
-                "surgery not of the primary tumour (reasonReference)",
-            )
+            _operation(state, ref, res, operation, cancer_surgery, reasons, date, lesions)
         return
     matched = False
     for i, site in enumerate(res.bodySite or []):
@@ -1834,6 +1944,156 @@ def _procedure(
             "radiotherapy matches no known bone lesion",
             "bodySite",
         )
+
+
+def _operation(
+    state: _State,
+    ref: str,
+    res: Resource,
+    entry: Any,
+    cancer_surgery: bool,
+    reasons: set[str | None],
+    date: dt.date | None,
+    lesions: list[dict[str, Any]],
+) -> None:
+    """A completed operation at one bone lesion -> its operation and operation_date
+    (``operations`` of the code tables); anything that does not name one lesion for sure is
+    reported, never guessed: an operation taken for done takes emergencies away."""
+    places = [
+        (i, loc, display)
+        for i, site in enumerate(res.bodySite or [])
+        for loc, display in [_location(state, site)]
+        if "region" in loc
+    ]
+    by_reason = [les for les in lesions if les["_condition"] and les["_condition"] in reasons]
+    # the lesions its reasonReference names, else every lesion; narrowed to its bodySite
+    pool = by_reason or (lesions if places else [])
+    if places:
+        pool = [les for les in pool if any(_same_place(les, loc) for _, loc, _ in places)]
+    what = entry.display if entry is not None else "Tumoroperation"
+    what_en = entry.display if entry is not None else "cancer surgery"
+    if not pool:
+        if entry is None:
+            state.drop(
+                ref,
+                "Operation nicht am Primärtumor (reasonReference) und an keiner Knochenläsion",
+                "surgery not of the primary tumour (reasonReference) nor at a bone lesion",
+            )
+            return
+        state.drop(
+            ref,
+            f"{what}: keiner Knochenläsion zuzuordnen (bodySite, reasonReference) – "
+            "lesions[].operation nicht gesetzt",
+            f"{what_en}: matches no bone lesion (bodySite, reasonReference) – "
+            "lesions[].operation not set",
+            "bodySite",
+        )
+        return
+    if len(pool) > 1:
+        names = ", ".join(str(les["id"]) for les in pool)
+        state.drop(
+            ref,
+            f"{what}: mehrere Läsionen kommen in Frage ({names}) – keiner zugeordnet, bitte prüfen",
+            f"{what_en}: several lesions may be meant ({names}) – set at none, please check",
+            "bodySite",
+        )
+        return
+    lesion = pool[0]
+    lid = lesion["id"]
+    if entry is None:
+        state.drop(
+            ref,
+            f"Tumoroperation an Läsion {lid}: welche Operation, ist aus dem Code nicht zu "
+            "lesen – lesions[].operation nicht gesetzt (als Fallangabe ergänzen)",
+            f"cancer surgery at lesion {lid}: which operation cannot be read from the code – "
+            "lesions[].operation not set (add it as a case item)",
+            "code",
+        )
+        return
+    op = entry.operation
+    region = lesion.get("region")
+    if region is None or Region(region) not in OPERATION_REGIONS[op]:
+        state.drop(
+            ref,
+            f"{what} ({op.value}) passt nicht zur Region der Läsion {lid} "
+            f"({region or 'nicht angegeben'}) – nicht übernommen",
+            f"{what_en} ({op.value}) does not fit the region of lesion {lid} "
+            f"({region or 'not given'}) – not used",
+            "code",
+        )
+        return
+    named = lesion["_condition"] in reasons
+    since = lesion.get("_date")
+    if not (named or cancer_surgery) and (since is None or date is None or date < since):
+        when = since.isoformat() if since is not None else "ohne Datum"
+        when_en = since.isoformat() if since is not None else "undated"
+        state.drop(
+            ref,
+            f"{what} an der Stelle von Läsion {lid}: ohne Bezug zur Metastase "
+            f"(reasonReference, mCODE-Tumoroperation) und nicht nach ihrer Diagnose ({when}) – "
+            "nicht als Operation der Läsion übernommen",
+            f"{what_en} at the place of lesion {lid}: not linked to the metastasis "
+            f"(reasonReference, mCODE cancer surgery) and not after its diagnosis ({when_en}) "
+            "– not read as the lesion's operation",
+            "reasonReference",
+        )
+        return
+    state.use(ref, "bodySite", "reasonReference")
+    at = next((display for _, loc, display in places if _same_place(lesion, loc)), None)
+    shown = f"{entry.display} ({at})" if at else entry.display
+    key = f"lesion@{lesion['_condition']}#{lid}|"
+    state.offer(key + "operation", _Candidate(op.value, date, ref, "code", _t(shown, shown)))
+    if date is None:
+        state.drop(
+            ref,
+            f"{what}: ohne Datum – lesions[{lid}].operation_date bleibt offen",
+            f"{what_en}: undated – lesions[{lid}].operation_date left open",
+            "performed[x]",
+        )
+        return
+    element = "performedPeriod" if res.performedPeriod is not None else "performedDateTime"
+    state.offer(key + "operation_date", _Candidate(date.isoformat(), date, ref, element))
+
+
+def _combine_operations(state: _State) -> None:
+    """Operations of one lesion that together are one value of the case format (a
+    decompression and an instrumentation: decompression_stabilization), dated by the later
+    one (``operations.combined`` of the code tables)."""
+    rules = state.codes.data.operations.combined
+    for path, cands in state.candidates.items():
+        if not (path.startswith("lesion@") and path.endswith("|operation")):
+            continue
+        for rule in rules:
+            parts = []
+            for op in rule.operations:
+                done = [c for c in cands if c.value == op.value]
+                if done:
+                    parts.append(max(done, key=lambda c: (c.date or dt.date.min, c.order)))
+            if len(parts) < len(rule.operations):
+                continue
+            latest = max(parts, key=lambda c: (c.date or dt.date.min, c.order))
+            earlier = [c for c in parts if c is not latest]
+            listed = ", ".join(
+                f"{c.value} ({c.resource}, {c.date or '?'})"
+                for c in sorted(parts, key=lambda c: c.order)
+            )
+            note = _t(
+                f"{listed} → {rule.operation.value} (Datum der späteren)",
+                f"{listed} → {rule.operation.value} (date of the later one)",
+            )
+            combined = _Candidate(
+                rule.operation.value,
+                latest.date,
+                latest.resource,
+                latest.element,
+                note,
+                latest.order,
+                [(c.resource, c.element) for c in earlier],
+            )
+            cands[:] = [c for c in cands if all(c is not p for p in parts)] + [combined]
+            # the date is the later operation's: the earlier one's is no competing value
+            dates = state.candidates.get(path[: -len("operation")] + "operation_date", [])
+            dates[:] = [c for c in dates if all(c.resource != e.resource for e in earlier)]
 
 
 def _same_place(lesion: Mapping[str, Any], loc: Mapping[str, Any]) -> bool:
@@ -1912,6 +2172,69 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
                 )
             )
     return chosen, conflicts
+
+
+#: Patient fields that a male patient cannot have (the case format refuses them).
+_NOT_MALE = ("patient.pregnant", "patient.breastfeeding")
+
+
+def _consistent_patient(
+    state: _State, fields: dict[str, _Candidate], conflicts: list[Conflict]
+) -> None:
+    """Patient fields that contradict each other are resolved before the case is built, so
+    that no value takes the rest of the patient block with it: a pregnancy or breast-feeding
+    of a male patient is a conflict (left out, reported); a fetal dose without a pregnancy and
+    a jaw osteonecrosis stage beside "no osteonecrosis" are left out and reported."""
+    sex = fields.get("patient.sex")
+    if sex is not None and sex.value == Sex.male.value:
+        for path in _NOT_MALE:
+            c = fields.get(path)
+            if c is None or c.value is not True:
+                continue
+            del fields[path]
+            what = "Schwangerschaft" if path == "patient.pregnant" else "Stillen"
+            what_en = "pregnancy" if path == "patient.pregnant" else "breast-feeding"
+            state.drop(
+                c.resource,
+                f"{path}: {what} bei einem männlichen Patienten – nicht übernommen (Konflikt)",
+                f"{path}: {what_en} of a male patient – not used (conflict)",
+                c.element,
+            )
+            conflicts.append(
+                Conflict(
+                    field=path,
+                    chosen=ConflictCandidate(resource=sex.resource, value=None),
+                    others=[ConflictCandidate(resource=c.resource, value=True, date=c.date)],
+                    rule=_t(
+                        f"Patient männlich ({sex.resource} {sex.element}): {what} nicht "
+                        "übernommen – bitte Patient und Daten prüfen",
+                        f"patient is male ({sex.resource} {sex.element}): {what_en} not used "
+                        "– check the patient and the data",
+                    ),
+                )
+            )
+    fetal = fields.get("patient.fetal_dose_acceptable")
+    pregnant = fields.get("patient.pregnant")
+    if fetal is not None and (pregnant is None or pregnant.value is not True):
+        del fields["patient.fetal_dose_acceptable"]
+        state.drop(
+            fetal.resource,
+            "patient.fetal_dose_acceptable gilt nur bei einer Schwangerschaft "
+            "(patient.pregnant) – nicht übernommen",
+            "patient.fetal_dose_acceptable applies only in a pregnancy (patient.pregnant) – "
+            "not used",
+            fetal.element,
+        )
+    stage = fields.get("patient.jaw_osteonecrosis_stage")
+    onj = fields.get("patient.jaw_osteonecrosis")
+    if stage is not None and onj is not None and onj.value is False:
+        del fields["patient.jaw_osteonecrosis_stage"]
+        state.drop(
+            stage.resource,
+            f"Stadium einer Kieferosteonekrose, aber {onj.resource}: keine – nicht übernommen",
+            f"a stage of jaw osteonecrosis, but {onj.resource}: none – not used",
+            stage.element,
+        )
 
 
 def _public_path(path: str) -> str:
@@ -2037,15 +2360,16 @@ def _assemble(
             if tcond != cond or (tlesion and tlesion != lesion["id"]):
                 continue
             entry[name] = c.value
-            srcs.append(
-                FieldSource(
-                    field=f"lesions[{lesion['id']}].{name}",
-                    value=c.value,
-                    resource=c.resource,
-                    element=c.element,
-                    note=c.note,
+            for resource, element in [(c.resource, c.element), *c.also]:
+                srcs.append(
+                    FieldSource(
+                        field=f"lesions[{lesion['id']}].{name}",
+                        value=c.value,
+                        resource=resource,
+                        element=element,
+                        note=c.note,
+                    )
                 )
-            )
         out_lesions.append(entry)
         sources.extend(srcs)
     known = {les["_condition"] for les in lesions}
@@ -2164,7 +2488,13 @@ def _remove(data: dict[str, Any], where: str) -> bool:
                 return False
             node = node[part]
     last = parts[-1] if parts else ""
-    if isinstance(node, dict) and last in node and last not in ("id", "date"):
+    # only a value, never a whole block or list (a problem of a block is an error)
+    if (
+        isinstance(node, dict)
+        and last in node
+        and last not in ("id", "date")
+        and not isinstance(node[last], dict | list)
+    ):
         del node[last]
         return True
     return False
