@@ -119,6 +119,13 @@ EXTRA_KEYS = {
     "ruggiero2022",
     "stovall1995",
     "yarom2019",
+    # A new cranial-nerve deficit from a skull-base metastasis: its own urgent pathway.
+    "droege2014",
+    "greenberg1981",
+    "hoppe2022",
+    "laigle2005",
+    "lerhun2021",
+    "ryken2010",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
