@@ -69,6 +69,7 @@ VALIDATOR_ERRORS = {
         "lesions": [{"id": "S", "region": "spine", "operation": "endoprosthesis"}]
     },
     "operation_region_unstated": {"lesions": [{"id": "X", "operation": "decompression"}]},
+    "deficit_level_alone": {"neurology": {"new_deficit": False, "deficit_level": "spinal"}},
     "operation_date_alone": {
         "lesions": [{"id": "F", "region": "long_bone", "operation_date": "2026-11-01"}]
     },

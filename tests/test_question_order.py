@@ -64,3 +64,34 @@ def test_screening_for_a_silent_cord_compression_takes_two_places_at_most() -> N
     assert len(p.questions) == 5
     assert len(screening) <= 2, [q.text.de for q in screening]
     assert any("SURG.ORTHO_CONSULT[FEM]" in q.decides for q in p.questions)
+
+
+def test_a_listed_spinal_lesion_is_not_asked_whether_there_are_spinal_metastases() -> None:
+    """A referral that lists L4: the board is asked for the whole-spine MRI and the grade
+    of compression once, not whether the spine has metastases at all."""
+    case = parse_case(
+        {
+            "id": "cauda",
+            "board_date": "2026-11-20",
+            "patient": {"age": 64, "sex": "male", "ecog": 1},
+            "primary": {"site": "kidney"},
+            "neurology": {"new_deficit": True, "deficit_onset_hours": 20},
+            "lesions": [
+                {
+                    "id": "L4",
+                    "region": "spine",
+                    "level": "L4",
+                    "type": "lytic",
+                    "pain": "mechanical",
+                    "pain_vas": 7,
+                    "symptomatic": True,
+                }
+            ],
+        }
+    )
+    questions = evaluate(case).questions
+    texts = [q.text.de for q in questions]
+    assert not any("Gibt es Metastasen der Wirbelsäule" in t for t in texts), texts
+    whole_spine = [q for q in questions if "MRT der gesamten Wirbelsäule" in q.text.de]
+    assert len(whole_spine) == 1, texts
+    assert "neurology.whole_spine_mri_done" in whole_spine[0].fields

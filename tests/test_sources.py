@@ -121,6 +121,13 @@ EXTRA_KEYS = {
     "yarom2019",
     # How long a documented pregnancy may still be current (FHIR import, current_values).
     "acog2013-term",
+    # A new cranial-nerve deficit from a skull-base metastasis: its own urgent pathway.
+    "droege2014",
+    "greenberg1981",
+    "hoppe2022",
+    "laigle2005",
+    "lerhun2021",
+    "ryken2010",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

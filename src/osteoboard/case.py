@@ -46,6 +46,7 @@ __all__ = [
     "CorticalInvolvement",
     "Crab",
     "CrabFeature",
+    "DeficitLevel",
     "EsccGrade",
     "Frankel",
     "Joint",
@@ -213,6 +214,15 @@ class Frankel(StrEnum):
     C = "C"
     D = "D"
     E = "E"
+
+
+class DeficitLevel(StrEnum):
+    """Where a new neurological deficit arises: the cranial nerves only (skull base, brain,
+    meninges), the spine (cord, cauda equina, nerve roots), or both."""
+
+    cranial_nerves = "cranial_nerves"
+    spinal = "spinal"
+    cranial_nerves_and_spinal = "cranial_nerves_and_spinal"
 
 
 class Region(StrEnum):
@@ -812,10 +822,30 @@ class Neurology(_Model):
     whole_spine_mri_done: bool | None = Field(
         default=None, description="Whole-spine MRI already performed for the current symptoms."
     )
+    deficit_level: DeficitLevel | None = Field(
+        default=None,
+        description="Where the new deficit arises (needs new_deficit true): cranial_nerves "
+        "(cranial-nerve palsy only: double vision, facial numbness or weakness, hearing loss, "
+        "hoarseness, difficulty swallowing, a deviated tongue), spinal (weakness or sensory "
+        "loss of trunk or limbs, bladder or bowel dysfunction) or cranial_nerves_and_spinal. "
+        "Left out, a new deficit counts as a possibly spinal one (suspected cord compression).",
+    )
+    cranial_mri_done: bool | None = Field(
+        default=None,
+        description="MRI of the brain and skull base with contrast already performed for the "
+        "current cranial-nerve symptoms.",
+    )
+
+    @model_validator(mode="after")
+    def _deficit_level(self) -> Self:
+        if self.deficit_level is not None and self.new_deficit is not True:
+            raise ValueError("deficit_level applies only to a new deficit (new_deficit true)")
+        return self
 
 
 _SPINE_ONLY = ("level", "pain", "alignment", "collapse", "posterolateral", "escc_grade")
 _LONG_BONE_ONLY = ("bone", "segment", "mirels_pain", "cortical_involvement")
+_SKULL_ONLY = ("skull_base",)
 
 
 class Lesion(_Model):
@@ -846,6 +876,12 @@ class Lesion(_Model):
     joint: Joint | None = Field(
         default=None,
         description="The joint the lesion involves (juxta-articular lesions).",
+    )
+    skull_base: bool | None = Field(
+        default=None,
+        description="Skull: the lesion involves the skull base (clivus, sphenoid, petrous bone, "
+        "orbit, occipital condyle, jugular foramen), where cranial nerves leave the skull; "
+        "false for the vault.",
     )
     type: LesionType | None = Field(
         default=None, description="Radiological appearance of the lesion."
@@ -958,6 +994,10 @@ class Lesion(_Model):
             for name in _LONG_BONE_ONLY:
                 if getattr(self, name) is not None:
                     raise ValueError(f"{name} applies only to region long_bone{unstated}")
+        if self.region is not Region.skull:
+            for name in _SKULL_ONLY:
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} applies only to region skull{unstated}")
         if self.segment is Segment.peritrochanteric and self.bone not in (None, LongBone.femur):
             raise ValueError("segment peritrochanteric applies only to bone femur")
         if self.operation is not None:

@@ -28,6 +28,7 @@ from osteoboard.case import (
     Case,
     Collapse,
     CrabFeature,
+    DeficitLevel,
     EsccGrade,
     Frankel,
     Lesion,
@@ -172,6 +173,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("bone.all_blastic", "bool", "Every listed lesion osteoblastic"),
     Fact("bone.extensive_marrow", "bool", "Extensive bone-marrow involvement"),
     Fact("bone.spinal_lesion_listed", "bool", "A spinal lesion is listed"),
+    Fact("bone.skull_lesion_listed", "bool", "A skull lesion is listed"),
     Fact("bone.counts_known", "bool", "Vertebral and extraspinal counts are both known"),
     Fact(
         "bone.any_painful",
@@ -248,7 +250,25 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("neuro.new_deficit", "bool", "New or progressive neurological deficit"),
     Fact("neuro.radicular_pain", "bool", "Radicular pain"),
     Fact("neuro.mscc_suspected", "bool", "Cord compression suspected by the treating team"),
-    Fact("neuro.any_deficit", "bool", "New deficit or Frankel A–D"),
+    Fact(
+        "neuro.spinal_deficit",
+        "bool",
+        "The new deficit may arise from the spine: weakness or sensory loss of trunk or limbs, "
+        "bladder or bowel dysfunction (not documented as of the cranial nerves only)",
+    ),
+    Fact(
+        "neuro.cranial_nerve_deficit",
+        "bool",
+        "The new deficit includes a cranial-nerve palsy (double vision, facial numbness or "
+        "weakness, hearing loss, hoarseness, difficulty swallowing, a deviated tongue)",
+    ),
+    Fact("neuro.deficit_level_known", "bool", "Where the new deficit arises is documented"),
+    Fact(
+        "neuro.cranial_mri_done",
+        "bool",
+        "MRI of brain and skull base with contrast done for the cranial-nerve symptoms",
+    ),
+    Fact("neuro.any_deficit", "bool", "New deficit of trunk, limbs or sphincters, or Frankel A–D"),
     Fact("neuro.deficit_onset_known", "bool", "Time since the deficit began is documented"),
     Fact("neuro.deficit_onset_hours", "float", "Hours since the deficit began", "h"),
     Fact("neuro.whole_spine_mri_done", "bool", "Whole-spine MRI done for current symptoms"),
@@ -427,6 +447,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("lesion.region_documented", "bool", "The lesion's region is documented"),
     Fact("lesion.spine", "bool", "Spinal lesion"),
     Fact("lesion.long_bone", "bool", "Long-bone lesion"),
+    Fact(
+        "lesion.skull_base",
+        "bool",
+        "The lesion involves the skull base, where cranial nerves leave the skull (false "
+        "outside the skull)",
+    ),
     Fact("lesion.level", "string", "Vertebral level"),
     Fact("lesion.type", "enum", "Lytic, mixed or blastic", values=_e(LesionType)),
     Fact("lesion.lytic", "bool", "Lytic lesion"),
@@ -1066,6 +1092,7 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         or ["lesions"],
     )
     fs.set("bone.spinal_lesion_listed", any(les.region is Region.spine for les in case.lesions))
+    fs.set("bone.skull_lesion_listed", any(les.region is Region.skull for les in case.lesions))
     fs.set(
         "bone.long_bone_lesion_listed", any(les.region is Region.long_bone for les in case.lesions)
     )
@@ -1184,10 +1211,30 @@ def _neuro(fs: FactSet, case: Case) -> None:
     fs.set("neuro.new_deficit", n.new_deficit, missing=["neurology.new_deficit"])
     fs.set("neuro.radicular_pain", n.radicular_pain, missing=["neurology.radicular_pain"])
     fs.set("neuro.mscc_suspected", n.mscc_suspected, missing=["neurology.mscc_suspected"])
+    # Where the new deficit arises: the spine (MSCC), the cranial nerves (skull base), or both.
+    # Whether the new deficit is a spinal one is read only off its documented level (rules
+    # read it beside neuro.new_deficit); not documented, the spinal reading is the knowledge
+    # base's policy (facts.yaml).
+    level = n.deficit_level
+    spinal = None if level is None else level is not DeficitLevel.cranial_nerves
+    cranial: bool | None
+    if n.new_deficit is False:
+        cranial = False
+    else:
+        cranial = None if level is None else level is not DeficitLevel.spinal
+    level_missing = ["neurology.new_deficit"] if n.new_deficit is None else []
+    level_missing.append("neurology.deficit_level")
+    fs.set("neuro.spinal_deficit", spinal, missing=["neurology.deficit_level"])
+    fs.set("neuro.cranial_nerve_deficit", cranial, missing=level_missing)
+    fs.set("neuro.deficit_level_known", level is not None)
+    fs.set("neuro.cranial_mri_done", n.cranial_mri_done, missing=["neurology.cranial_mri_done"])
     frankel_deficit = None if n.frankel is None else n.frankel is not Frankel.E
+    # A new deficit of the cranial nerves only is no deficit of trunk or limbs; of unstated
+    # level it counts, as neuro.spinal_deficit reads it.
+    new_spinal = n.new_deficit if spinal is None else n.new_deficit and spinal
     fs.set(
         "neuro.any_deficit",
-        _any3([n.new_deficit, frankel_deficit]),
+        _any3([new_spinal, frankel_deficit]),
         missing=[
             path
             for path, value in (
@@ -1397,6 +1444,11 @@ def _placed_lesion_facts(
     fs.set("lesion.region_documented", True)
     fs.set("lesion.spine", spine)
     fs.set("lesion.long_bone", long_bone)
+    fs.set(
+        "lesion.skull_base",
+        lesion.skull_base if lesion.region is Region.skull else False,
+        missing=p("skull_base"),
+    )
     fs.set(
         "lesion.level",
         lesion.level if spine else "",

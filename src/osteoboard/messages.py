@@ -227,6 +227,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "operation {operation} gilt nur für region {regions} (die Region fehlt; bitte angeben)",
         "operation {operation} applies only to region {regions} (region is not given; state it)",
     ),
+    "deficit_level_alone": (
+        "deficit_level gilt nur für ein neues Defizit (new_deficit true)",
+        "deficit_level applies only to a new deficit (new_deficit true)",
+    ),
     "operation_date_alone": (
         "operation_date gilt nur zusammen mit operation (was operiert wurde)",
         "operation_date needs operation (what was done)",
@@ -662,6 +666,10 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
         "operation_region",
     ),
     (r"operation_date needs operation \(what was done\)", "operation_date_alone"),
+    (
+        r"deficit_level applies only to a new deficit \(new_deficit true\)",
+        "deficit_level_alone",
+    ),
     (r"must not be after board_date (?P<board>\S+) \(got (?P<got>\S+)\)", "after_board_date"),
     (
         r"(?P<name>\w+) applies only to region (?P<region>\w+) "
