@@ -119,6 +119,8 @@ EXTRA_KEYS = {
     "ruggiero2022",
     "stovall1995",
     "yarom2019",
+    # Hypocalcaemia, vitamin D and the blood count before 177Lu-PSMA.
+    "pluvicto-smpc",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

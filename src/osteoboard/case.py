@@ -731,8 +731,9 @@ class PriorTherapy(_Model):
     planned_therapies: list[Annotated[FreeText, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list,
         max_length=20,
-        description="Drugs or procedures planned outside osteoboard (checked against the "
-        "evidence guard, e.g. tanezumab).",
+        description="Drugs or procedures planned outside osteoboard, in free text; a therapy "
+        "the knowledge base knows is recognised by its generic or brand name with other words "
+        "around it (e.g. 'Radium-223 (Xofigo)') and checked (evidence guard, label limits).",
     )
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -218,7 +219,13 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("prior.denosumab_stopped_recently", "bool", "Denosumab stopped recently"),
     Fact("prior.nsaid_current", "bool", "Currently taking NSAIDs"),
-    Fact("prior.planned_therapies", "list", "Therapies planned outside osteoboard (lower case)"),
+    Fact(
+        "prior.planned_therapies",
+        "list",
+        "Therapies planned outside osteoboard: for an entry that names therapies of the "
+        "knowledge base (therapies.yaml, by name or alias anywhere in the entry), their names; "
+        "otherwise the entry in lower case",
+    ),
     # -- laboratory --
     Fact(
         "labs.calcium_corrected_mmol_l",
@@ -622,7 +629,12 @@ def case_facts(
     _patient(fs, case)
     _primary(fs, case, kb.sites)
     _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
-    _prior(fs, case, frozenset(kb.constants["bisphosphonates"]))
+    _prior(
+        fs,
+        case,
+        frozenset(kb.constants["bisphosphonates"]),
+        {t.name: (t.name, *t.aliases) for t in kb.therapies.values()},
+    )
     _labs(fs, case, scores)
     _neuro(fs, case)
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
@@ -1088,7 +1100,12 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     fs.set("disease.oligometastatic", oligo, missing=oligo_missing)
 
 
-def _prior(fs: FactSet, case: Case, bisphosphonates: frozenset[str]) -> None:
+def _prior(
+    fs: FactSet,
+    case: Case,
+    bisphosphonates: frozenset[str],
+    therapies: Mapping[str, Sequence[str]],
+) -> None:
     pt = case.prior_therapy
     for name in (
         "chemotherapy",
@@ -1118,7 +1135,49 @@ def _prior(fs: FactSet, case: Case, bisphosphonates: frozenset[str]) -> None:
         months,
         missing=["prior_therapy.bone_modifying_agent_since", "board_date"],
     )
-    fs.set("prior.planned_therapies", [t.lower() for t in pt.planned_therapies])
+    planned: list[str] = []
+    for entry in pt.planned_therapies:
+        planned.extend(named_therapies(entry, therapies) or [entry.lower()])
+    fs.set("prior.planned_therapies", list(dict.fromkeys(planned)))
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text, lower case: letters and digits, split at everything else."""
+    return _WORD.findall(text.lower())
+
+
+def _names(words: Sequence[str], name: Sequence[str]) -> bool:
+    """Whether consecutive words spell ``name`` (itself split into words), with or without
+    the separators between them: ``Radium-223 (Xofigo)`` holds ``radium 223`` and ``ra223``
+    holds ``ra-223``; a word is never cut (``strontiumranelat`` does not hold ``strontium``)."""
+    target = "".join(name)
+    if not target:
+        return False
+    for start in range(len(words)):
+        joined = ""
+        for word in words[start:]:
+            joined += word
+            if joined == target:
+                return True
+            if len(joined) >= len(target) or not target.startswith(joined):
+                break
+    return False
+
+
+def named_therapies(entry: str, therapies: Mapping[str, Sequence[str]]) -> list[str]:
+    """The therapies (name -> its names and aliases) that a free-text entry of the planned
+    therapies names: brand and generic names with brackets, doses or other words around them
+    (``Radium-223 (Xofigo)``, ``Xofigo 55 kBq/kg``) are found; case, hyphens and spaces do
+    not matter."""
+    words = _words(entry)
+    return [
+        name
+        for name, spellings in therapies.items()
+        if any(_names(words, _words(spelling)) for spelling in spellings)
+    ]
 
 
 def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
