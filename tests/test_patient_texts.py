@@ -107,6 +107,7 @@ NO_BLOCK: dict[str, str] = {
     "WARN.LU177_MARROW": "clinician warning; the lutetium blocks explain marrow toxicity",
     "WARN.LU177_LABS": "fires when lutetium is NOT given now; a lutetium text would mislead",
     "WARN.RA223_LINES": "clinician label check of a therapy planned outside the proposal",
+    "WARN.CALCIUM_IMPLAUSIBLE": "data check for the team; the emergency box speaks to the patient",
     "WARN.NSAID_RENAL": "clinician prescribing warning; pain_support and self_care_myeloma",
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",

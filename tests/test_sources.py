@@ -120,7 +120,9 @@ EXTRA_KEYS = {
     "stovall1995",
     "yarom2019",
     # Hypocalcaemia, vitamin D and the blood count before 177Lu-PSMA.
+    "holick2011",
     "pluvicto-smpc",
+    "turner2016",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -561,6 +561,11 @@ class Patient(_Model):
         description="Thirst, polyuria, nausea, constipation, confusion or other signs of "
         "hypercalcaemia.",
     )
+    hypocalcemia_symptoms: bool | None = Field(
+        default=None,
+        description="Tingling around the mouth or in the fingers, muscle cramps, tetany or "
+        "carpopedal spasm, laryngospasm, a seizure or a prolonged QT interval from low calcium.",
+    )
     on_dialysis: bool | None = Field(default=None, description="The patient is on dialysis.")
     pregnant: bool | None = Field(
         default=None,
@@ -781,6 +786,11 @@ class Labs(_Model):
     )
     neutrophils_10e9_l: Annotated[float, Field(ge=0, lt=200)] | None = Field(
         default=None, description="Absolute neutrophil count."
+    )
+    vitamin_d_25oh_nmol_l: Annotated[float, Field(gt=0, lt=750)] | None = Field(
+        default=None,
+        description="25-hydroxyvitamin D (calcidiol) in serum; in ng/ml as "
+        "vitamin_d_25oh_ng_ml (1 ng/ml = 2.496 nmol/l).",
     )
 
     @model_validator(mode="before")

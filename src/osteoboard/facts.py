@@ -47,6 +47,7 @@ from osteoboard.prognosis import Prognosis
 from osteoboard.scores.base import ScoreResult
 from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
 from osteoboard.sites import SiteTable
+from osteoboard.units import calcium_mmol_l_to_mg_dl
 
 if TYPE_CHECKING:
     from osteoboard.guideline import KnowledgeBase
@@ -123,6 +124,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "Invasive dental procedure (extraction, implant) planned",
     ),
     Fact("patient.hypercalcemia_symptoms", "bool", "Symptoms of hypercalcaemia"),
+    Fact("patient.hypocalcemia_symptoms", "bool", "Symptoms or signs of hypocalcaemia"),
     Fact("patient.on_dialysis", "bool", "On dialysis"),
     Fact("patient.pregnant", "bool", "Pregnant"),
     Fact("patient.breastfeeding", "bool", "Breast-feeding"),
@@ -234,6 +236,27 @@ CATALOGUE: tuple[Fact, ...] = (
         "mmol/L",
     ),
     Fact("labs.calcium_category", "enum", "Category of corrected calcium", values=_CALCIUM),
+    Fact("labs.calcium_measured", "bool", "A total serum calcium is documented"),
+    Fact("labs.calcium_total_mmol_l", "float", "Total serum calcium as measured", "mmol/L"),
+    Fact(
+        "labs.calcium_total_mg_dl",
+        "float",
+        "Total serum calcium as measured, in mg/dL (the same value: for texts)",
+        "mg/dL",
+    ),
+    Fact(
+        "labs.hypocalcemia_measured",
+        "bool",
+        "A measured calcium shows hypocalcaemia: the corrected calcium, or every value it can "
+        "take over plausible albumin, is below the reference range (false when calcium is not "
+        "measured or may be normal)",
+    ),
+    Fact(
+        "labs.vitamin_d_25oh_nmol_l",
+        "float",
+        "25-hydroxyvitamin D in serum",
+        "nmol/L",
+    ),
     Fact("labs.albumin_g_l", "float", "Serum albumin", "g/L"),
     Fact("labs.calcium_known", "bool", "Corrected calcium can be calculated"),
     Fact("labs.crcl_known", "bool", "Creatinine clearance can be calculated (at least as a range)"),
@@ -875,6 +898,7 @@ def _patient(fs: FactSet, case: Case) -> None:
         "dental_exam_done",
         "invasive_dental_procedure_planned",
         "hypercalcemia_symptoms",
+        "hypocalcemia_symptoms",
         "on_dialysis",
     ):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
@@ -1206,6 +1230,17 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
         domain=list(cal.possible_categories) if cal is not None and bounds else None,
     )
     fs.set("labs.calcium_known", value is not None)
+    fs.set("labs.calcium_measured", total is not None)
+    fs.set("labs.calcium_total_mmol_l", total, missing=["labs.calcium_mmol_l"])
+    fs.set(
+        "labs.calcium_total_mg_dl",
+        None if total is None else round(calcium_mmol_l_to_mg_dl(total), 2),
+        missing=["labs.calcium_mmol_l"],
+    )
+    fs.set(
+        "labs.hypocalcemia_measured",
+        cal is not None and cal.category == _CALCIUM[0],
+    )
     fs.set("labs.albumin_g_l", labs.albumin_g_l, missing=["labs.albumin_g_l"])
 
     for fact, score_name in (
@@ -1235,6 +1270,11 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
     fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])
+    fs.set(
+        "labs.vitamin_d_25oh_nmol_l",
+        labs.vitamin_d_25oh_nmol_l,
+        missing=["labs.vitamin_d_25oh_nmol_l"],
+    )
 
 
 def _neuro(fs: FactSet, case: Case) -> None:
