@@ -102,6 +102,7 @@ def test_every_check_has_a_reason_and_is_tested_here() -> None:
         "postop_rt_without_surgery",
         "two_fractionations",
         "calcium_vitamin_d_in_hypercalcemia",
+        "high_dose_bma_in_hypocalcemia",
         "tki_excluded_subtype",
         "lu177_dotatate_without_progression",
         "high_dose_bma_cspc",
@@ -320,6 +321,20 @@ def test_supplements_waiting_for_the_calcium_a_suspected_hypercalcemia_waits_for
 def test_calcium_and_vitamin_d_without_hypercalcemia() -> None:
     assert found(proposal(item("BMA.CALCIUM_VITAMIN_D"), item("BMA.DENOSUMAB"))) == []
     assert found(proposal(item("EMERG.HYPERCALCEMIA"), item("BMA.DENOSUMAB"))) == []
+
+
+@pytest.mark.parametrize("code", ["BMA.ZOLEDRONIC_ACID", "BMA.DENOSUMAB", "BMA.PAMIDRONATE"])
+def test_high_dose_agent_beside_a_confirmed_hypocalcemia(code: str) -> None:
+    p = proposal(item("EMERG.HYPOCALCEMIA", status="confirmed"), item(code))
+    assert found(p) == ["high_dose_bma_in_hypocalcemia"]
+
+
+def test_agent_waiting_for_calcium_or_beside_a_suspected_hypocalcemia() -> None:
+    confirmed = item("EMERG.HYPOCALCEMIA", status="confirmed")
+    assert found(proposal(confirmed, item("BMA.DENOSUMAB", status="conditional"))) == []
+    assert found(proposal(confirmed, item("BMA.CALCIUM_VITAMIN_D"))) == []
+    suspected = item("EMERG.HYPOCALCEMIA", status="suspected")
+    assert found(proposal(suspected, item("BMA.ZOLEDRONIC_ACID"))) == []
 
 
 @pytest.mark.parametrize("subtype", ["liposarcoma_myxoid", "liposarcoma_dedifferentiated", "gist"])

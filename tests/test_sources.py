@@ -128,6 +128,10 @@ EXTRA_KEYS = {
     "laigle2005",
     "lerhun2021",
     "ryken2010",
+    # Hypocalcaemia, vitamin D and the blood count before 177Lu-PSMA.
+    "holick2011",
+    "pluvicto-smpc",
+    "turner2016",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -571,6 +571,11 @@ class Patient(_Model):
         description="Thirst, polyuria, nausea, constipation, confusion or other signs of "
         "hypercalcaemia.",
     )
+    hypocalcemia_symptoms: bool | None = Field(
+        default=None,
+        description="Tingling around the mouth or in the fingers, muscle cramps, tetany or "
+        "carpopedal spasm, laryngospasm, a seizure or a prolonged QT interval from low calcium.",
+    )
     on_dialysis: bool | None = Field(default=None, description="The patient is on dialysis.")
     pregnant: bool | None = Field(
         default=None,
@@ -741,8 +746,9 @@ class PriorTherapy(_Model):
     planned_therapies: list[Annotated[FreeText, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list,
         max_length=20,
-        description="Drugs or procedures planned outside osteoboard (checked against the "
-        "evidence guard, e.g. tanezumab).",
+        description="Drugs or procedures planned outside osteoboard, in free text; a therapy "
+        "the knowledge base knows is recognised by its generic or brand name with other words "
+        "around it (e.g. 'Radium-223 (Xofigo)') and checked (evidence guard, label limits).",
     )
 
 
@@ -790,6 +796,11 @@ class Labs(_Model):
     )
     neutrophils_10e9_l: Annotated[float, Field(ge=0, lt=200)] | None = Field(
         default=None, description="Absolute neutrophil count."
+    )
+    vitamin_d_25oh_nmol_l: Annotated[float, Field(gt=0, lt=750)] | None = Field(
+        default=None,
+        description="25-hydroxyvitamin D (calcidiol) in serum; in ng/ml as "
+        "vitamin_d_25oh_ng_ml (1 ng/ml = 2.496 nmol/l).",
     )
 
     @model_validator(mode="before")

@@ -55,6 +55,7 @@ ZOLEDRONIC = "BMA.ZOLEDRONIC_ACID"
 RENAL_WARNING = "WARN.RENAL_BISPHOSPHONATE"
 MSCC = "EMERG.MSCC"
 HYPERCALCEMIA = "EMERG.HYPERCALCEMIA"
+HYPOCALCEMIA = "EMERG.HYPOCALCEMIA"
 MRI_ONE_WEEK = "DX.MRI_SPINE"
 CEMENT = "IR.CEMENT_AUGMENTATION"
 ABLATION = "IR.THERMAL_ABLATION"
@@ -404,6 +405,23 @@ def _calcium_in_hypercalcemia(check: Check, view: _View) -> Iterator[Inconsisten
     for emergency in view.with_code(HYPERCALCEMIA):
         for item in view.with_code(CALCIUM_VITAMIN_D):
             if _is_firm(item) or _is_firm(emergency):
+                yield from _beside(check, [item], [emergency], why)
+
+
+@_check(
+    "high_dose_bma_in_hypocalcemia",
+    "No denosumab or bisphosphonate is started or given while a confirmed hypocalcaemia is "
+    "uncorrected.",
+    ("xgeva-smpc", "zometa-smpc", "turner2016"),
+    firm_only=True,
+)
+def _high_dose_bma_in_hypocalcemia(check: Check, view: _View) -> Iterator[Inconsistency]:
+    why = "which holds them until calcium is corrected"
+    for emergency in view.with_code(HYPOCALCEMIA):
+        if not _is_firm(emergency):
+            continue
+        for item in view.with_code(*HIGH_DOSE_BMA):
+            if _is_firm(item):
                 yield from _beside(check, [item], [emergency], why)
 
 

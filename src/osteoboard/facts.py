@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,6 +48,7 @@ from osteoboard.prognosis import Prognosis
 from osteoboard.scores.base import ScoreResult
 from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
 from osteoboard.sites import SiteTable
+from osteoboard.units import calcium_mmol_l_to_mg_dl
 
 if TYPE_CHECKING:
     from osteoboard.guideline import KnowledgeBase
@@ -123,6 +125,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "Invasive dental procedure (extraction, implant) planned",
     ),
     Fact("patient.hypercalcemia_symptoms", "bool", "Symptoms of hypercalcaemia"),
+    Fact("patient.hypocalcemia_symptoms", "bool", "Symptoms or signs of hypocalcaemia"),
     Fact("patient.on_dialysis", "bool", "On dialysis"),
     Fact("patient.pregnant", "bool", "Pregnant"),
     Fact("patient.breastfeeding", "bool", "Breast-feeding"),
@@ -220,7 +223,13 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("prior.denosumab_stopped_recently", "bool", "Denosumab stopped recently"),
     Fact("prior.nsaid_current", "bool", "Currently taking NSAIDs"),
-    Fact("prior.planned_therapies", "list", "Therapies planned outside osteoboard (lower case)"),
+    Fact(
+        "prior.planned_therapies",
+        "list",
+        "Therapies planned outside osteoboard: for an entry that names therapies of the "
+        "knowledge base (therapies.yaml, by name or alias anywhere in the entry), their names; "
+        "otherwise the entry in lower case",
+    ),
     # -- laboratory --
     Fact(
         "labs.calcium_corrected_mmol_l",
@@ -229,6 +238,27 @@ CATALOGUE: tuple[Fact, ...] = (
         "mmol/L",
     ),
     Fact("labs.calcium_category", "enum", "Category of corrected calcium", values=_CALCIUM),
+    Fact("labs.calcium_measured", "bool", "A total serum calcium is documented"),
+    Fact("labs.calcium_total_mmol_l", "float", "Total serum calcium as measured", "mmol/L"),
+    Fact(
+        "labs.calcium_total_mg_dl",
+        "float",
+        "Total serum calcium as measured, in mg/dL (the same value: for texts)",
+        "mg/dL",
+    ),
+    Fact(
+        "labs.hypocalcemia_measured",
+        "bool",
+        "A measured calcium shows hypocalcaemia: the corrected calcium, or every value it can "
+        "take over plausible albumin, is below the reference range (false when calcium is not "
+        "measured or may be normal)",
+    ),
+    Fact(
+        "labs.vitamin_d_25oh_nmol_l",
+        "float",
+        "25-hydroxyvitamin D in serum",
+        "nmol/L",
+    ),
     Fact("labs.albumin_g_l", "float", "Serum albumin", "g/L"),
     Fact("labs.calcium_known", "bool", "Corrected calcium can be calculated"),
     Fact("labs.crcl_known", "bool", "Creatinine clearance can be calculated (at least as a range)"),
@@ -648,7 +678,12 @@ def case_facts(
     _patient(fs, case)
     _primary(fs, case, kb.sites)
     _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
-    _prior(fs, case, frozenset(kb.constants["bisphosphonates"]))
+    _prior(
+        fs,
+        case,
+        frozenset(kb.constants["bisphosphonates"]),
+        {t.name: (t.name, *t.aliases) for t in kb.therapies.values()},
+    )
     _labs(fs, case, scores)
     _neuro(fs, case)
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
@@ -889,6 +924,7 @@ def _patient(fs: FactSet, case: Case) -> None:
         "dental_exam_done",
         "invasive_dental_procedure_planned",
         "hypercalcemia_symptoms",
+        "hypocalcemia_symptoms",
         "on_dialysis",
     ):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
@@ -1115,7 +1151,12 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     fs.set("disease.oligometastatic", oligo, missing=oligo_missing)
 
 
-def _prior(fs: FactSet, case: Case, bisphosphonates: frozenset[str]) -> None:
+def _prior(
+    fs: FactSet,
+    case: Case,
+    bisphosphonates: frozenset[str],
+    therapies: Mapping[str, Sequence[str]],
+) -> None:
     pt = case.prior_therapy
     for name in (
         "chemotherapy",
@@ -1145,7 +1186,49 @@ def _prior(fs: FactSet, case: Case, bisphosphonates: frozenset[str]) -> None:
         months,
         missing=["prior_therapy.bone_modifying_agent_since", "board_date"],
     )
-    fs.set("prior.planned_therapies", [t.lower() for t in pt.planned_therapies])
+    planned: list[str] = []
+    for entry in pt.planned_therapies:
+        planned.extend(named_therapies(entry, therapies) or [entry.lower()])
+    fs.set("prior.planned_therapies", list(dict.fromkeys(planned)))
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text, lower case: letters and digits, split at everything else."""
+    return _WORD.findall(text.lower())
+
+
+def _names(words: Sequence[str], name: Sequence[str]) -> bool:
+    """Whether consecutive words spell ``name`` (itself split into words), with or without
+    the separators between them: ``Radium-223 (Xofigo)`` holds ``radium 223`` and ``ra223``
+    holds ``ra-223``; a word is never cut (``strontiumranelat`` does not hold ``strontium``)."""
+    target = "".join(name)
+    if not target:
+        return False
+    for start in range(len(words)):
+        joined = ""
+        for word in words[start:]:
+            joined += word
+            if joined == target:
+                return True
+            if len(joined) >= len(target) or not target.startswith(joined):
+                break
+    return False
+
+
+def named_therapies(entry: str, therapies: Mapping[str, Sequence[str]]) -> list[str]:
+    """The therapies (name -> its names and aliases) that a free-text entry of the planned
+    therapies names: brand and generic names with brackets, doses or other words around them
+    (``Radium-223 (Xofigo)``, ``Xofigo 55 kBq/kg``) are found; case, hyphens and spaces do
+    not matter."""
+    words = _words(entry)
+    return [
+        name
+        for name, spellings in therapies.items()
+        if any(_names(words, _words(spelling)) for spelling in spellings)
+    ]
 
 
 def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
@@ -1174,6 +1257,17 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
         domain=list(cal.possible_categories) if cal is not None and bounds else None,
     )
     fs.set("labs.calcium_known", value is not None)
+    fs.set("labs.calcium_measured", total is not None)
+    fs.set("labs.calcium_total_mmol_l", total, missing=["labs.calcium_mmol_l"])
+    fs.set(
+        "labs.calcium_total_mg_dl",
+        None if total is None else round(calcium_mmol_l_to_mg_dl(total), 2),
+        missing=["labs.calcium_mmol_l"],
+    )
+    fs.set(
+        "labs.hypocalcemia_measured",
+        cal is not None and cal.category == _CALCIUM[0],
+    )
     fs.set("labs.albumin_g_l", labs.albumin_g_l, missing=["labs.albumin_g_l"])
 
     for fact, score_name in (
@@ -1203,6 +1297,11 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
     fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])
+    fs.set(
+        "labs.vitamin_d_25oh_nmol_l",
+        labs.vitamin_d_25oh_nmol_l,
+        missing=["labs.vitamin_d_25oh_nmol_l"],
+    )
 
 
 def _neuro(fs: FactSet, case: Case) -> None:

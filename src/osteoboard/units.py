@@ -29,6 +29,7 @@ __all__ = [
     "normalise_labs",
     "same_unit",
     "si_to_conventional",
+    "vitamin_d_ng_ml_to_nmol_l",
 ]
 
 #: µmol/L per mg/dL of creatinine (molar mass 113.12 g/mol); SPEC §2.8 uses 88.42.
@@ -37,6 +38,9 @@ CREATININE_UMOL_PER_MG_DL = 88.42
 CALCIUM_MG_DL_PER_MMOL_L = 4.008
 #: µmol/L per mg/dL of bilirubin (molar mass 584.66 g/mol).
 BILIRUBIN_UMOL_PER_MG_DL = 17.104
+#: nmol/L per ng/mL of 25-hydroxyvitamin D (calcidiol, molar mass 400.6 g/mol; the factor of
+#: the Endocrine Society guideline, Holick 2011).
+VITAMIN_D_NMOL_PER_NG_ML = 2.496
 
 
 def creatinine_umol_l_to_mg_dl(value: float) -> float:
@@ -67,6 +71,10 @@ def crp_mg_dl_to_mg_l(value: float) -> float:
     return value * 10.0
 
 
+def vitamin_d_ng_ml_to_nmol_l(value: float) -> float:
+    return value * VITAMIN_D_NMOL_PER_NG_ML
+
+
 #: conventional field -> (SI field, converter)
 CONVENTIONAL_LAB_FIELDS: dict[str, tuple[str, Any]] = {
     "calcium_mg_dl": ("calcium_mmol_l", calcium_mg_dl_to_mmol_l),
@@ -74,6 +82,7 @@ CONVENTIONAL_LAB_FIELDS: dict[str, tuple[str, Any]] = {
     "albumin_g_dl": ("albumin_g_l", albumin_g_dl_to_g_l),
     "bilirubin_mg_dl": ("bilirubin_umol_l", bilirubin_mg_dl_to_umol_l),
     "crp_mg_dl": ("crp_mg_l", crp_mg_dl_to_mg_l),
+    "vitamin_d_25oh_ng_ml": ("vitamin_d_25oh_nmol_l", vitamin_d_ng_ml_to_nmol_l),
 }
 
 
@@ -89,6 +98,8 @@ FIELD_UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_10e9_l", "10⁹/l"),
     ("_mmol_l", "mmol/l"),
     ("_umol_l", "µmol/l"),
+    ("_nmol_l", "nmol/l"),
+    ("_ng_ml", "ng/ml"),
     ("_mg_24h", "mg/24 h"),
     ("_mg_dl", "mg/dl"),
     ("_g_dl", "g/dl"),
@@ -205,6 +216,8 @@ UCUM_ANALYTE: dict[tuple[str, str, str], Any] = {
     ("creatinine", "mg/dL", "umol/L"): creatinine_mg_dl_to_umol_l,
     ("creatinine", "mmol/L", "umol/L"): lambda v: v * 1000.0,
     ("bilirubin", "mg/dL", "umol/L"): bilirubin_mg_dl_to_umol_l,
+    ("vitamin_d", "ng/mL", "nmol/L"): vitamin_d_ng_ml_to_nmol_l,
+    ("vitamin_d", "ug/L", "nmol/L"): vitamin_d_ng_ml_to_nmol_l,
     # haemoglobin in mmol/L (German labs; per Hb monomer, 16 114.5 g/mol): 1 mmol/L = 1.61145 g/dL
     ("hemoglobin", "mmol/L", "g/dL"): lambda v: v * 1.61145,
 }
@@ -268,6 +281,8 @@ FIELD_UCUM: dict[str, str] = {
     "_10e9_l": "10*9/L",
     "_mmol_l": "mmol/L",
     "_umol_l": "umol/L",
+    "_nmol_l": "nmol/L",
+    "_ng_ml": "ng/mL",
     "_mg_24h": "mg/(24.h)",
     "_mg_dl": "mg/dL",
     "_g_dl": "g/dL",

@@ -13,8 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from osteoboard.api.settings import SettingsError
+from osteoboard.case import BoneModifyingAgent
+from osteoboard.caseio import parse_case
 from osteoboard.cds.fhirdata import template_url
-from osteoboard.cds.orders import FILE, load_order_rules
+from osteoboard.cds.orders import FILE, check_order, load_order_rules
 from osteoboard.cds.settings import CdsSettings
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.knowledge_files import KnowledgeError, default_kb_dir
@@ -37,6 +39,31 @@ def test_every_structured_dose_is_the_dose_its_rule_states() -> None:
         # the agent's name is in the text too
         name = kb.labels.say("bone_modifying_agent", dose.agent.value, "de")
         assert name.lower() in text_de.lower(), (dose.rule, name)
+
+
+@pytest.mark.parametrize(
+    "agent", [BoneModifyingAgent.zoledronic_acid, BoneModifyingAgent.denosumab]
+)
+def test_an_order_while_calcium_is_low_gets_the_emergency_and_no_dose(
+    agent: BoneModifyingAgent,
+) -> None:
+    kb = load_knowledge_base()
+    case = parse_case(
+        {
+            "id": "order-hypo",
+            "patient": {"age": 70, "sex": "male", "weight_kg": 80},
+            "primary": {"site": "prostate", "castration_status": "resistant"},
+            "bone_metastases": {"vertebral_count": 6, "extraspinal_count": 8},
+            "labs": {"calcium_mmol_l": 1.7, "albumin_g_l": 40, "creatinine_umol_l": 80},
+        }
+    )
+    checked = check_order(
+        case, {"resourceType": "MedicationRequest"}, agent, kb, load_order_rules(kb)
+    )
+    assert "EMERG.HYPOCALCEMIA" in [i.code for i in checked.items]
+    assert checked.dose is None
+    agents = {"BMA.ZOLEDRONIC_ACID", "BMA.DENOSUMAB"}
+    assert not [i for i in checked.items if i.code in agents and i.status.value == "firm"]
 
 
 def test_a_dose_for_an_unknown_rule_is_refused(tmp_path: Path) -> None:

@@ -91,6 +91,8 @@ def test_two_ecog_values_latest_on_or_before_board_date_wins_and_is_reported() -
         ("718-7", 105, "g/L", "hemoglobin_g_dl", 10.5),
         ("777-3", 180, "10*3/uL", "platelets_10e9_l", 180),
         ("2532-0", 4.0, "ukat/L", "ldh_u_l", 240.0),
+        ("62292-8", 7.0, "ng/mL", "vitamin_d_25oh_nmol_l", 17.472),
+        ("14635-7", 45.0, "nmol/L", "vitamin_d_25oh_nmol_l", 45.0),
     ],
 )
 def test_ucum_units_are_converted(

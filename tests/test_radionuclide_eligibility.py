@@ -1,0 +1,184 @@
+"""Radionuclides in castration-resistant prostate cancer: the blood count and renal function
+before 177Lu-PSMA (VISION, Pluvicto SmPC), and radium-223 planned outside the proposal -
+recognised under its brand or generic name however it is written, and checked against its EU
+indication (Xofigo SmPC 4.1: after two lines for mCRPC or when nothing else is suitable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from osteoboard.facts import case_facts, named_therapies
+from osteoboard.guideline import load_knowledge_base
+from osteoboard.prognosis import derive_prognosis
+from osteoboard.proposal import ItemStatus, Proposal
+from osteoboard.scores import compute_all
+
+KB = load_knowledge_base()
+THERAPIES = {t.name: (t.name, *t.aliases) for t in KB.therapies.values()}
+
+
+def crpc(labs: dict[str, Any] | None = None, **prior: Any) -> Any:
+    """mCRPC after enzalutamide and docetaxel, PSMA-PET positive, bone only, ECOG 1."""
+    return parse_case(
+        {
+            "id": "crpc-nuc",
+            "board_date": "2026-11-20",
+            "patient": {"age": 69, "sex": "male", "weight_kg": 82, "ecog": 1},
+            "primary": {
+                "site": "prostate",
+                "castration_status": "resistant",
+                "psma_positive": True,
+            },
+            "visceral_metastases": {"present": False},
+            "bone_metastases": {"vertebral_count": 7, "extraspinal_count": 12},
+            "prior_therapy": {
+                "systemic_lines_mcrpc": 2,
+                "arpi_received": True,
+                "taxane_received": True,
+                "abiraterone_current": False,
+                "bone_modifying_agent": "denosumab",
+                **prior,
+            },
+            "labs": labs or {},
+            "lesions": [
+                {
+                    "id": "ISG",
+                    "region": "pelvis",
+                    "joint": "sacroiliac",
+                    "type": "blastic",
+                    "symptomatic": True,
+                    "pain_vas": 4,
+                },
+            ],
+        }
+    )
+
+
+GOOD_LABS = {
+    "neutrophils_10e9_l": 3.0,
+    "platelets_10e9_l": 210,
+    "hemoglobin_g_dl": 11.5,
+    "creatinine_umol_l": 90,
+}
+
+
+def lutetium(p: Proposal) -> list[Any]:
+    return [r for r in p.recommendations if r.code == "NUC.LU177_PSMA"]
+
+
+def warning(p: Proposal, code: str) -> list[Any]:
+    return [w for w in p.warnings if w.code == code]
+
+
+# --- 177Lu-PSMA ---------------------------------------------------------------------------------
+
+
+def test_lutetium_waits_for_blood_count_and_renal_function() -> None:
+    p = evaluate(crpc())
+    (item,) = lutetium(p)
+    assert item.status is ItemStatus.conditional
+    facts = {c.fact for c in item.conditions}
+    assert {
+        "labs.neutrophils_10e9_l",
+        "labs.platelets_10e9_l",
+        "labs.hemoglobin_g_dl",
+        "labs.crcl_ml_min",
+    } <= facts
+    asked = {m.field for m in p.missing_data if "nuclear_medicine.lu177_psma" in m.needed_for}
+    assert {"labs.neutrophils_10e9_l", "labs.creatinine_umol_l"} <= asked
+
+
+def test_lutetium_is_firm_with_counts_and_kidneys_within_the_vision_limits() -> None:
+    (item,) = lutetium(evaluate(crpc(GOOD_LABS)))
+    assert item.status is ItemStatus.firm
+    assert "pluvicto-smpc" in item.sources and "vor jeder Gabe" in item.text.de
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("neutrophils_10e9_l", 1.2),
+        ("platelets_10e9_l", 80),
+        ("hemoglobin_g_dl", 8.6),
+        ("creatinine_umol_l", 160),  # clearance about 43 mL/min
+    ],
+)
+def test_below_a_vision_limit_lutetium_is_not_offered_and_the_board_learns_why(
+    name: str, value: float
+) -> None:
+    p = evaluate(crpc({**GOOD_LABS, name: value}))
+    assert lutetium(p) == []
+    (why,) = warning(p, "WARN.LU177_LABS")
+    assert why.status is ItemStatus.firm
+    assert "derzeit nicht" in why.text.de and "≥ 1,5 / ≥ 100 / ≥ 9 / ≥ 50" in why.text.de
+
+
+def test_no_lutetium_warning_without_a_low_value_or_for_a_psma_negative_tumour() -> None:
+    assert warning(evaluate(crpc()), "WARN.LU177_LABS") == []
+    negative = crpc({**GOOD_LABS, "neutrophils_10e9_l": 1.2})
+    negative = negative.model_copy(
+        update={"primary": negative.primary.model_copy(update={"psma_positive": False})}
+    )
+    assert warning(evaluate(negative), "WARN.LU177_LABS") == []
+
+
+# --- planned therapies --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "names"),
+    [
+        ("Radium-223 (Xofigo)", ["radium-223"]),
+        ("Xofigo", ["radium-223"]),
+        ("xofigo® 55 kBq/kg", ["radium-223"]),
+        ("Ra 223", ["radium-223"]),
+        ("Radium223", ["radium-223"]),
+        ("223Ra-Dichlorid", ["radium-223"]),
+        ("Ra-223 + Enzalutamid", ["radium-223"]),
+        ("Tanezumab (Studie)", ["tanezumab"]),
+        ("NGF-Antikörper", ["tanezumab"]),
+        ("Docetaxel", []),
+        ("Radiologie: CT Thorax", []),
+        ("radium", []),  # which radium? not enough to name radium-223
+        ("Strontiumranelat", []),  # a word is never cut: not strontium-89
+    ],
+)
+def test_planned_therapies_are_named_by_brand_or_generic_with_words_around(
+    entry: str, names: list[str]
+) -> None:
+    assert named_therapies(entry, THERAPIES) == names
+
+
+def test_the_planned_therapies_fact_holds_the_knowledge_base_names() -> None:
+    case = crpc(planned_therapies=["Radium-223 (Xofigo)", "Cabazitaxel", "Xofigo"])
+    scores = compute_all(case)
+    prognosis = derive_prognosis(case.patient.life_expectancy_months, scores, KB.prognosis)
+    facts = case_facts(case, scores, prognosis, kb=KB)
+    assert facts.values["prior.planned_therapies"] == ["radium-223", "cabazitaxel"]
+
+
+def test_planned_radium_after_one_line_is_checked_against_its_indication() -> None:
+    # The referral of the review: "Radium-223 (Xofigo)" after one line for mCRPC, neutrophils
+    # 1.2 and haemoglobin 9.6 after docetaxel.
+    p = evaluate(
+        crpc(
+            {"neutrophils_10e9_l": 1.2, "hemoglobin_g_dl": 9.6, "platelets_10e9_l": 141},
+            systemic_lines_mcrpc=1,
+            planned_therapies=["Radium-223 (Xofigo)"],
+        )
+    )
+    (lines,) = warning(p, "WARN.RA223_LINES")
+    assert lines.status is ItemStatus.firm and "1 systemischen" in lines.text.de
+    assert "keine andere verfügbare systemische Therapie" in lines.text.de
+    (counts,) = warning(p, "WARN.RA223_BLOOD_COUNT")
+    assert "1,2 / 141 / 9,6" in counts.text.de
+    assert not [r for r in p.recommendations if r.code == "NUC.RA223"]
+
+
+def test_planned_radium_after_two_lines_needs_no_indication_warning() -> None:
+    p = evaluate(crpc(GOOD_LABS, planned_therapies=["Xofigo"]))
+    assert warning(p, "WARN.RA223_LINES") == []

@@ -1,0 +1,99 @@
+"""An item's text states no more than the case documents: a calcium measured without albumin
+is not "to be ruled out" beside the hypercalcaemia it already shows, and a radiotherapy item
+whose branches include a stable segment does not speak of an unstable one (SPEC §4.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from osteoboard.proposal import ItemStatus
+
+
+def test_albumin_missing_beside_a_severe_hypercalcaemia_is_asked_without_ruling_it_out() -> None:
+    # Squamous NSCLC, "Ca 15,6 mg/dl", no albumin: severe on every plausible albumin.
+    p = evaluate(
+        parse_case(
+            {
+                "id": "hyperca-no-albumin",
+                "patient": {
+                    "age": 63,
+                    "sex": "male",
+                    "weight_kg": 70,
+                    "hypercalcemia_symptoms": True,
+                },
+                "primary": {"site": "lung_nsclc", "targetable_driver": False},
+                "bone_metastases": {"vertebral_count": 2, "extraspinal_count": 3},
+                "labs": {"calcium_mg_dl": 15.6, "creatinine_mg_dl": 2.1},
+            }
+        )
+    )
+    (crisis,) = [e for e in p.emergencies if e.code == "EMERG.HYPERCALCEMIA"]
+    assert crisis.status is ItemStatus.confirmed
+    (labs,) = [r for r in p.recommendations if r.code == "DX.LABS_BONE"]
+    assert labs.rule == "board.albumin_missing"
+    assert "auszuschließen" not in labs.text.de and "ausschließen" not in labs.text.de
+    assert "3,89 mmol/l" in labs.text.de and "Albumin" in labs.text.de
+
+
+def test_nothing_measured_still_asks_to_rule_hypercalcaemia_out() -> None:
+    p = evaluate(
+        parse_case(
+            {
+                "id": "no-calcium",
+                "patient": {"age": 63, "sex": "male", "weight_kg": 70},
+                "primary": {"site": "lung_nsclc"},
+                "labs": {"creatinine_umol_l": 90},
+            }
+        )
+    )
+    (labs,) = [r for r in p.recommendations if r.code == "DX.LABS_BONE"]
+    assert labs.rule == "board.calcium_missing" and "Hyperkalzämie" in labs.text.de
+
+
+def spine_case(**lesion: Any) -> Any:
+    return parse_case(
+        {
+            "id": "t7-branches",
+            "board_date": "2026-11-20",
+            "patient": {"age": 58, "sex": "female", "ecog": 1},
+            "primary": {"site": "breast", "hormone_receptor": "positive"},
+            "lesions": [
+                {
+                    "id": "BWK7",
+                    "region": "spine",
+                    "level": "T7",
+                    "type": "lytic",
+                    "pain": "non_mechanical",
+                    "pain_vas": 3,
+                    **lesion,
+                },
+            ],
+        }
+    )
+
+
+def test_a_single_fraction_with_a_stable_branch_does_not_speak_of_an_unstable_segment() -> None:
+    # Instability items not reported: the single fraction is conditional on either branch -
+    # unstable and not operable, or stable/potentially unstable without high-grade compression.
+    p = evaluate(spine_case())
+    (rt,) = [r for r in p.recommendations if r.code == "RT.SINGLE_8GY" and r.lesion == "BWK7"]
+    assert rt.status is ItemStatus.conditional
+    assert len({c.group for c in rt.conditions}) > 1
+    assert "instabilem Segment" not in rt.text.de
+    assert "wenn eine der Bedingungen zutrifft" in rt.text.de
+
+
+def test_a_documented_unstable_inoperable_segment_keeps_its_own_words() -> None:
+    c = spine_case(
+        alignment="subluxation_translation",
+        collapse="gt_50",
+        posterolateral="bilateral",
+        pain="mechanical",
+    )
+    c = c.model_copy(update={"patient": c.patient.model_copy(update={"fit_for_surgery": False})})
+    p = evaluate(c)
+    (rt,) = [r for r in p.recommendations if r.code == "RT.SINGLE_8GY" and r.lesion == "BWK7"]
+    assert rt.rule == "spine.unstable_unfit_rt" and rt.status is ItemStatus.firm
+    assert "Bei instabilem Segment" in rt.text.de
