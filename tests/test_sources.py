@@ -119,6 +119,9 @@ EXTRA_KEYS = {
     "ruggiero2022",
     "stovall1995",
     "yarom2019",
+    # The patient's informed refusal of a treatment (patient.declines).
+    "bgb630",
+    "s3-palliative2020",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
