@@ -560,3 +560,32 @@ def test_radiotherapy_for_mscc_on_alternative_conditions_names_no_single_reason(
     assert rt.status == "conditional"
     assert len({c.group for c in rt.conditions}) >= 2
     assert "unter 3 Monaten" not in rt.text.de and "statt Operation" in rt.text.de
+
+
+def test_a_suspected_instability_keeps_the_spine_consult_urgent() -> None:
+    """A thoracolumbar lesion with height loss and mechanical pain, alignment and
+    posterolateral involvement not reported (SINS 9–16): the consult is certain (SINS ≥ 7
+    either way), and the suspected instability makes it urgent; a settled "soon" used to
+    replace it. With SINS 7–12 for every completion the consult stays "soon"."""
+
+    def consult(lesion: dict[str, Any]) -> Any:
+        p = evaluate(
+            parse_case(
+                {
+                    "id": "t-sins-consult",
+                    "board_date": "2026-11-20",
+                    "patient": {"age": 68, "sex": "male", "ecog": 2},
+                    "primary": {"site": "oesophagus"},
+                    "lesions": [{"id": "T12", "region": "spine", "level": "T12", **lesion}],
+                }
+            )
+        )
+        (item,) = [r for r in p.recommendations if r.code == "SURG.SPINE_CONSULT"]
+        return item
+
+    open_sins = {"type": "mixed", "pain": "mechanical", "collapse": "lt_50"}
+    item = consult(open_sins)
+    assert (item.priority, item.status) == ("urgent", "firm")
+    assert item.rule == "spine.sins_indeterminate_consult"
+    settled = consult({**open_sins, "alignment": "normal", "posterolateral": "none"})
+    assert settled.priority == "soon"

@@ -46,6 +46,7 @@ from osteoboard.guideline import (
     flat_name,
     load_knowledge_base,
 )
+from osteoboard.memo import Generations
 from osteoboard.prognosis import derive_prognosis
 from osteoboard.proposal import (
     Assumption,
@@ -128,6 +129,8 @@ class _Hit:
     assumed: list[Assumption] | None = None
     #: The action's ``alternatives_text`` instead of the rule's text.
     alternatives: bool = False
+    #: A priority more urgent than the rule's, taken over from an open hit of the same item.
+    priority: Priority | None = None
 
 
 class _Ask(NamedTuple):
@@ -422,23 +425,15 @@ class _Decision:
     witness: dict[str, Value] | None = None
 
 
-def _decide(condition: Condition, scope: _Scope, runner: _Runner) -> _Decision:
-    """Decide a condition; outcome None = undetermined (open).
+def _decide_open(condition: Condition, scope: _Scope, runner: _Runner) -> _Decision:
+    """Decide a condition whose run on the known facts needed an unknown one.
 
     Unknown facts are left out of the variables: CEL's logical operators absorb the error of
-    an undefined variable when the other side decides (``false && x`` is false), so one run
-    settles most conditions. Only when that run needs an unknown fact are its completions
-    tried (:func:`_decide_open`), because a fact's domain may still decide (a band that
-    cannot be "short").
-    """
-    first = runner.first(condition)
-    if first is not None:
-        return _Decision(first, [], {})
-    return _decide_open(condition, scope, runner)
-
-
-def _decide_open(condition: Condition, scope: _Scope, runner: _Runner) -> _Decision:
-    """Decide a condition whose run on the known facts needed an unknown one."""
+    an undefined variable when the other side decides (``false && x`` is false), so the run on
+    the known facts settles most conditions. Only when it needs an unknown fact are its
+    completions tried, because a fact's domain may still decide (a band that cannot be
+    "short")."""
+    runner.start()  # no value tried for another condition is left in the overlay
     values = scope.values
     unknown = [name for name in condition.facts if values[name] is None]
     if not unknown:
@@ -684,7 +679,7 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
     values = scope.values
     # A pure function of the outcome and the known values (unknown facts are left out of the
     # runs below), so shared between scopes and cases like the verdicts.
-    memo: dict[Any, Any] = {} if _REFERENCE[0] else scope.kb.verdicts
+    memo: dict[Any, Any] | Generations = {} if _REFERENCE[0] else scope.kb.verdicts
     key = (
         "relied",
         condition.source,
@@ -879,6 +874,14 @@ def _open_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
     return ItemStatus.firm if action.harm == "preventing" else ItemStatus.conditional
 
 
+def _fired(rule: CompiledRule, kb: KnowledgeBase) -> _Verdict:
+    """The verdict of a rule that holds on the known facts (one per rule, shared)."""
+    found: _Verdict | None = kb.fired_verdicts.get(rule.order)
+    if found is None:
+        found = kb.fired_verdicts[rule.order] = _Verdict(True, _fired_status(rule, kb))
+    return found
+
+
 def _fired_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
     if kb.actions[rule.rule.action].discipline == "emergency":
         return ItemStatus.suspected if rule.rule.status == "suspected" else ItemStatus.confirmed
@@ -899,13 +902,6 @@ class _Verdict:
 
 
 _SILENT = _Verdict(False)
-
-
-def _verdict(kb: KnowledgeBase, rule: CompiledRule, scope: _Scope, runner: _Runner) -> _Verdict:
-    """Decide one rule on one scope."""
-    condition = rule.condition
-    decision = scope.once("decide", condition, functools.partial(_decide, condition, scope, runner))
-    return _judge(kb, rule, decision, scope, runner)
 
 
 def _judge(
@@ -1201,7 +1197,27 @@ def _items(
         settled = [h for h in group if not h.open]
         if settled:
             confirmed = [h for h in settled if h.status is not ItemStatus.suspected]
-            out.append(_merge(confirmed or settled))
+            chosen = confirmed or settled
+            merged = _merge(chosen)
+            # An open hit that is no mere condition (a suspected instability's urgent consult)
+            # keeps its urgency when a settled hit gives the same step less urgently: the step
+            # is certain, and a suspected emergency decides how soon.
+            rank = _PRIORITY_RANK[merged[0].rule.rule.priority]
+            sooner = [
+                h
+                for h in group
+                if h.open
+                and h.status is not ItemStatus.conditional
+                and _PRIORITY_RANK[h.rule.rule.priority] < rank
+            ]
+            if sooner:
+                _, sources, because, assumed = _merge([*chosen, *sooner])
+                kept = copy.copy(merged[0])
+                kept.priority = min(
+                    (h.rule.rule.priority for h in sooner), key=_PRIORITY_RANK.__getitem__
+                )
+                merged = (kept, sources, because, assumed)
+            out.append(merged)
             continue
         sure = [h for h in group if h.status is not ItemStatus.conditional]
         if sure:
@@ -1286,7 +1302,9 @@ def _assemble(
                 )
             )
             continue
-        priority = Priority.urgent if action.discipline == "emergency" else rule.priority
+        priority = (
+            Priority.urgent if action.discipline == "emergency" else hit.priority or rule.priority
+        )
         rec = Recommendation(
             code=rule.action,
             discipline=action.discipline,
@@ -1451,20 +1469,20 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     return _Run(scores, prognosis, out.hits, needs, ranks, out.asks)
 
 
-#: Verdicts kept per knowledge base at most (about 1 KB each); the memo starts afresh when full.
+#: Verdicts kept per knowledge base at most (a few KB each), in two generations: the older
+#: half is dropped when the younger is full, except what cases used since.
 MAX_VERDICTS = 20_000
 
 
-def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
+def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict] | Generations:
     """The verdicts already reached, shared between cases: a rule's verdict is a function of
     the values (or, for an unknown fact, the values it can still take) of the facts it reads,
     so a case that repeats a pattern seen before is not explored again. Under
     :func:`reference_conditions` nothing is shared between cases."""
     if _REFERENCE[0]:
         return {}
-    memo: dict[Any, _Verdict] = kb.verdicts
-    if len(memo) >= MAX_VERDICTS:
-        memo.clear()
+    memo = kb.verdicts
+    memo.limit = max(1, MAX_VERDICTS // 2)  # two generations
     return memo
 
 
@@ -1484,7 +1502,7 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int)
         if first is False:
             continue
         if first is True:
-            verdict = _Verdict(True, _fired_status(rule, kb))
+            verdict = _fired(rule, kb)
         else:
             key = (rule.order, *[_fact_key(name, scope) for name in rule.condition.facts])
             found = memo.get(key)
@@ -1520,15 +1538,25 @@ def _lesion_rules(
         level = lf.values.get("lesion.level")
         where = (lesion.id, index, str(level or ""))
         keys: dict[str, tuple[Any, ...]] = {}
-        chosen: list[tuple[CompiledRule, tuple[Any, ...]]] = []
+        #: Per rule in order, its verdict when the known facts settle it, or its memo key.
+        chosen: list[tuple[CompiledRule, _Verdict | tuple[Any, ...]]] = []
         if derived.failing is None:
             # The lesion guards read lesion facts only (completed from the lesion's own).
             derived.failing = guards.failing(guards.lesion_guards, scope.values)
         failing = case_failing | derived.failing
+        runner = scope.runner(kb.lesion_facts_read)
         for number, (rule, read, mask) in enumerate(
             zip(kb.lesion_rules, kb.lesion_facts_by_rule, guards.lesion_masks, strict=True)
         ):
             if mask & failing:
+                continue
+            # Most rules are settled by the known facts: one run, cheaper than the memo's key,
+            # and only open verdicts are kept.
+            first = runner.first(rule.condition)
+            if first is False:
+                continue
+            if first is True:
+                chosen.append((rule, _fired(rule, kb)))
                 continue
             for name in read:
                 if name not in keys:
@@ -1539,15 +1567,20 @@ def _lesion_rules(
                     _fact_key(name, case_scope) for name in kb.case_facts_by_rule[number]
                 )
             chosen.append((rule, (rule.order, shared, *[keys[name] for name in read])))
-        # Read each verdict once: another thread's evaluation may start the memo afresh.
-        found = [(rule, key, verdicts.get(key)) for rule, key in chosen]
-        new = [rule for rule, _, verdict in found if verdict is None]
-        runner = scope.runner(_facts_read(new)) if new else None
-        for rule, key, known in found:
-            verdict = known
-            if verdict is None:
-                assert runner is not None
-                verdict = verdicts[key] = _verdict(kb, rule, scope, runner)
+        for rule, settled in chosen:
+            if isinstance(settled, _Verdict):
+                verdict = settled
+            else:
+                # Read each verdict once: another thread's evaluation may start the memo afresh.
+                known: _Verdict | None = verdicts.get(settled)
+                if known is None:
+                    decision = scope.once(
+                        "decide",
+                        rule.condition,
+                        functools.partial(_decide_open, rule.condition, scope, runner),
+                    )
+                    known = verdicts[settled] = _judge(kb, rule, decision, scope, runner)
+                verdict = known
             if verdict is not _SILENT:
                 out.add(rule, verdict, scope, where)
 
