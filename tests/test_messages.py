@@ -63,6 +63,7 @@ VALIDATOR_ERRORS = {
     "stage_without_jaw_osteonecrosis": {
         "patient": {"jaw_osteonecrosis": False, "jaw_osteonecrosis_stage": 2}
     },
+    "declined_twice": {"patient": {"declines": ["surgery", "radiotherapy", "surgery"]}},
     "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
     "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},
     "operation_region": {

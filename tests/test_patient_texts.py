@@ -196,7 +196,13 @@ def test_there_are_blocks() -> None:
 @pytest.mark.parametrize("block", BLOCKS, ids=_ids(BLOCKS))
 def test_front_matter(block: Block) -> None:
     m = block.meta
-    assert tuple(m) == FRONT_MATTER_KEYS, f"keys must be exactly {FRONT_MATTER_KEYS} in order"
+    keys = tuple(k for k in m if k != "unless")
+    assert keys == FRONT_MATTER_KEYS, f"keys must be exactly {FRONT_MATTER_KEYS} in order"
+    if "unless" in m:
+        # Optional, right after the codes: the codes that keep the block out of a letter.
+        assert list(m).index("unless") == list(m).index("codes") + 1
+        assert isinstance(m["unless"], list) and m["unless"]
+        assert not set(m["unless"]) & set(m["codes"])
     assert m["id"] == block.path.stem
     assert isinstance(m["title"], str) and m["title"].strip()
     assert m["section"] in SECTIONS
@@ -216,7 +222,7 @@ def test_front_matter(block: Block) -> None:
 
 @pytest.mark.parametrize("block", BLOCKS, ids=_ids(BLOCKS))
 def test_codes_are_known(block: Block, actions: dict[str, dict[str, Any]]) -> None:
-    for code in block.meta["codes"]:
+    for code in [*block.meta["codes"], *block.meta.get("unless", [])]:
         if code.startswith(("MM.", "STS.")):
             assert code in MODULE_CODES, f"{code}: not a myeloma/sarcoma code of SPEC §6/§7"
         else:
@@ -473,6 +479,12 @@ def test_unknown_tag_of_a_question_fails_loading(tmp_path: Path) -> None:
     old = 'spine.: "{if spine} ob'
     directory = _broken_kb(tmp_path, "letter.yaml", old, old.replace("spine}", "spina}"))
     assert "questions.spine.: unknown tag 'spina'" in load_error(directory)
+
+
+def test_unknown_code_that_keeps_a_block_out_fails_loading(tmp_path: Path) -> None:
+    old = "unless: [BOARD.DECLINED_SURGERY]"
+    directory = _broken_kb(tmp_path, "surgery_long_bone.md", old, "unless: [BOARD.NOPE]")
+    assert "unknown action code BOARD.NOPE" in load_error(directory)
 
 
 def test_unknown_citation_fails_loading(tmp_path: Path) -> None:

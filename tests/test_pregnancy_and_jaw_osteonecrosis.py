@@ -161,7 +161,8 @@ def test_jaw_osteonecrosis_letter_names_the_jaw_surgeons() -> None:
 # --- not documented: read as before, never named -------------------------------------------
 
 
-def _named(p: Proposal) -> Iterable[str]:
+def facts_named(p: Proposal) -> Iterable[str]:
+    """Every fact a proposal names: reasons, assumptions, conditions, missing data, questions."""
     for item in _items(p):
         yield from (b.fact for b in item.because)
         yield from (a.fact for a in item.assumed)
@@ -179,7 +180,7 @@ def test_an_undocumented_state_is_never_named(path: Path) -> None:
 
     case = load_case(path) if path.parent.name == "examples" else referral(path).case
     assert all(getattr(case.patient, name) is None for name in NEW_FIELDS)
-    named = set(_named(evaluate(case)))
+    named = set(facts_named(evaluate(case)))
     assert not named & NEW_FACTS, sorted(named & NEW_FACTS)
 
 

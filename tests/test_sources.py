@@ -132,6 +132,9 @@ EXTRA_KEYS = {
     "holick2011",
     "pluvicto-smpc",
     "turner2016",
+    # The patient's informed refusal of a treatment (patient.declines).
+    "bgb630",
+    "s3-palliative2020",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

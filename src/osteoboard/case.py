@@ -74,6 +74,7 @@ __all__ = [
     "Sex",
     "Side",
     "SpinalPain",
+    "Treatment",
     "VisceralMetastases",
     "normalise_spine_level",
     "spine_level_index",
@@ -330,6 +331,24 @@ class Operation(StrEnum):
     osteosynthesis = "osteosynthesis"
     endoprosthesis = "endoprosthesis"
     resection = "resection"
+
+
+class Treatment(StrEnum):
+    """A kind of treatment the patient can decline after being informed (``patient.declines``).
+
+    ``surgery``: every operation (decompression, stabilisation, fixation, endoprosthesis,
+    resection, metastasectomy); a needle biopsy, cement augmentation, thermal ablation and an
+    embolisation of their own are not operations. ``radiotherapy``: external-beam radiotherapy
+    of every kind. ``bone_modifying_agent``: bisphosphonates and denosumab at any dose.
+    ``systemic_therapy``: drug therapy of the cancer (chemotherapy, endocrine, targeted,
+    antibody and immune therapy; the myeloma and sarcoma regimens). Radionuclide therapy
+    (radium-223, lutetium, radioiodine) is none of these.
+    """
+
+    surgery = "surgery"
+    radiotherapy = "radiotherapy"
+    bone_modifying_agent = "bone_modifying_agent"
+    systemic_therapy = "systemic_therapy"
 
 
 _NOT_SPINE = tuple(r for r in Region if r is not Region.spine)
@@ -602,6 +621,17 @@ class Patient(_Model):
         default=None,
         description="Stage of the established osteonecrosis of the jaw, 1–3 (AAOMS 2022).",
     )
+    declines: list[Treatment] | None = Field(
+        default=None,
+        max_length=len(Treatment),
+        description="Treatments the patient has declined after being informed (informed "
+        "refusal, documented in the record): surgery = every operation (not a needle biopsy, "
+        "cement augmentation or ablation); radiotherapy = external-beam radiotherapy; "
+        "bone_modifying_agent = bisphosphonates and denosumab; systemic_therapy = drug "
+        "therapy of the cancer (not radionuclide therapy). None of them is proposed: the board "
+        "records the refusal and the alternatives are proposed instead. Left out or empty = "
+        "no refusal documented.",
+    )
 
     @model_validator(mode="after")
     def _pregnancy_and_jaw(self) -> Self:
@@ -614,6 +644,14 @@ class Patient(_Model):
         if self.jaw_osteonecrosis_stage is not None and self.jaw_osteonecrosis is False:
             raise ValueError("jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false")
         return self
+
+    @field_validator("declines")
+    @classmethod
+    def _declined_once(cls, v: list[Treatment] | None) -> list[Treatment] | None:
+        twice = [t for t in dict.fromkeys(v or ()) if (v or []).count(t) > 1]
+        if twice:
+            raise ValueError(f"{twice[0].value!r} is listed twice; name each treatment once")
+        return v
 
 
 class Primary(_Model):

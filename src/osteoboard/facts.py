@@ -42,6 +42,7 @@ from osteoboard.case import (
     Region,
     SarcomaSubtype,
     SpinalPain,
+    Treatment,
 )
 from osteoboard.performance import ecog_range_from_karnofsky
 from osteoboard.prognosis import Prognosis
@@ -141,6 +142,20 @@ CATALOGUE: tuple[Fact, ...] = (
         "Established osteonecrosis of the jaw (also when only its stage is given)",
     ),
     Fact("patient.jaw_osteonecrosis_stage", "int", "Stage of the jaw osteonecrosis (AAOMS 1–3)"),
+    # Informed refusal: true when the treatment is in patient.declines; otherwise unknown,
+    # which the knowledge base reads as not declined (facts.yaml).
+    Fact("patient.declines_surgery", "bool", "Declines surgery after being informed"),
+    Fact("patient.declines_radiotherapy", "bool", "Declines radiotherapy after being informed"),
+    Fact(
+        "patient.declines_bone_modifying_agent",
+        "bool",
+        "Declines a bone-modifying agent (bisphosphonate, denosumab) after being informed",
+    ),
+    Fact(
+        "patient.declines_systemic_therapy",
+        "bool",
+        "Declines systemic (drug) therapy of the cancer after being informed",
+    ),
     # -- primary tumour --
     Fact("primary.site", "enum", "Primary site", values=_e(PrimarySite)),
     Fact("primary.hormone_receptor_positive", "bool", "Breast: hormone-receptor positive"),
@@ -940,6 +955,11 @@ def _patient(fs: FactSet, case: Case) -> None:
     onj = True if p.jaw_osteonecrosis is None and stage is not None else p.jaw_osteonecrosis
     fs.set("patient.jaw_osteonecrosis", onj, missing=["patient.jaw_osteonecrosis"])
     fs.set("patient.jaw_osteonecrosis_stage", stage, missing=["patient.jaw_osteonecrosis_stage"])
+    # A refusal is documented only as one: a treatment not listed is not documented as
+    # declined (unknown here, read as not declined by the knowledge base), never "accepted".
+    for treatment in Treatment:
+        declined = True if treatment in (p.declines or ()) else None
+        fs.set(f"patient.declines_{treatment.value}", declined, missing=["patient.declines"])
 
 
 def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:

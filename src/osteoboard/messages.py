@@ -211,6 +211,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "jaw_osteonecrosis_stage ist angegeben, aber jaw_osteonecrosis ist false",
         "jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false",
     ),
+    "declined_twice": (
+        "{treatment} steht zweimal in der Liste; jede Behandlung nur einmal nennen",
+        "{treatment} is listed twice; name each treatment once",
+    ),
     "only_for_region": (
         "{name} gilt nur für region {region}",
         "{name} applies only to region {region}",
@@ -656,6 +660,7 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
         r"jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false",
         "stage_without_jaw_osteonecrosis",
     ),
+    (r"(?P<treatment>'\w+') is listed twice; name each treatment once", "declined_twice"),
     (
         r"operation (?P<operation>\w+) applies only to region (?P<regions>[\w, ]+?) "
         r"\(region is not given; state it\)",

@@ -177,6 +177,9 @@ class BlockMeta(BaseModel):
     section: Section
     discipline: str | None = None
     codes: list[str] = Field(default_factory=list)
+    #: Codes that keep the block out of a letter whose proposal has them at all: a block about
+    #: a treatment stays out when the patient has declined it (the refusal item's code).
+    unless: list[str] = Field(default_factory=list)
     module: Module
     order: int
     sources: list[str] = Field(default_factory=list)
@@ -246,7 +249,7 @@ def load_texts(
         if meta.id in seen:  # pragma: no cover - file names are unique
             raise TextsError(f"{where}: duplicate id")
         seen.add(meta.id)
-        for code in meta.codes:
+        for code in [*meta.codes, *meta.unless]:
             if code not in action_codes and not code.startswith(("MM.", "STS.")):
                 raise TextsError(f"{where}: unknown action code {code}")
         for key in meta.sources:

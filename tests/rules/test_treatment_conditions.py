@@ -104,6 +104,8 @@ def _condition(name: str) -> Any:
     [
         ("radiotherapy_fetal_dose", "radiotherapy"),
         ("radionuclides_not_in_pregnancy", "nuclear_medicine"),
+        ("radiotherapy_not_declined", "radiotherapy"),
+        ("systemic_therapy_not_declined", "systemic"),
     ],
 )
 def test_a_whole_discipline_is_covered(name: str, discipline: str) -> None:
@@ -111,6 +113,38 @@ def test_a_whole_discipline_is_covered(name: str, discipline: str) -> None:
     out of a pregnancy: a new action of the discipline must be listed too."""
     codes = {code for code, a in KB.actions.items() if a.discipline == discipline}
     assert codes <= set(_condition(name).actions), sorted(codes - set(_condition(name).actions))
+
+
+#: Surgical actions that are not operations: a consultation (the surgeon judges the risk,
+#: advises on off-loading or a brace and explains what a refusal of surgery means) and the
+#: care of a jaw osteonecrosis, which is mostly not an operation.
+NOT_AN_OPERATION = {"SURG.SPINE_CONSULT", "SURG.ORTHO_CONSULT", "SURG.ONJ_ORAL_SURGERY"}
+
+
+def test_every_operation_waits_for_consent() -> None:
+    """A declined operation is never proposed: every action of the surgery discipline is
+    either kept out by surgery_not_declined or named here as no operation, so a new surgical
+    action has to be placed on one side."""
+    surgical = {code for code, a in KB.actions.items() if a.discipline == "surgery"}
+    kept_out = set(_condition("surgery_not_declined").actions)
+    assert surgical - NOT_AN_OPERATION <= kept_out, sorted(surgical - NOT_AN_OPERATION - kept_out)
+    assert not NOT_AN_OPERATION & kept_out
+    # The operations of other disciplines, and the embolisation that only prepares one.
+    assert {"STS.METASTASECTOMY", "IR.EMBOLIZATION_PREOP"} <= kept_out
+
+
+def test_every_bone_modifying_agent_waits_for_consent() -> None:
+    """Every action that gives an agent is kept out when agents are declined; what remains of
+    the discipline gives none (a calcium supplement, a decision, a withheld agent)."""
+    gives_none = {
+        "BMA.CALCIUM_VITAMIN_D",
+        "BMA.NO_HIGH_DOSE",
+        "BMA.WITHHOLD",
+        "BMA.ONJ_PAUSE_DECISION",
+    }
+    codes = {code for code, a in KB.actions.items() if a.discipline == "bone_modifying_agents"}
+    kept_out = set(_condition("bone_modifying_agents_not_declined").actions)
+    assert codes - gives_none == kept_out
 
 
 def test_the_condition_is_part_of_the_rule() -> None:

@@ -23,7 +23,7 @@ import functools
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -657,12 +657,19 @@ def _code_sets(proposal: Proposal) -> tuple[set[str], set[str]]:
     return firm, {i.code for i in items}
 
 
-def select_blocks(blocks: Iterable[Block], firm: set[str], modules: Sequence[str]) -> list[Block]:
+def select_blocks(
+    blocks: Iterable[Block],
+    firm: set[str],
+    modules: Sequence[str],
+    present: Collection[str] = (),
+) -> list[Block]:
     """Blocks with codes appear when one of their codes is a firm item of the proposal (or a
     confirmed or suspected emergency); blocks without codes appear in every letter of their
-    module."""
+    module. A block whose ``unless`` codes the proposal has at all (``present``) stays out."""
     out = []
     for b in blocks:
+        if b.meta.unless and any(code in present for code in b.meta.unless):
+            continue
         if b.meta.codes:
             if firm & set(b.meta.codes):
                 out.append(b)
@@ -1151,7 +1158,7 @@ def build_letter(
     tags = case_tags(case, firm, kb)
     shown = _Shown(firm | tags, present | tags, {"cancer": cancer_words(case)})
     figures = _figures(case, texts)
-    chosen = select_blocks(kb.texts, firm, modules)
+    chosen = select_blocks(kb.texts, firm, modules, present)
     sections: list[LetterSection] = []
     shown_blocks: list[Block] = []
     for sec in SECTIONS:

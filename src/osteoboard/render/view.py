@@ -40,6 +40,7 @@ __all__ = [
     "band_de",
     "basis_de",
     "course_figures",
+    "declined_line",
     "protocol_view",
     "signature_rows",
 ]
@@ -480,6 +481,7 @@ def protocol_view(
         "kb_version": proposal.knowledge_base.version if proposal.knowledge_base else "",
         "kb_sha": proposal.knowledge_base.sha256[:12] if proposal.knowledge_base else "",
         "primary": _primary_label(case, kb),
+        "declined": declined_line(case, kb),
         "lesions": lesions,
         "emergencies": emergencies,
         # Urgent items of every discipline, shown right after the emergencies as well.
@@ -515,6 +517,16 @@ def protocol_view(
             "ersetzen nicht die ärztliche Beurteilung; die Konferenz entscheidet."
         ),
     }
+
+
+def declined_line(case: Case, kb: KnowledgeBase, lang: str = "de") -> str:
+    """The treatments the patient has declined after being informed, as one line of the case
+    facts (empty when none is documented)."""
+    names = [kb.labels.say("treatment", t, lang) for t in case.patient.declines or ()]
+    if not names:
+        return ""
+    lead = "Nach Aufklärung abgelehnt: " if lang == "de" else "Declined after being informed: "
+    return lead + fmt.join(names, lang)
 
 
 def _primary_label(case: Case, kb: KnowledgeBase) -> str:

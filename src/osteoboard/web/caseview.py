@@ -17,7 +17,7 @@ from osteoboard.proposal import Proposal, Question, Recommendation, Warning
 from osteoboard.render import format as fmt
 from osteoboard.render.bodymap import body_map_svg
 from osteoboard.render.citations import bibliography
-from osteoboard.render.view import Speaker, changes, course_figures
+from osteoboard.render.view import Speaker, changes, course_figures, declined_line
 from osteoboard.scores import REGISTRY
 from osteoboard.scores.base import ScoreResult
 from osteoboard.web.caseform import FormField, spec_for_path
@@ -68,6 +68,8 @@ class CaseView:
     title: str
     primary: str
     board_date: str
+    #: The treatments the patient has declined after being informed (empty: none).
+    declined: str
     kb_version: str
     engine_version: str
     emergencies: list[Item] = field(default_factory=list)
@@ -209,6 +211,7 @@ def case_view(proposal: Proposal, case: Case, kb: KnowledgeBase, lang: Lang) -> 
         title=proposal.case_id,
         primary=_primary(case, kb, lang),
         board_date=fmt.date(case.board_date, lang),
+        declined=declined_line(case, kb, lang),
         kb_version=proposal.knowledge_base.version if proposal.knowledge_base else "",
         engine_version=proposal.engine_version,
     )
