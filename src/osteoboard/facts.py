@@ -234,6 +234,20 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.crcl_known", "bool", "Creatinine clearance can be calculated (at least as a range)"),
     Fact("labs.crcl_exact", "bool", "Creatinine clearance is known as one value (not a range)"),
     Fact(
+        "labs.crcl_low_ml_min",
+        "float",
+        "Lowest creatinine clearance the documented values allow (the clearance itself when it "
+        "is known as one value)",
+        "mL/min",
+    ),
+    Fact(
+        "labs.crcl_high_ml_min",
+        "float",
+        "Highest creatinine clearance the documented values allow (the clearance itself when "
+        "it is known as one value)",
+        "mL/min",
+    ),
+    Fact(
         "labs.crcl_ml_min",
         "float",
         "Creatinine clearance (Cockcroft–Gault)",
@@ -1198,6 +1212,12 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     crcl = _find(scores, "crcl_cockcroft_gault")
     fs.set("labs.crcl_known", crcl is not None and crcl.range is not None)
     fs.set("labs.crcl_exact", crcl is not None and crcl.total is not None)
+    # The ends of that range: a dose band holds for every completion exactly when the whole
+    # range lies in it, so the band is decided whatever else a rule leaves open.
+    bounds = crcl.range if crcl is not None else None
+    unknown = ["labs.creatinine_umol_l"] if crcl is None else crcl.missing
+    for fact, end in (("labs.crcl_low_ml_min", 0), ("labs.crcl_high_ml_min", 1)):
+        fs.set(fact, None if bounds is None else float(bounds[end]), missing=unknown)
     fs.set("labs.creatinine_umol_l", labs.creatinine_umol_l, missing=["labs.creatinine_umol_l"])
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
