@@ -1146,6 +1146,12 @@ class Myeloma(_Model):
     prior_lines: Annotated[int, Field(ge=0, le=30)] | None = Field(
         default=None, description="Number of prior lines of myeloma therapy."
     )
+    exposed_to: list[MyelomaDrug] = Field(
+        default_factory=list,
+        max_length=40,
+        description="Drugs given in earlier lines, whether or not the myeloma became refractory "
+        "to them (a drug in refractory_to counts as given).",
+    )
     refractory_to: list[MyelomaDrug] = Field(
         default_factory=list, max_length=40, description="Drugs the myeloma is refractory to."
     )

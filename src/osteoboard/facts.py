@@ -34,6 +34,7 @@ from osteoboard.case import (
     Lesion,
     LesionType,
     MirelsPain,
+    MyelomaDrug,
     Operation,
     PositiveNegative,
     Posterolateral,
@@ -358,6 +359,12 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("mm.progression_met", "bool", "IMWG progression criteria met"),
     Fact("mm.prior_lines", "int", "Prior lines of myeloma therapy"),
+    Fact(
+        "mm.exposed_agents",
+        "list",
+        "Myeloma drugs given before: those documented as given and those the myeloma is "
+        "refractory to",
+    ),
     Fact("mm.untreated", "bool", "No line of myeloma therapy given yet"),
     Fact(
         "mm.crab",
@@ -713,6 +720,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         fs.set("mm.crab", [])
         fs.set("mm.new_crab_stated", [])
         fs.set("mm.new_bone_lesions", False)
+        fs.set("mm.exposed_agents", [])
         return
     stage = mm.stage.value if mm.stage else None
     fs.set("mm.stage", stage, missing=["myeloma.stage"])
@@ -740,6 +748,9 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         None if mm.prior_lines is None else mm.prior_lines == 0,
         missing=["myeloma.prior_lines"],
     )
+    # A drug the myeloma is refractory to has been given; one order, each drug once.
+    given = {d.value for d in (*mm.exposed_to, *mm.refractory_to)}
+    fs.set("mm.exposed_agents", [d.value for d in MyelomaDrug if d.value in given])
 
     # CRAB: the disease's features, and which are new (unknown unless the referral says).
     crab, new = mm.crab, mm.new_crab
