@@ -108,6 +108,7 @@ NO_BLOCK: dict[str, str] = {
     "WARN.NSAID_RENAL": "clinician prescribing warning; pain_support and self_care_myeloma",
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",
+    "WARN.GNRH_AGONIST_FLARE": "clinician prescribing warning; the systemic block covers hormones",
     "SUP.PARALYSIS_CARE": "ward nursing measures beside the cord-compression block",
 }
 NO_BLOCK_DISCIPLINES = {"warning", "supportive", "board"}

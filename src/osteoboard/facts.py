@@ -175,6 +175,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("bone.extensive_marrow", "bool", "Extensive bone-marrow involvement"),
     Fact("bone.spinal_lesion_listed", "bool", "A spinal lesion is listed"),
     Fact("bone.skull_lesion_listed", "bool", "A skull lesion is listed"),
+    Fact(
+        "bone.spinal_metastasis_documented",
+        "bool",
+        "At least one vertebra with a metastasis, listed or counted",
+    ),
     Fact("bone.counts_known", "bool", "Vertebral and extraspinal counts are both known"),
     Fact(
         "bone.any_painful",
@@ -222,6 +227,17 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("prior.denosumab_stopped_recently", "bool", "Denosumab stopped recently"),
     Fact("prior.nsaid_current", "bool", "Currently taking NSAIDs"),
     Fact("prior.planned_therapies", "list", "Therapies planned outside osteoboard (lower case)"),
+    Fact(
+        "prior.adt_started",
+        "bool",
+        "Androgen deprivation has been started (its start date is documented)",
+    ),
+    Fact(
+        "prior.adt_weeks",
+        "float",
+        "Weeks from the start of androgen deprivation to the board date",
+        "weeks",
+    ),
     # -- laboratory --
     Fact(
         "labs.calcium_corrected_mmol_l",
@@ -1118,6 +1134,7 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     )
     fs.set("bone.spinal_lesion_listed", any(les.region is Region.spine for les in case.lesions))
     fs.set("bone.skull_lesion_listed", any(les.region is Region.skull for les in case.lesions))
+    fs.set("bone.spinal_metastasis_documented", case.vertebral_count_bounds()[0] > 0)
     fs.set(
         "bone.long_bone_lesion_listed", any(les.region is Region.long_bone for les in case.lesions)
     )
@@ -1171,6 +1188,22 @@ def _prior(fs: FactSet, case: Case, bisphosphonates: frozenset[str]) -> None:
         missing=["prior_therapy.bone_modifying_agent_since", "board_date"],
     )
     fs.set("prior.planned_therapies", [t.lower() for t in pt.planned_therapies])
+    since = pt.androgen_deprivation_since
+    fs.set(
+        "prior.adt_started",
+        True if since is not None else None,
+        missing=["prior_therapy.androgen_deprivation_since"],
+    )
+    weeks: float | None = None
+    if since is not None and case.board_date is not None:
+        weeks = round((case.board_date - since).days / 7, 1)
+    fs.set(
+        "prior.adt_weeks",
+        weeks,
+        missing=["prior_therapy.androgen_deprivation_since", "board_date"],
+        # Not started: there is no duration to try.
+        domain=[] if since is None else None,
+    )
 
 
 def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
