@@ -275,6 +275,8 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
     Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
     Fact("labs.platelets_known", "bool", "A platelet count is documented"),
+    Fact("labs.neutrophils_known", "bool", "A neutrophil count is documented"),
+    Fact("labs.hemoglobin_known", "bool", "A haemoglobin value is documented"),
     Fact("labs.hemoglobin_g_dl", "float", "Haemoglobin", "g/dL"),
     # -- neurology --
     Fact("neuro.frankel", "enum", "Frankel grade", values=_e(Frankel)),
@@ -1266,6 +1268,8 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
     fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
+    fs.set("labs.neutrophils_known", labs.neutrophils_10e9_l is not None)
+    fs.set("labs.hemoglobin_known", labs.hemoglobin_g_dl is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])
 
 
