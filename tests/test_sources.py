@@ -128,6 +128,17 @@ EXTRA_KEYS = {
     "laigle2005",
     "lerhun2021",
     "ryken2010",
+    # A fourth review of incomplete referrals: the flare of a GnRH agonist, marrow failure in
+    # breast cancer, triple-class exposed myeloma.
+    "camcevi-smpc",
+    "cardoso2020-abc5",
+    "ctcae5",
+    "dimopoulos2025",
+    "firmagon-smpc",
+    "kopp2011",
+    "kuhn1989",
+    "moreau2022",
+    "onkopedia2024-myeloma",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
