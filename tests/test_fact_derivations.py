@@ -232,3 +232,45 @@ def test_prophylactic_rt_waits_for_the_joint_of_a_humerus_lesion() -> None:
     assert firm is not None and firm.status.value == "firm"
     assert _item(_asymptomatic_humerus(joint="elbow"), "RT.PROPHYLACTIC", "HUM") is None
     assert _item(_asymptomatic_humerus(segment="diaphyseal"), "RT.PROPHYLACTIC", "HUM") is None
+
+
+# --- mm.exposed_agents and the creatinine-clearance range --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("myeloma", "expected"),
+    [
+        (None, []),
+        ({"stage": "active"}, []),
+        ({"refractory_to": ["lenalidomide"]}, ["lenalidomide"]),
+        (
+            {"exposed_to": ["daratumumab", "bortezomib"], "refractory_to": ["bortezomib"]},
+            ["bortezomib", "daratumumab"],
+        ),
+    ],
+    ids=["no-myeloma", "none-named", "refractory-counts-as-given", "union-once-each"],
+)
+def test_exposed_agents(myeloma: dict[str, Any] | None, expected: list[str]) -> None:
+    data: dict[str, Any] = {"primary": {"site": "myeloma"}}
+    if myeloma is not None:
+        data["myeloma"] = myeloma
+    values, _ = _case_facts(data)
+    assert values["mm.exposed_agents"] == expected
+
+
+def test_clearance_range_ends() -> None:
+    patient = {"age": 70, "weight_kg": 70}
+    values, _ = _case_facts(
+        {"patient": {**patient, "sex": "male"}, "labs": {"creatinine_umol_l": 90}}
+    )
+    assert (
+        values["labs.crcl_low_ml_min"]
+        == values["labs.crcl_high_ml_min"]
+        == values["labs.crcl_ml_min"]
+    )
+    values, _ = _case_facts({"patient": patient, "labs": {"creatinine_umol_l": 90}})
+    assert values["labs.crcl_ml_min"] is None
+    assert values["labs.crcl_low_ml_min"] < values["labs.crcl_high_ml_min"]
+    values, missing = _case_facts({"patient": patient})
+    assert values["labs.crcl_low_ml_min"] is None and values["labs.crcl_high_ml_min"] is None
+    assert "labs.creatinine_umol_l" in missing["labs.crcl_low_ml_min"]

@@ -135,6 +135,17 @@ EXTRA_KEYS = {
     # The patient's informed refusal of a treatment (patient.declines).
     "bgb630",
     "s3-palliative2020",
+    # A fourth review of incomplete referrals: the flare of a GnRH agonist, marrow failure in
+    # breast cancer, triple-class exposed myeloma.
+    "camcevi-smpc",
+    "cardoso2020-abc5",
+    "ctcae5",
+    "dimopoulos2025",
+    "firmagon-smpc",
+    "kopp2011",
+    "kuhn1989",
+    "moreau2022",
+    "onkopedia2024-myeloma",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

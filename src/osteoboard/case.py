@@ -781,6 +781,11 @@ class PriorTherapy(_Model):
         default=None, description="Denosumab was stopped recently (risk of rebound bone loss)."
     )
     nsaid_current: bool | None = Field(default=None, description="Currently taking NSAIDs.")
+    androgen_deprivation_since: ClinicalDate | None = Field(
+        default=None,
+        description="Prostate: start of the current androgen deprivation (first dose of a GnRH "
+        "agonist or antagonist, or orchiectomy); left out when none has been started.",
+    )
     planned_therapies: list[Annotated[FreeText, Field(min_length=1, max_length=80)]] = Field(
         default_factory=list,
         max_length=20,
@@ -1195,6 +1200,12 @@ class Myeloma(_Model):
     prior_lines: Annotated[int, Field(ge=0, le=30)] | None = Field(
         default=None, description="Number of prior lines of myeloma therapy."
     )
+    exposed_to: list[MyelomaDrug] = Field(
+        default_factory=list,
+        max_length=40,
+        description="Drugs given in earlier lines, whether or not the myeloma became refractory "
+        "to them (a drug in refractory_to counts as given).",
+    )
     refractory_to: list[MyelomaDrug] = Field(
         default_factory=list, max_length=40, description="Drugs the myeloma is refractory to."
     )
@@ -1320,22 +1331,31 @@ class Case(_Model):
 
     @model_validator(mode="after")
     def _operations_done(self) -> Self:
-        # An operation is history: it cannot lie after the board. The error names the field
-        # (lesions[i].operation_date), not the case.
+        # An operation, or the start of androgen deprivation, is history: it cannot lie after
+        # the board. The error names the field (lesions[i].operation_date), not the case.
         board = self.board_date
         if board is None:
             return self
+        dates: list[tuple[tuple[str | int, ...], dt.date | None]] = [
+            (("lesions", i, "operation_date"), lesion.operation_date)
+            for i, lesion in enumerate(self.lesions)
+        ]
+        dates.append(
+            (
+                ("prior_therapy", "androgen_deprivation_since"),
+                self.prior_therapy.androgen_deprivation_since,
+            )
+        )
         late = [
             InitErrorDetails(
                 type=PydanticCustomError("value_error", "Value error, {error}", {"error": msg}),
-                loc=("lesions", i, "operation_date"),
-                input=lesion.operation_date,
+                loc=loc,
+                input=date,
             )
-            for i, lesion in enumerate(self.lesions)
-            if lesion.operation_date is not None and lesion.operation_date > board
+            for loc, date in dates
+            if date is not None and date > board
             for msg in [
-                f"must not be after board_date {board.isoformat()} "
-                f"(got {lesion.operation_date.isoformat()})"
+                f"must not be after board_date {board.isoformat()} (got {date.isoformat()})"
             ]
         ]
         if late:

@@ -35,6 +35,7 @@ from osteoboard.case import (
     Lesion,
     LesionType,
     MirelsPain,
+    MyelomaDrug,
     Operation,
     PositiveNegative,
     Posterolateral,
@@ -192,6 +193,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("bone.extensive_marrow", "bool", "Extensive bone-marrow involvement"),
     Fact("bone.spinal_lesion_listed", "bool", "A spinal lesion is listed"),
     Fact("bone.skull_lesion_listed", "bool", "A skull lesion is listed"),
+    Fact(
+        "bone.spinal_metastasis_documented",
+        "bool",
+        "At least one vertebra with a metastasis, listed or counted",
+    ),
     Fact("bone.counts_known", "bool", "Vertebral and extraspinal counts are both known"),
     Fact(
         "bone.any_painful",
@@ -245,6 +251,17 @@ CATALOGUE: tuple[Fact, ...] = (
         "knowledge base (therapies.yaml, by name or alias anywhere in the entry), their names; "
         "otherwise the entry in lower case",
     ),
+    Fact(
+        "prior.adt_started",
+        "bool",
+        "Androgen deprivation has been started (its start date is documented)",
+    ),
+    Fact(
+        "prior.adt_weeks",
+        "float",
+        "Weeks from the start of androgen deprivation to the board date",
+        "weeks",
+    ),
     # -- laboratory --
     Fact(
         "labs.calcium_corrected_mmol_l",
@@ -279,6 +296,20 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.crcl_known", "bool", "Creatinine clearance can be calculated (at least as a range)"),
     Fact("labs.crcl_exact", "bool", "Creatinine clearance is known as one value (not a range)"),
     Fact(
+        "labs.crcl_low_ml_min",
+        "float",
+        "Lowest creatinine clearance the documented values allow (the clearance itself when it "
+        "is known as one value)",
+        "mL/min",
+    ),
+    Fact(
+        "labs.crcl_high_ml_min",
+        "float",
+        "Highest creatinine clearance the documented values allow (the clearance itself when "
+        "it is known as one value)",
+        "mL/min",
+    ),
+    Fact(
         "labs.crcl_ml_min",
         "float",
         "Creatinine clearance (Cockcroft–Gault)",
@@ -289,6 +320,8 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
     Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
     Fact("labs.platelets_known", "bool", "A platelet count is documented"),
+    Fact("labs.neutrophils_known", "bool", "A neutrophil count is documented"),
+    Fact("labs.hemoglobin_known", "bool", "A haemoglobin value is documented"),
     Fact("labs.hemoglobin_g_dl", "float", "Haemoglobin", "g/dL"),
     # -- neurology --
     Fact("neuro.frankel", "enum", "Frankel grade", values=_e(Frankel)),
@@ -389,6 +422,12 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("mm.progression_met", "bool", "IMWG progression criteria met"),
     Fact("mm.prior_lines", "int", "Prior lines of myeloma therapy"),
+    Fact(
+        "mm.exposed_agents",
+        "list",
+        "Myeloma drugs given before: those documented as given and those the myeloma is "
+        "refractory to",
+    ),
     Fact("mm.untreated", "bool", "No line of myeloma therapy given yet"),
     Fact(
         "mm.crab",
@@ -749,6 +788,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         fs.set("mm.crab", [])
         fs.set("mm.new_crab_stated", [])
         fs.set("mm.new_bone_lesions", False)
+        fs.set("mm.exposed_agents", [])
         return
     stage = mm.stage.value if mm.stage else None
     fs.set("mm.stage", stage, missing=["myeloma.stage"])
@@ -776,6 +816,9 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         None if mm.prior_lines is None else mm.prior_lines == 0,
         missing=["myeloma.prior_lines"],
     )
+    # A drug the myeloma is refractory to has been given; one order, each drug once.
+    given = {d.value for d in (*mm.exposed_to, *mm.refractory_to)}
+    fs.set("mm.exposed_agents", [d.value for d in MyelomaDrug if d.value in given])
 
     # CRAB: the disease's features, and which are new (unknown unless the referral says).
     crab, new = mm.crab, mm.new_crab
@@ -1149,6 +1192,7 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     )
     fs.set("bone.spinal_lesion_listed", any(les.region is Region.spine for les in case.lesions))
     fs.set("bone.skull_lesion_listed", any(les.region is Region.skull for les in case.lesions))
+    fs.set("bone.spinal_metastasis_documented", case.vertebral_count_bounds()[0] > 0)
     fs.set(
         "bone.long_bone_lesion_listed", any(les.region is Region.long_bone for les in case.lesions)
     )
@@ -1210,6 +1254,22 @@ def _prior(
     for entry in pt.planned_therapies:
         planned.extend(named_therapies(entry, therapies) or [entry.lower()])
     fs.set("prior.planned_therapies", list(dict.fromkeys(planned)))
+    since = pt.androgen_deprivation_since
+    fs.set(
+        "prior.adt_started",
+        True if since is not None else None,
+        missing=["prior_therapy.androgen_deprivation_since"],
+    )
+    weeks: float | None = None
+    if since is not None and case.board_date is not None:
+        weeks = round((case.board_date - since).days / 7, 1)
+    fs.set(
+        "prior.adt_weeks",
+        weeks,
+        missing=["prior_therapy.androgen_deprivation_since", "board_date"],
+        # Not started: there is no duration to try.
+        domain=[] if since is None else None,
+    )
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -1312,10 +1372,18 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     crcl = _find(scores, "crcl_cockcroft_gault")
     fs.set("labs.crcl_known", crcl is not None and crcl.range is not None)
     fs.set("labs.crcl_exact", crcl is not None and crcl.total is not None)
+    # The ends of that range: a dose band holds for every completion exactly when the whole
+    # range lies in it, so the band is decided whatever else a rule leaves open.
+    bounds = crcl.range if crcl is not None else None
+    unknown = ["labs.creatinine_umol_l"] if crcl is None else crcl.missing
+    for fact, end in (("labs.crcl_low_ml_min", 0), ("labs.crcl_high_ml_min", 1)):
+        fs.set(fact, None if bounds is None else float(bounds[end]), missing=unknown)
     fs.set("labs.creatinine_umol_l", labs.creatinine_umol_l, missing=["labs.creatinine_umol_l"])
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
     fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
+    fs.set("labs.neutrophils_known", labs.neutrophils_10e9_l is not None)
+    fs.set("labs.hemoglobin_known", labs.hemoglobin_g_dl is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])
     fs.set(
         "labs.vitamin_d_25oh_nmol_l",

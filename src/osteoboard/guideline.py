@@ -31,6 +31,7 @@ from osteoboard.case import (
     BoneModifyingAgent,
     EsccGrade,
     Joint,
+    MyelomaDrug,
     Operation,
     PrimarySite,
     Region,
@@ -229,6 +230,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "sarcoma_agent": tuple(SarcomaAgent),
     "bone_modifying_agent": tuple(BoneModifyingAgent),
     "operation": tuple(Operation),
+    "myeloma_drug": tuple(MyelomaDrug),
 }
 
 

@@ -68,17 +68,19 @@ def test_unknown_lesion_type_leaves_sins_6_or_7_open() -> None:
     assert "spine.sins_indeterminate_consult[L1]" in needed_for(case)["lesions[L1].type"]
 
 
-def test_unknown_sex_with_clearance_straddling_60_blocks_both_dose_bands() -> None:
-    # Creatinine 105 µmol/L: about 55 mL/min for a woman, 65 for a man.
+def test_unknown_sex_with_clearance_straddling_60_gives_one_open_dose_item() -> None:
+    # Creatinine 105 µmol/L: about 55 mL/min for a woman, 65 for a man. Neither band holds for
+    # the whole range, so neither gives a dose; the one item asks for the missing inputs.
     case = build(
         {"base": "breast", "patch": {"patient": {"sex": None}, "labs": {"creatinine_umol_l": 105}}}
     )
     hits = fired(case)
     assert ("bone_modifying_agents.zoledronic_acid_4_0", None) not in hits
     assert ("bone_modifying_agents.zoledronic_acid_3_5", None) not in hits
-    needs = needed_for(case)["patient.sex"]
-    assert "bone_modifying_agents.zoledronic_acid_4_0" in needs
-    assert "bone_modifying_agents.zoledronic_acid_3_5" in needs
+    assert ("bone_modifying_agents.zoledronic_acid_dose_open", None) in hits
+    assert "patient.sex" in needed_for(case)
+    [item] = [r for r in evaluate(case, KB).recommendations if r.code == "BMA.ZOLEDRONIC_ACID"]
+    assert "Geschlecht" in item.text.de and "55,4–65,2" in item.text.de
 
 
 def test_unknown_radium_blood_count_blocks_the_warning() -> None:
@@ -152,6 +154,62 @@ def test_unknown_sex_with_clearance_above_60_either_way_still_doses_4_mg() -> No
     case = build({"base": "breast", "patch": {"patient": {"sex": None}}})
     assert ("bone_modifying_agents.zoledronic_acid_4_0", None) in fired(case)
     assert "bone_modifying_agents.zoledronic_acid_4_0" not in needed_for(case)["patient.sex"]
+
+
+def zoledronic_acid_items(case: Case) -> list[Any]:
+    return [r for r in evaluate(case, KB).recommendations if r.code == "BMA.ZOLEDRONIC_ACID"]
+
+
+def test_open_calcium_on_zoledronic_acid_keeps_the_renal_dose_conditional() -> None:
+    # Myeloma on zoledronic acid, clearance 44.8 mL/min (creatinine 160 µmol/L), calcium not
+    # measured: hypercalcaemia on a bisphosphonate (which would switch to denosumab) is open,
+    # the dose band is not - the 3.3 mg dose stays, on condition, and calcium is asked for.
+    case = build(
+        {"base": "myeloma", "patch": {"labs": {"creatinine_umol_l": 160, "calcium_mmol_l": None}}}
+    )
+    [item] = zoledronic_acid_items(case)
+    assert item.rule == "bone_modifying_agents.zoledronic_acid_3_3"
+    assert item.status == "conditional"
+    assert {c.fact for c in item.conditions} <= {
+        "labs.calcium_corrected_mmol_l",
+        "patient.hypercalcemia_symptoms",
+    }
+    assert "3,3 mg" in item.text.de
+    assert "bone_modifying_agents.zoledronic_acid_3_3" in needed_for(case)["labs.calcium_mmol_l"]
+
+
+def test_measured_calcium_on_zoledronic_acid_makes_the_renal_dose_firm() -> None:
+    case = build({"base": "myeloma", "patch": {"labs": {"creatinine_umol_l": 160}}})
+    [item] = zoledronic_acid_items(case)
+    assert (item.rule, item.status) == ("bone_modifying_agents.zoledronic_acid_3_3", "firm")
+
+
+def test_open_prognosis_keeps_the_dose_of_a_new_course_conditional() -> None:
+    # Renal cell carcinoma, two bone metastases, no bisphosphonate yet, clearance 87 mL/min:
+    # the agent depends on an expected survival of 3 months or more, which is open (no team
+    # estimate, performance status and visceral spread not recorded).
+    case = build(
+        {
+            "base": "kidney",
+            "patch": {
+                "patient": {"life_expectancy_months": None, "ecog": None, "karnofsky": None},
+                "prior_therapy": {"bone_modifying_agent": "none"},
+                "visceral_metastases": {
+                    "present": None,
+                    "pattern": None,
+                    "count": None,
+                    "removable": None,
+                    "treatable": None,
+                    "brain": None,
+                },
+            },
+        }
+    )
+    assert evaluate(case, KB).prognosis.possible_bands == ["short", "intermediate"]
+    [item] = zoledronic_acid_items(case)
+    assert item.rule == "bone_modifying_agents.zoledronic_acid_4_0"
+    assert item.status == "conditional"
+    assert [c.fact for c in item.conditions] == ["prognosis.band"]
 
 
 def test_open_band_that_cannot_be_short_decides_what_it_can() -> None:

@@ -1,0 +1,97 @@
+"""A planned GnRH (LHRH) agonist in castration-sensitive prostate cancer with bone metastases
+warns of the testosterone flare and names the safe starts (EAU prostate guideline; leuprorelin
+SmPC 4.3/4.4): a GnRH antagonist or an orchiectomy, or an antiandrogen with the first dose.
+The warning is silent once one of those is planned, when androgen deprivation began four weeks
+ago or more, and in castration-resistant disease."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from osteoboard.caseio import CaseError, parse_case
+from osteoboard.engine import evaluate
+
+
+def _case(**prior: Any) -> dict[str, Any]:
+    # New castration-sensitive prostate cancer, T10 with epidural tumour (Bilsky 2), an agonist
+    # depot planned for tomorrow; the neurological examination is not documented.
+    return {
+        "id": "flare",
+        "board_date": "2026-11-20",
+        "patient": {"age": 71, "sex": "male", "ecog": 1},
+        "primary": {"site": "prostate", "castration_status": "sensitive"},
+        "bone_metastases": {"vertebral_count": 5, "extraspinal_count": 8},
+        "prior_therapy": {"planned_therapies": ["Leuprorelin"], **prior},
+        "lesions": [
+            {"id": "T10", "region": "spine", "level": "T10", "type": "blastic", "escc_grade": "2"}
+        ],
+    }
+
+
+def _flare(doc: dict[str, Any]) -> Any:
+    found = [w for w in evaluate(parse_case(doc)).warnings if w.code == "WARN.GNRH_AGONIST_FLARE"]
+    return found[0] if found else None
+
+
+def test_agonist_with_spinal_metastases_warns_and_names_the_alternatives() -> None:
+    warning = _flare(_case())
+    assert warning is not None and warning.status == "firm"
+    assert warning.rule == "systemic.gnrh_agonist_flare_spine"
+    text = warning.text.de
+    assert "Wirbelsäulenmetastasen" in text and "Degarelix" in text and "Orchiektomie" in text
+    assert "Antiandrogen" in text and "leuprorelin" in text
+    # The start of the deprivation is not documented: read as not begun, and said so.
+    assert [a.fact for a in warning.assumed] == ["prior.adt_started"]
+
+
+@pytest.mark.parametrize(
+    "planned",
+    [["Leuprorelin", "Degarelix"], ["Leuprorelin", "bicalutamid"], ["Orchiektomie"], ["Firmagon"]],
+    ids=["antagonist", "antiandrogen-cover", "orchiectomy", "antagonist-only"],
+)
+def test_a_start_without_surge_or_with_cover_is_silent(planned: list[str]) -> None:
+    assert _flare(_case(planned_therapies=planned)) is None
+
+
+def test_a_deprivation_begun_four_weeks_ago_is_silent_and_a_recent_one_is_not() -> None:
+    assert _flare(_case(androgen_deprivation_since="2026-10-23")) is None
+    recent = _flare(_case(androgen_deprivation_since="2026-11-13"))
+    assert recent is not None and recent.assumed == []
+
+
+def test_castration_resistant_disease_is_silent() -> None:
+    doc = _case()
+    doc["primary"]["castration_status"] = "resistant"
+    assert _flare(doc) is None
+
+
+def test_unknown_castration_status_keeps_the_warning_with_its_condition() -> None:
+    doc = _case()
+    del doc["primary"]["castration_status"]
+    warning = _flare(doc)
+    assert warning is not None
+    assert [c.fact for c in warning.conditions] == ["primary.castration_resistant"]
+
+
+def test_painful_bone_metastases_without_spinal_ones_get_the_general_warning() -> None:
+    doc = _case()
+    doc["bone_metastases"] = {"vertebral_count": 0, "extraspinal_count": 3}
+    doc["lesions"] = [{"id": "IL", "region": "pelvis", "pain_vas": 6}]
+    warning = _flare(doc)
+    assert warning is not None and warning.rule == "systemic.gnrh_agonist_flare_symptomatic"
+    assert "Wirbelsäule" not in warning.text.de
+    doc["lesions"] = [{"id": "IL", "region": "pelvis", "pain_vas": 0, "symptomatic": False}]
+    assert _flare(doc) is None
+
+
+def test_a_start_after_the_board_is_refused_naming_the_field() -> None:
+    with pytest.raises(CaseError) as exc:
+        parse_case(_case(androgen_deprivation_since="2026-12-01"))
+    (problem,) = exc.value.problems
+    assert problem.where == "prior_therapy.androgen_deprivation_since"
+    assert problem.render("de") == (
+        "prior_therapy.androgen_deprivation_since: darf nicht nach dem Konferenzdatum "
+        "board_date 2026-11-20 liegen (erhalten 2026-12-01)"
+    )
