@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from osteoboard.caseio import load_case
 from osteoboard.cli import app
 from osteoboard.fhir import FhirImportError, import_resources
+from osteoboard.fhir import client as fhir_client
 from osteoboard.fhir.client import fetch_patient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +122,6 @@ def test_server_gives_the_same_case(everything: bool) -> None:
 
 
 def test_a_server_that_pages_without_end_is_refused_not_cut_off() -> None:
-    from osteoboard.fhir import client as fhir_client
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/fhir/metadata":
@@ -144,6 +144,30 @@ def test_a_server_that_pages_without_end_is_refused_not_cut_off() -> None:
     with pytest.raises(FhirImportError) as refused:
         fetch_patient("http://fhir.test/fhir", "p", client=mock)
     assert f"more than {fhir_client.MAX_PAGES} pages" in "; ".join(refused.value.lines("en"))
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        (b'{"resourceType": "Patient", "id": "p", "name": [{"text": "\xff"}]}', True),
+        (b'\xef\xbb\xbf{"resourceType": "Patient", "id": "p"}', False),
+    ],
+    ids=["not-utf8", "byte-order-mark"],
+)
+def test_a_server_answer_is_decoded_as_a_file_is(body: bytes, refused: bool) -> None:
+    """An answer that is not UTF-8 is refused (not read with replacement characters); a
+    byte-order mark is dropped, as in a file."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/fhir+json"})
+
+    mock = httpx.Client(transport=httpx.MockTransport(handler))
+    if refused:
+        with pytest.raises(FhirImportError) as error:
+            fhir_client._get(mock, "http://fhir.test/fhir/Patient/p")
+        assert "not UTF-8 text" in "; ".join(error.value.lines("en"))
+    else:
+        assert fhir_client._get(mock, "http://fhir.test/fhir/Patient/p")["id"] == "p"
 
 
 def _put_all(base_url: str, bundle: Path) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from osteoboard.fhir.errors import problem
-from osteoboard.fhir.loaders import PATIENT_DATA_TYPES, Entry, parse_bundle, parse_json
+from osteoboard.fhir.loaders import PATIENT_DATA_TYPES, Entry, decode, parse_bundle, parse_json
 
 __all__ = ["SEARCHED_TYPES", "fetch_patient"]
 
@@ -33,12 +33,8 @@ def _get(client: httpx.Client, url: str, params: dict[str, str] | None = None) -
             f"Server antwortet {response.status_code}",
             f"server answered {response.status_code}",
         )
-    try:
-        text = response.text
-    except (UnicodeDecodeError, LookupError):
-        raise problem(str(response.url), "Antwort ist kein Text", "answer is not text") from None
-    # the loaders' reader: a key named twice is refused as in a file
-    return parse_json(text, str(response.url))
+    # Decoded and read as a file is: UTF-8 only, a key named twice refused.
+    return parse_json(decode(response.content, str(response.url)), str(response.url))
 
 
 def _offers_everything(client: httpx.Client, base: str) -> bool:

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "PATIENT_DATA_TYPES",
     "Entry",
+    "decode",
     "load_bundle",
     "load_ndjson",
     "load_path",
@@ -65,13 +66,20 @@ def _read(path: Path) -> str:
             f"larger than {MAX_INPUT_BYTES:,} bytes",
         )
     try:
-        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is dropped
-    except UnicodeDecodeError:
-        raise problem(str(path), "kein UTF-8-Text", "not UTF-8 text") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise problem(
             str(path), f"nicht lesbar: {exc.strerror}", f"cannot read: {exc.strerror}"
         ) from None
+    return decode(data, str(path))
+
+
+def decode(data: bytes, where: str) -> str:
+    """FHIR JSON as text: UTF-8, a byte-order mark dropped; anything else is refused."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise problem(where, "kein UTF-8-Text", "not UTF-8 text") from None
 
 
 class _Twice(dict[str, Any]):
