@@ -86,23 +86,3 @@ def test_a_repeated_case_reuses_its_value_objects() -> None:
     conditions = [c for item in first.recommendations for c in item.conditions]
     repeated = [c for item in again.recommendations for c in item.conditions]
     assert conditions and all(a is b for a, b in zip(conditions, repeated, strict=True))
-
-
-def test_the_verdict_memo_keeps_what_is_used_and_stays_bounded() -> None:
-    """Two generations: an entry found after the young generation turned old is carried into
-    the new one; one not used since is dropped at the next turn; never more than twice the
-    limit."""
-    from osteoboard.memo import Generations
-
-    memo = Generations(limit=3)
-    for key in ("a", "b", "c"):  # the third turns the generation
-        memo[key] = key.upper()
-    assert memo.young == {} and memo.old == {"a": "A", "b": "B", "c": "C"}
-    assert memo.get("a") == "A"  # found in the old one, carried into the young one
-    memo["d"] = "D"
-    memo["e"] = "E"  # turns again: b and c were not used since
-    assert memo.get("a") == "A" and memo.get("d") == "D"
-    assert memo.get("b") is None and memo.get("c", "gone") == "gone"
-    for n in range(100):
-        memo[n] = n
-        assert len(memo) <= 6

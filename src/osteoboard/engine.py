@@ -46,7 +46,6 @@ from osteoboard.guideline import (
     flat_name,
     load_knowledge_base,
 )
-from osteoboard.memo import Generations
 from osteoboard.prognosis import derive_prognosis
 from osteoboard.proposal import (
     Assumption,
@@ -679,7 +678,7 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
     values = scope.values
     # A pure function of the outcome and the known values (unknown facts are left out of the
     # runs below), so shared between scopes and cases like the verdicts.
-    memo: dict[Any, Any] | Generations = {} if _REFERENCE[0] else scope.kb.verdicts
+    memo: dict[Any, Any] = {} if _REFERENCE[0] else scope.kb.verdicts
     key = (
         "relied",
         condition.source,
@@ -872,14 +871,6 @@ def _open_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
     if rule.rule.conditional == "always":
         return ItemStatus.conditional
     return ItemStatus.firm if action.harm == "preventing" else ItemStatus.conditional
-
-
-def _fired(rule: CompiledRule, kb: KnowledgeBase) -> _Verdict:
-    """The verdict of a rule that holds on the known facts (one per rule, shared)."""
-    found: _Verdict | None = kb.fired_verdicts.get(rule.order)
-    if found is None:
-        found = kb.fired_verdicts[rule.order] = _Verdict(True, _fired_status(rule, kb))
-    return found
 
 
 def _fired_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
@@ -1469,20 +1460,20 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
     return _Run(scores, prognosis, out.hits, needs, ranks, out.asks)
 
 
-#: Verdicts kept per knowledge base at most (a few KB each), in two generations: the older
-#: half is dropped when the younger is full, except what cases used since.
+#: Verdicts kept per knowledge base at most (a few KB each); the memo starts afresh when full.
 MAX_VERDICTS = 20_000
 
 
-def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict] | Generations:
+def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
     """The verdicts already reached, shared between cases: a rule's verdict is a function of
     the values (or, for an unknown fact, the values it can still take) of the facts it reads,
     so a case that repeats a pattern seen before is not explored again. Under
     :func:`reference_conditions` nothing is shared between cases."""
     if _REFERENCE[0]:
         return {}
-    memo = kb.verdicts
-    memo.limit = max(1, MAX_VERDICTS // 2)  # two generations
+    memo: dict[Any, _Verdict] = kb.verdicts
+    if len(memo) >= MAX_VERDICTS:
+        memo.clear()
     return memo
 
 
@@ -1502,7 +1493,7 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int)
         if first is False:
             continue
         if first is True:
-            verdict = _fired(rule, kb)
+            verdict = _Verdict(True, _fired_status(rule, kb))
         else:
             key = (rule.order, *[_fact_key(name, scope) for name in rule.condition.facts])
             found = memo.get(key)
@@ -1556,7 +1547,7 @@ def _lesion_rules(
             if first is False:
                 continue
             if first is True:
-                chosen.append((rule, _fired(rule, kb)))
+                chosen.append((rule, _Verdict(True, _fired_status(rule, kb))))
                 continue
             for name in read:
                 if name not in keys:

@@ -62,7 +62,6 @@ from osteoboard.labels import (
     score_vocabularies,
     vocabularies,
 )
-from osteoboard.memo import Generations
 from osteoboard.patient_texts import (
     Block,
     LetterTexts,
@@ -505,14 +504,9 @@ class KnowledgeBase:
         return GuardIndex.of(self.case_rules, self.lesion_rules)
 
     @functools.cached_property
-    def verdicts(self) -> Generations:
+    def verdicts(self) -> dict[Any, Any]:
         """What the engine found a rule to give on given values of the facts it reads (a
         pure function of both, so shared between cases); the engine bounds its size."""
-        return Generations()
-
-    @functools.cached_property
-    def fired_verdicts(self) -> dict[int, Any]:
-        """Per rule (by order), the engine's verdict when the known facts make it hold."""
         return {}
 
     @functools.cached_property
