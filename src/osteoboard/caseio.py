@@ -254,7 +254,7 @@ _YAML_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"did not find expected node content|expected the node content", "yaml_missing_value"),
         (r"found unknown escape character", "yaml_escape"),
         (r"could not determine a constructor for the tag", "yaml_tag"),
-        (r"found unknown directive name|expected '<document start>', but found", "yaml_directive"),
+        (r"found unknown directive name", "yaml_directive"),
         (r"exceeded maximum nesting depth", "too_deep"),
         (r"found duplicate anchor", "yaml_anchor_twice"),
     )
@@ -398,7 +398,6 @@ _JSON_PROBLEMS = {
     "Illegal trailing comma before end of array": "json_trailing_comma",
     "Unterminated string starting at": "json_unterminated",
     "Invalid control character at": "json_control",
-    "Invalid control character": "json_control",
     "Invalid \\escape": "json_escape",
     "Invalid \\uXXXX escape": "json_escape",
     "Extra data": "json_extra",
