@@ -119,6 +119,33 @@ def test_compression_on_mri_with_the_neurology_not_documented_waits_for_the_exam
     assert any(str(i.priority) == "urgent" for i in _items(p, "RT.MSCC"))
 
 
+@pytest.mark.parametrize("site", ["myeloma", "lymphoma"])
+def test_a_confirmed_haematological_malignancy_gets_dexamethasone_without_neurology(
+    site: str,
+) -> None:
+    # NICE NG234 1.8.5: myeloma or lymphoma with spinal metastases or MSCC - 16 mg whether or
+    # not there are neurological symptoms or signs; the haematology team sets the rest.
+    doc = _case({}, [T10_BILSKY2]).model_dump(mode="json", exclude_none=True)
+    doc["primary"] = {"site": site}
+    p = evaluate(parse_case(doc))
+    dexa = _dexamethasone(p)
+    assert (str(dexa.status), str(dexa.priority), dexa.rule) == (
+        "firm",
+        "urgent",
+        "emerg.mscc_dexamethasone_haematological",
+    )
+    assert "hämatologischen Team" in dexa.text.de
+
+
+def test_an_unknown_primary_keeps_dexamethasone_conditional_without_neurology() -> None:
+    # Solid or haematological is open: the dose waits for either answer.
+    doc = _case({}, [T10_BILSKY2]).model_dump(mode="json", exclude_none=True)
+    del doc["primary"]
+    dexa = _dexamethasone(evaluate(parse_case(doc)))
+    assert str(dexa.status) == "conditional"
+    assert {c.fact for c in dexa.conditions or []} >= {"neuro.any_deficit"}
+
+
 def test_partly_documented_neurology_keeps_dexamethasone_conditional() -> None:
     # No new deficit and no radicular pain, the Frankel grade not reported: a known deficit
     # (Frankel A–D) is still possible beside the Bilsky 2 compression.

@@ -175,6 +175,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.lung", "bool", "Lung cancer (NSCLC or SCLC)"),
     Fact("primary.solid_tumour", "bool", "Solid tumour (not myeloma or lymphoma)"),
     Fact(
+        "primary.haematological_documented",
+        "bool",
+        "The documented primary is myeloma or lymphoma; false for a solid tumour or an "
+        "unknown primary",
+    ),
+    Fact(
         "primary.radiosensitivity",
         "enum",
         "Radiosensitivity of the histology (NOMS)",
@@ -1105,6 +1111,10 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     fs.set("primary.controlled", pr.controlled, missing=["primary.controlled"])
     fs.set("primary.histology_known", bool(pr.histology))
 
+    fs.set(
+        "primary.haematological_documented",
+        site is not None and not sites[site].solid_tumour,
+    )
     if site is None:
         for name in ("lung", "solid_tumour", "hypervascular"):
             fs.set(f"primary.{name}", None, missing=miss_site)
