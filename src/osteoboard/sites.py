@@ -290,8 +290,7 @@ def _subtype_values(
             parsed = read(value)
         except ValueError as exc:
             raise KnowledgeError(
-                f"{where}.sarcoma_subtype_values: {value!r} is not a value of this property "
-                f"({exc})"
+                f"{where}.sarcoma_subtype_values: {value!r} is not a value of this property ({exc})"
             ) from None
         for n in names:
             subtype = _subtype(n, f"{where}.sarcoma_subtype_values.{value}")
