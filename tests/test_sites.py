@@ -177,6 +177,26 @@ def test_hypervascular_sites() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sarcoma", "expected"),
+    [
+        ({"subtype": "extraskeletal_ewing"}, "sensitive"),
+        ({"subtype": "rhabdomyosarcoma_embryonal"}, "sensitive"),
+        ({"subtype": "rhabdomyosarcoma_alveolar"}, "sensitive"),
+        ({"subtype": "rhabdomyosarcoma_pleomorphic"}, "resistant"),
+        ({"subtype": "leiomyosarcoma"}, "resistant"),
+        ({}, "resistant"),
+    ],
+)
+def test_radiosensitivity_of_sarcoma_by_subtype(sarcoma: dict[str, Any], expected: str) -> None:
+    """Ewing sarcoma and embryonal/alveolar rhabdomyosarcoma are radiosensitive; adult-type
+    soft-tissue sarcoma, and a sarcoma whose subtype is not given, stay radioresistant."""
+    case = parse_case({"id": "s", "primary": {"site": "sarcoma"}, "sarcoma": sarcoma})
+    scores = compute_all(case)
+    fs = case_facts(case, scores, derive_prognosis(None, scores))
+    assert fs.values["primary.radiosensitivity"] == expected
+
+
+@pytest.mark.parametrize(
     ("sarcoma", "expected", "missing"),
     [
         ({"subtype": "solitary_fibrous_tumor"}, True, None),
@@ -283,6 +303,32 @@ def _props(data: dict[str, Any]) -> dict[str, Any]:
             "name sarcoma subtypes",
         ),
         (
+            lambda d: _props(d)["radiosensitivity"]["sarcoma_subtype_values"]["sensitive"].append(
+                "ewing"
+            ),
+            "sites.yaml: properties.radiosensitivity.sarcoma_subtype_values.sensitive: 'ewing' is "
+            "not a sarcoma subtype",
+        ),
+        (
+            lambda d: _props(d)["radiosensitivity"]["sarcoma_subtype_values"].update(
+                resistant=["extraskeletal_ewing"]
+            ),
+            "sites.yaml: properties.radiosensitivity.sarcoma_subtype_values: extraskeletal_ewing "
+            "has two values (sensitive and resistant)",
+        ),
+        (
+            lambda d: _props(d)["radiosensitivity"]["sarcoma_subtype_values"].update(
+                highly=["dsrct"]
+            ),
+            "sites.yaml: properties.radiosensitivity.sarcoma_subtype_values: 'highly' is not a "
+            "value of this property",
+        ),
+        (
+            lambda d: _props(d)["hypervascular"].update(sarcoma_subtype_values={"x": ["dsrct"]}),
+            "sites.yaml: properties.hypervascular: only a property with one value per site names "
+            "sarcoma subtype values",
+        ),
+        (
             lambda d: _props(d)["hypervascular"].update(sources=["nair2031"]),
             "sites.yaml: properties.hypervascular: unknown source key 'nair2031'",
         ),
@@ -306,6 +352,10 @@ def _props(data: dict[str, Any]) -> dict[str, Any]:
         "subtype",
         "subtype-and-site",
         "subtype-on-values",
+        "subtype-value-unknown-subtype",
+        "subtype-value-twice",
+        "subtype-value-bad-value",
+        "subtype-values-on-flag",
         "source",
         "reserved-constant",
     ],

@@ -78,6 +78,11 @@ EXTRA_KEYS = {
     "prasad2018",
     "rajkumar2014",
     "strauss2021",
+    # Fertility counselling before gonadotoxic treatment (SUP.FERTILITY_COUNSELING).
+    "oktay2018",
+    "lambertini2020",
+    "dittrich2018-fertility",
+    "vonwolff2012",
     "tokuhashi1990",
     # A third review of incomplete referrals: procedures at low platelets, myeloma bone
     # disease, mineral metabolism on dialysis.

@@ -217,6 +217,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "A listed lesion is documented as lytic (false when none is, or none is listed)",
     ),
     Fact("bone.long_bone_lesion_listed", "bool", "A long-bone lesion is listed"),
+    Fact("bone.pelvic_lesion_listed", "bool", "A lesion of the pelvis or the sacrum is listed"),
     Fact("bone.histology_confirmed", "bool", "A bone lesion's histology is confirmed by biopsy"),
     Fact("disease.oligometastatic", "bool", "At most 5 metastases in all (bone and visceral)"),
     # -- prior and current therapy --
@@ -1123,15 +1124,19 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     info = sites[site]
     fs.set("primary.lung", info.lung)
     fs.set("primary.solid_tumour", info.solid_tumour)
-    fs.set("primary.radiosensitivity", info.radiosensitivity.value)
     if site is PrimarySite.sarcoma:
         subtype = case.sarcoma.subtype if case.sarcoma is not None else None
+        fs.set(
+            "primary.radiosensitivity",
+            sites.value_for_sarcoma("radiosensitivity", subtype).value,
+        )
         fs.set(
             "primary.hypervascular",
             sites.flag_for_sarcoma("hypervascular", subtype),
             missing=["sarcoma.subtype"],
         )
     else:
+        fs.set("primary.radiosensitivity", info.radiosensitivity.value)
         fs.set("primary.hypervascular", info.hypervascular)
 
 
@@ -1216,6 +1221,14 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     fs.set("bone.spinal_metastasis_documented", case.vertebral_count_bounds()[0] > 0)
     fs.set(
         "bone.long_bone_lesion_listed", any(les.region is Region.long_bone for les in case.lesions)
+    )
+    fs.set(
+        "bone.pelvic_lesion_listed",
+        any(
+            les.region is Region.pelvis
+            or (les.region is Region.spine and les.level is not None and les.level.startswith("S"))
+            for les in case.lesions
+        ),
     )
 
     # Oligometastatic: at most oligo_max metastases in all.

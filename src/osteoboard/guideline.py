@@ -1264,7 +1264,10 @@ def _check_thresholds(
         *((f"rules/{r.file}: rule {r.rule.id}", r.condition) for r in rules),
         *((f"kb.yaml: definition {d.definition.id}", d.condition) for d in definitions),
     ]:
-        found, stray = collect_thresholds(flatten_expression(condition.source), numeric)
+        # A number constant (kb.<name>) is a literal here: it is written into the program.
+        constants = {k.removeprefix("kb__"): v for k, v in condition.constants.items()}
+        flat = inline_constants(flatten_expression(condition.source), constants)
+        found, stray = collect_thresholds(flat, numeric)
         if stray:
             raise KnowledgeError(
                 f"{where}: number fact {stray[0]!r} must be compared with a literal "

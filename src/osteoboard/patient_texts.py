@@ -70,6 +70,9 @@ SECTIONS: tuple[str, ...] = (
 #: bma         a bone-modifying agent is given now or proposed
 #: operated    a lesion has already been operated
 #: paralysed_long   a paraplegia beyond the window of surgery (def.paraplegia_over_48h)
+#: sts_curative     a sarcoma treated with curative intent also when metastatic
+#:                  (def.sts_curative_intent: Ewing sarcoma, embryonal or alveolar
+#:                  rhabdomyosarcoma)
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -82,6 +85,7 @@ TAGS: frozenset[str] = frozenset(
         "precursor",
         "operated",
         "paralysed_long",
+        "sts_curative",
     }
 )
 #: Placeholders a block may use.

@@ -116,6 +116,12 @@ class _Property(_Model):
         description="For a list of sites without sarcoma: the soft-tissue sarcoma subtypes it "
         "is true for (the sarcoma block's subtype decides).",
     )
+    sarcoma_subtype_values: dict[Any, list[str]] | None = Field(
+        default=None,
+        description="For a property with one value per site: the soft-tissue sarcoma subtypes "
+        "whose value differs from the sarcoma site's, by value (the sarcoma block's subtype "
+        "decides; any other subtype, or none documented, keeps the site's value).",
+    )
     note: str | None = None
     constant: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")] | None = None
 
@@ -137,6 +143,9 @@ class SiteTable:
     #: Per flag property that is false for soft-tissue sarcoma as a whole, the subtypes it is
     #: true for.
     sarcoma_subtypes: dict[str, frozenset[SarcomaSubtype]] = field(default_factory=dict)
+    #: Per property with one value per site, the soft-tissue sarcoma subtypes whose value
+    #: differs from the sarcoma site's.
+    sarcoma_subtype_values: dict[str, dict[SarcomaSubtype, Any]] = field(default_factory=dict)
 
     def flag_for_sarcoma(self, prop: str, subtype: SarcomaSubtype | None) -> bool | None:
         """A flag property for a soft-tissue sarcoma: by its subtype where the table names
@@ -145,6 +154,14 @@ class SiteTable:
         if subtypes is None:
             return bool(getattr(self.rows[PrimarySite.sarcoma], prop))
         return None if subtype is None else subtype in subtypes
+
+    def value_for_sarcoma(self, prop: str, subtype: SarcomaSubtype | None) -> Any:
+        """A property with one value per site for a soft-tissue sarcoma: the subtype's own
+        value where the table names the subtype, else the sarcoma site's value."""
+        own = self.sarcoma_subtype_values.get(prop, {})
+        if subtype is not None and subtype in own:
+            return own[subtype]
+        return getattr(self.rows[PrimarySite.sarcoma], prop)
 
     def __getitem__(self, site: PrimarySite) -> SiteInfo:
         return self.rows[site]
@@ -169,6 +186,7 @@ def parse_site_table(data: Any) -> SiteTable:
     columns: dict[str, dict[PrimarySite, Any]] = {}
     constants: dict[str, list[str]] = {}
     subtype_flags: dict[str, frozenset[SarcomaSubtype]] = {}
+    subtype_values: dict[str, dict[SarcomaSubtype, Any]] = {}
     for name, prop in raw.properties.items():
         where = f"{FILE}: properties.{name}"
         if name in _VALUED:
@@ -193,6 +211,8 @@ def parse_site_table(data: Any) -> SiteTable:
             missing = [s.value for s in PrimarySite if s not in column]
             if missing:
                 raise KnowledgeError(f"{where}: no value for {', '.join(missing)}")
+            if prop.sarcoma_subtype_values is not None:
+                subtype_values[name] = _subtype_values(prop.sarcoma_subtype_values, read, where)
         elif name in _FLAGS:
             if prop.sites is None or prop.values is not None:
                 raise KnowledgeError(f"{where}: give `sites:` (the sites it is true for)")
@@ -216,6 +236,10 @@ def parse_site_table(data: Any) -> SiteTable:
         if name not in _FLAGS and (prop.constant is not None or prop.sarcoma_subtypes):
             raise KnowledgeError(
                 f"{where}: only a list of sites can be a constant or name sarcoma subtypes"
+            )
+        if name not in _VALUED and prop.sarcoma_subtype_values is not None:
+            raise KnowledgeError(
+                f"{where}: only a property with one value per site names sarcoma subtype values"
             )
         columns[name] = column
     missing_props = [p for p in (*_VALUED, *_FLAGS) if p not in columns]
@@ -252,7 +276,31 @@ def parse_site_table(data: Any) -> SiteTable:
         constants=constants,
         sources={name: tuple(p.sources) for name, p in raw.properties.items()},
         sarcoma_subtypes=subtype_flags,
+        sarcoma_subtype_values=subtype_values,
     )
+
+
+def _subtype_values(
+    values: dict[Any, list[str]], read: Callable[[Any], Any], where: str
+) -> dict[SarcomaSubtype, Any]:
+    """A valued property's own values for some sarcoma subtypes, checked."""
+    out: dict[SarcomaSubtype, Any] = {}
+    for value, names in values.items():
+        try:
+            parsed = read(value)
+        except ValueError as exc:
+            raise KnowledgeError(
+                f"{where}.sarcoma_subtype_values: {value!r} is not a value of this property ({exc})"
+            ) from None
+        for n in names:
+            subtype = _subtype(n, f"{where}.sarcoma_subtype_values.{value}")
+            if subtype in out:
+                raise KnowledgeError(
+                    f"{where}.sarcoma_subtype_values: {subtype.value} has two values "
+                    f"({out[subtype]} and {value})"
+                )
+            out[subtype] = parsed
+    return out
 
 
 def read_site_table(directory: Path) -> SiteTable:

@@ -639,6 +639,10 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         and definition_holds(case, "paraplegia_over_48h", kb) is True
     ):
         tags.add("paralysed_long")
+    # The knowledge base's sarcoma subtypes treated with curative intent when metastatic: the
+    # letter then names cure as the aim instead of slowing growth.
+    if case.sarcoma is not None and definition_holds(case, "sts_curative_intent", kb) is True:
+        tags.add("sts_curative")
     return tags
 
 
