@@ -151,6 +151,8 @@ EXTRA_KEYS = {
     "kuhn1989",
     "moreau2022",
     "onkopedia2024-myeloma",
+    # A fifth review: an atypical femoral fracture on long bone-modifying therapy.
+    "shane2014",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
