@@ -146,6 +146,9 @@ EXTRA_KEYS = {
     "kuhn1989",
     "moreau2022",
     "onkopedia2024-myeloma",
+    # A woman of child-bearing age whose pregnancy status is not documented.
+    "loose2017",
+    "strlschv2018",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
