@@ -41,11 +41,13 @@ CASE: dict[str, Any] = {
 }
 
 
-def _facts(kb_dir: Path | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+def _facts(
+    kb_dir: Path | None, doc: dict[str, Any] = CASE
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     load_knowledge_base.cache_clear()
     try:
         kb = load_knowledge_base(kb_dir)
-        case = parse_case(CASE)
+        case = parse_case(doc)
         scores = compute_all(case)
         prognosis = derive_prognosis(None, scores, kb.prognosis)
         cf = case_facts(case, scores, prognosis, kb=kb).values
@@ -82,6 +84,14 @@ def test_high_grade_escc_is_read_from_the_knowledge_base(tmp_path: Path) -> None
     cf, lf = _facts(kb_dir)
     assert lf["T5"]["lesion.escc_high_grade"] is True
     assert cf["spine.any_escc_high_grade"] is True
+
+
+def test_childbearing_age_is_read_from_the_knowledge_base(tmp_path: Path) -> None:
+    """The age bound of the pregnancy check (patient.childbearing_age) is kb.yaml's."""
+    woman = {**CASE, "patient": {"age": 50, "sex": "female"}}
+    assert _facts(None, woman)[0]["patient.childbearing_age"] is True
+    kb_dir = edited_copy(tmp_path, "kb.yaml", _constant("childbearing_age_max", 49))
+    assert _facts(kb_dir, woman)[0]["patient.childbearing_age"] is False
 
 
 def test_high_risk_joints_are_read_from_the_knowledge_base(tmp_path: Path) -> None:

@@ -483,6 +483,10 @@ def test_unknown_tag_of_a_question_fails_loading(tmp_path: Path) -> None:
     old = 'spine.: "{if spine} ob'
     directory = _broken_kb(tmp_path, "letter.yaml", old, old.replace("spine}", "spina}"))
     assert "questions.spine.: unknown tag 'spina'" in load_error(directory)
+    # A condition may also name an action code (asked only beside that firm item).
+    old = '"{if DX.PREGNANCY_CHECK} ob Sie schwanger'
+    directory = _broken_kb(tmp_path / "b", "letter.yaml", old, old.replace("CHECK}", "TEST}"))
+    assert "unknown tag 'DX.PREGNANCY_TEST'" in load_error(directory)
 
 
 def test_unknown_code_that_keeps_a_block_out_fails_loading(tmp_path: Path) -> None:
@@ -562,3 +566,17 @@ def test_bad_letter_yaml_fails_loading(tmp_path: Path) -> None:
     assert "unknown action code RT.NOPE" in load_error(directory)
     directory = _broken_kb(tmp_path / "b", "letter.yaml", "  neuro.frankel:", "  neuro.frankle:")
     assert "'neuro.frankle' is neither a fact" in load_error(directory)
+
+
+def test_an_item_to_clarify_is_a_clause_not_a_step(tmp_path: Path) -> None:
+    """An item the team clarifies with the patient continues 'Ihr Team klärt noch:'."""
+    clause = "{text: ob Sie schwanger sein könnten oder stillen, clarify: true}"
+    for n, bad in enumerate(
+        (
+            "{text: Frage nach einer Schwangerschaft, clarify: true}",
+            "{text: ob Sie schwanger sein könnten?, clarify: true}",
+            "{text: ob Sie schwanger sein könnten, clarify: true, within_days: 7}",
+        )
+    ):
+        directory = _broken_kb(tmp_path / str(n), "letter.yaml", clause, bad)
+        assert "an item to clarify" in load_error(directory), bad

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from osteoboard.case import Case
+from osteoboard.case import Case, Sex
 from osteoboard.cli import app
 from osteoboard.engine import evaluate
+from osteoboard.guideline import load_knowledge_base
 from osteoboard.proposal import ItemStatus, Proposal
 from osteoboard.render.letter import Letter, build_letter
 from tests.test_referral_cases import CASE_FILES, referral
@@ -174,14 +175,31 @@ def facts_named(p: Proposal) -> Iterable[str]:
 UNDOCUMENTED = [*EXAMPLES, *(p for p in CASE_FILES if p not in (PREGNANT, JAW))]
 
 
+def _may_bear_children(case: Case) -> bool:
+    """A woman (or sex not stated) up to the knowledge base's child-bearing age (or age not
+    stated): her pregnancy status is asked for when it is not documented."""
+    oldest = load_knowledge_base().constants["childbearing_age_max"]
+    p = case.patient
+    return p.sex is not Sex.male and (p.age is None or p.age <= oldest)
+
+
 @pytest.mark.parametrize("path", UNDOCUMENTED, ids=lambda p: p.name)
 def test_an_undocumented_state_is_never_named(path: Path) -> None:
+    """Nothing is read into a silent referral; only the pregnancy status of a woman of
+    child-bearing age is asked for (DX.PREGNANCY_CHECK, tests/test_pregnancy_check.py) - as
+    missing data, never as a reason, an assumption or a condition of an item."""
     from osteoboard.caseio import load_case
 
     case = load_case(path) if path.parent.name == "examples" else referral(path).case
     assert all(getattr(case.patient, name) is None for name in NEW_FIELDS)
-    named = set(facts_named(evaluate(case)))
-    assert not named & NEW_FACTS, sorted(named & NEW_FACTS)
+    proposal = evaluate(case)
+    named = set(facts_named(proposal))
+    asked = {"patient.pregnant"} if _may_bear_children(case) else set()
+    assert named & NEW_FACTS == asked, sorted(named & NEW_FACTS)
+    for item in _items(proposal):
+        used = {b.fact for b in item.because} | {a.fact for a in item.assumed}
+        used |= {c.fact for c in getattr(item, "conditions", None) or ()}
+        assert not used & NEW_FACTS, (item.code, sorted(used & NEW_FACTS))
 
 
 def test_a_man_cannot_be_pregnant(tmp_path: Path) -> None:

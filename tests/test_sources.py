@@ -153,6 +153,9 @@ EXTRA_KEYS = {
     "onkopedia2024-myeloma",
     # A fifth review: an atypical femoral fracture on long bone-modifying therapy.
     "shane2014",
+    # A woman of child-bearing age whose pregnancy status is not documented.
+    "loose2017",
+    "strlschv2018",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

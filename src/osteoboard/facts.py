@@ -108,6 +108,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("patient.sex", "enum", "Sex", values=("female", "male")),
     Fact("patient.weight_kg", "float", "Actual body weight", "kg"),
     Fact(
+        "patient.childbearing_age",
+        "bool",
+        "Age within the years in which a pregnancy is reckoned with (at most "
+        "kb.childbearing_age_max)",
+    ),
+    Fact(
         "patient.ecog",
         "int",
         "ECOG performance status (from Karnofsky via the common table "
@@ -130,6 +136,17 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("patient.hypocalcemia_symptoms", "bool", "Symptoms or signs of hypocalcaemia"),
     Fact("patient.on_dialysis", "bool", "On dialysis"),
     Fact("patient.pregnant", "bool", "Pregnant"),
+    Fact(
+        "patient.pregnancy_documented",
+        "bool",
+        "Whether the patient is pregnant is documented, either way (false when not documented)",
+    ),
+    Fact(
+        "patient.pregnancy_status",
+        "bool",
+        "Pregnant as documented, with nothing assumed: unknown while the case does not say "
+        "(patient.pregnant reads that as not pregnant)",
+    ),
     Fact("patient.breastfeeding", "bool", "Breast-feeding"),
     Fact(
         "patient.fetal_dose_acceptable",
@@ -637,6 +654,7 @@ DERIVATION_CONSTANTS: dict[str, str] = {
     "escc_high_grades": "escc_grade",
     "decompressing_operations": "operation",
     "bisphosphonates": "bone_modifying_agent",
+    "childbearing_age_max": "int",
 }
 
 
@@ -747,7 +765,7 @@ def case_facts(
     """The case facts; constants and site properties come from ``kb`` (default: bundled)."""
     kb = _bundled(kb)
     fs = FactSet()
-    _patient(fs, case)
+    _patient(fs, case, int(kb.constants["childbearing_age_max"]))
     _primary(fs, case, kb.sites)
     _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
     _prior(
@@ -972,9 +990,11 @@ def _sts_advanced(case: Case) -> bool | None:
     return None
 
 
-def _patient(fs: FactSet, case: Case) -> None:
+def _patient(fs: FactSet, case: Case, childbearing_age_max: int) -> None:
     p = case.patient
     fs.set("patient.age", p.age, missing=["patient.age"])
+    childbearing = None if p.age is None else p.age <= childbearing_age_max
+    fs.set("patient.childbearing_age", childbearing, missing=["patient.age"])
     fs.set("patient.sex", p.sex.value if p.sex else None, missing=["patient.sex"])
     fs.set("patient.weight_kg", p.weight_kg, missing=["patient.weight_kg"])
     ecog: int | None = p.ecog
@@ -1007,6 +1027,10 @@ def _patient(fs: FactSet, case: Case) -> None:
     fs.set("patient.dental_exam_documented", p.dental_exam_done is True)
     for name in ("pregnant", "breastfeeding"):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
+    # The same field twice more: documented at all (the check before radiation and drugs that
+    # harm a fetus), and its value without the "not documented means not pregnant" reading.
+    fs.set("patient.pregnancy_documented", p.pregnant is not None)
+    fs.set("patient.pregnancy_status", p.pregnant, missing=["patient.pregnant"])
     if p.pregnant is True:
         path = ["patient.fetal_dose_acceptable"]
         fs.set("patient.fetal_dose_acceptable", p.fetal_dose_acceptable, missing=path)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "FIGURES",
@@ -333,6 +333,22 @@ class ItemText(_Strict):
     unless: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     glossary: list[str] = Field(default_factory=list)
+    #: A question the team still clarifies with the patient rather than a step: a firm item is
+    #: listed under "Ihr Team klärt noch" with its text (an "ob …" clause), a conditional one
+    #: not at all (it may not concern her).
+    clarify: bool = False
+
+    @model_validator(mode="after")
+    def _clause(self) -> ItemText:
+        if self.clarify:
+            if self.group or self.choice or self.within_days is not None:
+                raise ValueError("an item to clarify is no step: no group, choice or within_days")
+            if not self.text[:1].islower() or "?" in self.text:
+                raise ValueError(
+                    "an item to clarify is an 'ob …'/'wie …' clause continuing 'Ihr Team klärt "
+                    "noch:' (lower case, no question mark)"
+                )
+        return self
 
 
 class EmergencyText(_Strict):
@@ -416,12 +432,18 @@ def load_letter_texts(
             raise TextsError(f"{where}: questions: {key!r} is neither a fact nor a namespace")
         condition, clause = split_condition(clause)
         unknown = (
-            [t for t in condition.any_of + condition.none_of if t not in TAGS] if condition else []
+            [
+                t
+                for t in condition.any_of + condition.none_of
+                if t not in TAGS and not _known_code(t, action_codes)
+            ]
+            if condition
+            else []
         )
         if unknown:
             raise TextsError(
                 f"{where}: questions.{key}: unknown tag {unknown[0]!r} "
-                f"(a question's condition names tags: {', '.join(sorted(TAGS))})"
+                f"(a question's condition names action codes or tags: {', '.join(sorted(TAGS))})"
             )
         leftover = {m for m in _BRACES.findall(clause)} - {"place"}
         if leftover:

@@ -870,7 +870,7 @@ def _steps(
     present = {i.code for i in items}
     for item in items:
         wording = texts.item(item.code)
-        if wording is None or present & set(wording.unless):
+        if wording is None or wording.clarify or present & set(wording.unless):
             continue
         if item.status not in (ItemStatus.firm, ItemStatus.confirmed):
             # Conditional items and suspected emergencies are still being clarified.
@@ -965,17 +965,20 @@ _FIELD_LESION = re.compile(r"^lesions\[([^\]]+)\]")
 
 
 def _clarify(proposal: Proposal, case: Case, texts: LetterTexts) -> list[str]:
-    """The proposal's questions as clauses; one whose ``{if TAG}`` does not hold for the case
-    is left out (no question about the spine without a spinal lesion)."""
+    """The proposal's questions as clauses; one whose ``{if TAG}`` (or ``{if CODE}``, a firm
+    item) does not hold for the case is left out (no question about the spine without a spinal
+    lesion). Then the firm items the team clarifies with the patient (``clarify`` in
+    letter.yaml), said once."""
     lesions = _lesions_by_id(case)
-    tags = case_tags(case, _code_sets(proposal)[0])
+    firm, present = _code_sets(proposal)
+    tags = case_tags(case, firm)
     out: list[str] = []
     for q in proposal.questions:
         clause = texts.question(q.fact)
         if clause is None:
             continue
         condition, clause = split_condition(clause)
-        if condition is not None and not condition.holds(tags, tags):
+        if condition is not None and not condition.holds(tags | firm, tags | present):
             continue
         place = ""
         for f in q.fields:
@@ -985,6 +988,10 @@ def _clarify(proposal: Proposal, case: Case, texts: LetterTexts) -> list[str]:
                 break
         clause = " ".join(clause.replace("{place}", place).split())
         out.append(clause[0].upper() + clause[1:])
+    for item in proposal.recommendations:
+        wording = texts.item(item.code)
+        if wording is not None and wording.clarify and _is_firm(item):
+            out.append(wording.text[0].upper() + wording.text[1:])
     return list(dict.fromkeys(out))
 
 
