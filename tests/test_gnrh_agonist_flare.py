@@ -111,7 +111,11 @@ def _letter(doc: dict[str, Any]) -> Letter:
 def _section(lt: Letter, section_id: str) -> str:
     (section,) = [s for s in lt.sections if s.id == section_id]
     return " ".join(
-        r.text for b in section.blocks for p in b.paragraphs for e in [p.runs, *p.entries] for r in e
+        r.text
+        for b in section.blocks
+        for p in b.paragraphs
+        for e in [p.runs, *p.entries]
+        for r in e
     )
 
 
