@@ -289,3 +289,59 @@ def test_a_word_referrals_use_names_the_value_it_means(
 def test_a_synonym_hint_never_accepts_the_word() -> None:
     with pytest.raises(CaseError):
         parse_case({"id": "x", "primary": {"site": "nsclc"}})
+
+
+@pytest.mark.parametrize(
+    ("block", "where"),
+    [
+        (
+            {
+                "prior_therapy": {
+                    "bone_modifying_agent": "denosumab",
+                    "bone_modifying_agent_since": "2027-11-01",
+                }
+            },
+            "prior_therapy.bone_modifying_agent_since",
+        ),
+        (
+            {
+                "myeloma": {
+                    "stage": "active",
+                    "series": [
+                        {"date": "2026-09-01", "serum_m_g_dl": 2.0},
+                        {"date": "2026-12-24", "serum_m_g_dl": 1.1},
+                    ],
+                }
+            },
+            "myeloma.series[1].date",
+        ),
+    ],
+)
+def test_history_after_the_board_date_is_refused_naming_the_field(
+    block: dict[str, object], where: str
+) -> None:
+    # A start of therapy or a measurement lies before the board: a year typed wrongly would
+    # make the months on an agent, or a myeloma response, come out of the future.
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", "board_date": "2026-11-20", "primary": {"site": "myeloma"}, **block})
+    (problem,) = exc.value.problems
+    assert problem.where == where
+    assert "2026-11-20" in problem.render("de") and "nach dem Konferenzdatum" in problem.render(
+        "de"
+    )
+
+
+def test_history_on_the_board_date_is_accepted() -> None:
+    case = parse_case(
+        {
+            "id": "x",
+            "board_date": "2026-11-20",
+            "primary": {"site": "myeloma"},
+            "prior_therapy": {
+                "bone_modifying_agent": "zoledronic_acid",
+                "bone_modifying_agent_since": "2026-11-20",
+            },
+            "myeloma": {"stage": "active", "series": [{"date": "2026-11-20", "serum_m_g_dl": 2.0}]},
+        }
+    )
+    assert case.prior_therapy.bone_modifying_agent_since == dt.date(2026, 11, 20)

@@ -1331,8 +1331,10 @@ class Case(_Model):
 
     @model_validator(mode="after")
     def _operations_done(self) -> Self:
-        # An operation, or the start of androgen deprivation, is history: it cannot lie after
-        # the board. The error names the field (lesions[i].operation_date), not the case.
+        # An operation, the start of a drug and a measured assessment are history: none can
+        # lie after the board (a date typed a year off would make "months on denosumab" or a
+        # myeloma response negative). The error names the field (lesions[i].operation_date),
+        # not the case.
         board = self.board_date
         if board is None:
             return self
@@ -1340,12 +1342,15 @@ class Case(_Model):
             (("lesions", i, "operation_date"), lesion.operation_date)
             for i, lesion in enumerate(self.lesions)
         ]
-        dates.append(
-            (
-                ("prior_therapy", "androgen_deprivation_since"),
-                self.prior_therapy.androgen_deprivation_since,
-            )
-        )
+        dates += [
+            (("prior_therapy", name), getattr(self.prior_therapy, name))
+            for name in ("bone_modifying_agent_since", "androgen_deprivation_since")
+        ]
+        if self.myeloma is not None:
+            dates += [
+                (("myeloma", "series", i, "date"), assessment.date)
+                for i, assessment in enumerate(self.myeloma.series)
+            ]
         late = [
             InitErrorDetails(
                 type=PydanticCustomError("value_error", "Value error, {error}", {"error": msg}),

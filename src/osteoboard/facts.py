@@ -347,6 +347,17 @@ CATALOGUE: tuple[Fact, ...] = (
         "MRI of brain and skull base with contrast done for the cranial-nerve symptoms",
     ),
     Fact("neuro.any_deficit", "bool", "New deficit of trunk, limbs or sphincters, or Frankel A–D"),
+    Fact(
+        "neuro.any_deficit_documented",
+        "bool",
+        "A deficit of trunk, limbs or sphincters (neuro.any_deficit) is documented; false "
+        "when documented absent or not documented",
+    ),
+    Fact(
+        "neuro.radicular_pain_documented",
+        "bool",
+        "Radicular pain is documented; false when documented absent or not documented",
+    ),
     Fact("neuro.deficit_onset_known", "bool", "Time since the deficit began is documented"),
     Fact("neuro.deficit_onset_hours", "float", "Hours since the deficit began", "h"),
     Fact("neuro.whole_spine_mri_done", "bool", "Whole-spine MRI done for current symptoms"),
@@ -1419,9 +1430,15 @@ def _neuro(fs: FactSet, case: Case) -> None:
     # A new deficit of the cranial nerves only is no deficit of trunk or limbs; of unstated
     # level it counts, as neuro.spinal_deficit reads it.
     new_spinal = n.new_deficit if spinal is None else n.new_deficit and spinal
+    any_deficit = _any3([new_spinal, frankel_deficit])
+    # A finding documented as present, never open: for rules that act only on a documented
+    # finding (def.mscc_neurology_documented). They describe the documentation, so they are
+    # context facts that support no open rule themselves.
+    fs.set("neuro.any_deficit_documented", any_deficit is True)
+    fs.set("neuro.radicular_pain_documented", n.radicular_pain is True)
     fs.set(
         "neuro.any_deficit",
-        _any3([new_spinal, frankel_deficit]),
+        any_deficit,
         missing=[
             path
             for path, value in (

@@ -1,0 +1,195 @@
+"""Dexamethasone 16 mg in suspected or confirmed metastatic spinal cord compression only with
+neurological symptoms or signs (NICE NG234 1.8.1; not routinely without them).
+
+- a documented deficit (a new one, Frankel A–D, also before the MRI), radicular pain or a
+  suspicion the team documents: firm and urgent, at once;
+- a high-grade compression on MRI with the neurology not documented: conditional on the
+  neurological finding, with the neurology question attached;
+- the neurology documented normal: no suspected MSCC and no dexamethasone item, the spine
+  consult says why.
+
+The emergency, the MRI, surgery and radiotherapy keep their behaviour."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from osteoboard.case import Case
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from osteoboard.facts import case_facts
+from osteoboard.prognosis import derive_prognosis
+from osteoboard.proposal import Proposal, Recommendation
+from osteoboard.render.letter import build_letter
+from osteoboard.scores import compute_all
+from tests.test_referral_cases import firm_codes, present_codes, referral
+
+T10_BILSKY2 = {
+    "id": "T10",
+    "region": "spine",
+    "level": "T10",
+    "type": "lytic",
+    "pain": "non_mechanical",
+    "pain_vas": 6,
+    "escc_grade": "2",
+    "symptomatic": True,
+}
+T10_UNGRADED = {"id": "T10", "region": "spine", "level": "T10", "type": "lytic"}
+NORMAL = {"frankel": "E", "new_deficit": False, "radicular_pain": False}
+
+
+def _case(neurology: dict[str, Any], lesions: list[dict[str, Any]]) -> Case:
+    return parse_case(
+        {
+            "id": "mscc-dexamethasone",
+            "board_date": "2026-11-20",
+            "patient": {"age": 64, "sex": "male", "ecog": 1, "fit_for_surgery": True},
+            "primary": {"site": "lung_nsclc", "histology": "adenocarcinoma"},
+            "neurology": neurology,
+            "lesions": lesions,
+        }
+    )
+
+
+def _items(p: Proposal, code: str) -> list[Recommendation]:
+    return [i for i in [*p.emergencies, *p.recommendations] if i.code == code]
+
+
+def _dexamethasone(p: Proposal) -> Recommendation:
+    (item,) = _items(p, "SUP.DEXAMETHASONE")
+    return item
+
+
+@pytest.mark.parametrize(
+    ("neurology", "lesions"),
+    [
+        # New leg weakness, the MRI not reported yet: at once, before the MRI.
+        ({"new_deficit": True, "frankel": "D"}, [T10_UNGRADED]),
+        ({"new_deficit": True, "whole_spine_mri_done": False}, [T10_UNGRADED]),
+        # A stable deficit beside the compression on MRI.
+        ({"frankel": "C"}, [T10_BILSKY2]),
+        # Radicular pain is a neurological symptom of MSCC.
+        ({"radicular_pain": True}, [T10_UNGRADED]),
+        # A suspicion the treating team documents because of neurological findings.
+        ({"mscc_suspected": True}, [T10_UNGRADED]),
+    ],
+    ids=["new-deficit-mri-pending", "new-deficit-no-mri", "frankel-c-bilsky2", "radicular", "team"],
+)
+def test_documented_neurological_symptoms_get_dexamethasone_at_once(
+    neurology: dict[str, Any], lesions: list[dict[str, Any]]
+) -> None:
+    p = evaluate(_case(neurology, lesions))
+    dexa = _dexamethasone(p)
+    assert (str(dexa.status), str(dexa.priority), dexa.rule) == (
+        "firm",
+        "urgent",
+        "emerg.mscc_dexamethasone",
+    )
+    (emergency,) = _items(p, "EMERG.MSCC")
+    assert str(emergency.status) in {"suspected", "confirmed"}
+
+
+def test_compression_on_mri_with_the_neurology_not_documented_waits_for_the_examination() -> None:
+    p = evaluate(_case({}, [T10_BILSKY2]))
+    dexa = _dexamethasone(p)
+    assert (str(dexa.status), str(dexa.priority), dexa.rule) == (
+        "conditional",
+        "urgent",
+        "emerg.mscc_dexamethasone_neurology_open",
+    )
+    assert {c.fact for c in dexa.conditions or []} == {"neuro.any_deficit"}
+    assert "wenn neurologische Symptome oder Befunde" in dexa.text.de
+    assert "nicht routinemäßig" in dexa.text.de
+    # The neurology question is asked and decides the dexamethasone.
+    (question,) = [q for q in p.questions if "neurology.new_deficit" in q.fields]
+    assert "SUP.DEXAMETHASONE" in question.decides
+    assert "radikulär" in question.text.de
+    # The emergency and its work-up stay as they were: suspected MSCC, the urgent MRI, the
+    # operation and the emergency radiotherapy on the condition of a deficit.
+    (emergency,) = _items(p, "EMERG.MSCC")
+    assert str(emergency.status) == "suspected"
+    (mri,) = _items(p, "DX.MRI_WHOLE_SPINE_URGENT")
+    assert (str(mri.status), str(mri.priority)) == ("firm", "urgent")
+    (surgery,) = _items(p, "SURG.DECOMPRESSION_STABILIZATION")
+    assert str(surgery.status) == "conditional"
+    assert any(str(i.priority) == "urgent" for i in _items(p, "RT.MSCC"))
+
+
+def test_partly_documented_neurology_keeps_dexamethasone_conditional() -> None:
+    # No new deficit and no radicular pain, the Frankel grade not reported: a known deficit
+    # (Frankel A–D) is still possible beside the Bilsky 2 compression.
+    p = evaluate(_case({"new_deficit": False, "radicular_pain": False}, [T10_BILSKY2]))
+    dexa = _dexamethasone(p)
+    assert str(dexa.status) == "conditional"
+    assert [c.fact for c in dexa.conditions or []] == ["neuro.any_deficit"]
+
+
+def test_compression_on_mri_with_normal_neurology_gets_no_dexamethasone() -> None:
+    p = evaluate(_case(NORMAL, [T10_BILSKY2]))
+    assert not _items(p, "SUP.DEXAMETHASONE")
+    assert not _items(p, "EMERG.MSCC")
+    # The compression itself is still assessed, and the reason is given.
+    (consult,) = _items(p, "SURG.SPINE_CONSULT")
+    assert consult.rule == "spine.high_grade_escc_consult"
+    assert "Dexamethason erst bei neurologischen Symptomen oder Befunden" in consult.text.de
+    assert "ohne dokumentiertes neurologisches Defizit" in consult.text.de
+
+
+def test_a_cranial_nerve_palsy_is_no_sign_of_cord_compression_for_the_mscc_dose() -> None:
+    # Skull-base palsy with a Bilsky 2 lesion at T10, the spinal neurology not documented:
+    # the skull-base dose is firm, the MSCC dose waits for a spinal finding.
+    clivus = {"id": "CLIVUS", "region": "skull", "skull_base": True, "type": "lytic"}
+    cranial = {"new_deficit": True, "deficit_level": "cranial_nerves", "deficit_onset_hours": 120}
+    p = evaluate(_case(cranial, [clivus, T10_BILSKY2]))
+    (skull,) = _items(p, "SUP.DEXAMETHASONE_SKULL_BASE")
+    assert str(skull.status) == "firm"
+    assert "mit neurologischen Symptomen oder Befunden an Rumpf" in skull.text.de
+    assert str(_dexamethasone(p).status) == "conditional"
+
+
+@pytest.mark.parametrize(
+    ("neurology", "deficit", "radicular"),
+    [
+        ({}, False, False),
+        (NORMAL, False, False),
+        ({"frankel": "D"}, True, False),
+        ({"new_deficit": True}, True, False),
+        ({"new_deficit": True, "deficit_level": "cranial_nerves"}, False, False),
+        ({"radicular_pain": True, "frankel": "E", "new_deficit": False}, False, True),
+    ],
+)
+def test_documented_findings_are_never_open(
+    neurology: dict[str, Any], deficit: bool, radicular: bool
+) -> None:
+    case = _case(neurology, [T10_UNGRADED])
+    scores = compute_all(case)
+    facts = case_facts(case, scores, derive_prognosis(None, scores)).values
+    assert facts["neuro.any_deficit_documented"] is deficit
+    assert facts["neuro.radicular_pain_documented"] is radicular
+
+
+def test_the_letter_promises_no_cortisone_before_the_neurology_is_known() -> None:
+    case = _case({}, [T10_BILSKY2])
+    text = json.dumps(build_letter(evaluate(case), case).model_dump(), ensure_ascii=False)
+    assert "Sie bekommen sofort Kortison" not in text
+    assert "Kortison gegen die Schwellung am Rückenmark" in text  # among what is being clarified
+    case = _case({"new_deficit": True}, [T10_BILSKY2])
+    text = json.dumps(build_letter(evaluate(case), case).model_dump(), ensure_ascii=False)
+    assert "Sie bekommen sofort Kortison" in text
+
+
+def test_referral_bilsky2_neurology_not_documented() -> None:
+    ref = referral(
+        Path(__file__).parent / "cases" / "071-lung-t10-bilsky2-neurology-not-documented.yaml"
+    )
+    assert ref.case.neurology.model_dump(exclude_none=True) == {}
+    p = evaluate(ref.case)
+    assert set(ref.required) <= present_codes(p)
+    assert not set(ref.forbidden_firm) & firm_codes(p)
+    assert str(_dexamethasone(p).status) == "conditional"
+    (emergency,) = _items(p, "EMERG.MSCC")
+    assert str(emergency.status) == "suspected"
