@@ -2,7 +2,9 @@
 warns of the testosterone flare and names the safe starts (EAU prostate guideline; leuprorelin
 SmPC 4.3/4.4): a GnRH antagonist or an orchiectomy, or an antiandrogen with the first dose.
 The warning is silent once one of those is planned, when androgen deprivation began four weeks
-ago or more, and in castration-resistant disease."""
+ago or more, and in castration-resistant disease. The patient, who would notice the flare
+first, reads in the letter why the first weeks matter, that the team plans a cover, and which
+symptoms make him call at once."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 from osteoboard.caseio import CaseError, parse_case
 from osteoboard.engine import evaluate
+from osteoboard.render.letter import Letter, build_letter
 
 
 def _case(**prior: Any) -> dict[str, Any]:
@@ -98,3 +101,59 @@ def test_a_start_after_the_board_is_refused_naming_the_field() -> None:
         "prior_therapy.androgen_deprivation_since: darf nicht nach dem Konferenzdatum "
         "board_date 2026-11-20 liegen (erhalten 2026-12-01)"
     )
+
+
+def _letter(doc: dict[str, Any]) -> Letter:
+    case = parse_case(doc)
+    return build_letter(evaluate(case), case)
+
+
+def _section(lt: Letter, section_id: str) -> str:
+    (section,) = [s for s in lt.sections if s.id == section_id]
+    return " ".join(
+        r.text
+        for b in section.blocks
+        for p in b.paragraphs
+        for e in [p.runs, *p.entries]
+        for r in e
+    )
+
+
+#: Words of the letter's flare paragraphs (the explanation and the warning signs).
+FLARE_WORDS = ("Testosteron", "Hormon-Spritze")
+
+
+def test_the_letter_explains_the_flare_its_cover_and_when_to_call() -> None:
+    lt = _letter(_case())
+    options = _section(lt, "options")
+    assert "Die ersten Wochen des Hormon-Entzugs:" in options
+    assert "Testosteron" in options and "kurz an" in options
+    assert "plant Ihr Team einen Schutz" in options and "Tabletten" in options
+    assert "Hormon-Mittel ohne diesen Anstieg" in options
+    signs = _section(lt, "warning_signs")
+    assert "In den ersten Wochen nach der ersten Hormon-Spritze:" in signs
+    assert "keinen Urin lassen: Rufen Sie sofort die 112." in signs
+    assert "Rücken oder Knochen werden stärker" in signs
+    assert "camcevi-smpc" in lt.reference_keys
+
+
+def test_the_letter_with_the_flare_keeps_its_reading_level() -> None:
+    """SPEC §8 on this letter (the blocks' sentences are measured in test_patient_texts)."""
+    r = _letter(_case()).readability
+    assert r.flesch_amstad >= 60 and r.wstf <= 8, r
+    assert min(r.sections.values()) >= 50, r.sections
+
+
+@pytest.mark.parametrize("change", ["antagonist", "resistant", "deprivation-begun"])
+def test_no_flare_words_without_the_flare_warning(change: str) -> None:
+    doc = _case()
+    if change == "antagonist":
+        doc["prior_therapy"]["planned_therapies"] = ["Leuprorelin", "Degarelix"]
+    elif change == "resistant":
+        doc["primary"]["castration_status"] = "resistant"
+    else:  # four weeks after the first injection the surge is over
+        doc["prior_therapy"]["androgen_deprivation_since"] = "2026-10-23"
+    text = _letter(doc).plain_text(include_references=True)
+    for word in FLARE_WORDS:
+        assert word not in text, (change, word)
+    assert "camcevi-smpc" not in _letter(doc).reference_keys

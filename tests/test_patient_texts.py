@@ -112,7 +112,8 @@ NO_BLOCK: dict[str, str] = {
     "WARN.NSAID_RENAL": "clinician prescribing warning; pain_support and self_care_myeloma",
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",
-    "WARN.GNRH_AGONIST_FLARE": "clinician prescribing warning; the systemic block covers hormones",
+    "WARN.GNRH_AGONIST_FLARE": "the systemic block explains the flare and its cover, "
+    "warning_signs its symptoms",
     "WARN.CDK46_BLOOD_COUNT": "clinician prescribing threshold; the systemic block explains",
     "SUP.TRANSFUSION_SUPPORT": "ward measures named on page one; the team explains them",
     "SUP.PARALYSIS_CARE": "ward nursing measures beside the cord-compression block",

@@ -17,6 +17,7 @@ from osteoboard.caseio import CaseError, parse_case
 from osteoboard.engine import evaluate
 from osteoboard.proposal import Proposal
 from osteoboard.render.letter import build_letter
+from tests.test_referral_cases import CASE_DIR, outcome
 
 
 def _case(neurology: dict[str, Any], lesions: list[dict[str, Any]], **extra: Any) -> Case:
@@ -121,6 +122,61 @@ def test_a_skull_base_lesion_of_unstated_site_makes_the_radiotherapy_conditional
     assert str(rt.status) == "conditional"
     assert [c.fact for c in rt.conditions] == ["lesion.skull_base"]
     assert any(q.fact == "lesion.skull_base" for q in p.questions)
+
+
+PAIN_SCHEDULES = ("RT.SINGLE_8GY", "RT.FRACTIONATED", "RT.PROPHYLACTIC", "RT.SBRT")
+PAINFUL_CLIVUS = {**CLIVUS, "pain_vas": 6}
+# A long expected survival, so that the fractionated pain schedule is among them.
+LONG = {"patient": {"age": 61, "sex": "female", "ecog": 1, "life_expectancy_months": 24}}
+
+
+def test_a_deficit_of_unstated_level_keeps_pain_radiotherapy_of_the_skull_base_open() -> None:
+    """A cranial-nerve palsy is possible: the urgent skull-base radiotherapy and the pain
+    schedules are alternatives on the one open fact, none of them firm (Laigle-Donadey 2005:
+    fractionated radiotherapy, not a single 8 Gy fraction, for a nerve at risk)."""
+    p = evaluate(_case({"new_deficit": True}, [PAINFUL_CLIVUS], **LONG))
+    rt = {r.code: r for r in p.recommendations if r.lesion == "CLIVUS"}
+    assert str(rt["RT.SKULL_BASE_URGENT"].status) == "conditional"
+    for code in ("RT.SINGLE_8GY", "RT.FRACTIONATED"):
+        assert str(rt[code].status) == "conditional", code
+        (excluded,) = [c for c in rt[code].conditions if c.fact == "neuro.cranial_nerve_deficit"]
+        assert excluded.values == [False]
+        assert excluded.text.de == "kein neuer Hirnnervenausfall"
+    assert any(q.fact == "neuro.cranial_nerve_deficit" for q in p.questions)
+
+
+def test_a_documented_cranial_nerve_deficit_leaves_no_pain_schedule_at_the_skull_base() -> None:
+    p = evaluate(_case(CRANIAL, [PAINFUL_CLIVUS], **LONG))
+    codes = _codes(p)
+    assert codes["RT.SKULL_BASE_URGENT[CLIVUS]"] == "firm"
+    for code in PAIN_SCHEDULES:
+        assert f"{code}[CLIVUS]" not in codes, code
+    # Nor a prophylactic one for a painless skull-base lesion beside the palsy.
+    painless = {**CLIVUS, "pain_vas": 0, "symptomatic": False}
+    codes = _codes(evaluate(_case(CRANIAL, [painless, T8], **LONG)))
+    assert "RT.PROPHYLACTIC[CLIVUS]" not in codes
+
+
+@pytest.mark.parametrize(
+    "neurology",
+    [{"new_deficit": False}, {"new_deficit": True, "deficit_level": "spinal"}],
+    ids=["no-deficit", "spinal-deficit"],
+)
+def test_without_a_cranial_nerve_deficit_a_painful_skull_base_lesion_gets_pain_radiotherapy(
+    neurology: dict[str, Any],
+) -> None:
+    codes = _codes(evaluate(_case(neurology, [PAINFUL_CLIVUS], **LONG)))
+    assert "RT.SKULL_BASE_URGENT[CLIVUS]" not in codes
+    assert codes["RT.FRACTIONATED[CLIVUS]"] == "firm"
+    assert codes["RT.SINGLE_8GY[CLIVUS]"] == "firm"
+
+
+def test_the_referral_with_a_deficit_of_unstated_kind_at_the_condyle_meets_its_file() -> None:
+    (path,) = CASE_DIR.glob("044-*.yaml")
+    result = outcome(path)
+    assert result.missing == []
+    assert result.forbidden_firm_present == []
+    assert result.forbidden_present == []
 
 
 @pytest.mark.parametrize(
