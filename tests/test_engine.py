@@ -589,3 +589,16 @@ def test_a_suspected_instability_keeps_the_spine_consult_urgent() -> None:
     assert item.rule == "spine.sins_indeterminate_consult"
     settled = consult({**open_sins, "alignment": "normal", "posterolateral": "none"})
     assert settled.priority == "soon"
+
+
+def test_a_reason_never_shows_an_empty_value() -> None:
+    # A lesion outside the spine has no vertebral level (an empty text): a rule that names the
+    # level among its reasons shows nothing for it rather than "Wirbelhöhe: ".
+    case = load_case(ROOT / "examples" / "08-missing-data.yaml")
+    proposal = evaluate(case)
+    items = [*proposal.emergencies, *proposal.recommendations]
+    shown = [(i.code, i.lesion, b.fact) for i in items for b in i.because if b.value == ""]
+    assert shown == []
+    # The spinal lesion still names its level.
+    levels = [b.value for i in items for b in i.because if b.fact == "lesion.level"]
+    assert "C7" in levels

@@ -994,7 +994,8 @@ class _Collector:
             item = case.get(fact)  # a case fact has one value in every scope of the case
             if item is None:
                 value = values[fact]
-                if value is None or fact in assumed:
+                # An empty text (the vertebral level of a lesion outside the spine) says nothing.
+                if value is None or value == "" or fact in assumed:
                     continue
                 key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
                 item = built.get(key)
