@@ -151,6 +151,13 @@ EXTRA_KEYS = {
     "kuhn1989",
     "moreau2022",
     "onkopedia2024-myeloma",
+    # A fifth review: the last phase of life, radium-223 beside an abutted cord, radioiodine
+    # beside epidural disease.
+    "dingemans2021",
+    "gillessen2025-peace3",
+    "haugen2016",
+    "oldenburg2022",
+    "schnipper2012",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
