@@ -156,6 +156,13 @@ EXTRA_KEYS = {
     # A woman of child-bearing age whose pregnancy status is not documented.
     "loose2017",
     "strlschv2018",
+    # A fifth review: the last phase of life, radium-223 beside an abutted cord, radioiodine
+    # beside epidural disease.
+    "dingemans2021",
+    "gillessen2025-peace3",
+    "haugen2016",
+    "oldenburg2022",
+    "schnipper2012",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

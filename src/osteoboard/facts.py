@@ -120,6 +120,7 @@ CATALOGUE: tuple[Fact, ...] = (
         "when only Karnofsky is known)",
     ),
     Fact("patient.ecog_0_1", "bool", "ECOG 0–1 (or Karnofsky ≥ 70)"),
+    Fact("patient.ecog_known", "bool", "ECOG or Karnofsky documented"),
     Fact("patient.fit_for_surgery", "bool", "Operable as judged by surgery/anaesthesia"),
     Fact("patient.dental_exam_done", "bool", "Dental examination done before BMA"),
     Fact(
@@ -1015,6 +1016,7 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int) -> None:
     else:
         ecog01 = None
     fs.set("patient.ecog_0_1", ecog01, missing=["patient.ecog", "patient.karnofsky"])
+    fs.set("patient.ecog_known", p.ecog is not None or p.karnofsky is not None)
     for name in (
         "fit_for_surgery",
         "dental_exam_done",

@@ -73,6 +73,7 @@ SECTIONS: tuple[str, ...] = (
 #: sts_curative     a sarcoma treated with curative intent also when metastatic
 #:                  (def.sts_curative_intent: Ewing sarcoma, embryonal or alveolar
 #:                  rhabdomyosarcoma)
+#: end_of_life   the last phase of life (def.end_of_life: short prognosis with ECOG 3-4)
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -86,6 +87,7 @@ TAGS: frozenset[str] = frozenset(
         "operated",
         "paralysed_long",
         "sts_curative",
+        "end_of_life",
     }
 )
 #: Placeholders a block may use.
