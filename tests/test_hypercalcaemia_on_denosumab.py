@@ -112,3 +112,9 @@ def test_the_letter_says_an_agent_already_given_may_be_added_to_or_changed() -> 
     on = letter_text(case())
     assert "Sie bekommen schon ein Mittel für die Knochen" in on
     assert "Sie bekommen schon ein Mittel für die Knochen" not in letter_text(case(agent=None))
+
+
+def test_being_on_denosumab_raises_nothing_without_a_calcium_finding() -> None:
+    doc = case(patient={"hypercalcemia_symptoms": False})
+    del doc["labs"]["calcium_mg_dl"]
+    assert not items(run(doc), "EMERG.HYPERCALCEMIA")
