@@ -146,6 +146,10 @@ EXTRA_KEYS = {
     "kuhn1989",
     "moreau2022",
     "onkopedia2024-myeloma",
+    # A fifth review: hypercalcaemia on denosumab, renal failure at the diagnosis of myeloma.
+    "chukir2020",
+    "dimopoulos2016-imwg-renal",
+    "stewart2005",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
