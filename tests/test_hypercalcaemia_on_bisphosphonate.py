@@ -54,10 +54,11 @@ def test_without_a_weight_the_clearance_may_be_below_30_and_the_warning_is_firm(
     assert [i.status for i in found["WARN.HYPOCALCEMIA_DENOSUMAB"]] == [ItemStatus.firm]
 
 
-def test_on_denosumab_the_general_hypercalcaemia_text_stays() -> None:
+def test_on_denosumab_no_switch_to_denosumab_is_proposed() -> None:
+    # Hypercalcaemia on denosumab has its own text (tests/test_hypercalcaemia_on_denosumab.py).
     found = codes(run("denosumab", weight_kg=90))
     (emergency,) = found["EMERG.HYPERCALCEMIA"]
-    assert emergency.rule == "emerg.hypercalcemia"
+    assert emergency.rule == "emerg.hypercalcemia_on_denosumab"
     assert not any(
         i.rule == "bone_modifying_agents.denosumab_bisphosphonate_refractory"
         for i in found.get("BMA.DENOSUMAB", [])

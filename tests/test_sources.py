@@ -163,6 +163,10 @@ EXTRA_KEYS = {
     "haugen2016",
     "oldenburg2022",
     "schnipper2012",
+    # A fifth review: hypercalcaemia on denosumab, renal failure at the diagnosis of myeloma.
+    "chukir2020",
+    "dimopoulos2016-imwg-renal",
+    "stewart2005",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

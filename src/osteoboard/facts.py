@@ -321,6 +321,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.crcl_known", "bool", "Creatinine clearance can be calculated (at least as a range)"),
     Fact("labs.crcl_exact", "bool", "Creatinine clearance is known as one value (not a range)"),
     Fact(
+        "labs.crcl_missing",
+        "enum",
+        "What a creatinine clearance known only as a range lacks: the weight, the sex or both",
+        values=("weight", "sex", "weight_and_sex"),
+    ),
+    Fact(
         "labs.crcl_low_ml_min",
         "float",
         "Lowest creatinine clearance the documented values allow (the clearance itself when it "
@@ -1432,6 +1438,13 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     crcl = _find(scores, "crcl_cockcroft_gault")
     fs.set("labs.crcl_known", crcl is not None and crcl.range is not None)
     fs.set("labs.crcl_exact", crcl is not None and crcl.total is not None)
+    # What makes it a range (age and creatinine are known whenever it is one): a text names
+    # only the input that is missing.
+    lacks = None
+    if crcl is not None and crcl.range is not None and crcl.total is None:
+        weight, sex = case.patient.weight_kg is None, case.patient.sex is None
+        lacks = "weight_and_sex" if weight and sex else "weight" if weight else "sex"
+    fs.set("labs.crcl_missing", lacks)
     # The ends of that range: a dose band holds for every completion exactly when the whole
     # range lies in it, so the band is decided whatever else a rule leaves open.
     bounds = crcl.range if crcl is not None else None

@@ -68,6 +68,7 @@ SECTIONS: tuple[str, ...] = (
 #: bone        any bone lesion (or myeloma)
 #: lung, liver, brain   metastases documented there
 #: bma         a bone-modifying agent is given now or proposed
+#: on_bma      a bone-modifying agent is given now (documented in the referral)
 #: operated    a lesion has already been operated
 #: paralysed_long   a paraplegia beyond the window of surgery (def.paraplegia_over_48h)
 #: sts_curative     a sarcoma treated with curative intent also when metastatic
@@ -83,6 +84,7 @@ TAGS: frozenset[str] = frozenset(
         "liver",
         "brain",
         "bma",
+        "on_bma",
         "precursor",
         "operated",
         "paralysed_long",

@@ -113,12 +113,13 @@ def test_newly_diagnosed_active_myeloma_with_crab_starts_therapy() -> None:
     doc = case(
         myeloma={
             "stage": "active",
-            "crab": {"hypercalcemia": True, "renal": True, "anemia": False, "bone": True},
+            "crab": {"hypercalcemia": True, "renal": False, "anemia": False, "bone": True},
             "bm_plasma_cells_pct": 80,
             "prior_lines": 0,
         }
     )
     items = mm_items(run(doc))
+    # Without renal impairment (tests/myeloma/test_renal_impairment.py): soon, no kidney item.
     assert set(items) == {"MM.START_OR_SWITCH_THERAPY"}
     start = items["MM.START_OR_SWITCH_THERAPY"]
     assert start.status.value == "firm" and start.rule == "myeloma.start_first_line"

@@ -624,9 +624,10 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     if case.brain_metastases:
         tags.add("brain")
     agent = case.prior_therapy.bone_modifying_agent
-    if (agent is not None and agent.value != "none") or any(
-        c.startswith("BMA.") and c not in _NO_AGENT for c in firm
-    ):
+    given = agent is not None and agent.value != "none"
+    if given:
+        tags.add("on_bma")
+    if given or any(c.startswith("BMA.") and c not in _NO_AGENT for c in firm):
         tags.add("bma")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
