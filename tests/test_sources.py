@@ -163,6 +163,12 @@ EXTRA_KEYS = {
     "haugen2016",
     "oldenburg2022",
     "schnipper2012",
+    # The same review: the survival of symptomatic marrow infiltration beside the prognostic
+    # scores, dental extractions at low platelets.
+    "demir2014",
+    "hung2014",
+    "lundstrom2024",
+    "niu2023",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -46,7 +46,7 @@ from osteoboard.case import (
     Treatment,
 )
 from osteoboard.performance import ecog_range_from_karnofsky
-from osteoboard.prognosis import Prognosis
+from osteoboard.prognosis import TEAM_ESTIMATE, Prognosis
 from osteoboard.scores.base import ScoreResult
 from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
 from osteoboard.sites import SiteTable
@@ -416,6 +416,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("prognosis.ge_6_months", "bool", "Expected survival of at least 6 months"),
     Fact("prognosis.known", "bool", "A prognosis band could be decided"),
     Fact("prognosis.scores_disagree", "bool", "Prognostic estimates point to different bands"),
+    Fact("prognosis.team_estimate", "bool", "The band rests on the treating team's estimate"),
     Fact(
         "score.tokuhashi_category",
         "enum",
@@ -1608,6 +1609,7 @@ def _prognosis(
     )
     fs.set("prognosis.ge_6_months", prognosis.ge_6_months, missing=basis_missing)
     fs.set("prognosis.scores_disagree", prognosis.scores_disagree)
+    fs.set("prognosis.team_estimate", prognosis.basis == TEAM_ESTIMATE)
     fs.set("prognosis.known", prognosis.band is not None)
     for fact, score_name in _SCORE_FACTS.items():
         res = _find(scores, score_name)
