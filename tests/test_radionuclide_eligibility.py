@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from osteoboard.caseio import parse_case
+from osteoboard.caseio import CaseError, parse_case
 from osteoboard.engine import evaluate
 from osteoboard.facts import case_facts, named_therapies
 from osteoboard.guideline import load_knowledge_base
@@ -22,40 +22,44 @@ THERAPIES = {t.name: (t.name, *t.aliases) for t in KB.therapies.values()}
 
 
 def crpc(labs: dict[str, Any] | None = None, **prior: Any) -> Any:
-    """mCRPC after enzalutamide and docetaxel, PSMA-PET positive, bone only, ECOG 1."""
-    return parse_case(
-        {
-            "id": "crpc-nuc",
-            "board_date": "2026-11-20",
-            "patient": {"age": 69, "sex": "male", "weight_kg": 82, "ecog": 1},
-            "primary": {
-                "site": "prostate",
-                "castration_status": "resistant",
-                "psma_positive": True,
+    """mCRPC after enzalutamide and docetaxel, PSMA-PET positive without PSMA-negative
+    metastases, bone only, ECOG 1."""
+    return parse_case(crpc_doc(labs, **prior))
+
+
+def crpc_doc(labs: dict[str, Any] | None = None, **prior: Any) -> dict[str, Any]:
+    return {
+        "id": "crpc-nuc",
+        "board_date": "2026-11-20",
+        "patient": {"age": 69, "sex": "male", "weight_kg": 82, "ecog": 1},
+        "primary": {
+            "site": "prostate",
+            "castration_status": "resistant",
+            "psma_positive": True,
+            "psma_negative_lesions": False,
+        },
+        "visceral_metastases": {"present": False},
+        "bone_metastases": {"vertebral_count": 7, "extraspinal_count": 12},
+        "prior_therapy": {
+            "systemic_lines_mcrpc": 2,
+            "arpi_received": True,
+            "taxane_received": True,
+            "abiraterone_current": False,
+            "bone_modifying_agent": "denosumab",
+            **prior,
+        },
+        "labs": labs or {},
+        "lesions": [
+            {
+                "id": "ISG",
+                "region": "pelvis",
+                "joint": "sacroiliac",
+                "type": "blastic",
+                "symptomatic": True,
+                "pain_vas": 4,
             },
-            "visceral_metastases": {"present": False},
-            "bone_metastases": {"vertebral_count": 7, "extraspinal_count": 12},
-            "prior_therapy": {
-                "systemic_lines_mcrpc": 2,
-                "arpi_received": True,
-                "taxane_received": True,
-                "abiraterone_current": False,
-                "bone_modifying_agent": "denosumab",
-                **prior,
-            },
-            "labs": labs or {},
-            "lesions": [
-                {
-                    "id": "ISG",
-                    "region": "pelvis",
-                    "joint": "sacroiliac",
-                    "type": "blastic",
-                    "symptomatic": True,
-                    "pain_vas": 4,
-                },
-            ],
-        }
-    )
+        ],
+    }
 
 
 GOOD_LABS = {
@@ -124,6 +128,50 @@ def test_no_lutetium_warning_without_a_low_value_or_for_a_psma_negative_tumour()
         update={"primary": negative.primary.model_copy(update={"psma_positive": False})}
     )
     assert warning(evaluate(negative), "WARN.LU177_LABS") == []
+
+
+# --- PSMA-negative metastases (VISION; EANM/SNMMI 2023) -----------------------------------------
+
+
+def test_psma_negative_metastases_keep_lutetium_out_and_the_board_learns_why() -> None:
+    doc = crpc_doc(GOOD_LABS)
+    doc["primary"]["psma_negative_lesions"] = True
+    doc["bone_metastases"]["extensive_marrow_involvement"] = True
+    p = evaluate(parse_case(doc))
+    assert lutetium(p) == []
+    (why,) = warning(p, "WARN.LU177_PSMA_NEGATIVE")
+    assert why.status is ItemStatus.firm
+    assert why.text.de.startswith("Kein 177Lu-PSMA-617") and "2,5 cm kurzer Achse" in why.text.de
+    assert {"sartor2021-vision", "kratochwil2023-eanm"} <= set(why.sources)
+    # Its marrow toxicity is beside the point once it is out.
+    assert warning(p, "WARN.LU177_MARROW") == []
+
+
+def test_psma_negative_metastases_not_reported_keep_lutetium_conditional_and_are_asked() -> None:
+    doc = crpc_doc(GOOD_LABS)
+    del doc["primary"]["psma_negative_lesions"]
+    p = evaluate(parse_case(doc))
+    (item,) = lutetium(p)
+    assert item.status is ItemStatus.conditional
+    assert [c.fact for c in item.conditions] == ["primary.psma_negative_lesions"]
+    # The open PET finding is a condition of the item, never a warning of its own.
+    assert warning(p, "WARN.LU177_PSMA_NEGATIVE") == []
+    (missing,) = [m for m in p.missing_data if m.field == "primary.psma_negative_lesions"]
+    assert "nuclear_medicine.lu177_psma" in missing.needed_for
+    (question,) = [q for q in p.questions if q.fact == "primary.psma_negative_lesions"]
+    assert "ohne PSMA-Speicherung" in question.text.de and "NUC.LU177_PSMA" in question.decides
+
+
+def test_psma_negative_lesions_are_a_prostate_field_named_in_german_first() -> None:
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", "primary": {"site": "breast", "psma_negative_lesions": True}})
+    (problem,) = exc.value.problems
+    assert (
+        problem.render("de") == "primary: psma_negative_lesions gilt nur für primary.site prostate"
+    )
+    assert problem.render("en") == (
+        "primary: psma_negative_lesions applies only to primary.site prostate"
+    )
 
 
 # --- planned therapies --------------------------------------------------------------------------

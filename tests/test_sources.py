@@ -164,9 +164,10 @@ EXTRA_KEYS = {
     "oldenburg2022",
     "schnipper2012",
     # The same review: the survival of symptomatic marrow infiltration beside the prognostic
-    # scores, dental extractions at low platelets.
+    # scores, dental extractions at low platelets, PSMA-negative lesions before 177Lu-PSMA.
     "demir2014",
     "hung2014",
+    "kratochwil2023-eanm",
     "lundstrom2024",
     "niu2023",
 }

@@ -182,6 +182,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.castration_resistant", "bool", "Prostate: castration-resistant"),
     Fact("primary.castration_sensitive", "bool", "Prostate: castration-sensitive"),
     Fact("primary.psma_positive", "bool", "Prostate: PSMA-positive"),
+    Fact(
+        "primary.psma_negative_lesions",
+        "bool",
+        "Prostate: PSMA-negative metastases above the VISION size limits on the PSMA PET",
+    ),
     Fact("primary.sstr_positive", "bool", "Neuroendocrine: somatostatin-receptor positive"),
     Fact("primary.net_well_differentiated", "bool", "Neuroendocrine: grade G1 or G2"),
     Fact("primary.net_gep", "bool", "Neuroendocrine: gastroenteropancreatic origin"),
@@ -1100,6 +1105,12 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
             )
 
     only(PrimarySite.prostate, "primary.psma_positive", pr.psma_positive, "primary.psma_positive")
+    only(
+        PrimarySite.prostate,
+        "primary.psma_negative_lesions",
+        pr.psma_negative_lesions,
+        "primary.psma_negative_lesions",
+    )
     only(
         PrimarySite.neuroendocrine,
         "primary.sstr_positive",
