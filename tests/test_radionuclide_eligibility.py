@@ -174,6 +174,37 @@ def test_psma_negative_lesions_are_a_prostate_field_named_in_german_first() -> N
     )
 
 
+# --- the blood count is one question ----------------------------------------------------------
+
+
+def test_the_blood_count_before_lutetium_is_one_question_among_the_five() -> None:
+    # Emergencies settled (neurology and whole-spine MRI documented, calcium measured), the
+    # blood count and creatinine not yet reported: one question asks for all three counts.
+    doc = crpc_doc({"calcium_mmol_l": 2.3, "albumin_g_l": 40})
+    doc["neurology"] = {
+        "new_deficit": False,
+        "radicular_pain": False,
+        "frankel": "E",
+        "whole_spine_mri_done": True,
+    }
+    p = evaluate(parse_case(doc))
+    counts = [
+        q
+        for q in p.questions
+        if {"labs.neutrophils_10e9_l", "labs.platelets_10e9_l", "labs.hemoglobin_g_dl"}
+        & set(q.fields)
+    ]
+    assert len(counts) == 1, [q.text.de for q in p.questions]
+    (blood,) = counts
+    assert set(blood.fields) == {
+        "labs.neutrophils_10e9_l",
+        "labs.platelets_10e9_l",
+        "labs.hemoglobin_g_dl",
+    }
+    assert "Blutbild" in blood.text.de and "NUC.LU177_PSMA" in blood.decides
+    assert any(q.fields == ["labs.creatinine_umol_l"] for q in p.questions)
+
+
 # --- planned therapies --------------------------------------------------------------------------
 
 
