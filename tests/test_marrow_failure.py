@@ -70,3 +70,57 @@ def test_normal_counts_leave_endocrine_therapy_firm() -> None:
     )
     assert [e.status for e in _items(p, "SYS.ENDOCRINE_THERAPY")] == ["firm"]
     assert _items(p, "WARN.CDK46_BLOOD_COUNT") == []
+
+
+# --- the prognosis beside marrow failure ---------------------------------------------------------
+
+
+def _warning(p: Proposal, code: str) -> list[Any]:
+    return [w for w in p.warnings if w.code == code]
+
+
+def test_the_scores_stay_as_published_and_the_board_learns_what_they_leave_out() -> None:
+    # The referral of the review: the new Katagiri score gives 3 points (low risk), so the
+    # band from the scores is long; the series of symptomatic marrow infiltration say otherwise.
+    doc = _case(hemoglobin_g_dl=7.9, platelets_10e9_l=38, ldh_u_l=612)
+    doc["prior_therapy"] = {"chemotherapy": False}
+    p = evaluate(parse_case(doc))
+    katagiri = next(s for s in p.scores if s.name == "katagiri_new")
+    assert (katagiri.total, katagiri.category) == (3, "low")
+    assert (p.prognosis.band, p.prognosis.basis) == ("long", "katagiri_new")
+    (caveat,) = _warning(p, "WARN.PROGNOSIS_MARROW_FAILURE")
+    assert caveat.status == "firm"
+    assert "7,9 / 38 / nicht bekannt" in caveat.text.de
+    assert "überschätzen" in caveat.text.de and "6 bis 19 Monaten" in caveat.text.de
+    assert {"kopp2011", "niu2023", "hung2014"} <= set(caveat.sources)
+
+
+def test_no_caveat_beside_the_teams_own_estimate_or_without_marrow_failure() -> None:
+    team = _case(hemoglobin_g_dl=7.9, platelets_10e9_l=38)
+    team["patient"]["life_expectancy_months"] = 24
+    p = evaluate(parse_case(team))
+    assert p.prognosis.basis == "team_estimate"
+    assert _warning(p, "WARN.PROGNOSIS_MARROW_FAILURE") == []
+    # Grade 2 anaemia and platelets above 50: no marrow failure, the scores are not in doubt.
+    p = evaluate(parse_case(_case(hemoglobin_g_dl=8.4, platelets_10e9_l=60)))
+    assert _warning(p, "WARN.PROGNOSIS_MARROW_FAILURE") == []
+
+
+def test_a_short_band_from_the_scores_needs_no_caveat() -> None:
+    doc = _case(hemoglobin_g_dl=7.9, platelets_10e9_l=38)
+    doc["patient"]["ecog"] = 4
+    doc["visceral_metastases"] = {"present": True, "pattern": "disseminated"}
+    doc["prior_therapy"] = {"chemotherapy": True}
+    p = evaluate(parse_case(doc))
+    assert p.prognosis.band == "short"
+    assert _warning(p, "WARN.PROGNOSIS_MARROW_FAILURE") == []
+
+
+def test_dental_work_at_low_platelets_is_planned_with_haematology() -> None:
+    # Both agents stay (neither is contraindicated by thrombocytopenia); the dental treatment
+    # before them is what needs planning at 38 × 10⁹/L.
+    p = evaluate(parse_case(_case(hemoglobin_g_dl=7.9, platelets_10e9_l=38)))
+    assert [r.code for r in p.recommendations if r.code == "DX.DENTAL_EXAM"] == ["DX.DENTAL_EXAM"]
+    (procedures,) = _warning(p, "WARN.THROMBOCYTOPENIA_PROCEDURE")
+    assert "Zahnextraktionen" in procedures.text.de and "Hämatologie" in procedures.text.de
+    assert "lundstrom2024" in procedures.sources

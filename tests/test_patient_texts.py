@@ -110,6 +110,8 @@ NO_BLOCK: dict[str, str] = {
     "WARN.LU177_LABS": "fires when lutetium is NOT given now; a lutetium text would mislead",
     "WARN.RA223_COMBINATION": "clinician licensing note; the radium block comes with the others",
     "WARN.RAI_SPINAL_EPIDURAL": "a paragraph of the radioiodine block, proposed beside it",
+    "WARN.LU177_PSMA_NEGATIVE": "fires when lutetium is NOT given; a lutetium text would mislead",
+    "WARN.PROGNOSIS_MARROW_FAILURE": "clinician caveat on the prognostic scores, not an option",
     "WARN.CALCIUM_IMPLAUSIBLE": "data check for the team; the emergency box speaks to the patient",
     "WARN.NSAID_RENAL": "clinician prescribing warning; pain_support and self_care_myeloma",
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from osteoboard.caseio import parse_case
+from osteoboard.caseio import CaseError, parse_case
 from osteoboard.engine import evaluate
 from osteoboard.facts import case_facts, named_therapies
 from osteoboard.guideline import load_knowledge_base
@@ -22,40 +22,44 @@ THERAPIES = {t.name: (t.name, *t.aliases) for t in KB.therapies.values()}
 
 
 def crpc(labs: dict[str, Any] | None = None, **prior: Any) -> Any:
-    """mCRPC after enzalutamide and docetaxel, PSMA-PET positive, bone only, ECOG 1."""
-    return parse_case(
-        {
-            "id": "crpc-nuc",
-            "board_date": "2026-11-20",
-            "patient": {"age": 69, "sex": "male", "weight_kg": 82, "ecog": 1},
-            "primary": {
-                "site": "prostate",
-                "castration_status": "resistant",
-                "psma_positive": True,
+    """mCRPC after enzalutamide and docetaxel, PSMA-PET positive without PSMA-negative
+    metastases, bone only, ECOG 1."""
+    return parse_case(crpc_doc(labs, **prior))
+
+
+def crpc_doc(labs: dict[str, Any] | None = None, **prior: Any) -> dict[str, Any]:
+    return {
+        "id": "crpc-nuc",
+        "board_date": "2026-11-20",
+        "patient": {"age": 69, "sex": "male", "weight_kg": 82, "ecog": 1},
+        "primary": {
+            "site": "prostate",
+            "castration_status": "resistant",
+            "psma_positive": True,
+            "psma_negative_lesions": False,
+        },
+        "visceral_metastases": {"present": False},
+        "bone_metastases": {"vertebral_count": 7, "extraspinal_count": 12},
+        "prior_therapy": {
+            "systemic_lines_mcrpc": 2,
+            "arpi_received": True,
+            "taxane_received": True,
+            "abiraterone_current": False,
+            "bone_modifying_agent": "denosumab",
+            **prior,
+        },
+        "labs": labs or {},
+        "lesions": [
+            {
+                "id": "ISG",
+                "region": "pelvis",
+                "joint": "sacroiliac",
+                "type": "blastic",
+                "symptomatic": True,
+                "pain_vas": 4,
             },
-            "visceral_metastases": {"present": False},
-            "bone_metastases": {"vertebral_count": 7, "extraspinal_count": 12},
-            "prior_therapy": {
-                "systemic_lines_mcrpc": 2,
-                "arpi_received": True,
-                "taxane_received": True,
-                "abiraterone_current": False,
-                "bone_modifying_agent": "denosumab",
-                **prior,
-            },
-            "labs": labs or {},
-            "lesions": [
-                {
-                    "id": "ISG",
-                    "region": "pelvis",
-                    "joint": "sacroiliac",
-                    "type": "blastic",
-                    "symptomatic": True,
-                    "pain_vas": 4,
-                },
-            ],
-        }
-    )
+        ],
+    }
 
 
 GOOD_LABS = {
@@ -124,6 +128,81 @@ def test_no_lutetium_warning_without_a_low_value_or_for_a_psma_negative_tumour()
         update={"primary": negative.primary.model_copy(update={"psma_positive": False})}
     )
     assert warning(evaluate(negative), "WARN.LU177_LABS") == []
+
+
+# --- PSMA-negative metastases (VISION; EANM/SNMMI 2023) -----------------------------------------
+
+
+def test_psma_negative_metastases_keep_lutetium_out_and_the_board_learns_why() -> None:
+    doc = crpc_doc(GOOD_LABS)
+    doc["primary"]["psma_negative_lesions"] = True
+    doc["bone_metastases"]["extensive_marrow_involvement"] = True
+    p = evaluate(parse_case(doc))
+    assert lutetium(p) == []
+    (why,) = warning(p, "WARN.LU177_PSMA_NEGATIVE")
+    assert why.status is ItemStatus.firm
+    assert why.text.de.startswith("Kein 177Lu-PSMA-617") and "2,5 cm kurzer Achse" in why.text.de
+    assert {"sartor2021-vision", "kratochwil2023-eanm"} <= set(why.sources)
+    # Its marrow toxicity is beside the point once it is out.
+    assert warning(p, "WARN.LU177_MARROW") == []
+
+
+def test_psma_negative_metastases_not_reported_keep_lutetium_conditional_and_are_asked() -> None:
+    doc = crpc_doc(GOOD_LABS)
+    del doc["primary"]["psma_negative_lesions"]
+    p = evaluate(parse_case(doc))
+    (item,) = lutetium(p)
+    assert item.status is ItemStatus.conditional
+    assert [c.fact for c in item.conditions] == ["primary.psma_negative_lesions"]
+    # The open PET finding is a condition of the item, never a warning of its own.
+    assert warning(p, "WARN.LU177_PSMA_NEGATIVE") == []
+    (missing,) = [m for m in p.missing_data if m.field == "primary.psma_negative_lesions"]
+    assert "nuclear_medicine.lu177_psma" in missing.needed_for
+    (question,) = [q for q in p.questions if q.fact == "primary.psma_negative_lesions"]
+    assert "ohne PSMA-Speicherung" in question.text.de and "NUC.LU177_PSMA" in question.decides
+
+
+def test_psma_negative_lesions_are_a_prostate_field_named_in_german_first() -> None:
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", "primary": {"site": "breast", "psma_negative_lesions": True}})
+    (problem,) = exc.value.problems
+    assert (
+        problem.render("de") == "primary: psma_negative_lesions gilt nur für primary.site prostate"
+    )
+    assert problem.render("en") == (
+        "primary: psma_negative_lesions applies only to primary.site prostate"
+    )
+
+
+# --- the blood count is one question ----------------------------------------------------------
+
+
+def test_the_blood_count_before_lutetium_is_one_question_among_the_five() -> None:
+    # Emergencies settled (neurology and whole-spine MRI documented, calcium measured), the
+    # blood count and creatinine not yet reported: one question asks for all three counts.
+    doc = crpc_doc({"calcium_mmol_l": 2.3, "albumin_g_l": 40})
+    doc["neurology"] = {
+        "new_deficit": False,
+        "radicular_pain": False,
+        "frankel": "E",
+        "whole_spine_mri_done": True,
+    }
+    p = evaluate(parse_case(doc))
+    counts = [
+        q
+        for q in p.questions
+        if {"labs.neutrophils_10e9_l", "labs.platelets_10e9_l", "labs.hemoglobin_g_dl"}
+        & set(q.fields)
+    ]
+    assert len(counts) == 1, [q.text.de for q in p.questions]
+    (blood,) = counts
+    assert set(blood.fields) == {
+        "labs.neutrophils_10e9_l",
+        "labs.platelets_10e9_l",
+        "labs.hemoglobin_g_dl",
+    }
+    assert "Blutbild" in blood.text.de and "NUC.LU177_PSMA" in blood.decides
+    assert any(q.fields == ["labs.creatinine_umol_l"] for q in p.questions)
 
 
 # --- planned therapies --------------------------------------------------------------------------

@@ -167,6 +167,13 @@ EXTRA_KEYS = {
     "chukir2020",
     "dimopoulos2016-imwg-renal",
     "stewart2005",
+    # The same review: the survival of symptomatic marrow infiltration beside the prognostic
+    # scores, dental extractions at low platelets, PSMA-negative lesions before 177Lu-PSMA.
+    "demir2014",
+    "hung2014",
+    "kratochwil2023-eanm",
+    "lundstrom2024",
+    "niu2023",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

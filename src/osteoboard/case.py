@@ -664,7 +664,18 @@ class Primary(_Model):
     hormone_receptor: PositiveNegative | None = Field(default=None, description="Breast only.")
     her2: PositiveNegative | None = Field(default=None, description="Breast only.")
     castration_status: CastrationStatus | None = Field(default=None, description="Prostate only.")
-    psma_positive: bool | None = Field(default=None, description="Prostate only.")
+    psma_positive: bool | None = Field(
+        default=None,
+        description="Prostate only: the PSMA PET shows PSMA-positive metastases (uptake above "
+        "the liver).",
+    )
+    psma_negative_lesions: bool | None = Field(
+        default=None,
+        description="Prostate only: the PSMA PET shows PSMA-negative metastases above the size "
+        "limits of the VISION trial (uptake not above the liver in a lymph node of 2.5 cm short "
+        "axis or more, a solid-organ metastasis of 1 cm or more, or a bone metastasis with a "
+        "soft-tissue part of 1 cm or more); false when the PET and CT show none.",
+    )
     sstr_positive: bool | None = Field(default=None, description="Neuroendocrine only.")
     neuroendocrine_grade: NeuroendocrineGrade | None = Field(
         default=None, description="Neuroendocrine only."
@@ -696,6 +707,7 @@ class Primary(_Model):
             "her2": (PrimarySite.breast,),
             "castration_status": (PrimarySite.prostate,),
             "psma_positive": (PrimarySite.prostate,),
+            "psma_negative_lesions": (PrimarySite.prostate,),
             "sstr_positive": (PrimarySite.neuroendocrine,),
             "neuroendocrine_grade": (PrimarySite.neuroendocrine,),
             "neuroendocrine_origin": (PrimarySite.neuroendocrine,),

@@ -46,7 +46,7 @@ from osteoboard.case import (
     Treatment,
 )
 from osteoboard.performance import ecog_range_from_karnofsky
-from osteoboard.prognosis import Prognosis
+from osteoboard.prognosis import TEAM_ESTIMATE, Prognosis
 from osteoboard.scores.base import ScoreResult
 from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
 from osteoboard.sites import SiteTable
@@ -182,6 +182,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.castration_resistant", "bool", "Prostate: castration-resistant"),
     Fact("primary.castration_sensitive", "bool", "Prostate: castration-sensitive"),
     Fact("primary.psma_positive", "bool", "Prostate: PSMA-positive"),
+    Fact(
+        "primary.psma_negative_lesions",
+        "bool",
+        "Prostate: PSMA-negative metastases above the VISION size limits on the PSMA PET",
+    ),
     Fact("primary.sstr_positive", "bool", "Neuroendocrine: somatostatin-receptor positive"),
     Fact("primary.net_well_differentiated", "bool", "Neuroendocrine: grade G1 or G2"),
     Fact("primary.net_gep", "bool", "Neuroendocrine: gastroenteropancreatic origin"),
@@ -422,6 +427,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("prognosis.ge_6_months", "bool", "Expected survival of at least 6 months"),
     Fact("prognosis.known", "bool", "A prognosis band could be decided"),
     Fact("prognosis.scores_disagree", "bool", "Prognostic estimates point to different bands"),
+    Fact("prognosis.team_estimate", "bool", "The band rests on the treating team's estimate"),
     Fact(
         "score.tokuhashi_category",
         "enum",
@@ -1106,6 +1112,12 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
 
     only(PrimarySite.prostate, "primary.psma_positive", pr.psma_positive, "primary.psma_positive")
     only(
+        PrimarySite.prostate,
+        "primary.psma_negative_lesions",
+        pr.psma_negative_lesions,
+        "primary.psma_negative_lesions",
+    )
+    only(
         PrimarySite.neuroendocrine,
         "primary.sstr_positive",
         pr.sstr_positive,
@@ -1621,6 +1633,7 @@ def _prognosis(
     )
     fs.set("prognosis.ge_6_months", prognosis.ge_6_months, missing=basis_missing)
     fs.set("prognosis.scores_disagree", prognosis.scores_disagree)
+    fs.set("prognosis.team_estimate", prognosis.basis == TEAM_ESTIMATE)
     fs.set("prognosis.known", prognosis.band is not None)
     for fact, score_name in _SCORE_FACTS.items():
         res = _find(scores, score_name)
