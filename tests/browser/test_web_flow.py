@@ -108,7 +108,10 @@ def flow(web: WebApp, open_page: OpenPage) -> dict[str, Any]:
         with page.expect_response(lambda r: r.url.endswith("/answer")) as response:
             form.get_by_role("button", name="Antworten").click()
         out["answer_status"] = response.value.status
-        page.wait_for_selector("p.flash")
+        # The page still shows the flash of the first evaluation until htmx has swapped it: wait
+        # for the new version's flash and for the swap to settle, not for any flash.
+        page.wait_for_selector("p.flash:has-text('Version 2')")
+        page.wait_for_function(HTMX_IDLE)
         out["answer_flash"] = page.locator("p.flash").inner_text()
         out["after"] = item_status(page, "SURG.PROPHYLACTIC_FIXATION")
         out["url_after_answer"] = page.url
