@@ -644,12 +644,9 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     # letter then names cure as the aim instead of slowing growth.
     if case.sarcoma is not None and definition_holds(case, "sts_curative_intent", kb) is True:
         tags.add("sts_curative")
-    # The last phase of life as the rules see it (a documented ECOG of 3-4 is needed, so the
-    # definition is run only then): the letter speaks of comfort, not of treatment beside it.
-    p = case.patient
-    if (
-        (p.ecog is not None and p.ecog >= 3) or (p.karnofsky is not None and p.karnofsky <= 40)
-    ) and definition_holds(case, "end_of_life", kb) is True:
+    # The last phase of life as the rules see it (the knowledge base's definition decides,
+    # its thresholds included): the letter speaks of comfort, not of treatment beside it.
+    if definition_holds(case, "end_of_life", kb) is True:
         tags.add("end_of_life")
     return tags
 
