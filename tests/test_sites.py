@@ -252,7 +252,7 @@ def _props(data: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             lambda d: _props(d)["tokuhashi_points"]["values"][5].append("kidney"),
-            "sites.yaml: properties.tokuhashi_points: kidney has two values (3 and 5)",
+            "sites.yaml: properties.tokuhashi_points.values: kidney has two values (3 and 5)",
         ),
         (
             lambda d: _props(d)["tokuhashi_points"]["values"][4].remove("rectum"),

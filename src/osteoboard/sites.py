@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -167,6 +167,10 @@ class SiteTable:
         return self.rows[site]
 
 
+#: A site or a sarcoma subtype, as a property's value lists name them.
+_K = TypeVar("_K", PrimarySite, SarcomaSubtype)
+
+
 def _site(name: Any, where: str) -> PrimarySite:
     try:
         return PrimarySite(name)
@@ -193,21 +197,7 @@ def parse_site_table(data: Any) -> SiteTable:
             if prop.values is None or prop.sites is not None:
                 raise KnowledgeError(f"{where}: give `values:` (every site has one value)")
             read = _VALUED[name]
-            column: dict[PrimarySite, Any] = {}
-            for value, sites in prop.values.items():
-                try:
-                    parsed = read(value)
-                except ValueError as exc:
-                    raise KnowledgeError(
-                        f"{where}.values: {value!r} is not a value of this property ({exc})"
-                    ) from None
-                for s in sites:
-                    site = _site(s, f"{where}.values.{value}")
-                    if site in column:
-                        raise KnowledgeError(
-                            f"{where}: {site.value} has two values ({column[site]} and {value})"
-                        )
-                    column[site] = parsed
+            column: dict[PrimarySite, Any] = _valued(prop.values, read, where, "values", _site)
             missing = [s.value for s in PrimarySite if s not in column]
             if missing:
                 raise KnowledgeError(f"{where}: no value for {', '.join(missing)}")
@@ -284,22 +274,33 @@ def _subtype_values(
     values: dict[Any, list[str]], read: Callable[[Any], Any], where: str
 ) -> dict[SarcomaSubtype, Any]:
     """A valued property's own values for some sarcoma subtypes, checked."""
-    out: dict[SarcomaSubtype, Any] = {}
+    return _valued(values, read, where, "sarcoma_subtype_values", _subtype)
+
+
+def _valued(
+    values: dict[Any, list[str]],
+    read: Callable[[Any], Any],
+    where: str,
+    key: str,
+    name: Callable[[Any, str], _K],
+) -> dict[_K, Any]:
+    """One value per site (or subtype) from a property's ``value: [names]`` lists, each value
+    read and each name given once; errors name the list (``{where}.{key}``)."""
+    out: dict[_K, Any] = {}
     for value, names in values.items():
         try:
             parsed = read(value)
         except ValueError as exc:
             raise KnowledgeError(
-                f"{where}.sarcoma_subtype_values: {value!r} is not a value of this property ({exc})"
+                f"{where}.{key}: {value!r} is not a value of this property ({exc})"
             ) from None
         for n in names:
-            subtype = _subtype(n, f"{where}.sarcoma_subtype_values.{value}")
-            if subtype in out:
+            item = name(n, f"{where}.{key}.{value}")
+            if item in out:
                 raise KnowledgeError(
-                    f"{where}.sarcoma_subtype_values: {subtype.value} has two values "
-                    f"({out[subtype]} and {value})"
+                    f"{where}.{key}: {item.value} has two values ({out[item]} and {value})"
                 )
-            out[subtype] = parsed
+            out[item] = parsed
     return out
 
 
