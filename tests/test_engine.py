@@ -491,6 +491,87 @@ def test_asked_with_must_name_a_fact_with_its_own_question(tmp_path: Path) -> No
     assert "facts.neuro.radicular_pain: asked_with 'neuro.frankel' must name a fact" in message
 
 
+def _clearance_question(patient: dict[str, Any], labs: dict[str, Any]) -> Any:
+    """The question about the creatinine clearance for a breast patient with a lytic femur
+    lesion (a bone-modifying agent to dose), or None when none is asked."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "t-crcl",
+                "board_date": "2026-11-20",
+                "patient": {"hypercalcemia_symptoms": False, **patient},
+                "primary": {"site": "breast"},
+                "bone_metastases": {"vertebral_count": 0, "extraspinal_count": 3},
+                "labs": {
+                    "calcium_mmol_l": 2.4,
+                    "albumin_g_l": 40,
+                    "vitamin_d_25oh_nmol_l": 80,
+                    **labs,
+                },
+                "neurology": {"new_deficit": False, "radicular_pain": False, "frankel": "E"},
+                "lesions": [
+                    {
+                        "id": "F1",
+                        "region": "long_bone",
+                        "bone": "femur",
+                        "segment": "diaphyseal",
+                        "type": "lytic",
+                        "mirels_pain": "mild",
+                        "cortical_involvement": "lt_one_third",
+                    }
+                ],
+            }
+        )
+    )
+    found = [q for q in p.questions if q.fact == "labs.crcl_ml_min"]
+    return found[0] if found else None
+
+
+def test_a_derived_value_asks_only_for_its_inputs_still_missing() -> None:
+    """The clearance needs creatinine, weight, age and sex: with all four missing the question
+    names all four; with only the weight missing it asks for the weight alone (its own
+    question), with weight and sex missing for those two - never again for a documented
+    value."""
+    every = _clearance_question({}, {})
+    assert every is not None
+    assert all(w in every.text.de for w in ("Serumkreatinin", "Körpergewicht", "Alter"))
+
+    weight = _clearance_question({"age": 72, "sex": "female"}, {"creatinine_umol_l": 150})
+    assert weight is not None and weight.fields == ["patient.weight_kg"]
+    assert "Körpergewicht" in weight.text.de
+    assert not any(
+        w in weight.text.de for w in ("Kreatinin ", "Serumkreatinin", "Alter", "Geschlecht")
+    )
+
+    two = _clearance_question({"age": 72}, {"creatinine_umol_l": 150})
+    assert two is not None and set(two.fields) == {"patient.weight_kg", "patient.sex"}
+    assert two.text.de == (
+        "Für die Kreatinin-Clearance nach Cockcroft–Gault bitte ergänzen: "
+        "Körpergewicht und Geschlecht."
+    )
+    assert two.text.en.endswith("please add: body weight and sex.")
+
+
+def test_inputs_of_a_question_must_be_case_fields(tmp_path: Path) -> None:
+    from tests.kb_copies import edited_copy, load_error
+
+    def change(data: Any) -> None:
+        data["facts"]["labs.crcl_ml_min"]["inputs"].append("labs.body_height_cm")
+
+    message = load_error(edited_copy(tmp_path, "facts.yaml", change))
+    assert "labs.crcl_ml_min: inputs: 'labs.body_height_cm' is not a case field" in message
+
+
+def test_a_partial_question_needs_the_place_of_the_fields(tmp_path: Path) -> None:
+    from tests.kb_copies import edited_copy, load_error
+
+    def change(data: Any) -> None:
+        data["facts"]["labs.egfr"]["question_partial"]["de"] = "Bitte ergänzen."
+
+    message = load_error(edited_copy(tmp_path, "facts.yaml", change))
+    assert "question_partial needs a question, inputs, and {fields}" in message
+
+
 def test_a_listed_breast_metastasis_gets_a_conditional_bone_modifying_agent() -> None:
     """Breast cancer, one femur lesion listed, biopsy and staging counts not stated: the
     bone-modifying agent is conditional on a second metastasis (or a biopsy), not silent; the

@@ -32,7 +32,8 @@ def test_operability_is_asked_first_beside_a_fracture_when_nothing_else_is_raise
     )
     assert p.questions[0].fact == "patient.fit_for_surgery"
     assert "SURG.FRACTURE_FIXATION[FN]" in p.questions[0].decides
-    assert any(q.fact == "spine.any_escc_high_grade" for q in p.questions)
+    # the screening for a cord compression asks for the symptoms (one place)
+    assert [q.fact for q in p.questions if "EMERG.MSCC" in q.decides] == ["neuro.any_deficit"]
 
 
 def _on_list(p: object) -> set[str]:
@@ -40,11 +41,12 @@ def _on_list(p: object) -> set[str]:
     return {i.code + (f"[{i.lesion}]" if i.lesion else "") for i in items}
 
 
-def test_screening_for_a_silent_cord_compression_takes_two_places_at_most() -> None:
+def test_screening_for_a_silent_cord_compression_takes_one_place_ahead() -> None:
     """A painful femur lesion of uncertain fracture risk in a patient who also has spinal
-    metastases and no neurology documented: two questions screen for cord compression, the
-    others serve the items on the proposal (the Mirels items decide the orthopaedic
-    consult)."""
+    metastases and no neurology documented: one question screens for cord compression ahead
+    of the others - the neurological symptoms, which raise the suspicion by themselves (the
+    whole-spine MRI matters once there are symptoms) - and the others serve the items on the
+    proposal (the Mirels items decide the orthopaedic consult)."""
     p = evaluate(
         parse_case(
             {
@@ -62,7 +64,8 @@ def test_screening_for_a_silent_cord_compression_takes_two_places_at_most() -> N
     listed = _on_list(p)
     screening = [q for q in p.questions if not set(q.decides) & listed]
     assert len(p.questions) == 5
-    assert len(screening) <= 2, [q.text.de for q in screening]
+    assert len(screening) == 1, [q.text.de for q in screening]
+    assert screening[0].fact.startswith("neuro."), screening[0].text.de
     assert any("SURG.ORTHO_CONSULT[FEM]" in q.decides for q in p.questions)
 
 

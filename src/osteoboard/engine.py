@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__, celpy
 from osteoboard.case import Case, Lesion
-from osteoboard.factbook import condition_text, test_points
+from osteoboard.factbook import FactInfo, condition_text, test_points
 from osteoboard.facts import FactSet, Value, case_facts, catalogue_by_name, lesion_facts
 from osteoboard.guideline import (
     DISCIPLINES,
@@ -63,7 +63,7 @@ from osteoboard.proposal import (
 from osteoboard.schedules import choose_schedules
 from osteoboard.scores import compute_all
 from osteoboard.scores.base import ScoreResult, negative_zero
-from osteoboard.text import Text
+from osteoboard.text import Text, join
 
 if TYPE_CHECKING:
     from osteoboard._cel import Context
@@ -92,9 +92,12 @@ MAX_DECIDING = 32
 #: Most questions in a proposal (SPEC §4.1).
 MAX_QUESTIONS = 5
 #: Of them at most this many screen for an emergency that no documented finding raises (cord
-#: compression in a patient with spinal metastases): the rest of the list is left for the
-#: items on the proposal; further screening questions come only when places stay free.
-MAX_SCREENING_QUESTIONS = 2
+#: compression in a patient with spinal metastases) ahead of the questions about items on the
+#: proposal; further screening questions come only when places stay free. One: with two,
+#: the whole-spine MRI and the neurology took the first places in most referrals without a
+#: spinal lesion or symptom, ahead of the histology, operability or castration status that
+#: decided the proposal.
+MAX_SCREENING_QUESTIONS = 1
 _SCREENING_TIER = 2
 #: The third place of an ask's rank: 0 for an item on the proposal, this for one that is not.
 _ABSENT = 1
@@ -1394,7 +1397,10 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
         info = kb.facts.get(ask.fact)
         if info is not None and info.asked_with is not None:
             info = kb.facts[info.asked_with]
-        if info is not None and info.question is not None:
+        partial = _partial_question(kb, info, fields) if info is not None else None
+        if partial is not None:
+            de, en = partial.de, partial.en
+        elif info is not None and info.question is not None:
             de, en = info.question.de, info.question.en
         else:
             names = {
@@ -1426,6 +1432,27 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
             )
         out.append(question)
     return out
+
+
+def _partial_question(kb: KnowledgeBase, info: FactInfo, fields: Sequence[str]) -> Text | None:
+    """The question for a value derived from several fields when only some of them are
+    missing: the one field's own question, or the fact's partial wording naming them; None
+    when all are missing (the fact's own question) or the fact names no inputs."""
+    asked = set(fields)
+    if not info.inputs or not asked < set(info.inputs):
+        return None
+    if len(fields) == 1:
+        own = kb.facts.get(fields[0])
+        if own is not None and own.question is not None and not own.inputs:
+            return own.question
+    if info.question_partial is None:
+        return None
+    ordered = [f for f in info.inputs if f in asked]
+    names = {lang: join([kb.labels.field(f, lang) for f in ordered], lang) for lang in ("de", "en")}
+    return Text(
+        de=info.question_partial.de.replace("{fields}", names["de"]),
+        en=info.question_partial.en.replace("{fields}", names["en"]),
+    )
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,12 @@ class FactInfo(_Model):
     #: Another fact whose question asks for this one too (the neurological symptoms are one
     #: question, not four): the two are one question in ``questions[]``.
     asked_with: str | None = None
+    #: The case fields the question names (a value derived from several, such as a
+    #: clearance from creatinine, weight, age and sex). When only some of them are missing,
+    #: the question asks for those alone: the one field's own question, or ``question_partial``
+    #: with ``{fields}`` for their names - never again for a value already documented.
+    inputs: tuple[str, ...] = ()
+    question_partial: Text | None = None
     context: bool = False
     policy: Literal["unknown", "absent_unless_documented"] = "unknown"
     assume: bool | str | list[str] | None = None
@@ -79,6 +85,17 @@ class FactInfo(_Model):
             raise ValueError("'assume' is only allowed with policy absent_unless_documented")
         if self.quiet and self.policy != "absent_unless_documented":
             raise ValueError("'quiet' is only allowed with policy absent_unless_documented")
+        if self.question_partial is not None and (
+            not self.inputs
+            or self.question is None
+            or "{fields}" not in self.question_partial.de
+            or "{fields}" not in self.question_partial.en
+        ):
+            raise ValueError(
+                "question_partial needs a question, inputs, and {fields} in both languages"
+            )
+        if self.inputs and self.question is None:
+            raise ValueError("inputs name what a question asks for: they need a question")
         if self.range is not None and not self.range[0] < self.range[1]:
             raise ValueError("range must be [low, high] with low < high")
         return self
@@ -86,7 +103,8 @@ class FactInfo(_Model):
 
 def lint_fact_info(fact: Fact, info: FactInfo) -> str | None:
     """A message when an entry does not fit its fact's type, else None."""
-    for text in (info.label, info.if_true, info.if_false, info.question, info.reason):
+    texts = (info.label, info.if_true, info.if_false, info.question, info.question_partial)
+    for text in (*texts, info.reason):
         if text is not None and (not text.de.strip() or not text.en.strip()):
             return "every text needs German and English"
     if fact.type == "bool" and (info.if_true is None or info.if_false is None):

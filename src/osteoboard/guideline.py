@@ -1229,7 +1229,14 @@ def _load_fact_infos(
         if name not in catalogue:
             raise KnowledgeError(f"{where}: not a fact of the catalogue")
         info = _with_vocabulary(validate(FactInfo, item, where), labels, where)
-        problem = lint_fact_info(catalogue[name], info)
+        problem = lint_fact_info(catalogue[name], info) or next(
+            (
+                f"inputs: {path!r} is not a case field with a label (labels.yaml fields)"
+                for path in info.inputs
+                if path not in labels.fields
+            ),
+            None,
+        )
         if problem:
             raise KnowledgeError(f"{where}: {problem}")
         check_sources(info.sources, sources, where)

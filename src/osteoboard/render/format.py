@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -104,12 +103,3 @@ def text(value: str, lang: str = "de") -> str:
     out = _UNIT_IN_TEXT.sub(lambda m: _UNITS_DE[m.group(1)], value)
     out = _ISO_DATE.sub(lambda m: f"{m.group(3)}.{m.group(2)}.{m.group(1)}", out)
     return _DECIMAL_POINT.sub(r"\1,\2", out)
-
-
-def join(parts: Sequence[str], lang: str = "de", *, last: str | None = None) -> str:
-    """``a, b und c`` (German) or ``a, b and c``."""
-    items = [p for p in parts if p]
-    if len(items) < 2:
-        return "".join(items)
-    word = last or ("und" if lang == "de" else "and")
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"

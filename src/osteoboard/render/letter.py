@@ -45,6 +45,7 @@ from osteoboard.patient_texts import (
 )
 from osteoboard.proposal import ItemStatus, Priority, Proposal, Recommendation, Warning
 from osteoboard.render.citations import compact
+from osteoboard.text import join
 
 __all__ = [
     "Contact",
@@ -422,13 +423,6 @@ def words_de(kind: str, value: str) -> str:
     return _WORDS.get(kind, {}).get(value, "")
 
 
-def _join(parts: Sequence[str]) -> str:
-    """a · a und b · a, b und c"""
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " und " + parts[-1]
-
-
 def lesion_place(lesion: Lesion) -> str:
     """Where a lesion lies, as an adverbial phrase: "im 8. Brustwirbel", "im rechten
     Oberschenkelknochen nahe der Hüfte", "im Schaft des linken Oberarmknochens", "in der
@@ -538,24 +532,24 @@ def _sites(case: Case, is_myeloma: bool) -> list[str]:
             )
         )
     if places:
-        lines.append(f"{what}: {_join(places)}.")
+        lines.append(f"{what}: {join(places)}.")
         if more:
-            lines.append(f"Dazu kommen weitere Herde: {_join(more)}.")
+            lines.append(f"Dazu kommen weitere Herde: {join(more)}.")
     elif more:
-        lines.append(f"{what}: {_join(more)}.")
+        lines.append(f"{what}: {join(more)}.")
     operated = [
         f"{lesion_place(x)} ({words_de('operation', x.operation.value)})"
         for x in case.lesions
         if x.operation is not None
     ]
     if operated:
-        lines.append(f"Schon operiert: {_join(list(dict.fromkeys(operated)))}.")
+        lines.append(f"Schon operiert: {join(list(dict.fromkeys(operated)))}.")
     if case.sarcoma is not None and case.sarcoma.metastases is not None:
         m = case.sarcoma.metastases
         where = [words_de("metastasis_site", s.value) for s in m.sites]
         if where:
             count = f" ({_count(m.count, 'Herd', 'Herde')})" if m.count else ""
-            lines.append(f"Metastasen: {_join(where)}{count}.")
+            lines.append(f"Metastasen: {join(where)}{count}.")
     elif case.visceral_present:
         brain = " Auch im Gehirn gibt es Metastasen." if case.brain_metastases else ""
         lines.append(f"Auch in anderen Organen gibt es Metastasen.{brain}")
@@ -839,7 +833,7 @@ def _lesions_by_id(case: Case) -> dict[str, Lesion]:
 
 def _places(ids: Iterable[str], lesions: Mapping[str, Lesion]) -> str:
     places = list(dict.fromkeys(lesion_place(lesions[i]) for i in ids if i in lesions))
-    return f" – {_join(places)}" if places else ""
+    return f" – {join(places)}" if places else ""
 
 
 _PRIORITY_ORDER = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
@@ -912,7 +906,7 @@ def _steps(
             keys.update(dict.fromkeys(w.sources))
         phrases = [w.text for w in wordings]
         if key[0].startswith("group:"):
-            text = _SUPPORT + _join(phrases)
+            text = _SUPPORT + join(phrases)
         else:
             text = _alternatives(phrases)
             text = text[0].upper() + text[1:] + _places(group["lesions"], lesions)

@@ -33,6 +33,7 @@ from osteoboard.render.bodymap import body_map_svg
 from osteoboard.render.citations import bibliography
 from osteoboard.scores import REGISTRY
 from osteoboard.scores.base import ScoreResult
+from osteoboard.text import join
 
 __all__ = [
     "NEEDED_FOR_SHOWN",
@@ -135,7 +136,7 @@ class Speaker:
             shown = fmt.text(str(getattr(c.text, self.lang)), self.lang)
             if shown not in groups.setdefault(c.group, []):
                 groups[c.group].append(shown)
-        said = [fmt.join(g, self.lang) for _, g in sorted(groups.items())]
+        said = [join(g, self.lang) for _, g in sorted(groups.items())]
         if len(said) == 1:
             return said[0]
         word = " oder " if self.lang == "de" else " or "
@@ -526,7 +527,7 @@ def declined_line(case: Case, kb: KnowledgeBase, lang: str = "de") -> str:
     if not names:
         return ""
     lead = "Nach Aufklärung abgelehnt: " if lang == "de" else "Declined after being informed: "
-    return lead + fmt.join(names, lang)
+    return lead + join(names, lang)
 
 
 def _primary_label(case: Case, kb: KnowledgeBase) -> str:
