@@ -98,3 +98,55 @@ def test_a_listed_spinal_lesion_is_not_asked_whether_there_are_spinal_metastases
     whole_spine = [q for q in questions if "MRT der gesamten Wirbelsäule" in q.text.de]
     assert len(whole_spine) == 1, texts
     assert "neurology.whole_spine_mri_done" in whole_spine[0].fields
+
+
+def test_no_field_is_asked_twice() -> None:
+    """Over every example and referral case: no question asks only for fields another
+    question asks for too (the serum creatinine is not asked beside a clearance question
+    naming it; one lesion's pain not beside the question about the pain of every lesion)."""
+    from pathlib import Path
+
+    from osteoboard.caseio import load_case
+    from tests.test_referral_cases import load_referral
+
+    root = Path(__file__).resolve().parents[1]
+    cases = [load_case(p) for p in sorted((root / "examples").glob("*.yaml"))]
+    cases += [load_referral(p).case for p in sorted((root / "tests" / "cases").glob("*.yaml"))]
+    for case in cases:
+        questions = evaluate(case).questions
+        for i, q in enumerate(questions):
+            for other in questions[i + 1 :]:
+                mine, theirs = set(q.fields), set(other.fields)
+                assert not (mine <= theirs or theirs <= mine), (case.id, q.fields, other.fields)
+
+
+def test_a_creatinine_needed_for_two_reasons_is_one_urgent_question() -> None:
+    """Calcium, creatinine and weight unknown, a lumbar fracture: the creatinine decides the
+    hypercalcaemia treatment (urgent) and the clearance of the bone-modifying agent; one
+    question names creatinine and weight, with the urgent priority."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "q-creatinine",
+                "board_date": "2026-11-20",
+                "patient": {"age": 67, "sex": "male", "ecog": 2},
+                "primary": {"site": "lung_nsclc", "histology": "adenocarcinoma"},
+                "neurology": {"new_deficit": False, "radicular_pain": False, "frankel": "E"},
+                "prior_therapy": {"nsaid_current": True},
+                "lesions": [
+                    {
+                        "id": "L2",
+                        "region": "spine",
+                        "level": "L2",
+                        "type": "lytic",
+                        "pathologic_fracture": True,
+                        "pain_vas": 7,
+                    }
+                ],
+            }
+        )
+    )
+    asking = [q for q in p.questions if "labs.creatinine_umol_l" in q.fields]
+    assert len(asking) == 1, [q.text.de for q in p.questions]
+    assert asking[0].priority == "urgent"
+    assert "patient.weight_kg" in asking[0].fields

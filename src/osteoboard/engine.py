@@ -1335,6 +1335,8 @@ class _QuestionDraft:
 
     def __init__(self, ask: _Ask) -> None:
         self.ask = ask
+        #: The most urgent priority of the items it decides.
+        self.priority = ask.priority
         self.items: dict[str, None] = {ask.item: None}
         self.fields: dict[str, None] = dict.fromkeys(ask.fields)
         #: Tuples of fields already added: a case fact's tuple names a field of every lesion
@@ -1343,10 +1345,34 @@ class _QuestionDraft:
 
     def add(self, ask: _Ask) -> None:
         self.items[ask.item] = None
+        if _MISSING_RANK[ask.priority] < _MISSING_RANK[self.priority]:
+            self.priority = ask.priority
         if id(ask.fields) not in self._merged:
             self._merged.add(id(ask.fields))
             for name in ask.fields:
                 self.fields[name] = None
+
+
+def _fold_repeated_fields(grouped: dict[str, list[_Ask]]) -> dict[str, list[_Ask]]:
+    """A question whose fields another one asks for too is one question with it, at the
+    earlier place: the serum creatinine is not asked beside a clearance question that names
+    it. When the later question asks for more, its wording is used there."""
+    out: dict[str, list[_Ask]] = {}
+    asked: dict[str, frozenset[str]] = {}
+    for key, group in grouped.items():
+        mine = frozenset(f for ask in group for f in ask.fields)
+        host = next((k for k, theirs in asked.items() if mine <= theirs or theirs <= mine), None)
+        if host is None:
+            out[key], asked[key] = group, mine
+        elif mine <= asked[host]:
+            out[host] = out[host] + group
+        else:
+            out[host], asked[host] = group + out[host], mine
+            # Questions after it that the wider one now covers join it too.
+            for other in [k for k in out if k != host and asked[k] <= mine]:
+                out[host] += out.pop(other)
+                del asked[other]
+    return out
 
 
 def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
@@ -1369,6 +1395,7 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
                 "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
             )
         grouped.setdefault(key, []).append(ask)
+    grouped = _fold_repeated_fields(grouped)
     # The questions in that order, but only the first screening questions (those that decide
     # nothing on the proposal, only an emergency or urgent step no finding raises yet, and
     # maybe routine steps behind it) before the others; further screening questions take the
@@ -1417,7 +1444,7 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
                 f"{name_en[:1].upper()}{name_en[1:]}: {en}",
             )
         # Frozen, and a function of these strings: shared between cases.
-        known = (Question, ask.fact, de, en, ask.priority, len(fields), *fields, *items)
+        known = (Question, ask.fact, de, en, draft.priority, len(fields), *fields, *items)
         question: Question | None = _VALUES.get(known)
         if question is None:
             question = _store(
@@ -1427,7 +1454,7 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
                     fields=fields,
                     text=Text(de=de, en=en),
                     decides=items,
-                    priority=ask.priority,
+                    priority=draft.priority,
                 ),
             )
         out.append(question)
