@@ -683,3 +683,13 @@ def test_a_reason_never_shows_an_empty_value() -> None:
     # The spinal lesion still names its level.
     levels = [b.value for i in items for b in i.because if b.fact == "lesion.level"]
     assert "C7" in levels
+
+
+def test_endocrine_therapy_names_the_cdk46_inhibitor_for_her2_negative_disease() -> None:
+    """ESMO 2021: endocrine therapy with a CDK4/6 inhibitor is the preferred first line for
+    HR-positive, HER2-negative metastatic breast cancer; the item says so, not an endocrine
+    therapy alone."""
+    p = evaluate(load_case(ROOT / "examples" / "06-breast-multiple-hypercalcemia.yaml"))
+    (item,) = [r for r in p.recommendations if r.code == "SYS.ENDOCRINE_THERAPY"]
+    assert "CDK4/6-Inhibitor" in item.text.de and "HER2-negativ" in item.text.de
+    assert "CDK4/6 inhibitor" in item.text.en
