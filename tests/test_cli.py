@@ -270,6 +270,24 @@ def test_decimal_comma_in_a_flow_mapping() -> None:
     ]
 
 
+def test_a_comma_in_a_text_of_a_flow_mapping() -> None:
+    """`{histology: IgG, lambda}` is YAML for the text IgG and a field named lambda without a
+    value: the error names the text field and how to quote it, once for several words."""
+    assert _errors("id: x\nprimary: {site: myeloma, histology: IgG, lambda}\n") == [
+        "Fehler: primary.histology: Komma im Text „IgG, lambda“: in {…} trennt das Komma "
+        'Felder; den Text in Anführungszeichen setzen: histology: "IgG, lambda"'
+    ]
+    lines = _errors(
+        "id: x\nprimary: {site: myeloma, histology: IgG, lambda, Bence Jones}\n", "--lang", "en"
+    )
+    assert lines == [
+        "error: primary.histology: comma in the text 'IgG, lambda, Bence Jones': inside {…} a "
+        'comma separates fields; put the text in quotes: histology: "IgG, lambda, Bence Jones"'
+    ]
+    # A field name after a number is no text cut at a comma.
+    assert "unknown field" in _errors("id: x\npatient: {age: 70, lambda}\n", "--lang", "en")[0]
+
+
 def test_decimal_comma_in_a_block_mapping() -> None:
     assert _errors("id: x\nlabs:\n  calcium_mmol_l: 2,52\n") == [
         "Fehler: labs.calcium_mmol_l: muss eine Zahl sein (erhalten '2,52'); Dezimalzahlen "

@@ -428,6 +428,41 @@ def _decimal_comma_in_flow(data: Any, loc: Sequence[int | str], root: str) -> Pr
     )
 
 
+def _text_comma_in_flow(
+    root: type[BaseModel] | None, data: Any, loc: Sequence[int | str], root_name: str
+) -> Problem | None:
+    """``{histology: IgG, lambda}`` reads as ``histology: IgG`` and a field named ``lambda``
+    without a value: the comma was meant inside the text."""
+    key = loc[-1]
+    parent = _input_at(data, loc[:-1])
+    if not isinstance(key, str) or not isinstance(parent, dict) or parent.get(key) is not None:
+        return None
+    model = _model_at(root, loc[:-1])
+    names = set(_names(model)) if model is not None else set()
+    keys = list(parent)
+    at = keys.index(key) if key in keys else 0
+    words = [key]
+    for after in keys[at + 1 :]:  # the words after it belong to the same text
+        if parent[after] is not None or after in names:
+            break
+        words.append(str(after))
+    while at > 0:
+        at -= 1
+        before = keys[at]
+        value = parent[before]
+        if value is None and before not in names:
+            words.insert(0, str(before))  # "IgG, lambda, Bence Jones": several words
+            continue
+        if not isinstance(before, str) or before not in names or not isinstance(value, str):
+            return None
+        raw = ", ".join([value, *words])
+        return Problem(
+            field_path([*loc[:-1], before], root_name),
+            Msg("text_comma_flow", {"raw": raw, "field": before}),
+        )
+    return None
+
+
 # --------------------------------------------------------------------------------------------
 # One error
 
@@ -498,7 +533,11 @@ def _problem(
     got = excerpt_param(value)
     where = field_path(loc, root_name)
     if kind == "extra_forbidden" and loc:
-        return _decimal_comma_in_flow(data, loc, root_name) or _unknown_field(root, loc, where)
+        return (
+            _decimal_comma_in_flow(data, loc, root_name)
+            or _text_comma_in_flow(root, data, loc, root_name)
+            or _unknown_field(root, loc, where)
+        )
     if kind == "missing":
         return Problem(where, Msg("missing"))
     if kind in {"enum", "literal_error"}:
@@ -571,5 +610,8 @@ def explain(
 ) -> list[Problem]:
     """Each of pydantic's ``errors`` (validating ``data`` against ``model``) as a Problem.
 
-    Without the model, the allowed values are pydantic's and there are no suggestions."""
-    return [_problem(err, model, data, root) for err in errors]
+    Without the model, the allowed values are pydantic's and there are no suggestions. A
+    problem said twice (two words of one text cut at its commas) is said once."""
+    problems = [_problem(err, model, data, root) for err in errors]
+    said = {p.render("en"): p for p in problems}
+    return list(said.values())

@@ -148,6 +148,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "decimal comma in {raw}: inside {{…}} a comma separates fields; write decimals with a "
         "point: {fixed}",
     ),
+    "text_comma_flow": (
+        "Komma im Text „{raw}“: in {{…}} trennt das Komma Felder; den Text in "
+        'Anführungszeichen setzen: {field}: "{raw}"',
+        "comma in the text '{raw}': inside {{…}} a comma separates fields; put the text in "
+        'quotes: {field}: "{raw}"',
+    ),
     "hint_date_format": (
         "Datum als JJJJ-MM-TT schreiben",
         "write the date as YYYY-MM-DD",
