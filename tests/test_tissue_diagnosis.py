@@ -1,10 +1,11 @@
-"""A bone lesion before any tissue diagnosis of a cancer.
+"""A bone lesion before any tissue diagnosis of a cancer, and the biopsy of a first metastasis.
 
 No cancer known (``primary.histology_confirmed: false``), or a cancer of unknown primary without
 any histology: the lesion may be a primary bone tumour (ESMO bone sarcoma guideline 2021), so
 the biopsy with the sarcoma centre is firm and every local treatment and drug therapy of a
 cancer waits for its result (conditional), while the emergencies keep their handling. The letter
-names no diagnosis nobody has made.
+names no diagnosis nobody has made. The first metastases of a breast cancer are biopsied whether
+solitary or not (ESMO ABC 5-7).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.test_referral_cases import proposal
 
 ROOT = Path(__file__).resolve().parents[1]
 FEMUR = ROOT / "tests" / "cases" / "111-no-known-cancer-lytic-femur-first-lesion.yaml"
+BREAST = ROOT / "tests" / "cases" / "112-breast-first-relapse-two-bone-lesions.yaml"
 KB = load_knowledge_base()
 LOCAL = set(
     next(
@@ -214,3 +216,49 @@ def test_referral_femur_case() -> None:
     p = proposal(FEMUR)
     firm = {i.rule for i in _items(p, "DX.BIOPSY") if i.status == "firm"}
     assert "board.biopsy_no_tissue_diagnosis" in firm
+
+
+# -- the first metastases of a breast cancer ----------------------------------------------
+
+
+def _breast(first: bool | None, **lesion: Any) -> Proposal:
+    doc: dict[str, Any] = {
+        "id": "first-1",
+        "board_date": "2026-11-26",
+        "patient": {"age": 61, "sex": "female", "ecog": 1},
+        "primary": {"site": "breast", "hormone_receptor": "positive", "her2": "negative"},
+        "visceral_metastases": {"present": False},
+        "bone_metastases": {"vertebral_count": 1, "extraspinal_count": 1},
+        "lesions": [
+            {"id": "T10", "region": "spine", "level": "T10", "type": "lytic", **lesion},
+            {"id": "ST", "region": "sternum", "type": "mixed", **lesion},
+        ],
+    }
+    if first is not None:
+        doc["primary"]["first_metastatic_presentation"] = first
+    return _run(doc)
+
+
+def _first_biopsy(p: Proposal) -> list[str]:
+    return [str(i.status) for i in p.recommendations if i.rule == "board.biopsy_first_metastasis"]
+
+
+def test_first_breast_metastases_are_biopsied_whether_solitary_or_not() -> None:
+    assert _first_biopsy(_breast(True, histology_confirmed=False)) == ["firm"]
+    # Not documented whether the lesions were biopsied: on that condition.
+    assert _first_biopsy(_breast(True)) == ["conditional"]
+    # Not documented whether it is the first relapse: on that condition too.
+    p = _breast(None, histology_confirmed=False)
+    assert _first_biopsy(p) == ["conditional"]
+    item = next(i for i in p.recommendations if i.rule == "board.biopsy_first_metastasis")
+    assert "primary.first_metastatic_presentation" in {c.fact for c in item.conditions}
+    assert "ER" in item.text.de and "HER2" in item.text.de
+
+
+def test_a_progression_is_not_biopsied_again_by_this_rule() -> None:
+    assert _first_biopsy(_breast(False, histology_confirmed=False)) == []
+
+
+def test_referral_breast_case() -> None:
+    p = proposal(BREAST)
+    assert _items(p, "DX.BIOPSY")

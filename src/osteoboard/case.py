@@ -706,6 +706,12 @@ class Primary(_Model):
         description="Lung: true when treated or treatable with a molecularly targeted drug.",
     )
     controlled: bool | None = Field(default=None, description="Primary resected or controlled.")
+    first_metastatic_presentation: bool | None = Field(
+        default=None,
+        description="The metastases now documented are the first of this cancer (metastatic at "
+        "diagnosis, or its first distant relapse); false = metastatic disease was known before "
+        "(a progression).",
+    )
     growth: Growth | None = Field(
         default=None, description="Optional override of the site's growth class."
     )

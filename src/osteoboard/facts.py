@@ -194,6 +194,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.rai_avid", "bool", "Differentiated thyroid cancer: radioiodine-avid"),
     Fact("primary.targetable_driver", "bool", "Lung: targetable driver"),
     Fact("primary.controlled", "bool", "Primary resected or controlled"),
+    Fact(
+        "primary.first_metastatic_presentation",
+        "bool",
+        "The metastases are the first of this cancer (metastatic at diagnosis or first distant "
+        "relapse)",
+    ),
     Fact("primary.histology_known", "bool", "Histology of the primary is documented"),
     Fact(
         "primary.tissue_diagnosis",
@@ -1168,6 +1174,11 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     else:
         fs.set("primary.targetable_driver", False)
     fs.set("primary.controlled", pr.controlled, missing=["primary.controlled"])
+    fs.set(
+        "primary.first_metastatic_presentation",
+        pr.first_metastatic_presentation,
+        missing=["primary.first_metastatic_presentation"],
+    )
     fs.set("primary.histology_known", bool(pr.histology))
     _tissue_diagnosis(fs, case)
 
