@@ -458,7 +458,9 @@ def test_the_neurological_symptoms_are_one_question() -> None:
                 "id": "t-ask",
                 "board_date": "2026-11-20",
                 "patient": {"age": 70, "sex": "male"},
-                "primary": {"site": "unknown"},
+                # A cancer of unknown primary with its histology (without one the tissue
+                # diagnosis is asked for first).
+                "primary": {"site": "unknown", "histology": "adenocarcinoma"},
                 "lesions": [
                     {
                         "id": "H1",

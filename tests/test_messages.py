@@ -58,6 +58,13 @@ VALIDATOR_ERRORS = {
     },
     "block_for_site": {"primary": {"site": "breast"}, "sarcoma": {"subtype": "leiomyosarcoma"}},
     "lesion_id_twice": {"lesions": [{"id": "a", "region": "rib"}, {"id": "a", "region": "rib"}]},
+    "histology_without_confirmation": {
+        "primary": {"site": "unknown", "histology": "adenocarcinoma", "histology_confirmed": False}
+    },
+    "lesion_confirmed_without_tissue_diagnosis": {
+        "primary": {"histology_confirmed": False},
+        "lesions": [{"id": "F", "region": "long_bone", "histology_confirmed": True}],
+    },
     "true_for_male": {"patient": {"sex": "male", "pregnant": True}},
     "fetal_dose_unless_pregnant": {"patient": {"fetal_dose_acceptable": True}},
     "stage_without_jaw_osteonecrosis": {

@@ -174,6 +174,10 @@ EXTRA_KEYS = {
     "kratochwil2023-eanm",
     "lundstrom2024",
     "niu2023",
+    # A sixth review: a bone lesion before any tissue diagnosis, the biopsy of a first breast
+    # cancer metastasis.
+    "rougraff1993",
+    "cardoso2024-abc7",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

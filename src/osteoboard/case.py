@@ -661,6 +661,16 @@ class Primary(_Model):
     histology: Annotated[FreeText, Field(max_length=200)] | None = Field(
         default=None, description="Histology in words, e.g. invasive ductal carcinoma."
     )
+    histology_confirmed: bool | None = Field(
+        default=None,
+        description="The cancer has a tissue diagnosis (histology or cytology of the primary or "
+        "of a metastasis). false = none yet: no cancer is known and a bone lesion is the first "
+        "finding, or a cancer is only suspected on imaging - every bone lesion is then of "
+        "unknown nature until a biopsy shows what it is. Left out: a histology given "
+        "(primary.histology, a lesion's histology_confirmed) or a named primary site counts as "
+        "one; site unknown without any histology counts as none yet (a cancer of unknown "
+        "primary is diagnosed in tissue: give its histology); with no site given it is open.",
+    )
     hormone_receptor: PositiveNegative | None = Field(default=None, description="Breast only.")
     her2: PositiveNegative | None = Field(default=None, description="Breast only.")
     castration_status: CastrationStatus | None = Field(default=None, description="Prostate only.")
@@ -696,6 +706,12 @@ class Primary(_Model):
         description="Lung: true when treated or treatable with a molecularly targeted drug.",
     )
     controlled: bool | None = Field(default=None, description="Primary resected or controlled.")
+    first_metastatic_presentation: bool | None = Field(
+        default=None,
+        description="The metastases now documented are the first of this cancer (metastatic at "
+        "diagnosis, or its first distant relapse); false = metastatic disease was known before "
+        "(a progression).",
+    )
     growth: Growth | None = Field(
         default=None, description="Optional override of the site's growth class."
     )
@@ -715,6 +731,8 @@ class Primary(_Model):
             "rai_avid": (PrimarySite.thyroid,),
             "targetable_driver": (PrimarySite.lung_nsclc, PrimarySite.lung_sclc),
         }
+        if self.histology_confirmed is False and self.histology:
+            raise ValueError("histology is given but histology_confirmed is false")
         if self.site is None:
             return self
         for name, sites in only.items():
@@ -1333,6 +1351,25 @@ class Case(_Model):
         return self
 
     @model_validator(mode="after")
+    def _tissue_diagnosis(self) -> Self:
+        # A biopsied lesion is a tissue diagnosis: it cannot stand beside "none yet".
+        if self.primary.histology_confirmed is not False:
+            return self
+        confirmed = [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", "Value error, {error}", {"error": msg}),
+                loc=("lesions", i, "histology_confirmed"),
+                input=True,
+            )
+            for i, lesion in enumerate(self.lesions)
+            if lesion.histology_confirmed
+            for msg in ["is true but primary.histology_confirmed is false"]
+        ]
+        if confirmed:
+            raise ValidationError.from_exception_data(type(self).__name__, confirmed)
+        return self
+
+    @model_validator(mode="after")
     def _unique_lesions(self) -> Self:
         seen: set[str] = set()
         for lesion in self.lesions:
@@ -1450,6 +1487,21 @@ class Case(_Model):
         if v.brain or v.pattern is not None or v.removable is not None or v.treatable is not None:
             return True
         return None
+
+    @cached_property
+    def tissue_diagnosis(self) -> bool | None:
+        """Whether a cancer has been diagnosed in tissue: ``primary.histology_confirmed`` when
+        given; else true with a histology (of the primary, or a biopsied lesion) or a named
+        primary site, false for a cancer of unknown primary without any histology (a bone
+        lesion of unknown nature), None when the site is not given either."""
+        pr = self.primary
+        if pr.histology_confirmed is not None:
+            return pr.histology_confirmed
+        if pr.histology or any(lesion.histology_confirmed for lesion in self.lesions):
+            return True
+        if pr.site is None:
+            return None
+        return pr.site is not PrimarySite.unknown
 
     @cached_property
     def brain_metastases(self) -> bool | None:

@@ -194,7 +194,27 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.rai_avid", "bool", "Differentiated thyroid cancer: radioiodine-avid"),
     Fact("primary.targetable_driver", "bool", "Lung: targetable driver"),
     Fact("primary.controlled", "bool", "Primary resected or controlled"),
+    Fact(
+        "primary.first_metastatic_presentation",
+        "bool",
+        "The metastases are the first of this cancer (metastatic at diagnosis or first distant "
+        "relapse)",
+    ),
     Fact("primary.histology_known", "bool", "Histology of the primary is documented"),
+    Fact(
+        "primary.tissue_diagnosis",
+        "bool",
+        "The cancer has a tissue diagnosis: documented (primary.histology_confirmed), or a "
+        "histology given, a lesion biopsied, a named primary site; never false - where none is "
+        "documented it is open, and the biopsy decides",
+    ),
+    Fact(
+        "primary.no_tissue_diagnosis",
+        "bool",
+        "The case documents that no cancer is diagnosed in tissue: none yet "
+        "(primary.histology_confirmed false), or site unknown without any histology; false "
+        "otherwise, also when the site is not given",
+    ),
     Fact("primary.lung", "bool", "Lung cancer (NSCLC or SCLC)"),
     Fact("primary.solid_tumour", "bool", "Solid tumour (not myeloma or lymphoma)"),
     Fact(
@@ -1154,7 +1174,13 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     else:
         fs.set("primary.targetable_driver", False)
     fs.set("primary.controlled", pr.controlled, missing=["primary.controlled"])
+    fs.set(
+        "primary.first_metastatic_presentation",
+        pr.first_metastatic_presentation,
+        missing=["primary.first_metastatic_presentation"],
+    )
     fs.set("primary.histology_known", bool(pr.histology))
+    _tissue_diagnosis(fs, case)
 
     fs.set(
         "primary.haematological_documented",
@@ -1182,6 +1208,20 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     else:
         fs.set("primary.radiosensitivity", info.radiosensitivity.value)
         fs.set("primary.hypervascular", info.hypervascular)
+
+
+def _tissue_diagnosis(fs: FactSet, case: Case) -> None:
+    """Whether a cancer has been diagnosed in tissue (Case.tissue_diagnosis). A bone lesion of
+    a patient without one may be a primary bone tumour, which a local treatment before the
+    biopsy harms (ESMO bone sarcoma guideline): the treatments wait for it (kb.yaml
+    treatment_conditions)."""
+    has = case.tissue_diagnosis
+    paths = ["primary.histology_confirmed"] if case.primary.site is not None else ["primary.site"]
+    # Never false: without a tissue diagnosis the biopsy decides what the lesion is.
+    fs.set("primary.tissue_diagnosis", True if has else None, missing=paths)
+    # Documented only: a case that names no primary at all does not document that none is
+    # diagnosed (its treatments wait on primary.tissue_diagnosis above).
+    fs.set("primary.no_tissue_diagnosis", has is False)
 
 
 def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:

@@ -265,6 +265,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "der Block {block} gilt nur für primary.site {site} (angegeben: {given})",
         "the {block} block applies only to primary.site {site} (given: {given})",
     ),
+    "histology_without_confirmation": (
+        "histology ist angegeben, aber histology_confirmed ist false (keine Gewebediagnose); "
+        "eines von beiden korrigieren",
+        "histology is given but histology_confirmed is false",
+    ),
+    "lesion_confirmed_without_tissue_diagnosis": (
+        "ist true, aber primary.histology_confirmed ist false (keine Gewebediagnose); eine "
+        "bioptisch gesicherte Läsion ist eine Gewebediagnose – eines von beiden korrigieren",
+        "is true but primary.histology_confirmed is false",
+    ),
     "lesion_id_twice": (
         "Läsions-ID {id} kommt zweimal vor; IDs müssen eindeutig sein",
         "lesion id {id} is used twice; ids must be unique",
@@ -694,6 +704,11 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
         r"the (?P<block>\w+) block applies only to primary\.site (?P<site>\w+) "
         r"\(given: (?P<given>\w+)\)",
         "block_for_site",
+    ),
+    (r"histology is given but histology_confirmed is false", "histology_without_confirmation"),
+    (
+        r"is true but primary\.histology_confirmed is false",
+        "lesion_confirmed_without_tissue_diagnosis",
     ),
     (r"lesion id (?P<id>'.*') is used twice; ids must be unique", "lesion_id_twice"),
     (r"(?P<name>\w+) must be a number, got (?P<got>.+)", "lab_not_number"),

@@ -90,6 +90,7 @@ TAGS: frozenset[str] = frozenset(
         "paralysed_long",
         "sts_curative",
         "end_of_life",
+        "no_tissue_diagnosis",
     }
 )
 #: Placeholders a block may use.

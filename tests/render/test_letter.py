@@ -99,7 +99,12 @@ def test_first_page_names_the_patients_cancer_and_lesions(path: Path) -> None:
     case, _ = case_and_proposal(path)
     lt = letter(path)
     personal = lt.personal_text()
-    assert f"Ihre Erkrankung ist {cancer_words(case)}." in personal
+    if case.tissue_diagnosis is False:
+        # No cancer diagnosed in tissue (a first presentation): no diagnosis is named.
+        assert "Was er ist, steht noch nicht fest" in personal
+        assert "Ihre Erkrankung ist" not in personal and "Metastasen" not in personal
+    else:
+        assert f"Ihre Erkrankung ist {cancer_words(case)}." in personal
     for lesion in case.lesions:
         assert lesion_place(lesion) in personal, lesion.id
     if case.sarcoma is not None and case.sarcoma.metastases is not None:

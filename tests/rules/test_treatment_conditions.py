@@ -5,7 +5,9 @@ The cases are the rules' own entries in ``rule_cases.yaml``: each entry whose ru
 of a condition's actions is run again on its ``fires`` case with ``stops`` (the rule must be
 silent, and decided so), and where given with ``holds`` (it fires again) and ``opens`` (its
 item is conditional on the open condition). A case of a man first gets the condition's
-``control`` patch (a woman, for a pregnancy), under which it must still fire.
+``control`` patch (a woman, for a pregnancy), under which it must still fire. A condition that
+no case documents as unmet (a tissue diagnosis not yet made is open: the biopsy decides) has no
+``stops``; its ``opens`` makes every such item conditional, never firm.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def test_every_treatment_condition_has_its_patches() -> None:
     assert set(CONDITIONS) == ids
     for name, sides in CONDITIONS.items():
         assert set(sides) <= SIDE_KEYS, f"{name}: unknown keys {set(sides) - SIDE_KEYS}"
-        assert {"control", "stops", "why"} <= set(sides), name
+        assert {"control", "why"} <= set(sides), name
+        assert {"stops", "opens"} & set(sides), f"{name}: neither stops nor opens"
 
 
 @pytest.mark.parametrize("name", sorted(CONDITIONS))
@@ -83,6 +86,11 @@ def test_condition_stops_the_rule(name: str, entry: dict[str, Any]) -> None:
     status = entry.get("status")
     assert _run(entry, name, {}, status), "the case (with the control patch) must fire"
     lesion = entry.get("lesion")
+    if "stops" not in sides:
+        assert _run(entry, name, sides["opens"], "conditional"), "the condition open"
+        case = parse_case(deep_merge(_fires_doc(entry, name), sides["opens"]))
+        assert not fired_for(case, entry["rule"], lesion, "firm")[0], sides["why"]
+        return
     case = parse_case(deep_merge(_fires_doc(entry, name), sides["stops"]))
     assert not fired_for(case, entry["rule"], lesion, status)[0], sides["why"]
     assert not fired_for(case, entry["rule"], lesion, "conditional")[0], "still conditional"

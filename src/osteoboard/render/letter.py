@@ -486,6 +486,13 @@ def cancer_words(case: Case) -> str:
 
 
 def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
+    if case.tissue_diagnosis is False:
+        # No cancer diagnosed in tissue: the letter names no diagnosis nobody has made.
+        return [
+            "Im Knochen wurde ein Herd gefunden. Was er ist, steht noch nicht fest: "
+            "Das soll eine Gewebeprobe klären.",
+            *_sites(case, is_myeloma),
+        ]
     cancer = cancer_words(case)
     lines = [f"Ihre Erkrankung ist {cancer}."]
     histology = _histology(case.primary.histology)
@@ -516,7 +523,10 @@ def _count(n: int, one: str, many: str) -> str:
 
 def _sites(case: Case, is_myeloma: bool) -> list[str]:
     lines: list[str] = []
-    what = "Herde des Myeloms im Knochen" if is_myeloma else "Metastasen im Knochen"
+    if case.tissue_diagnosis is False:
+        what = "Herde im Knochen"
+    else:
+        what = "Herde des Myeloms im Knochen" if is_myeloma else "Metastasen im Knochen"
     places = list(dict.fromkeys(lesion_place(x) for x in case.lesions))
     spine_listed = len({x.level or x.id for x in case.spinal_lesions})
     other_listed = sum(1 for x in case.lesions if x.region is not Region.spine)
@@ -642,6 +652,8 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     # its thresholds included): the letter speaks of comfort, not of treatment beside it.
     if definition_holds(case, "end_of_life", kb) is True:
         tags.add("end_of_life")
+    if case.tissue_diagnosis is False:
+        tags.add("no_tissue_diagnosis")
     return tags
 
 
