@@ -37,6 +37,7 @@ from osteoboard.case import (
     MirelsPain,
     MyelomaDrug,
     Operation,
+    OtherBone,
     PositiveNegative,
     Posterolateral,
     PrimarySite,
@@ -623,6 +624,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "enum",
         "Share of cortex destroyed ('none' for other regions)",
         values=("lt_one_third", "one_to_two_thirds", "gt_two_thirds", "none"),
+    ),
+    Fact(
+        "lesion.other_bone",
+        "enum",
+        "Region other: the bone ('none' for the other regions)",
+        values=(*_e(OtherBone), "none"),
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
     Fact("lesion.hip_joint", "bool", "The hip joint (acetabulum or femoral head) is involved"),
@@ -1769,6 +1776,13 @@ def _placed_lesion_facts(
         "lesion.previously_irradiated",
         lesion.previously_irradiated,
         missing=p("previously_irradiated"),
+    )
+    fs.set(
+        "lesion.other_bone",
+        (lesion.other_bone.value if lesion.other_bone else None)
+        if lesion.region is Region.other
+        else "none",
+        missing=p("other_bone"),
     )
 
     # Spine
