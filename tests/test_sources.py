@@ -174,6 +174,10 @@ EXTRA_KEYS = {
     "kratochwil2023-eanm",
     "lundstrom2024",
     "niu2023",
+    # A sixth review: a compression fracture after stereotactic radiotherapy, the cord dose of
+    # a second course.
+    "sahgal2012",
+    "sahgal2013",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

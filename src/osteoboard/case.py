@@ -1009,6 +1009,13 @@ class Lesion(_Model):
     previously_irradiated: bool | None = Field(
         default=None, description="This lesion has been irradiated before."
     )
+    local_progression: bool | None = Field(
+        default=None,
+        description="Imaging (MRI, CT or PET-CT) shows the tumour growing at this lesion since "
+        "its last treatment: after radiotherapy a local failure, as against a fracture or a "
+        "collapse from the radiotherapy alone; false when imaging shows no tumour growth. "
+        "Decides a re-irradiation or ablation of a fractured or mechanically painful vertebra.",
+    )
     symptomatic: bool | None = Field(
         default=None, description="The lesion causes symptoms (pain or other)."
     )

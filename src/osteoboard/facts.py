@@ -596,6 +596,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("lesion.pathologic_fracture", "bool", "Pathologic fracture"),
     Fact("lesion.previously_irradiated", "bool", "Irradiated before"),
     Fact(
+        "lesion.local_progression",
+        "bool",
+        "Imaging shows the tumour growing at the lesion since its last treatment (after "
+        "radiotherapy: a local failure, not a fracture from the radiotherapy alone)",
+    ),
+    Fact(
         "lesion.escc_grade",
         "enum",
         "Bilsky ESCC grade ('none' outside the spine)",
@@ -1777,6 +1783,7 @@ def _placed_lesion_facts(
         lesion.previously_irradiated,
         missing=p("previously_irradiated"),
     )
+    fs.set("lesion.local_progression", lesion.local_progression, missing=p("local_progression"))
     fs.set(
         "lesion.other_bone",
         (lesion.other_bone.value if lesion.other_bone else None)
