@@ -98,6 +98,21 @@ def test_long_bone_fields_on_spine_are_rejected() -> None:
     assert msg == "lesions[0]: bone applies only to region long_bone"
 
 
+def test_the_bone_of_region_other_is_named_or_rejected_elsewhere() -> None:
+    heel = {"id": "C1", "region": "other", "other_bone": "calcaneus", "side": "right"}
+    (lesion,) = parse_case({"id": "x", "lesions": [heel]}).lesions
+    assert lesion.other_bone == "calcaneus"
+    femur = {"id": "F", "region": "long_bone", "other_bone": "calcaneus"}
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", "lesions": [femur]})
+    assert str(exc.value) == "lesions[0]: other_bone applies only to region other"
+    (line,) = exc.value.lines("de")
+    assert "other_bone" in line and "other" in line and "applies" not in line
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "x", "lesions": [{"id": "C", "region": "other", "other_bone": "heel"}]})
+    assert "'calcaneus'" in str(exc.value)  # the allowed values are listed
+
+
 def test_peritrochanteric_only_in_femur() -> None:
     msg = error_of(
         {

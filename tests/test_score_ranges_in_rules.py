@@ -103,3 +103,61 @@ def test_a_mirels_range_that_may_stay_below_8_keeps_the_consult_conditional() ->
     (consult,) = found(p, "SURG.ORTHO_CONSULT", "F1")
     assert consult.status is ItemStatus.conditional
     assert [c.text.de for c in consult.conditions] == ["Mirels-Score ≥ 8"]
+
+
+def test_a_range_reaching_into_stable_scores_keeps_the_spine_consult_conditional() -> None:
+    """A painless blastic L4 (SINS 2-12 while alignment, collapse and posterolateral
+    involvement are not reported) is not sent to the spine surgeon on the middle of its
+    range: the consult waits for "SINS >= 7", at its usual priority (Fisher 2010)."""
+    l4 = {"id": "L4", "region": "spine", "level": "L4", "type": "blastic", "pain": "none"}
+    p = run(l4)
+    assert sins(p, "L4") == (2, 12)
+    (consult,) = found(p, "SURG.SPINE_CONSULT", "L4")
+    assert (consult.status, consult.priority, consult.rule) == (
+        ItemStatus.conditional,
+        "soon",
+        "spine.sins_indeterminate_consult",
+    )
+    assert [c.text.de for c in consult.conditions] == ["SINS-Score ≥ 7"]
+    assert "SINS 2–12" in consult.text.de
+
+
+def test_a_range_that_may_reach_13_brings_no_urgent_consult_without_the_emergency() -> None:
+    t9 = {"id": "T9", "region": "spine", "level": "T9", "type": "lytic", "pain": "non_mechanical"}
+    p = run(t9)
+    assert sins(p, "T9") == (4, 14)
+    assert found(p, "EMERG.SPINAL_INSTABILITY", "T9") == []
+    (consult,) = found(p, "SURG.SPINE_CONSULT", "T9")
+    assert (consult.status, consult.priority) == (ItemStatus.conditional, "soon")
+
+
+def test_every_completion_from_7_on_makes_the_consult_firm() -> None:
+    l3 = {
+        "id": "L3",
+        "region": "spine",
+        "level": "L3",
+        "type": "lytic",
+        "pain": "mechanical",
+        "collapse": "none",
+        "posterolateral": "none",
+    }
+    p = run(l3)
+    assert sins(p, "L3") == (7, 11)  # alignment not reported
+    (consult,) = found(p, "SURG.SPINE_CONSULT", "L3")
+    assert consult.status is ItemStatus.firm
+    assert consult.conditions == []
+
+
+def test_a_suspected_instability_keeps_its_urgent_consult_and_gets_both_branches() -> None:
+    """Beside a suspected instability the urgent consult is firm, and the definitive
+    treatment is given on its conditions: stabilisation when fit, cement when not."""
+    c2 = {"id": "C2", "region": "spine", "level": "C2", "type": "lytic", "pain": "mechanical"}
+    p = run(c2)
+    (consult,) = found(p, "SURG.SPINE_CONSULT", "C2")
+    assert (consult.status, consult.priority) == (ItemStatus.firm, "urgent")
+    (stabilisation,) = found(p, "SURG.SPINE_STABILIZATION", "C2")
+    assert stabilisation.status is ItemStatus.conditional
+    assert {c.text.de for c in stabilisation.conditions} == {"SINS-Score ≥ 13", "operationsfähig"}
+    cement = [c for c in found(p, "IR.CEMENT_AUGMENTATION", "C2")]
+    assert cement and all(c.status is ItemStatus.conditional for c in cement)
+    assert any(c.text.de == "nicht operationsfähig" for i in cement for c in i.conditions)

@@ -178,6 +178,10 @@ EXTRA_KEYS = {
     # cancer metastasis.
     "rougraff1993",
     "cardoso2024-abc7",
+    # A sixth review: a compression fracture after stereotactic radiotherapy, the cord dose of
+    # a second course.
+    "sahgal2012",
+    "sahgal2013",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -62,6 +62,7 @@ __all__ = [
     "MyelomaStaging",
     "Neurology",
     "Operation",
+    "OtherBone",
     "Patient",
     "Posterolateral",
     "Primary",
@@ -284,6 +285,21 @@ class LongBone(StrEnum):
     ulna = "ulna"
     fibula = "fibula"
     other = "other"
+
+
+class OtherBone(StrEnum):
+    """Region ``other``: the bones named most often outside the spine, the long bones, the
+    pelvis, the ribs, the skull and the sternum (the hands and feet as one bone each: the
+    carpal, metacarpal and finger bones; the other tarsal, metatarsal and toe bones)."""
+
+    clavicle = "clavicle"
+    scapula = "scapula"
+    mandible = "mandible"
+    patella = "patella"
+    hand = "hand"
+    calcaneus = "calcaneus"
+    talus = "talus"
+    foot = "foot"
 
 
 class Segment(StrEnum):
@@ -930,6 +946,7 @@ class Neurology(_Model):
 _SPINE_ONLY = ("level", "pain", "alignment", "collapse", "posterolateral", "escc_grade")
 _LONG_BONE_ONLY = ("bone", "segment", "mirels_pain", "cortical_involvement")
 _SKULL_ONLY = ("skull_base",)
+_OTHER_ONLY = ("other_bone",)
 
 
 class Lesion(_Model):
@@ -954,6 +971,12 @@ class Lesion(_Model):
         "Th) is read and normalised, e.g. BWK 8 → T8.",
     )
     bone: LongBone | None = Field(default=None, description="Long bone: which bone.")
+    other_bone: OtherBone | None = Field(
+        default=None,
+        description="Region other: which bone (clavicle, scapula, mandible, patella, a bone of "
+        "the hand, calcaneus, talus, another bone of the foot); the protocol and the letter "
+        "name it.",
+    )
     segment: Segment | None = Field(
         default=None, description="Long bone: the part of the bone involved."
     )
@@ -1003,6 +1026,13 @@ class Lesion(_Model):
     )
     previously_irradiated: bool | None = Field(
         default=None, description="This lesion has been irradiated before."
+    )
+    local_progression: bool | None = Field(
+        default=None,
+        description="Imaging (MRI, CT or PET-CT) shows the tumour growing at this lesion since "
+        "its last treatment: after radiotherapy a local failure, as against a fracture or a "
+        "collapse from the radiotherapy alone; false when imaging shows no tumour growth. "
+        "Decides a re-irradiation or ablation of a fractured or mechanically painful vertebra.",
     )
     symptomatic: bool | None = Field(
         default=None, description="The lesion causes symptoms (pain or other)."
@@ -1082,6 +1112,10 @@ class Lesion(_Model):
             for name in _SKULL_ONLY:
                 if getattr(self, name) is not None:
                     raise ValueError(f"{name} applies only to region skull{unstated}")
+        if self.region is not Region.other:
+            for name in _OTHER_ONLY:
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} applies only to region other{unstated}")
         if self.segment is Segment.peritrochanteric and self.bone not in (None, LongBone.femur):
             raise ValueError("segment peritrochanteric applies only to bone femur")
         if self.operation is not None:

@@ -37,6 +37,7 @@ from osteoboard.case import (
     MirelsPain,
     MyelomaDrug,
     Operation,
+    OtherBone,
     PositiveNegative,
     Posterolateral,
     PrimarySite,
@@ -615,6 +616,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("lesion.pathologic_fracture", "bool", "Pathologic fracture"),
     Fact("lesion.previously_irradiated", "bool", "Irradiated before"),
     Fact(
+        "lesion.local_progression",
+        "bool",
+        "Imaging shows the tumour growing at the lesion since its last treatment (after "
+        "radiotherapy: a local failure, not a fracture from the radiotherapy alone)",
+    ),
+    Fact(
         "lesion.escc_grade",
         "enum",
         "Bilsky ESCC grade ('none' outside the spine)",
@@ -643,6 +650,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "enum",
         "Share of cortex destroyed ('none' for other regions)",
         values=("lt_one_third", "one_to_two_thirds", "gt_two_thirds", "none"),
+    ),
+    Fact(
+        "lesion.other_bone",
+        "enum",
+        "Region other: the bone ('none' for the other regions)",
+        values=(*_e(OtherBone), "none"),
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
     Fact("lesion.hip_joint", "bool", "The hip joint (acetabulum or femoral head) is involved"),
@@ -1809,6 +1822,14 @@ def _placed_lesion_facts(
         "lesion.previously_irradiated",
         lesion.previously_irradiated,
         missing=p("previously_irradiated"),
+    )
+    fs.set("lesion.local_progression", lesion.local_progression, missing=p("local_progression"))
+    fs.set(
+        "lesion.other_bone",
+        (lesion.other_bone.value if lesion.other_bone else None)
+        if lesion.region is Region.other
+        else "none",
+        missing=p("other_bone"),
     )
 
     # Spine

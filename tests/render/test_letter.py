@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from osteoboard.case import Case, Lesion, Sex
-from osteoboard.caseio import load_case
+from osteoboard.caseio import load_case, parse_case
 from osteoboard.engine import evaluate
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.proposal import ItemStatus, Proposal
@@ -130,6 +130,47 @@ def test_cancer_and_places_in_plain_words() -> None:
     assert (
         lesion_place(Lesion(id="P", region="pelvis", joint="hip")) == "im Becken nahe am Hüftgelenk"
     )
+
+
+def test_a_bone_of_region_other_is_named_in_plain_words() -> None:
+    """Region other names its bone when the referral gives it (a heel-bone metastasis is not
+    "an einer anderen Stelle im Skelett"); without it the letter stays general."""
+    heel = Lesion(id="C1", region="other", other_bone="calcaneus", side="right")
+    assert lesion_place(heel) == "im rechten Fersenbein"
+    assert lesion_place(Lesion(id="K", region="other", other_bone="patella", side="left")) == (
+        "in der linken Kniescheibe"
+    )
+    assert lesion_place(Lesion(id="H", region="other", other_bone="hand")) == (
+        "in einem Knochen der Hand"
+    )
+    assert lesion_place(Lesion(id="M", region="other", other_bone="mandible", side="left")) == (
+        "im Unterkiefer links"
+    )
+    assert lesion_place(Lesion(id="O", region="other", side="right")) == (
+        "an einer anderen Stelle im Skelett"
+    )
+    case = parse_case(
+        {
+            "id": "heel",
+            "board_date": "2026-11-26",
+            "patient": {"age": 71, "sex": "male", "ecog": 2},
+            "primary": {"site": "lung_nsclc"},
+            "lesions": [
+                {
+                    "id": "C1",
+                    "region": "other",
+                    "other_bone": "calcaneus",
+                    "side": "right",
+                    "type": "lytic",
+                    "pain_vas": 8,
+                    "symptomatic": True,
+                }
+            ],
+        }
+    )
+    personal = build_letter(evaluate(case), case, contact=CONTACT).personal_text()
+    assert "Metastasen im Knochen: im rechten Fersenbein." in personal
+    assert "anderen Stelle im Skelett" not in personal
 
 
 @pytest.mark.parametrize(

@@ -148,3 +148,16 @@ def test_an_item_title_is_not_repeated_in_its_text() -> None:
         view = protocol_view(proposal, case, _kb())
         for item in [*view["warnings"], *(e for g in view["groups"] for e in g["entries"])]:
             assert not item["text"].startswith(item["label"]), item["code"]
+
+
+def test_a_bone_of_region_other_is_named_in_the_protocol() -> None:
+    from osteoboard.caseio import parse_case
+    from osteoboard.engine import evaluate
+
+    lesion = {"id": "C1", "region": "other", "side": "right", "type": "lytic", "pain_vas": 8}
+    case = parse_case({"id": "heel", "lesions": [{**lesion, "other_bone": "calcaneus"}]})
+    html = render_protocol_html(evaluate(case), case)
+    assert "Kalkaneus (Fersenbein), rechts, osteolytisch" in html
+    assert "andere Region, rechts" not in html
+    unnamed = parse_case({"id": "other", "lesions": [lesion]})
+    assert "andere Region, rechts, osteolytisch" in render_protocol_html(evaluate(unnamed), unnamed)

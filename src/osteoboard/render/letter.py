@@ -365,6 +365,18 @@ _WORDS: dict[str, dict[str, str]] = {
         "ulna": "Elle",
         "fibula": "Wadenbein",
     },
+    # Region other: the bone, with "{side}" for the side as an adjective ("rechten ") and
+    # "{side_adverb}" for it as an adverb (" rechts"); both empty when the side is not given.
+    "other_bone": {
+        "clavicle": "im {side}Schlüsselbein",
+        "scapula": "im {side}Schulterblatt",
+        "mandible": "im Unterkiefer{side_adverb}",
+        "patella": "in der {side}Kniescheibe",
+        "hand": "in einem Knochen der {side}Hand",
+        "calcaneus": "im {side}Fersenbein",
+        "talus": "im {side}Sprungbein",
+        "foot": "in einem Knochen des {side}Fußes",
+    },
     "side": {"left": "linken", "right": "rechten"},
     "side_adverb": {"left": "links", "right": "rechts"},
     "segment": {
@@ -426,7 +438,7 @@ def words_de(kind: str, value: str) -> str:
 def lesion_place(lesion: Lesion) -> str:
     """Where a lesion lies, as an adverbial phrase: "im 8. Brustwirbel", "im rechten
     Oberschenkelknochen nahe der Hüfte", "im Schaft des linken Oberarmknochens", "in der
-    linken Speiche", "im Becken nahe am Hüftgelenk"."""
+    linken Speiche", "im Becken nahe am Hüftgelenk", "im rechten Fersenbein"."""
     side = lesion.side.value if lesion.side in (Side.left, Side.right) else ""
     if lesion.region is None:
         return "an einer noch nicht genannten Stelle im Skelett"
@@ -455,6 +467,11 @@ def lesion_place(lesion: Lesion) -> str:
         elif lesion.segment is not None:
             where = words_de("segment", lesion.segment.value)
         return f"{place} {where}" if where else place
+    if lesion.region is Region.other and lesion.other_bone is not None:
+        return words_de("other_bone", lesion.other_bone.value).format(
+            side=f"{words_de('side', side)} " if side else "",
+            side_adverb=f" {words_de('side_adverb', side)}" if side else "",
+        )
     place = words_de("region", lesion.region.value)
     if lesion.region is Region.pelvis and side:
         place = f"in der {words_de('side', side)} Beckenhälfte"

@@ -200,6 +200,8 @@ class Speaker:
                 head += " " + labels.level(lesion.level, lang)
         elif lesion.bone:
             head = labels.say("long_bone", lesion.bone, lang)
+        elif lesion.other_bone:
+            head = labels.say("other_bone", lesion.other_bone, lang)
         elif lesion.region is None:
             head = "Lokalisation nicht angegeben" if lang == "de" else "site not stated"
         else:
