@@ -174,6 +174,10 @@ EXTRA_KEYS = {
     "kratochwil2023-eanm",
     "lundstrom2024",
     "niu2023",
+    # A cardiac implantable electronic device before MRI and radiotherapy.
+    "gauter-fleckenstein2015",
+    "glikson2021",
+    "miften2019",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
