@@ -70,6 +70,12 @@ VALIDATOR_ERRORS = {
     "stage_without_jaw_osteonecrosis": {
         "patient": {"jaw_osteonecrosis": False, "jaw_osteonecrosis_stage": 2}
     },
+    "mr_conditional_without_device": {
+        "patient": {"cardiac_device": "none", "cardiac_device_mr_conditional": True}
+    },
+    "mri_reason_without_contraindication": {
+        "patient": {"mri_contraindicated": False, "mri_contraindication_reason": "Schrittmacher"}
+    },
     "declined_twice": {"patient": {"declines": ["surgery", "radiotherapy", "surgery"]}},
     "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
     "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},

@@ -121,6 +121,8 @@ NO_BLOCK: dict[str, str] = {
     "WARN.CDK46_BLOOD_COUNT": "clinician prescribing threshold; the systemic block explains",
     "SUP.TRANSFUSION_SUPPORT": "ward measures named on page one; the team explains them",
     "SUP.PARALYSIS_CARE": "ward nursing measures beside the cord-compression block",
+    "WARN.CARDIAC_DEVICE_RADIOTHERAPY": "radiotherapy planning steps for the team; the "
+    "diagnostics block tells the patient about the device check",
 }
 NO_BLOCK_DISCIPLINES = {"warning", "supportive", "board"}
 

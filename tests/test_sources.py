@@ -182,6 +182,10 @@ EXTRA_KEYS = {
     # a second course.
     "sahgal2012",
     "sahgal2013",
+    # A cardiac implantable electronic device before MRI and radiotherapy.
+    "gauter-fleckenstein2015",
+    "glikson2021",
+    "miften2019",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -40,6 +40,7 @@ __all__ = [
     "Alignment",
     "BoneMetastases",
     "BoneModifyingAgent",
+    "CardiacDevice",
     "Case",
     "CastrationStatus",
     "Collapse",
@@ -349,6 +350,16 @@ class Operation(StrEnum):
     resection = "resection"
 
 
+class CardiacDevice(StrEnum):
+    """A cardiac implantable electronic device (``patient.cardiac_device``)."""
+
+    none = "none"
+    pacemaker = "pacemaker"
+    icd = "icd"
+    crt_p = "crt_p"
+    crt_d = "crt_d"
+
+
 class Treatment(StrEnum):
     """A kind of treatment the patient can decline after being informed (``patient.declines``).
 
@@ -637,6 +648,29 @@ class Patient(_Model):
         default=None,
         description="Stage of the established osteonecrosis of the jaw, 1–3 (AAOMS 2022).",
     )
+    cardiac_device: CardiacDevice | None = Field(
+        default=None,
+        description="Cardiac implantable electronic device: none, pacemaker, icd "
+        "(implantable cardioverter-defibrillator), crt_p or crt_d (cardiac resynchronisation "
+        "with pacemaker or defibrillator function); left out = not documented (unknown).",
+    )
+    cardiac_device_mr_conditional: bool | None = Field(
+        default=None,
+        description="The whole implanted system (generator and leads) is labelled "
+        "MR-conditional; only with a cardiac device; left out = not documented.",
+    )
+    mri_contraindicated: bool | None = Field(
+        default=None,
+        description="MRI is contraindicated for this patient, as judged by radiology (e.g. a "
+        "device that is not MR-conditional, a metallic foreign body, a cochlear implant, "
+        "claustrophobia despite sedation); false = MRI possible; left out = not documented "
+        "(unknown, never read as no contraindication).",
+    )
+    mri_contraindication_reason: Annotated[FreeText, Field(max_length=200)] | None = Field(
+        default=None,
+        description="Why MRI is contraindicated, in free text (only with mri_contraindicated "
+        "true).",
+    )
     declines: list[Treatment] | None = Field(
         default=None,
         max_length=len(Treatment),
@@ -659,6 +693,18 @@ class Patient(_Model):
             raise ValueError("fetal_dose_acceptable applies only when pregnant is true")
         if self.jaw_osteonecrosis_stage is not None and self.jaw_osteonecrosis is False:
             raise ValueError("jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false")
+        if self.cardiac_device_mr_conditional is not None and self.cardiac_device in (
+            None,
+            CardiacDevice.none,
+        ):
+            raise ValueError(
+                "cardiac_device_mr_conditional applies only when cardiac_device names a device "
+                "(pacemaker, icd, crt_p or crt_d)"
+            )
+        if self.mri_contraindication_reason is not None and self.mri_contraindicated is not True:
+            raise ValueError(
+                "mri_contraindication_reason applies only when mri_contraindicated is true"
+            )
         return self
 
     @field_validator("declines")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from osteoboard.case import (
     MYELOMA_PRECURSOR_STAGES,
     SPINE_LEVELS,
+    CardiacDevice,
     Case,
     Collapse,
     CrabFeature,
@@ -162,6 +163,38 @@ CATALOGUE: tuple[Fact, ...] = (
         "Established osteonecrosis of the jaw (also when only its stage is given)",
     ),
     Fact("patient.jaw_osteonecrosis_stage", "int", "Stage of the jaw osteonecrosis (AAOMS 1–3)"),
+    Fact(
+        "patient.cardiac_device",
+        "enum",
+        "Cardiac implantable electronic device (none, pacemaker, ICD, CRT-P, CRT-D)",
+        values=_e(CardiacDevice),
+    ),
+    Fact(
+        "patient.cardiac_device_documented",
+        "bool",
+        "A cardiac implantable electronic device is documented (false when none is documented "
+        "or the field is left out)",
+    ),
+    Fact(
+        "patient.cardiac_device_mr_conditional",
+        "bool",
+        "The implanted cardiac system is MR-conditional (nothing to try without a documented "
+        "device)",
+    ),
+    Fact(
+        "patient.cardiac_device_mr_conditional_documented",
+        "bool",
+        "A cardiac device is documented as MR-conditional (false when it is not, or when that "
+        "is not documented)",
+    ),
+    Fact("patient.mri_contraindicated", "bool", "MRI is contraindicated"),
+    Fact(
+        "patient.mri_contraindication_documented",
+        "bool",
+        "An MRI contraindication is documented (false when MRI is documented possible or "
+        "nothing is documented)",
+    ),
+    Fact("patient.mri_contraindication_reason", "string", "Why MRI is contraindicated"),
     # Informed refusal: true when the treatment is in patient.declines; otherwise unknown,
     # which the knowledge base reads as not declined (facts.yaml).
     Fact("patient.declines_surgery", "bool", "Declines surgery after being informed"),
@@ -1087,6 +1120,36 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int) -> None:
     onj = True if p.jaw_osteonecrosis is None and stage is not None else p.jaw_osteonecrosis
     fs.set("patient.jaw_osteonecrosis", onj, missing=["patient.jaw_osteonecrosis"])
     fs.set("patient.jaw_osteonecrosis_stage", stage, missing=["patient.jaw_osteonecrosis_stage"])
+    # A cardiac device and an MRI contraindication: not documented is unknown (never "none"
+    # or "MRI possible"); the rules branch on the always-known "documented" readings, so an
+    # undocumented field raises no question of its own.
+    device = p.cardiac_device
+    fs.set(
+        "patient.cardiac_device",
+        device.value if device else None,
+        missing=["patient.cardiac_device"],
+    )
+    has_device = device is not None and device is not CardiacDevice.none
+    fs.set("patient.cardiac_device_documented", has_device)
+    if has_device:
+        path = ["patient.cardiac_device_mr_conditional"]
+        fs.set(
+            "patient.cardiac_device_mr_conditional", p.cardiac_device_mr_conditional, missing=path
+        )
+    else:
+        fs.set("patient.cardiac_device_mr_conditional", None, domain=[])  # no device to judge
+    fs.set(
+        "patient.cardiac_device_mr_conditional_documented",
+        has_device and p.cardiac_device_mr_conditional is True,
+    )
+    fs.set(
+        "patient.mri_contraindicated",
+        p.mri_contraindicated,
+        missing=["patient.mri_contraindicated"],
+    )
+    fs.set("patient.mri_contraindication_documented", p.mri_contraindicated is True)
+    reason = p.mri_contraindication_reason
+    fs.set("patient.mri_contraindication_reason", reason, domain=[] if reason is None else None)
     # A refusal is documented only as one: a treatment not listed is not documented as
     # declined (unknown here, read as not declined by the knowledge base), never "accepted".
     for treatment in Treatment:

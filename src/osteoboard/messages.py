@@ -217,6 +217,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "jaw_osteonecrosis_stage ist angegeben, aber jaw_osteonecrosis ist false",
         "jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false",
     ),
+    "mr_conditional_without_device": (
+        "cardiac_device_mr_conditional gilt nur, wenn cardiac_device ein Gerät nennt "
+        "(pacemaker, icd, crt_p oder crt_d)",
+        "cardiac_device_mr_conditional applies only when cardiac_device names a device "
+        "(pacemaker, icd, crt_p or crt_d)",
+    ),
+    "mri_reason_without_contraindication": (
+        "mri_contraindication_reason gilt nur, wenn mri_contraindicated true ist",
+        "mri_contraindication_reason applies only when mri_contraindicated is true",
+    ),
     "declined_twice": (
         "{treatment} steht zweimal in der Liste; jede Behandlung nur einmal nennen",
         "{treatment} is listed twice; name each treatment once",
@@ -675,6 +685,15 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
     (
         r"jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false",
         "stage_without_jaw_osteonecrosis",
+    ),
+    (
+        r"cardiac_device_mr_conditional applies only when cardiac_device names a device "
+        r"\(pacemaker, icd, crt_p or crt_d\)",
+        "mr_conditional_without_device",
+    ),
+    (
+        r"mri_contraindication_reason applies only when mri_contraindicated is true",
+        "mri_reason_without_contraindication",
     ),
     (r"(?P<treatment>'\w+') is listed twice; name each treatment once", "declined_twice"),
     (

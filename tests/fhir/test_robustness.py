@@ -244,6 +244,14 @@ def test_dialysis_and_report_only_findings() -> None:
     assert "creatinine and clearance decide" in reasons(result, "Condition/n")
 
 
+def test_cardiac_device_in_situ_is_read_only_where_the_code_names_the_device() -> None:
+    assert run(cond("p", CM, "Z95.0")).case.patient.cardiac_device == "pacemaker"
+    assert run(cond("i", CM, "Z95.810")).case.patient.cardiac_device == "icd"
+    assert run(cond("s", SCT, "441509002")).case.patient.cardiac_device == "pacemaker"
+    # ICD-10-GM Z95.0 covers every electronic cardiac device: not read as a pacemaker.
+    assert run(cond("g", GM, "Z95.0")).case.patient.cardiac_device is None
+
+
 def test_lung_primary_by_icd_leaves_the_site_open_and_c80_is_unknown() -> None:
     lung = run(cond("l", GM, "C34.1"))
     assert lung.case.primary.site is None
