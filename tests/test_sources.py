@@ -174,6 +174,9 @@ EXTRA_KEYS = {
     "kratochwil2023-eanm",
     "lundstrom2024",
     "niu2023",
+    # The same review: separation surgery and stereotactic radiotherapy after a decompression
+    # for radioresistant histology.
+    "laufer2013-separation",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
