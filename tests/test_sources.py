@@ -175,8 +175,9 @@ EXTRA_KEYS = {
     "lundstrom2024",
     "niu2023",
     # The same review: separation surgery and stereotactic radiotherapy after a decompression
-    # for radioresistant histology.
+    # for radioresistant histology, lenalidomide in renal impairment at a myeloma relapse.
     "laufer2013-separation",
+    "revlimid-smpc",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
