@@ -186,6 +186,10 @@ EXTRA_KEYS = {
     "gauter-fleckenstein2015",
     "glikson2021",
     "miften2019",
+    # The same review: separation surgery and stereotactic radiotherapy after a decompression
+    # for radioresistant histology, lenalidomide in renal impairment at a myeloma relapse.
+    "laufer2013-separation",
+    "revlimid-smpc",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

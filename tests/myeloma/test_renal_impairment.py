@@ -99,3 +99,62 @@ def test_the_letter_explains_the_kidney_protection() -> None:
     assert "Die Nieren schützen" not in json.dumps(
         build_letter(evaluate(quiet), quiet).model_dump(), ensure_ascii=False
     )
+
+
+# --- at relapse (the IMWG renal recommendations cover relapsed disease too) ---------------------
+
+
+def relapse(renal: bool | None, creatinine: float = 292, **patch: Any) -> dict[str, Any]:
+    """Myeloma after two lines whose referral says (or not) that the renal impairment is new and
+    due to myeloma; ``patch`` merges into its sections."""
+    new_crab = {} if renal is None else {"new_crab": {"renal": renal}}
+    base: dict[str, Any] = {"labs": {"creatinine_umol_l": creatinine}, "myeloma": new_crab}
+    for key, value in patch.items():
+        base[key] = {**base.get(key, {}), **value}
+    return relapse_case(**base)
+
+
+def test_new_renal_impairment_at_relapse_makes_the_switch_urgent_with_the_renal_regimen() -> None:
+    items = mm_items(run(relapse(True)))
+    switch = items["MM.START_OR_SWITCH_THERAPY"]
+    assert switch.rule == "myeloma.switch_renal"
+    assert switch.status is ItemStatus.firm and switch.priority == "urgent"
+    text = switch.text.de
+    assert "Rezidiv" in text and "sofort" in text and "Bortezomib" in text
+    assert "hochdosiertem Dexamethason" in text
+    # Lenalidomide by creatinine clearance, the bands of the SmPC (section 4.2).
+    assert "30–49 ml/min 10 mg" in text and "7,5 mg" in text and "nach der Dialyse" in text
+    assert {"dimopoulos2016-imwg-renal", "revlimid-smpc"} <= set(switch.sources)
+    kidney = items["MM.RENAL_PROTECTION"]
+    assert kidney.status is ItemStatus.firm and kidney.priority == "urgent"
+
+
+def test_renal_impairment_not_due_to_myeloma_is_no_renal_switch() -> None:
+    # The referral says the creatinine rise is not new myeloma damage (a drug, a prerenal
+    # cause): no clinical relapse from it and no kidney item of the myeloma rules.
+    items = mm_items(run(relapse(False)))
+    assert "MM.RENAL_PROTECTION" not in items
+    assert "MM.START_OR_SWITCH_THERAPY" not in items
+
+
+def test_renal_labs_without_the_statement_ask_whether_the_damage_is_new() -> None:
+    p = run(relapse(None))
+    switch = mm_items(p)["MM.START_OR_SWITCH_THERAPY"]
+    assert switch.status is ItemStatus.conditional and switch.priority == "urgent"
+    assert {c.fact for c in switch.conditions} == {"mm.new_crab_renal"}
+
+
+def test_normal_renal_function_at_relapse_keeps_the_switch_soon() -> None:
+    doc = relapse(None, creatinine=80, myeloma={"new_crab": {"bone": True}})
+    items = mm_items(run(doc))
+    assert items["MM.START_OR_SWITCH_THERAPY"].rule == "myeloma.start_or_switch"
+    assert items["MM.START_OR_SWITCH_THERAPY"].priority == "soon"
+    assert "MM.RENAL_PROTECTION" not in items
+
+
+def test_triple_class_exposed_relapse_with_renal_impairment_points_to_bcma_at_once() -> None:
+    doc = relapse(True, myeloma={"exposed_to": ["lenalidomide", "bortezomib", "daratumumab"]})
+    switch = mm_items(run(doc))["MM.START_OR_SWITCH_THERAPY"]
+    assert switch.rule == "myeloma.switch_bcma_directed_renal"
+    assert switch.priority == "urgent" and "BCMA" in switch.text.de
+    assert "Bortezomib-basiert" not in switch.text.de
