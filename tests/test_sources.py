@@ -190,6 +190,15 @@ EXTRA_KEYS = {
     # for radioresistant histology, lenalidomide in renal impairment at a myeloma relapse.
     "laufer2013-separation",
     "revlimid-smpc",
+    # A sixth review: a solitary plasmacytoma of bone and a lymphoma of bone are not
+    # metastases (curative radiotherapy; immunochemotherapy first).
+    "bruno-ventre2014",
+    "caers2018-emn",
+    "kyle2007-asco",
+    "tilly2015-esmo",
+    "tsang2018-ilrog",
+    "vitolo2016-esmo",
+    "yahalom2015-ilrog",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

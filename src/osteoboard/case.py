@@ -399,6 +399,11 @@ class MyelomaStage(StrEnum):
     mgus = "mgus"
     smouldering = "smouldering"
     active = "active"
+    #: Solitary plasmacytoma of bone (IMWG 2014): one biopsy-proven bone lesion of clonal
+    #: plasma cells, fewer than 10 % clonal plasma cells in the marrow, no other lesion on
+    #: whole-body imaging and no CRAB damage - not myeloma (extramedullary plasmacytoma is
+    #: not a bone disease and has no value here).
+    solitary_plasmacytoma = "solitary_plasmacytoma"
 
 
 #: The precursor stages of myeloma (no myeloma-defining event yet: IMWG, Rajkumar 2014).
@@ -1277,7 +1282,10 @@ class MyelomaStaging(_Model):
 
 class Myeloma(_Model):
     stage: MyelomaStage | None = Field(
-        default=None, description="Disease stage: MGUS, smouldering or active myeloma."
+        default=None,
+        description="Disease stage: MGUS, smouldering or active myeloma, or a solitary "
+        "plasmacytoma of bone (one bone lesion, marrow clonal plasma cells under 10 %, no other "
+        "lesion on whole-body imaging, no CRAB damage).",
     )
     crab: Crab | None = Field(
         default=None, description="CRAB features of the disease (at diagnosis or now)."

@@ -37,6 +37,7 @@ from osteoboard.case import (
     LesionType,
     MirelsPain,
     MyelomaDrug,
+    MyelomaStage,
     Operation,
     OtherBone,
     PositiveNegative,
@@ -513,8 +514,24 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     # -- multiple myeloma (SPEC §6) --
     Fact("mm.present", "bool", "The case has a myeloma block"),
-    Fact("mm.stage", "enum", "Myeloma stage", values=("mgus", "smouldering", "active")),
+    Fact(
+        "mm.stage",
+        "enum",
+        "Myeloma stage",
+        values=("mgus", "smouldering", "active", "solitary_plasmacytoma"),
+    ),
     Fact("mm.precursor", "bool", "MGUS or smouldering myeloma"),
+    Fact(
+        "mm.solitary_plasmacytoma",
+        "bool",
+        "Solitary plasmacytoma of bone documented as the stage (not myeloma)",
+    ),
+    Fact("mm.stage_known", "bool", "The myeloma stage is documented"),
+    Fact(
+        "mm.marrow_documented",
+        "bool",
+        "The share of plasma cells in the bone marrow is documented",
+    ),
     Fact("mm.smouldering_high_risk", "bool", "High-risk smouldering myeloma"),
     Fact(
         "mm.response",
@@ -897,6 +914,9 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         for name in ("mm.stage", "mm.response", *_MM_NUMBERS, *_MM_NEW_CRAB):
             fs.set(name, None, missing=[], domain=[])
         fs.set("mm.precursor", False)
+        fs.set("mm.solitary_plasmacytoma", False)
+        fs.set("mm.marrow_documented", False)
+        fs.set("mm.stage_known", False)
         fs.set("mm.untreated", False)
         fs.set("mm.smouldering_high_risk", False)
         fs.set("mm.progression_met", False)
@@ -907,9 +927,15 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         return
     stage = mm.stage.value if mm.stage else None
     fs.set("mm.stage", stage, missing=["myeloma.stage"])
+    fs.set("mm.stage_known", stage is not None)
     fs.set(
         "mm.precursor",
         None if mm.stage is None else mm.stage in MYELOMA_PRECURSOR_STAGES,
+        missing=["myeloma.stage"],
+    )
+    fs.set(
+        "mm.solitary_plasmacytoma",
+        None if mm.stage is None else mm.stage is MyelomaStage.solitary_plasmacytoma,
         missing=["myeloma.stage"],
     )
     fs.set(
@@ -958,6 +984,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
     fs.set(
         "mm.bm_plasma_cells_pct", mm.bm_plasma_cells_pct, missing=["myeloma.bm_plasma_cells_pct"]
     )
+    fs.set("mm.marrow_documented", mm.bm_plasma_cells_pct is not None)
     base = mm.baseline
     inv = base.involved_flc_mg_l if base is not None else None
     uninv = base.uninvolved_flc_mg_l if base is not None else None

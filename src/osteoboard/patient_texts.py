@@ -75,6 +75,8 @@ SECTIONS: tuple[str, ...] = (
 #:                  (def.sts_curative_intent: Ewing sarcoma, embryonal or alveolar
 #:                  rhabdomyosarcoma)
 #: end_of_life   the last phase of life (def.end_of_life: short prognosis with ECOG 3-4)
+#: plasmacytoma  a solitary plasmacytoma of bone (def.solitary_plasmacytoma), not myeloma
+#: lymphoma      a lymphoma (primary.site): its bone lesions are not metastases
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -91,6 +93,8 @@ TAGS: frozenset[str] = frozenset(
         "sts_curative",
         "end_of_life",
         "no_tissue_diagnosis",
+        "plasmacytoma",
+        "lymphoma",
     }
 )
 #: Placeholders a block may use.

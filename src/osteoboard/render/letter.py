@@ -31,7 +31,15 @@ from markdown_it import MarkdownIt
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from osteoboard import readability
-from osteoboard.case import MYELOMA_PRECURSOR_STAGES, Case, Lesion, Region, Side
+from osteoboard.case import (
+    MYELOMA_PRECURSOR_STAGES,
+    Case,
+    Lesion,
+    MyelomaStage,
+    PrimarySite,
+    Region,
+    Side,
+)
 from osteoboard.engine import definition_holds
 from osteoboard.guideline import DISCIPLINES, KnowledgeBase, load_knowledge_base
 from osteoboard.patient_texts import (
@@ -300,6 +308,13 @@ _WORDS: dict[str, dict[str, str]] = {
         "unknown": "Krebs, dessen Ursprung noch gesucht wird",
         "other": "Ihre bekannte Krebsart",
     },
+    # A myeloma stage that is a disease of its own, in the nominative.
+    "myeloma_stage": {
+        "solitary_plasmacytoma": (
+            "ein solitäres Plasmozytom: ein einzelner Herd aus Plasmazellen im Knochen, "
+            "noch kein Multiples Myelom"
+        ),
+    },
     "sarcoma_subtype": {
         "leiomyosarcoma": "ein Leiomyosarkom",
         "liposarcoma_well_differentiated": "ein Liposarkom",
@@ -499,6 +514,8 @@ def cancer_words(case: Case) -> str:
     site = case.primary.site.value if case.primary.site else "other"
     if case.sarcoma is not None and case.sarcoma.subtype is not None:
         return words_de("sarcoma_subtype", case.sarcoma.subtype.value)
+    if case.myeloma is not None and case.myeloma.stage is MyelomaStage.solitary_plasmacytoma:
+        return words_de("myeloma_stage", case.myeloma.stage.value)
     return words_de("site", site) or words_de("site", "other")
 
 
@@ -534,16 +551,27 @@ def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
     return lines
 
 
+def _lesions_word(case: Case, is_myeloma: bool) -> str:
+    """What the bone lesions are called: metastases only of a cancer that spreads to bone,
+    and nothing more than lesions before a tissue diagnosis."""
+    if case.tissue_diagnosis is False:
+        return "Herde im Knochen"
+    if case.myeloma is not None and case.myeloma.stage is MyelomaStage.solitary_plasmacytoma:
+        return "Herd des Plasmozytoms im Knochen"
+    if is_myeloma:
+        return "Herde des Myeloms im Knochen"
+    if case.primary.site is PrimarySite.lymphoma:
+        return "Herde des Lymphoms im Knochen"
+    return "Metastasen im Knochen"
+
+
 def _count(n: int, one: str, many: str) -> str:
     return f"1 {one}" if n == 1 else f"{n} {many}"
 
 
 def _sites(case: Case, is_myeloma: bool) -> list[str]:
     lines: list[str] = []
-    if case.tissue_diagnosis is False:
-        what = "Herde im Knochen"
-    else:
-        what = "Herde des Myeloms im Knochen" if is_myeloma else "Metastasen im Knochen"
+    what = _lesions_word(case, is_myeloma)
     places = list(dict.fromkeys(lesion_place(x) for x in case.lesions))
     spine_listed = len({x.level or x.id for x in case.spinal_lesions})
     other_listed = sum(1 for x in case.lesions if x.region is not Region.spine)
@@ -652,6 +680,12 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("bma")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
+    # The knowledge base's solitary plasmacytoma of bone (the documented stage): the letter
+    # speaks of one lesion that is not myeloma, not of remission and relapse.
+    if case.myeloma is not None and definition_holds(case, "solitary_plasmacytoma", kb) is True:
+        tags.add("plasmacytoma")
+    if case.primary.site is PrimarySite.lymphoma:
+        tags.add("lymphoma")
     if any(x.operation is not None for x in case.lesions):
         tags.add("operated")
     # The knowledge base's paraplegia beyond the window of surgery: the letter then promises no
