@@ -67,8 +67,10 @@ def test_decision_box_and_signatures_share_a_page(path: Path) -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=IDS)
 def test_page_count_stays_bounded(path: Path) -> None:
     # The referral with nearly everything missing carries the longest lists (questions,
-    # conditional items, missing data); every other example stays within ten pages.
-    limit = 11 if path.name == "08-missing-data.yaml" else 10
+    # conditional items, missing data; since a local treatment waits for the tissue
+    # diagnosis that a site "unknown" without histology lacks, three more conditional
+    # items); every other example stays within ten pages.
+    limit = 12 if path.name == "08-missing-data.yaml" else 10
     assert len(PdfReader(io.BytesIO(pdf(path))).pages) <= limit
 
 
