@@ -174,6 +174,16 @@ EXTRA_KEYS = {
     "kratochwil2023-eanm",
     "lundstrom2024",
     "niu2023",
+    # A sixth review: curable germ-cell tumours, extensive-stage small-cell lung cancer, a
+    # solitary late metastasis of renal cell carcinoma.
+    "beyer2021",
+    "eau2024-rcc",
+    "eau2024-testis",
+    "fottner2010",
+    "gillessen2021",
+    "horn2018",
+    "lin2007",
+    "paz-ares2019",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).
