@@ -75,6 +75,8 @@ SECTIONS: tuple[str, ...] = (
 #:                  (def.sts_curative_intent: Ewing sarcoma, embryonal or alveolar
 #:                  rhabdomyosarcoma)
 #: end_of_life   the last phase of life (def.end_of_life: short prognosis with ECOG 3-4)
+#: germ_cell_curative   a germ-cell tumour treated with curative intent although metastatic
+#:                  (def.germ_cell_curative)
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -90,6 +92,7 @@ TAGS: frozenset[str] = frozenset(
         "paralysed_long",
         "sts_curative",
         "end_of_life",
+        "germ_cell_curative",
     }
 )
 #: Placeholders a block may use.
