@@ -199,6 +199,16 @@ EXTRA_KEYS = {
     "tsang2018-ilrog",
     "vitolo2016-esmo",
     "yahalom2015-ilrog",
+    # A sixth review: curable germ-cell tumours, extensive-stage small-cell lung cancer, a
+    # solitary late metastasis of renal cell carcinoma.
+    "beyer2021",
+    "eau2024-rcc",
+    "eau2024-testis",
+    "fottner2010",
+    "gillessen2021",
+    "horn2018",
+    "lin2007",
+    "paz-ares2019",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -77,6 +77,8 @@ SECTIONS: tuple[str, ...] = (
 #: end_of_life   the last phase of life (def.end_of_life: short prognosis with ECOG 3-4)
 #: plasmacytoma  a solitary plasmacytoma of bone (def.solitary_plasmacytoma), not myeloma
 #: lymphoma      a lymphoma (primary.site): its bone lesions are not metastases
+#: germ_cell_curative   a germ-cell tumour treated with curative intent although metastatic
+#:                  (def.germ_cell_curative)
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -95,6 +97,7 @@ TAGS: frozenset[str] = frozenset(
         "no_tissue_diagnosis",
         "plasmacytoma",
         "lymphoma",
+        "germ_cell_curative",
     }
 )
 #: Placeholders a block may use.

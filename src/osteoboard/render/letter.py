@@ -699,6 +699,9 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     # letter then names cure as the aim instead of slowing growth.
     if case.sarcoma is not None and definition_holds(case, "sts_curative_intent", kb) is True:
         tags.add("sts_curative")
+    # A germ-cell tumour, curable although metastatic: the letter names cure as the aim.
+    if definition_holds(case, "germ_cell_curative", kb) is True:
+        tags.add("germ_cell_curative")
     # The last phase of life as the rules see it (the knowledge base's definition decides,
     # its thresholds included): the letter speaks of comfort, not of treatment beside it.
     if definition_holds(case, "end_of_life", kb) is True:
