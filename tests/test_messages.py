@@ -64,6 +64,12 @@ VALIDATOR_ERRORS = {
         "patient": {"jaw_osteonecrosis": False, "jaw_osteonecrosis_stage": 2}
     },
     "declined_twice": {"patient": {"declines": ["surgery", "radiotherapy", "surgery"]}},
+    "dose_without_agent": {
+        "prior_therapy": {
+            "bone_modifying_agent": "none",
+            "bone_modifying_agent_dose": "osteoporosis",
+        }
+    },
     "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
     "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},
     "operation_region": {

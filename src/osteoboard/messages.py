@@ -211,6 +211,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "jaw_osteonecrosis_stage ist angegeben, aber jaw_osteonecrosis ist false",
         "jaw_osteonecrosis_stage is given but jaw_osteonecrosis is false",
     ),
+    "dose_without_agent": (
+        "bone_modifying_agent_dose braucht ein laufendes Mittel in bone_modifying_agent "
+        "(zoledronic_acid, ibandronate, pamidronate oder denosumab); das Mittel nennen oder "
+        "die Dosis weglassen",
+        "bone_modifying_agent_dose needs a current bone_modifying_agent (zoledronic_acid, "
+        "ibandronate, pamidronate or denosumab)",
+    ),
     "declined_twice": (
         "{treatment} steht zweimal in der Liste; jede Behandlung nur einmal nennen",
         "{treatment} is listed twice; name each treatment once",
@@ -661,6 +668,11 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
         "stage_without_jaw_osteonecrosis",
     ),
     (r"(?P<treatment>'\w+') is listed twice; name each treatment once", "declined_twice"),
+    (
+        r"bone_modifying_agent_dose needs a current bone_modifying_agent \(zoledronic_acid, "
+        r"ibandronate, pamidronate or denosumab\)",
+        "dose_without_agent",
+    ),
     (
         r"operation (?P<operation>\w+) applies only to region (?P<regions>[\w, ]+?) "
         r"\(region is not given; state it\)",
