@@ -98,5 +98,5 @@ def test_femoral_head_lesion_is_not_an_atypical_site() -> None:
 
 def test_duration_text_weighs_going_on_after_two_years() -> None:
     [item] = _found(_evaluate(CASE), "BMA.DURATION_INTERVAL")
-    assert "Denosumab monatlich" in item.text.de
+    assert "Denosumab 120 mg alle 4 Wochen weiterführen" in item.text.de
     assert "Nach 2 Jahren Nutzen und Risiken" in item.text.de

@@ -90,7 +90,7 @@ def test_on_denosumab_with_a_normal_calcium_the_plan_is_continued() -> None:
     assert not items(p, "EMERG.HYPERCALCEMIA")
     (plan,) = items(p, "BMA.DURATION_INTERVAL")
     assert plan.rule == "bone_modifying_agents.duration_interval"
-    assert "Denosumab monatlich weiterführen" in plan.text.de
+    assert "Denosumab 120 mg alle 4 Wochen weiterführen" in plan.text.de
 
 
 def test_on_a_bisphosphonate_the_switch_text_stays_and_the_plan_is_set_again() -> None:

@@ -77,6 +77,12 @@ VALIDATOR_ERRORS = {
         "patient": {"mri_contraindicated": False, "mri_contraindication_reason": "Schrittmacher"}
     },
     "declined_twice": {"patient": {"declines": ["surgery", "radiotherapy", "surgery"]}},
+    "dose_without_agent": {
+        "prior_therapy": {
+            "bone_modifying_agent": "none",
+            "bone_modifying_agent_dose": "osteoporosis",
+        }
+    },
     "lab_not_number": {"labs": {"calcium_mg_dl": "zehn"}},
     "units_disagree": {"labs": {"calcium_mg_dl": 10.0, "calcium_mmol_l": 3.0}},
     "operation_region": {

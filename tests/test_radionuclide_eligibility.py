@@ -46,6 +46,7 @@ def crpc_doc(labs: dict[str, Any] | None = None, **prior: Any) -> dict[str, Any]
             "taxane_received": True,
             "abiraterone_current": False,
             "bone_modifying_agent": "denosumab",
+            "bone_modifying_agent_dose": "bone_metastasis",
             **prior,
         },
         "labs": labs or {},

@@ -76,6 +76,9 @@ EXTRA_KEYS = {
     "lutathera-smpc",
     "nair2013",
     "prasad2018",
+    # Denosumab at the osteoporosis dose with bone metastases: the switch to 120 mg.
+    "fizazi2011",
+    "prolia-smpc",
     "rajkumar2014",
     "strauss2021",
     # Fertility counselling before gonadotoxic treatment (SUP.FERTILITY_COUNSELING).

@@ -41,6 +41,7 @@ __all__ = [
     "BoneMetastases",
     "BoneModifyingAgent",
     "CardiacDevice",
+    "BoneModifyingAgentDose",
     "Case",
     "CastrationStatus",
     "Collapse",
@@ -209,6 +210,13 @@ class BoneModifyingAgent(StrEnum):
     ibandronate = "ibandronate"
     pamidronate = "pamidronate"
     denosumab = "denosumab"
+
+
+class BoneModifyingAgentDose(StrEnum):
+    """The dose at which the current bone-modifying agent is given."""
+
+    bone_metastasis = "bone_metastasis"
+    osteoporosis = "osteoporosis"
 
 
 class Frankel(StrEnum):
@@ -874,6 +882,14 @@ class PriorTherapy(_Model):
     bone_modifying_agent_since: ClinicalDate | None = Field(
         default=None, description="Start of the current bone-modifying agent."
     )
+    bone_modifying_agent_dose: BoneModifyingAgentDose | None = Field(
+        default=None,
+        description="Dose of the current bone-modifying agent: bone_metastasis = the dose that "
+        "prevents skeletal events (denosumab 120 mg every 4 weeks, e.g. Xgeva; zoledronic acid "
+        "4 mg every 3-4 or 12 weeks; ibandronate 6 mg IV); osteoporosis = the dose against bone "
+        "loss (denosumab 60 mg every 6 months, e.g. Prolia; zoledronic acid 5 mg yearly), which "
+        "does not prevent skeletal events from bone metastases. Needs bone_modifying_agent.",
+    )
     denosumab_stopped_recently: bool | None = Field(
         default=None, description="Denosumab was stopped recently (risk of rebound bone loss)."
     )
@@ -890,6 +906,16 @@ class PriorTherapy(_Model):
         "the knowledge base knows is recognised by its generic or brand name with other words "
         "around it (e.g. 'Radium-223 (Xofigo)') and checked (evidence guard, label limits).",
     )
+
+    @model_validator(mode="after")
+    def _dose_needs_agent(self) -> Self:
+        agent = self.bone_modifying_agent
+        if self.bone_modifying_agent_dose is not None and agent in (None, BoneModifyingAgent.none):
+            raise ValueError(
+                "bone_modifying_agent_dose needs a current bone_modifying_agent "
+                "(zoledronic_acid, ibandronate, pamidronate or denosumab)"
+            )
+        return self
 
 
 #: Lowest serum creatinine the case format accepts, in µmol/l (0.2 mg/dl). The adult reference

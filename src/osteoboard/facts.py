@@ -314,6 +314,13 @@ CATALOGUE: tuple[Fact, ...] = (
         "Current bone-modifying agent",
         values=("none", "zoledronic_acid", "ibandronate", "pamidronate", "denosumab"),
     ),
+    Fact(
+        "prior.bma_dose",
+        "enum",
+        "Dose of the current bone-modifying agent: at the dose for bone metastases or at the "
+        "osteoporosis dose",
+        values=("bone_metastasis", "osteoporosis"),
+    ),
     Fact("prior.on_denosumab", "bool", "Currently on denosumab"),
     Fact("prior.on_bma", "bool", "Currently on any bone-modifying agent"),
     Fact(
@@ -1456,6 +1463,12 @@ def _prior(
     bma = pt.bone_modifying_agent
     path = ["prior_therapy.bone_modifying_agent"]
     fs.set("prior.bma", bma.value if bma else None, missing=path)
+    dose = pt.bone_modifying_agent_dose
+    fs.set(
+        "prior.bma_dose",
+        dose.value if dose else None,
+        missing=["prior_therapy.bone_modifying_agent_dose"],
+    )
     fs.set("prior.on_denosumab", None if bma is None else bma.value == "denosumab", missing=path)
     fs.set("prior.on_bma", None if bma is None else bma.value != "none", missing=path)
     fs.set(

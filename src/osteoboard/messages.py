@@ -227,6 +227,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "mri_contraindication_reason gilt nur, wenn mri_contraindicated true ist",
         "mri_contraindication_reason applies only when mri_contraindicated is true",
     ),
+    "dose_without_agent": (
+        "bone_modifying_agent_dose braucht ein laufendes Mittel in bone_modifying_agent "
+        "(zoledronic_acid, ibandronate, pamidronate oder denosumab); das Mittel nennen oder "
+        "die Dosis weglassen",
+        "bone_modifying_agent_dose needs a current bone_modifying_agent (zoledronic_acid, "
+        "ibandronate, pamidronate or denosumab)",
+    ),
     "declined_twice": (
         "{treatment} steht zweimal in der Liste; jede Behandlung nur einmal nennen",
         "{treatment} is listed twice; name each treatment once",
@@ -696,6 +703,11 @@ VALUE_ERRORS: tuple[tuple[str, str], ...] = (
         "mri_reason_without_contraindication",
     ),
     (r"(?P<treatment>'\w+') is listed twice; name each treatment once", "declined_twice"),
+    (
+        r"bone_modifying_agent_dose needs a current bone_modifying_agent \(zoledronic_acid, "
+        r"ibandronate, pamidronate or denosumab\)",
+        "dose_without_agent",
+    ),
     (
         r"operation (?P<operation>\w+) applies only to region (?P<regions>[\w, ]+?) "
         r"\(region is not given; state it\)",
