@@ -18,6 +18,7 @@ from osteoboard.facts import DRUG_CLASSES, case_facts
 from osteoboard.guideline import Therapy, load_knowledge_base
 from osteoboard.prognosis import derive_prognosis
 from osteoboard.proposal import Proposal
+from osteoboard.render.letter import build_letter
 from osteoboard.scores import compute_all
 
 MEDICATION_QUESTION = "Welche Medikamente nimmt der Patient aktuell"
@@ -272,3 +273,41 @@ def test_every_drug_class_has_its_facts_and_a_name_for_every_drug() -> None:
         if therapy.drug_class is not None:
             names = kb.facts[f"medication.{therapy.drug_class}_names"].values
             assert therapy.name in names, therapy.name
+
+
+def _options(doc: dict[str, Any]) -> str:
+    case = parse_case(doc)
+    letter = build_letter(evaluate(case), case)
+    (section,) = [s for s in letter.sections if s.id == "options"]
+    return " ".join(
+        r.text
+        for b in section.blocks
+        for p in b.paragraphs
+        for e in [p.runs, *p.entries]
+        for r in e
+    )
+
+
+PAUSE = "bitte nicht selbst absetzen, wir sagen Ihnen, wann"
+
+
+def test_the_letter_says_the_blood_thinner_is_paused_by_the_team() -> None:
+    doc = _with(
+        KYPHOPLASTY,
+        prior_therapy={"current_medication": ["Marcumar nach INR"]},
+        labs={"platelets_10e9_l": 180},
+    )
+    options = _options(doc)
+    assert "Ihr Blutverdünner muss vor dem Eingriff pausiert werden" in options
+    assert PAUSE in options
+    # Only the sentence for the drug the patient takes.
+    assert "Heilung der Wunde" not in options and "Wirkung der Strahlen" not in options
+    # Without a blood thinner there is nothing to pause.
+    plain = _with(KYPHOPLASTY, prior_therapy={"current_medication": []})
+    assert PAUSE not in _options(plain)
+
+
+def test_the_letter_names_the_pause_around_radiotherapy() -> None:
+    options = _options(_with(MELANOMA, prior_therapy={"current_medication": ["Braftovi"]}))
+    assert "verstärken die Wirkung der Strahlen" in options and PAUSE in options
+    assert "Blutverdünner" not in options
