@@ -28,18 +28,39 @@ MEDICATION_QUESTION = "Welche Medikamente nimmt der Patient aktuell"
 KYPHOPLASTY: dict[str, Any] = {
     "id": "med-kyphoplasty",
     "board_date": "2026-11-27",
-    "patient": {"age": 67, "sex": "male", "ecog": 2, "weight_kg": 74,
-                "hypercalcemia_symptoms": False, "hypocalcemia_symptoms": False},
+    "patient": {
+        "age": 67,
+        "sex": "male",
+        "ecog": 2,
+        "weight_kg": 74,
+        "hypercalcemia_symptoms": False,
+        "hypocalcemia_symptoms": False,
+    },
     "primary": {"site": "lung_nsclc", "targetable_driver": False},
     "visceral_metastases": {"present": True, "pattern": "nodular"},
     "bone_metastases": {"vertebral_count": 1, "extraspinal_count": 2},
     "labs": {"calcium_mmol_l": 2.4, "albumin_g_l": 38, "creatinine_umol_l": 90},
-    "neurology": {"frankel": "E", "new_deficit": False, "radicular_pain": False,
-                  "whole_spine_mri_done": True},
+    "neurology": {
+        "frankel": "E",
+        "new_deficit": False,
+        "radicular_pain": False,
+        "whole_spine_mri_done": True,
+    },
     "lesions": [
-        {"id": "L2", "region": "spine", "level": "L2", "type": "lytic", "pain": "mechanical",
-         "pain_vas": 8, "collapse": "lt_50", "alignment": "normal", "posterolateral": "none",
-         "escc_grade": "0", "pathologic_fracture": True, "symptomatic": True}
+        {
+            "id": "L2",
+            "region": "spine",
+            "level": "L2",
+            "type": "lytic",
+            "pain": "mechanical",
+            "pain_vas": 8,
+            "collapse": "lt_50",
+            "alignment": "normal",
+            "posterolateral": "none",
+            "escc_grade": "0",
+            "pathologic_fracture": True,
+            "symptomatic": True,
+        }
     ],
 }
 
@@ -125,7 +146,11 @@ def test_names_are_read_by_brand_or_generic_and_unknown_names_are_kept() -> None
         )
     )
     assert facts["medication.names"] == [
-        "cabozantinib", "pantoprazol 40 mg", "aspirin", "dabrafenib", "trametinib"
+        "cabozantinib",
+        "pantoprazol 40 mg",
+        "aspirin",
+        "dabrafenib",
+        "trametinib",
     ]
     assert facts["medication.antiangiogenic_names"] == ["cabozantinib"]
     assert facts["medication.braf_mek_names"] == ["dabrafenib", "trametinib"]
@@ -144,15 +169,29 @@ def test_cabozantinib_before_spinal_surgery_names_the_28_days() -> None:
     doc = {
         "id": "med-cabo",
         "board_date": "2026-11-27",
-        "patient": {"age": 60, "sex": "male", "ecog": 1, "fit_for_surgery": True,
-                    "life_expectancy_months": 24},
+        "patient": {
+            "age": 60,
+            "sex": "male",
+            "ecog": 1,
+            "fit_for_surgery": True,
+            "life_expectancy_months": 24,
+        },
         "primary": {"site": "kidney", "controlled": True},
         "prior_therapy": {"current_medication": ["Nivolumab", "Cabometyx 40 mg"]},
         "neurology": {"radicular_pain": True, "new_deficit": False, "frankel": "E"},
         "lesions": [
-            {"id": "S1", "region": "spine", "level": "S1", "type": "lytic", "pain": "mechanical",
-             "escc_grade": "2", "posterolateral": "unilateral", "alignment": "normal",
-             "collapse": "body_involved_gt_50", "symptomatic": True}
+            {
+                "id": "S1",
+                "region": "spine",
+                "level": "S1",
+                "type": "lytic",
+                "pain": "mechanical",
+                "escc_grade": "2",
+                "posterolateral": "unilateral",
+                "alignment": "normal",
+                "collapse": "body_involved_gt_50",
+                "symptomatic": True,
+            }
         ],
     }
     p = evaluate(parse_case(doc))
@@ -170,18 +209,34 @@ def test_cabozantinib_before_spinal_surgery_names_the_28_days() -> None:
 MELANOMA: dict[str, Any] = {
     "id": "med-melanoma",
     "board_date": "2026-11-27",
-    "patient": {"age": 49, "sex": "male", "ecog": 0, "weight_kg": 80, "fit_for_surgery": True,
-                "life_expectancy_months": 24, "hypercalcemia_symptoms": False,
-                "hypocalcemia_symptoms": False, "dental_exam_done": True},
+    "patient": {
+        "age": 49,
+        "sex": "male",
+        "ecog": 0,
+        "weight_kg": 80,
+        "fit_for_surgery": True,
+        "life_expectancy_months": 24,
+        "hypercalcemia_symptoms": False,
+        "hypocalcemia_symptoms": False,
+        "dental_exam_done": True,
+    },
     "primary": {"site": "melanoma"},
     "visceral_metastases": {"present": True, "pattern": "nodular", "count": 3},
     "bone_metastases": {"vertebral_count": 0, "extraspinal_count": 1},
     "labs": {"calcium_mmol_l": 2.4, "albumin_g_l": 40, "creatinine_umol_l": 80},
     "neurology": {"frankel": "E", "new_deficit": False, "radicular_pain": False},
     "lesions": [
-        {"id": "HUM", "region": "long_bone", "bone": "humerus", "segment": "diaphyseal",
-         "type": "lytic", "mirels_pain": "moderate", "cortical_involvement": "lt_one_third",
-         "pathologic_fracture": False, "symptomatic": True}
+        {
+            "id": "HUM",
+            "region": "long_bone",
+            "bone": "humerus",
+            "segment": "diaphyseal",
+            "type": "lytic",
+            "mirels_pain": "moderate",
+            "cortical_involvement": "lt_one_third",
+            "pathologic_fracture": False,
+            "symptomatic": True,
+        }
     ],
 }
 
@@ -238,13 +293,19 @@ def test_spinal_surgery_needs_100() -> None:
     doc = {
         "id": "med-spine-plt",
         "board_date": "2026-11-27",
-        "patient": {"age": 60, "sex": "female", "ecog": 1, "fit_for_surgery": True,
-                    "life_expectancy_months": 24},
+        "patient": {
+            "age": 60,
+            "sex": "female",
+            "ecog": 1,
+            "fit_for_surgery": True,
+            "life_expectancy_months": 24,
+        },
         "primary": {"site": "breast", "hormone_receptor": "positive"},
         "neurology": {"new_deficit": True, "frankel": "D", "deficit_onset_hours": 12},
         "labs": {"platelets_10e9_l": 80},
-        "lesions": [{"id": "T9", "region": "spine", "level": "T9", "escc_grade": "3",
-                     "symptomatic": True}],
+        "lesions": [
+            {"id": "T9", "region": "spine", "level": "T9", "escc_grade": "3", "symptomatic": True}
+        ],
     }
     p = evaluate(parse_case(doc))
     surgery = [i for i in p.recommendations if i.code == "SURG.DECOMPRESSION_STABILIZATION"]

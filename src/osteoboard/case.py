@@ -805,17 +805,17 @@ class PriorTherapy(_Model):
         "the knowledge base knows is recognised by its generic or brand name with other words "
         "around it (e.g. 'Radium-223 (Xofigo)') and checked (evidence guard, label limits).",
     )
-    current_medication: (
-        list[Annotated[FreeText, Field(min_length=1, max_length=80)]] | None
-    ) = Field(
-        default=None,
-        max_length=40,
-        description="Drugs the patient takes now, in free text (e.g. 'Apixaban 5 mg 2x tgl.', "
-        "'Cabometyx'); recognised by generic or brand name like the planned therapies. What "
-        "matters to a procedure is checked: anticoagulants and antiplatelet agents before "
-        "cement augmentation, embolisation and surgery, antiangiogenic drugs before surgery, "
-        "BRAF/MEK inhibitors around radiotherapy. An unrecognised name is kept and shown. "
-        "Left out, the medication is unknown; an empty list documents that none is taken.",
+    current_medication: list[Annotated[FreeText, Field(min_length=1, max_length=80)]] | None = (
+        Field(
+            default=None,
+            max_length=40,
+            description="Drugs the patient takes now, in free text (e.g. 'Apixaban 5 mg 2x tgl.', "
+            "'Cabometyx'); recognised by generic or brand name like the planned therapies. What "
+            "matters to a procedure is checked: anticoagulants and antiplatelet agents before "
+            "cement augmentation, embolisation and surgery, antiangiogenic drugs before surgery, "
+            "BRAF/MEK inhibitors around radiotherapy. An unrecognised name is kept and shown. "
+            "Left out, the medication is unknown; an empty list documents that none is taken.",
+        )
     )
 
 
