@@ -372,3 +372,19 @@ def test_the_letter_names_the_pause_around_radiotherapy() -> None:
     options = _options(_with(MELANOMA, prior_therapy={"current_medication": ["Braftovi"]}))
     assert "verstärken die Wirkung der Strahlen" in options and PAUSE in options
     assert "Blutverdünner" not in options
+
+
+def test_the_protocol_shows_the_medication_as_entered() -> None:
+    from osteoboard.render.html import render_protocol_html
+    from osteoboard.render.view import protocol_view
+
+    drugs = ["Eliquis 5 mg 1-0-1", "Kräutertee <Hausmittel>"]
+    case = parse_case(_with(KYPHOPLASTY, prior_therapy={"current_medication": drugs}))
+    p = evaluate(case)
+    kb = load_knowledge_base()
+    line = "Aktuelle Medikation: Eliquis 5 mg 1-0-1; Kräutertee <Hausmittel>"
+    assert protocol_view(p, case, kb)["medication"] == line
+    html = render_protocol_html(p, case, kb)
+    assert "Kräutertee &lt;Hausmittel&gt;" in html  # kept, shown and escaped
+    unknown = parse_case(KYPHOPLASTY)
+    assert protocol_view(evaluate(unknown), unknown, kb)["medication"] == ""

@@ -812,9 +812,10 @@ class PriorTherapy(_Model):
             description="Drugs the patient takes now, in free text (e.g. 'Apixaban 5 mg 2x tgl.', "
             "'Cabometyx'); recognised by generic or brand name like the planned therapies. What "
             "matters to a procedure is checked: anticoagulants and antiplatelet agents before "
-            "cement augmentation, embolisation and surgery, antiangiogenic drugs before surgery, "
-            "BRAF/MEK inhibitors around radiotherapy. An unrecognised name is kept and shown. "
-            "Left out, the medication is unknown; an empty list documents that none is taken.",
+            "cement augmentation, thermal ablation and surgery, antiangiogenic drugs before "
+            "surgery, BRAF/MEK inhibitors around radiotherapy. An unrecognised name is kept and "
+            "shown in the protocol. Left out, the medication is unknown; an empty list documents "
+            "that none is taken.",
         )
     )
 
