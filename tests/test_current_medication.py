@@ -267,13 +267,13 @@ def test_braf_mek_is_asked_in_melanoma_only() -> None:
 def test_low_platelets_keep_cement_augmentation_conditional(
     platelets: float, refractory: bool | None, expected: str | None
 ) -> None:
-    labs: dict[str, Any] = {"platelets_10e9_l": platelets}
+    patient: dict[str, Any] = {"life_expectancy_months": 12}
     if refractory is not None:
-        labs["platelets_refractory"] = refractory
+        patient["platelet_transfusion_refractory"] = refractory
     doc = _with(
         KYPHOPLASTY,
-        patient={"life_expectancy_months": 12},
-        labs=labs,
+        patient=patient,
+        labs={"platelets_10e9_l": platelets},
         prior_therapy={"current_medication": []},
     )
     p = evaluate(parse_case(doc))

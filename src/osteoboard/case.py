@@ -596,6 +596,13 @@ class Patient(_Model):
         "carpopedal spasm, laryngospasm, a seizure or a prolonged QT interval from low calcium.",
     )
     on_dialysis: bool | None = Field(default=None, description="The patient is on dialysis.")
+    platelet_transfusion_refractory: bool | None = Field(
+        default=None,
+        description="The platelets cannot be raised for a procedure (refractory to platelet "
+        "transfusion, documented by the haematologists): a procedure whose threshold the "
+        "count misses is then not proposed; left out, it stays conditional on a count after "
+        "transfusion or recovery.",
+    )
     pregnant: bool | None = Field(
         default=None,
         description="The patient is pregnant (not for a male patient); left out = not "
@@ -855,13 +862,6 @@ class Labs(_Model):
     )
     platelets_10e9_l: Annotated[float, Field(ge=0, lt=3000)] | None = Field(
         default=None, description="Platelet count."
-    )
-    platelets_refractory: bool | None = Field(
-        default=None,
-        description="The platelets cannot be raised for a procedure (refractory to platelet "
-        "transfusion, documented by the haematologists): a procedure whose threshold the "
-        "count misses is then not proposed; left out, it stays conditional on a count after "
-        "transfusion or recovery.",
     )
     bilirubin_umol_l: Annotated[float, Field(ge=0, lt=1000)] | None = Field(
         default=None, description="Total bilirubin."

@@ -1540,7 +1540,10 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     # Whether a transfusion or recovery will reach a procedure's threshold is open until a new
     # count is entered (which replaces the measured one); documented refractoriness settles it.
     # Nothing to ask: the blood count before a procedure is routine.
-    fs.set("labs.platelets_raised", False if labs.platelets_refractory else None)
+    fs.set(
+        "labs.platelets_raised",
+        False if case.patient.platelet_transfusion_refractory else None,
+    )
     fs.set("labs.neutrophils_known", labs.neutrophils_10e9_l is not None)
     fs.set("labs.hemoglobin_known", labs.hemoglobin_g_dl is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])
