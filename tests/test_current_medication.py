@@ -20,6 +20,7 @@ from osteoboard.prognosis import derive_prognosis
 from osteoboard.proposal import Proposal
 from osteoboard.render.letter import build_letter
 from osteoboard.scores import compute_all
+from tests.support.letter_text import section_text
 
 MEDICATION_QUESTION = "Welche Medikamente nimmt der Patient aktuell"
 
@@ -338,15 +339,7 @@ def test_every_drug_class_has_its_facts_and_a_name_for_every_drug() -> None:
 
 def _options(doc: dict[str, Any]) -> str:
     case = parse_case(doc)
-    letter = build_letter(evaluate(case), case)
-    (section,) = [s for s in letter.sections if s.id == "options"]
-    return " ".join(
-        r.text
-        for b in section.blocks
-        for p in b.paragraphs
-        for e in [p.runs, *p.entries]
-        for r in e
-    )
+    return section_text(build_letter(evaluate(case), case), "options")
 
 
 PAUSE = "bitte nicht selbst absetzen, wir sagen Ihnen, wann"
