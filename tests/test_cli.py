@@ -302,9 +302,9 @@ def test_a_field_named_by_a_number_is_no_decimal_comma() -> None:
         "error: patient['52']: unknown field; allowed: age, sex, weight_kg, ecog, karnofsky, "
         "life_expectancy_months, fit_for_surgery, dental_exam_done, "
         "invasive_dental_procedure_planned, hypercalcemia_symptoms, hypocalcemia_symptoms, "
-        "on_dialysis, pregnant, breastfeeding, fetal_dose_acceptable, jaw_osteonecrosis, "
-        "jaw_osteonecrosis_stage, cardiac_device, cardiac_device_mr_conditional, "
-        "mri_contraindicated, mri_contraindication_reason, declines"
+        "on_dialysis, platelet_transfusion_refractory, pregnant, breastfeeding, "
+        "fetal_dose_acceptable, jaw_osteonecrosis, jaw_osteonecrosis_stage, cardiac_device, "
+        "cardiac_device_mr_conditional, mri_contraindicated, mri_contraindication_reason, declines"
     ]
 
 

@@ -15,6 +15,7 @@ import pytest
 from osteoboard.caseio import CaseError, parse_case
 from osteoboard.engine import evaluate
 from osteoboard.render.letter import Letter, build_letter
+from tests.support.letter_text import section_text
 
 
 def _case(**prior: Any) -> dict[str, Any]:
@@ -109,14 +110,7 @@ def _letter(doc: dict[str, Any]) -> Letter:
 
 
 def _section(lt: Letter, section_id: str) -> str:
-    (section,) = [s for s in lt.sections if s.id == section_id]
-    return " ".join(
-        r.text
-        for b in section.blocks
-        for p in b.paragraphs
-        for e in [p.runs, *p.entries]
-        for r in e
-    )
+    return section_text(lt, section_id)
 
 
 #: Words of the letter's flare paragraphs (the explanation and the warning signs).

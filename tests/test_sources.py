@@ -212,6 +212,19 @@ EXTRA_KEYS = {
     "horn2018",
     "lin2007",
     "paz-ares2019",
+    # The same review: drugs that change a procedure - BRAF/MEK inhibitors around
+    # radiotherapy, antiangiogenic drugs before surgery.
+    "anker2016",
+    "avastin-smpc",
+    "cabometyx-smpc",
+    "cyramza-smpc",
+    "inlyta-smpc",
+    "lenvima-smpc",
+    "nexavar-smpc",
+    "stivarga-smpc",
+    "sutent-smpc",
+    "votrient-smpc",
+    "zaltrap-smpc",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -636,6 +636,13 @@ class Patient(_Model):
         "carpopedal spasm, laryngospasm, a seizure or a prolonged QT interval from low calcium.",
     )
     on_dialysis: bool | None = Field(default=None, description="The patient is on dialysis.")
+    platelet_transfusion_refractory: bool | None = Field(
+        default=None,
+        description="The platelets cannot be raised for a procedure (refractory to platelet "
+        "transfusion, documented by the haematologists): a procedure whose threshold the "
+        "count misses is then not proposed; left out, it stays conditional on a count after "
+        "transfusion or recovery.",
+    )
     pregnant: bool | None = Field(
         default=None,
         description="The patient is pregnant (not for a male patient); left out = not "
@@ -905,6 +912,19 @@ class PriorTherapy(_Model):
         description="Drugs or procedures planned outside osteoboard, in free text; a therapy "
         "the knowledge base knows is recognised by its generic or brand name with other words "
         "around it (e.g. 'Radium-223 (Xofigo)') and checked (evidence guard, label limits).",
+    )
+    current_medication: list[Annotated[FreeText, Field(min_length=1, max_length=80)]] | None = (
+        Field(
+            default=None,
+            max_length=40,
+            description="Drugs the patient takes now, in free text (e.g. 'Apixaban 5 mg 2x tgl.', "
+            "'Cabometyx'); recognised by generic or brand name like the planned therapies. What "
+            "matters to a procedure is checked: anticoagulants and antiplatelet agents before "
+            "cement augmentation, thermal ablation and surgery, antiangiogenic drugs before "
+            "surgery, BRAF/MEK inhibitors around radiotherapy. An unrecognised name is kept and "
+            "shown in the protocol. Left out, the medication is unknown; an empty list documents "
+            "that none is taken.",
+        )
     )
 
     @model_validator(mode="after")

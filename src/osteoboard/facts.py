@@ -70,6 +70,9 @@ __all__ = [
 ]
 
 FactType = Literal["bool", "int", "float", "string", "enum", "list"]
+#: Drug classes that change a procedure (therapies.yaml ``drug_class``), each with the facts
+#: ``medication.<class>`` and ``medication.<class>_names``.
+DRUG_CLASSES: tuple[str, ...] = ("anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek")
 Scope = Literal["case", "lesion"]
 Value = bool | int | float | str | list[str] | None
 
@@ -343,6 +346,37 @@ CATALOGUE: tuple[Fact, ...] = (
         "knowledge base (therapies.yaml, by name or alias anywhere in the entry), their names; "
         "otherwise the entry in lower case",
     ),
+    # -- current medication that changes a procedure --
+    Fact(
+        "medication.documented",
+        "bool",
+        "The current medication is documented (prior_therapy.current_medication given, an "
+        "empty list included)",
+    ),
+    Fact(
+        "medication.names",
+        "list",
+        "Current and planned drugs: the knowledge base's names of those it recognises "
+        "(therapies.yaml), the others as entered in lower case",
+    ),
+    *(
+        Fact(
+            f"medication.{drug_class}",
+            "bool",
+            f"A current or planned drug of the class {drug_class} (therapies.yaml drug_class); "
+            "unknown while the current medication is not documented and none is named",
+        )
+        for drug_class in DRUG_CLASSES
+    ),
+    *(
+        Fact(
+            f"medication.{drug_class}_names",
+            "list",
+            f"The current or planned drugs of the class {drug_class}, by their names in "
+            "therapies.yaml",
+        )
+        for drug_class in DRUG_CLASSES
+    ),
     Fact(
         "prior.adt_started",
         "bool",
@@ -418,6 +452,13 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
     Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
     Fact("labs.platelets_known", "bool", "A platelet count is documented"),
+    Fact(
+        "labs.platelets_raised",
+        "bool",
+        "The platelets have been raised to what a procedure needs (a count after transfusion "
+        "or recovery): false when they are documented as refractory, else unknown, so a "
+        "procedure whose threshold the measured count misses stays conditional on it",
+    ),
     Fact("labs.neutrophils_known", "bool", "A neutrophil count is documented"),
     Fact("labs.hemoglobin_known", "bool", "A haemoglobin value is documented"),
     Fact("labs.hemoglobin_g_dl", "float", "Haemoglobin", "g/dL"),
@@ -876,6 +917,7 @@ def case_facts(
         case,
         frozenset(kb.constants["bisphosphonates"]),
         {t.name: (t.name, *t.aliases) for t in kb.therapies.values()},
+        {t.name: t.drug_class for t in kb.therapies.values() if t.drug_class is not None},
     )
     _labs(fs, case, scores)
     _neuro(fs, case)
@@ -1448,6 +1490,7 @@ def _prior(
     case: Case,
     bisphosphonates: frozenset[str],
     therapies: Mapping[str, Sequence[str]],
+    drug_classes: Mapping[str, str],
 ) -> None:
     pt = case.prior_therapy
     for name in (
@@ -1488,6 +1531,7 @@ def _prior(
     for entry in pt.planned_therapies:
         planned.extend(named_therapies(entry, therapies) or [entry.lower()])
     fs.set("prior.planned_therapies", list(dict.fromkeys(planned)))
+    _medication(fs, pt.current_medication, planned, therapies, drug_classes)
     since = pt.androgen_deprivation_since
     fs.set(
         "prior.adt_started",
@@ -1530,6 +1574,32 @@ def _names(words: Sequence[str], name: Sequence[str]) -> bool:
             if len(joined) >= len(target) or not target.startswith(joined):
                 break
     return False
+
+
+def _medication(
+    fs: FactSet,
+    current: Sequence[str] | None,
+    planned: Sequence[str],
+    therapies: Mapping[str, Sequence[str]],
+    drug_classes: Mapping[str, str],
+) -> None:
+    """The drugs that change a procedure, from the current medication and the planned
+    therapies (a drug to be continued or started matters as much): a class is present when a
+    drug of it is named, absent when the medication is documented without one, and unknown
+    otherwise (SPEC §4.1: an undocumented medication is not "none")."""
+    names: list[str] = []
+    for entry in current or ():
+        names.extend(named_therapies(entry, therapies) or [entry.lower()])
+    names.extend(planned)
+    names = list(dict.fromkeys(names))
+    fs.set("medication.documented", current is not None)
+    fs.set("medication.names", names)
+    path = ["prior_therapy.current_medication"]
+    for drug_class in DRUG_CLASSES:
+        members = [n for n in names if drug_classes.get(n) == drug_class]
+        present: bool | None = True if members else (False if current is not None else None)
+        fs.set(f"medication.{drug_class}", present, missing=path)
+        fs.set(f"medication.{drug_class}_names", members)
 
 
 def named_therapies(entry: str, therapies: Mapping[str, Sequence[str]]) -> list[str]:
@@ -1623,6 +1693,13 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
     fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
+    # Whether a transfusion or recovery will reach a procedure's threshold is open until a new
+    # count is entered (which replaces the measured one); documented refractoriness settles it.
+    # Nothing to ask: the blood count before a procedure is routine.
+    fs.set(
+        "labs.platelets_raised",
+        False if case.patient.platelet_transfusion_refractory else None,
+    )
     fs.set("labs.neutrophils_known", labs.neutrophils_10e9_l is not None)
     fs.set("labs.hemoglobin_known", labs.hemoglobin_g_dl is not None)
     fs.set("labs.hemoglobin_g_dl", labs.hemoglobin_g_dl, missing=["labs.hemoglobin_g_dl"])

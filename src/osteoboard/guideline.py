@@ -154,6 +154,14 @@ class Action(_KbModel):
 class Therapy(_KbModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
     aliases: list[str] = Field(default_factory=list)
+    drug_class: Literal["anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek"] | None = (
+        Field(
+            default=None,
+            description="The class of a drug that changes a procedure (facts "
+            "medication.<class>): bleeding before a procedure, wound healing after surgery, "
+            "radiosensitisation around radiotherapy.",
+        )
+    )
     status: Status
     note: Text
     sources: list[str] = Field(default_factory=list)

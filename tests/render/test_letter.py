@@ -34,6 +34,7 @@ from osteoboard.render.letter import (
     words_de,
 )
 from tests.render.test_documents import EXAMPLES, IDS, ROOT, case_and_proposal, letter, pdf_text
+from tests.support.letter_text import section_text
 
 CONTACT = Contact(
     centre="Testzentrum für Knochenmetastasen",
@@ -359,14 +360,7 @@ def test_calcium_stays_off_even_if_a_proposal_held_both() -> None:
 
 
 def _warnings(lt: Letter) -> str:
-    (section,) = [s for s in lt.sections if s.id == "warning_signs"]
-    return " ".join(
-        r.text
-        for b in section.blocks
-        for p in b.paragraphs
-        for e in [p.runs, *p.entries]
-        for r in e
-    )
+    return section_text(lt, "warning_signs")
 
 
 def test_sarcoma_with_lung_metastases_warns_of_lung_symptoms_only() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -158,6 +158,12 @@ class MedicationEntry(_Entry):
     agent: BoneModifyingAgent
 
 
+class CurrentMedicationEntry(_Entry):
+    #: The therapy of ``therapies.yaml`` the code stands for: its name is the entry of
+    #: ``prior_therapy.current_medication`` (read back by the planned-therapy matcher).
+    drug: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
+
+
 class ProcedureKind(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     profiles: list[str] = Field(default_factory=list)
@@ -289,6 +295,8 @@ class _File(BaseModel):
     tumor_markers: list[MarkerEntry]
     tumor_marker_sources: list[str]
     medications: list[MedicationEntry]
+    current_medication_days: SourcedValue
+    current_medications: list[CurrentMedicationEntry] = Field(default_factory=list)
     radiotherapy: ProcedureKind
     surgery: ProcedureKind
     operations: Operations
@@ -377,6 +385,7 @@ class FhirCodes:
         self.answers = {name: Coded(entries, by_uri) for name, entries in data.answers.items()}
         self.tumor_markers = Coded(data.tumor_markers, by_uri)
         self.medications = Coded(data.medications, by_uri)
+        self.current_medications = Coded(data.current_medications, by_uri)
         self.radiotherapy = Coded(data.radiotherapy.codes, by_uri)
         self.surgery = Coded(data.surgery.codes, by_uri)
         self.operations = Coded(data.operations.codes, by_uri)
@@ -488,6 +497,7 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
         "myeloma_series": data.myeloma_series,
         "tumor_markers": data.tumor_markers,
         "medications": data.medications,
+        "current_medications": data.current_medications,
         "radiotherapy.codes": data.radiotherapy.codes,
         "surgery.codes": data.surgery.codes,
         "operations.codes": data.operations.codes,
@@ -535,6 +545,7 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
             ("finding_recent_days", data.finding_recent_days.sources),
             ("sources", data.sources),
             ("bma_current_days", data.bma_current_days.sources),
+            ("current_medication_days", data.current_medication_days.sources),
             ("current_values", data.current_values.sources),
             ("myeloma_series_sources", data.myeloma_series_sources),
             ("tumor_marker_sources", data.tumor_marker_sources),
@@ -696,6 +707,11 @@ def mapping_table(codes: FhirCodes) -> str:
         "Medication*.medication",
         d.medications,
         lambda e: f"prior_therapy.bone_modifying_agent = {e.agent.value}",
+    )
+    add(
+        "Medication*.medication",
+        d.current_medications,
+        lambda e: f"prior_therapy.current_medication[] = {e.drug}",
     )
     for name, entries in d.answers.items():
         add(f"Observation.value ({name})", entries, _answer)

@@ -1779,13 +1779,20 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             target = state.by_id.get(_ref_key(res.medicationReference) or "")
             concept = target[1].code if target is not None else None
     entry = codes.medications.first(_codings(concept))
-    if entry is None:
+    drug = None if entry is not None else codes.current_medications.first(_codings(concept))
+    if entry is None and drug is None:
         state.drop(
             ref,
-            "kein knochenwirksames Medikament der Codetabelle",
-            "not a bone-modifying agent of the code table",
+            "kein knochenwirksames oder für Eingriffe wichtiges Medikament der Codetabelle",
+            "not a bone-modifying agent or a drug that changes a procedure of the code table",
         )
         return
+    # How long a past statement or an administration still counts as current.
+    limit = (
+        codes.data.bma_current_days.value
+        if drug is None
+        else codes.data.current_medication_days.value
+    )
     state.use(
         ref,
         element,
@@ -1801,7 +1808,6 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
         date = _effective(res) or _date(res.dateAsserted)
         start = start or date
         state.use(ref, "dateAsserted")
-        limit = codes.data.bma_current_days.value
         if res.status in codes.statuses.medication_statement_current:
             current = True
         elif res.status in codes.statuses.medication_statement_past:
@@ -1834,13 +1840,27 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             state.drop_status(ref, res.status, "Gabe", "administration")
             return
         start = date = _effective(res)
-        limit = codes.data.bma_current_days.value
         current = state.board_date is None or (
             date is not None and (state.board_date - date).days <= limit
         )
     if state.after_board(start):
         state.drop(ref, "nach dem Konferenzdatum", "after the board date")
         return
+    if drug is not None:
+        if current:
+            # One entry per drug: several requests of one drug are one item of the list.
+            state.offer(
+                f"prior_therapy.current_medication#{drug.drug}",
+                _Candidate(drug.drug, date or start, ref, element, _t(drug.display, drug.display)),
+            )
+        else:
+            state.drop(
+                ref,
+                f"{drug.display}: beendet, keine laufende Therapie",
+                f"{drug.display}: ended, not a current therapy",
+            )
+        return
+    assert entry is not None
     agent = entry.agent.value
     if current:
         state.offer(

@@ -42,6 +42,7 @@ __all__ = [
     "basis_de",
     "course_figures",
     "declined_line",
+    "medication_line",
     "protocol_view",
     "signature_rows",
 ]
@@ -485,6 +486,7 @@ def protocol_view(
         "kb_sha": proposal.knowledge_base.sha256[:12] if proposal.knowledge_base else "",
         "primary": _primary_label(case, kb),
         "declined": declined_line(case, kb),
+        "medication": medication_line(case),
         "lesions": lesions,
         "emergencies": emergencies,
         # Urgent items of every discipline, shown right after the emergencies as well.
@@ -530,6 +532,16 @@ def declined_line(case: Case, kb: KnowledgeBase, lang: str = "de") -> str:
         return ""
     lead = "Nach Aufklärung abgelehnt: " if lang == "de" else "Declined after being informed: "
     return lead + join(names, lang)
+
+
+def medication_line(case: Case, lang: str = "de") -> str:
+    """The current medication as entered - names the knowledge base does not know included -
+    as one line of the case facts; empty when it is not documented (the questions ask)."""
+    drugs = case.prior_therapy.current_medication
+    if drugs is None:
+        return ""
+    lead = "Aktuelle Medikation: " if lang == "de" else "Current medication: "
+    return lead + ("; ".join(drugs) if drugs else ("keine" if lang == "de" else "none"))
 
 
 def _primary_label(case: Case, kb: KnowledgeBase) -> str:
