@@ -40,7 +40,12 @@ RIB: dict[str, Any] = {
     "id": "preg-rib",
     "board_date": "2026-11-20",
     "patient": {"age": 34, "sex": "female", "ecog": 1, "weight_kg": 62},
-    "primary": {"site": "breast", "hormone_receptor": "positive", "her2": "negative"},
+    "primary": {
+        "site": "breast",
+        "hormone_receptor": "positive",
+        "her2": "negative",
+        "first_metastatic_presentation": False,
+    },
     "bone_metastases": {"vertebral_count": 0, "extraspinal_count": 3},
     "lesions": [{"id": "R7", "region": "rib", "pain_vas": 5}],
     "labs": {

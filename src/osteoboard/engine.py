@@ -1353,25 +1353,34 @@ class _QuestionDraft:
                 self.fields[name] = None
 
 
-def _fold_repeated_fields(grouped: dict[str, list[_Ask]]) -> dict[str, list[_Ask]]:
-    """A question whose fields another one asks for too is one question with it, at the
-    earlier place: the serum creatinine is not asked beside a clearance question that names
-    it. When the later question asks for more, its wording is used there."""
+def _fold_repeated_fields(
+    kb: KnowledgeBase, grouped: dict[str, list[_Ask]]
+) -> dict[str, list[_Ask]]:
+    """A question that asks only for fields an earlier one asks for too is one question with
+    it, at the earlier place (one lesion's pain beside the question about every lesion's
+    pain). A later question that asks for more takes an earlier one in only when its wording
+    names exactly the fields still missing (a fact with ``inputs``: the clearance question
+    then asks for the serum creatinine too); a broader question in other words (the
+    prognosis, the Mirels criteria) would hide what the earlier one asks."""
     out: dict[str, list[_Ask]] = {}
     asked: dict[str, frozenset[str]] = {}
     for key, group in grouped.items():
         mine = frozenset(f for ask in group for f in ask.fields)
-        host = next((k for k, theirs in asked.items() if mine <= theirs or theirs <= mine), None)
-        if host is None:
-            out[key], asked[key] = group, mine
-        elif mine <= asked[host]:
+        host = next((k for k, theirs in asked.items() if mine <= theirs), None)
+        if host is not None:
             out[host] = out[host] + group
-        else:
-            out[host], asked[host] = group + out[host], mine
-            # Questions after it that the wider one now covers join it too.
-            for other in [k for k in out if k != host and asked[k] <= mine]:
-                out[host] += out.pop(other)
-                del asked[other]
+            continue
+        info = kb.facts.get(group[0].fact)
+        names_fields = info is not None and bool(info.inputs)
+        host = next((k for k, theirs in asked.items() if theirs < mine), None)
+        if host is None or not names_fields:
+            out[key], asked[key] = group, mine
+            continue
+        out[host], asked[host] = group + out[host], mine
+        # Questions after it that the wider one now covers join it too.
+        for other in [k for k in out if k != host and asked[k] <= mine]:
+            out[host] += out.pop(other)
+            del asked[other]
     return out
 
 
@@ -1395,7 +1404,7 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
                 "|".join(sorted(ask.fields)) + "@" + (ask.lesion_label or "")
             )
         grouped.setdefault(key, []).append(ask)
-    grouped = _fold_repeated_fields(grouped)
+    grouped = _fold_repeated_fields(kb, grouped)
     # The questions in that order, but only the first screening questions (those that decide
     # nothing on the proposal, only an emergency or urgent step no finding raises yet, and
     # maybe routine steps behind it) before the others; further screening questions take the
