@@ -7,11 +7,21 @@ the two cores from the server) run 50 concurrent connections for 30 s, each requ
 evaluating one of the example cases in turn and storing the evaluation. Prints p50, p90,
 p99, requests per second and errors (connection errors and responses >= 400).
 
-    .venv/bin/python bench/api.py                      # both databases, 30 s each
+Two runs per database:
+- **closed loop**: each connection sends its next request the moment the answer is in, so
+  the run shows the most the server does (requests/s). Its latency is the queue in front of
+  the server: 50 connections at R requests/s wait 50/R s on average (Little's law), about
+  170 ms at 300 requests/s, whatever the server does.
+- **paced** (``--rate``, default 300): the same 50 connections send 300 requests/s in all
+  (``bench/pace.lua``), so the run shows the latency a request meets at that load.
+
+    .venv/bin/python bench/api.py                      # both databases, 30 s each run
     .venv/bin/python bench/api.py --db sqlite -d 10    # one database, 10 s
+    .venv/bin/python bench/api.py --rate 0             # closed loop only
     .venv/bin/python bench/api.py --profile            # py-spy on a worker while loaded
 
-Targets: p50 <= 15 ms, p99 <= 60 ms, >= 300 requests/s, 0 errors.
+Targets: >= 300 requests/s (closed loop); p50 <= 15 ms, p99 <= 60 ms at 300 requests/s
+(paced); 0 errors in both.
 """
 
 from __future__ import annotations
@@ -57,21 +67,28 @@ def _wrk() -> str:
     return path
 
 
+PACE = ROOT / "bench" / "pace.lua"
+
+
 def wrk_warm(lua: Path, url: str, env: dict[str, str]) -> None:
     """Three seconds of load to warm every worker (knowledge base, caches, connections)."""
     subprocess.run(
         [_wrk(), "-t2", "-c8", "-d3s", "-s", str(lua), url],
-        env=env,
+        env={"WRK_THREADS": "2", **env},
         capture_output=True,
         check=True,
     )
 
 
 def wrk_load(
-    lua: Path, url: str, args: argparse.Namespace, env: dict[str, str]
+    lua: Path, url: str, args: argparse.Namespace, env: dict[str, str], rate: float = 0
 ) -> subprocess.CompletedProcess[str]:
     """The measured run: ``args.threads`` threads, ``args.connections`` connections for
-    ``args.duration`` seconds; wrk's output is the script's report."""
+    ``args.duration`` seconds, paced to ``rate`` requests/s in all when given (else a closed
+    loop); wrk's output is the script's report."""
+    env = {**env, "WRK_THREADS": str(args.threads), "PACE_LUA": str(PACE)}
+    if rate:
+        env["RATE"] = str(rate)
     return subprocess.run(
         [
             _wrk(),
@@ -105,7 +122,7 @@ def _prepare(url: str) -> tuple[str, list[int]]:
     return token, ids
 
 
-def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, dict[str, Any]]:
     token, ids = _prepare(url)
     env = {"OSTEOBOARD_DATABASE_URL": url, "OSTEOBOARD_COOKIE_SECURE": "false"}
     server = Server(env, workers=args.workers, log=work / "server.log")
@@ -114,20 +131,31 @@ def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         wrk_env = {**os.environ, "CASE_IDS": ",".join(map(str, ids)), "TOKEN": token}
         host = server.url
         wrk_warm(LUA, host, wrk_env)
-        cpu_before = _server_cpu(server)
-        profiler = None
-        if args.profile:
-            profiler = _start_profiler(server, work, args.duration)
-        result = wrk_load(LUA, host, args, wrk_env)
-        cpu = _server_cpu(server) - cpu_before
-        if profiler is not None:
-            profiler.wait(timeout=args.duration + 60)
-            print(f"  profile: {work / 'profile.txt'}")
+        runs: dict[str, dict[str, Any]] = {}
+        for rate in (0.0, args.rate) if args.rate else (0.0,):
+            cpu_before = _server_cpu(server)
+            profiler = None
+            if args.profile and not rate:
+                profiler = _start_profiler(server, work, args.duration)
+            result = wrk_load(LUA, host, args, wrk_env, rate)
+            cpu = _server_cpu(server) - cpu_before
+            if profiler is not None:
+                profiler.wait(timeout=args.duration + 60)
+                print(f"  profile: {work / 'profile.txt'}")
+            runs["paced" if rate else "closed"] = figures_of(result, cpu, rate)
     finally:
         server.stop()
+    return runs
+
+
+def figures_of(
+    result: subprocess.CompletedProcess[str], cpu_s: float, rate: float
+) -> dict[str, Any]:
+    """wrk's JSON line, with the server's CPU seconds and the rate offered (0: closed loop)."""
     line = next(x for x in result.stdout.splitlines() if x.startswith("{"))
     figures: dict[str, Any] = json.loads(line)
-    figures["server_cpu_s"] = cpu
+    figures["server_cpu_s"] = cpu_s
+    figures["rate"] = rate
     return figures
 
 
@@ -187,26 +215,30 @@ def _is_worker(pid: str) -> bool:
 
 
 def _report(label: str, f: dict[str, Any], duration: float) -> None:
+    """One run's line: a closed loop is held to the rate target, a paced run to the latency
+    targets and to the rate it was offered (within 2 %)."""
     seconds = f["duration_us"] / 1e6 or duration
     rps = f["requests"] / seconds
     errors = sum(f[k] for k in f if k.startswith("errors_"))
     p50, p90, p99 = (f[k] / 1000 for k in ("p50_us", "p90_us", "p99_us"))
-    ok = (
-        p50 <= TARGETS["p50_ms"]
-        and p99 <= TARGETS["p99_ms"]
-        and rps >= TARGETS["rps"]
-        and errors == 0
-    )
+    rate = f.get("rate", 0.0)
+    if rate:
+        label = f"{label}, paced at {rate:.0f}/s"
+        ok = p50 <= TARGETS["p50_ms"] and p99 <= TARGETS["p99_ms"] and rps >= 0.98 * rate
+    else:
+        label = f"{label}, closed loop"
+        ok = rps >= TARGETS["rps"]
+    ok = ok and errors == 0
     print(
-        f"{label:<12} {f['requests']:>7} req  {rps:7.1f} req/s  p50 {p50:6.1f} ms  "
+        f"{label:<28} {f['requests']:>7} req  {rps:7.1f} req/s  p50 {p50:6.1f} ms  "
         f"p90 {p90:6.1f} ms  p99 {p99:6.1f} ms  max {f['max_us'] / 1000:7.1f} ms  "
         f"errors {errors}  {'(targets met)' if ok else '(targets missed)'}"
     )
     if errors:
         kinds = ", ".join(f"{k[7:]} {f[k]}" for k in sorted(f) if k.startswith("errors_") and f[k])
-        print(f"{'':<12} errors: {kinds}")
+        print(f"{'':<28} errors: {kinds}")
     print(
-        f"{'':<12} server CPU {f['server_cpu_s'] * 1000 / max(1, f['requests']):.1f} ms per "
+        f"{'':<28} server CPU {f['server_cpu_s'] * 1000 / max(1, f['requests']):.1f} ms per "
         f"request ({f['server_cpu_s'] / seconds:.2f} of {os.cpu_count()} cores busy with it); "
         f"load average {os.getloadavg()[0]:.1f} at the end"
     )
@@ -219,7 +251,10 @@ def main() -> None:
     parser.add_argument("-c", "--connections", type=int, default=50)
     parser.add_argument("-t", "--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("-w", "--workers", type=int, default=2, help="server workers")
-    parser.add_argument("--profile", action="store_true", help="py-spy on one worker")
+    parser.add_argument(
+        "--rate", type=float, default=TARGETS["rps"], help="requests/s of the paced run (0: none)"
+    )
+    parser.add_argument("--profile", action="store_true", help="py-spy on the closed loop")
     args = parser.parse_args()
     examples = len(list((ROOT / "examples").glob("*.yaml")))
     print(
@@ -233,12 +268,16 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix=f"osteoboard-bench-{kind}-"))
         try:
             if kind == "sqlite":
-                figures = _run(f"sqlite:///{work / 'bench.sqlite3'}", args, work)
+                runs = _run(f"sqlite:///{work / 'bench.sqlite3'}", args, work)
             else:
-                figures = _with_postgres(args, work)
-            _report(kind, figures, args.duration)
+                runs = _with_postgres(args, work)
+            for figures in runs.values():
+                _report(kind, figures, args.duration)
             keep = args.profile or any(
-                figures[k] for k in figures if k.startswith("errors_") and k != "errors_timeout"
+                figures[k]
+                for figures in runs.values()
+                for k in figures
+                if k.startswith("errors_") and k != "errors_timeout"
             )
         finally:
             if not keep:
@@ -247,7 +286,7 @@ def main() -> None:
                 print(f"{'':<12} kept: {work}")
 
 
-def _with_postgres(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def _with_postgres(args: argparse.Namespace, work: Path) -> dict[str, dict[str, Any]]:
     from tests.support.postgres import PostgresServer, _install, find_bin_dir
 
     bin_dir = find_bin_dir() or _install()

@@ -2,6 +2,11 @@
 -- the environment variable CASE_IDS (comma-separated), with the bearer token in TOKEN.
 -- Prints one JSON line with the figures at the end.
 
+local pace = os.getenv("PACE_LUA")
+if pace then
+  dofile(pace) -- defines delay() when RATE is set
+end
+
 local ids = {}
 for id in string.gmatch(os.getenv("CASE_IDS") or "", "[^,]+") do
   ids[#ids + 1] = id

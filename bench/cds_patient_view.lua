@@ -2,6 +2,11 @@
 -- the file BODY and a fresh JWT per request from the file TOKENS (one per line; thread i of
 -- n takes lines i, i+n, i+2n ...), so that no token is sent twice. Prints one JSON line.
 
+local pace = os.getenv("PACE_LUA")
+if pace then
+  dofile(pace) -- defines delay() when RATE is set
+end
+
 local threads = {}
 local next_id = 0
 
@@ -13,12 +18,25 @@ end
 
 init = function(args)
   local nthreads = tonumber(os.getenv("WRK_THREADS") or "1")
+  -- TOKEN_HALF 0 or 1: the first or the second half of the file (one run each)
+  local half = tonumber(os.getenv("TOKEN_HALF") or "-1")
   local f = assert(io.open(os.getenv("BODY"), "r"))
   body = f:read("*a")
   f:close()
   tokens = {}
-  local i = 0
+  local lines = {}
   for line in io.lines(os.getenv("TOKENS")) do
+    lines[#lines + 1] = line
+  end
+  local first, last = 1, #lines
+  if half == 0 then
+    last = math.floor(#lines / 2)
+  elseif half == 1 then
+    first = math.floor(#lines / 2) + 1
+  end
+  local i = 0
+  for n = first, last do
+    local line = lines[n]
     if i % nthreads == id then
       tokens[#tokens + 1] = line
     end

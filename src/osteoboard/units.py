@@ -6,6 +6,7 @@ validation so that downstream code sees SI units only.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -226,6 +227,33 @@ UCUM_ANALYTE: dict[tuple[str, str, str], Any] = {
 _UNIT_SPELLINGS = {"µ": "u", "μ": "u"}
 
 
+#: Other spellings of a unit, lower case, and the UCUM code they stand for.
+_UCUM_ALIASES = {
+    "lb": "[lb_av]",
+    "lbs": "[lb_av]",
+    "iu/l": "U/L",
+    "x10e9/l": "10*9/L",
+    "10^9/l": "10*9/L",
+    "gpt/l": "10*9/L",
+    "g/dl": "g/dL",
+}
+
+
+@functools.cache
+def _ucum_by_lower() -> dict[str, str]:
+    """Every UCUM code this module converts, by its lower-case spelling (an alias first)."""
+    known = (
+        {u for pair in UCUM_FACTORS for u in pair}
+        | {u for (_, a, b) in UCUM_ANALYTE for u in (a, b)}
+        | {"kg", "mmol/L", "umol/L", "g/L", "g/dL", "mg/L", "U/L", "10*9/L", "mg/dL", "ng/mL"}
+    )
+    by_lower: dict[str, str] = {}
+    for unit in sorted(known):  # one code per spelling, the same one on every run
+        by_lower.setdefault(unit.lower(), unit)
+    return {**by_lower, **_UCUM_ALIASES}
+
+
+@functools.lru_cache(maxsize=1024)
 def canonical_ucum(unit: str) -> str:
     """A unit as its UCUM code where it is only spelled differently (``µmol/l`` → ``umol/L``,
     ``lb`` → ``[lb_av]``); otherwise unchanged."""
@@ -234,27 +262,7 @@ def canonical_ucum(unit: str) -> str:
         return "10*9/L"
     for a, b in _UNIT_SPELLINGS.items():
         text = text.replace(a, b)
-    known = (
-        {u for pair in UCUM_FACTORS for u in pair}
-        | {u for (_, a, b) in UCUM_ANALYTE for u in (a, b)}
-        | {"kg", "mmol/L", "umol/L", "g/L", "g/dL", "mg/L", "U/L", "10*9/L", "mg/dL", "ng/mL"}
-    )
-    aliases = {
-        "lb": "[lb_av]",
-        "lbs": "[lb_av]",
-        "iu/l": "U/L",
-        "x10e9/l": "10*9/L",
-        "10^9/l": "10*9/L",
-        "gpt/l": "10*9/L",
-        "g/dl": "g/dL",
-    }
-    lower = text.lower()
-    if lower in aliases:
-        return aliases[lower]
-    for u in known:
-        if u.lower() == lower:
-            return u
-    return text
+    return _ucum_by_lower().get(text.lower(), text)
 
 
 def convert_quantity(value: float, unit: str, to: str, analyte: str | None = None) -> float | None:
@@ -306,6 +314,7 @@ def field_ucum(name: str) -> str | None:
     return None
 
 
+@functools.cache
 def _known_ucum() -> frozenset[str]:
     return frozenset(
         {u for pair in UCUM_FACTORS for u in pair}

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from anyio.to_thread import current_default_thread_limiter
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import Response
 
@@ -56,6 +57,12 @@ def v1_router() -> APIRouter:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Load the knowledge base before the first request, not during it.
     load_knowledge_base()
+    # Blocking request work (sync routes and dependencies) runs in the event loop's thread
+    # pool; the server library's default of 40 threads lets 40 CPU-bound requests of one
+    # process take turns on its interpreter lock, and a request holding the store's write
+    # lock then waits for the others' turns.
+    settings: Settings = app.state.settings
+    current_default_thread_limiter().total_tokens = settings.worker_threads
     yield
 
 

@@ -63,6 +63,15 @@ class Settings(BaseModel):
         description="Send the session cookie only over HTTPS (false for plain HTTP on "
         "loopback during development).",
     )
+    worker_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads per worker process for the request work that blocks (database, "
+        "engine, documents). The engine is CPU-bound Python: threads of one process wait for "
+        "each other's interpreter lock, so more threads lower the throughput of a loaded server "
+        "(docs/api.md). Start more worker processes instead.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the store (default: the store's SQLite file).",

@@ -94,14 +94,21 @@ MAX_ARRAY = 10_000
 
 
 def _check_shape(data: dict[str, Any], name: str) -> None:
-    """Refuse a resource nested too deeply or with a huge array, naming the element."""
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    """Refuse a resource nested too deeply or with a huge array, naming the element.
+
+    Runs on every resource of every import (a CDS Hooks call's prefetch included), so the
+    walk keeps only the parent of each node; the element's path is spelled out only for the
+    one it refuses."""
+    # (node, depth, parent entry, key or index in the parent)
+    stack: list[tuple[Any, int, Any, Any]] = [(data, 0, None, None)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, path, depth = stack.pop()
+        entry = pop()
+        node, depth = entry[0], entry[1]
         if depth > MAX_DEPTH:
             raise FhirImportError(
                 FhirProblem(
-                    f"{name}: {path}",
+                    f"{name}: {_path_of(entry)}",
                     f"tiefer als {MAX_DEPTH} Ebenen verschachtelt",
                     f"nested deeper than {MAX_DEPTH} levels",
                 )
@@ -109,19 +116,31 @@ def _check_shape(data: dict[str, Any], name: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, dict | list):
-                    stack.append((value, f"{path}.{key}" if path else str(key), depth + 1))
+                    push((value, depth + 1, entry, key))
         elif isinstance(node, list):
             if len(node) > MAX_ARRAY:
                 raise FhirImportError(
                     FhirProblem(
-                        f"{name}: {path}",
+                        f"{name}: {_path_of(entry)}",
                         f"{len(node)} Elemente; höchstens {MAX_ARRAY} erlaubt",
                         f"{len(node)} items; at most {MAX_ARRAY} allowed",
                     )
                 )
             for i, value in enumerate(node):
                 if isinstance(value, dict | list):
-                    stack.append((value, f"{path}[{i}]", depth + 1))
+                    push((value, depth + 1, entry, i))
+
+
+def _path_of(entry: tuple[Any, int, Any, Any]) -> str:
+    """``a.b[2].c`` of a node of :func:`_check_shape`'s walk."""
+    parts: list[Any] = []
+    while entry[2] is not None:
+        parts.append(entry[3])
+        entry = entry[2]
+    path = ""
+    for part in reversed(parts):
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
 
 
 def resource_to_dict(resource: Resource) -> dict[str, Any]:

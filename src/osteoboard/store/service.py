@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from osteoboard.case import Case
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
@@ -442,17 +442,28 @@ def compute_evaluation(version: CaseVersion, kb: KnowledgeBase | None = None) ->
 def record_evaluation(
     session: Session, actor: Actor, version_id: int, proposal: Proposal
 ) -> Evaluation:
-    """Store the proposal for a case version, exactly as the engine's JSON contract."""
+    """Store the proposal for a case version, exactly as the engine's JSON contract.
+
+    Runs inside the store's write lock, on every evaluation the API stores: the version's
+    case and pseudonym and whether the case is signed are read as plain rows, not objects."""
     require(actor, Operation.case_evaluate)
-    version: CaseVersion = _get(
-        session,
-        CaseVersion,
-        version_id,
-        "case_version",
-        joinedload(CaseVersion.case).joinedload(CaseRecord.patient),  # the pseudonym check
+    found = session.execute(
+        select(CaseVersion.case_id, Patient.pseudonym)
+        .join(CaseRecord, CaseRecord.id == CaseVersion.case_id)
+        .join(Patient, Patient.id == CaseRecord.patient_id)
+        .where(CaseVersion.id == version_id)
+    ).one_or_none()
+    if found is None:
+        raise NotFoundError.of("case_version", version_id)
+    case_id, pseudonym = found
+    signed = session.scalar(
+        select(AgendaEntry.id)
+        .where(AgendaEntry.case_id == case_id, AgendaEntry.signed_at.is_not(None))
+        .limit(1)
     )
-    _refuse_if_signed(session, version.case_id)
-    return store_evaluation(session, actor, version, proposal)
+    if signed is not None:
+        _refuse_if_signed(session, case_id)  # the entry, for the error's words
+    return _insert_evaluation(session, actor, version_id, pseudonym, proposal)
 
 
 def store_evaluation(
@@ -460,18 +471,24 @@ def store_evaluation(
 ) -> Evaluation:
     """Store a proposal for a version without a permission check of its own (for callers
     that checked theirs, such as the re-evaluation)."""
+    return _insert_evaluation(session, actor, version.id, version.case.patient.pseudonym, proposal)
+
+
+def _insert_evaluation(
+    session: Session, actor: Actor, version_id: int, pseudonym: str, proposal: Proposal
+) -> Evaluation:
     if proposal.knowledge_base is None:
         raise InvalidInputError("required", field="proposal.knowledge_base")
-    if proposal.case_id != version.case.patient.pseudonym:
+    if proposal.case_id != pseudonym:
         raise InvalidInputError(
             "pseudonym_changed",
             field="proposal.case_id",
-            pseudonym=version.case.patient.pseudonym,
+            pseudonym=pseudonym,
             got=proposal.case_id,
         )
     data = proposal.model_dump_json()
     evaluation = Evaluation(
-        case_version_id=version.id,
+        case_version_id=version_id,
         engine_version=proposal.engine_version,
         kb_version=proposal.knowledge_base.version,
         kb_sha256=proposal.knowledge_base.sha256,
