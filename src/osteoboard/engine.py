@@ -213,6 +213,7 @@ class _Scope:
         self._runner: _Runner | None = None
         self._shared: dict[tuple[str, str], Any] = {}
         self._paths: dict[str, tuple[str, ...]] = {}
+        self._keys: dict[str, tuple[Any, ...]] = {}
 
     def once(self, part: str, condition: Condition, compute: Callable[[], _T]) -> _T:
         """``compute()`` for a condition, once per scope: several rules read the same
@@ -225,6 +226,18 @@ class _Scope:
 
     def value(self, name: str) -> Value:
         return self.values[name]
+
+    def key(self, name: str) -> tuple[Any, ...]:
+        """:func:`_fact_key` of a fact, once per scope (a case fact's from the case's scope:
+        a lesion's scope sees it with the same value, domain and assumption)."""
+        found = self._keys.get(name)
+        if found is None:
+            if self.base is not None and name not in _LESION_FACTS:
+                found = self.base.key(name)
+            else:
+                found = _fact_key(name, self)
+            self._keys[name] = found
+        return found
 
     def interval(self, name: str) -> tuple[float, float] | None:
         """The interval an unknown number lies in (its plausible range when nothing narrows it)."""
@@ -674,8 +687,15 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
     compression documented, beside a documented new deficit) is not named; one whose other
     values cannot be tried is. A quiet fact's assumption (facts.yaml) is never named."""
     assumed = scope.assumed
-    infos = scope.kb.facts
-    names = [name for name in condition.facts if name in assumed and not infos[name].quiet]
+    if not assumed:
+        return []
+    candidates = scope.kb.assumable.get(condition.source)
+    if candidates is None:
+        infos, policy = scope.kb.facts, frozenset(scope.kb.absent_unless_documented)
+        candidates = scope.kb.assumable[condition.source] = tuple(
+            name for name in condition.facts if name in policy and not infos[name].quiet
+        )
+    names = [name for name in candidates if name in assumed]
     if not names:
         return []
     values = scope.values
@@ -686,7 +706,7 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
         "relied",
         condition.source,
         outcome,
-        *[_fact_key(name, scope) if values[name] is not None else None for name in condition.facts],
+        *[scope.key(name) if values[name] is not None else None for name in condition.facts],
     )
     found: tuple[str, ...] | None = memo.get(key)
     if found is None:
@@ -1559,7 +1579,7 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int)
         if first is True:
             verdict = _Verdict(True, _fired_status(rule, kb))
         else:
-            key = (rule.order, *[_fact_key(name, scope) for name in rule.condition.facts])
+            key = (rule.order, *[scope.key(name) for name in rule.condition.facts])
             found = memo.get(key)
             if found is None:
                 condition = rule.condition
@@ -1592,7 +1612,6 @@ def _lesion_rules(
         scope = _Scope([lf], kb, base=case_scope)
         level = lf.values.get("lesion.level")
         where = (lesion.id, index, str(level or ""))
-        keys: dict[str, tuple[Any, ...]] = {}
         #: Per rule in order, its verdict when the known facts settle it, or its memo key.
         chosen: list[tuple[CompiledRule, _Verdict | tuple[Any, ...]]] = []
         if derived.failing is None:
@@ -1613,15 +1632,12 @@ def _lesion_rules(
             if first is True:
                 chosen.append((rule, _Verdict(True, _fired_status(rule, kb))))
                 continue
-            for name in read:
-                if name not in keys:
-                    keys[name] = _fact_key(name, scope)
             shared = case_keys.get(number)
             if shared is None:
                 shared = case_keys[number] = tuple(
-                    _fact_key(name, case_scope) for name in kb.case_facts_by_rule[number]
+                    case_scope.key(name) for name in kb.case_facts_by_rule[number]
                 )
-            chosen.append((rule, (rule.order, shared, *[keys[name] for name in read])))
+            chosen.append((rule, (rule.order, shared, *[scope.key(name) for name in read])))
         for rule, settled in chosen:
             if isinstance(settled, _Verdict):
                 verdict = settled

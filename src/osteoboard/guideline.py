@@ -540,6 +540,13 @@ class KnowledgeBase:
         return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")
 
     @functools.cached_property
+    def assumable(self) -> dict[str, tuple[str, ...]]:
+        """Per condition (by its source), the facts it reads whose assumption an item can
+        name: read as absent when not documented, and not quiet (filled by the engine on first
+        use of each condition)."""
+        return {}
+
+    @functools.cached_property
     def missing_priority(self) -> dict[str, str]:
         """Per rule id, the priority its missing data gets: urgent for an emergency."""
         return {
