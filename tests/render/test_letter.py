@@ -523,3 +523,34 @@ def test_cli_names_broken_letter_settings(tmp_path: Path, monkeypatch: pytest.Mo
     assert "letter settings" in result.stderr and "phone" in result.stderr
     board = CliRunner().invoke(app, ["evaluate", case, "-f", "json"])
     assert board.exit_code == 0, "the board's outputs do not read the letter settings"
+
+
+@pytest.mark.parametrize(
+    ("site", "histology", "said"),
+    [
+        ("lymphoma", "follicular lymphoma, grade 3A", None),
+        ("unknown", "follikuläres Lymphom", None),
+        ("myeloma", "papillary features, plasma cell myeloma", None),
+        ("melanoma", "squamous-like melanoma", None),
+        ("thyroid", "follicular carcinoma", "ein follikuläres Karzinom"),
+        ("kidney", "clear cell renal cell carcinoma", "ein klarzelliges Nierenzellkarzinom"),
+        ("lung_nsclc", "Adenocarcinoma, reviewed by the pathologist", "ein Adenokarzinom"),
+    ],
+)
+def test_histology_words_describe_carcinomas_only(
+    site: str, histology: str, said: str | None
+) -> None:
+    """ "Follicular" in a follicular lymphoma does not make it a follicular carcinoma."""
+    case = parse_case(
+        {
+            "id": "histo-1",
+            "primary": {"site": site, "histology": histology},
+            "lesions": [{"id": "L1", "region": "spine", "level": "T8"}],
+        }
+    )
+    text = build_letter(evaluate(case, load_knowledge_base()), case).personal_text()
+    line = next((x for x in text.splitlines() if "Unter dem Mikroskop" in x), None)
+    if said is None:
+        assert line is None and "Karzinom" not in text
+    else:
+        assert line is not None and said in line

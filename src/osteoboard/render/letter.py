@@ -499,10 +499,34 @@ def lesion_place(lesion: Lesion) -> str:
     return place
 
 
-def _histology(histology: str | None) -> str:
-    if not histology:
+#: Primary sites that are not carcinomas: the histology words ("ein follikuläres Karzinom")
+#: describe carcinomas, and "follicular" in a follicular lymphoma is not one.
+_NOT_CARCINOMA_SITES = frozenset(
+    {
+        PrimarySite.myeloma,
+        PrimarySite.lymphoma,
+        PrimarySite.melanoma,
+        PrimarySite.sarcoma,
+        PrimarySite.osteosarcoma,
+        PrimarySite.neuroendocrine,
+        PrimarySite.germ_cell,
+    }
+)
+#: Word stems of a histology that names no carcinoma, in German and English (lower case).
+_NOT_CARCINOMA = re.compile(
+    r"lymphom|lymphoma|myelom|myeloma|plasm[ao]zytom|plasmacytoma|leuk[aä]em|leuk[aä]mi|"
+    r"sarkom|sarcoma|melanom|seminom|germinom|teratom|blastom|blastoma|neuroendokrin|"
+    r"neuroendocrine|karzinoid|carcinoid|ewing|\bgist\b|mesotheliom"
+)
+
+
+def _histology(histology: str | None, site: PrimarySite | None = None) -> str:
+    """The histology in plain words where it names a kind of carcinoma; empty otherwise."""
+    if not histology or site in _NOT_CARCINOMA_SITES:
         return ""
     text = histology.casefold()
+    if _NOT_CARCINOMA.search(text):
+        return ""
     for keyword, words in _WORDS["histology"].items():
         if re.search(rf"(?<![a-z]){re.escape(keyword)}(?![a-z])", text):
             return words
@@ -529,7 +553,7 @@ def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
         ]
     cancer = cancer_words(case)
     lines = [f"Ihre Erkrankung ist {cancer}."]
-    histology = _histology(case.primary.histology)
+    histology = _histology(case.primary.histology, case.primary.site)
     if histology and case.sarcoma is None:
         lines.append(f"Unter dem Mikroskop ist es {histology}.")
     p = case.primary
