@@ -129,6 +129,10 @@ EXTRA_KEYS = {
     "yarom2019",
     # How long a documented pregnancy may still be current (FHIR import, current_values).
     "acog2013-term",
+    # The dose bands of bone-modifying agents read from FHIR (fhir_codes.yaml bma_doses).
+    "aclasta-smpc",
+    "bondronat-smpc",
+    "bonviva-smpc",
     # A new cranial-nerve deficit from a skull-base metastasis: its own urgent pathway.
     "droege2014",
     "greenberg1981",

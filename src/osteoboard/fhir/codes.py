@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from osteoboard.case import (
     SPINE_LEVELS,
     BoneModifyingAgent,
+    BoneModifyingAgentDose,
     Case,
     LongBone,
     Operation,
@@ -158,6 +159,27 @@ class MedicationEntry(_Entry):
     agent: BoneModifyingAgent
 
 
+class BmaDoseBand(BaseModel):
+    """Single doses of one bone-modifying agent that mark the dose it is given at (the
+    products' SmPCs), and how long after its date a statement or an administration at that
+    dose still counts as current (its dosing interval with a margin; default
+    ``bma_current_days``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    agent: BoneModifyingAgent
+    #: lowest and highest single dose in mg, both included
+    mg: tuple[float, float]
+    dose: BoneModifyingAgentDose
+    current_days: int | None = Field(default=None, ge=1, le=3650)
+    sources: list[str]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BmaDoseBand:
+        if not 0 < self.mg[0] <= self.mg[1]:
+            raise ValueError(f"mg {list(self.mg)}: needs 0 < lowest <= highest")
+        return self
+
+
 class CurrentMedicationEntry(_Entry):
     #: The therapy of ``therapies.yaml`` the code stands for: its name is the entry of
     #: ``prior_therapy.current_medication`` (read back by the planned-therapy matcher).
@@ -295,6 +317,7 @@ class _File(BaseModel):
     tumor_markers: list[MarkerEntry]
     tumor_marker_sources: list[str]
     medications: list[MedicationEntry]
+    bma_doses: list[BmaDoseBand] = Field(default_factory=list)
     current_medication_days: SourcedValue
     current_medications: list[CurrentMedicationEntry] = Field(default_factory=list)
     radiotherapy: ProcedureKind
@@ -385,6 +408,7 @@ class FhirCodes:
         self.answers = {name: Coded(entries, by_uri) for name, entries in data.answers.items()}
         self.tumor_markers = Coded(data.tumor_markers, by_uri)
         self.medications = Coded(data.medications, by_uri)
+        self.bma_doses = data.bma_doses
         self.current_medications = Coded(data.current_medications, by_uri)
         self.radiotherapy = Coded(data.radiotherapy.codes, by_uri)
         self.surgery = Coded(data.surgery.codes, by_uri)
@@ -396,6 +420,13 @@ class FhirCodes:
         self.findings = Coded(data.findings, by_uri)
         self.statuses = data.statuses
         self.current_values = data.current_values
+
+    def bma_dose(self, agent: BoneModifyingAgent, mg: float) -> BmaDoseBand | None:
+        """The band a single dose of ``agent`` (in mg) lies in; None when in none."""
+        for band in self.bma_doses:
+            if band.agent is agent and band.mg[0] - 1e-9 <= mg <= band.mg[1] + 1e-9:
+                return band
+        return None
 
     def uri(self, system: str) -> str:
         """The canonical URI of a system name (the first one listed)."""
@@ -533,6 +564,15 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
             raise KnowledgeError(f"{where}: unknown answer list {obs.answers!r}")
         if obs.kind == "quantity" and obs.unit is None:
             raise KnowledgeError(f"{where}: a quantity needs its unit")
+    for i, band in enumerate(data.bma_doses):
+        for other in data.bma_doses[:i]:
+            if other.agent is band.agent and not (
+                band.mg[1] < other.mg[0] or other.mg[1] < band.mg[0]
+            ):
+                raise KnowledgeError(
+                    f"{FILE}: bma_doses[{i}]: {band.agent.value} {list(band.mg)} mg overlaps "
+                    f"{list(other.mg)} mg"
+                )
     uris = [u for us in data.systems.values() for u in us]
     if len(uris) != len(set(uris)):
         raise KnowledgeError(f"{FILE}: systems: a URI is listed under two names")
@@ -541,6 +581,8 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
     if sources is not None:
         for i, finding in enumerate(data.findings):
             check_sources(finding.sources, sources, f"{FILE}: findings[{i}]")
+        for i, band in enumerate(data.bma_doses):
+            check_sources(band.sources, sources, f"{FILE}: bma_doses[{i}]")
         for part, keys in (
             ("finding_recent_days", data.finding_recent_days.sources),
             ("sources", data.sources),

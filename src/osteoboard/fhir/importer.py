@@ -37,7 +37,7 @@ from osteoboard.fhir.report import (
 )
 from osteoboard.messages import one_line
 from osteoboard.text import Text
-from osteoboard.units import convert_quantity, field_ucum, same_unit
+from osteoboard.units import canonical_ucum, convert_quantity, field_ucum, same_unit
 
 __all__ = ["import_resources"]
 
@@ -1787,12 +1787,19 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             "not a bone-modifying agent or a drug that changes a procedure of the code table",
         )
         return
+    # The dose band of a bone-modifying agent (Xgeva or Prolia), from the resource's dose.
+    band = None
+    if entry is not None:
+        dose = _single_dose_mg(res)
+        if dose is not None:
+            band = codes.bma_dose(entry.agent, dose)
     # How long a past statement or an administration still counts as current.
-    limit = (
-        codes.data.bma_current_days.value
-        if drug is None
-        else codes.data.current_medication_days.value
-    )
+    if drug is not None:
+        limit = codes.data.current_medication_days.value
+    elif band is not None and band.current_days is not None:
+        limit = band.current_days
+    else:
+        limit = codes.data.bma_current_days.value
     state.use(
         ref,
         element,
@@ -1867,6 +1874,20 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             "prior_therapy.bone_modifying_agent",
             _Candidate(agent, date or start, ref, element, _t(entry.display, entry.display)),
         )
+        if band is not None:
+            state.offer(
+                f"bma_dose.{agent}",
+                _Candidate(
+                    band.dose.value,
+                    date or start,
+                    ref,
+                    "dosageInstruction"
+                    if is_request
+                    else "dosage"
+                    if res.get_resource_type() == "MedicationStatement"
+                    else "dosage.dose",
+                ),
+            )
         if start is not None:
             state.offer(
                 f"bma_start.{agent}",
@@ -1887,6 +1908,38 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             f"{entry.display}: beendet, keine laufende Therapie",
             f"{entry.display}: ended, not a current therapy",
         )
+
+
+#: A single dose's unit (its UCUM code as spelled on the resource) -> factor to mg.
+_TO_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
+
+
+def _single_dose_mg(res: Resource) -> float | None:
+    """The first single dose in mg of a medication resource (a request's dosage instruction,
+    a statement's dosage, an administration's dose); None when none is given in a mass
+    unit."""
+    if res.get_resource_type() == "MedicationAdministration":
+        dosage = res.dosage
+        quantities = [getattr(dosage, "dose", None)] if dosage is not None else []
+    else:
+        dosages = (
+            res.dosageInstruction
+            if res.get_resource_type() == "MedicationRequest"
+            else getattr(res, "dosage", None)
+        )
+        quantities = [
+            getattr(rate, "doseQuantity", None)
+            for dosage in dosages or []
+            for rate in getattr(dosage, "doseAndRate", None) or []
+        ]
+    for quantity in quantities:
+        if quantity is None or quantity.value is None:
+            continue
+        unit = canonical_ucum(str(quantity.code or quantity.unit or ""))
+        factor = _TO_MG.get(unit)
+        if factor is not None:
+            return float(quantity.value) * factor
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -2258,6 +2311,8 @@ def _consistent_patient(
 
 
 def _public_path(path: str) -> str:
+    if path.startswith("bma_dose."):
+        return "prior_therapy.bone_modifying_agent_dose"
     if path.startswith("lesion@"):
         target, _, name = path[len("lesion@") :].partition("|")
         cond, _, lid = target.partition("#")
@@ -2300,7 +2355,7 @@ def _assemble(
     for path, c in sorted(fields.items(), key=lambda kv: kv[1].order):
         if path.startswith("lesion@"):
             continue
-        if path.startswith("bma_start."):
+        if path.startswith(("bma_start.", "bma_dose.")):
             continue
         if path.startswith("myeloma.series."):
             name, _, day = path[len("myeloma.series.") :].partition("@")
@@ -2332,6 +2387,11 @@ def _assemble(
         if start is not None:
             _set(data, "prior_therapy.bone_modifying_agent_since", start.value)
             src("prior_therapy.bone_modifying_agent_since", start)
+    if agent is not None and "bone_modifying_agent_dose" not in data.get("prior_therapy", {}):
+        dose = fields.get(f"bma_dose.{agent.value}")
+        if dose is not None:
+            _set(data, "prior_therapy.bone_modifying_agent_dose", dose.value)
+            src("prior_therapy.bone_modifying_agent_dose", dose)
     if markers:
         if site is not None and site.value == "breast":
             hr = [
