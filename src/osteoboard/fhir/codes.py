@@ -20,6 +20,7 @@ from osteoboard.case import (
     BoneModifyingAgentDose,
     Case,
     LongBone,
+    MyelomaStage,
     Operation,
     PrimarySite,
     Region,
@@ -78,12 +79,17 @@ class _Entry(BaseModel):
 
 class PrimaryEntry(_Entry):
     site: PrimarySite | None
+    #: A myeloma stage the code names by itself (a solitary plasmacytoma of bone); set only
+    #: when this condition is the primary chosen.
+    myeloma_stage: MyelomaStage | None = None
     note: str | None = None
 
     @model_validator(mode="after")
     def _note_when_open(self) -> PrimaryEntry:
         if self.site is None and not self.note:
             raise ValueError("an entry without site needs a note saying why")
+        if self.myeloma_stage is not None and self.site is not PrimarySite.myeloma:
+            raise ValueError("myeloma_stage needs site myeloma")
         return self
 
 

@@ -820,6 +820,17 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
                     primary.site.value, date, ref, "code", _t(primary.display, primary.display)
                 ),
             )
+            if primary.myeloma_stage is not None:
+                state.offer(
+                    "primary_stage.myeloma",
+                    _Candidate(
+                        primary.myeloma_stage.value,
+                        date,
+                        ref,
+                        "code",
+                        _t(primary.display, primary.display),
+                    ),
+                )
             continue
         if bone is not None or (secondary and bone_sites):
             state.use(
@@ -2313,6 +2324,8 @@ def _consistent_patient(
 def _public_path(path: str) -> str:
     if path.startswith("bma_dose."):
         return "prior_therapy.bone_modifying_agent_dose"
+    if path.startswith("primary_stage."):
+        return "myeloma.stage"
     if path.startswith("lesion@"):
         target, _, name = path[len("lesion@") :].partition("|")
         cond, _, lid = target.partition("#")
@@ -2355,7 +2368,7 @@ def _assemble(
     for path, c in sorted(fields.items(), key=lambda kv: kv[1].order):
         if path.startswith("lesion@"):
             continue
-        if path.startswith(("bma_start.", "bma_dose.")):
+        if path.startswith(("bma_start.", "bma_dose.", "primary_stage.")):
             continue
         if path.startswith("myeloma.series."):
             name, _, day = path[len("myeloma.series.") :].partition("@")
@@ -2387,6 +2400,17 @@ def _assemble(
         if start is not None:
             _set(data, "prior_therapy.bone_modifying_agent_since", start.value)
             src("prior_therapy.bone_modifying_agent_since", start)
+    stage = fields.get("primary_stage.myeloma")
+    if (
+        stage is not None
+        and site is not None
+        and site.resource == stage.resource
+        and "stage" not in data.get("myeloma", {})
+    ):
+        # The stage the chosen primary's own code names (a later myeloma diagnosis is chosen
+        # over an earlier solitary plasmacytoma, and brings no such stage).
+        _set(data, "myeloma.stage", stage.value)
+        src("myeloma.stage", stage)
     if agent is not None and "bone_modifying_agent_dose" not in data.get("prior_therapy", {}):
         dose = fields.get(f"bma_dose.{agent.value}")
         if dose is not None:
