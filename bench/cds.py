@@ -14,6 +14,7 @@ of 200 calls of each stage.
     .venv/bin/python bench/cds.py                # 30 s
     .venv/bin/python bench/cds.py -d 10 -c 20    # shorter, fewer connections
     .venv/bin/python bench/cds.py --stages-only  # only the breakdown of one request
+    .venv/bin/python bench/cds.py --profile      # py-spy on a worker in the closed loop
 
 Targets: >= 300 requests/s (closed loop); p50 <= 15 ms, p99 <= 60 ms at 300 requests/s
 (paced); 0 errors in both.
@@ -37,7 +38,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api import TARGETS, _report, _server_cpu, figures_of, wrk_load, wrk_warm  # noqa: E402
+from bench.api import (  # noqa: E402
+    TARGETS,
+    _report,
+    _server_cpu,
+    _start_profiler,
+    figures_of,
+    wrk_load,
+    wrk_warm,
+)
 from tests.api.server import Server  # noqa: E402
 from tests.cds import bundles  # noqa: E402
 from tests.cds.conftest import ISSUER, ClientKeys  # noqa: E402
@@ -130,8 +139,14 @@ def load(args: argparse.Namespace, work: Path, keys: ClientKeys) -> dict[str, di
             # each run takes its own half of the tokens: a token sent twice is refused
             env = {**base_env, "TOKENS": str(run_tokens), "TOKEN_HALF": str(turn)}
             cpu_before = _server_cpu(server)
+            profiler = None
+            if args.profile and not rate:
+                profiler = _start_profiler(server, work, args.duration)
             result = wrk_load(LUA, server.url, args, env, rate)
             cpu = _server_cpu(server) - cpu_before
+            if profiler is not None:
+                profiler.wait(timeout=args.duration + 60)
+                print(f"  profile: {work / 'profile.txt'}")
             runs["paced" if rate else "closed"] = figures_of(result, cpu, rate)
     finally:
         server.stop()
@@ -210,6 +225,7 @@ def main() -> None:
         "--rate", type=float, default=TARGETS["rps"], help="requests/s of the paced run (0: none)"
     )
     parser.add_argument("--stages-only", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="py-spy on the closed loop")
     args = parser.parse_args()
     if not args.stages_only:
         print(
@@ -218,12 +234,12 @@ def main() -> None:
             f"{os.cpu_count()} cores"
         )
         work = Path(tempfile.mkdtemp(prefix="osteoboard-bench-cds-"))
-        keep = False
+        keep = args.profile
         try:
             runs = load(args, work, ClientKeys())
             for figures in runs.values():
                 _report("patient-view", figures, args.duration)
-            keep = any(
+            keep = args.profile or any(
                 figures[k]
                 for figures in runs.values()
                 for k in figures

@@ -540,6 +540,13 @@ class KnowledgeBase:
         return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")
 
     @functools.cached_property
+    def in_text_citations(self) -> dict[tuple[str, ...], dict[str, str]]:
+        """Short citations by source key, per list of keys they were numbered within (year
+        suffixes are assigned over the list): a function of the list and this knowledge
+        base, so shared between documents and cards; the renderers bound its size."""
+        return {}
+
+    @functools.cached_property
     def assumable(self) -> dict[str, tuple[str, ...]]:
         """Per condition (by its source), the facts it reads whose assumption an item can
         name: read as absent when not documented, and not quiet (filled by the engine on first

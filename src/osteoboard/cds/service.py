@@ -211,11 +211,13 @@ async def _verify(request: Request) -> VerifiedClient:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise ValueError(f"duplicate key {key[:60]!r}")
-        found[key] = value
+    found = dict(pairs)  # one call per JSON object of the body: the loop only on a duplicate
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate key {key[:60]!r}")
+            seen.add(key)
     return found
 
 
@@ -331,8 +333,8 @@ def _case_of(work: _Work) -> Case:
 def _link(work: _Work, case: Case) -> str:
     from osteoboard.store.cdsfeedback import case_id_of
 
-    with work.store.read() as session:
-        case_id = case_id_of(session, case.id)
+    with work.store.engine.connect() as connection:
+        case_id = case_id_of(connection, case.id)
     if case_id is None:
         return work.settings.proposal_url
     return f"{work.settings.public_url}/cases/{case_id}"

@@ -74,6 +74,11 @@ def basis_de(kb: KnowledgeBase, p: Prognosis) -> str:
     return name.de if name is not None else "keine entschiedene Schätzung"
 
 
+#: Lists of source keys whose short citations are kept per knowledge base (a few hundred
+#: occur: the rules' source lists); the store starts afresh when full.
+MAX_CITATION_LISTS = 4096
+
+
 @dataclass(frozen=True)
 class Speaker:
     """Says the proposal's values in one language with the knowledge base's words."""
@@ -236,8 +241,16 @@ class Speaker:
         cited = self.citations
         wanted = list(dict.fromkeys(keys))
         if any(k not in cited for k in wanted):
-            known = [k for k in dict.fromkeys([*within, *wanted]) if k in self.kb.sources]
-            cited = {r.key: r.in_text[1:-1] for r in bibliography(known, self.kb.sources)}
+            known = tuple(k for k in dict.fromkeys([*within, *wanted]) if k in self.kb.sources)
+            shared = self.kb.in_text_citations
+            found = shared.get(known)
+            if found is None:
+                if len(shared) >= MAX_CITATION_LISTS:
+                    shared.clear()
+                found = shared[known] = {
+                    r.key: r.in_text[1:-1] for r in bibliography(known, self.kb.sources)
+                }
+            cited = found
         return "; ".join(cited[k] for k in wanted if k in cited)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from osteoboard.store import audit
@@ -86,12 +86,17 @@ def list_feedback(session: Session, service_id: str | None = None) -> list[CdsFe
     return list(session.scalars(query))
 
 
-def case_id_of(session: Session, pseudonym: str) -> int | None:
-    """The newest stored case of the patient with this pseudonym, if there is one."""
-    return session.scalar(
-        select(CaseRecord.id)
-        .join(Patient, CaseRecord.patient_id == Patient.id)
-        .where(Patient.pseudonym == pseudonym)
-        .order_by(CaseRecord.id.desc())
-        .limit(1)
-    )
+_CASE_OF = (
+    select(CaseRecord.id)
+    .join(Patient, CaseRecord.patient_id == Patient.id)
+    .where(Patient.pseudonym == bindparam("pseudonym"))
+    .order_by(CaseRecord.id.desc())
+    .limit(1)
+)
+
+
+def case_id_of(session: Session | Connection, pseudonym: str) -> int | None:
+    """The newest stored case of the patient with this pseudonym, if there is one (asked on
+    every CDS Hooks call: a plain connection will do, without an ORM session)."""
+    found: int | None = session.scalar(_CASE_OF, {"pseudonym": pseudonym})
+    return found
