@@ -62,6 +62,36 @@ def test_an_edit_is_a_new_version_and_the_old_one_stays(store: Store) -> None:
         assert missing.value.message("de") == f"Fall {case_id} hat keine Version 3"
 
 
+def test_one_query_reads_the_same_version_as_the_orm(store: Store) -> None:
+    """version_document (one plain row, on a connection) and get_case_version agree: the
+    newest by default, a given number, and the same errors."""
+    first = example("01")
+    with store.write() as session:
+        case_id = service.create_case(session, COORDINATOR, first).case_id
+        service.new_case_version(
+            session, COORDINATOR, case_id, first.model_copy(update={"board_date": DATE})
+        )
+    with store.read() as session:
+        expected = {n: service.get_case_version(session, VIEWER, case_id, n) for n in (None, 1, 2)}
+    with store.engine.connect() as connection:
+        for number, version in expected.items():
+            row = service.version_document(connection, VIEWER, case_id, number)
+            assert (row.id, row.number, row.document) == (
+                version.id,
+                version.number,
+                version.document,
+            )
+            assert row.case() == service.case_document(version)
+        with pytest.raises(NotFoundError) as missing:
+            service.version_document(connection, VIEWER, case_id, 3)
+        assert missing.value.message("de") == f"Fall {case_id} hat keine Version 3"
+        with pytest.raises(NotFoundError) as no_case:
+            service.version_document(connection, VIEWER, case_id + 100)
+        with store.read() as session, pytest.raises(NotFoundError) as orm_no_case:
+            service.get_case_version(session, VIEWER, case_id + 100)
+        assert no_case.value.message("de") == orm_no_case.value.message("de")
+
+
 def test_an_edit_based_on_an_old_version_is_a_conflict_and_writes_nothing(store: Store) -> None:
     case = example("01")
     with store.write() as session:

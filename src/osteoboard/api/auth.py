@@ -129,8 +129,8 @@ def authenticate(
         if scheme.lower() != "bearer" or not secret.strip():
             raise _unauthorized(_BAD_SCHEME)
         try:
-            with store.read() as session:
-                actor = resolve_token(session, secret.strip())
+            with store.engine.connect() as connection:
+                actor = resolve_token(connection, secret.strip())
         except AuthenticationError as exc:
             raise _unauthorized((exc.message("de"), exc.message("en"))) from None
         caller = Caller(actor, "token")

@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from osteoboard.case import Case
@@ -54,6 +64,7 @@ from osteoboard.store.permissions import Actor, Operation, Role, require
 __all__ = [
     "CaseSummary",
     "ProposalItem",
+    "VersionDocument",
     "add_agenda_entry",
     "case_document",
     "case_history",
@@ -87,6 +98,7 @@ __all__ = [
     "sign_off",
     "store_evaluation",
     "update_meeting",
+    "version_document",
 ]
 
 _PSEUDONYM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -281,6 +293,49 @@ def get_case_version(
     if version is None:
         raise NotFoundError("no_version", case=case_id, number=number)
     return version
+
+
+@dataclass(frozen=True)
+class VersionDocument:
+    """A case version's id, number and stored document, read as one plain row."""
+
+    id: int
+    number: int
+    document: str
+
+    def case(self) -> Case:
+        return Case.model_validate_json(self.document)
+
+
+_VERSION_ROW = (
+    select(CaseRecord.latest_version, CaseVersion.id, CaseVersion.number, CaseVersion.document)
+    .select_from(CaseRecord)
+    .outerjoin(
+        CaseVersion,
+        (CaseVersion.case_id == CaseRecord.id)
+        & (
+            CaseVersion.number
+            == func.coalesce(bindparam("number", type_=Integer), CaseRecord.latest_version)
+        ),
+    )
+    .where(CaseRecord.id == bindparam("case_id"))
+)
+
+
+def version_document(
+    session: Session | Connection, actor: Actor, case_id: int, number: int | None = None
+) -> VersionDocument:
+    """Like :func:`get_case_version`, in one query on a session or a plain connection (the
+    evaluation endpoint reads a version on every call)."""
+    require(actor, Operation.case_read)
+    row = session.execute(_VERSION_ROW, {"case_id": case_id, "number": number}).one_or_none()
+    if row is None:
+        raise NotFoundError.of("case", case_id)
+    if row.id is None:
+        raise NotFoundError(
+            "no_version", case=case_id, number=row.latest_version if number is None else number
+        )
+    return VersionDocument(row.id, row.number, row.document)
 
 
 def case_document(version: CaseVersion) -> Case:

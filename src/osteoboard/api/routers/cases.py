@@ -206,12 +206,11 @@ def evaluate_case(
     """Runs the engine on the version (default: the newest) and stores the proposal with
     the engine's and the knowledge base's versions. Refused (409) once the case is signed."""
     store = store_of(request)
-    with store.read() as session:
-        stored = service.get_case_version(session, actor, case_id, version)
-        version_id, number = stored.id, stored.number
-        case = service.case_document(stored)
-    proposal = run(case)  # outside any transaction: the write below is short
-    with store_of(request).write() as session:
+    with store.engine.connect() as connection:
+        stored = service.version_document(connection, actor, case_id, version)
+    version_id, number = stored.id, stored.number
+    proposal = run(stored.case())  # outside any transaction: the write below is short
+    with store.write() as session:
         evaluation = service.record_evaluation(session, actor, version_id, proposal)
         body = evaluation_json(evaluation, case_id, number)
         location = f"/api/v1/evaluations/{evaluation.id}"
