@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from osteoboard.store.db import lock_for_write
@@ -29,6 +29,14 @@ from osteoboard.store.permissions import Actor
 
 _ROWS: Table = AuditRow.__table__  # type: ignore[assignment]
 _HEAD: Table = AuditHead.__table__  # type: ignore[assignment]
+# Built once: every write of the store runs them.
+_READ_HEAD = select(_HEAD.c.seq, _HEAD.c.row_hash).where(_HEAD.c.id == 1).with_for_update()
+_ADD_ROW = insert(_ROWS)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), row_hash=bindparam("new_hash"))
+)
 
 __all__ = [
     "GENESIS",
@@ -102,9 +110,7 @@ def append(
     the unit of work would cost more than the write itself)."""
     session.flush()  # the object the row is about gets its id first
     lock_for_write(session)
-    head_seq, head_hash = session.execute(
-        select(_HEAD.c.seq, _HEAD.c.row_hash).where(_HEAD.c.id == 1).with_for_update()
-    ).one()
+    head_seq, head_hash = session.execute(_READ_HEAD).one()
     seq: int = head_seq + 1
     row = {
         "seq": seq,
@@ -126,8 +132,8 @@ def append(
         content_sha256,
         head_hash,
     )
-    session.execute(insert(_ROWS), row)
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, row_hash=row["row_hash"]))
+    session.execute(_ADD_ROW, row)
+    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": row["row_hash"]})
     return seq
 
 

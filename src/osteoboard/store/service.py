@@ -26,13 +26,15 @@ from sqlalchemy import (
     Connection,
     Integer,
     Select,
+    Table,
     and_,
     bindparam,
     exists,
     func,
+    insert,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from osteoboard.case import Case
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
@@ -494,29 +496,34 @@ def compute_evaluation(version: CaseVersion, kb: KnowledgeBase | None = None) ->
     return evaluate(case_document(version), kb or load_knowledge_base())
 
 
+_VERSION_OWNER = (
+    select(CaseVersion.case_id, Patient.pseudonym)
+    .join(CaseRecord, CaseRecord.id == CaseVersion.case_id)
+    .join(Patient, Patient.id == CaseRecord.patient_id)
+    .where(CaseVersion.id == bindparam("version_id"))
+)
+_SIGNED = (
+    select(AgendaEntry.id)
+    .where(AgendaEntry.case_id == bindparam("case_id"), AgendaEntry.signed_at.is_not(None))
+    .limit(1)
+)
+_EVALUATIONS: Table = Evaluation.__table__  # type: ignore[assignment]
+_ADD_EVALUATION = insert(_EVALUATIONS).returning(_EVALUATIONS.c.id)
+
+
 def record_evaluation(
     session: Session, actor: Actor, version_id: int, proposal: Proposal
 ) -> Evaluation:
     """Store the proposal for a case version, exactly as the engine's JSON contract.
 
-    Runs inside the store's write lock, on every evaluation the API stores: the version's
-    case and pseudonym and whether the case is signed are read as plain rows, not objects."""
+    Runs inside the store's write lock, on every evaluation the API stores: plain rows and
+    statements built once, no unit of work."""
     require(actor, Operation.case_evaluate)
-    found = session.execute(
-        select(CaseVersion.case_id, Patient.pseudonym)
-        .join(CaseRecord, CaseRecord.id == CaseVersion.case_id)
-        .join(Patient, Patient.id == CaseRecord.patient_id)
-        .where(CaseVersion.id == version_id)
-    ).one_or_none()
+    found = session.execute(_VERSION_OWNER, {"version_id": version_id}).one_or_none()
     if found is None:
         raise NotFoundError.of("case_version", version_id)
     case_id, pseudonym = found
-    signed = session.scalar(
-        select(AgendaEntry.id)
-        .where(AgendaEntry.case_id == case_id, AgendaEntry.signed_at.is_not(None))
-        .limit(1)
-    )
-    if signed is not None:
+    if session.scalar(_SIGNED, {"case_id": case_id}) is not None:
         _refuse_if_signed(session, case_id)  # the entry, for the error's words
     return _insert_evaluation(session, actor, version_id, pseudonym, proposal)
 
@@ -542,18 +549,23 @@ def _insert_evaluation(
             got=proposal.case_id,
         )
     data = proposal.model_dump_json()
-    evaluation = Evaluation(
-        case_version_id=version_id,
-        engine_version=proposal.engine_version,
-        kb_version=proposal.knowledge_base.version,
-        kb_sha256=proposal.knowledge_base.sha256,
-        proposal=data,
-        proposal_sha256=_sha256(data),
-        created_by=actor.label,
-        created_at=utcnow(),
-    )
+    values = {
+        "case_version_id": version_id,
+        "engine_version": proposal.engine_version,
+        "kb_version": proposal.knowledge_base.version,
+        "kb_sha256": proposal.knowledge_base.sha256,
+        "proposal": data,
+        "proposal_sha256": _sha256(data),
+        "created_by": actor.label,
+        "created_at": utcnow(),
+    }
+    session.flush()  # anything the caller added goes first
+    # A plain insert (the unit of work costs more than the write); the object for the row is
+    # then put in the session as the stored row it is, without reading it back.
+    new_id = session.execute(_ADD_EVALUATION, values).scalar_one()
+    evaluation = Evaluation(id=new_id, **values)
+    make_transient_to_detached(evaluation)
     session.add(evaluation)
-    session.flush()
     audit.append(
         session,
         actor,
