@@ -80,6 +80,13 @@ def wrk_warm(lua: Path, url: str, env: dict[str, str]) -> None:
     )
 
 
+def settle(seconds: float = 3.0) -> None:
+    """Let the server finish what the closed loop left and go idle before the paced run: the
+    workers share one listening socket, and a worker still busy when wrk connects takes none
+    of its 50 connections (the other worker then gets them all, and half the cores)."""
+    time.sleep(seconds)
+
+
 def wrk_load(
     lua: Path, url: str, args: argparse.Namespace, env: dict[str, str], rate: float = 0
 ) -> subprocess.CompletedProcess[str]:
@@ -133,6 +140,8 @@ def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, dict[str, 
         wrk_warm(LUA, host, wrk_env)
         runs: dict[str, dict[str, Any]] = {}
         for rate in (0.0, args.rate) if args.rate else (0.0,):
+            if rate:
+                settle()
             cpu_before = _server_cpu(server)
             profiler = None
             if args.profile and not rate:

@@ -44,6 +44,7 @@ from bench.api import (  # noqa: E402
     _server_cpu,
     _start_profiler,
     figures_of,
+    settle,
     wrk_load,
     wrk_warm,
 )
@@ -136,6 +137,8 @@ def load(args: argparse.Namespace, work: Path, keys: ClientKeys) -> dict[str, di
         wrk_warm(LUA, server.url, {**base_env, "TOKENS": str(warm_tokens)})
         runs: dict[str, dict[str, Any]] = {}
         for turn, rate in enumerate((0.0, args.rate) if args.rate else (0.0,)):
+            if rate:
+                settle()
             # each run takes its own half of the tokens: a token sent twice is refused
             env = {**base_env, "TOKENS": str(run_tokens), "TOKEN_HALF": str(turn)}
             cpu_before = _server_cpu(server)

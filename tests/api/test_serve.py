@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,98 @@ def test_worker_threads_bound_the_blocking_work_of_a_process(tmp_path: Path) -> 
             answer = client.get("/probe-threads")
         store.dispose()
         assert answer.status_code == 200 and answer.json() == {"tokens": threads}
+
+
+def _sockets_by_process(pids: list[int], port: int) -> dict[int, dict[str, int]]:
+    """Per process, its TCP sockets on ``port`` by state (LISTEN, ESTABLISHED), read from
+    /proc (Linux: SO_REUSEPORT is a Linux feature, as is this server set-up)."""
+    states = {"0A": "listen", "01": "established"}
+    by_inode: dict[str, str] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] in states:
+                    by_inode[fields[9]] = states[fields[3]]
+    out: dict[int, dict[str, int]] = {}
+    for pid in pids:
+        counts = {"listen": 0, "established": 0}
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in by_inode:
+                counts[by_inode[target[8:-1]]] += 1
+        out[pid] = counts
+    return out
+
+
+def test_every_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: Path) -> None:
+    """With several workers each has a listening socket of its own on the port (SO_REUSEPORT)
+    and the parent none, so the kernel spreads connections: 40 connections reach both
+    workers (all 40 on one would happen once in 5 * 10^11 runs). A worker that dies is
+    replaced with a socket of its own."""
+    import socket
+    import subprocess
+    import time
+
+    from osteoboard.store.db import Store
+    from tests.api.server import Server
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    store = Store(url)
+    store.upgrade()
+    store.dispose()
+    server = Server({"OSTEOBOARD_DATABASE_URL": url}, workers=2, log=tmp_path / "log")
+    server.start(timeout=120)
+    try:
+        assert server.process is not None
+        parent = server.process.pid
+
+        def workers() -> list[int]:
+            children = subprocess.run(
+                ["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False
+            ).stdout.split()
+            return [
+                int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()
+            ]
+
+        def listening(pids: list[int]) -> dict[int, int]:
+            found = _sockets_by_process(pids, server.port)
+            return {pid: counts["listen"] for pid, counts in found.items()}
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pids = workers()
+            if len(pids) == 2 and all(n == 1 for n in listening(pids).values()):
+                break
+            time.sleep(0.2)
+        assert len(pids) == 2 and listening(pids) == {pid: 1 for pid in pids}
+        assert listening([parent]) == {parent: 0}
+        connections = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(40)]
+        try:
+            time.sleep(0.5)
+            held = _sockets_by_process(pids, server.port)
+            assert all(held[pid]["established"] > 0 for pid in pids), held
+            assert sum(held[pid]["established"] for pid in pids) == 40
+        finally:
+            for connection in connections:
+                connection.close()
+        os.kill(pids[0], 9)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = workers()
+            if (
+                len(now) == 2
+                and pids[0] not in now
+                and all(n == 1 for n in listening(now).values())
+            ):
+                break
+            time.sleep(0.2)
+        assert pids[0] not in now and listening(now) == {pid: 1 for pid in now}
+        assert listening([parent]) == {parent: 0}
+    finally:
+        server.stop()

@@ -4,14 +4,28 @@ Every worker builds its app from the environment (:func:`create_app_from_env`), 
 settings are checked once here, before any worker starts: a bad value is one line on stderr
 and exit code 2, as everywhere on the command line. The store is migrated to the newest
 schema here too, once, before the workers start.
+
+With several workers, each listens on a socket of its own, all bound to the same address
+with ``SO_REUSEPORT``, and the kernel spreads new connections over them by their addresses.
+uvicorn's own mode shares one socket, and a worker that wakes first takes every connection
+waiting: measured with 50 connections of ``wrk``, the two workers held 48 and 2, and half
+the cores stood idle while requests queued on the other half. uvicorn's supervisor (worker
+restarts, health checks, signals) is kept.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import logging.config
-from typing import Any
+import socket
+import sys
+from typing import TYPE_CHECKING, Any
 
 from osteoboard.api.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["LOG_CONFIG", "run"]
 
@@ -63,14 +77,99 @@ def run(
             store.upgrade()  # once, here: the workers start on a migrated database
         finally:
             store.dispose()
-    uvicorn.run(
-        "osteoboard.api.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=LOG_CONFIG,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_config": LOG_CONFIG,
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": False,
+    }
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        _run_workers(uvicorn.Config("osteoboard.api.app:create_app_from_env", **options))
+        return
+    uvicorn.run("osteoboard.api.app:create_app_from_env", **options)
+
+
+def _run_workers(config: uvicorn.Config) -> None:
+    """Serve with ``config.workers`` processes, a listening socket each (module docstring)."""
+    supervisor = _supervisor_class()(config)
+    with contextlib.suppress(KeyboardInterrupt):  # the supervisor handles SIGINT itself
+        supervisor.run()
+    if supervisor.failed:
+        sys.exit(3)  # uvicorn's exit code for a server that could not start
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _supervisor_class() -> type[Any]:
+    from uvicorn.supervisors.multiprocess import Multiprocess
+
+    class OwnSocketSupervisor(Multiprocess):
+        """uvicorn's supervisor, handing every worker it starts (at start, on a restart, on
+        SIGHUP and SIGTTIN) a new socket on the same address; the parent closes its copy
+        once the worker has it, so that no connection waits on a socket nobody accepts."""
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            self._port: int = config.port
+            self._given: list[socket.socket] = []
+            self.failed = False
+            super().__init__(config, sockets=[])
+            logging.getLogger("uvicorn.error").info(
+                "Uvicorn running on http://%s:%d with %d workers, a socket each (Press CTRL+C "
+                "to quit)",
+                config.host,
+                config.port,
+                config.workers,
+            )
+
+        @property
+        def sockets(self) -> list[socket.socket]:
+            # Read once for each worker the supervisor starts.
+            try:
+                sock = _listening_socket(self.config.host, self._port)
+            except OSError as exc:
+                logging.getLogger("uvicorn.error").error(exc)
+                self.failed = True
+                self.should_exit.set()
+                raise
+            self._port = sock.getsockname()[1]
+            self._given.append(sock)
+            return [sock]
+
+        @sockets.setter
+        def sockets(self, _value: list[socket.socket]) -> None:
+            pass  # every worker gets its own (the property)
+
+        def _close_given(self) -> None:
+            # A started worker holds the socket itself (passed at its start).
+            for sock in self._given:
+                sock.close()
+            self._given.clear()
+
+        def init_processes(self) -> None:
+            with contextlib.suppress(OSError):  # logged; the supervisor stops
+                super().init_processes()
+            self._close_given()
+
+        def keep_subprocess_alive(self) -> None:
+            # Restarts (also those of SIGHUP and SIGTTIN, handled just before) start workers.
+            with contextlib.suppress(OSError):  # logged; the supervisor stops
+                super().keep_subprocess_alive()
+            self._close_given()
+
+    return OwnSocketSupervisor
