@@ -1545,7 +1545,7 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
 
 
 #: Verdicts kept per knowledge base at most (a few KB each); the memo starts afresh when full.
-MAX_VERDICTS = 20_000
+MAX_VERDICTS = 4_000
 
 
 def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
@@ -1658,7 +1658,7 @@ def _lesion_rules(
 
 #: Lesion fact sets kept per knowledge base at most (a few KB each); the store starts afresh
 #: when full.
-MAX_LESION_FACTS = 1024
+MAX_LESION_FACTS = 128
 
 
 class _LesionFacts:

@@ -63,6 +63,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # lock then waits for the others' turns.
     settings: Settings = app.state.settings
     current_default_thread_limiter().total_tokens = settings.worker_threads
+    if getattr(app.state, "worker_process", False):
+        from osteoboard.workers import settle_worker
+
+        settle_worker()  # a process of `osteoboard serve`: it lives as long as the server
     yield
 
 
@@ -110,4 +114,6 @@ def create_app(
 def create_app_from_env() -> FastAPI:
     """The app with the settings of the environment (the factory ``osteoboard serve`` runs in
     each worker process)."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    app.state.worker_process = True
+    return app

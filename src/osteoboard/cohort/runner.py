@@ -201,16 +201,14 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(kb_dir: str | None, lang: Lang) -> None:
-    import gc
-
     from osteoboard.guideline import load_knowledge_base
+    from osteoboard.workers import settle_worker
 
     _worker["kb"] = load_knowledge_base(Path(kb_dir) if kb_dir else None)
     _worker["lang"] = lang
     # The knowledge base lives as long as the worker: the garbage collector need not walk it
-    # again in every full collection (about a quarter of the collector's time).
-    gc.collect()
-    gc.freeze()
+    # again (osteoboard.workers).
+    settle_worker()
 
 
 def memory_kb() -> tuple[int, int | None]:

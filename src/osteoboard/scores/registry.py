@@ -102,7 +102,7 @@ class ScoreSpec:
 
 
 #: Results kept per score at most.
-MAX_RESULTS = 1024
+MAX_RESULTS = 128
 
 
 def _key(
