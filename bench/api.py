@@ -7,13 +7,15 @@ the two cores from the server) run 50 concurrent connections for 30 s, each requ
 evaluating one of the example cases in turn and storing the evaluation. Prints p50, p90,
 p99, requests per second and errors (connection errors and responses >= 400).
 
-Two runs per database:
+Two runs per database, one after the other on the same server:
+- **paced** (``--rate``, default 300): the 50 connections send 300 requests/s in all
+  (``bench/pace.lua``), so the run shows the latency a request meets at that load. It runs
+  first, after the warm-up: the closed loop stores thousands of evaluations (hundreds of MB)
+  that no centre's store holds after a few seconds.
 - **closed loop**: each connection sends its next request the moment the answer is in, so
   the run shows the most the server does (requests/s). Its latency is the queue in front of
   the server: 50 connections at R requests/s wait 50/R s on average (Little's law), about
   170 ms at 300 requests/s, whatever the server does.
-- **paced** (``--rate``, default 300): the same 50 connections send 300 requests/s in all
-  (``bench/pace.lua``), so the run shows the latency a request meets at that load.
 
     .venv/bin/python bench/api.py                      # both databases, 30 s each run
     .venv/bin/python bench/api.py --db sqlite -d 10    # one database, 10 s
@@ -81,9 +83,7 @@ def wrk_warm(lua: Path, url: str, env: dict[str, str]) -> None:
 
 
 def settle(seconds: float = 3.0) -> None:
-    """Let the server finish what the closed loop left and go idle before the paced run: the
-    workers share one listening socket, and a worker still busy when wrk connects takes none
-    of its 50 connections (the other worker then gets them all, and half the cores)."""
+    """Let the server finish what the run before left and go idle before the next."""
     time.sleep(seconds)
 
 
@@ -139,8 +139,9 @@ def _run(url: str, args: argparse.Namespace, work: Path) -> dict[str, dict[str, 
         host = server.url
         wrk_warm(LUA, host, wrk_env)
         runs: dict[str, dict[str, Any]] = {}
-        for rate in (0.0, args.rate) if args.rate else (0.0,):
-            if rate:
+        # The paced run first, on the store as the warm-up left it; then the closed loop.
+        for rate in (args.rate, 0.0) if args.rate else (0.0,):
+            if not rate and args.rate:
                 settle()
             cpu_before = _server_cpu(server)
             profiler = None

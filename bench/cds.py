@@ -5,8 +5,8 @@ configured inline) on a free loopback port and lets ``wrk`` (Debian's package) r
 concurrent connections for 30 s. Every request carries its own ES384 JWT (signed beforehand,
 one per request: a token sent twice would be refused as a replay) and the same body: the
 patient-view call of a synthetic lung-cancer patient with cord compression whose prefetch
-holds 50 resources. Two runs, as in ``bench/api.py``: a closed loop (the most the server
-does) and one paced at ``--rate`` requests/s in all (default 300: the latency at that load).
+holds 50 resources. Two runs, as in ``bench/api.py``: one paced at ``--rate`` requests/s in
+all (default 300: the latency at that load), then a closed loop (the most the server does).
 Prints p50, p90, p99, requests per second and errors of each; then, in this process, where
 one request's time goes (JWT check, prefetch, FHIR import, engine, cards, JSON), as the mean
 of 200 calls of each stage.
@@ -136,8 +136,9 @@ def load(args: argparse.Namespace, work: Path, keys: ClientKeys) -> dict[str, di
         base_env = {**os.environ, "BODY": str(work / "body.json")}
         wrk_warm(LUA, server.url, {**base_env, "TOKENS": str(warm_tokens)})
         runs: dict[str, dict[str, Any]] = {}
-        for turn, rate in enumerate((0.0, args.rate) if args.rate else (0.0,)):
-            if rate:
+        # The paced run first, as in bench/api.py; then the closed loop.
+        for turn, rate in enumerate((args.rate, 0.0) if args.rate else (0.0,)):
+            if turn:
                 settle()
             # each run takes its own half of the tokens: a token sent twice is refused
             env = {**base_env, "TOKENS": str(run_tokens), "TOKEN_HALF": str(turn)}
