@@ -133,6 +133,8 @@ EXTRA_KEYS = {
     "aclasta-smpc",
     "bondronat-smpc",
     "bonviva-smpc",
+    # Device types of cardiac implants read from FHIR (fhir_codes.yaml devices).
+    "mii-kds-kardiologie-2025",
     # A new cranial-nerve deficit from a skull-base metastasis: its own urgent pathway.
     "droege2014",
     "greenberg1981",

@@ -92,8 +92,10 @@ def test_each_prefetch_search_uses_r4_search_parameters_of_its_type() -> None:
         assert set(params) == {"patient", "_sort"}, key
         assert defined[(kind, params["_sort"].removeprefix("-"))] == "date", key
         assert params["_sort"].startswith("-"), f"{key}: newest first"
-    # every type the FHIR import reads of a patient is searched
-    assert searched == {*SEARCHED_TYPES}
+    # every type the FHIR import reads of a patient is searched, but Device: it has no date
+    # search parameter to sort by, and a prefetch key the EHR does not fill would make every
+    # call without a FHIR server fail (412); the import from a server or a bundle reads it
+    assert searched == {*SEARCHED_TYPES} - {"Device"}
 
 
 def test_patient_view_of_mscc_gives_a_critical_card_first(

@@ -18,6 +18,7 @@ from osteoboard.case import (
     SPINE_LEVELS,
     BoneModifyingAgent,
     BoneModifyingAgentDose,
+    CardiacDevice,
     Case,
     LongBone,
     MyelomaStage,
@@ -186,6 +187,12 @@ class BmaDoseBand(BaseModel):
         return self
 
 
+class DeviceEntry(_Entry):
+    """A Device.type of a cardiac implantable electronic device."""
+
+    cardiac_device: CardiacDevice
+
+
 class CurrentMedicationEntry(_Entry):
     #: The therapy of ``therapies.yaml`` the code stands for: its name is the entry of
     #: ``prior_therapy.current_medication`` (read back by the planned-therapy matcher).
@@ -324,6 +331,8 @@ class _File(BaseModel):
     tumor_marker_sources: list[str]
     medications: list[MedicationEntry]
     bma_doses: list[BmaDoseBand] = Field(default_factory=list)
+    devices: list[DeviceEntry] = Field(default_factory=list)
+    devices_sources: list[str] = Field(default_factory=list)
     current_medication_days: SourcedValue
     current_medications: list[CurrentMedicationEntry] = Field(default_factory=list)
     radiotherapy: ProcedureKind
@@ -415,6 +424,7 @@ class FhirCodes:
         self.tumor_markers = Coded(data.tumor_markers, by_uri)
         self.medications = Coded(data.medications, by_uri)
         self.bma_doses = data.bma_doses
+        self.devices = Coded(data.devices, by_uri)
         self.current_medications = Coded(data.current_medications, by_uri)
         self.radiotherapy = Coded(data.radiotherapy.codes, by_uri)
         self.surgery = Coded(data.surgery.codes, by_uri)
@@ -535,6 +545,7 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
         "tumor_markers": data.tumor_markers,
         "medications": data.medications,
         "current_medications": data.current_medications,
+        "devices": data.devices,
         "radiotherapy.codes": data.radiotherapy.codes,
         "surgery.codes": data.surgery.codes,
         "operations.codes": data.operations.codes,
@@ -597,6 +608,7 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
             ("current_values", data.current_values.sources),
             ("myeloma_series_sources", data.myeloma_series_sources),
             ("tumor_marker_sources", data.tumor_marker_sources),
+            ("devices_sources", data.devices_sources),
             ("operations", data.operations.sources),
             ("jaw_osteonecrosis", data.jaw_osteonecrosis.sources),
         ):
@@ -722,7 +734,12 @@ def mapping_table(codes: FhirCodes) -> str:
     add(
         "Condition.code (primary)",
         d.primary_sites,
-        lambda e: f"primary.site = {e.site.value}" if e.site else f"primary.site open ({e.note})",
+        lambda e: (
+            f"primary.site = {e.site.value}"
+            + (f", myeloma.stage = {e.myeloma_stage.value}" if e.myeloma_stage else "")
+            if e.site
+            else f"primary.site open ({e.note})"
+        ),
     )
     add("Condition.code (secondary)", d.bone_metastasis_codes, lambda e: "a lesion")
     add("Condition.bodySite", d.bone_body_sites, lambda e: "a lesion (region open)")
@@ -761,6 +778,7 @@ def mapping_table(codes: FhirCodes) -> str:
         d.current_medications,
         lambda e: f"prior_therapy.current_medication[] = {e.drug}",
     )
+    add("Device.type", d.devices, lambda e: f"patient.cardiac_device = {e.cardiac_device.value}")
     for name, entries in d.answers.items():
         add(f"Observation.value ({name})", entries, _answer)
     add("Procedure.code", d.radiotherapy.codes, lambda e: "lesions[].previously_irradiated")

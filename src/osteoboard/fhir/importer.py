@@ -436,6 +436,8 @@ def import_resources(
             _medication(state, ref, res)
         elif rtype == "Procedure":
             _procedure(state, ref, res, primary_ids, lesions)
+        elif rtype == "Device":
+            _device(state, ref, res)
         elif rtype in ("Condition", "Medication"):
             pass
         else:
@@ -1919,6 +1921,27 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             f"{entry.display}: beendet, keine laufende Therapie",
             f"{entry.display}: ended, not a current therapy",
         )
+
+
+def _device(state: _State, ref: str, res: Resource) -> None:
+    """A cardiac implantable electronic device of the patient (code table ``devices``)."""
+    entry = state.codes.devices.first(_codings(res.type))
+    if entry is None:
+        state.drop(
+            ref,
+            "kein kardiales Implantat der Codetabelle",
+            "not a cardiac implantable electronic device of the code table",
+        )
+        return
+    if res.status not in (None, "active"):
+        # inactive: explanted; unknown: whether it is still there is not known
+        state.drop_status(ref, res.status, "Gerät", "device")
+        return
+    state.use(ref, "type", "status", "patient")
+    state.offer(
+        "patient.cardiac_device",
+        _Candidate(entry.cardiac_device.value, None, ref, "type", _t(entry.display, entry.display)),
+    )
 
 
 #: A single dose's unit (its UCUM code as spelled on the resource) -> factor to mg.

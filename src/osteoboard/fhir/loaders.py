@@ -41,6 +41,7 @@ PATIENT_DATA_TYPES = (
     "MedicationAdministration",
     "MedicationStatement",
     "Procedure",
+    "Device",
 )
 #: Largest input read, in bytes (a patient's $everything is rarely over a few MB).
 MAX_INPUT_BYTES = 50_000_000
