@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from osteoboard.api.settings import SettingsError
 from osteoboard.cds.fhirdata import DataUnavailable, FetchLimits, FhirAccess, gather, incomplete
-from osteoboard.cds.service import PREFETCH
+from osteoboard.cds.service import OPTIONAL_PREFETCH, PREFETCH
 from osteoboard.cds.settings import CdsClient, CdsSettings
 from tests.cds import bundles
 from tests.cds.conftest import ClientKeys, cds_settings, run_coroutine
@@ -183,7 +183,8 @@ def test_a_server_the_client_may_not_name_is_never_asked(
             assert problem["type"] == "urn:osteoboard:problem:precondition-failed"
             assert f"fhirServer {named!r}" in problem["detail"]
             assert "fhir_servers in OSTEOBOARD_CDS_CLIENTS" in problem["detail"]
-            assert set(problem["prefetch"]) == set(PREFETCH)
+            # every key but the optional ones (never the reason for a 412)
+            assert set(problem["prefetch"]) == set(PREFETCH) - OPTIONAL_PREFETCH
         # a client without fhir_servers: nothing is fetched for it
         answer = _call(make_client(cds_settings(client_keys)), client_keys, canary.base_url)
         assert answer.status_code == 412
@@ -402,3 +403,83 @@ def test_a_prefetch_that_is_only_a_first_page_is_not_used(
         assert "observations nur teilweise vorab geliefert" in answer.json()["detail"]
     assert not incomplete(full["observations"])
     assert not incomplete({"resourceType": "Patient", "id": "p1"})
+
+
+_ICD = {
+    "resourceType": "Device",
+    "id": "icd",
+    "status": "active",
+    "type": {"coding": [{"system": "http://snomed.info/sct", "code": "72506001"}]},
+    "patient": {"reference": "Patient/p1"},
+}
+
+
+def test_an_optional_key_is_read_when_given_and_never_a_reason_to_refuse() -> None:
+    """devices: read from the prefetch (also a partial searchset) or the client's server,
+    left out without either, and a server that cannot answer it fails nothing."""
+    templates = {"patient": "Patient/{{context.patientId}}", "devices": PREFETCH["devices"]}
+    patient = {"resourceType": "Patient", "id": "p1"}
+
+    def gathered(
+        prefetch: dict[str, Any], access: FhirAccess | None, handler: Any = None
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        result: tuple[list[dict[str, Any]], list[str]] = run_coroutine(
+            gather(
+                templates,
+                prefetch,
+                {"patientId": "p1"},
+                access,
+                timeout_s=5,
+                transport=None if handler is None else httpx.MockTransport(handler),
+                optional=OPTIONAL_PREFETCH,
+            )
+        )
+        return result
+
+    given = _searchset([_ICD], next_url="https://ehr.klinik.example/fhir/Device?page=2")
+    resources, fetched = gathered({"patient": patient, "devices": given}, None)
+    assert [r["resourceType"] for r in resources] == ["Patient", "Device"] and fetched == []
+    resources, fetched = gathered({"patient": patient}, None)
+    assert [r["resourceType"] for r in resources] == ["Patient"] and fetched == []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/fhir/Device"
+        return httpx.Response(200, json=_searchset([_ICD]))
+
+    access = FhirAccess("https://ehr.klinik.example/fhir/", TOKEN)
+    resources, fetched = gathered({"patient": patient}, access, server)
+    assert [r["id"] for r in resources] == ["p1", "icd"] and fetched == ["devices"]
+
+    def unsupported(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"resourceType": "OperationOutcome", "issue": []})
+
+    resources, fetched = gathered({"patient": patient}, access, unsupported)
+    assert [r["id"] for r in resources] == ["p1"]
+    # a required key is refused as before
+    with pytest.raises(DataUnavailable):
+        run_coroutine(
+            gather(
+                templates,
+                {"patient": patient},
+                {"patientId": "p1"},
+                access,
+                timeout_s=5,
+                transport=httpx.MockTransport(unsupported),
+            )
+        )
+
+
+def test_a_prefetched_device_reaches_the_case(client: TestClient, client_keys: ClientKeys) -> None:
+    """An ICD in the devices prefetch: the cards of the MSCC patient, whose proposal holds
+    radiotherapy, carry the device warning (interrogate the ICD before planning), which they
+    do not without it."""
+    prefetch = bundles.prefetch(bundles.mscc_bundle(), "p1")
+    device = dict(_ICD, patient={"reference": "Patient/p1"})
+    without = _call(client, client_keys, None, prefetch=prefetch)
+    with_icd = _call(
+        client, client_keys, None, prefetch={**prefetch, "devices": _searchset([device])}
+    )
+    assert without.status_code == with_icd.status_code == 200, with_icd.text
+    said = json.dumps(with_icd.json(), ensure_ascii=False)
+    assert "Bestrahlung bei ICD" in said
+    assert "Bestrahlung bei ICD" not in json.dumps(without.json(), ensure_ascii=False)

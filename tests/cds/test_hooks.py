@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from osteoboard.cds.service import PREFETCH, SERVICES
+from osteoboard.cds.service import OPTIONAL_PREFETCH, PREFETCH, SERVICES
 from osteoboard.fhir.client import SEARCHED_TYPES
 from osteoboard.store.audit import verify
 from osteoboard.store.cdsfeedback import list_feedback
@@ -65,6 +65,7 @@ def test_discovery_lists_the_three_services_with_their_prefetch(
                 "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
             ),
             "procedures": "Procedure?patient={{context.patientId}}&_sort=-date",
+            "devices": "Device?patient={{context.patientId}}",
         }
         assert service["prefetch"] == PREFETCH
         assert service["description"]
@@ -89,13 +90,17 @@ def test_each_prefetch_search_uses_r4_search_parameters_of_its_type() -> None:
         searched.add(kind)
         params = dict(part.split("=", 1) for part in query.split("&"))
         assert defined[(kind, "patient")] == "reference", key
+        if key in OPTIONAL_PREFETCH:
+            # Device has no date search parameter: unsorted, and optional (never a 412)
+            assert set(params) == {"patient"}, key
+            assert not any(base == kind and t == "date" for (base, _), t in defined.items())
+            continue
         assert set(params) == {"patient", "_sort"}, key
         assert defined[(kind, params["_sort"].removeprefix("-"))] == "date", key
         assert params["_sort"].startswith("-"), f"{key}: newest first"
-    # every type the FHIR import reads of a patient is searched, but Device: it has no date
-    # search parameter to sort by, and a prefetch key the EHR does not fill would make every
-    # call without a FHIR server fail (412); the import from a server or a bundle reads it
-    assert searched == {*SEARCHED_TYPES} - {"Device"}
+    # every type the FHIR import reads of a patient is searched
+    assert searched == {*SEARCHED_TYPES}
+    assert {"devices"} == OPTIONAL_PREFETCH
 
 
 def test_patient_view_of_mscc_gives_a_critical_card_first(

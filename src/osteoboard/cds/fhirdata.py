@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -319,11 +319,14 @@ async def gather(
     limits: FetchLimits | None = None,
     no_access: tuple[str, str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    optional: Collection[str] = (),
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """All resources for the templates, and the keys that had to be fetched.
 
     ``no_access``: why the server cannot be asked when ``access`` is None (default: no
-    ``fhirServer`` with ``fhirAuthorization``)."""
+    ``fhirServer`` with ``fhirAuthorization``). ``optional``: keys used when the client
+    prefetched them (even in part) or its server answers them, and left out otherwise: never
+    the reason for a refusal."""
     prefetch = prefetch or {}
     budget = _Budget(limits or FetchLimits())
     resources: list[dict[str, Any]] = []
@@ -332,11 +335,13 @@ async def gather(
     partial: list[str] = []
     for key, template in templates.items():
         if key in prefetch and not _is_outcome(prefetch[key]):
-            if not incomplete(prefetch[key]):
+            if key in optional or not incomplete(prefetch[key]):
                 resources.extend(resources_of(prefetch[key]))
                 used.append(key)
                 continue
             partial.append(key)
+        if key in optional and access is None:
+            continue
         try:
             wanted[key] = template_url(template, context)
         except ValueError as exc:
@@ -364,8 +369,12 @@ async def gather(
         try:
             return await _fetch(http, access, relative, budget)
         except _Refused as exc:
+            if key in optional:
+                return []
             raise _KeyFailed(key, exc.why) from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            if key in optional:
+                return []
             status = getattr(getattr(exc, "response", None), "status_code", None)
             said = f"HTTP {status}" if status else type(exc).__name__
             raise _KeyFailed(

@@ -36,10 +36,10 @@ from osteoboard.fhir.errors import FhirImportError
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.store.db import Store
 
-__all__ = ["PREFETCH", "SERVICES", "CdsRuntime", "install_cds", "router"]
+__all__ = ["OPTIONAL_PREFETCH", "PREFETCH", "SERVICES", "CdsRuntime", "install_cds", "router"]
 
 #: The prefetch templates of every service (FHIR R4 searches by patient, newest first by the
-#: R4 date search parameter of each type). The importer reads each of these types.
+#: R4 date search parameter of each type that has one). The importer reads each of these types.
 PREFETCH: dict[str, str] = {
     "patient": "Patient/{{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}&_sort=-recorded-date",
@@ -50,7 +50,12 @@ PREFETCH: dict[str, str] = {
         "MedicationAdministration?patient={{context.patientId}}&_sort=-effective-time"
     ),
     "procedures": "Procedure?patient={{context.patientId}}&_sort=-date",
+    "devices": "Device?patient={{context.patientId}}",
 }
+#: Prefetch keys used when the client fills them or its FHIR server answers them, never the
+#: reason for a 412: Device (a cardiac implant) has no date search parameter to sort by, and
+#: an EHR that prefetches only what it knew before must not be refused for it.
+OPTIONAL_PREFETCH = frozenset({"devices"})
 
 
 @dataclass(frozen=True)
@@ -447,6 +452,7 @@ async def call_service(
             limits=FetchLimits(response_bytes=runtime.settings.cds_fhir_max_response_bytes),
             no_access=no_access,
             transport=runtime.fhir_transport,
+            optional=OPTIONAL_PREFETCH,
         )
     except DataUnavailable as exc:
         keys = ", ".join(exc.keys)
