@@ -154,3 +154,45 @@ def test_every_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: P
         assert listening([parent]) == {parent: 0}
     finally:
         server.stop()
+
+
+def test_a_second_server_on_the_same_address_is_refused(tmp_path: Path) -> None:
+    """SO_REUSEPORT would let a second `serve --workers 2` on the port take half the
+    connections, on its own database; a lock per address refuses it (exit code 3)."""
+    import subprocess
+    import sys
+
+    from osteoboard.store.db import Store
+    from tests.api.server import Server
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    store = Store(url)
+    store.upgrade()
+    store.dispose()
+    server = Server({"OSTEOBOARD_DATABASE_URL": url}, workers=2, log=tmp_path / "log")
+    server.start(timeout=120)
+    try:
+        other = tmp_path / "other.sqlite3"
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "osteoboard.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(server.port),
+                "--workers",
+                "2",
+            ],
+            env={**os.environ, "OSTEOBOARD_DATABASE_URL": f"sqlite:///{other}"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 3, second.stderr[-500:]
+        assert "another osteoboard serve runs on 127.0.0.1" in second.stderr
+    finally:
+        server.stop()

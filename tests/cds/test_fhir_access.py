@@ -454,7 +454,39 @@ def test_an_optional_key_is_read_when_given_and_never_a_reason_to_refuse() -> No
         return httpx.Response(400, json={"resourceType": "OperationOutcome", "issue": []})
 
     resources, fetched = gathered({"patient": patient}, access, unsupported)
+    assert [r["id"] for r in resources] == ["p1"] and fetched == []
+
+    # a Device that is not valid R4B (R5's displayName) is left out, never a refusal
+    invalid = dict(_ICD, id="r5", displayName="ICD")
+
+    def r5(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=_searchset([invalid, _ICD]))
+
+    resources, fetched = gathered({"patient": patient}, access, r5)
+    assert [r["id"] for r in resources] == ["p1", "icd"]
+    resources, _ = gathered({"patient": patient, "devices": _searchset([invalid])}, None)
     assert [r["id"] for r in resources] == ["p1"]
+
+    # the optional key has its own budget: many devices do not refuse the required keys
+    def many(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Device"):
+            return httpx.Response(200, json=_searchset([dict(_ICD, id=f"d{n}") for n in range(30)]))
+        return httpx.Response(200, json=_searchset([_observation(n) for n in range(10)]))
+
+    both = {**templates, "observations": PREFETCH["observations"]}
+    resources, fetched = run_coroutine(
+        gather(
+            both,
+            {"patient": patient},
+            {"patientId": "p1"},
+            access,
+            timeout_s=5,
+            limits=FetchLimits(resources=25),
+            transport=httpx.MockTransport(many),
+            optional=OPTIONAL_PREFETCH,
+        )
+    )
+    assert fetched == ["observations"] and len(resources) == 11
     # a required key is refused as before
     with pytest.raises(DataUnavailable):
         run_coroutine(

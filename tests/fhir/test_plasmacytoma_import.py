@@ -76,3 +76,18 @@ def test_an_extramedullary_plasmacytoma_sets_no_site() -> None:
     assert result.case.primary.site is None
     unused = {u.resource: u.reason.en for u in result.report.unused}
     assert "not a bone disease" in unused["Condition/emp"]
+
+
+def test_a_plasmacytoma_beside_a_myeloma_on_record_leaves_the_stage_open() -> None:
+    """An active myeloma recorded earlier and a solitary plasmacytoma later: the stage is not
+    taken (a solitary plasmacytoma excludes myeloma) and the report says why."""
+    result = run(
+        _primary("mm", "C90.0", "2020-03-01"),
+        _primary("spc", "C90.3", "2024-10-01"),
+        _bone_lesion(),
+    )
+    case = result.case
+    assert case.primary.site is PrimarySite.myeloma
+    assert case.myeloma is None or case.myeloma.stage is None
+    reasons = [u.reason.en for u in result.report.unused if u.resource == "Condition/spc"]
+    assert any("multiple myeloma is on record too (Condition/mm)" in r for r in reasons)

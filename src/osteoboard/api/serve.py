@@ -94,12 +94,43 @@ def run(
 
 
 def _run_workers(config: uvicorn.Config) -> None:
-    """Serve with ``config.workers`` processes, a listening socket each (module docstring)."""
+    """Serve with ``config.workers`` processes, a listening socket each (module docstring).
+
+    SO_REUSEPORT would let a second server on the same address start and take a share of
+    the connections (an overlapping deploy, a test instance on another database): a lock
+    file per address, held while the server runs, refuses it as a busy port would."""
+    guard = _address_lock(config.host, config.port)
+    if guard is None:
+        logging.getLogger("uvicorn.error").error(
+            "[Errno 98] address already in use: another osteoboard serve runs on %s:%d",
+            config.host,
+            config.port,
+        )
+        sys.exit(3)
     supervisor = _supervisor_class()(config)
     with contextlib.suppress(KeyboardInterrupt):  # the supervisor handles SIGINT itself
         supervisor.run()
     if supervisor.failed:
         sys.exit(3)  # uvicorn's exit code for a server that could not start
+
+
+def _address_lock(host: str, port: int) -> Any:
+    """An open file holding an exclusive lock for ``host:port`` (None: another server holds
+    it). Port 0 (any free port) needs none. The kernel releases it when the process ends."""
+    import fcntl
+    import tempfile
+    from pathlib import Path
+
+    if port == 0:
+        return object()
+    name = f"osteoboard-serve-{host.replace(':', '_')}-{port}.lock"
+    handle = (Path(tempfile.gettempdir()) / name).open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -164,6 +195,13 @@ def _supervisor_class() -> type[Any]:
         def init_processes(self) -> None:
             with contextlib.suppress(OSError):  # logged; the supervisor stops
                 super().init_processes()
+            self._close_given()
+
+        def handle_signals(self) -> None:
+            # SIGHUP and SIGTTIN start workers too: a socket that cannot be bound then stops
+            # the supervisor (logged), which stops its workers, instead of escaping run().
+            with contextlib.suppress(OSError):
+                super().handle_signals()
             self._close_given()
 
         def keep_subprocess_alive(self) -> None:

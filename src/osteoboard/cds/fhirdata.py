@@ -309,6 +309,22 @@ _NO_ACCESS = (
 )
 
 
+def _valid(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The resources of an optional key that are valid FHIR R4B: one that is not is left out
+    (a required key's would refuse the call, an optional one's never does)."""
+    from osteoboard.fhir.errors import FhirImportError
+    from osteoboard.fhir.r4b import parse_resource
+
+    kept = []
+    for resource in resources:
+        try:
+            parse_resource(resource, "")
+        except FhirImportError:
+            continue
+        kept.append(resource)
+    return kept
+
+
 async def gather(
     templates: Mapping[str, str],
     prefetch: Mapping[str, Any] | None,
@@ -335,7 +351,11 @@ async def gather(
     partial: list[str] = []
     for key, template in templates.items():
         if key in prefetch and not _is_outcome(prefetch[key]):
-            if key in optional or not incomplete(prefetch[key]):
+            if key in optional:
+                resources.extend(_valid(resources_of(prefetch[key])))
+                used.append(key)
+                continue
+            if not incomplete(prefetch[key]):
                 resources.extend(resources_of(prefetch[key]))
                 used.append(key)
                 continue
@@ -365,16 +385,22 @@ async def gather(
         raise DataUnavailable(sorted(wanted), why)
     headers = {"Authorization": f"Bearer {access.token}", "Accept": "application/fhir+json"}
 
+    got: dict[str, int] = {}
+
     async def fetch(key: str, relative: str) -> list[dict[str, Any]]:
+        if key in optional:
+            # Its own budget (of the same size): an optional key never refuses the call.
+            try:
+                found = _valid(await _fetch(http, access, relative, _Budget(budget.limits)))
+            except (_Refused, httpx.HTTPError, httpx.InvalidURL, ValueError):
+                return []
+            got[key] = len(found)
+            return found
         try:
             return await _fetch(http, access, relative, budget)
         except _Refused as exc:
-            if key in optional:
-                return []
             raise _KeyFailed(key, exc.why) from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-            if key in optional:
-                return []
             status = getattr(getattr(exc, "response", None), "status_code", None)
             said = f"HTTP {status}" if status else type(exc).__name__
             raise _KeyFailed(
@@ -400,4 +426,5 @@ async def gather(
         raise DataUnavailable([failed[0].key], failed[0].why) from None
     for task in tasks:
         resources.extend(task.result())
-    return resources, sorted(wanted)
+    # The keys whose data came from the server: an optional key only when it brought some.
+    return resources, sorted(k for k in wanted if k not in optional or got.get(k))

@@ -2431,9 +2431,27 @@ def _assemble(
         and "stage" not in data.get("myeloma", {})
     ):
         # The stage the chosen primary's own code names (a later myeloma diagnosis is chosen
-        # over an earlier solitary plasmacytoma, and brings no such stage).
-        _set(data, "myeloma.stage", stage.value)
-        src("myeloma.stage", stage)
+        # over an earlier solitary plasmacytoma, and brings no such stage). A myeloma
+        # diagnosis beside it, even an earlier one, leaves the stage open: a solitary
+        # plasmacytoma excludes myeloma, and the board decides which holds.
+        staged = {c.resource for c in state.candidates.get("primary_stage.myeloma", [])}
+        myeloma = [
+            c.resource
+            for c in state.candidates.get("primary.site", [])
+            if c.value == "myeloma" and c.resource not in staged
+        ]
+        if myeloma:
+            state.drop(
+                stage.resource,
+                f"myeloma.stage solitary_plasmacytoma nicht übernommen: auch ein Multiples "
+                f"Myelom ist erfasst ({', '.join(myeloma)})",
+                f"myeloma.stage solitary_plasmacytoma not used: a multiple myeloma is on "
+                f"record too ({', '.join(myeloma)})",
+                stage.element,
+            )
+        else:
+            _set(data, "myeloma.stage", stage.value)
+            src("myeloma.stage", stage)
     if agent is not None and "bone_modifying_agent_dose" not in data.get("prior_therapy", {}):
         dose = fields.get(f"bma_dose.{agent.value}")
         if dose is not None:

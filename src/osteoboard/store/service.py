@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,6 +34,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from osteoboard.case import Case
@@ -508,7 +509,7 @@ _SIGNED = (
     .limit(1)
 )
 _EVALUATIONS: Table = Evaluation.__table__  # type: ignore[assignment]
-_ADD_EVALUATION = insert(_EVALUATIONS).returning(_EVALUATIONS.c.id)
+_ADD_EVALUATION = insert(_EVALUATIONS)
 
 
 def record_evaluation(
@@ -562,7 +563,11 @@ def _insert_evaluation(
     session.flush()  # anything the caller added goes first
     # A plain insert (the unit of work costs more than the write); the object for the row is
     # then put in the session as the stored row it is, without reading it back.
-    new_id = session.execute(_ADD_EVALUATION, values).scalar_one()
+    # inserted_primary_key: the driver's last row id (SQLite before 3.35 has no RETURNING)
+    inserted = cast(CursorResult[Any], session.execute(_ADD_EVALUATION, values))
+    key = inserted.inserted_primary_key
+    assert key is not None  # a single-row insert
+    new_id = key[0]
     evaluation = Evaluation(id=new_id, **values)
     make_transient_to_detached(evaluation)
     session.add(evaluation)
