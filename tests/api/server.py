@@ -36,8 +36,9 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
-        command = [
+    def command(self) -> list[str]:
+        """The command line that starts this server."""
+        return [
             sys.executable,
             "-m",
             "osteoboard.cli",
@@ -49,9 +50,11 @@ class Server:
             "--workers",
             str(self.workers),
         ]
+
+    def start(self, timeout: float = 30.0) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                command,
+                self.command(),
                 env=self.env,
                 cwd=ROOT,
                 stdout=out,

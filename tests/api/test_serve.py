@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -88,15 +89,8 @@ def _sockets_by_process(pids: list[int], port: int) -> dict[int, dict[str, int]]
     return out
 
 
-def test_every_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: Path) -> None:
-    """With several workers each has a listening socket of its own on the port (SO_REUSEPORT)
-    and the parent none, so the kernel spreads connections: 40 connections reach both
-    workers (all 40 on one would happen once in 5 * 10^11 runs). A worker that dies is
-    replaced with a socket of its own."""
-    import socket
-    import subprocess
-    import time
-
+def _two_worker_server(tmp_path: Path) -> Any:
+    """`osteoboard serve --workers 2` on a fresh SQLite store, started."""
     from osteoboard.store.db import Store
     from tests.api.server import Server
 
@@ -106,6 +100,19 @@ def test_every_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: P
     store.dispose()
     server = Server({"OSTEOBOARD_DATABASE_URL": url}, workers=2, log=tmp_path / "log")
     server.start(timeout=120)
+    return server
+
+
+def test_every_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: Path) -> None:
+    """With several workers each has a listening socket of its own on the port (SO_REUSEPORT)
+    and the parent none, so the kernel spreads connections: 40 connections reach both
+    workers (all 40 on one would happen once in 5 * 10^11 runs). A worker that dies is
+    replaced with a socket of its own."""
+    import socket
+    import subprocess
+    import time
+
+    server = _two_worker_server(tmp_path)
     try:
         assert server.process is not None
         parent = server.process.pid
@@ -160,32 +167,12 @@ def test_a_second_server_on_the_same_address_is_refused(tmp_path: Path) -> None:
     """SO_REUSEPORT would let a second `serve --workers 2` on the port take half the
     connections, on its own database; a lock per address refuses it (exit code 3)."""
     import subprocess
-    import sys
 
-    from osteoboard.store.db import Store
-    from tests.api.server import Server
-
-    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
-    store = Store(url)
-    store.upgrade()
-    store.dispose()
-    server = Server({"OSTEOBOARD_DATABASE_URL": url}, workers=2, log=tmp_path / "log")
-    server.start(timeout=120)
+    server = _two_worker_server(tmp_path)
     try:
         other = tmp_path / "other.sqlite3"
         second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "osteoboard.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(server.port),
-                "--workers",
-                "2",
-            ],
+            server.command(),  # the same address
             env={**os.environ, "OSTEOBOARD_DATABASE_URL": f"sqlite:///{other}"},
             capture_output=True,
             text=True,
