@@ -93,3 +93,17 @@ def test_conventional_value_must_be_a_number(bad: Any) -> None:
 
 def test_none_conventional_value_is_ignored() -> None:
     assert units.normalise_labs({"calcium_mg_dl": None}) == {}
+
+
+def test_unit_spellings_map_to_the_ucum_codes_this_module_knows() -> None:
+    """Lower-case and micro-sign spellings of every known code (case-field units included,
+    so "ml/min" is the clearance's mL/min), the aliases, and the German "G/l"; an unknown
+    unit stays as it is."""
+    from osteoboard.units import canonical_ucum
+
+    assert canonical_ucum("ml/min") == "mL/min"
+    assert canonical_ucum(" µmol/l ") == "umol/L"
+    assert canonical_ucum("MG/DL") == "mg/dL"
+    assert canonical_ucum("lbs") == "[lb_av]"
+    assert canonical_ucum("G/l") == "10*9/L"
+    assert canonical_ucum("Tsd/µl") == "Tsd/ul"

@@ -242,13 +242,8 @@ _UCUM_ALIASES = {
 @functools.cache
 def _ucum_by_lower() -> dict[str, str]:
     """Every UCUM code this module converts, by its lower-case spelling (an alias first)."""
-    known = (
-        {u for pair in UCUM_FACTORS for u in pair}
-        | {u for (_, a, b) in UCUM_ANALYTE for u in (a, b)}
-        | {"kg", "mmol/L", "umol/L", "g/L", "g/dL", "mg/L", "U/L", "10*9/L", "mg/dL", "ng/mL"}
-    )
     by_lower: dict[str, str] = {}
-    for unit in sorted(known):  # one code per spelling, the same one on every run
+    for unit in sorted(_known_ucum()):  # one code per spelling, the same one on every run
         by_lower.setdefault(unit.lower(), unit)
     return {**by_lower, **_UCUM_ALIASES}
 

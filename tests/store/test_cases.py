@@ -81,7 +81,7 @@ def test_one_query_reads_the_same_version_as_the_orm(store: Store) -> None:
                 version.number,
                 version.document,
             )
-            assert row.case() == service.case_document(version)
+            assert service.case_document(row) == service.case_document(version)
         with pytest.raises(NotFoundError) as missing:
             service.version_document(connection, VIEWER, case_id, 3)
         assert missing.value.message("de") == f"Fall {case_id} hat keine Version 3"

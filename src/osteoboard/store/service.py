@@ -228,18 +228,19 @@ def create_case(
     return _add_version(session, actor, record, 1, case, note)
 
 
-def _signed_entry(session: Session, case_id: int) -> AgendaEntry | None:
-    return session.scalar(
-        select(AgendaEntry)
-        .where(AgendaEntry.case_id == case_id, AgendaEntry.signed_at.is_not(None))
-        .limit(1)
-    )
+_SIGNED = (
+    select(AgendaEntry.id)
+    .where(AgendaEntry.case_id == bindparam("case_id"), AgendaEntry.signed_at.is_not(None))
+    .limit(1)
+)
 
 
 def _refuse_if_signed(session: Session, case_id: int) -> None:
-    entry = _signed_entry(session, case_id)
-    if entry is not None:
-        raise _signed(entry)
+    """Refuse a write to a case signed off at some meeting. Asked before every write of a
+    case (every stored evaluation): one plain row; the entry itself only for the error."""
+    signed = session.scalar(_SIGNED, {"case_id": case_id})
+    if signed is not None:
+        raise _signed(session.get_one(AgendaEntry, signed))
 
 
 def _signed(entry: AgendaEntry) -> SignedError:
@@ -306,9 +307,6 @@ class VersionDocument:
     number: int
     document: str
 
-    def case(self) -> Case:
-        return Case.model_validate_json(self.document)
-
 
 _VERSION_ROW = (
     select(CaseRecord.latest_version, CaseVersion.id, CaseVersion.number, CaseVersion.document)
@@ -341,7 +339,7 @@ def version_document(
     return VersionDocument(row.id, row.number, row.document)
 
 
-def case_document(version: CaseVersion) -> Case:
+def case_document(version: CaseVersion | VersionDocument) -> Case:
     """The stored document of a version as the validated case model."""
     return Case.model_validate_json(version.document)
 
@@ -503,11 +501,6 @@ _VERSION_OWNER = (
     .join(Patient, Patient.id == CaseRecord.patient_id)
     .where(CaseVersion.id == bindparam("version_id"))
 )
-_SIGNED = (
-    select(AgendaEntry.id)
-    .where(AgendaEntry.case_id == bindparam("case_id"), AgendaEntry.signed_at.is_not(None))
-    .limit(1)
-)
 _EVALUATIONS: Table = Evaluation.__table__  # type: ignore[assignment]
 _ADD_EVALUATION = insert(_EVALUATIONS)
 
@@ -524,8 +517,7 @@ def record_evaluation(
     if found is None:
         raise NotFoundError.of("case_version", version_id)
     case_id, pseudonym = found
-    if session.scalar(_SIGNED, {"case_id": case_id}) is not None:
-        _refuse_if_signed(session, case_id)  # the entry, for the error's words
+    _refuse_if_signed(session, case_id)
     return _insert_evaluation(session, actor, version_id, pseudonym, proposal)
 
 

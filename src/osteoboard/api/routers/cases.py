@@ -209,7 +209,9 @@ def evaluate_case(
     with store.engine.connect() as connection:
         stored = service.version_document(connection, actor, case_id, version)
     version_id, number = stored.id, stored.number
-    proposal = run(stored.case())  # outside any transaction: the write below is short
+    proposal = run(
+        service.case_document(stored)
+    )  # outside any transaction: the write below is short
     with store.write() as session:
         evaluation = service.record_evaluation(session, actor, version_id, proposal)
         body = evaluation_json(evaluation, case_id, number)
