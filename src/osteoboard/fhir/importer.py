@@ -37,7 +37,7 @@ from osteoboard.fhir.report import (
 )
 from osteoboard.messages import one_line
 from osteoboard.text import Text
-from osteoboard.units import canonical_ucum, convert_quantity, field_ucum, same_unit
+from osteoboard.units import convert_quantity, field_ucum, same_unit
 
 __all__ = ["import_resources"]
 
@@ -1944,10 +1944,6 @@ def _device(state: _State, ref: str, res: Resource) -> None:
     )
 
 
-#: A single dose's unit (its UCUM code as spelled on the resource) -> factor to mg.
-_TO_MG = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001}
-
-
 def _single_dose_mg(res: Resource) -> float | None:
     """The first single dose in mg of a medication resource (a request's dosage instruction,
     a statement's dosage, an administration's dose); None when none is given in a mass
@@ -1969,10 +1965,9 @@ def _single_dose_mg(res: Resource) -> float | None:
     for quantity in quantities:
         if quantity is None or quantity.value is None:
             continue
-        unit = canonical_ucum(str(quantity.code or quantity.unit or ""))
-        factor = _TO_MG.get(unit)
-        if factor is not None:
-            return float(quantity.value) * factor
+        mg = convert_quantity(float(quantity.value), str(quantity.code or quantity.unit), "mg")
+        if mg is not None:
+            return mg
     return None
 
 
