@@ -170,7 +170,7 @@ def stages(times: int = 200) -> None:
     from osteoboard.cds.cards import patient_view_cards
     from osteoboard.cds.clientauth import ClientVerifier
     from osteoboard.cds.fhirdata import gather
-    from osteoboard.cds.service import PREFETCH
+    from osteoboard.cds.service import OPTIONAL_PREFETCH, PREFETCH
     from osteoboard.cds.settings import CdsClient, CdsSettings
     from osteoboard.engine import evaluate
     from osteoboard.fhir import import_resources
@@ -188,7 +188,14 @@ def stages(times: int = 200) -> None:
 
     def prefetched() -> list[dict[str, Any]]:
         resources, _ = loop.run_until_complete(
-            gather(PREFETCH, call["prefetch"], call["context"], None, timeout_s=5)
+            gather(
+                PREFETCH,
+                call["prefetch"],
+                call["context"],
+                None,
+                timeout_s=5,
+                optional=OPTIONAL_PREFETCH,
+            )
         )
         return resources
 

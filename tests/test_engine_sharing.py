@@ -50,7 +50,25 @@ def _pool() -> list[Case]:
         )
         for c in cases[:12]
     ]
-    return cases + renamed
+    # The same cases with their laboratory values moved a little (mostly within the cell of
+    # the thresholds rules compare them with, where they share verdicts; now and then across).
+    nudged = [
+        c.model_copy(
+            update={
+                "id": f"{c.id}-nudged",
+                "labs": c.labs.model_copy(
+                    update={
+                        name: round(value * 1.04, 3)
+                        for name, value in c.labs.model_dump().items()
+                        if isinstance(value, float) and value > 0
+                    }
+                ),
+            }
+        )
+        for c in cases
+        if c.labs is not None
+    ]
+    return cases + renamed + nudged
 
 
 @pytest.mark.parametrize("tiny", [False, True], ids=["usual", "tiny"])
@@ -86,3 +104,32 @@ def test_a_repeated_case_reuses_its_value_objects() -> None:
     conditions = [c for item in first.recommendations for c in item.conditions]
     repeated = [c for item in again.recommendations for c in item.conditions]
     assert conditions and all(a is b for a, b in zip(conditions, repeated, strict=True))
+
+
+def test_numbers_share_verdicts_within_their_thresholds() -> None:
+    """Rules read a number only through comparisons with literals, so two cases whose platelet
+    counts lie on the same side of every threshold (50 and 100 x 10^9/l) share every verdict,
+    and one across a threshold does not; each gets the proposal it gets alone."""
+    kb = load_knowledge_base()
+    base = load_case(EXAMPLES[7])  # open items: verdicts are kept for later cases
+
+    def with_platelets(count: float) -> Case:
+        labs = base.labs.model_copy(update={"platelets_10e9_l": count}) if base.labs else None
+        if labs is None:
+            from osteoboard.case import Labs
+
+            labs = Labs(platelets_10e9_l=count)
+        return base.model_copy(update={"labs": labs})
+
+    alone = {}
+    for count in (120.0, 250.0, 75.0):
+        _forget()
+        alone[count] = evaluate(with_platelets(count)).model_dump_json()
+    _forget()
+    assert evaluate(with_platelets(120.0)).model_dump_json() == alone[120.0]
+    kept = dict(kb.verdicts)
+    assert any(v.outcome is None for v in kept.values())
+    assert evaluate(with_platelets(250.0)).model_dump_json() == alone[250.0]
+    assert kb.verdicts == kept  # every verdict found, none added
+    assert evaluate(with_platelets(75.0)).model_dump_json() == alone[75.0]
+    assert kb.verdicts.keys() > kept.keys()  # another cell: verdicts of its own

@@ -24,6 +24,7 @@ item texts, item conditions, assumptions, missing data and questions (and, in
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import functools
@@ -106,6 +107,7 @@ _CATALOGUE = catalogue_by_name()
 #: CEL variable name of every fact.
 _FLAT = {name: flat_name(name) for name in _CATALOGUE}
 _LESION_FACTS = frozenset(name for name, fact in _CATALOGUE.items() if fact.scope == "lesion")
+_NUMBERS = frozenset(name for name, fact in _CATALOGUE.items() if fact.type in ("int", "float"))
 _T = TypeVar("_T")
 _SECOND = operator.itemgetter(1)
 
@@ -606,7 +608,15 @@ def _alternatives(name: str, value: Value, scope: _Scope) -> list[Value]:
         info = scope.kb.facts.get(name)
         if info is None or info.range is None:
             return []
-        return [v for v in _points(name, info.range, fact.type == "int", scope.kb) if v != value]
+        # A value on the same side of every threshold reads the same to every rule: not
+        # another value here.
+        thresholds = scope.kb.thresholds.get(name, ())
+        here = _cell(value, thresholds)
+        return [
+            v
+            for v in _points(name, info.range, fact.type == "int", scope.kb)
+            if _cell(v, thresholds) != here
+        ]
     return []
 
 
@@ -1163,19 +1173,34 @@ def _shared_because(key: tuple[str, type, Any], fact: str, value: Value) -> Beca
     return found
 
 
+def _cell(value: Any, thresholds: tuple[float, ...]) -> tuple[int, bool]:
+    """Where a number lies among the literals the rules compare its fact with: how many lie
+    below it, and whether it equals the next. Rules read a number only through such
+    comparisons (linted on load), so every value of one cell gives every rule the same
+    outcome."""
+    at = bisect.bisect_left(thresholds, value)
+    return at, at < len(thresholds) and thresholds[at] == value
+
+
 def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
     """What a rule's outcome can depend on of one fact in a scope: its value (with its type,
-    and whether it was assumed), or for an unknown fact the values it can still take."""
+    and whether it was assumed; for a number, its cell among the thresholds), or for an
+    unknown fact the values it can still take."""
     value = scope.values[name]
+    thresholds = scope.kb.thresholds.get(name)
     if value is None:
         # The point a measurement narrows it to counts too (it decides whether an open rule
-        # is supported: a normal total calcium without albumin).
-        return (None, tuple(scope.unknown(name)[0]), scope.estimates.get(name))
-    return (
-        name in scope.assumed,
-        value.__class__,
-        tuple(value) if isinstance(value, list) else value,
-    )
+        # is supported: a normal total calcium without albumin), by its cell as tried.
+        estimate = scope.estimates.get(name)
+        if estimate is not None and thresholds is not None:
+            tried = int(estimate) if _CATALOGUE[name].type == "int" else estimate
+            return (None, tuple(scope.unknown(name)[0]), _cell(tried, thresholds))
+        return (None, tuple(scope.unknown(name)[0]), estimate)
+    if thresholds is not None and name in _NUMBERS:
+        shown: Any = _cell(value, thresholds)
+    else:
+        shown = tuple(value) if isinstance(value, list) else value
+    return (name in scope.assumed, value.__class__, shown)
 
 
 def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[Assumption]]:
