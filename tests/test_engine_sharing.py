@@ -27,7 +27,10 @@ REFERRALS = sorted((ROOT / "tests" / "cases").glob("*.yaml"))
 def _forget() -> None:
     kb = load_knowledge_base()
     kb.verdicts.clear()
+    kb.verdict_values.clear()
+    kb.wanted.clear()
     kb.item_texts.clear()
+    engine._KEY_NUMBERS.clear()
     engine._BECAUSES.clear()
     engine._VALUES.clear()
     kb.lesion_fact_sets.clear()
@@ -81,6 +84,9 @@ def test_shared_values_change_no_proposal(tiny: bool, monkeypatch: pytest.Monkey
     if tiny:
         for module, name, size in (
             (engine, "MAX_VERDICTS", 5),
+            (engine, "MAX_VERDICT_VALUES", 2),
+            (engine, "MAX_WANTED", 2),
+            (engine, "MAX_KEY_NUMBERS", 3),
             (engine, "MAX_BECAUSES", 2),
             (engine, "MAX_TEXTS", 2),
             (engine, "MAX_VALUES", 3),
@@ -133,3 +139,23 @@ def test_numbers_share_verdicts_within_their_thresholds() -> None:
     assert kb.verdicts == kept  # every verdict found, none added
     assert evaluate(with_platelets(75.0)).model_dump_json() == alone[75.0]
     assert kb.verdicts.keys() > kept.keys()  # another cell: verdicts of its own
+
+
+def test_equal_verdicts_and_conditions_are_one_object() -> None:
+    """Tens of thousands of memo entries hold a few thousand distinct verdicts: equal ones
+    (and the conditions in words they name) are kept once."""
+    _forget()
+    kb = load_knowledge_base()
+    for case in _pool():
+        evaluate(case)
+    verdicts = [v for v in kb.verdicts.values() if isinstance(v, engine._Verdict)]
+    assert len({id(v) for v in verdicts}) < len(verdicts) / 2
+    by_value: dict[tuple[object, ...], int] = {}
+    for v in verdicts:
+        key = (v.outcome, v.status, v.deciding, v.conditions and tuple(map(id, v.conditions)))
+        assert by_value.setdefault(key, id(v)) == id(v)
+    wanted = [w for v in verdicts for w in v.conditions or ()]
+    assert wanted
+    kept = {id(w) for w in kb.wanted.values()}
+    assert all(id(w) in kept for w in wanted)
+    assert len({id(w) for w in wanted}) < len(wanted) / 2

@@ -215,7 +215,7 @@ class _Scope:
         self._runner: _Runner | None = None
         self._shared: dict[tuple[str, str], Any] = {}
         self._paths: dict[str, tuple[str, ...]] = {}
-        self._keys: dict[str, tuple[Any, ...]] = {}
+        self._keys: dict[str, int] = {}
 
     def once(self, part: str, condition: Condition, compute: Callable[[], _T]) -> _T:
         """``compute()`` for a condition, once per scope: several rules read the same
@@ -229,15 +229,15 @@ class _Scope:
     def value(self, name: str) -> Value:
         return self.values[name]
 
-    def key(self, name: str) -> tuple[Any, ...]:
-        """:func:`_fact_key` of a fact, once per scope (a case fact's from the case's scope:
-        a lesion's scope sees it with the same value, domain and assumption)."""
+    def key(self, name: str) -> int:
+        """The number of a fact's :func:`_fact_key`, once per scope (a case fact's from the
+        case's scope: a lesion's scope sees it with the same value, domain and assumption)."""
         found = self._keys.get(name)
         if found is None:
             if self.base is not None and name not in _LESION_FACTS:
                 found = self.base.key(name)
             else:
-                found = _fact_key(name, self)
+                found = _key_number(_fact_key(name, self))
             self._keys[name] = found
         return found
 
@@ -734,7 +734,13 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
                 if others:
                     continue  # the item stands whatever the fact's value
             relied.append(name)
-        found = memo[key] = tuple(relied)
+        store = scope.kb.verdict_values
+        found = store.get(("relied", *relied))
+        if found is None:
+            if len(store) >= MAX_VERDICT_VALUES:
+                store.clear()
+            found = store["relied", *relied] = tuple(relied)
+        memo[key] = found
     return [assumed[name] for name in found]
 
 
@@ -871,21 +877,40 @@ def _conditions(
         values = satisfying.get(name, [])
         if not values:
             continue
-        info = scope.kb.facts.get(name)
-        fact = _CATALOGUE[name]
-        thresholds = scope.kb.thresholds.get(name, ())
-        text = (
-            condition_text(fact, info, values, domain, thresholds)
-            if info is not None
-            else Text(de=name, en=name)
-        )
-        item = _Wanted(
-            fact=name,
-            values=[v for v in values if not isinstance(v, list) and v is not None],
-            text=text,
-        )
+        store = scope.kb.wanted
+        key = (name, *map(_hashable, values), None, *map(_hashable, domain))
+        item: _Wanted | None = store.get(key)
+        if item is None:
+            info = scope.kb.facts.get(name)
+            fact = _CATALOGUE[name]
+            thresholds = scope.kb.thresholds.get(name, ())
+            text = (
+                condition_text(fact, info, values, domain, thresholds)
+                if info is not None
+                else Text(de=name, en=name)
+            )
+            if len(store) >= MAX_WANTED:
+                store.clear()
+            item = store[key] = _Wanted(
+                fact=name,
+                values=[v for v in values if not isinstance(v, list) and v is not None],
+                text=text,
+            )
         (loose if len(values) == len(domain) else out).append(item)
     return out or loose
+
+
+#: Conditions in words kept per knowledge base at most: verdicts share them (and the item
+#: conditions built from them), so a large memo of verdicts stays small.
+MAX_WANTED = 2048
+
+
+def _hashable(value: Value) -> Any:
+    """A value as part of a key: a list as a tuple, with its type (``[1]`` is not ``(1,)``
+    and ``True`` is not ``1``)."""
+    if isinstance(value, list):
+        return (list, *value)
+    return (value.__class__, value)
 
 
 def _wanted(
@@ -926,6 +951,8 @@ class _Verdict:
 
 
 _SILENT = _Verdict(False)
+#: A fired rule's verdict, by its item's status.
+_FIRED = {status: _Verdict(True, status) for status in ItemStatus}
 
 
 def _judge(
@@ -935,7 +962,7 @@ def _judge(
     if decision.outcome is False:
         return _SILENT
     if decision.outcome is True:
-        return _Verdict(True, _fired_status(rule, kb))
+        return _FIRED[_fired_status(rule, kb)]
     # Open: some completion of the unknown facts makes the rule true, another does not. An
     # item needs a documented finding behind it. Without one, a rule that a single open fact
     # settles still gives a conditional item (never an emergency): one answer decides it, so
@@ -975,9 +1002,33 @@ def _judge(
             condition,
             functools.partial(_deciding, condition, runner, decision.tried, decision.domains),
         )
-    return _Verdict(
-        None, status, tuple(deciding), None if conditions is None else tuple(conditions)
+    return _distinct(
+        kb,
+        _Verdict(None, status, tuple(deciding), None if conditions is None else tuple(conditions)),
     )
+
+
+def _distinct(kb: KnowledgeBase, verdict: _Verdict) -> _Verdict:
+    """One object for equal verdicts: a few thousand distinct ones serve tens of thousands of
+    memo entries. Conditions are told apart by identity (they are shared objects, see
+    :func:`_conditions`; an interned verdict keeps its own alive, so their ids stay theirs)."""
+    store = kb.verdict_values
+    key = (
+        verdict.outcome,
+        verdict.status,
+        verdict.deciding,
+        None if verdict.conditions is None else tuple(map(id, verdict.conditions)),
+    )
+    found: _Verdict | None = store.get(key)
+    if found is None:
+        if len(store) >= MAX_VERDICT_VALUES:
+            store.clear()
+        found = store[key] = verdict
+    return found
+
+
+#: Distinct verdicts kept per knowledge base at most.
+MAX_VERDICT_VALUES = 4096
 
 
 class _Collector:
@@ -1170,6 +1221,23 @@ def _shared_because(key: tuple[str, type, Any], fact: str, value: Value) -> Beca
         if len(_BECAUSES) >= MAX_BECAUSES:
             _BECAUSES.clear()
         found = _BECAUSES[key] = Because(fact=fact, value=value)
+    return found
+
+
+#: Fact keys by their numbers: memo keys are tuples of small numbers, not of nested tuples
+#: (hashed on every look-up, and a few hundred bytes each). Numbers are never reused, so a
+#: table started afresh only costs verdicts found again.
+_KEY_NUMBERS: dict[tuple[Any, ...], int] = {}
+_NEXT_KEY_NUMBER = itertools.count()
+MAX_KEY_NUMBERS = 50_000
+
+
+def _key_number(key: tuple[Any, ...]) -> int:
+    found = _KEY_NUMBERS.get(key)
+    if found is None:
+        if len(_KEY_NUMBERS) >= MAX_KEY_NUMBERS:
+            _KEY_NUMBERS.clear()
+        found = _KEY_NUMBERS[key] = next(_NEXT_KEY_NUMBER)
     return found
 
 
@@ -1570,7 +1638,7 @@ def _run(case: Case, kb: KnowledgeBase) -> _Run:
 
 
 #: Verdicts kept per knowledge base at most (a few KB each); the memo starts afresh when full.
-MAX_VERDICTS = 4_000
+MAX_VERDICTS = 20_000
 
 
 def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
@@ -1602,7 +1670,7 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int)
         if first is False:
             continue
         if first is True:
-            verdict = _Verdict(True, _fired_status(rule, kb))
+            verdict = _FIRED[_fired_status(rule, kb)]
         else:
             key = (rule.order, *[scope.key(name) for name in rule.condition.facts])
             found = memo.get(key)
@@ -1629,7 +1697,7 @@ def _lesion_rules(
     lesion facts a rule reads share its verdict (200 lesions of one kind are decided once,
     not 200 times), and so do cases that agree on all of them."""
     verdicts = _memo(kb)
-    case_keys: dict[int, tuple[Any, ...]] = {}
+    case_keys: dict[int, tuple[int, ...]] = {}
     guards = kb.guard_index
     for index, lesion in enumerate(case.lesions):
         derived = _lesion_facts(lesion, scores, kb)
@@ -1655,7 +1723,7 @@ def _lesion_rules(
             if first is False:
                 continue
             if first is True:
-                chosen.append((rule, _Verdict(True, _fired_status(rule, kb))))
+                chosen.append((rule, _FIRED[_fired_status(rule, kb)]))
                 continue
             shared = case_keys.get(number)
             if shared is None:

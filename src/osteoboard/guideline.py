@@ -523,6 +523,19 @@ class KnowledgeBase:
         return frozenset(i.asked_with for i in self.facts.values() if i.asked_with is not None)
 
     @functools.cached_property
+    def verdict_values(self) -> dict[Any, Any]:
+        """Distinct verdicts of the memo above (one object for equal ones); the engine bounds
+        its size."""
+        return {}
+
+    @functools.cached_property
+    def wanted(self) -> dict[Any, Any]:
+        """Conditions of open items in words, by fact, the values that satisfy it and those
+        it can take (a pure function of these, so one object for every verdict that names
+        it); the engine bounds its size."""
+        return {}
+
+    @functools.cached_property
     def item_texts(self) -> dict[Any, Any]:
         """Item texts the engine filled in, by rule and the values it names (a pure function
         of both, so shared between cases); the engine bounds its size."""
