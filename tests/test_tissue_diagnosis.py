@@ -95,6 +95,43 @@ def test_no_known_cancer_biopsy_firm_and_local_treatment_conditional() -> None:
     assert any(m.field == "primary.histology_confirmed" for m in p.missing_data)
 
 
+#: Two bone lesions of unknown nature in a young adult: what a cancer's bone metastases
+#: would bring (a bone-modifying agent and its dental check, early palliative care, a trial for
+#: a rare entity) waits for a tissue diagnosis.
+SPINE_AND_PELVIS: dict[str, Any] = {
+    **BASE,
+    "patient": {"age": 24, "sex": "male", "ecog": 1},
+    "bone_metastases": {"vertebral_count": 1, "extraspinal_count": 1},
+    "lesions": [
+        {"id": "T12", "region": "spine", "level": "T12", "type": "lytic", "pain_vas": 6},
+        {"id": "IL", "region": "pelvis", "type": "lytic", "symptomatic": False},
+    ],
+}
+AFTER_DIAGNOSIS = {
+    "BMA.ZOLEDRONIC_ACID",
+    "BMA.DENOSUMAB",
+    "DX.DENTAL_EXAM",
+    "WARN.ONJ_DENTAL",
+    "BOARD.CLINICAL_TRIAL",
+}
+
+
+def test_no_bone_drug_palliative_framing_or_trial_before_a_tissue_diagnosis() -> None:
+    p = _run(SPINE_AND_PELVIS)
+    codes = {i.code for i in [*p.recommendations, *p.warnings]}
+    assert not codes & AFTER_DIAGNOSIS
+    assert not [i for i in _items(p, "SUP.PALLIATIVE_CARE") if i.status == "firm"]
+    # A carcinoma of unknown primary with its histology: a cancer's proposal.
+    cup = copy.deepcopy(SPINE_AND_PELVIS)
+    cup["primary"] = {"site": "unknown", "histology": "adenocarcinoma"}
+    p = _run(cup)
+    codes = {i.code for i in [*p.recommendations, *p.warnings]}
+    assert codes >= AFTER_DIAGNOSIS
+    assert [i.rule for i in _items(p, "SUP.PALLIATIVE_CARE")] == [
+        "supportive.palliative_care_early"
+    ]
+
+
 @pytest.mark.parametrize(
     "primary",
     [
