@@ -122,10 +122,13 @@ def test_suspected_mscc_without_the_mri() -> None:
 
 
 def test_views_of_example_proposals() -> None:
-    # 02 has a zoledronic-acid dose for a calculated clearance; 08 leaves the dose open and
-    # the board has urgent questions.
+    # 02 has a zoledronic-acid dose for a calculated clearance; 08, as a carcinoma of unknown
+    # primary with its histology, leaves the dose open and the board has urgent questions.
     dosed = evaluate(load_case(next(EXAMPLES.glob("02-*.yaml"))))
-    open_dose = evaluate(load_case(next(EXAMPLES.glob("08-*.yaml"))))
+    missing = load_case(next(EXAMPLES.glob("08-*.yaml")))
+    assert missing.primary is not None
+    primary = missing.primary.model_copy(update={"histology": "adenocarcinoma"})
+    open_dose = evaluate(missing.model_copy(update={"primary": primary}))
     view = proposal_view(dosed, primary_site="melanoma")
     assert _judge("bisphosphonate_clearance_dose", view) == (True, True)
     assert _judge("decidable_without_urgent_question", view) == (True, True)

@@ -118,8 +118,20 @@ def test_every_templated_text_with_unknown_values_reads_as_a_sentence() -> None:
 
 
 def test_example_08_names_the_unknown_clearance_in_words() -> None:
-    path = ROOT / "examples" / "08-missing-data.yaml"
-    texts = " ".join(de for _, de, _ in _items(path))
+    # As a carcinoma of unknown primary (with its histology, bone-modifying agents are
+    # proposed; without one the biopsy comes first) whose clearance is not known.
+    from osteoboard.caseio import load_case
+    from osteoboard.engine import evaluate
+
+    case = load_case(ROOT / "examples" / "08-missing-data.yaml")
+    assert case.primary is not None
+    cup = case.model_copy(
+        update={"primary": case.primary.model_copy(update={"histology": "adenocarcinoma"})}
+    )
+    proposal = evaluate(cup)
+    texts = " ".join(
+        i.text.de for i in [*proposal.emergencies, *proposal.recommendations, *proposal.warnings]
+    )
     assert "Kreatinin-Clearance nicht bekannt" in texts
     assert "unbekannt ml/min" not in texts
 
