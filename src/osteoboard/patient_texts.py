@@ -79,6 +79,8 @@ SECTIONS: tuple[str, ...] = (
 #: lymphoma      a lymphoma (primary.site): its bone lesions are not metastases
 #: germ_cell_curative   a germ-cell tumour treated with curative intent although metastatic
 #:                  (def.germ_cell_curative)
+#: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the
+#:             nerve roots of the cauda equina, not the spinal cord (letter.yaml cauda_equina)
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -98,6 +100,7 @@ TAGS: frozenset[str] = frozenset(
         "plasmacytoma",
         "lymphoma",
         "germ_cell_curative",
+        "cauda",
     }
 )
 #: Placeholders a block may use.
@@ -389,6 +392,9 @@ class LetterTexts(_Strict):
     emergencies: dict[str, EmergencyText]
     questions: dict[str, Annotated[str, Field(min_length=1)]]
     chart: ChartWords
+    #: (words, replacement) for a letter whose spinal lesions all lie below the spinal cord
+    #: (the "cauda" tag), applied in order.
+    cauda_equina: tuple[tuple[str, str], ...] = ()
 
     def item(self, code: str) -> ItemText | None:
         return self.items.get(code)

@@ -554,3 +554,64 @@ def test_histology_words_describe_carcinomas_only(
         assert line is None and "Karzinom" not in text
     else:
         assert line is not None and said in line
+
+
+# --- a compression below the spinal cord -------------------------------------------------------
+
+
+def _mscc_letter_text(level: str) -> str:
+    case = parse_case(
+        {
+            "id": "cauda-1",
+            "board_date": "2026-11-20",
+            "patient": {"age": 61, "sex": "male", "ecog": 2},
+            "primary": {"site": "colon", "histology": "adenocarcinoma"},
+            "neurology": {"new_deficit": True, "deficit_level": "spinal"},
+            "lesions": [{"id": "V", "region": "spine", "level": level, "type": "lytic"}],
+        }
+    )
+    proposal = evaluate(case)
+    assert proposal.emergencies and proposal.emergencies[0].code == "EMERG.MSCC"
+    lt = build_letter(proposal, case)
+    return lt.plain_text() + "\n".join(g.term for g in lt.glossary)
+
+
+@pytest.mark.parametrize("level", ["L2", "L4", "S2"])
+def test_below_the_cord_the_letter_speaks_of_nerves(level: str) -> None:
+    """From L2 down the canal holds the cauda equina's nerve roots: no "Rückenmark"."""
+    text = _mscc_letter_text(level)
+    assert "Rückenmark" not in text
+    assert "Druck auf die Nerven im Wirbelkanal" in text
+    assert "Ein Herd kann auf die Nerven im unteren Wirbelkanal drücken" in text
+
+
+@pytest.mark.parametrize("level", ["T8", "L1"])
+def test_at_or_above_the_conus_the_letter_speaks_of_the_cord(level: str) -> None:
+    text = _mscc_letter_text(level)
+    assert "Druck auf das Rückenmark" in text
+    assert "Wirbelkanal" not in text
+
+
+def test_a_higher_vertebral_metastasis_keeps_the_cord() -> None:
+    """Two vertebral metastases counted, one listed at S2: the other may compress the cord."""
+    from tests.test_referral_cases import load_referral
+
+    path = ROOT / "tests" / "cases" / "146-colon-s2-saddle-anaesthesia-cauda-equina.yaml"
+    case = load_referral(path).case
+    assert "Rückenmark" not in build_letter(evaluate(case), case).plain_text()
+    counted = case.model_copy(
+        update={"bone_metastases": case.bone_metastases.model_copy(update={"vertebral_count": 2})}
+    )
+    assert "Rückenmark" in build_letter(evaluate(counted), counted).plain_text()
+
+
+def test_every_cauda_replacement_meets_its_words() -> None:
+    """Each replacement's words occur in the letter's texts (letter.yaml or a text block), so
+    that a rewording elsewhere cannot leave one behind unnoticed."""
+    kb = load_knowledge_base()
+    assert kb.letter is not None and kb.letter.cauda_equina
+    folder = ROOT / "src" / "osteoboard" / "knowledge" / "texts" / "de"
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file())
+    sources = " ".join(sources.split())
+    for words, _ in kb.letter.cauda_equina:
+        assert words in sources, words

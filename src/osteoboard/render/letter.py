@@ -39,6 +39,7 @@ from osteoboard.case import (
     PrimarySite,
     Region,
     Side,
+    spine_level_index,
 )
 from osteoboard.engine import definition_holds
 from osteoboard.guideline import DISCIPLINES, KnowledgeBase, load_knowledge_base
@@ -732,7 +733,40 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("end_of_life")
     if case.tissue_diagnosis is False:
         tags.add("no_tissue_diagnosis")
+    if _below_the_cord(case):
+        tags.add("cauda")
     return tags
+
+
+#: The first level below the spinal cord, which ends at L1/L2: from here the canal holds the
+#: nerve roots of the cauda equina.
+_FIRST_CAUDA_LEVEL = spine_level_index("L2")
+
+
+def _below_the_cord(case: Case) -> bool:
+    """Every spinal lesion listed lies at L2 or below (and none is unplaced, or counted
+    beyond those listed): a compression there presses on nerve roots, not the spinal cord."""
+    spinal = [x for x in case.lesions if x.region is Region.spine]
+    if not spinal or any(x.region is None for x in case.lesions):
+        return False
+    if (case.bone_metastases.vertebral_count or 0) > len(spinal):
+        return False
+    return all(
+        x.level is not None and spine_level_index(x.level) >= _FIRST_CAUDA_LEVEL for x in spinal
+    )
+
+
+def _reworded(value: Any, pairs: Sequence[tuple[str, str]]) -> Any:
+    """Every string in a dumped model with the replacements made."""
+    if isinstance(value, str):
+        for words, replacement in pairs:
+            value = value.replace(words, replacement)
+        return value
+    if isinstance(value, list):
+        return [_reworded(v, pairs) for v in value]
+    if isinstance(value, dict):
+        return {k: _reworded(v, pairs) for k, v in value.items()}
+    return value
 
 
 def _is_firm(item: Recommendation | Warning) -> bool:
@@ -1289,6 +1323,13 @@ def build_letter(
     keys.update(shown.cited)
     board_date_de = date_de(case.board_date) if case.board_date else None
     personal = _personal(proposal, case, texts, contact, modules, keys)
+    if "cauda" in tags and texts.cauda_equina:
+        # Below the spinal cord the words for its compression name the nerves instead.
+        pairs = texts.cauda_equina
+        personal = type(personal).model_validate(_reworded(personal.model_dump(), pairs))
+        sections = [
+            LetterSection.model_validate(_reworded(x.model_dump(), pairs)) for x in sections
+        ]
     # The glossary: terms the shown blocks and items name that the letter really uses.
     draft_text = _norm(personal_text(personal) + "\n".join(section_text(s) for s in sections))
     named: dict[str, None] = {}
