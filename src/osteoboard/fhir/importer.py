@@ -2419,16 +2419,11 @@ def _assemble(
             _set(data, "prior_therapy.bone_modifying_agent_since", start.value)
             src("prior_therapy.bone_modifying_agent_since", start)
     stage = fields.get("primary_stage.myeloma")
-    if (
-        stage is not None
-        and site is not None
-        and site.resource == stage.resource
-        and "stage" not in data.get("myeloma", {})
-    ):
-        # The stage the chosen primary's own code names (a later myeloma diagnosis is chosen
-        # over an earlier solitary plasmacytoma, and brings no such stage). A myeloma
-        # diagnosis beside it, even an earlier one, leaves the stage open: a solitary
-        # plasmacytoma excludes myeloma, and the board decides which holds.
+    if stage is not None and site is not None and "stage" not in data.get("myeloma", {}):
+        # The stage the chosen primary's own code names. A myeloma diagnosis beside it, earlier
+        # or later (a later one is chosen as the primary), leaves the stage open and the
+        # report says so: a solitary plasmacytoma excludes myeloma, and the board decides
+        # which holds.
         staged = {c.resource for c in state.candidates.get("primary_stage.myeloma", [])}
         myeloma = [
             c.resource
@@ -2444,7 +2439,7 @@ def _assemble(
                 f"record too ({', '.join(myeloma)})",
                 stage.element,
             )
-        else:
+        elif site.resource == stage.resource:
             _set(data, "myeloma.stage", stage.value)
             src("myeloma.stage", stage)
     if agent is not None and "bone_modifying_agent_dose" not in data.get("prior_therapy", {}):
