@@ -107,7 +107,6 @@ _CATALOGUE = catalogue_by_name()
 #: CEL variable name of every fact.
 _FLAT = {name: flat_name(name) for name in _CATALOGUE}
 _LESION_FACTS = frozenset(name for name, fact in _CATALOGUE.items() if fact.scope == "lesion")
-_NUMBERS = frozenset(name for name, fact in _CATALOGUE.items() if fact.type in ("int", "float"))
 _T = TypeVar("_T")
 _SECOND = operator.itemgetter(1)
 
@@ -734,12 +733,10 @@ def _relied_on(condition: Condition, outcome: bool | None, scope: _Scope) -> lis
                 if others:
                     continue  # the item stands whatever the fact's value
             relied.append(name)
-        store = scope.kb.verdict_values
-        found = store.get(("relied", *relied))
+        store, shared = scope.kb.verdict_values, ("relied", *relied)
+        found = store.get(shared)
         if found is None:
-            if len(store) >= MAX_VERDICT_VALUES:
-                store.clear()
-            found = store["relied", *relied] = tuple(relied)
+            found = _keep(store, shared, tuple(relied), MAX_VERDICT_VALUES)
         memo[key] = found
     return [assumed[name] for name in found]
 
@@ -889,12 +886,15 @@ def _conditions(
                 if info is not None
                 else Text(de=name, en=name)
             )
-            if len(store) >= MAX_WANTED:
-                store.clear()
-            item = store[key] = _Wanted(
-                fact=name,
-                values=[v for v in values if not isinstance(v, list) and v is not None],
-                text=text,
+            item = _keep(
+                store,
+                key,
+                _Wanted(
+                    fact=name,
+                    values=[v for v in values if not isinstance(v, list) and v is not None],
+                    text=text,
+                ),
+                MAX_WANTED,
             )
         (loose if len(values) == len(domain) else out).append(item)
     return out or loose
@@ -1021,9 +1021,7 @@ def _distinct(kb: KnowledgeBase, verdict: _Verdict) -> _Verdict:
     )
     found: _Verdict | None = store.get(key)
     if found is None:
-        if len(store) >= MAX_VERDICT_VALUES:
-            store.clear()
-        found = store[key] = verdict
+        found = _keep(store, key, verdict, MAX_VERDICT_VALUES)
     return found
 
 
@@ -1199,11 +1197,17 @@ _VALUES: dict[tuple[Any, ...], Any] = {}
 MAX_VALUES = 4096
 
 
-def _store(key: tuple[Any, ...], value: _T) -> _T:
-    if len(_VALUES) >= MAX_VALUES:
-        _VALUES.clear()
-    _VALUES[key] = value
+def _keep(store: dict[Any, Any], key: Any, value: _T, limit: int) -> _T:
+    """Put ``value`` into one of the bounded stores shared between cases (started afresh when
+    full) and return it."""
+    if len(store) >= limit:
+        store.clear()
+    store[key] = value
     return value
+
+
+def _store(key: tuple[Any, ...], value: _T) -> _T:
+    return _keep(_VALUES, key, value, MAX_VALUES)
 
 
 def _shared_missing(path: str, priority: str, users: Iterable[str]) -> MissingData:
@@ -1218,9 +1222,7 @@ def _shared_missing(path: str, priority: str, users: Iterable[str]) -> MissingDa
 def _shared_because(key: tuple[str, type, Any], fact: str, value: Value) -> Because:
     found = _BECAUSES.get(key)
     if found is None:
-        if len(_BECAUSES) >= MAX_BECAUSES:
-            _BECAUSES.clear()
-        found = _BECAUSES[key] = Because(fact=fact, value=value)
+        found = _keep(_BECAUSES, key, Because(fact=fact, value=value), MAX_BECAUSES)
     return found
 
 
@@ -1235,9 +1237,7 @@ MAX_KEY_NUMBERS = 50_000
 def _key_number(key: tuple[Any, ...]) -> int:
     found = _KEY_NUMBERS.get(key)
     if found is None:
-        if len(_KEY_NUMBERS) >= MAX_KEY_NUMBERS:
-            _KEY_NUMBERS.clear()
-        found = _KEY_NUMBERS[key] = next(_NEXT_KEY_NUMBER)
+        found = _keep(_KEY_NUMBERS, key, next(_NEXT_KEY_NUMBER), MAX_KEY_NUMBERS)
     return found
 
 
@@ -1264,7 +1264,7 @@ def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
             tried = int(estimate) if _CATALOGUE[name].type == "int" else estimate
             return (None, tuple(scope.unknown(name)[0]), _cell(tried, thresholds))
         return (None, tuple(scope.unknown(name)[0]), estimate)
-    if thresholds is not None and name in _NUMBERS:
+    if thresholds is not None:  # a number compared with literals (the only way rules read one)
         shown: Any = _cell(value, thresholds)
     else:
         shown = tuple(value) if isinstance(value, list) else value
