@@ -573,6 +573,8 @@ def test_bad_letter_yaml_fails_loading(tmp_path: Path) -> None:
     assert "unknown action code RT.NOPE" in load_error(directory)
     directory = _broken_kb(tmp_path / "b", "letter.yaml", "  neuro.frankel:", "  neuro.frankle:")
     assert "'neuro.frankle' is neither a fact" in load_error(directory)
+    directory = _broken_kb(tmp_path / "c", "letter.yaml", "from_level: L2", "from_level: L6")
+    assert "cauda_equina.from_level 'L6' is not a vertebral level" in load_error(directory)
 
 
 def test_an_item_to_clarify_is_a_clause_not_a_step(tmp_path: Path) -> None:

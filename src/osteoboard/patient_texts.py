@@ -386,15 +386,22 @@ class ChartWords(_Strict):
     caption: str
 
 
+class CaudaWords(_Strict):
+    """The words for a compression below the spinal cord (the "cauda" tag)."""
+
+    #: The highest vertebral level below the cord's end (L2).
+    from_level: str
+    #: (words, replacement), made in order.
+    replace: tuple[tuple[str, str], ...]
+
+
 class LetterTexts(_Strict):
     items: dict[str, ItemText]
     timing: dict[Literal["urgent", "soon", "routine"], str]
     emergencies: dict[str, EmergencyText]
     questions: dict[str, Annotated[str, Field(min_length=1)]]
     chart: ChartWords
-    #: (words, replacement) for a letter whose spinal lesions all lie below the spinal cord
-    #: (the "cauda" tag), applied in order.
-    cauda_equina: tuple[tuple[str, str], ...] = ()
+    cauda_equina: CaudaWords | None = None
 
     def item(self, code: str) -> ItemText | None:
         return self.items.get(code)
@@ -440,6 +447,14 @@ def load_letter_texts(
         for term in item.glossary:
             if term not in glossary:
                 raise TextsError(f"{where}: items.{code}: glossary term {term!r} is unknown")
+    if texts.cauda_equina is not None:
+        from osteoboard.case import SPINE_LEVELS
+
+        if texts.cauda_equina.from_level not in SPINE_LEVELS:
+            raise TextsError(
+                f"{where}: cauda_equina.from_level {texts.cauda_equina.from_level!r} is not a "
+                "vertebral level (C1…S5)"
+            )
     for code, box in texts.emergencies.items():
         if not code.startswith("EMERG.") or code not in action_codes:
             raise TextsError(f"{where}: emergencies: {code} is not an emergency code")

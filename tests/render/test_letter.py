@@ -609,9 +609,10 @@ def test_every_cauda_replacement_meets_its_words() -> None:
     """Each replacement's words occur in the letter's texts (letter.yaml or a text block), so
     that a rewording elsewhere cannot leave one behind unnoticed."""
     kb = load_knowledge_base()
-    assert kb.letter is not None and kb.letter.cauda_equina
+    assert kb.letter is not None and kb.letter.cauda_equina is not None
+    assert kb.letter.cauda_equina.replace
     folder = ROOT / "src" / "osteoboard" / "knowledge" / "texts" / "de"
     sources = "\n".join(p.read_text(encoding="utf-8") for p in folder.iterdir() if p.is_file())
     sources = " ".join(sources.split())
-    for words, _ in kb.letter.cauda_equina:
+    for words, _ in kb.letter.cauda_equina.replace:
         assert words in sources, words

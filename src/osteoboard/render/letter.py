@@ -733,26 +733,25 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("end_of_life")
     if case.tissue_diagnosis is False:
         tags.add("no_tissue_diagnosis")
-    if _below_the_cord(case):
+    texts = (kb or load_knowledge_base()).letter
+    words = texts.cauda_equina if texts is not None else None
+    if words is not None and _below_the_cord(case, words.from_level):
         tags.add("cauda")
     return tags
 
 
-#: The first level below the spinal cord, which ends at L1/L2: from here the canal holds the
-#: nerve roots of the cauda equina.
-_FIRST_CAUDA_LEVEL = spine_level_index("L2")
-
-
-def _below_the_cord(case: Case) -> bool:
-    """Every spinal lesion listed lies at L2 or below (and none is unplaced, or counted
-    beyond those listed): a compression there presses on nerve roots, not the spinal cord."""
+def _below_the_cord(case: Case, first: str) -> bool:
+    """Every spinal lesion listed lies at ``first`` (the first level below the spinal cord,
+    letter.yaml) or lower, and none is unplaced or counted beyond those listed: a compression
+    there presses on nerve roots, not the spinal cord."""
     spinal = [x for x in case.lesions if x.region is Region.spine]
     if not spinal or any(x.region is None for x in case.lesions):
         return False
     if (case.bone_metastases.vertebral_count or 0) > len(spinal):
         return False
     return all(
-        x.level is not None and spine_level_index(x.level) >= _FIRST_CAUDA_LEVEL for x in spinal
+        x.level is not None and spine_level_index(x.level) >= spine_level_index(first)
+        for x in spinal
     )
 
 
@@ -1323,9 +1322,9 @@ def build_letter(
     keys.update(shown.cited)
     board_date_de = date_de(case.board_date) if case.board_date else None
     personal = _personal(proposal, case, texts, contact, modules, keys)
-    if "cauda" in tags and texts.cauda_equina:
+    if "cauda" in tags and texts.cauda_equina is not None:
         # Below the spinal cord the words for its compression name the nerves instead.
-        pairs = texts.cauda_equina
+        pairs = texts.cauda_equina.replace
         personal = type(personal).model_validate(_reworded(personal.model_dump(), pairs))
         sections = [
             LetterSection.model_validate(_reworded(x.model_dump(), pairs)) for x in sections
