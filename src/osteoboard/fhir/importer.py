@@ -2433,9 +2433,9 @@ def _assemble(
         if myeloma:
             state.drop(
                 stage.resource,
-                f"myeloma.stage solitary_plasmacytoma nicht übernommen: auch ein Multiples "
+                f"myeloma.stage {stage.value} nicht übernommen: auch ein Multiples "
                 f"Myelom ist erfasst ({', '.join(myeloma)})",
-                f"myeloma.stage solitary_plasmacytoma not used: a multiple myeloma is on "
+                f"myeloma.stage {stage.value} not used: a multiple myeloma is on "
                 f"record too ({', '.join(myeloma)})",
                 stage.element,
             )
