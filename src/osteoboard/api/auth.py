@@ -129,7 +129,7 @@ def authenticate(
         if scheme.lower() != "bearer" or not secret.strip():
             raise _unauthorized(_BAD_SCHEME)
         try:
-            with store.engine.connect() as connection:
+            with store.statement() as connection:
                 actor = resolve_token(connection, secret.strip())
         except AuthenticationError as exc:
             raise _unauthorized((exc.message("de"), exc.message("en"))) from None

@@ -338,7 +338,7 @@ def _case_of(work: _Work) -> Case:
 def _link(work: _Work, case: Case) -> str:
     from osteoboard.store.cdsfeedback import case_id_of
 
-    with work.store.engine.connect() as connection:
+    with work.store.statement() as connection:
         case_id = case_id_of(connection, case.id)
     if case_id is None:
         return work.settings.proposal_url

@@ -188,6 +188,13 @@ class Store:
         )
         self._writer = sessionmaker(bind=writer, expire_on_commit=False)
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # Single statements need no transaction: on PostgreSQL, BEGIN and ROLLBACK are round
+        # trips of their own (on SQLite, calls in the process; our BEGIN stays there).
+        self._statements = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.dialect == "postgresql"
+            else self.engine
+        )
         self._queue = _writer_queue(self.engine)
 
     @contextmanager
@@ -206,6 +213,12 @@ class Store:
         """One read transaction (nothing is written; it ends with the block)."""
         with self._reader() as session:  # closing rolls the transaction back; the loaded
             yield session  # objects stay readable (detached), as after a write
+
+    def statement(self) -> Connection:
+        """A connection for one reading statement (``with store.statement() as c:``), outside
+        any transaction on PostgreSQL: the reads on every request (the caller's token, the
+        case version to evaluate) cost one round trip instead of three."""
+        return self._statements.connect()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -235,14 +248,25 @@ class Store:
         return head
 
 
+_LOCKED = "osteoboard_write_lock"
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def lock_for_write(session: Session) -> None:
     """Make this transaction the only writer until it ends.
 
     SQLite: the session began with BEGIN IMMEDIATE already. PostgreSQL: a transaction-level
-    advisory lock, released at commit or rollback.
+    advisory lock, released at commit or rollback; taken once per transaction (the store's
+    write and the audit chain both ask for it: a second request would be a round trip that
+    changes nothing).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED) is transaction:
+        return
+    session.execute(_LOCK, {"key": WRITE_LOCK_KEY})
+    session.info[_LOCKED] = session.get_transaction()
 
 
 def alembic_config(connection: Connection | None) -> Config:

@@ -495,8 +495,18 @@ def compute_evaluation(version: CaseVersion, kb: KnowledgeBase | None = None) ->
     return evaluate(case_document(version), kb or load_knowledge_base())
 
 
+#: The version's case and pseudonym, and an agenda entry that signed the case off (if any):
+#: one round trip before every stored evaluation.
 _VERSION_OWNER = (
-    select(CaseVersion.case_id, Patient.pseudonym)
+    select(
+        CaseVersion.case_id,
+        Patient.pseudonym,
+        select(AgendaEntry.id)
+        .where(AgendaEntry.case_id == CaseVersion.case_id, AgendaEntry.signed_at.is_not(None))
+        .limit(1)
+        .scalar_subquery()
+        .label("signed"),
+    )
     .join(CaseRecord, CaseRecord.id == CaseVersion.case_id)
     .join(Patient, Patient.id == CaseRecord.patient_id)
     .where(CaseVersion.id == bindparam("version_id"))
@@ -516,8 +526,9 @@ def record_evaluation(
     found = session.execute(_VERSION_OWNER, {"version_id": version_id}).one_or_none()
     if found is None:
         raise NotFoundError.of("case_version", version_id)
-    case_id, pseudonym = found
-    _refuse_if_signed(session, case_id)
+    _case_id, pseudonym, signed = found
+    if signed is not None:
+        raise _signed(session.get_one(AgendaEntry, signed))
     return _insert_evaluation(session, actor, version_id, pseudonym, proposal)
 
 

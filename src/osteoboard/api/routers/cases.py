@@ -206,7 +206,7 @@ def evaluate_case(
     """Runs the engine on the version (default: the newest) and stores the proposal with
     the engine's and the knowledge base's versions. Refused (409) once the case is signed."""
     store = store_of(request)
-    with store.engine.connect() as connection:
+    with store.statement() as connection:
         stored = service.version_document(connection, actor, case_id, version)
     version_id, number = stored.id, stored.number
     proposal = run(
