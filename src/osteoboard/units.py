@@ -332,5 +332,23 @@ def same_unit(a: str, b: str, analyte: str | None = None) -> bool | None:
     known = _known_ucum()
     if ca not in known or cb not in known:
         return None
-    factor = convert_quantity(1.0, ca, cb, analyte)
+    factor = _factor(ca, cb, analyte)
     return factor is not None and math.isclose(factor, 1.0, rel_tol=1e-9)
+
+
+def _factor(a: str, b: str, analyte: str | None) -> float | None:
+    """What 1 ``a`` is in ``b``, converting either way or
+    through a unit both convert to (``G/l`` and ``10*3/uL`` both to ``10*9/L``); None when
+    no conversion joins them."""
+    factor = convert_quantity(1.0, a, b, analyte)
+    if factor is None:
+        back = convert_quantity(1.0, b, a, analyte)
+        factor = 1.0 / back if back else None
+    if factor is None:
+        for via in sorted(_known_ucum()):
+            fa = convert_quantity(1.0, a, via, analyte)
+            fb = convert_quantity(1.0, b, via, analyte) if fa is not None else None
+            if fa is not None and fb:
+                factor = fa / fb
+                break
+    return factor

@@ -114,6 +114,11 @@ def test_a_display_unit_that_contradicts_the_ucum_code_trusts_neither() -> None:
         ("mg/dl", "mg/dL", True),
         ("10*3/uL", "10*9/L", True),
         ("G/l", "10*9/L", True),  # German Giga per litre, never grams
+        # each converts to the field's unit, neither directly into the other
+        ("G/l", "10*3/uL", True),
+        ("/nl", "10*3/uL", True),
+        ("10*3/uL", "G/l", True),
+        ("mg/l", "g/dL", False),
         ("g/l", "10*9/L", False),
         ("Tsd/µl", "10*3/uL", None),  # a display this module cannot read
     ],

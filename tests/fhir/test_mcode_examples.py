@@ -73,7 +73,9 @@ def test_jenny_m_bundle_imports_with_a_sensible_report() -> None:
     # The chest-wall radiotherapy matches no bone lesion; chemotherapy is not a bone agent.
     assert any("Bestrahlung" in u.reason.de for u in report.unused if "radiotherapy" in u.resource)
     assert any(
-        "knochenwirksames" in u.reason.de for u in report.unused if "doxorubicin" in u.resource
+        "nicht in der Codetabelle" in u.reason.de
+        for u in report.unused
+        if "doxorubicin" in u.resource
     )
     assert report.resources == 40
     assert report.conflicts == []

@@ -417,13 +417,18 @@ def import_resources(
         if rtype == "Patient":
             state.drop(ref, "anderer Patient", "another patient")
             continue
+        if rtype == "OperationOutcome":
+            _server_issues(state, ref, res)
+            continue
         why = _not_mine(state, res, patient_ref, patient)
         if why is not None:
             state.drop(ref, *why)
             continue
+        if _modified(state, ref, raw):
+            continue
         mine.append((ref, res, raw))
 
-    if patient is not None:
+    if patient is not None and not _modified(state, patient_ref, _raw_of(parsed, patient_ref)):
         _patient(state, patient_ref, patient)
     conditions = [(r, x) for r, x, _ in mine if x.get_resource_type() == "Condition"]
     primary_ids = _conditions(state, conditions)
@@ -562,6 +567,57 @@ def _not_mine(
     if not target.startswith("Patient"):
         return "Bezug auf keinen Patienten", "subject is not a patient"
     return "gehört zu einem anderen Patienten", "belongs to another patient"
+
+
+def _server_issues(state: _State, ref: str, res: Resource) -> None:
+    """Report each issue of an OperationOutcome (a search's results withheld for missing
+    rights or cut short): the resources read may not be all there are."""
+    for i, issue in enumerate(res.issue or []):
+        text = issue.diagnostics or getattr(issue.details, "text", None) or issue.code
+        state.drop(
+            ref,
+            f"Meldung des Servers ({issue.severity}): {text} – die gelesenen Daten können "
+            "unvollständig sein",
+            f"the server's message ({issue.severity}): {text} – the data read may be incomplete",
+            f"issue[{i}]",
+        )
+
+
+def _modifier(raw: Any, path: str = "") -> str | None:
+    """The first element that changes what a resource means and that the mapping does not
+    understand (FHIR: such a resource must not be read as if it were absent): a
+    ``modifierExtension`` anywhere, or ``implicitRules``."""
+    if isinstance(raw, Mapping):
+        if raw.get("implicitRules") is not None:
+            return f"{path}implicitRules"
+        if raw.get("modifierExtension"):
+            return f"{path}modifierExtension"
+        for key, value in raw.items():
+            if isinstance(value, (Mapping, list)):
+                found = _modifier(value, f"{path}{key}.")
+                if found is not None:
+                    return found
+    elif isinstance(raw, list):
+        for i, item in enumerate(raw):
+            found = _modifier(item, f"{path[:-1]}[{i}].")
+            if found is not None:
+                return found
+    return None
+
+
+def _modified(state: _State, ref: str, raw: Any) -> bool:
+    """Whether a resource is left out for a modifier it carries (reported)."""
+    element = _modifier(raw)
+    if element is None:
+        return False
+    state.drop(
+        ref,
+        f"{element}: ändert die Bedeutung der Ressource und wird nicht ausgewertet – "
+        "Ressource nicht verwendet",
+        f"{element}: changes what the resource means and is not understood – resource not used",
+        element,
+    )
+    return True
 
 
 def _same_resource(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -1410,7 +1466,10 @@ def _value(
         return res.valueInteger, f"{prefix}valueInteger", None
     if res.valueQuantity is not None and res.valueQuantity.value is not None:
         state.use(ref, "valueQuantity")
-        return _number(res.valueQuantity.value), f"{prefix}valueQuantity", None
+        q = res.valueQuantity
+        if _inexact(state, ref, q, f"{prefix}valueQuantity"):
+            return None, "", None
+        return _number(q.value), f"{prefix}valueQuantity", None
     if res.valueCodeableConcept is not None and entry.answers:
         answer = state.codes.answers[entry.answers].first(_codings(res.valueCodeableConcept))
         if answer is not None:
@@ -1481,13 +1540,7 @@ def _quantity(
         )
         return None, "", None
     state.use(ref, "valueQuantity", "referenceRange", "interpretation")
-    if q.comparator:
-        state.drop(
-            ref,
-            f"kein genauer Wert ({q.comparator} {_fmt(float(q.value))}): nicht übernommen",
-            f"not an exact value ({q.comparator} {_fmt(float(q.value))}): not used",
-            f"{element}.comparator",
-        )
+    if _inexact(state, ref, q, element):
         return None, "", None
     given = _quantity_unit(state, ref, q, analyte, element)
     if given is None:
@@ -1496,6 +1549,19 @@ def _quantity(
     if not code and unitless is not None:
         return _number(q.value), element, unitless
     return _converted(state, ref, float(q.value), code, unit, analyte, element, q, checked)
+
+
+def _inexact(state: _State, ref: str, q: Any, element: str) -> bool:
+    """Whether a Quantity has a comparator (a modifier: "< 70" is not 70); reported."""
+    if not q.comparator:
+        return False
+    state.drop(
+        ref,
+        f"kein genauer Wert ({q.comparator} {_fmt(float(q.value))}): nicht übernommen",
+        f"not an exact value ({q.comparator} {_fmt(float(q.value))}): not used",
+        f"{element}.comparator",
+    )
+    return True
 
 
 def _quantity_unit(
@@ -1779,27 +1845,40 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
     codes = state.codes
     concept = res.medicationCodeableConcept
     element = "medicationCodeableConcept"
+    medication: Any = None
     if concept is None and res.medicationReference is not None:
         element = "medicationReference"
         text = getattr(res.medicationReference, "reference", None) or ""
         if text.startswith("#"):
-            contained = next(
+            medication = next(
                 (c for c in res.contained or [] if getattr(c, "id", None) == text[1:]), None
             )
-            concept = getattr(contained, "code", None)
             state.use(ref, "contained")
         else:
             target = state.by_id.get(_ref_key(res.medicationReference) or "")
-            concept = target[1].code if target is not None else None
+            if target is not None and _modified(state, ref, target[2]):
+                return  # the Medication it names carries a modifier
+            medication = target[1] if target is not None else None
+        concept = getattr(medication, "code", None)
     entry = codes.medications.first(_codings(concept))
     drug = None if entry is not None else codes.current_medications.first(_codings(concept))
+    if entry is None and drug is None and medication is not None:
+        # A Medication coded by its product (a German PZN) names the drug in its ingredients'
+        # codes (ATC) instead.
+        for ingredient in getattr(medication, "ingredient", None) or []:
+            codings = _codings(getattr(ingredient, "itemCodeableConcept", None))
+            entry = codes.medications.first(codings)
+            drug = None if entry is not None else codes.current_medications.first(codings)
+            if entry is not None or drug is not None:
+                break
     if entry is None and drug is None:
         state.drop(
             ref,
-            "kein knochenwirksames oder für Eingriffe wichtiges Medikament der Codetabelle",
-            "not a bone-modifying agent or a drug that changes a procedure of the code table",
+            "nicht in der Codetabelle (knochenwirksame und für Eingriffe wichtige Medikamente)",
+            "not in the code table (bone-modifying agents and drugs that change a procedure)",
         )
         return
+    what = entry.display if entry is not None else drug.display if drug is not None else "?"
     # The dose band of a bone-modifying agent (Xgeva or Prolia), from the resource's dose.
     band = None
     if entry is not None:
@@ -1840,6 +1919,25 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             state.drop_status(ref, res.status, "Medikationsangabe", "statement")
             return
     elif is_request:
+        if res.doNotPerform:
+            # A modifier: an order *not* to give the drug (e.g. held for the kidneys).
+            state.use(ref, "doNotPerform")
+            state.drop(
+                ref,
+                f"{what}: Anordnung, es nicht zu geben (doNotPerform) – keine Therapie",
+                f"{what}: an order not to give it (doNotPerform) – not a therapy",
+                "doNotPerform",
+            )
+            return
+        if res.intent not in _ORDER_INTENTS:
+            # A modifier too: a plan, proposal or option is not a prescription.
+            state.drop(
+                ref,
+                f"{what}: nur {res.intent!r} (geplant oder vorgeschlagen), nicht verordnet",
+                f"{what}: only {res.intent!r} (planned or proposed), not ordered",
+                "intent",
+            )
+            return
         date = _date(res.authoredOn)
         bounds = None
         for dosage in res.dosageInstruction or []:
@@ -1921,6 +2019,12 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             f"{entry.display}: beendet, keine laufende Therapie",
             f"{entry.display}: ended, not a current therapy",
         )
+
+
+#: MedicationRequest.intent values that prescribe (the others plan, propose or offer).
+_ORDER_INTENTS = frozenset(
+    {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+)
 
 
 def _device(state: _State, ref: str, res: Resource) -> None:

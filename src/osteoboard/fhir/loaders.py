@@ -201,9 +201,8 @@ def parse_bundle(data: Any, name: str = "bundle") -> list[Entry]:
                 "Eintrag ohne resource (erwartet: ein JSON-Objekt mit resourceType)",
                 "entry without a resource (expected a JSON object with resourceType)",
             )
-        search = entry.get("search")
-        if isinstance(search, dict) and search.get("mode") == "outcome":
-            continue  # an OperationOutcome about the search, not the patient's data
+        # An OperationOutcome about a search (search.mode "outcome": results withheld or cut
+        # short) is kept: the import reports its issues, as the data may be incomplete.
         out.append(_entry(entry["resource"], entry.get("fullUrl")))
     return out
 

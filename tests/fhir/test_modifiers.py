@@ -1,0 +1,180 @@
+"""Elements that change what a resource means (FHIR R4 "modifier" elements) are never read
+as if they were absent: an order not to give a drug, a planned or proposed drug, a value
+given only as a bound ("< 70"), a modifier extension the importer does not understand. And
+what a server says about its own answer (an OperationOutcome in a search) is reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.fhir.test_import import SCT, obs, run
+
+ATC = "http://www.whocc.no/atc"
+PZN = "http://fhir.de/CodeSystem/ifa/pzn"
+
+
+def _request(rid: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "active",
+        "intent": "order",
+        "medicationCodeableConcept": {"coding": [{"system": ATC, "code": code}]},
+        "subject": {"reference": "Patient/pat-1"},
+        "authoredOn": "2026-10-01",
+        **extra,
+    }
+
+
+def _unused(result: Any, ref: str) -> list[Any]:
+    return [u for u in result.report.unused if u.resource == ref]
+
+
+def test_an_order_not_to_give_a_drug_is_not_the_drug_given() -> None:
+    held = _request("zol-held", "M05BA08", doNotPerform=True, authoredOn="2026-11-10")
+    result = run(held, _request("dmab", "M05BX04"))
+    assert result.case.prior_therapy.bone_modifying_agent.value == "denosumab"
+    assert result.report.conflicts == []  # the held order does not compete
+    (why,) = _unused(result, "MedicationRequest/zol-held")
+    assert why.element == "doNotPerform" and "nicht zu geben" in why.reason.de
+    # alone, it leaves the field open
+    alone = run(held)
+    assert alone.case.prior_therapy.bone_modifying_agent is None
+
+
+@pytest.mark.parametrize("intent", ["plan", "proposal", "option", "directive"])
+def test_a_planned_or_proposed_drug_is_not_a_current_therapy(intent: str) -> None:
+    result = run(_request("dmab-plan", "M05BX04", intent=intent))
+    assert result.case.prior_therapy.bone_modifying_agent is None
+    (why,) = _unused(result, "MedicationRequest/dmab-plan")
+    assert why.element == "intent" and repr(intent) in why.reason.en
+
+
+@pytest.mark.parametrize("intent", ["order", "original-order", "instance-order"])
+def test_an_order_is_a_current_therapy(intent: str) -> None:
+    result = run(_request("dmab", "M05BX04", intent=intent))
+    assert result.case.prior_therapy.bone_modifying_agent.value == "denosumab"
+
+
+@pytest.mark.parametrize(
+    ("code", "field"),
+    [("89247-1", "ecog"), ("89243-0", "karnofsky")],
+)
+def test_a_performance_status_given_as_a_bound_is_left_out(code: str, field: str) -> None:
+    value = 2 if field == "ecog" else 70
+    bound = {"valueQuantity": {"value": value, "comparator": ">="}}
+    result = run(obs("ps", code, "2026-11-10", bound))
+    assert getattr(result.case.patient, field) is None
+    (why,) = _unused(result, "Observation/ps")
+    assert why.element == "valueQuantity.comparator"
+    exact = run(obs("ps", code, "2026-11-10", {"valueQuantity": {"value": value}}))
+    assert getattr(exact.case.patient, field) == value
+
+
+def _metastasis(cid: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "code": {"coding": [{"system": SCT, "code": "94222008"}]},
+        "bodySite": [{"coding": [{"system": SCT, "code": "11068009"}]}],
+        "subject": {"reference": "Patient/pat-1"},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "element"),
+    [
+        (
+            {"modifierExtension": [{"url": "http://example.org/negated", "valueBoolean": True}]},
+            "modifierExtension",
+        ),
+        ({"implicitRules": "http://example.org/rules"}, "implicitRules"),
+        (
+            {
+                "stage": [
+                    {
+                        "summary": {"text": "IV"},
+                        "modifierExtension": [
+                            {"url": "http://example.org/excluded", "valueBoolean": True}
+                        ],
+                    }
+                ]
+            },
+            "stage[0].modifierExtension",
+        ),
+    ],
+)
+def test_a_resource_with_a_modifier_it_does_not_understand_is_left_out(
+    extra: dict[str, Any], element: str
+) -> None:
+    result = run(_metastasis("met", **extra))
+    assert result.case.lesions == []
+    (why,) = _unused(result, "Condition/met")
+    assert why.element == element and "not used" in why.reason.en
+    # an ordinary extension changes nothing
+    plain = run(_metastasis("met", extension=[{"url": "http://example.org/x", "valueString": "y"}]))
+    assert [lesion.level for lesion in plain.case.lesions] == ["T8"]
+
+
+def test_a_patient_with_a_modifier_gives_the_pseudonym_only() -> None:
+    from osteoboard.fhir import import_resources
+    from tests.fhir.test_import import patient
+
+    marked = patient(modifierExtension=[{"url": "http://example.org/m", "valueBoolean": True}])
+    result = import_resources([marked])
+    assert result.case.id == "pat-1"
+    assert result.case.patient.sex is None and result.case.patient.age is None
+    assert _unused(result, "Patient/pat-1")[0].element == "modifierExtension"
+
+
+def test_a_medication_coded_by_product_is_found_by_its_ingredient() -> None:
+    request = _request("zol", "-", authoredOn="2026-11-16")
+    del request["medicationCodeableConcept"]
+    request["medicationReference"] = {"reference": "#med"}
+    request["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "med",
+            "code": {
+                "coding": [{"system": "http://fhir.de/CodeSystem/ifa/pzn", "code": "01234567"}]
+            },
+            "ingredient": [
+                {"itemCodeableConcept": {"coding": [{"system": ATC, "code": "M05BA08"}]}}
+            ],
+        }
+    ]
+    result = run(request)
+    assert result.case.prior_therapy.bone_modifying_agent.value == "zoledronic_acid"
+
+
+def test_the_servers_message_about_its_search_is_reported() -> None:
+    from osteoboard.fhir import import_resources
+    from osteoboard.fhir.loaders import parse_bundle
+    from tests.fhir.test_import import patient
+
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "id": "oo",
+        "issue": [
+            {
+                "severity": "warning",
+                "code": "suppressed",
+                "diagnostics": "MedicationStatement withheld: missing rights",
+            }
+        ],
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": patient(), "search": {"mode": "match"}},
+            {"resource": outcome, "search": {"mode": "outcome"}},
+        ],
+    }
+    result = import_resources(parse_bundle(bundle))
+    (why,) = _unused(result, "OperationOutcome/oo")
+    assert why.element == "issue[0]"
+    assert "withheld" in why.reason.en and "unvollständig" in why.reason.de
