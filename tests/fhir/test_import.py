@@ -77,6 +77,8 @@ def test_two_ecog_values_latest_on_or_before_board_date_wins_and_is_reported() -
     assert "jüngste" in conflict.rule.de
     later = [u for u in result.report.unused if u.resource == "Observation/ecog-later"]
     assert later and "nach dem Konferenzdatum" in later[0].reason.de
+    # the value that lost is reported as such, not also as "not mapped to any case field"
+    assert not [u for u in result.report.unused if u.resource == "Observation/ecog-old"]
 
 
 @pytest.mark.parametrize(

@@ -178,3 +178,67 @@ def test_the_servers_message_about_its_search_is_reported() -> None:
     (why,) = _unused(result, "OperationOutcome/oo")
     assert why.element == "issue[0]"
     assert "withheld" in why.reason.en and "unvollständig" in why.reason.de
+
+
+SIDE_URL = "http://fhir.de/StructureDefinition/seitenlokalisation"
+LATERALITY_URL = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
+FEMUR = "71341001"
+
+
+def _sided(coding: dict[str, Any], side: str) -> dict[str, Any]:
+    """A coding with the German side extension (L / R)."""
+    extension = {"url": SIDE_URL, "valueCoding": {"code": side}}
+    return {**coding, "extension": [extension]}
+
+
+def _femur_metastasis(cid: str, side: str, laterality: str | None = None) -> dict[str, Any]:
+    site: dict[str, Any] = {"coding": [{"system": SCT, "code": FEMUR}]}
+    if laterality is not None:  # SNOMED CT 7771000 left, 24028007 right
+        code = {"left": "7771000", "right": "24028007"}[laterality]
+        site["extension"] = [
+            {
+                "url": LATERALITY_URL,
+                "valueCodeableConcept": {"coding": [{"system": SCT, "code": code}]},
+            }
+        ]
+    icd = {"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": "C79.5"}
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "code": {"coding": [_sided(icd, side)]},
+        "bodySite": [site],
+        "subject": {"reference": "Patient/pat-1"},
+    }
+
+
+def _femur_radiotherapy(side: str) -> dict[str, Any]:
+    ops = {"system": "http://fhir.de/CodeSystem/bfarm/ops", "code": "8-522.91"}
+    return {
+        "resourceType": "Procedure",
+        "id": "rt",
+        "status": "completed",
+        "code": {"coding": [_sided(ops, side)]},
+        "subject": {"reference": "Patient/pat-1"},
+        "performedDateTime": "2026-10-01",
+        "bodySite": [{"coding": [{"system": SCT, "code": FEMUR}]}],
+    }
+
+
+def test_the_side_in_a_radiotherapys_code_picks_the_lesion_it_treated() -> None:
+    right = _femur_metastasis("met-right", "R")
+    left_rt = run(right, _femur_radiotherapy("L"))
+    (lesion,) = left_rt.case.lesions
+    assert lesion.side == "right" and lesion.previously_irradiated is None
+    assert _unused(left_rt, "Procedure/rt")[0].element == "bodySite"
+    right_rt = run(right, _femur_radiotherapy("R"))
+    assert right_rt.case.lesions[0].previously_irradiated is True
+
+
+def test_sides_that_contradict_each_other_leave_the_side_open_and_are_reported() -> None:
+    result = run(_femur_metastasis("met", "R", laterality="left"))
+    (lesion,) = result.case.lesions
+    assert lesion.bone == "femur" and lesion.side is None
+    (why,) = _unused(result, "Condition/met")
+    assert "conflicting sides: right by the code, left by the body site" in why.reason.en
+    agreeing = run(_femur_metastasis("met", "L", laterality="left"))
+    assert agreeing.case.lesions[0].side == "left" and not _unused(agreeing, "Condition/met")

@@ -459,7 +459,10 @@ def import_resources(
     case = _validate(state, case_data, sources, patient_ref)
     # every element of a used resource that the mapping did not read
     used_refs = {s.resource for s in sources}
-    reported = {u.resource for u in state.unused}
+    # a value that lost a conflict is in the report's conflicts, with the rule that chose
+    reported = {u.resource for u in state.unused} | {
+        other.resource for conflict in conflicts for other in conflict.others
+    }
     for ref, _res, raw in [
         (patient_ref, patient, {} if patient is None else dict(_raw_of(parsed, patient_ref))),
         *mine,
@@ -1197,8 +1200,32 @@ def _at_place(lesion: Mapping[str, Any], place: Mapping[str, Any]) -> bool:
     return all(lesion.get(k) == place[k] for k in ("level", "bone", "side") if k in place)
 
 
-def _location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
-    """Location fields of one bodySite and a display for the report."""
+def _location(
+    state: _State, site: Any, res: Resource | None = None, ref: str = ""
+) -> tuple[dict[str, Any], str]:
+    """Location fields of one bodySite and a display for the report. With the resource: the
+    side its code states (German ICD-10-GM or OPS "Seitenlokalisation") where the bodySite
+    gives none; where the two contradict each other, no side (reported)."""
+    loc, display = _site_location(state, site)
+    code_side = _gm_side(state.codes, res) if res is not None else None
+    if code_side is None:
+        return loc, display
+    if "side" not in loc:
+        loc["side"] = code_side
+    elif loc["side"] != code_side:
+        state.drop(
+            ref,
+            f"Seite widersprüchlich: {code_side} nach dem Code, {loc['side']} nach der "
+            f"Lokalisation ({display}) – Seite offen",
+            f"conflicting sides: {code_side} by the code, {loc['side']} by the body site "
+            f"({display}) – side left open",
+            "code.coding.extension",
+        )
+        del loc["side"]
+    return loc, display
+
+
+def _site_location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
     codes = state.codes
     entry = codes.locations.first(_codings(site))
     out: dict[str, Any] = {}
@@ -1235,10 +1262,7 @@ def _lesions_of(
         lesion: dict[str, Any] = {"id": lid, "_condition": res.id, "_date": _condition_date(res)}
         srcs = [FieldSource(field=f"lesions[{lid}]", value=lid, resource=ref, element="code")]
         if site is not None:
-            loc, display = _location(state, site)
-            gm_side = _gm_side(state.codes, res)
-            if "side" not in loc and gm_side is not None:
-                loc["side"] = gm_side
+            loc, display = _location(state, site, res, ref)
             lesion.update(loc)
             element = f"bodySite[{(res.bodySite or []).index(site)}]"
             for name, value in loc.items():
@@ -2126,7 +2150,7 @@ def _procedure(
         return
     matched = False
     for i, site in enumerate(res.bodySite or []):
-        loc, display = _location(state, site)
+        loc, display = _location(state, site, res, ref)
         if "region" not in loc:
             continue
         for lesion in lesions:
@@ -2168,7 +2192,7 @@ def _operation(
     places = [
         (i, loc, display)
         for i, site in enumerate(res.bodySite or [])
-        for loc, display in [_location(state, site)]
+        for loc, display in [_location(state, site, res, ref)]
         if "region" in loc
     ]
     by_reason = [les for les in lesions if les["_condition"] and les["_condition"] in reasons]
