@@ -78,11 +78,18 @@ class _Entry(BaseModel):
         return self
 
 
+#: What decides a primary site the code leaves open: the histology of a lung or bone tumour,
+#: or the Condition's bodySite for a code that names no organ.
+Organ = Literal["lung", "bone", "body_site"]
+
+
 class PrimaryEntry(_Entry):
     site: PrimarySite | None
     #: A myeloma stage the code names by itself (a solitary plasmacytoma of bone); set only
     #: when this condition is the primary chosen.
     myeloma_stage: MyelomaStage | None = None
+    #: Without a site: what decides it (histologies[].sites, or primary_body_sites).
+    organ: Organ | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -91,7 +98,29 @@ class PrimaryEntry(_Entry):
             raise ValueError("an entry without site needs a note saying why")
         if self.myeloma_stage is not None and self.site is not PrimarySite.myeloma:
             raise ValueError("myeloma_stage needs site myeloma")
+        if self.organ is not None and self.site is not None:
+            raise ValueError("organ is for an entry without site")
         return self
+
+
+class BodySiteEntry(_Entry):
+    """The organ a primary tumour's bodySite names."""
+
+    site: PrimarySite | None
+    organ: Literal["lung", "bone"] | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _site_or_organ(self) -> BodySiteEntry:
+        if (self.site is None) == (self.organ is None) or (self.organ and not self.note):
+            raise ValueError("give a site, or an organ whose histology decides with a note")
+        return self
+
+
+class HistologyEntry(_Entry):
+    """A tumour morphology; per organ whose code leaves the site to the histology, the site."""
+
+    sites: dict[Literal["lung", "bone"], PrimarySite]
 
 
 class SitePlace(BaseModel):
@@ -318,6 +347,10 @@ class _File(BaseModel):
     bma_current_days: SourcedValue
     current_values: CurrentValues
     primary_sites: list[PrimaryEntry]
+    primary_body_sites: list[BodySiteEntry]
+    histology_extension: str
+    histology_observations: list[_Entry]
+    histologies: list[HistologyEntry]
     bone_metastasis_codes: list[_Entry]
     bone_body_sites: list[_Entry]
     visceral_metastasis_codes: list[VisceralEntry]
@@ -375,6 +408,8 @@ class Coded:
             return None
         if name in PREFIX_SYSTEMS:
             code = code.strip().rstrip(_ICD_SUFFIXES).strip()
+        elif name == "icdo3" and len(code) == 5 and code.isdigit():
+            code = f"{code[:4]}/{code[4]}"  # 81403 is 8140/3
         for entry in self._exact.get((name, code), ()):
             if entry.uris is None or system in entry.uris:
                 return entry
@@ -413,6 +448,9 @@ class FhirCodes:
         by_uri = {uri: name for name, uris in data.systems.items() for uri in uris}
         self.system_of_uri = by_uri
         self.primary_sites = Coded(data.primary_sites, by_uri)
+        self.primary_body_sites = Coded(data.primary_body_sites, by_uri)
+        self.histology_observations = Coded(data.histology_observations, by_uri)
+        self.histologies = Coded(data.histologies, by_uri)
         self.bone_metastasis = Coded(data.bone_metastasis_codes, by_uri)
         self.bone_body_sites = Coded(data.bone_body_sites, by_uri)
         self.visceral = Coded(data.visceral_metastasis_codes, by_uri)
@@ -535,6 +573,9 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
     fields = case_field_paths()
     tables: dict[str, Sequence[_Entry]] = {
         "primary_sites": data.primary_sites,
+        "primary_body_sites": data.primary_body_sites,
+        "histology_observations": data.histology_observations,
+        "histologies": data.histologies,
         "bone_metastasis_codes": data.bone_metastasis_codes,
         "bone_body_sites": data.bone_body_sites,
         "visceral_metastasis_codes": data.visceral_metastasis_codes,
@@ -741,6 +782,20 @@ def mapping_table(codes: FhirCodes) -> str:
             else f"primary.site open ({e.note})"
         ),
     )
+    add(
+        "Condition.bodySite (primary)",
+        d.primary_body_sites,
+        lambda e: f"primary.site = {e.site.value}" if e.site else f"primary.site open ({e.note})",
+    )
+    add(
+        "Condition histology, Observation.value",
+        d.histologies,
+        lambda e: (
+            "primary.histology"
+            + "".join(f"; {organ}: primary.site = {site.value}" for organ, site in e.sites.items())
+        ),
+    )
+    add("Observation.code", d.histology_observations, lambda e: "primary.histology")
     add("Condition.code (secondary)", d.bone_metastasis_codes, lambda e: "a lesion")
     add("Condition.bodySite", d.bone_body_sites, lambda e: "a lesion (region open)")
     add(

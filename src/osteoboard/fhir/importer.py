@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
-from osteoboard.case import OPERATION_REGIONS, Case, Region, Sex
+from osteoboard.case import OPERATION_REGIONS, Case, PrimarySite, Region, Sex
 from osteoboard.fhir.codes import CASE_ITEM_SYSTEM, FhirCodes, load_fhir_codes
 from osteoboard.fhir.errors import FhirImportError, FhirProblem
 from osteoboard.fhir.loaders import PATIENT_DATA_TYPES
@@ -135,6 +135,8 @@ class _State:
     #: The day of the import: the maximum age of a current value counts to it without a
     #: board date.
     today: dt.date = field(default_factory=dt.date.today)
+    #: Histology Observations (LOINC 59847-4), read with the primary tumour they are about.
+    histology_observations: list[tuple[str, Resource]] = field(default_factory=list)
 
     def offer(self, path: str, cand: _Candidate) -> None:
         self.order += 1
@@ -431,11 +433,15 @@ def import_resources(
     if patient is not None and not _modified(state, patient_ref, _raw_of(parsed, patient_ref)):
         _patient(state, patient_ref, patient)
     conditions = [(r, x) for r, x, _ in mine if x.get_resource_type() == "Condition"]
+    histology = _histology_observations(state, mine)
     primary_ids = _conditions(state, conditions)
     lesions = state.lesions
     for ref, res, _raw in mine:
         rtype = res.get_resource_type()
-        if rtype == "Observation":
+        if ref in histology:
+            if ref not in state.read:
+                state.drop(ref, "keinem Primärtumor zuzuordnen", "not about a primary tumour")
+        elif rtype == "Observation":
             _observation(state, ref, res, primary_ids)
         elif rtype in ("MedicationRequest", "MedicationAdministration", "MedicationStatement"):
             _medication(state, ref, res)
@@ -584,6 +590,27 @@ def _server_issues(state: _State, ref: str, res: Resource) -> None:
             f"the server's message ({issue.severity}): {text} – the data read may be incomplete",
             f"issue[{i}]",
         )
+
+
+def _histology_observations(
+    state: _State, mine: Sequence[tuple[str, Resource, dict[str, Any]]]
+) -> set[str]:
+    """The histology Observations (final, not after the board date), kept for the primary
+    tumour they describe; their references."""
+    out: set[str] = set()
+    for ref, res, _raw in mine:
+        if res.get_resource_type() != "Observation":
+            continue
+        if state.codes.histology_observations.first(_codings(res.code)) is None:
+            continue
+        out.add(ref)
+        if res.status not in state.codes.statuses.observation:
+            state.drop_status(ref, res.status, "Befund", "observation")
+        elif state.after_board(_effective(res)):
+            state.drop(ref, "nach dem Konferenzdatum", "after the board date")
+        else:
+            state.histology_observations.append((ref, res))
+    return out
 
 
 def _modifier(raw: Any, path: str = "") -> str | None:
@@ -857,31 +884,12 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             )
             if res.id:
                 primary_ids.add(res.id)
-            if primary is None:
-                state.drop(
-                    ref,
-                    "Primärtumor-Code nicht in der Codetabelle",
-                    "primary tumour code not in the code table",
-                    "code",
-                )
+            morphology = _morphology(state, ref, res, date)
+            site = _primary_site(state, ref, res, primary, morphology)
+            if site is None:
                 continue
-            if primary.site is None:
-                state.drop(
-                    ref,
-                    f"{primary.display}: Primärtumor erkannt, primary.site bleibt offen "
-                    f"({primary.note})",
-                    f"{primary.display}: primary tumour recognised, primary.site left open "
-                    f"({primary.note})",
-                    "code",
-                )
-                continue
-            state.offer(
-                "primary.site",
-                _Candidate(
-                    primary.site.value, date, ref, "code", _t(primary.display, primary.display)
-                ),
-            )
-            if primary.myeloma_stage is not None:
+            state.offer("primary.site", _Candidate(site[0].value, date, ref, site[1], site[2]))
+            if primary is not None and primary.myeloma_stage is not None:
                 state.offer(
                     "primary_stage.myeloma",
                     _Candidate(
@@ -939,6 +947,110 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
     for ref, res, finding, date in findings:
         _finding(state, ref, res, finding, date)
     return primary_ids
+
+
+_MORPHOLOGY_TAIL = " (morphologic abnormality)"
+
+
+def _histology_text(state: _State, coding: Any) -> str:
+    """A morphology coding in words, with its code ("Adenocarcinoma, NOS (ICD-O-3 8140/3)")."""
+    codes = state.codes
+    entry = codes.histologies.find(coding.system, coding.code)
+    words = (coding.display or (entry.display if entry is not None else "")).removesuffix(
+        _MORPHOLOGY_TAIL
+    )
+    system = {"icdo3": "ICD-O-3", "snomed": "SNOMED CT"}.get(
+        codes.system_of_uri.get(coding.system or "", ""), coding.system or "?"
+    )
+    code = entry.code if entry is not None else coding.code
+    return f"{words} ({system} {code})" if words else f"{system} {code}"
+
+
+def _morphology(
+    state: _State, ref: str, res: Resource, date: dt.date | None
+) -> tuple[list[Any], str, str] | None:
+    """The histology of a primary tumour Condition: its mCODE histology extension, an
+    ICD-O-3 coding of its code, or a histology Observation about it (its ``focus``, or none
+    given) - (codings, resource, element), offered as primary.histology."""
+    codes = state.codes
+    found: tuple[list[Any], str, str] | None = None
+    for i, ext in enumerate(res.extension or []):
+        if ext.url == codes.data.histology_extension and _codings(ext.valueCodeableConcept):
+            found = (_codings(ext.valueCodeableConcept), ref, f"extension[{i}]")
+            break
+    if found is None:
+        icdo = [c for c in _codings(res.code) if codes.system_of_uri.get(c.system) == "icdo3"]
+        if icdo:
+            found = (icdo, ref, "code")
+    if found is None:
+        for obs_ref, obs in state.histology_observations:
+            focus = {_ref_id(f) for f in obs.focus or []}
+            if (not focus or res.id in focus) and _codings(obs.valueCodeableConcept):
+                found = (_codings(obs.valueCodeableConcept), obs_ref, "valueCodeableConcept")
+                state.use(obs_ref, "code", "valueCodeableConcept", "focus", "effectiveDateTime")
+                date = _effective(obs) or date
+                break
+    if found is None:
+        return None
+    codings, source, element = found
+    state.use(source, element.split("[", 1)[0])
+    text = _histology_text(state, codings[0])
+    state.offer("primary.histology", _Candidate(text, date, source, element, None))
+    return found
+
+
+def _primary_site(
+    state: _State,
+    ref: str,
+    res: Resource,
+    primary: Any,
+    morphology: tuple[list[Any], str, str] | None,
+) -> tuple[PrimarySite, str, Text] | None:
+    """The primary site of a primary tumour Condition, with the element it comes from and a
+    note: from its code; where the code names no organ (or is not in the table), from its
+    bodySite; for a lung or bone tumour, from its histology. None: left open (reported)."""
+    codes = state.codes
+    if primary is not None and primary.site is not None:
+        return primary.site, "code", _t(primary.display, primary.display)
+    organ = primary.organ if primary is not None else "body_site"
+    named = primary.display if primary is not None else None
+    note = primary.note if primary is not None else None
+    if organ == "body_site":
+        body = codes.primary_body_sites.first(
+            c for site in res.bodySite or [] for c in _codings(site)
+        )
+        if body is not None:
+            state.use(ref, "bodySite")
+            if body.site is not None:
+                what = f"{named or 'Primärtumor'}, {body.display}"
+                return body.site, "bodySite", _t(what, f"{named or 'primary'}, {body.display}")
+            organ, named, note = body.organ, body.display, body.note
+        elif primary is None:
+            state.drop(
+                ref,
+                "Primärtumor-Code nicht in der Codetabelle (und kein Organ im bodySite)",
+                "primary tumour code not in the code table (and no organ in the bodySite)",
+                "code",
+            )
+            return None
+    if morphology is not None and organ in ("lung", "bone"):
+        entry = codes.histologies.first(morphology[0])
+        site = entry.sites.get(organ) if entry is not None else None
+        if site is not None:
+            words = f"{named}: {entry.display}"
+            return site, morphology[2] if morphology[1] == ref else "code", _t(words, words)
+    shown = _histology_text(state, morphology[0][0]) if morphology is not None else None
+    state.drop(
+        ref,
+        f"{named}: Primärtumor erkannt, primary.site bleibt offen ({note}"
+        + (f"; die Histologie {shown} entscheidet es nicht" if shown else "")
+        + ")",
+        f"{named}: primary tumour recognised, primary.site left open ({note}"
+        + (f"; the histology {shown} does not decide it" if shown else "")
+        + ")",
+        "code",
+    )
+    return None
 
 
 def _jaw_osteonecrosis(state: _State, ref: str, res: Resource, date: dt.date | None) -> bool:
