@@ -635,9 +635,25 @@ def _modifier(raw: Any, path: str = "") -> str | None:
     return None
 
 
+def _has_modifier(node: Any) -> bool:
+    """Whether :func:`_modifier` finds one, without spelling paths (most resources have
+    none): JSON objects and arrays only (a resource's JSON as parsed)."""
+    if isinstance(node, Mapping):
+        if "modifierExtension" in node or "implicitRules" in node:
+            return True
+        values: Iterable[Any] = node.values()
+    else:
+        values = node
+    for value in values:
+        kind = type(value)
+        if (kind is dict or kind is list) and _has_modifier(value):
+            return True
+    return False
+
+
 def _modified(state: _State, ref: str, raw: Any) -> bool:
     """Whether a resource is left out for a modifier it carries (reported)."""
-    element = _modifier(raw)
+    element = _modifier(raw) if _has_modifier(raw) else None
     if element is None:
         return False
     state.drop(
