@@ -480,6 +480,17 @@ def test_text_summary_has_a_fixed_width_off_a_terminal() -> None:
     assert _widest(result.stdout) == 100
 
 
+def test_text_summary_goes_to_the_output_file(tmp_path: Path) -> None:
+    target = tmp_path / "summary.txt"
+    result = runner.invoke(app, ["evaluate", EXAMPLE_04, "-f", "text", "-o", str(target)])
+    assert result.exit_code == 0
+    assert result.stdout == ""  # nothing on the console: it is in the file
+    text = target.read_text(encoding="utf-8")
+    assert "Fall demo-004" in text and "Prognose" in text
+    assert "\x1b" not in text  # plain text, no terminal colours
+    assert _widest(text) == 100
+
+
 def test_pdf_is_not_written_to_a_terminal() -> None:
     code, out, err = _on_terminal(["evaluate", EXAMPLE_04, "-f", "pdf"], columns=80)
     assert code == 2

@@ -6,6 +6,7 @@ allowed, and exits 2; nothing else is printed or written. Messages are German un
 """
 
 import contextlib
+import io
 import json
 import os
 import sys
@@ -183,7 +184,12 @@ def evaluate(
     if format is OutputFormat.text:
         from osteoboard.render.text import render_text
 
-        render_text(proposal)
+        if output is None:
+            render_text(proposal)
+            return
+        summary = io.StringIO()
+        render_text(proposal, file=summary)
+        _write(summary.getvalue().encode(), output)
         return
     data: bytes
     if format is OutputFormat.fhir:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -20,8 +22,13 @@ __all__ = ["render_score", "render_text"]
 PLAIN_WIDTH = 100
 
 
-def _console() -> Console:
-    """As wide as the terminal (rich detects it); a fixed width for files and pipes."""
+def _console(file: TextIO | None = None) -> Console:
+    """As wide as the terminal (rich detects it); a fixed width for files and pipes; into
+    ``file`` as plain text (no colours) when given."""
+    if file is not None:
+        return Console(
+            file=file, soft_wrap=False, width=PLAIN_WIDTH, highlight=False, color_system=None
+        )
     console = Console(soft_wrap=False, highlight=False)
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=PLAIN_WIDTH, highlight=False)
@@ -44,8 +51,9 @@ def _details(item: Recommendation | Warning, speak: Speaker) -> list[str]:
     return lines
 
 
-def render_text(proposal: Proposal, heading: str | None = None) -> None:
-    con = _console()
+def render_text(proposal: Proposal, heading: str | None = None, file: TextIO | None = None) -> None:
+    """Print the summary to the terminal, or as plain text into ``file``."""
+    con = _console(file)
     kb = load_knowledge_base()
     speak = Speaker(kb)
     labels = kb.labels
