@@ -81,6 +81,10 @@ SECTIONS: tuple[str, ...] = (
 #:                  (def.germ_cell_curative)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the
 #:             nerve roots of the cauda equina, not the spinal cord (letter.yaml cauda_equina)
+#: no_bone     no bone lesion: none listed and both counts documented as 0 (not myeloma);
+#:             a hypercalcaemia then comes from a substance the tumour makes
+#: paraplegic  no motor function below a spinal lesion (Frankel A or B): no warning about
+#:             legs getting weaker, no advice on walking
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -101,6 +105,8 @@ TAGS: frozenset[str] = frozenset(
         "lymphoma",
         "germ_cell_curative",
         "cauda",
+        "no_bone",
+        "paraplegic",
     }
 )
 #: Placeholders a block may use.

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.labels import score_vocabularies, vocabularies
@@ -148,12 +147,7 @@ def joined(text: str) -> str:
 def console(path: Path) -> str:
     _, proposal = case_and_proposal(path)
     out = io.StringIO()
-    original = console_text._console
-    console_text._console = lambda: Console(file=out, width=110, soft_wrap=False)  # type: ignore[assignment]
-    try:
-        console_text.render_text(proposal)
-    finally:
-        console_text._console = original  # type: ignore[method-assign]
+    console_text.render_text(proposal, file=out)
     return out.getvalue()
 
 

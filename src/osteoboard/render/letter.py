@@ -689,6 +689,14 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("limb")
     if _has_bone(case) or "myeloma" in letter_modules(case):
         tags.add("bone")
+    elif (
+        case.sarcoma is None
+        and case.bone_metastases.vertebral_count == 0
+        and case.bone_metastases.extraspinal_count == 0
+    ):
+        tags.add("no_bone")  # documented: no lesion listed and both counts 0
+    if case.neurology.frankel is not None and case.neurology.frankel.value in ("A", "B"):
+        tags.add("paraplegic")
     if case.sarcoma is not None and case.sarcoma.metastases is not None:
         for site in case.sarcoma.metastases.sites:
             if site.value in ("lung", "liver", "brain"):
