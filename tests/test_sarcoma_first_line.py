@@ -51,3 +51,27 @@ def test_stage_iv_alone_is_advanced() -> None:
 def test_no_metastases_and_locally_treatable_gives_no_first_line() -> None:
     p = run(metastases={"count": 0}, locally_treatable=True, uicc_stage="III")
     assert first_line(p) == {}
+
+
+def test_resectable_metachronous_lung_metastases_are_operated_first() -> None:
+    """ESMO-EURACAN-GENTURIS 2021: few resectable metachronous lung metastases are treated like
+    localised disease - metastasectomy; chemotherapy is an option beside it, not the standard.
+    Outside the lung, resection is for selected cases and systemic therapy comes first."""
+    common: dict[str, Any] = {
+        "metastases_synchronous": False,
+        "disease_free_interval_months": 38,
+        "primary_resectable": True,
+        "prior_agents": [],
+        "rapid_progression": False,
+        "high_symptom_burden": False,
+    }
+    lung = run(metastases={"sites": ["lung"], "count": 2, "resectable": True}, **common)
+    items = {i.code: i for i in lung.recommendations}
+    assert items["STS.METASTASECTOMY"].strength == "strong"
+    assert items["STS.METASTASECTOMY"].priority == "soon"
+    mono = items["STS.DOXORUBICIN_MONO"]
+    assert mono.strength == "option" and mono.priority == "routine"
+    liver = run(metastases={"sites": ["lung", "liver"], "count": 3, "resectable": True}, **common)
+    items = {i.code: i for i in liver.recommendations}
+    assert items["STS.DOXORUBICIN_MONO"].strength == "strong"
+    assert items["STS.METASTASECTOMY"].strength == "conditional"

@@ -50,6 +50,8 @@ Conventions (stated because the case model leaves them open):
 - ``immunofixation_negative`` is read as covering serum and urine.
 - The case-level ``bm_plasma_cells_pct`` is read as the latest marrow result; it is used for the
   latest assessment only, when that assessment carries no marrow value of its own.
+- Marrow results need no confirmation (IMWG): an assessment without a marrow result is read
+  with the latest one before it, so a CR is confirmed by a second negative immunofixation.
 - The case model does not say which light chain is involved: an involved/uninvolved ratio
   > 3.85 (κ/λ < 0.26 or > 1.65 for either chain) is abnormal, 0.61–1.65 normal for either chain,
   anything between is undetermined (and then not used as "abnormal").
@@ -631,11 +633,19 @@ def analyse(myeloma: Myeloma) -> MyelomaCourse:
         running.update(None, baseline)
     before: list[_Running] = []
     results: list[AssessmentResult] = []
+    last_marrow: float | None = None
     for i, a in enumerate(series):
         before.append(running.copy())
         marrow = a.bm_plasma_cells_pct
         if marrow is None and i == len(series) - 1:
             marrow = myeloma.bm_plasma_cells_pct
+        # A marrow result needs no confirmation (IMWG): an assessment without one is read
+        # with the latest marrow before it (a CR is confirmed by a second negative
+        # immunofixation, not by a second marrow).
+        if marrow is None:
+            marrow = last_marrow
+        else:
+            last_marrow = marrow
         response, not_measured = _response(a, baseline, m, marrow)
         reasons = _progression(a, before[-1], m)
         d_now = _dflc(a.involved_flc_mg_l, a.uninvolved_flc_mg_l)

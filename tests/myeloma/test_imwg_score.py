@@ -92,3 +92,31 @@ def test_score_measures_but_does_not_decide_the_tier() -> None:
     # Without any assessment there is no rise to report.
     empty = imwg_response(ImwgInput(myeloma=Myeloma(stage="active")))
     assert "serum_m_sustained_rise_g_dl" not in {i.name for i in empty.items}
+
+
+def test_mrd_negativity_without_a_complete_response_is_not_an_mrd_response() -> None:
+    def notes(series: list[dict[str, object]]) -> str:
+        m = Myeloma.model_validate(
+            {
+                "stage": "active",
+                "baseline": {"serum_m_g_dl": 3.0, "urine_m_mg_24h": 0},
+                "series": series,
+                "mrd_negative": True,
+            }
+        )
+        return "\n".join(n.en for n in imwg_response(ImwgInput(myeloma=m)).notes)
+
+    # VGPR: electrophoresis 0, immunofixation still positive
+    vgpr = notes([{"date": "2025-01-01", "serum_m_g_dl": 0.0, "immunofixation_negative": False}])
+    assert "MRD-negative" in vgpr and "require a complete response" in vgpr
+    cr = notes(
+        [
+            {
+                "date": "2025-01-01",
+                "serum_m_g_dl": 0.0,
+                "immunofixation_negative": True,
+                "bm_plasma_cells_pct": 1,
+            }
+        ]
+    )
+    assert "MRD-negative" in cr and "require a complete response" not in cr

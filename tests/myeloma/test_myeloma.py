@@ -521,3 +521,32 @@ def test_example_09_by_hand() -> None:
     assert c.paraprotein == ParaproteinRise(0.3, 0.0, 0.0, 0.0, 0.2, 12.0)
     assert not c.new_lesions_reported
     assert c.mrd_negative is None
+
+
+def test_a_cr_is_confirmed_by_a_second_negative_immunofixation_without_a_second_marrow() -> None:
+    """IMWG: bone-marrow assessments need not be confirmed; the marrow of the first CR
+    assessment stands for the second."""
+    negative = {"urine_m_mg_24h": 0, "immunofixation_negative": True}
+    course = analyse(
+        mm(
+            [
+                s("2025-01-01", 0.0, bm_plasma_cells_pct=1, **negative),
+                s("2025-04-01", 0.0, **negative),
+            ]
+        )
+    )
+    assert [a.category for a in course.assessments] == [Response.cr, Response.cr]
+    assert course.best_response is Response.cr and course.best_response_confirmed
+    # without any marrow result there is no CR (the VGPR stands)
+    no_marrow = analyse(mm([s("2025-01-01", 0.0, **negative), s("2025-04-01", 0.0, **negative)]))
+    assert no_marrow.best_response is Response.vgpr
+    # a later marrow of 10 % ends the CR (it replaces the earlier one)
+    later = analyse(
+        mm(
+            [
+                s("2025-01-01", 0.0, bm_plasma_cells_pct=1, **negative),
+                s("2025-04-01", 0.0, bm_plasma_cells_pct=10, **negative),
+            ]
+        )
+    )
+    assert later.assessments[1].category is not Response.cr

@@ -341,6 +341,16 @@ def _notes(c: MyelomaCourse) -> list[Text]:
             en=f"{mrd.en} (reported separately from the IMWG response).",
         )
     )
+    if c.mrd_negative is True and c.status not in (Response.cr, Response.scr):
+        # IMWG 2016: the MRD categories presuppose a complete response.
+        notes.append(
+            Text(
+                de="Die MRD-Kategorien der IMWG setzen eine komplette Remission voraus; "
+                "ohne CR ist das MRD-negative Ergebnis nicht als MRD-Ansprechen zu werten.",
+                en="The IMWG MRD categories require a complete response; without a CR the "
+                "MRD-negative result is not an MRD response.",
+            )
+        )
 
     # Nadir and threshold.
     if c.nadir_serum is not None and c.progression_threshold_serum_g_dl is not None:

@@ -1,0 +1,37 @@
+"""A myeloma precursor (smouldering myeloma) without a course of values: no short-prognosis
+palliative branch from the bone-metastasis scores, and no letter saying its values are stable."""
+
+from __future__ import annotations
+
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from osteoboard.render.letter import build_letter
+
+CASE = {
+    "id": "mm-precursor-1",
+    "board_date": "2026-11-20",
+    "patient": {"age": 61, "sex": "female", "ecog": 0},
+    "primary": {"site": "myeloma"},
+    "myeloma": {
+        "stage": "smouldering",
+        "baseline": {"serum_m_g_dl": 2.6, "involved_flc_mg_l": 410, "uninvolved_flc_mg_l": 14},
+        "bm_plasma_cells_pct": 30,
+    },
+}
+
+
+def test_a_precursor_gets_no_palliative_branch_from_the_scores() -> None:
+    proposal = evaluate(parse_case(CASE))
+    codes = {i.code for i in [*proposal.recommendations, *proposal.warnings]}
+    assert "MM.MONITOR" in codes
+    assert "SUP.PALLIATIVE_CARE" not in codes  # not even conditional
+    # the team's own estimate still counts
+    short = dict(CASE, patient={**CASE["patient"], "life_expectancy_months": 2})
+    assert "SUP.PALLIATIVE_CARE" in {i.code for i in evaluate(parse_case(short)).recommendations}
+
+
+def test_the_letter_of_a_precursor_does_not_call_unmeasured_values_stable() -> None:
+    case = parse_case(CASE)
+    text = " ".join(build_letter(evaluate(case), case).plain_text().split())
+    assert "Ihre Werte sind stabil" not in text
+    assert "Vorstufe des Myeloms wird in der Regel nicht behandelt" in text
