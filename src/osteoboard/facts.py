@@ -580,6 +580,11 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "The share of plasma cells in the bone marrow is documented",
     ),
+    Fact(
+        "mm.flc_documented",
+        "bool",
+        "Both free light chains at baseline are documented",
+    ),
     Fact("mm.smouldering_high_risk", "bool", "High-risk smouldering myeloma"),
     Fact(
         "mm.response",
@@ -965,6 +970,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         fs.set("mm.precursor", False)
         fs.set("mm.solitary_plasmacytoma", False)
         fs.set("mm.marrow_documented", False)
+        fs.set("mm.flc_documented", False)
         fs.set("mm.stage_known", False)
         fs.set("mm.untreated", False)
         fs.set("mm.smouldering_high_risk", False)
@@ -1043,6 +1049,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         missing=["myeloma.baseline.involved_flc_mg_l", "myeloma.baseline.uninvolved_flc_mg_l"],
     )
     fs.set("mm.baseline_involved_flc_mg_l", inv, missing=["myeloma.baseline.involved_flc_mg_l"])
+    fs.set("mm.flc_documented", inv is not None and bool(uninv))
 
     # The paraprotein's rise over the course. Without any assessment there is nothing to try:
     # the rules that need it stay open and ask for the course, but no item is made from a

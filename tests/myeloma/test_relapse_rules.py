@@ -134,3 +134,23 @@ def test_newly_diagnosed_active_myeloma_with_crab_starts_therapy() -> None:
 def test_precursor_is_monitored_whatever_the_course() -> None:
     doc = case(myeloma={"stage": "smouldering", "new_crab": {"bone": True}})
     assert set(mm_items(run(doc))) == {"MM.MONITOR"}
+
+
+def test_a_precursor_with_a_documented_biomarker_of_myeloma_is_checked_not_monitored() -> None:
+    """SLiM (IMWG 2014): 60 % clonal marrow plasma cells, or a light chain ratio of 100 or more
+    with the involved chain at 100 mg/L or more, is myeloma needing therapy - a case reported
+    as smouldering with it gets the stage checked, not "monitor only"."""
+    marrow = case(myeloma={"stage": "smouldering", "bm_plasma_cells_pct": 65})
+    items = mm_items(run(marrow))
+    assert set(items) == {"MM.START_OR_SWITCH_THERAPY"}
+    assert items["MM.START_OR_SWITCH_THERAPY"].strength == "conditional"
+    assert "IMWG" in items["MM.START_OR_SWITCH_THERAPY"].text.de
+    light_chains = case(
+        myeloma={
+            "stage": "smouldering",
+            "baseline": {"serum_m_g_dl": 1.5, "involved_flc_mg_l": 1650, "uninvolved_flc_mg_l": 11},
+        }
+    )
+    assert set(mm_items(run(light_chains))) == {"MM.START_OR_SWITCH_THERAPY"}
+    below = case(myeloma={"stage": "smouldering", "bm_plasma_cells_pct": 55})
+    assert set(mm_items(run(below))) == {"MM.MONITOR"}
