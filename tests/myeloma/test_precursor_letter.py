@@ -34,4 +34,4 @@ def test_the_letter_of_a_precursor_does_not_call_unmeasured_values_stable() -> N
     case = parse_case(CASE)
     text = " ".join(build_letter(evaluate(case), case).plain_text().split())
     assert "Ihre Werte sind stabil" not in text
-    assert "Vorstufe des Myeloms wird in der Regel nicht behandelt" in text
+    assert "Darum braucht sie noch keine Krebsbehandlung" in text

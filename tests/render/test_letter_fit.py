@@ -105,3 +105,12 @@ def test_a_myeloma_with_kidney_protection_gets_one_advice_on_painkillers() -> No
     text = _text(lt)
     assert "keine Schmerzmittel wie Ibuprofen" in text
     assert "Ibuprofen nur nach Rücksprache" not in text
+
+
+def test_in_the_last_phase_of_life_the_social_service_speaks_of_care_not_of_work() -> None:
+    lt, _ = _letter(_referral("101"))  # ECOG 4, hospice
+    care = section_text(lt, "self_care")
+    assert "Pflegegrad und Hospiz" in care and "Reha und Beruf" not in care
+    assert "Darum braucht es meist eine Behandlung im ganzen Körper" not in _text(lt)
+    other, _ = _letter(_referral("012"))
+    assert "Reha und Beruf" in section_text(other, "self_care")
