@@ -26,6 +26,17 @@ def run(**sarcoma: Any) -> Proposal:
     )
 
 
+#: A metachronous sarcoma after a long disease-free interval, no line given yet, calm course.
+METACHRONOUS: dict[str, Any] = {
+    "metastases_synchronous": False,
+    "disease_free_interval_months": 38,
+    "primary_resectable": True,
+    "prior_agents": [],
+    "rapid_progression": False,
+    "high_symptom_burden": False,
+}
+
+
 def first_line(p: Proposal) -> dict[str, ItemStatus]:
     return {
         i.code: i.status
@@ -57,14 +68,7 @@ def test_resectable_metachronous_lung_metastases_are_operated_first() -> None:
     """ESMO-EURACAN-GENTURIS 2021: few resectable metachronous lung metastases are treated like
     localised disease - metastasectomy; chemotherapy is an option beside it, not the standard.
     Outside the lung, resection is for selected cases and systemic therapy comes first."""
-    common: dict[str, Any] = {
-        "metastases_synchronous": False,
-        "disease_free_interval_months": 38,
-        "primary_resectable": True,
-        "prior_agents": [],
-        "rapid_progression": False,
-        "high_symptom_burden": False,
-    }
+    common = dict(METACHRONOUS)
     lung = run(metastases={"sites": ["lung"], "count": 2, "resectable": True}, **common)
     items = {i.code: i for i in lung.recommendations}
     assert items["STS.METASTASECTOMY"].strength == "strong"
@@ -73,5 +77,22 @@ def test_resectable_metachronous_lung_metastases_are_operated_first() -> None:
     assert mono.strength == "option" and mono.priority == "routine"
     liver = run(metastases={"sites": ["lung", "liver"], "count": 3, "resectable": True}, **common)
     items = {i.code: i for i in liver.recommendations}
+    assert items["STS.DOXORUBICIN_MONO"].strength == "strong"
+    assert items["STS.METASTASECTOMY"].strength == "conditional"
+
+
+def test_lung_metastases_beside_bone_metastases_are_not_lung_only() -> None:
+    """The sarcoma block may list only the lung while the case lists bone lesions: then the
+    disease is not "lung only", and the first line stays the standard."""
+    common = {**METACHRONOUS, "metastases": {"sites": ["lung"], "count": 2, "resectable": True}}
+    doc = {
+        "id": "sts-bone",
+        "board_date": "2026-11-20",
+        "patient": {"age": 57, "sex": "male", "ecog": 1},
+        "primary": {"site": "sarcoma"},
+        "sarcoma": {"subtype": "undifferentiated_pleomorphic_sarcoma", **common},
+        "lesions": [{"id": "T8", "region": "spine", "level": "T8"}],
+    }
+    items = {i.code: i for i in evaluate(parse_case(doc)).recommendations}
     assert items["STS.DOXORUBICIN_MONO"].strength == "strong"
     assert items["STS.METASTASECTOMY"].strength == "conditional"

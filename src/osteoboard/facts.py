@@ -1049,7 +1049,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         missing=["myeloma.baseline.involved_flc_mg_l", "myeloma.baseline.uninvolved_flc_mg_l"],
     )
     fs.set("mm.baseline_involved_flc_mg_l", inv, missing=["myeloma.baseline.involved_flc_mg_l"])
-    fs.set("mm.flc_documented", inv is not None and bool(uninv))
+    fs.set("mm.flc_documented", inv is not None and uninv is not None)
 
     # The paraprotein's rise over the course. Without any assessment there is nothing to try:
     # the rules that need it stay open and ask for the course, but no item is made from a
@@ -1110,9 +1110,16 @@ def _sarcoma(fs: FactSet, case: Case) -> None:
         "sts.metastasis_count", mets.count if mets else None, missing=["sarcoma.metastases.count"]
     )
     sites = [x.value for x in mets.sites] if mets else []
+    # Lung only: the sarcoma block names the lung alone, and the case lists no bone lesion and
+    # counts none (bone metastases beside it are not "lung only", whatever the list says).
+    bone_elsewhere = bool(
+        case.lesions
+        or case.bone_metastases.vertebral_count
+        or case.bone_metastases.extraspinal_count
+    )
     fs.set(
         "sts.lung_only",
-        (sites == ["lung"]) if sites else None,
+        (sites == ["lung"] and not bone_elsewhere) if sites else None,
         missing=["sarcoma.metastases.sites"],
     )
     fs.set("sts.synchronous", st.metastases_synchronous, missing=["sarcoma.metastases_synchronous"])

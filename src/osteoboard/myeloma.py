@@ -648,6 +648,8 @@ def analyse(myeloma: Myeloma) -> MyelomaCourse:
             last_marrow = marrow
         response, not_measured = _response(a, baseline, m, marrow)
         reasons = _progression(a, before[-1], m)
+        if reasons:
+            last_marrow = None  # a marrow before a relapse says nothing about the one after
         d_now = _dflc(a.involved_flc_mg_l, a.uninvolved_flc_mg_l)
         d_base = (
             _dflc(baseline.involved_flc_mg_l, baseline.uninvolved_flc_mg_l) if baseline else None

@@ -83,8 +83,9 @@ SECTIONS: tuple[str, ...] = (
 #:             nerve roots of the cauda equina, not the spinal cord (letter.yaml cauda_equina)
 #: no_bone     no bone lesion: none listed and both counts documented as 0 (not myeloma);
 #:             a hypercalcaemia then comes from a substance the tumour makes
-#: paraplegic  no motor function below a spinal lesion (Frankel A or B): no warning about
-#:             legs getting weaker, no advice on walking
+#: paraplegic  no motor function below a spinal lesion (Frankel A or B) for longer than the
+#:             window of treatment (paralysed_long): no warning about legs getting weaker, no
+#:             advice on walking
 TAGS: frozenset[str] = frozenset(
     {
         "spine",

@@ -33,6 +33,12 @@ def _primary(*codings: dict[str, Any], **extra: Any) -> dict[str, Any]:
 C34 = {"system": ICD10GM, "code": "C34.1"}
 
 
+def _histology(code: str, **extra: Any) -> dict[str, Any]:
+    """A histology Observation (LOINC 59847-4) with an ICD-O-3 morphology."""
+    value = {"valueCodeableConcept": {"coding": [{"system": ICDO3, "code": code}]}}
+    return obs("histo", "59847-4", "2026-06-10", value, system=LOINC, **extra)
+
+
 def _reasons(result: Any, ref: str) -> list[str]:
     return [u.reason.en for u in result.report.unused if u.resource == ref]
 
@@ -74,14 +80,7 @@ def test_the_mcode_histology_extension_decides_it_too() -> None:
 
 
 def test_a_histology_observation_about_the_tumour_decides_it() -> None:
-    histology = obs(
-        "histo",
-        "59847-4",
-        "2026-06-10",
-        {"valueCodeableConcept": {"coding": [{"system": ICDO3, "code": "8140/3"}]}},
-        system=LOINC,
-        focus=[{"reference": "Condition/primary"}],
-    )
+    histology = _histology("8140/3", focus=[{"reference": "Condition/primary"}])
     result = run(_primary(C34), histology)
     assert result.case.primary.site == "lung_nsclc"
     assert result.case.primary.histology == "Adenocarcinoma, NOS (ICD-O-3 8140/3)"
@@ -138,3 +137,19 @@ def test_a_code_not_in_the_table_without_an_organ_is_reported() -> None:
     # its bodySite names the organ
     placed = run(_primary({"system": SCT, "code": "999999999"}, bodySite=_body_site("76752008")))
     assert placed.case.primary.site == "breast"
+
+
+def test_a_topography_code_is_no_histology() -> None:
+    topography = {"system": ICDO3, "code": "C34.1"}  # ICD-O-3 topography: upper lobe
+    histology = _histology("8041/3", focus=[{"reference": "Condition/primary"}])
+    result = run(_primary(C34, topography), histology)
+    assert result.case.primary.site == "lung_sclc"
+    assert "C34.1" not in (result.case.primary.histology or "")
+
+
+def test_an_unfocused_histology_is_read_only_beside_one_primary() -> None:
+    histology = _histology("8041/3")
+    assert run(_primary(C34), histology).case.primary.site == "lung_sclc"
+    breast = dict(_primary({"system": ICD10GM, "code": "C50.9"}), id="breast")
+    two = run(_primary(C34), breast, histology)
+    assert two.case.primary.histology is None  # whose histology it is, is not known

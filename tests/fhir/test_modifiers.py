@@ -242,3 +242,35 @@ def test_sides_that_contradict_each_other_leave_the_side_open_and_are_reported()
     assert "conflicting sides: right by the code, left by the body site" in why.reason.en
     agreeing = run(_femur_metastasis("met", "L", laterality="left"))
     assert agreeing.case.lesions[0].side == "left" and not _unused(agreeing, "Condition/met")
+
+
+def test_a_radiotherapy_with_contradicting_sides_marks_neither_femur() -> None:
+    left, right = _femur_metastasis("met-left", "L"), _femur_metastasis("met-right", "R")
+    rt = _femur_radiotherapy("L")
+    rt["bodySite"][0]["extension"] = [
+        {
+            "url": LATERALITY_URL,
+            "valueCodeableConcept": {"coding": [{"system": SCT, "code": "24028007"}]},  # right
+        }
+    ]
+    result = run(left, right, rt)
+    assert [lesion.previously_irradiated for lesion in result.case.lesions] == [None, None]
+    assert any("fits several lesions" in r.reason.en for r in _unused(result, "Procedure/rt"))
+    # with only one femur lesion the place is clear
+    alone = run(right, rt)
+    assert alone.case.lesions[0].previously_irradiated is True
+
+
+def test_a_modifier_inside_an_ordered_mapping_is_found() -> None:
+    from collections import OrderedDict
+
+    from osteoboard.fhir import import_resources
+    from tests.fhir.test_import import patient
+
+    stage = OrderedDict(
+        summary={"text": "IV"},
+        modifierExtension=[{"url": "http://example.org/x", "valueBoolean": True}],
+    )
+    condition = _metastasis("met", stage=[stage])
+    result = import_resources([patient(), OrderedDict(condition)])
+    assert result.case.lesions == []

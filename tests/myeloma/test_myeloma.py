@@ -550,3 +550,19 @@ def test_a_cr_is_confirmed_by_a_second_negative_immunofixation_without_a_second_
         )
     )
     assert later.assessments[1].category is not Response.cr
+
+
+def test_a_marrow_before_a_relapse_is_not_carried_past_it() -> None:
+    negative = {"urine_m_mg_24h": 0, "immunofixation_negative": True}
+    course = analyse(
+        mm(
+            [
+                s("2019-01-01", 0.0, bm_plasma_cells_pct=2, **negative),
+                s("2021-01-01", 1.5),  # relapse
+                s("2025-01-01", 0.0, **negative),
+                s("2025-04-01", 0.0, **negative),
+            ]
+        )
+    )
+    assert course.assessments[1].category is Response.pd
+    assert [a.category for a in course.assessments[2:]] == [Response.vgpr, Response.vgpr]

@@ -35,3 +35,12 @@ def test_the_letter_of_a_precursor_does_not_call_unmeasured_values_stable() -> N
     text = " ".join(build_letter(evaluate(case), case).plain_text().split())
     assert "Ihre Werte sind stabil" not in text
     assert "Darum braucht sie noch keine Krebsbehandlung" in text
+
+
+def test_a_precursor_with_a_biomarker_of_myeloma_is_not_told_it_needs_no_treatment() -> None:
+    doc = dict(CASE, myeloma={**CASE["myeloma"], "bm_plasma_cells_pct": 65})
+    case = parse_case(doc)
+    text = " ".join(build_letter(evaluate(case), case).plain_text().split())
+    assert "Darum braucht sie noch keine Krebsbehandlung" not in text
+    assert "Es macht schon Schäden" not in text  # nothing of the kind is documented
+    assert "Ihr Team prüft die Einordnung" in text

@@ -114,3 +114,33 @@ def test_in_the_last_phase_of_life_the_social_service_speaks_of_care_not_of_work
     assert "Darum braucht es meist eine Behandlung im ganzen Körper" not in _text(lt)
     other, _ = _letter(_referral("012"))
     assert "Reha und Beruf" in section_text(other, "self_care")
+
+
+def test_an_acute_paralysis_keeps_the_warnings_of_walking() -> None:
+    case = _referral("009")
+    case = dict(case, neurology={**case["neurology"], "deficit_onset_hours": 12})
+    lt, _ = _letter(case)
+    warnings = section_text(lt, "warning_signs")
+    assert "unsicherer Gang" in warnings and "Die Taubheit steigt am Körper höher" not in warnings
+
+
+def test_an_unknown_primary_without_bone_lesions_speaks_of_no_lesion_there() -> None:
+    case = dict(
+        _referral("012"),
+        primary={"site": "unknown", "histology_confirmed": False},
+    )
+    lt, _ = _letter(case)
+    text = _text(lt)
+    assert "In Ihren Knochen wurden keine Herde gefunden" in text
+    assert "Was der Herd ist, steht noch nicht fest" not in text
+
+
+def test_the_radium_letter_promises_no_bone_drug_that_was_declined() -> None:
+    example = CASES.parents[1] / "examples" / "07-crpc-radium.yaml"
+    case: dict[str, Any] = yaml.safe_load(example.read_text(encoding="utf-8"))
+    lt, _ = _letter(case)
+    assert "Dazu bekommen Sie ein Mittel zum Schutz der Knochen" in _text(lt)
+    declined = dict(case, patient={**case["patient"], "declines": ["bone_modifying_agent"]})
+    lt, firm = _letter(declined)
+    assert "BOARD.DECLINED_BONE_MODIFYING_AGENT" in firm
+    assert "Dazu bekommen Sie ein Mittel zum Schutz der Knochen" not in _text(lt)

@@ -137,6 +137,9 @@ class _State:
     today: dt.date = field(default_factory=dt.date.today)
     #: Histology Observations (LOINC 59847-4), read with the primary tumour they are about.
     histology_observations: list[tuple[str, Resource]] = field(default_factory=list)
+    #: How many primary tumour Conditions the input holds (an unfocused histology
+    #: Observation is read only when there is one).
+    primaries: int = 0
 
     def offer(self, path: str, cand: _Candidate) -> None:
         self.order += 1
@@ -646,7 +649,7 @@ def _has_modifier(node: Any) -> bool:
         values = node
     for value in values:
         kind = type(value)
-        if (kind is dict or kind is list) and _has_modifier(value):
+        if (kind is dict or kind is list or isinstance(value, Mapping)) and _has_modifier(value):
             return True
     return False
 
@@ -818,6 +821,7 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
     lesion_sources: list[list[FieldSource]] = []
     primary_ids: set[str] = set()
     findings: list[tuple[str, Resource, Any, dt.date | None]] = []
+    state.primaries = sum(1 for _ref, res in conditions if _names_a_primary(codes, res))
     for ref, res in conditions:
         verification = {c.code for c in _codings(res.verificationStatus)}
         certainty = _gm_certainty(codes, res)
@@ -966,6 +970,8 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
 
 
 _MORPHOLOGY_TAIL = " (morphologic abnormality)"
+#: An ICD-O-3 morphology code (8140/3 or 81403), not a topography code (C34.1).
+_MORPHOLOGY = re.compile(r"\d{4}/?\d$")
 
 
 def _histology_text(state: _State, coding: Any) -> str:
@@ -995,13 +1001,20 @@ def _morphology(
             found = (_codings(ext.valueCodeableConcept), ref, f"extension[{i}]")
             break
     if found is None:
-        icdo = [c for c in _codings(res.code) if codes.system_of_uri.get(c.system) == "icdo3"]
+        icdo = [
+            c
+            for c in _codings(res.code)
+            if codes.system_of_uri.get(c.system) == "icdo3" and _MORPHOLOGY.match(c.code or "")
+        ]
         if icdo:
             found = (icdo, ref, "code")
     if found is None:
         for obs_ref, obs in state.histology_observations:
             focus = {_ref_id(f) for f in obs.focus or []}
-            if (not focus or res.id in focus) and _codings(obs.valueCodeableConcept):
+            # without a focus, only where the input holds one primary tumour to describe
+            if (res.id in focus or (not focus and state.primaries == 1)) and _codings(
+                obs.valueCodeableConcept
+            ):
                 found = (_codings(obs.valueCodeableConcept), obs_ref, "valueCodeableConcept")
                 state.use(obs_ref, "code", "valueCodeableConcept", "focus", "effectiveDateTime")
                 date = _effective(obs) or date
@@ -1067,6 +1080,18 @@ def _primary_site(
         "code",
     )
     return None
+
+
+def _names_a_primary(codes: FhirCodes, res: Resource) -> bool:
+    """Whether a Condition is a primary tumour by its profile or code (not a metastasis)."""
+    prof = codes.data.condition_profiles
+    profiles = _profiles(res)
+    code = _codings(res.code)
+    if prof.secondary in profiles or codes.bone_metastasis.first(code) is not None:
+        return False
+    if codes.visceral.first(code) is not None:
+        return False
+    return prof.primary in profiles or codes.primary_sites.first(code) is not None
 
 
 def _jaw_osteonecrosis(state: _State, ref: str, res: Resource, date: dt.date | None) -> bool:
@@ -1350,7 +1375,12 @@ def _location(
             "code.coding.extension",
         )
         del loc["side"]
+        loc[_SIDE_OPEN] = True
     return loc, display
+
+
+#: Marks a place whose side was left open for contradicting sides (never a lesion field).
+_SIDE_OPEN = "_side_open"
 
 
 def _site_location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
@@ -1391,6 +1421,7 @@ def _lesions_of(
         srcs = [FieldSource(field=f"lesions[{lid}]", value=lid, resource=ref, element="code")]
         if site is not None:
             loc, display = _location(state, site, res, ref)
+            loc.pop(_SIDE_OPEN, None)
             lesion.update(loc)
             element = f"bodySite[{(res.bodySite or []).index(site)}]"
             for name, value in loc.items():
@@ -2281,20 +2312,32 @@ def _procedure(
         loc, display = _location(state, site, res, ref)
         if "region" not in loc:
             continue
-        for lesion in lesions:
-            if _same_place(lesion, loc):
-                state.use(ref, "bodySite")
-                state.offer(
-                    f"lesion@{lesion['_condition']}#{lesion['id']}|previously_irradiated",
-                    _Candidate(
-                        True,
-                        date,
-                        ref,
-                        f"bodySite[{i}]",
-                        _t(f"bestrahlt: {display}", f"irradiated: {display}"),
-                    ),
-                )
-                matched = True
+        here = [lesion for lesion in lesions if _same_place(lesion, loc)]
+        if loc.pop(_SIDE_OPEN, False) and len(here) > 1:
+            # the sides contradict each other, and lesions on both sides fit: none is marked
+            state.drop(
+                ref,
+                f"Bestrahlung ({display}) passt zu mehreren Läsionen, die Seite ist "
+                "widersprüchlich – keiner zugeordnet",
+                f"radiotherapy ({display}) fits several lesions and its side is contradictory "
+                "– assigned to none",
+                f"bodySite[{i}]",
+            )
+            matched = True
+            continue
+        for lesion in here:
+            state.use(ref, "bodySite")
+            state.offer(
+                f"lesion@{lesion['_condition']}#{lesion['id']}|previously_irradiated",
+                _Candidate(
+                    True,
+                    date,
+                    ref,
+                    f"bodySite[{i}]",
+                    _t(f"bestrahlt: {display}", f"irradiated: {display}"),
+                ),
+            )
+            matched = True
     if not matched:
         state.drop(
             ref,
@@ -2323,6 +2366,8 @@ def _operation(
         for loc, display in [_location(state, site, res, ref)]
         if "region" in loc
     ]
+    for _i, loc, _display in places:
+        loc.pop(_SIDE_OPEN, None)  # an operation fitting several lesions is never guessed
     by_reason = [les for les in lesions if les["_condition"] and les["_condition"] in reasons]
     # the lesions its reasonReference names, else every lesion; narrowed to its bodySite
     pool = by_reason or (lesions if places else [])

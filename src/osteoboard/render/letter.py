@@ -695,8 +695,7 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         and case.bone_metastases.extraspinal_count == 0
     ):
         tags.add("no_bone")  # documented: no lesion listed and both counts 0
-    if case.neurology.frankel is not None and case.neurology.frankel.value in ("A", "B"):
-        tags.add("paraplegic")
+
     if case.sarcoma is not None and case.sarcoma.metastases is not None:
         for site in case.sarcoma.metastases.sites:
             if site.value in ("lung", "liver", "brain"):
@@ -728,6 +727,14 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         and definition_holds(case, "paraplegia_over_48h", kb) is True
     ):
         tags.add("paralysed_long")
+    # Paralysed for longer than the window of treatment (Frankel A or B, past 48 hours): an
+    # acute paralysis may still recover, and its warnings and advice stay those of walking.
+    if (
+        "paralysed_long" in tags
+        and case.neurology.frankel is not None
+        and case.neurology.frankel.value in ("A", "B")
+    ):
+        tags.add("paraplegic")
     # The knowledge base's sarcoma subtypes treated with curative intent when metastatic: the
     # letter then names cure as the aim instead of slowing growth.
     if case.sarcoma is not None and definition_holds(case, "sts_curative_intent", kb) is True:
