@@ -149,3 +149,29 @@ def test_a_creatinine_needed_for_two_reasons_is_one_urgent_question() -> None:
     assert len(asking) == 1, [q.text.de for q in p.questions]
     assert asking[0].priority == "urgent"
     assert "patient.weight_kg" in asking[0].fields
+
+
+def test_since_when_a_deficit_exists_is_asked_only_once_a_deficit_is_documented() -> None:
+    """A follow-up (asked_if in facts.yaml) waits for the answer it follows: with no deficit
+    documented the deficit itself is asked, not its onset; the onset stays missing data."""
+
+    def run(neurology: dict[str, object]) -> tuple[list[str], set[str]]:
+        proposal = evaluate(
+            parse_case(
+                {
+                    "id": "q-onset",
+                    "board_date": "2026-11-20",
+                    "patient": {"age": 70, "sex": "male", "ecog": 1},
+                    "primary": {"site": "prostate"},
+                    "neurology": neurology,
+                    "lesions": [{"id": "L1", "region": "spine", "level": "T10", "type": "lytic"}],
+                }
+            )
+        )
+        return [q.text.en for q in proposal.questions], {m.field for m in proposal.missing_data}
+
+    questions, missing = run({})
+    assert not any("since when exactly" in q for q in questions)
+    assert "neurology.deficit_onset_hours" in missing
+    questions, _ = run({"new_deficit": True, "frankel": "A"})
+    assert any("since when exactly" in q for q in questions)

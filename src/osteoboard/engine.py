@@ -1141,12 +1141,20 @@ class _Collector:
         rank = (tier, _MISSING_RANK[priority], 0 if present else _ABSENT, rule.order, lesion_order)
         rank_no = _MISSING_RANK[priority]
         shared: list[str] = []
+        infos = self.kb.facts
         for fact in verdict.deciding:
             paths = scope.paths(fact)
             if fact.startswith("lesion."):
                 self._record(paths, label, rank_no)
             else:
                 shared.append(fact)
+            info = infos.get(fact)
+            if (
+                info is not None
+                and info.asked_if is not None
+                and scope.values.get(info.asked_if) is not True
+            ):
+                continue  # a follow-up waits for the answer it follows
             if paths:
                 self.asks.append(
                     _Ask(

@@ -52,6 +52,10 @@ class FactInfo(_Model):
     #: Another fact whose question asks for this one too (the neurological symptoms are one
     #: question, not four): the two are one question in ``questions[]``.
     asked_with: str | None = None
+    #: A yes/no fact that must be documented true before this fact's question is asked (a
+    #: follow-up: since when a deficit has existed, only once a deficit is documented). The
+    #: fact stays in ``missing_data``; only the question waits.
+    asked_if: str | None = None
     #: The case fields the question names (a value derived from several, such as a
     #: clearance from creatinine, weight, age and sex). When only some of them are missing,
     #: the question asks for those alone: the one field's own question, or ``question_partial``

@@ -1280,6 +1280,12 @@ def _load_fact_infos(
     if missing:
         raise KnowledgeError(f"facts.yaml: no entry for {', '.join(missing[:5])}")
     for name, info in infos.items():
+        if info.asked_if is not None and (
+            info.asked_if not in catalogue or catalogue[info.asked_if].type != "bool"
+        ):
+            raise KnowledgeError(
+                f"facts.yaml: facts.{name}: asked_if {info.asked_if!r} must name a yes/no fact"
+            )
         target = infos.get(info.asked_with) if info.asked_with is not None else None
         if info.asked_with is not None and (
             target is None or target.question is None or target.asked_with is not None
