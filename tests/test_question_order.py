@@ -3,6 +3,8 @@ screening for emergencies that no documented finding raises."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from osteoboard.caseio import parse_case
 from osteoboard.engine import evaluate
 
@@ -151,27 +153,59 @@ def test_a_creatinine_needed_for_two_reasons_is_one_urgent_question() -> None:
     assert "patient.weight_kg" in asking[0].fields
 
 
+def _asked(
+    primary: str, neurology: dict[str, object], lesion: dict[str, object], **more: object
+) -> list[Any]:
+    """The questions for a small case: the primary, its neurology, one lesion, and more."""
+    case: dict[str, Any] = {
+        "id": "q-follow-up",
+        "board_date": "2026-11-20",
+        "patient": {"age": 66, "sex": "female", "ecog": 1},
+        "primary": {"site": primary},
+        "neurology": neurology,
+        "lesions": [{"id": "L1", "type": "lytic", **lesion}],
+        **more,
+    }
+    return list(evaluate(parse_case(case)).questions)
+
+
 def test_since_when_a_deficit_exists_is_asked_only_once_a_deficit_is_documented() -> None:
     """A follow-up (asked_if in facts.yaml) waits for the answer it follows: with no deficit
     documented the deficit itself is asked, not its onset; the onset stays missing data."""
-
-    def run(neurology: dict[str, object]) -> tuple[list[str], set[str]]:
-        proposal = evaluate(
-            parse_case(
-                {
-                    "id": "q-onset",
-                    "board_date": "2026-11-20",
-                    "patient": {"age": 70, "sex": "male", "ecog": 1},
-                    "primary": {"site": "prostate"},
-                    "neurology": neurology,
-                    "lesions": [{"id": "L1", "region": "spine", "level": "T10", "type": "lytic"}],
-                }
-            )
+    spine = {"region": "spine", "level": "T10"}
+    proposal = evaluate(
+        parse_case(
+            {
+                "id": "q-onset",
+                "board_date": "2026-11-20",
+                "primary": {"site": "prostate"},
+                "lesions": [{"id": "L1", "type": "lytic", **spine}],
+            }
         )
-        return [q.text.en for q in proposal.questions], {m.field for m in proposal.missing_data}
+    )
+    assert not any("since when exactly" in q.text.en for q in proposal.questions)
+    assert "neurology.deficit_onset_hours" in {m.field for m in proposal.missing_data}
+    paraplegic = _asked("prostate", {"new_deficit": True, "frankel": "A"}, spine)
+    assert any("since when exactly" in q.text.en for q in paraplegic)
 
-    questions, missing = run({})
-    assert not any("since when exactly" in q for q in questions)
-    assert "neurology.deficit_onset_hours" in missing
-    questions, _ = run({"new_deficit": True, "frankel": "A"})
-    assert any("since when exactly" in q for q in questions)
+
+def test_a_documented_new_deficit_is_not_asked_again_beside_its_open_grade() -> None:
+    """Facts asked together share the wording of the one they belong to only while that one
+    is open: with the new deficit documented, the open Frankel grade has its own question."""
+    spine = {"region": "spine", "level": "T7"}
+    documented = [q.text.de for q in _asked("breast", {"new_deficit": True}, spine)]
+    assert any("Frankel (A–E)" in q for q in documented)
+    assert not any("neue oder zunehmende Ausfälle" in q for q in documented)
+    open_deficit = [q.text.de for q in _asked("breast", {}, spine)]
+    assert any("neue oder zunehmende Ausfälle" in q for q in open_deficit)
+
+
+def test_calcium_symptoms_are_asked_once_a_calcium_is_measured() -> None:
+    calm = {"new_deficit": False, "radicular_pain": False}
+    rib = {"region": "rib"}
+    unmeasured = [q.fact for q in _asked("breast", calm, rib, labs={"creatinine_umol_l": 70})]
+    assert "patient.hypercalcemia_symptoms" not in unmeasured
+    assert "patient.hypocalcemia_symptoms" not in unmeasured
+    labs = {"calcium_mmol_l": 2.75, "albumin_g_l": 40, "creatinine_umol_l": 70}
+    high = [q.fact for q in _asked("breast", calm, rib, labs=labs)]
+    assert "patient.hypercalcemia_symptoms" in high

@@ -1549,10 +1549,16 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
         for ask in rest:
             draft.add(ask)
     out = []
-    for draft in by_text.values():
+    for key, draft in by_text.items():
         ask, items, fields = draft.ask, list(draft.items), list(draft.fields)
         info = kb.facts.get(ask.fact)
-        if info is not None and info.asked_with is not None:
+        # The shared wording only while the fact it belongs to is itself open: a documented
+        # new deficit is not asked again beside its open Frankel grade.
+        if (
+            info is not None
+            and info.asked_with is not None
+            and (info.question is None or any(a.fact == info.asked_with for a in grouped[key]))
+        ):
             info = kb.facts[info.asked_with]
         partial = _partial_question(kb, info, fields) if info is not None else None
         if partial is not None:
