@@ -209,3 +209,16 @@ def test_calcium_symptoms_are_asked_once_a_calcium_is_measured() -> None:
     labs = {"calcium_mmol_l": 2.75, "albumin_g_l": 40, "creatinine_umol_l": 70}
     high = [q.fact for q in _asked("breast", calm, rib, labs=labs)]
     assert "patient.hypercalcemia_symptoms" in high
+
+
+def test_a_half_known_sins_asks_only_for_its_open_items() -> None:
+    lesion = {"region": "spine", "level": "L3", "pain": "mechanical", "escc_grade": "0"}
+    neurology = {"new_deficit": False, "radicular_pain": False, "frankel": "E"}
+    labs = {"calcium_mmol_l": 2.3, "albumin_g_l": 40, "creatinine_umol_l": 70}
+    asked = _asked("breast", neurology, lesion, labs=labs)
+    sins = [q for q in asked if "sins" in q.fact]
+    assert sins, "the open SINS decides a consult and is asked"
+    text = sins[0].text.en
+    assert "For the SINS, please add:" in text
+    assert "spinal alignment" in text and "vertebral collapse" in text
+    assert "type of pain" not in text and "vertebral level" not in text  # documented

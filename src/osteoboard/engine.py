@@ -47,6 +47,7 @@ from osteoboard.guideline import (
     flat_name,
     load_knowledge_base,
 )
+from osteoboard.labels import field_key
 from osteoboard.prognosis import derive_prognosis
 from osteoboard.proposal import (
     Assumption,
@@ -1601,7 +1602,9 @@ def _partial_question(kb: KnowledgeBase, info: FactInfo, fields: Sequence[str]) 
     """The question for a value derived from several fields when only some of them are
     missing: the one field's own question, or the fact's partial wording naming them; None
     when all are missing (the fact's own question) or the fact names no inputs."""
-    asked = set(fields)
+    # A lesion's fields are named by their place in any lesion (lesions[L1].collapse is
+    # lesions[].collapse): the question already names the lesion.
+    asked = {field_key(f)[0] for f in fields}
     if not info.inputs or not asked < set(info.inputs):
         return None
     if len(fields) == 1:
@@ -1611,7 +1614,12 @@ def _partial_question(kb: KnowledgeBase, info: FactInfo, fields: Sequence[str]) 
     if info.question_partial is None:
         return None
     ordered = [f for f in info.inputs if f in asked]
-    names = {lang: join([kb.labels.field(f, lang) for f in ordered], lang) for lang in ("de", "en")}
+
+    def name(path: str, lang: str) -> str:
+        label = kb.labels.fields.get(path)  # a lesion's field without its index
+        return label.say(lang) if label is not None else kb.labels.field(path, lang)
+
+    names = {lang: join([name(f, lang) for f in ordered], lang) for lang in ("de", "en")}
     return Text(
         de=info.question_partial.de.replace("{fields}", names["de"]),
         en=info.question_partial.en.replace("{fields}", names["en"]),
