@@ -1493,7 +1493,12 @@ def _fold_repeated_fields(
             out[host] = out[host] + group
             continue
         info = kb.facts.get(group[0].fact)
-        names_fields = info is not None and bool(info.inputs)
+        # only a wording that can name every field it asks for (its inputs cover them)
+        names_fields = (
+            info is not None
+            and bool(info.inputs)
+            and {field_key(f)[0] for f in mine} <= set(info.inputs)
+        )
         host = next((k for k, theirs in asked.items() if theirs < mine), None)
         if host is None or not names_fields:
             out[key], asked[key] = group, mine
