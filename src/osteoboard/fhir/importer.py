@@ -616,47 +616,36 @@ def _histology_observations(
     return out
 
 
-def _modifier(raw: Any, path: str = "") -> str | None:
+def _modifier(node: Any) -> str | None:
     """The first element that changes what a resource means and that the mapping does not
     understand (FHIR: such a resource must not be read as if it were absent): a
-    ``modifierExtension`` anywhere, or ``implicitRules``."""
-    if isinstance(raw, Mapping):
-        if raw.get("implicitRules") is not None:
-            return f"{path}implicitRules"
-        if raw.get("modifierExtension"):
-            return f"{path}modifierExtension"
-        for key, value in raw.items():
-            if isinstance(value, (Mapping, list)):
-                found = _modifier(value, f"{path}{key}.")
+    ``modifierExtension`` anywhere, or ``implicitRules``. The walk spells a path only on the
+    way back from one found (most resources have none)."""
+    if type(node) is list:
+        for i, item in enumerate(node):
+            kind = type(item)
+            if kind is dict or kind is list or isinstance(item, Mapping):
+                found = _modifier(item)
                 if found is not None:
-                    return found
-    elif isinstance(raw, list):
-        for i, item in enumerate(raw):
-            found = _modifier(item, f"{path[:-1]}[{i}].")
-            if found is not None:
-                return found
-    return None
-
-
-def _has_modifier(node: Any) -> bool:
-    """Whether :func:`_modifier` finds one, without spelling paths (most resources have
-    none): JSON objects and arrays only (a resource's JSON as parsed)."""
-    if isinstance(node, Mapping):
-        if "modifierExtension" in node or "implicitRules" in node:
-            return True
-        values: Iterable[Any] = node.values()
-    else:
-        values = node
-    for value in values:
+                    return f"[{i}]{found}" if found[0] == "[" else f"[{i}].{found}"
+        return None
+    if "implicitRules" in node or "modifierExtension" in node:
+        if node.get("implicitRules") is not None:
+            return "implicitRules"
+        if node.get("modifierExtension"):
+            return "modifierExtension"
+    for key, value in node.items():
         kind = type(value)
-        if (kind is dict or kind is list or isinstance(value, Mapping)) and _has_modifier(value):
-            return True
-    return False
+        if kind is dict or kind is list or isinstance(value, Mapping):
+            found = _modifier(value)
+            if found is not None:
+                return f"{key}{found}" if found[0] == "[" else f"{key}.{found}"
+    return None
 
 
 def _modified(state: _State, ref: str, raw: Any) -> bool:
     """Whether a resource is left out for a modifier it carries (reported)."""
-    element = _modifier(raw) if _has_modifier(raw) else None
+    element = _modifier(raw)
     if element is None:
         return False
     state.drop(
@@ -898,7 +887,7 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             if codes.locations.first(_codings(s)) or codes.bone_body_sites.first(_codings(s))
         ]
         secondary = prof.secondary in profiles or bone is not None or visceral is not None
-        if not secondary and (prof.primary in profiles or primary is not None):
+        if _names_a_primary(codes, res):
             state.use(
                 ref, "code", "clinicalStatus", "verificationStatus", "onsetDateTime", "recordedDate"
             )
