@@ -841,6 +841,8 @@ class _Wanted:
     fact: str
     values: list[str | int | float | bool]
     text: Text
+    #: The alternative it belongs to (ItemCondition.group).
+    group: int = 0
     #: The item conditions built from it, by the case paths named (frozen, so shared by the
     #: cases and lesions whose verdict it is); bounded.
     built: dict[tuple[str, ...], ItemCondition] = field(
@@ -854,7 +856,11 @@ class _Wanted:
             if len(self.built) >= MAX_BUILT:
                 self.built.clear()
             found = self.built[paths] = ItemCondition(
-                fact=self.fact, fields=list(paths), values=self.values, text=self.text
+                fact=self.fact,
+                fields=list(paths),
+                values=self.values,
+                text=self.text,
+                group=self.group,
             )
         return found
 
@@ -864,7 +870,11 @@ MAX_BUILT = 64
 
 
 def _conditions(
-    decision: _Decision, deciding: list[str], satisfying: Mapping[str, list[Value]], scope: _Scope
+    decision: _Decision,
+    deciding: list[str],
+    satisfying: Mapping[str, list[Value]],
+    scope: _Scope,
+    group: int = 0,
 ) -> list[_Wanted]:
     """Each deciding fact with the values that make the item apply, in words; a fact that
     every value satisfies is left out (unless nothing else would be said)."""
@@ -876,7 +886,7 @@ def _conditions(
         if not values:
             continue
         store = scope.kb.wanted
-        key = (name, *map(_hashable, values), None, *map(_hashable, domain))
+        key = (name, group, *map(_hashable, values), None, *map(_hashable, domain))
         item: _Wanted | None = store.get(key)
         if item is None:
             info = scope.kb.facts.get(name)
@@ -894,6 +904,7 @@ def _conditions(
                     fact=name,
                     values=[v for v in values if not isinstance(v, list) and v is not None],
                     text=text,
+                    group=group,
                 ),
                 MAX_WANTED,
             )
@@ -917,9 +928,168 @@ def _hashable(value: Value) -> Any:
 def _wanted(
     condition: Condition, decision: _Decision, scope: _Scope, runner: _Runner
 ) -> tuple[list[str], list[_Wanted]]:
-    """(facts that decide an open item, its conditions)."""
+    """(facts that decide an open item, its conditions): every alternative when the
+    completions are few enough to run each, else those around the witnessing completion."""
+    cover = _cover(condition, decision, runner, scope.kb)
+    if cover is not None:
+        deciding, groups = cover
+        wanted: list[_Wanted] = []
+        for number, group in enumerate(groups):
+            wanted.extend(_conditions(decision, list(group), group, scope, number))
+        return deciding, wanted
     near, satisfying = _satisfying(condition, decision, runner)
     return near, _conditions(decision, near, satisfying, scope)
+
+
+def _fact_inputs(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
+    """Per fact, the case fields it is derived from (a lesion's by their place in any lesion):
+    those a case with nothing documented names as missing behind it. A function of the
+    knowledge base, so verdicts that rely on it can be shared between cases."""
+    found = _INPUTS.get(kb.sha256)
+    if found is None:
+        from osteoboard.caseio import parse_case
+
+        empty = parse_case({"id": "inputs", "lesions": [{"id": "L"}]})
+        scores = compute_all(empty)
+        prognosis = derive_prognosis(None, scores, kb.prognosis)
+        facts = [
+            case_facts(empty, scores, prognosis, kb=kb),
+            lesion_facts(empty.lesions[0], scores, kb=kb),
+        ]
+        found = _INPUTS[kb.sha256] = {
+            name: frozenset(field_key(path)[0] for path in paths)
+            for fs in facts
+            for name, paths in fs.missing.items()
+            if paths
+        }
+    return found
+
+
+_INPUTS: dict[str, dict[str, frozenset[str]]] = {}
+
+
+#: Completions of an open rule's unknown facts run one by one at most to find every
+#: alternative that makes it true; more, and the conditions are read around one witness.
+MAX_COVER = 256
+#: Alternatives named at most: a rule that needs more reads as its witnessing branch.
+MAX_ALTERNATIVES = 4
+
+
+def _cover(
+    condition: Condition, decision: _Decision, runner: _Runner, kb: KnowledgeBase
+) -> tuple[list[str], list[dict[str, list[Value]]]] | None:
+    """The completions that make an open rule true, as alternatives: each a set of values per
+    fact (facts free in it left out) all of whose combinations make the rule true, together
+    covering every completion that does, the one around the witness first. A disjunction
+    (corrected calcium at least 3.0, or above 2.6 with symptoms) reads as both branches, not
+    only the one the witness took. None when the completions are too many, when a run needs a
+    fact with nothing to try, or when the alternatives are too many to read."""
+    if decision.witness is None:
+        return None
+    names = [name for name in condition.facts if name in decision.domains]
+    domains = [decision.domains[name] for name in names]
+    size = 1
+    for domain in domains:
+        size *= len(domain)
+    if not names or size == 0 or size > MAX_COVER:
+        return None
+    flats = [_FLAT[name] for name in names]
+    position = {flat: k for k, flat in enumerate(flats)}
+    # The outcome of every completion, run in branches that end where CEL decides without the
+    # facts still undefined (as in _deciding): most completions share a run.
+    variables = runner.start()
+    true: dict[tuple[int, ...], bool] = {}
+    point: list[int | None] = [None] * len(names)
+
+    def branch() -> bool:
+        result, needed = _execute_needing(condition, runner)
+        if result is not None:
+            free = [
+                range(len(d)) if at is None else (at,) for at, d in zip(point, domains, strict=True)
+            ]
+            true.update(dict.fromkeys(itertools.product(*free), result))
+            return True
+        k = position.get(needed) if needed is not None else None
+        if k is None or point[k] is not None:
+            return False  # needs a fact with nothing to try
+        for at, value in enumerate(domains[k]):
+            variables[flats[k]] = value
+            point[k] = at
+            if not branch():
+                return False
+        del variables[flats[k]]
+        point[k] = None
+        return True
+
+    complete = branch()
+    runner.start()
+    if not complete:
+        return None
+    witness = decision.witness
+    # The witnessing completion first (facts it left open at their first value that fits).
+    ordered = sorted(
+        (p for p, holds in true.items() if holds),
+        key=lambda p: (
+            sum(
+                1
+                for flat, domain, at in zip(flats, domains, p, strict=True)
+                if flat in witness and domain[at] != witness[flat]
+            ),
+            p,
+        ),
+    )
+    covered: set[tuple[int, ...]] = set()
+    cubes: list[list[set[int]]] = []
+    for start in ordered:
+        if start in covered:
+            continue
+        sets = [{at} for at in start]
+        for k, domain in enumerate(domains):
+            for at in range(len(domain)):
+                if at in sets[k]:
+                    continue
+                others = [sorted(s) if i != k else [at] for i, s in enumerate(sets)]
+                if all(true[p] for p in itertools.product(*others)):
+                    sets[k].add(at)
+        covered.update(itertools.product(*sets))
+        cubes.append(sets)
+    # An alternative that another contains adds nothing.
+    cubes = [
+        c
+        for i, c in enumerate(cubes)
+        if not any(
+            j != i and all(a <= b for a, b in zip(c, other, strict=True)) and c != other
+            for j, other in enumerate(cubes)
+        )
+    ]
+    found = [
+        {
+            name: [domain[at] for at in sorted(s)]
+            for name, domain, s in zip(names, domains, cube, strict=True)
+            if len(s) < len(domain)
+        }
+        for cube in cubes
+    ]
+    # Facts derived from the same inputs (a new deficit, any deficit) are tried as if they
+    # were free of each other, so some alternatives only swap one for the other. After the
+    # first, an alternative is named when it needs less than one named before, or when it
+    # reads an input that none named before reads.
+    inputs = _fact_inputs(kb)
+    groups: list[dict[str, list[Value]]] = []
+    read: set[str] = set()
+    for group in found:
+        if groups and not (
+            any(group.keys() < earlier.keys() for earlier in groups)
+            or any(not inputs.get(name, {name}) <= read for name in group)
+        ):
+            continue
+        groups.append(group)
+        for name in group:
+            read |= inputs.get(name, {name})
+    if len(groups) > MAX_ALTERNATIVES:
+        return None
+    deciding = [name for name in names if any(name in g for g in groups)]
+    return deciding, groups
 
 
 def _open_status(rule: CompiledRule, kb: KnowledgeBase) -> ItemStatus:
@@ -1349,14 +1519,18 @@ def _items(
         conditions: list[ItemCondition] = []
         seen: list[frozenset[tuple[str, str]]] = []
         for hit in ranked:
-            key = frozenset((c.fact, c.text.de) for c in hit.conditions or ())
-            # A branch that needs everything an earlier one needs, and more, adds nothing:
-            # A or (A and B) is A.
-            if any(earlier <= key for earlier in seen):
-                continue
-            group_no = len(seen)
-            seen.append(key)
-            conditions.extend(_in_group(c, group_no) for c in hit.conditions or ())
+            branches: dict[int, list[ItemCondition]] = {}
+            for c in hit.conditions or ():
+                branches.setdefault(c.group, []).append(c)
+            for branch in branches.values():
+                key = frozenset((c.fact, c.text.de) for c in branch)
+                # A branch that needs everything an earlier one needs, and more, adds
+                # nothing: A or (A and B) is A.
+                if any(earlier <= key for earlier in seen):
+                    continue
+                group_no = len(seen)
+                seen.append(key)
+                conditions.extend(_in_group(c, group_no) for c in branch)
         first = copy.copy(ranked[0])
         first.conditions = conditions
         # Branches of rules whose texts name different reasons (a short prognosis, or unfit
@@ -1571,6 +1745,17 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
             de, en = partial.de, partial.en
         elif info is not None and info.question is not None:
             de, en = info.question.de, info.question.en
+            if info.asked_with is not None:
+                # Facts asked together whose shared wording does not apply (its own fact is
+                # documented): each further fact behind other fields adds its own question
+                # (the Frankel grade and radicular pain beside a documented new deficit).
+                asked = set(ask.fields)
+                for other in grouped[key]:
+                    more = kb.facts.get(other.fact)
+                    if more is None or more.question is None or set(other.fields) <= asked:
+                        continue
+                    asked.update(other.fields)
+                    de, en = f"{de} {more.question.de}", f"{en} {more.question.en}"
         else:
             names = {
                 lang: list(dict.fromkeys(kb.labels.field(f, lang) for f in ask.fields))

@@ -87,11 +87,11 @@ def _label(kb: KnowledgeBase, item: Recommendation | Warning, lang: str) -> str:
 
 def _detail(kb: KnowledgeBase, item: Recommendation | Warning, lang: str) -> str:
     lines = [str(getattr(item.text, lang))]
-    if item.status is ItemStatus.conditional and item.conditions:
-        conditions = "; ".join(str(getattr(c.text, lang)) for c in item.conditions)
-        lines.append(f"**{_say('conditions', lang)}:** {conditions}")
-    # Facts and works in the protocol's words: "neue neurologische Ausfälle", "NICE, 2023".
+    # Facts, conditions and works in the protocol's words: "neue neurologische Ausfälle",
+    # "(a und b) oder (c)", "NICE, 2023".
     speak = Speaker(kb, lang)
+    if item.status is ItemStatus.conditional and item.conditions:
+        lines.append(f"**{_say('conditions', lang)}:** {speak.conditions(item.conditions)}")
     facts = "; ".join(
         dict.fromkeys(speak.because([b for b in item.because if b.value is not None]))
     )

@@ -90,9 +90,8 @@ def _action(item: Recommendation, kb: KnowledgeBase, n: int) -> dict[str, Any]:
                 "kind": "applicability",
                 "expression": {
                     "language": "text/cel",
-                    "description": " ".join(c.text.de for c in item.conditions)
-                    or item.status.value,
-                    "expression": " && ".join(c.fact for c in item.conditions) or item.rule,
+                    "description": _alternatives(item, "de", " ", " oder ") or item.status.value,
+                    "expression": _alternatives(item, "fact", " && ", " || ") or item.rule,
                 },
             }
         ]
@@ -205,3 +204,17 @@ def render_fhir(
             for r in entries
         ],
     }
+
+
+def _alternatives(item: Recommendation, part: str, within: str, between: str) -> str:
+    """An item's conditions, one alternative (ItemCondition.group) after the other: the German
+    words (``part="de"``) or the fact names as an expression (``part="fact"``)."""
+    groups: dict[int, list[str]] = {}
+    for c in item.conditions:
+        said = c.fact if part == "fact" else str(getattr(c.text, part))
+        if said not in groups.setdefault(c.group, []):
+            groups[c.group].append(said)
+    joined = [within.join(g) for _, g in sorted(groups.items())]
+    if len(joined) == 1:
+        return joined[0]
+    return between.join(f"({g})" for g in joined)
