@@ -102,6 +102,13 @@ def add_fhir_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
         except FhirImportError as exc:
             prefix = "Fehler" if de else "error"
             sys.stderr.write("".join(f"{prefix}: {line}\n" for line in exc.lines(lang())))
+            if patient is None and any(p.where == "Patient" for p in exc.problems):
+                # Which patient: the option that chooses one (the library says "the id").
+                sys.stderr.write(
+                    "Hinweis: einen Patienten mit --patient ID wählen (ID ohne 'Patient/')\n"
+                    if de
+                    else "hint: choose a patient with --patient ID (the id without 'Patient/')\n"
+                )
             raise typer.Exit(code=2) from None
         if report is not None:
             _write((result.report.model_dump_json(indent=2) + "\n").encode(), report)
@@ -115,3 +122,10 @@ def add_fhir_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
             f"{len(r.unused)} not used"
         )
         sys.stderr.write(summary + "\n")
+        for unused in r.unused:
+            if unused.resource.startswith("Patient/") and (unused.element or "").startswith(
+                "deceased"
+            ):
+                # Not one of many unused entries: the case may be of the wrong patient.
+                warn = "Achtung" if de else "warning"
+                sys.stderr.write(f"{warn}: {getattr(unused.reason, lang())}\n")

@@ -224,3 +224,38 @@ def test_a_real_fhir_server_gives_the_twin(fhir_server: str, name: str, tmp_path
     )
     assert result.exit_code == 0, result.output
     assert load_case(out) == twin
+
+
+def test_several_patients_name_the_option_that_chooses_one(tmp_path: Path) -> None:
+    bundle = json.loads(BUNDLE.read_text(encoding="utf-8"))
+    other = {"resourceType": "Patient", "id": "demo-other", "gender": "female"}
+    bundle["entry"].append({"fullUrl": "urn:uuid:demo-other", "resource": other})
+    both = tmp_path / "two-patients.json"
+    both.write_text(json.dumps(bundle), encoding="utf-8")
+    out = tmp_path / "case.yaml"
+    args = ["import-fhir", str(both), "-o", str(out), "--board-date", "2026-11-20"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "Patient/demo-other" in result.stderr and "--patient ID" in result.stderr
+    assert not out.exists()
+    # With the option, the patient named is imported.
+    chosen = runner.invoke(app, [*args, "--patient", "demo-009"])
+    assert chosen.exit_code == 0, chosen.stderr
+    assert load_case(out).id == "demo-009"
+    assert "--patient" not in chosen.stderr
+
+
+def test_a_deceased_patient_is_a_warning_of_its_own(tmp_path: Path) -> None:
+    bundle = json.loads(BUNDLE.read_text(encoding="utf-8"))
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Patient":
+            entry["resource"]["deceasedDateTime"] = "2026-10-02"
+    source = tmp_path / "deceased.json"
+    source.write_text(json.dumps(bundle), encoding="utf-8")
+    args = ["import-fhir", str(source), "-o", str(tmp_path / "case.yaml")]
+    result = runner.invoke(app, [*args, "--board-date", "2026-11-20"])
+    assert result.exit_code == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if line.startswith("Achtung: ")]
+    assert "verstorben" in warning and "2026-10-02" in warning
+    alive = runner.invoke(app, ["import-fhir", str(BUNDLE), "-o", str(tmp_path / "b.yaml")])
+    assert alive.exit_code == 0 and "Achtung" not in alive.stderr

@@ -438,3 +438,30 @@ def test_a_huge_array_or_deep_nesting_inside_a_resource_is_refused_naming_the_el
     assert line.startswith("[1] (Observation/y): extension[0].extension[0]") and line.endswith(
         "nested deeper than 40 levels"
     )
+
+
+def test_a_number_beyond_any_decimal_is_named_as_such() -> None:
+    observation = {
+        "resourceType": "Observation",
+        "id": "crea-huge",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2160-0"}]},
+        "subject": {"reference": "Patient/pat-1"},
+        "effectiveDateTime": "2026-11-01",
+        "valueQuantity": {"value": 1, "unit": "umol/L"},
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "pat-1", "gender": "male"}},
+            {"resource": observation},
+        ],
+    }
+    raw = json.dumps(bundle).replace('"value": 1,', '"value": 1e400,')
+    with pytest.raises(FhirImportError) as caught:
+        import_resources(parse_bundle(loaders.parse_json(raw, "huge.json")))
+    (line,) = caught.value.lines("en")
+    assert "Observation/crea-huge" in line and "valueQuantity.value" in line
+    assert "not a finite number" in line
+    assert "regex" not in line

@@ -280,6 +280,8 @@ class Statuses(BaseModel):
     condition_verification_unconfirmed: list[str]
     medication_statement_current: list[str]
     medication_statement_past: list[str]
+    #: Discontinued: never current (an ended denosumab still counts for the rebound).
+    medication_statement_stopped: list[str] = Field(default_factory=list)
     procedure: list[str]
     medication_request_current: list[str]
     medication_request_past: list[str]
@@ -345,6 +347,7 @@ class _File(BaseModel):
     systems: dict[str, list[str]]
     statuses: Statuses
     bma_current_days: SourcedValue
+    denosumab_stopped_days: SourcedValue
     current_values: CurrentValues
     primary_sites: list[PrimaryEntry]
     primary_body_sites: list[BodySiteEntry]
@@ -645,6 +648,7 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
             ("finding_recent_days", data.finding_recent_days.sources),
             ("sources", data.sources),
             ("bma_current_days", data.bma_current_days.sources),
+            ("denosumab_stopped_days", data.denosumab_stopped_days.sources),
             ("current_medication_days", data.current_medication_days.sources),
             ("current_values", data.current_values.sources),
             ("myeloma_series_sources", data.myeloma_series_sources),

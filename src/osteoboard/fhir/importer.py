@@ -2087,6 +2087,8 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
                 and date is not None
                 and (state.board_date - date).days <= limit
             )
+        elif res.status in codes.statuses.medication_statement_stopped:
+            current = False  # discontinued: never the current therapy
         else:
             state.drop_status(ref, res.status, "Medikationsangabe", "statement")
             return
@@ -2185,12 +2187,49 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
                     else "effective[x]",
                 ),
             )
+    elif agent == "denosumab" and _stopped_recently(state, res, date, is_request):
+        # Denosumab ended within the rebound window: the case says so (the rebound cover is
+        # proposed unless another agent is current, see _assemble).
+        state.offer(
+            "denosumab_stopped",
+            _Candidate(
+                True,
+                date,
+                ref,
+                "status",
+                _t(
+                    f"{entry.display}: beendet (Status {res.status!r}), letzte Angabe "
+                    f"{date.isoformat() if date else '?'}",
+                    f"{entry.display}: ended (status {res.status!r}), last entry "
+                    f"{date.isoformat() if date else '?'}",
+                ),
+            ),
+        )
     else:
         state.drop(
             ref,
             f"{entry.display}: beendet, keine laufende Therapie",
             f"{entry.display}: ended, not a current therapy",
         )
+
+
+def _stopped_recently(state: _State, res: Resource, date: dt.date | None, is_request: bool) -> bool:
+    """Whether an ended denosumab resource shows a dose within the rebound window before the
+    board (today without a board date): a statement's or administration's date is its last
+    dose; a request ended at some time after it was written, so only one written within the
+    window is known to have ended within it."""
+    if date is None:
+        return False
+    if is_request:
+        for dosage in res.dosageInstruction or []:
+            period = getattr(
+                getattr(getattr(dosage, "timing", None), "repeat", None), "boundsPeriod", None
+            )
+            end = _date(getattr(period, "end", None))
+            if end is not None:
+                date = max(date, end)
+    board = state.board_date or dt.date.today()
+    return 0 <= (board - date).days <= state.codes.data.denosumab_stopped_days.value
 
 
 #: MedicationRequest.intent values that prescribe (the others plan, propose or offer).
@@ -2676,7 +2715,7 @@ def _assemble(
     for path, c in sorted(fields.items(), key=lambda kv: kv[1].order):
         if path.startswith("lesion@"):
             continue
-        if path.startswith(("bma_start.", "bma_dose.", "primary_stage.")):
+        if path.startswith(("bma_start.", "bma_dose.", "primary_stage.", "denosumab_stopped")):
             continue
         if path.startswith("myeloma.series."):
             name, _, day = path[len("myeloma.series.") :].partition("@")
@@ -2703,6 +2742,19 @@ def _assemble(
         for c in cands:
             src(path, c)
     agent = fields.get("prior_therapy.bone_modifying_agent")
+    stopped = fields.get("denosumab_stopped")
+    if stopped is not None and "denosumab_stopped_recently" not in data.get("prior_therapy", {}):
+        if agent is not None and agent.value == "denosumab":
+            # Given again since (or another entry shows it current): not stopped.
+            for c in state.candidates.get("denosumab_stopped", []):
+                state.drop(
+                    c.resource,
+                    "Denosumab beendet, aber eine neuere Angabe zeigt es als laufend",
+                    "denosumab ended, but a later entry shows it as current",
+                )
+        else:
+            _set(data, "prior_therapy.denosumab_stopped_recently", True)
+            src("prior_therapy.denosumab_stopped_recently", stopped)
     if agent is not None and "bone_modifying_agent_since" not in data.get("prior_therapy", {}):
         start = fields.get(f"bma_start.{agent.value}")
         if start is not None:

@@ -3,6 +3,8 @@ R4B classes of ``fhir.resources`` (its default classes are R5)."""
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -69,9 +71,22 @@ def parse_resource(data: Any, where: str) -> Resource:
         for err in exc.errors(include_url=False)[:20]:
             element = _loc(tuple(err.get("loc", ())))
             msg = str(err.get("msg", "invalid"))
+            where = f"{element}" if element else ""
+            given = err.get("input")
+            if isinstance(given, (float, Decimal)) and not math.isfinite(given):
+                # 1e400 in the JSON: beyond any number a decimal can hold (the validator
+                # only says its string "does not match spec regex").
+                problems.append(
+                    FhirProblem(
+                        f"{name}: {where}" if where else name,
+                        "keine endliche Zahl (außerhalb des Zahlenbereichs, z. B. 1e400)",
+                        "not a finite number (out of range, e.g. 1e400)",
+                    )
+                )
+                continue
             problems.append(
                 FhirProblem(
-                    f"{name}: {element}" if element else name,
+                    f"{name}: {where}" if where else name,
                     f"ungültig nach FHIR R4B: {msg}",
                     f"invalid in FHIR R4B: {msg}",
                 )
