@@ -71,6 +71,12 @@ class FactInfo(_Model):
     #: absence on every item would bury the assumptions that matter). A documented value is
     #: named like any other.
     quiet: bool = False
+    #: For a score whose range is known (some items documented): when its lower end, what
+    #: the documented items give, reaches this value, the measurement points to the upper end
+    #: (the worst the open items can give) when deciding whether it raises an open rule. A
+    #: spine already "potentially unstable" on what is documented raises a suspected
+    #: instability whenever the open items can make it unstable; otherwise the middle counts.
+    worst_from: float | None = None
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("values", mode="before")
@@ -120,6 +126,12 @@ def lint_fact_info(fact: Fact, info: FactInfo) -> str | None:
             return f"values must name every value of the fact (missing {missing}, extra {extra})"
     if fact.type in ("int", "float") and info.range is None:
         return "a number needs its plausible range"
+    if info.worst_from is not None and (
+        fact.type not in ("int", "float")
+        or info.range is None
+        or not info.range[0] < info.worst_from <= info.range[1]
+    ):
+        return "worst_from needs a number fact and a value inside its plausible range"
     if info.policy == "absent_unless_documented":
         assumed = info.assume
         ok = (

@@ -72,7 +72,13 @@ __all__ = [
 FactType = Literal["bool", "int", "float", "string", "enum", "list"]
 #: Drug classes that change a procedure (therapies.yaml ``drug_class``), each with the facts
 #: ``medication.<class>`` and ``medication.<class>_names``.
-DRUG_CLASSES: tuple[str, ...] = ("anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek")
+DRUG_CLASSES: tuple[str, ...] = (
+    "anticoagulant",
+    "antiplatelet",
+    "antiangiogenic",
+    "braf_mek",
+    "nsaid",
+)
 Scope = Literal["case", "lesion"]
 Value = bool | int | float | str | list[str] | None
 
@@ -300,6 +306,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("bone.long_bone_lesion_listed", "bool", "A long-bone lesion is listed"),
     Fact("bone.pelvic_lesion_listed", "bool", "A lesion of the pelvis or the sacrum is listed"),
     Fact("bone.histology_confirmed", "bool", "A bone lesion's histology is confirmed by biopsy"),
+    Fact(
+        "bone.biopsy_shows_metastasis",
+        "bool",
+        "A biopsy of a bone lesion has shown the metastasis (bone.histology_confirmed); never "
+        "false - until it is documented the biopsy decides",
+    ),
     Fact("disease.oligometastatic", "bool", "At most 5 metastases in all (bone and visceral)"),
     # -- prior and current therapy --
     Fact("prior.chemotherapy", "bool", "Previous chemotherapy"),
@@ -1466,6 +1478,19 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         ]
         or ["lesions"],
     )
+    # What the biopsy of a solitary lesion will show is open until it is documented: a
+    # curative local treatment (en-bloc resection) waits for it, conditional, not silent. A
+    # lesion documented as not biopsied yet is no missing field: the biopsy proposed decides.
+    fs.set(
+        "bone.biopsy_shows_metastasis",
+        True if True in biopsied else None,
+        missing=[
+            f"lesions[{les.id}].histology_confirmed"
+            for les in case.lesions
+            if les.histology_confirmed is None
+        ]
+        or ([] if case.lesions else ["lesions"]),
+    )
     fs.set("bone.spinal_lesion_listed", any(les.region is Region.spine for les in case.lesions))
     fs.set("bone.skull_lesion_listed", any(les.region is Region.skull for les in case.lesions))
     fs.set("bone.spinal_metastasis_documented", case.vertebral_count_bounds()[0] > 0)
@@ -1517,6 +1542,13 @@ def _prior(
         "nsaid_current",
     ):
         fs.set(f"prior.{name}", getattr(pt, name), missing=[f"prior_therapy.{name}"])
+    if pt.nsaid_current is None and any(
+        drug_classes.get(n) == "nsaid"
+        for entry in pt.current_medication or ()
+        for n in named_therapies(entry, therapies)
+    ):
+        # Not stated, but an NSAID is on the current medication ("Ibuprofen 400 mg 1-1-1").
+        fs.set("prior.nsaid_current", True)
     bma = pt.bone_modifying_agent
     path = ["prior_therapy.bone_modifying_agent"]
     fs.set("prior.bma", bma.value if bma else None, missing=path)

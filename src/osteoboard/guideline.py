@@ -154,13 +154,14 @@ class Action(_KbModel):
 class Therapy(_KbModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
     aliases: list[str] = Field(default_factory=list)
-    drug_class: Literal["anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek"] | None = (
-        Field(
-            default=None,
-            description="The class of a drug that changes a procedure (facts "
-            "medication.<class>): bleeding before a procedure, wound healing after surgery, "
-            "radiosensitisation around radiotherapy.",
-        )
+    drug_class: (
+        Literal["anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek", "nsaid"] | None
+    ) = Field(
+        default=None,
+        description="The class of a drug that changes a procedure (facts "
+        "medication.<class>): bleeding before a procedure, wound healing after surgery, "
+        "radiosensitisation around radiotherapy; nsaid: a current NSAID "
+        "(prior.nsaid_current).",
     )
     status: Status
     note: Text
@@ -546,6 +547,12 @@ class KnowledgeBase:
         """The facts the engine derived for lesions, by lesion (a function of the lesion and
         this knowledge base, so shared between cases); the engine bounds its size."""
         return {}
+
+    @functools.cached_property
+    def read_at_worst(self) -> tuple[tuple[str, float], ...]:
+        """(fact, lower end from which a range of it is read at its upper end): facts.yaml
+        ``worst_from``."""
+        return tuple((n, i.worst_from) for n, i in self.facts.items() if i.worst_from is not None)
 
     @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:

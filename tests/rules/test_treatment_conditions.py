@@ -33,15 +33,21 @@ from tests.rules.test_rules import (
 )
 
 CONDITIONS: dict[str, dict[str, Any]] = DATA["treatment_conditions"]
-SIDE_KEYS = {"control", "stops", "holds", "opens", "why"}
+SIDE_KEYS = {"control", "stops", "holds", "opens", "why", "implied_by"}
+
+
+def _implied(name: str) -> set[str]:
+    """Rules that require the condition's fact themselves (``implied_by``)."""
+    return set((CONDITIONS.get(name, {}).get("implied_by") or {}).get("rules", ()))
 
 
 def _cases() -> list[tuple[str, dict[str, Any]]]:
     out = []
     for tc in KB.treatment_conditions:
         actions = set(tc.treatment.actions)
+        implied = _implied(tc.treatment.id)
         for entry in ENTRIES:
-            if RULES[entry["rule"]].rule.action in actions:
+            if RULES[entry["rule"]].rule.action in actions and entry["rule"] not in implied:
                 out.append((tc.treatment.id, entry))
     return out
 
@@ -71,12 +77,25 @@ def test_every_treatment_condition_has_its_patches() -> None:
         assert {"stops", "opens"} & set(sides), f"{name}: neither stops nor opens"
 
 
+@pytest.mark.parametrize("name", sorted(n for n in CONDITIONS if _implied(n)))
+def test_a_rule_left_out_of_a_condition_requires_its_fact(name: str) -> None:
+    """A rule left out of a condition's cases reads the fact that implies the condition (a
+    biopsied lesion is a tissue diagnosis), outside any negation, as a required part."""
+    fact = CONDITIONS[name]["implied_by"]["fact"]
+    for rule_id in _implied(name):
+        condition = RULES[rule_id].condition
+        assert fact in condition.positive, rule_id
+        assert any(g.fact == fact for g in condition.guards), rule_id
+
+
 @pytest.mark.parametrize("name", sorted(CONDITIONS))
 def test_every_action_of_a_condition_is_shown_by_an_entry(name: str) -> None:
     """Each action of the condition has a rule entry, so that the condition is seen to stop
     it."""
     tc = next(t for t in KB.treatment_conditions if t.treatment.id == name)
     shown = {RULES[entry["rule"]].rule.action for tc_id, entry in CASES if tc_id == name}
+    # An action only rules that require the condition's fact propose is shown by them.
+    shown |= {RULES[rule].rule.action for rule in _implied(name)}
     assert set(tc.treatment.actions) <= shown, sorted(set(tc.treatment.actions) - shown)
 
 

@@ -1,0 +1,155 @@
+"""A score with some items documented and others open raises what its worst completion
+proposes once the documented items alone reach its warning band (facts.yaml ``worst_from``).
+
+SINS 10-13 at C7 with the posterolateral involvement not reported: the documented items are
+already "potentially unstable" (7 or more), and the open one can make it unstable, so the
+instability is a suspected emergency with an urgent consult - not silence until the pedicle
+is read (SPEC §4.1, §5.1; Fisher 2010). Read at the middle of its range (11.5), it said
+nothing. A score whose documented items stay below the band is read at the middle as before:
+an unreported lesion type does not make every spine lesion an emergency.
+
+Mirels 7-9 in a femoral shaft with the cortex not yet assessed: the fixation is conditional
+on a high score (9 or more) instead of missing (Mirels 1989)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from osteoboard.caseio import parse_case
+from osteoboard.engine import evaluate
+from osteoboard.factbook import FactInfo, lint_fact_info
+from osteoboard.facts import catalogue_by_name
+from osteoboard.proposal import Proposal
+from osteoboard.text import Text
+
+
+def _spine(lesion: dict[str, Any]) -> Proposal:
+    return evaluate(
+        parse_case(
+            {
+                "id": "sins-partial",
+                "board_date": "2026-12-03",
+                "patient": {"age": 48, "sex": "female", "weight_kg": 60, "ecog": 1},
+                "primary": {"site": "breast", "hormone_receptor": "negative", "her2": "positive"},
+                "visceral_metastases": {"present": False},
+                "bone_metastases": {"vertebral_count": 2, "extraspinal_count": 3},
+                "labs": {"creatinine_umol_l": 70, "calcium_mmol_l": 2.35, "albumin_g_l": 40},
+                "neurology": {
+                    "frankel": "E",
+                    "new_deficit": False,
+                    "radicular_pain": False,
+                    "whole_spine_mri_done": True,
+                },
+                "lesions": [{"id": "C7", "region": "spine", "level": "C7", **lesion}],
+            }
+        )
+    )
+
+
+def _sins(p: Proposal) -> tuple[float, float] | None:
+    (score,) = [s for s in p.scores if s.name == "sins"]
+    return None if score.range is None else (score.range[0], score.range[1])
+
+
+def _codes(p: Proposal) -> dict[str, str]:
+    return {i.code: str(i.status) for i in [*p.emergencies, *p.recommendations]}
+
+
+C7_LYTIC = {
+    "type": "lytic",
+    "pain": "mechanical",
+    "alignment": "normal",
+    "collapse": "lt_50",
+    "escc_grade": "1b",
+}
+
+
+def test_a_potentially_unstable_spine_that_may_reach_13_is_a_suspected_instability() -> None:
+    p = _spine(C7_LYTIC)  # posterolateral involvement not reported
+    assert _sins(p) == (10, 13)
+    codes = _codes(p)
+    assert codes["EMERG.SPINAL_INSTABILITY"] == "suspected"
+    (consult,) = [i for i in p.recommendations if i.code == "SURG.SPINE_CONSULT"]
+    assert str(consult.priority) == "urgent"
+    # The pedicle decides: asked, and urgent.
+    assert any("lesions[C7].posterolateral" in q.fields for q in p.questions)
+
+
+def test_documented_below_the_band_the_middle_still_counts() -> None:
+    # Junctional level (3) and lytic (2) only: 5-15, documented items not yet potentially
+    # unstable - no emergency on an unreported pain, alignment, collapse and pedicle.
+    p = _spine({"type": "lytic", "escc_grade": "1b"})
+    low, high = _sins(p) or (0, 0)
+    assert low < 7 and high >= 13
+    assert "EMERG.SPINAL_INSTABILITY" not in _codes(p)
+
+
+@pytest.mark.parametrize(
+    ("posterolateral", "expected"),
+    [("none", None), ("bilateral", "confirmed")],
+)
+def test_the_open_item_documented_settles_it(posterolateral: str, expected: str | None) -> None:
+    codes = _codes(_spine({**C7_LYTIC, "posterolateral": posterolateral}))
+    assert codes.get("EMERG.SPINAL_INSTABILITY") == expected
+
+
+def _femur(lesion: dict[str, Any]) -> Proposal:
+    return evaluate(
+        parse_case(
+            {
+                "id": "mirels-partial",
+                "board_date": "2026-12-03",
+                "patient": {"age": 59, "sex": "female", "ecog": 1},
+                "primary": {"site": "lung_nsclc", "histology": "adenocarcinoma"},
+                "lesions": [
+                    {
+                        "id": "FEM-L",
+                        "region": "long_bone",
+                        "side": "left",
+                        "bone": "femur",
+                        "segment": "diaphyseal",
+                        **lesion,
+                    }
+                ],
+            }
+        )
+    )
+
+
+def _mirels(p: Proposal) -> tuple[float, float] | None:
+    (score,) = [s for s in p.scores if s.name == "mirels"]
+    return None if score.range is None else (score.range[0], score.range[1])
+
+
+def test_a_possible_high_mirels_shows_the_fixation_as_conditional() -> None:
+    p = _femur({"type": "mixed", "mirels_pain": "moderate"})  # cortex not assessed
+    assert _mirels(p) == (7, 9)
+    (fixation,) = [i for i in p.recommendations if i.code == "SURG.PROPHYLACTIC_FIXATION"]
+    assert str(fixation.status) == "conditional"
+    assert {c.fact for c in fixation.conditions} == {"lesion.mirels", "patient.fit_for_surgery"}
+    (mirels,) = [c for c in fixation.conditions if c.fact == "lesion.mirels"]
+    assert mirels.values and all(v >= 9 for v in mirels.values)  # type: ignore[operator]
+    assert "lesions[FEM-L].cortical_involvement" in {f for q in p.questions for f in q.fields} | {
+        m.field for m in p.missing_data
+    }
+
+
+def test_a_mirels_documented_low_raises_no_fixation() -> None:
+    # Upper limb (1), mild pain (1), blastic (1): 3 documented + 1 open at least = 4 to 6.
+    p = _femur({"type": "blastic", "mirels_pain": "mild"})
+    low, high = _mirels(p) or (0, 0)
+    assert high < 9 or low < 7
+    assert "SURG.PROPHYLACTIC_FIXATION" not in _codes(p)
+
+
+def test_worst_from_is_linted() -> None:
+    facts = catalogue_by_name()
+    label = Text(de="x", en="x")
+    bool_fact = FactInfo(label=label, if_true=label, if_false=label, worst_from=3.0)
+    assert lint_fact_info(facts["neuro.new_deficit"], bool_fact) is not None
+    outside = FactInfo(label=label, range=(0, 18), worst_from=19.0)
+    assert lint_fact_info(facts["lesion.sins"], outside) is not None
+    inside = FactInfo(label=label, range=(0, 18), worst_from=7.0)
+    assert lint_fact_info(facts["lesion.sins"], inside) is None
