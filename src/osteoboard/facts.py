@@ -1571,7 +1571,10 @@ def _prior(
     fs.set(
         "prior.bma_months",
         months,
-        missing=["prior_therapy.bone_modifying_agent_since", "board_date"],
+        missing=_absent(
+            ("prior_therapy.bone_modifying_agent_since", pt.bone_modifying_agent_since),
+            ("board_date", case.board_date),
+        ),
     )
     planned: list[str] = []
     for entry in pt.planned_therapies:
@@ -1590,10 +1593,18 @@ def _prior(
     fs.set(
         "prior.adt_weeks",
         weeks,
-        missing=["prior_therapy.androgen_deprivation_since", "board_date"],
+        missing=_absent(
+            ("prior_therapy.androgen_deprivation_since", since), ("board_date", case.board_date)
+        ),
         # Not started: there is no duration to try.
         domain=[] if since is None else None,
     )
+
+
+def _absent(*fields: tuple[str, object]) -> list[str]:
+    """The case paths among (path, value) whose value is not given: a duration computed from
+    two dates misses only the one that is not documented."""
+    return [path for path, value in fields if value is None]
 
 
 _WORD = re.compile(r"[^\W_]+")

@@ -83,6 +83,8 @@ SECTIONS: tuple[str, ...] = (
 #:             nerve roots of the cauda equina, not the spinal cord (letter.yaml cauda_equina)
 #: no_bone     no bone lesion: none listed and both counts documented as 0 (not myeloma);
 #:             a hypercalcaemia then comes from a substance the tumour makes
+#: dialysis    the patient is on dialysis: a hypercalcaemia is lowered by dialysis, not by
+#:             fluids
 #: paraplegic  no motor function below a spinal lesion (Frankel A or B) for longer than the
 #:             window of treatment (paralysed_long): no warning about legs getting weaker, no
 #:             advice on walking
@@ -108,6 +110,7 @@ TAGS: frozenset[str] = frozenset(
         "cauda",
         "no_bone",
         "paraplegic",
+        "dialysis",
     }
 )
 #: Placeholders a block may use.

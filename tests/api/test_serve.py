@@ -117,13 +117,18 @@ def test_every_worker_listens_on_its_own_socket_and_gets_connections(tmp_path: P
         assert server.process is not None
         parent = server.process.pid
 
+        def command(pid: str) -> bytes:
+            # A child listed a moment ago may have exited since (a short-lived helper process).
+            try:
+                return Path(f"/proc/{pid}/cmdline").read_bytes()
+            except FileNotFoundError:
+                return b""
+
         def workers() -> list[int]:
             children = subprocess.run(
                 ["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False
             ).stdout.split()
-            return [
-                int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()
-            ]
+            return [int(c) for c in children if b"spawn_main" in command(c)]
 
         def listening(pids: list[int]) -> dict[int, int]:
             found = _sockets_by_process(pids, server.port)

@@ -727,6 +727,8 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         and definition_holds(case, "paraplegia_over_48h", kb) is True
     ):
         tags.add("paralysed_long")
+    if case.patient.on_dialysis:
+        tags.add("dialysis")
     # Paralysed for longer than the window of treatment (Frankel A or B, past 48 hours): an
     # acute paralysis may still recover, and its warnings and advice stay those of walking.
     if (
