@@ -2,11 +2,11 @@
 proposes once the documented items alone reach its warning band (facts.yaml ``worst_from``).
 
 SINS 10-13 at C7 with the posterolateral involvement not reported: the documented items are
-already "potentially unstable" (7 or more), and the open one can make it unstable, so the
-instability is a suspected emergency with an urgent consult - not silence until the pedicle
-is read (SPEC §4.1, §5.1; Fisher 2010). Read at the middle of its range (11.5), it said
-nothing. A score whose documented items stay below the band is read at the middle as before:
-an unreported lesion type does not make every spine lesion an emergency.
+in the upper half of "potentially unstable" (10 or more), and the open one can make it
+unstable, so the instability is a suspected emergency with an urgent consult - not silence
+until the pedicle is read (SPEC §4.1, §5.1; Fisher 2010). Read at the middle of its range
+(11.5), it said nothing. A score whose documented items stay below the band is read at the
+middle as before: an unreported lesion type does not make every spine lesion an emergency.
 
 Mirels 7-9 in a femoral shaft with the cortex not yet assessed: the fixation is conditional
 on a high score (9 or more) instead of missing (Mirels 1989)."""
@@ -78,11 +78,10 @@ def test_a_potentially_unstable_spine_that_may_reach_13_is_a_suspected_instabili
 
 
 def test_documented_below_the_band_the_middle_still_counts() -> None:
-    # Junctional level (3) and lytic (2) only: 5-15, documented items not yet potentially
-    # unstable - no emergency on an unreported pain, alignment, collapse and pedicle.
+    # Junctional level (3) and lytic (2) only: 5-15, read at its middle (10).
     p = _spine({"type": "lytic", "escc_grade": "1b"})
     low, high = _sins(p) or (0, 0)
-    assert low < 7 and high >= 13
+    assert low < 10 and high >= 13
     assert "EMERG.SPINAL_INSTABILITY" not in _codes(p)
 
 
@@ -137,7 +136,8 @@ def test_a_possible_high_mirels_shows_the_fixation_as_conditional() -> None:
 
 
 def test_a_mirels_documented_low_raises_no_fixation() -> None:
-    # Upper limb (1), mild pain (1), blastic (1): 3 documented + 1 open at least = 4 to 6.
+    # Lower limb (2), mild pain (1), blastic (1): 4 documented + the open cortex (1 to 3) = 5
+    # to 7, never high.
     p = _femur({"type": "blastic", "mirels_pain": "mild"})
     low, high = _mirels(p) or (0, 0)
     assert high < 9 or low < 7
@@ -151,5 +151,5 @@ def test_worst_from_is_linted() -> None:
     assert lint_fact_info(facts["neuro.new_deficit"], bool_fact) is not None
     outside = FactInfo(label=label, range=(0, 18), worst_from=19.0)
     assert lint_fact_info(facts["lesion.sins"], outside) is not None
-    inside = FactInfo(label=label, range=(0, 18), worst_from=7.0)
+    inside = FactInfo(label=label, range=(0, 18), worst_from=10.0)
     assert lint_fact_info(facts["lesion.sins"], inside) is None

@@ -1504,13 +1504,10 @@ def _items(
             ]
             if sooner:
                 _, sources, because, assumed = _merge([*chosen, *sooner])
-                urgent = min(sooner, key=lambda h: _PRIORITY_RANK[h.rule.rule.priority])
                 kept = copy.copy(merged[0])
-                kept.priority = urgent.rule.rule.priority
-                if urgent.rule.rule.text is not None:
-                    # Its words too: "within one week" does not stand beside "urgent" (an MRI
-                    # for pain at a spine that may be unstable).
-                    kept.rule, kept.values = urgent.rule, urgent.values
+                kept.priority = min(
+                    (h.rule.rule.priority for h in sooner), key=_PRIORITY_RANK.__getitem__
+                )
                 merged = (kept, sources, because, assumed)
             out.append(merged)
             continue

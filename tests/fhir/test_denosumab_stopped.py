@@ -68,7 +68,8 @@ def _stopped(result: Any) -> bool | None:
         _statement("st", "completed", "2026-03-01"),  # past the 112 days it counts as current
         _request("rq", "stopped", "2025-12-01"),
         _request("rq", "completed", "2024-01-15", end="2026-02-01"),
-        _administration("ad", "2026-04-10"),
+        _request("rq", "stopped", "2026-05-20", end="2028-05-20"),  # stopped before its end
+        _administration("ad", "2026-03-10"),  # longer ago than any dosing interval
     ],
 )
 def test_denosumab_ended_within_the_window_is_stopped_recently(resource: dict[str, Any]) -> None:
@@ -91,6 +92,10 @@ def test_denosumab_ended_within_the_window_is_stopped_recently(resource: dict[st
         _statement("st", "completed", "2024-11-01"),  # two years ago
         _request("rq", "stopped", "2024-06-01"),  # ended some time since: not known when
         _administration("ad", "2025-03-01"),  # 20 months before the board
+        # Mid-interval, not stopped: a Prolia-type injection five months ago (dose not
+        # known, so the longest interval counts), a monthly order written 26 days ago.
+        _administration("ad", "2026-06-20"),
+        _request("rq", "completed", "2026-10-25"),
         _statement("st", "stopped", "2026-06-01", code=ZOLEDRONIC_ACID),
     ],
 )
@@ -114,7 +119,7 @@ def test_a_current_denosumab_is_not_stopped() -> None:
         "BoneModifyingAgent.denosumab",
     }
     (unused,) = [u for u in result.report.unused if u.resource.endswith("old")]
-    assert "current" in unused.reason.en
+    assert "later entry shows it as current" in unused.reason.en
 
 
 def test_switched_to_zoledronic_acid_the_rebound_is_covered() -> None:
@@ -134,3 +139,10 @@ def test_without_a_board_date_today_is_the_reference() -> None:
     recent = (dt.date.today() - dt.timedelta(days=200)).isoformat()
     result = run(_statement("st", "stopped", recent), board=None)
     assert _stopped(result) is True
+
+
+def test_the_day_a_statement_was_written_is_no_last_dose() -> None:
+    statement = _statement("st", "stopped", "2026-06-01")
+    del statement["effectiveDateTime"]
+    statement["dateAsserted"] = "2026-11-01"
+    assert _stopped(run(statement)) is None

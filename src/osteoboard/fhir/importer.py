@@ -2187,7 +2187,9 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
                     else "effective[x]",
                 ),
             )
-    elif agent == "denosumab" and _stopped_recently(state, res, date, is_request):
+    elif agent == "denosumab" and _stopped_recently(
+        state, res, is_request, _dosing_interval(codes, band)
+    ):
         # Denosumab ended within the rebound window: the case says so (the rebound cover is
         # proposed unless another agent is current, see _assemble).
         state.offer(
@@ -2213,23 +2215,47 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
         )
 
 
-def _stopped_recently(state: _State, res: Resource, date: dt.date | None, is_request: bool) -> bool:
-    """Whether an ended denosumab resource shows a dose within the rebound window before the
-    board (today without a board date): a statement's or administration's date is its last
-    dose; a request ended at some time after it was written, so only one written within the
-    window is known to have ended within it."""
-    if date is None:
-        return False
+def _dosing_interval(codes: FhirCodes, band: Any) -> int:
+    """Days between doses of denosumab, with a margin: its dose band's (Prolia), the usual
+    one for a bone-metastasis dose (Xgeva), and the longest of any band when the dose is not
+    known."""
+    if band is not None:
+        return int(band.current_days or codes.data.bma_current_days.value)
+    return int(
+        max(
+            [codes.data.bma_current_days.value]
+            + [b.current_days or 0 for b in codes.data.bma_doses if b.agent.value == "denosumab"]
+        )
+    )
+
+
+def _stopped_recently(state: _State, res: Resource, is_request: bool, interval: int) -> bool:
+    """Whether a denosumab entry that is not current shows the drug stopped within the
+    rebound window before the board (the import's day without a board date).
+
+    Stopped: the entry says so (status ``stopped``), or its last dose lies further back than
+    the interval the drug is given at (``interval`` days: a Prolia injection five months ago
+    is mid-interval, not stopped). The last dose is a statement's or administration's
+    effective date (not the date the statement was written), or an order's planned end
+    (capped at the board: an order stopped before its end) or, without one, the day it was
+    written."""
+    board = state.board_date or state.today
     if is_request:
+        last = _date(res.authoredOn)
         for dosage in res.dosageInstruction or []:
             period = getattr(
                 getattr(getattr(dosage, "timing", None), "repeat", None), "boundsPeriod", None
             )
             end = _date(getattr(period, "end", None))
             if end is not None:
-                date = max(date, end)
-    board = state.board_date or dt.date.today()
-    return 0 <= (board - date).days <= state.codes.data.denosumab_stopped_days.value
+                last = max(last or end, min(end, board))
+    else:
+        last = _effective(res)
+    if last is None or last > board:
+        return False
+    days = (board - last).days
+    stopped = res.status == "stopped" or days > interval
+    return stopped and days <= state.codes.data.denosumab_stopped_days.value
 
 
 #: MedicationRequest.intent values that prescribe (the others plan, propose or offer).
