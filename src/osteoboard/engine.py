@@ -949,28 +949,24 @@ def _wanted(
 def _fact_inputs(kb: KnowledgeBase) -> dict[str, frozenset[str]]:
     """Per fact, the case fields it is derived from (a lesion's by their place in any lesion):
     those a case with nothing documented names as missing behind it. A function of the
-    knowledge base, so verdicts that rely on it can be shared between cases."""
-    found = _INPUTS.get(kb.sha256)
-    if found is None:
+    knowledge base, kept on it."""
+    found = kb.fact_inputs
+    if not found:
         from osteoboard.caseio import parse_case
 
         empty = parse_case({"id": "inputs", "lesions": [{"id": "L"}]})
         scores = compute_all(empty)
         prognosis = derive_prognosis(None, scores, kb.prognosis)
-        facts = [
+        for fs in (
             case_facts(empty, scores, prognosis, kb=kb),
             lesion_facts(empty.lesions[0], scores, kb=kb),
-        ]
-        found = _INPUTS[kb.sha256] = {
-            name: frozenset(field_key(path)[0] for path in paths)
-            for fs in facts
-            for name, paths in fs.missing.items()
-            if paths
-        }
+        ):
+            found.update(
+                (name, frozenset(field_key(path)[0] for path in paths))
+                for name, paths in fs.missing.items()
+                if paths
+            )
     return found
-
-
-_INPUTS: dict[str, dict[str, frozenset[str]]] = {}
 
 
 #: Completions of an open rule's unknown facts run one by one at most to find every

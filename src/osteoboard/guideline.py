@@ -549,6 +549,12 @@ class KnowledgeBase:
         return {}
 
     @functools.cached_property
+    def fact_inputs(self) -> dict[str, frozenset[str]]:
+        """Per fact, the case fields it is derived from (the engine fills it once: a function
+        of this knowledge base, so verdicts that rely on it are shared between cases)."""
+        return {}
+
+    @functools.cached_property
     def read_at_worst(self) -> tuple[tuple[str, float], ...]:
         """(fact, lower end from which a range of it is read at its upper end): facts.yaml
         ``worst_from``."""

@@ -71,14 +71,13 @@ def parse_resource(data: Any, where: str) -> Resource:
         for err in exc.errors(include_url=False)[:20]:
             element = _loc(tuple(err.get("loc", ())))
             msg = str(err.get("msg", "invalid"))
-            where = f"{element}" if element else ""
             given = err.get("input")
             if isinstance(given, (float, Decimal)) and not math.isfinite(given):
                 # 1e400 in the JSON: beyond any number a decimal can hold (the validator
                 # only says its string "does not match spec regex").
                 problems.append(
                     FhirProblem(
-                        f"{name}: {where}" if where else name,
+                        f"{name}: {element}" if element else name,
                         "keine endliche Zahl (außerhalb des Zahlenbereichs, z. B. 1e400)",
                         "not a finite number (out of range, e.g. 1e400)",
                     )
@@ -86,7 +85,7 @@ def parse_resource(data: Any, where: str) -> Resource:
                 continue
             problems.append(
                 FhirProblem(
-                    f"{name}: {where}" if where else name,
+                    f"{name}: {element}" if element else name,
                     f"ungültig nach FHIR R4B: {msg}",
                     f"invalid in FHIR R4B: {msg}",
                 )

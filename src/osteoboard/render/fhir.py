@@ -16,6 +16,7 @@ from typing import Any
 
 from osteoboard.guideline import KnowledgeBase
 from osteoboard.proposal import Proposal, Recommendation
+from osteoboard.render.view import Speaker
 
 __all__ = [
     "ACTION_SYSTEM",
@@ -90,8 +91,9 @@ def _action(item: Recommendation, kb: KnowledgeBase, n: int) -> dict[str, Any]:
                 "kind": "applicability",
                 "expression": {
                     "language": "text/cel",
-                    "description": _alternatives(item, "de", " ", " oder ") or item.status.value,
-                    "expression": _alternatives(item, "fact", " && ", " || ") or item.rule,
+                    "description": Speaker(kb, "de").conditions(item.conditions)
+                    or item.status.value,
+                    "expression": _expression(item) or item.rule,
                 },
             }
         ]
@@ -206,15 +208,12 @@ def render_fhir(
     }
 
 
-def _alternatives(item: Recommendation, part: str, within: str, between: str) -> str:
-    """An item's conditions, one alternative (ItemCondition.group) after the other: the German
-    words (``part="de"``) or the fact names as an expression (``part="fact"``)."""
+def _expression(item: Recommendation) -> str:
+    """The facts of an item's conditions as an expression: ``a && b`` within an alternative
+    (ItemCondition.group), ``(a && b) || (c)`` between them."""
     groups: dict[int, list[str]] = {}
     for c in item.conditions:
-        said = c.fact if part == "fact" else str(getattr(c.text, part))
-        if said not in groups.setdefault(c.group, []):
-            groups[c.group].append(said)
-    joined = [within.join(g) for _, g in sorted(groups.items())]
-    if len(joined) == 1:
-        return joined[0]
-    return between.join(f"({g})" for g in joined)
+        if c.fact not in groups.setdefault(c.group, []):
+            groups[c.group].append(c.fact)
+    joined = [" && ".join(g) for _, g in sorted(groups.items())]
+    return joined[0] if len(joined) == 1 else " || ".join(f"({g})" for g in joined)

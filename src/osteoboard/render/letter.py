@@ -695,7 +695,6 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         and case.bone_metastases.extraspinal_count == 0
     ):
         tags.add("no_bone")  # documented: no lesion listed and both counts 0
-
     if case.sarcoma is not None and case.sarcoma.metastases is not None:
         for site in case.sarcoma.metastases.sites:
             if site.value in ("lung", "liver", "brain"):
