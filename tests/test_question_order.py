@@ -222,3 +222,24 @@ def test_a_half_known_sins_asks_only_for_its_open_items() -> None:
     assert "For the SINS, please add:" in text
     assert "spinal alignment" in text and "vertebral collapse" in text
     assert "type of pain" not in text and "vertebral level" not in text  # documented
+
+
+def test_a_whole_spine_mri_documented_as_done_is_asked_for_its_report() -> None:
+    """New weakness, the whole-spine MRI done but its grading not entered: the question asks
+    for the report's Bilsky grade, not whether an MRI exists; with the MRI not documented the
+    question asks for it."""
+    doc: dict[str, Any] = {
+        "id": "mri-report",
+        "board_date": "2026-11-20",
+        "patient": {"age": 67, "sex": "female"},
+        "primary": {"site": "breast", "hormone_receptor": "negative", "her2": "negative"},
+        "neurology": {"new_deficit": True, "deficit_onset_hours": 24, "whole_spine_mri_done": True},
+        "lesions": [{"id": "T10", "region": "spine", "level": "T10", "type": "lytic"}],
+    }
+    first = evaluate(parse_case(doc)).questions[0]
+    assert first.fact == "spine.any_escc_high_grade"
+    assert first.text.de.startswith("Bitte aus dem MRT-Befund ergänzen: Bilsky-Grad")
+    assert "Liegt ein aktuelles MRT" not in first.text.de
+    del doc["neurology"]["whole_spine_mri_done"]
+    first = evaluate(parse_case(doc)).questions[0]
+    assert first.text.de.startswith("Liegt ein aktuelles MRT der gesamten Wirbelsäule vor?")

@@ -53,7 +53,7 @@ from osteoboard.prognosis import TEAM_ESTIMATE, Prognosis
 from osteoboard.scores.base import ScoreResult
 from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
 from osteoboard.sites import SiteTable
-from osteoboard.units import calcium_mmol_l_to_mg_dl
+from osteoboard.units import calcium_mg_dl_to_mmol_l, calcium_mmol_l_to_mg_dl
 
 if TYPE_CHECKING:
     from osteoboard.guideline import KnowledgeBase
@@ -133,6 +133,11 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("patient.ecog_0_1", "bool", "ECOG 0–1 (or Karnofsky ≥ 70)"),
     Fact("patient.ecog_known", "bool", "ECOG or Karnofsky documented"),
+    Fact(
+        "patient.performance_status_conflict",
+        "bool",
+        "ECOG and Karnofsky both documented and at least two ECOG grades apart",
+    ),
     Fact("patient.fit_for_surgery", "bool", "Operable as judged by surgery/anaesthesia"),
     Fact("patient.dental_exam_done", "bool", "Dental examination done before BMA"),
     Fact(
@@ -232,6 +237,11 @@ CATALOGUE: tuple[Fact, ...] = (
         "Prostate: PSMA-negative metastases above the VISION size limits on the PSMA PET",
     ),
     Fact("primary.sstr_positive", "bool", "Neuroendocrine: somatostatin-receptor positive"),
+    Fact(
+        "primary.sstr_documented",
+        "bool",
+        "Neuroendocrine: the somatostatin-receptor status is documented",
+    ),
     Fact("primary.net_well_differentiated", "bool", "Neuroendocrine: grade G1 or G2"),
     Fact("primary.net_gep", "bool", "Neuroendocrine: gastroenteropancreatic origin"),
     Fact("primary.net_progressive", "bool", "Neuroendocrine: progression documented"),
@@ -415,6 +425,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "float",
         "Total serum calcium as measured, in mg/dL (the same value: for texts)",
         "mg/dL",
+    ),
+    Fact(
+        "labs.calcium_total_if_mg_dl_mmol_l",
+        "float",
+        "The measured total calcium's number read as mg/dL, in mmol/L (for texts on a unit mix-up)",
+        "mmol/L",
     ),
     Fact(
         "labs.hypocalcemia_measured",
@@ -1178,25 +1194,28 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int) -> None:
     fs.set("patient.childbearing_age", childbearing, missing=["patient.age"])
     fs.set("patient.sex", p.sex.value if p.sex else None, missing=["patient.sex"])
     fs.set("patient.weight_kg", p.weight_kg, missing=["patient.weight_kg"])
-    ecog: int | None = p.ecog
-    ecog_interval: tuple[float, float] | None = None
-    if ecog is None and p.karnofsky is not None:
-        options = ecog_range_from_karnofsky(p.karnofsky) or [4]
-        if len(options) == 1:
-            ecog = options[0]
-        else:
-            ecog_interval = (float(min(options)), float(max(options)))
+    # The ECOG grades the documented scales allow. Both documented and at least two grades
+    # apart (ECOG 1 beside Karnofsky 40) is a contradiction, not a conversion difference
+    # (pairings one grade apart are common, Prasad 2018): the grade is open between them.
+    grades: tuple[int, ...] = ()
+    if p.karnofsky is not None:
+        grades = ecog_range_from_karnofsky(p.karnofsky) or (4,)
+    conflict = p.ecog is not None and bool(grades) and min(abs(p.ecog - g) for g in grades) >= 2
+    if p.ecog is not None:
+        grades = (p.ecog, *grades) if conflict else (p.ecog,)
+    ecog = grades[0] if len(grades) == 1 else None
+    ecog_interval = (float(min(grades)), float(max(grades))) if len(grades) > 1 else None
     fs.set(
         "patient.ecog", ecog, missing=["patient.ecog", "patient.karnofsky"], interval=ecog_interval
     )
-    if ecog is not None:
-        ecog01: bool | None = ecog <= 1
-    elif p.karnofsky is not None:
-        ecog01 = p.karnofsky >= 70
-    else:
-        ecog01 = None
+    ecog01: bool | None = None
+    if grades and max(grades) <= 1:
+        ecog01 = True
+    elif grades and min(grades) >= 2:
+        ecog01 = False
     fs.set("patient.ecog_0_1", ecog01, missing=["patient.ecog", "patient.karnofsky"])
     fs.set("patient.ecog_known", p.ecog is not None or p.karnofsky is not None)
+    fs.set("patient.performance_status_conflict", conflict)
     for name in (
         "fit_for_surgery",
         "dental_exam_done",
@@ -1321,6 +1340,7 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         pr.sstr_positive,
         "primary.sstr_positive",
     )
+    fs.set("primary.sstr_documented", pr.sstr_positive is not None)
     grade = pr.neuroendocrine_grade
     only(
         PrimarySite.neuroendocrine,
@@ -1703,6 +1723,11 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set(
         "labs.calcium_total_mg_dl",
         None if total is None else round(calcium_mmol_l_to_mg_dl(total), 2),
+        missing=["labs.calcium_mmol_l"],
+    )
+    fs.set(
+        "labs.calcium_total_if_mg_dl_mmol_l",
+        None if total is None else round(calcium_mg_dl_to_mmol_l(total), 2),
         missing=["labs.calcium_mmol_l"],
     )
     fs.set(
