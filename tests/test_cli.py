@@ -554,3 +554,23 @@ def test_schema_as_markdown_is_the_field_reference() -> None:
     assert result.exit_code == 0
     assert result.stdout == field_reference()
     assert "| `lesions[].level` | text |" in result.stdout
+
+
+def test_a_knowledge_base_that_does_not_load_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A centre's edited knowledge base with an error: one line naming it, exit 1, no
+    traceback."""
+    import osteoboard.engine
+    from osteoboard.errors import OsteoboardError
+    from osteoboard.knowledge_files import KnowledgeError
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KnowledgeError("kb.yaml: definition x: unknown definition 'def.y' (define it first)")
+
+    monkeypatch.setattr(osteoboard.engine, "load_knowledge_base", broken)
+    result = runner.invoke(app, ["evaluate", str(EXAMPLES[0])])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Fehler: Die Wissensbasis ist ungültig: kb.yaml: definition x: unknown definition "
+        "'def.y' (define it first)\n"
+    )
+    assert issubclass(KnowledgeError, OsteoboardError)

@@ -977,8 +977,10 @@ class Labs(_Model):
     bilirubin_umol_l: Annotated[float, Field(ge=0, lt=1000)] | None = Field(
         default=None, description="Total bilirubin."
     )
-    hemoglobin_g_dl: Annotated[float, Field(gt=1, lt=25)] | None = Field(
-        default=None, description="Haemoglobin."
+    # From 2 g/dL: below it no patient comes to a board, while a g/L value read as g/dL
+    # (10.5 "g/L" = 1.05 g/dL) lands there and would propose transfusions.
+    hemoglobin_g_dl: Annotated[float, Field(ge=2, lt=25)] | None = Field(
+        default=None, description="Haemoglobin (g/dL = g/L ÷ 10 = mmol/L × 1.611)."
     )
     neutrophils_10e9_l: Annotated[float, Field(ge=0, lt=200)] | None = Field(
         default=None, description="Absolute neutrophil count."

@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from osteoboard.case import Case
+from osteoboard.errors import OsteoboardError
 from osteoboard.explain import excerpt_param, explain
 from osteoboard.messages import Count, Lang, Msg, Problem, one_line, render
 
@@ -66,7 +67,7 @@ MAX_PROBLEMS = 20
 _MAX_LINE = 600
 
 
-class CaseError(ValueError):
+class CaseError(OsteoboardError, ValueError):
     """Invalid case input: one or more problems, each one line ready for a user.
 
     ``lines(lang)`` renders them in German (default) or English; ``str()`` is the English
@@ -430,11 +431,12 @@ def _read_json(text: str, name: str) -> Any:
         ) from None
 
 
-def read_document(text: str, *, name: str = "case") -> Any:
-    """Parse YAML or JSON text (JSON is YAML, but JSON's own errors read better)."""
+def read_document(text: str, *, name: str = "case", limit: int = MAX_DOCUMENT_BYTES) -> Any:
+    """Parse YAML or JSON text (JSON is YAML, but JSON's own errors read better); ``limit``
+    in characters (a case file's by default)."""
     name = one_line(name, 200)
-    if len(text) > MAX_DOCUMENT_BYTES:
-        raise _document_error(name, "too_large", limit=Count(MAX_DOCUMENT_BYTES))
+    if len(text) > limit:
+        raise _document_error(name, "too_large", limit=Count(limit))
     if "\x00" in text:
         raise _document_error(name, "binary")
     if text.lstrip().startswith("{"):

@@ -22,6 +22,7 @@ from osteoboard.caseio import CaseError, load_case
 from osteoboard.cli_fhir import add_fhir_commands
 from osteoboard.cli_store import add_store_commands
 from osteoboard.cohort.cli import add_cohort_commands
+from osteoboard.knowledge_files import KnowledgeError
 from osteoboard.messages import Lang, Msg, one_line, usage_error
 
 __all__ = ["app"]
@@ -88,6 +89,10 @@ class _OneLineErrors(TyperGroup):
             sys.exit(2)
         except typer.Abort:
             sys.stderr.write(_error_line(Msg("aborted").render(_settings.lang)))
+            sys.exit(1)
+        except KnowledgeError as exc:  # a changed knowledge base that does not load
+            detail = Msg("knowledge_invalid", {"detail": str(exc)}).render(_settings.lang)
+            sys.stderr.write(_error_line(detail))
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__, celpy
 from osteoboard.case import Case, Lesion
+from osteoboard.errors import OsteoboardError
 from osteoboard.factbook import FactInfo, condition_text, test_points
 from osteoboard.facts import FactSet, Value, case_facts, catalogue_by_name, lesion_facts
 from osteoboard.guideline import (
@@ -115,7 +116,7 @@ _PRIORITY_RANK = {Priority.urgent: 0, Priority.soon: 1, Priority.routine: 2}
 _DISCIPLINE_RANK = {d: i for i, d in enumerate(DISCIPLINES)}
 
 
-class EngineError(RuntimeError):
+class EngineError(OsteoboardError, RuntimeError):
     """A rule could not be evaluated although all its facts are known (a knowledge-base bug)."""
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from osteoboard.caseio import format_validation_error
+from osteoboard.errors import OsteoboardError
 
 __all__ = [
     "KnowledgeError",
@@ -29,7 +30,7 @@ __all__ = [
 M = TypeVar("M", bound=BaseModel)
 
 
-class KnowledgeError(ValueError):
+class KnowledgeError(OsteoboardError, ValueError):
     """The knowledge base is invalid; the message names file and entry."""
 
 

@@ -527,6 +527,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "score_no_item": ("{score} hat kein Item {item}", "{score} has no item {item}"),
     "score_items": ("Items: {items}", "items: {items}"),
     "aborted": ("abgebrochen", "aborted"),
+    "knowledge_invalid": (
+        "Die Wissensbasis ist ungültig: {detail}",
+        "The knowledge base is invalid: {detail}",
+    ),
     # -- usage errors (click's English text, see USAGE_ERRORS) --
     "no_such_option": ("unbekannte Option {option}", "No such option: {option}"),
     "no_such_option_but": (

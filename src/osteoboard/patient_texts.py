@@ -30,6 +30,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from osteoboard.errors import OsteoboardError
+
 __all__ = [
     "FIGURES",
     "PLACEHOLDERS",
@@ -192,7 +194,7 @@ Module = Literal["bone", "myeloma", "sarcoma", "all"]
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 
 
-class TextsError(ValueError):
+class TextsError(OsteoboardError, ValueError):
     """A patient text block is invalid; the message names the file."""
 
 

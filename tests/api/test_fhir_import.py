@@ -67,3 +67,39 @@ def test_bad_bundle_is_a_422_problem(client: TestClient, people: People) -> None
     not_bundle = client.post(URL, json={"resourceType": "Patient"}, headers=people.bearer("admin"))
     assert not_bundle.status_code == 422
     assert "kein Bundle" in not_bundle.json()["errors"][0]["detail"]
+
+
+def test_a_bundle_larger_than_a_case_file_passes_a_raised_body_limit(
+    settings: Any, store: Any, people: People
+) -> None:
+    """A hospital's bundle outgrows the 1 MB of a case file: with the body limit raised
+    (OSTEOBOARD_MAX_BODY_BYTES) the import reads it; above the limit it is a 413."""
+    from osteoboard.api import create_app
+
+    padded = json.loads(json.dumps(BUNDLE))
+    patient = next(
+        e["resource"] for e in padded["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    patient["text"] = {
+        "status": "generated",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml">' + "x" * 1_200_000 + "</div>",
+    }
+    body = json.dumps(padded).encode()
+    assert len(body) > 1_200_000
+    raised = create_app(settings.model_copy(update={"max_body_bytes": 3_000_000}), store=store)
+    with TestClient(raised) as c:
+        response = c.post(
+            URL,
+            content=body,
+            headers={**people.bearer("admin"), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 200, response.text[:300]
+        assert response.json()["report"]["patient"] == "Patient/demo-005"
+    default = create_app(settings, store=store)
+    with TestClient(default) as c:
+        response = c.post(
+            URL,
+            content=body,
+            headers={**people.bearer("admin"), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 413

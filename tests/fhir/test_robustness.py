@@ -465,3 +465,168 @@ def test_a_number_beyond_any_decimal_is_named_as_such() -> None:
     assert "Observation/crea-huge" in line and "valueQuantity.value" in line
     assert "not a finite number" in line
     assert "regex" not in line
+
+
+def test_an_integer_beyond_pythons_digit_limit_is_a_line_not_a_crash(tmp_path: Path) -> None:
+    """JSON integers of more than 4,300 digits exceed Python's limit for int(); anywhere in a
+    file (also an element never read) they are a one-line error naming the file or line."""
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PAT}]}
+    raw = json.dumps(bundle).replace('"female"', '"female", "x": ' + "9" * 4301)
+    path = tmp_path / "huge.json"
+    path.write_text(raw, encoding="utf-8")
+    with pytest.raises(FhirImportError) as exc:
+        load_path(path)
+    assert exc.value.lines("en") == [f"{path}: a number has too many digits"]
+    lines = tmp_path / "Observation.ndjson"
+    lines.write_text(
+        json.dumps(PAT) + "\n" + '{"resourceType": "Observation", "x": ' + "9" * 4301 + "}\n"
+    )
+    with pytest.raises(FhirImportError) as exc:
+        load_path(lines)
+    assert exc.value.lines("en") == [f"{lines}:2: a number has too many digits"]
+
+
+def _searchset(patient: dict[str, Any], full_url: str | None) -> list[Any]:
+    entry: dict[str, Any] = {"resource": patient}
+    if full_url is not None:
+        entry["fullUrl"] = full_url
+    calcium = obs("ca", "17861-6", valueQuantity={"value": 2.4, "unit": "mmol/L"})
+    return parse_bundle(
+        {"resourceType": "Bundle", "type": "searchset", "entry": [entry, {"resource": calcium}]}
+    )
+
+
+def test_a_patient_without_id_takes_it_from_the_servers_url_or_the_given_one() -> None:
+    nameless = {k: v for k, v in PAT.items() if k != "id"}
+    # The search answer's fullUrl names the id (a version after it is no part of it).
+    for url in ("https://fhir.example.org/R4/Patient/p1", "https://x.org/Patient/p1/_history/3"):
+        result = import_resources(_searchset(nameless, url), board_date=BOARD)
+        assert result.case.id == "p1" and result.case.labs.calcium_mmol_l == 2.4
+    # Without one, the error says to give it; given, it names the one Patient and references
+    # to it are hers.
+    with pytest.raises(FhirImportError) as exc:
+        import_resources(_searchset(nameless, None), board_date=BOARD)
+    (line,) = exc.value.lines("en")
+    assert line.startswith("Patient[0]: the Patient resource has no id")
+    result = import_resources(_searchset(nameless, None), board_date=BOARD, patient_id="p1")
+    assert result.case.id == "p1" and result.case.labs.calcium_mmol_l == 2.4
+    # A fullUrl of another type names nothing.
+    with pytest.raises(FhirImportError):
+        import_resources(_searchset(nameless, "https://x.org/Group/p1"), board_date=BOARD)
+
+
+def test_two_values_of_one_day_the_later_time_holds_whatever_the_order() -> None:
+    """A search answer sorted newest first lists the morning value last: the time of day,
+    not the order, decides (3.55 at 08:00, 2.45 at 14:00 → 2.45)."""
+    morning = obs(
+        "ca-08h",
+        "17861-6",
+        effectiveDateTime="2026-11-19T08:00:00+01:00",
+        valueQuantity={"value": 3.55, "unit": "mmol/L"},
+    )
+    afternoon = obs(
+        "ca-14h",
+        "17861-6",
+        effectiveDateTime="2026-11-19T14:00:00+01:00",
+        valueQuantity={"value": 2.45, "unit": "mmol/L"},
+    )
+    for order in ((afternoon, morning), (morning, afternoon)):
+        result = run(*order)
+        assert result.case.labs.calcium_mmol_l == 2.45
+        (conflict,) = result.report.conflicts
+        assert conflict.rule.en == "same date: the later time of day"
+    # Without a time on one of them the order of the input still decides, and says so.
+    dateonly = obs("ca-day", "17861-6", valueQuantity={"value": 2.6, "unit": "mmol/L"})
+    dateonly["effectiveDateTime"] = "2026-11-19"
+    result = run(afternoon, dateonly)
+    assert result.case.labs.calcium_mmol_l == 2.6
+    assert result.report.conflicts[0].rule.en == "same date: the resource listed last"
+
+
+def test_a_metastasis_coded_again_at_every_stay_is_one_lesion_and_the_count_stays_open() -> None:
+    """German billing codes C79.5 at every stay, usually without a body site: beside the
+    located diagnosis those are no further lesions (the case would be scored as multiple),
+    nor are several without location; the counts stay open. A second code system at the same
+    vertebra is the same lesion."""
+    located = cond("m1", GM, "C79.5", bodySite=vertebra())
+    stays = [cond(f"s{i}", GM, "C79.5", recorded=f"2026-0{i}-01") for i in range(1, 5)]
+    result = run(located, *stays)
+    (lesion,) = result.case.lesions
+    assert lesion.id == "m1" and lesion.region is not None
+    assert result.case.solitary_bone_metastasis is None
+    assert result.case.multiple_bone_metastases is None
+    assert "perhaps the same metastasis" in " | ".join(
+        u.reason.en for u in result.report.unused if u.resource == "Condition/s1"
+    )
+    only_unplaced = run(*stays)
+    assert len(only_unplaced.case.lesions) == 1
+    assert only_unplaced.case.multiple_bone_metastases is None
+    twice = run(located, cond("m2", SCT, "94222008", bodySite=vertebra()))
+    assert [les.id for les in twice.case.lesions] == ["m1"]
+    # Two located vertebrae stay two lesions.
+    two = run(located, cond("m3", GM, "C79.5", bodySite=vertebra("7610001")))
+    assert len(two.case.lesions) == 2 and two.case.multiple_bone_metastases is True
+
+
+def test_two_primary_tumours_leave_the_site_open_for_the_board() -> None:
+    """Breast and prostate both documented: the import does not pick one by order or date;
+    the site stays open (the first question asks it) and both are reported."""
+    result = run(cond("p-breast", GM, "C50.9"), cond("p-prostate", GM, "C61"))
+    assert result.case.primary.site is None
+    for ref in ("Condition/p-breast", "Condition/p-prostate"):
+        assert "several primary tumours (breast, prostate)" in " | ".join(
+            u.reason.en for u in result.report.unused if u.resource == ref
+        )
+    assert not result.report.conflicts
+    one = run(cond("p-breast", GM, "C50.9"), cond("p-breast-again", GM, "C50.9"))
+    assert one.case.primary.site is not None and one.case.primary.site.value == "breast"
+
+
+def test_a_haemoglobin_in_g_l_labelled_as_such_but_meant_as_g_dl_is_not_used() -> None:
+    """10.5 "g/L" converts to 1.05 g/dL, below any patient at a board (the case format starts
+    at 2 g/dL): not used and reported, instead of proposing transfusions on it."""
+    hb = obs("hb", "718-7", valueQuantity={"value": 10.5, "unit": "g/L"})
+    result = run(hb)
+    assert result.case.labs.hemoglobin_g_dl is None
+    assert "must be at least 2.0 (got 1.05)" in " | ".join(
+        u.reason.en for u in result.report.unused if u.resource == "Observation/hb"
+    )
+    assert (
+        run(
+            obs("hb", "718-7", valueQuantity={"value": 85, "unit": "g/L"})
+        ).case.labs.hemoglobin_g_dl
+        == 8.5
+    )
+
+
+def test_a_newer_preliminary_result_hides_an_older_final_one() -> None:
+    """Haemoglobin 6.9 preliminary yesterday, 12 final ten days ago: the preliminary value is
+    not used, and 12 does not stand in for it (the field stays open and is asked for)."""
+    old = obs("hb-ok", "718-7", valueQuantity={"value": 12, "unit": "g/dL"})
+    old["effectiveDateTime"] = "2026-11-09"
+    new = obs("hb-pre", "718-7", status="preliminary", valueQuantity={"value": 6.9, "unit": "g/dL"})
+    new["effectiveDateTime"] = "2026-11-19"
+    result = run(old, new)
+    assert result.case.labs.hemoglobin_g_dl is None
+    assert "a later value (Observation/hb-pre) cannot be used" in " | ".join(
+        u.reason.en for u in result.report.unused if u.resource == "Observation/hb-ok"
+    )
+    # An older preliminary one does not hide a newer final one.
+    new["effectiveDateTime"], old["effectiveDateTime"] = "2026-11-09", "2026-11-19"
+    assert run(old, new).case.labs.hemoglobin_g_dl == 12
+
+
+def test_one_answer_coded_as_two_different_grades_is_not_used() -> None:
+    """ECOG given as LA9622-7 (ECOG 0) and LA9626-8 (ECOG 4) in one value: neither holds, and
+    an older ECOG does not stand in for it."""
+    answers = [{"system": LOINC, "code": "LA9622-7"}, {"system": LOINC, "code": "LA9626-8"}]
+    both = obs("ecog", "89247-1", valueCodeableConcept={"coding": answers})
+    older = obs("ecog-old", "89247-1", valueInteger=1)
+    older["effectiveDateTime"] = "2026-11-01"
+    result = run(older, both)
+    assert result.case.patient.ecog is None
+    assert "answer coded as contradicting values" in " | ".join(
+        u.reason.en for u in result.report.unused if u.resource == "Observation/ecog"
+    )
+    same = obs("ecog", "89247-1", valueCodeableConcept={"coding": [answers[1], answers[1]]})
+    assert run(same).case.patient.ecog == 4

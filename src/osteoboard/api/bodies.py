@@ -17,10 +17,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from osteoboard.api.problems import ApiProblem
-from osteoboard.caseio import CaseError, read_document
+from osteoboard.caseio import MAX_DOCUMENT_BYTES, CaseError, read_document
 from osteoboard.messages import Msg, Problem
 
-__all__ = ["DocumentProblem", "StrictJSONRequest", "StrictRoute", "is_json", "require_json"]
+__all__ = [
+    "BundleJSONRequest",
+    "BundleRoute",
+    "DocumentProblem",
+    "StrictJSONRequest",
+    "StrictRoute",
+    "is_json",
+    "require_json",
+]
 
 
 class DocumentProblem(ApiProblem):
@@ -32,6 +40,10 @@ class DocumentProblem(ApiProblem):
 
 
 class StrictJSONRequest(Request):
+    def document_limit(self) -> int:
+        """Longest body read as a document: a case file's limit."""
+        return MAX_DOCUMENT_BYTES
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
@@ -40,7 +52,7 @@ class StrictJSONRequest(Request):
             except UnicodeDecodeError:
                 raise DocumentProblem(CaseError(Problem("body", Msg("not_utf8")))) from None
             try:
-                self._json = read_document(text, name="body")
+                self._json = read_document(text, name="body", limit=self.document_limit())
             except CaseError as exc:
                 raise DocumentProblem(exc) from None
         return self._json
@@ -71,16 +83,35 @@ def require_json(request: Request) -> None:
         )
 
 
+class BundleJSONRequest(StrictJSONRequest):
+    """A FHIR Bundle: as long as the configured body limit allows (a hospital's bundle
+    outgrows a case file's limit; the limit itself is checked before, with a 413)."""
+
+    def document_limit(self) -> int:
+        settings = getattr(self.app.state, "settings", None)
+        configured = getattr(settings, "max_body_bytes", MAX_DOCUMENT_BYTES)
+        return max(MAX_DOCUMENT_BYTES, int(configured))
+
+
 class StrictRoute(APIRoute):
     """A route whose JSON body is read strictly, and whose body must be JSON."""
+
+    request_class: type[StrictJSONRequest] = StrictJSONRequest
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         wants_body = self.body_field is not None
+        request_class = self.request_class
 
         async def strict_handler(request: Request) -> Response:
             if wants_body:
                 require_json(request)
-            return await handler(StrictJSONRequest(request.scope, request.receive))
+            return await handler(request_class(request.scope, request.receive))
 
         return strict_handler
+
+
+class BundleRoute(StrictRoute):
+    """A StrictRoute for FHIR Bundles (:class:`BundleJSONRequest`)."""
+
+    request_class = BundleJSONRequest

@@ -13,6 +13,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from osteoboard.caseio import MAX_DOCUMENT_BYTES
+from osteoboard.errors import OsteoboardError
 from osteoboard.explain import explain
 
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError", "settings_from_env"]
@@ -21,7 +22,7 @@ __all__ = ["ENV_PREFIX", "Settings", "SettingsError", "settings_from_env"]
 S = TypeVar("S", bound=BaseModel)
 
 
-class SettingsError(ValueError):
+class SettingsError(OsteoboardError, ValueError):
     """An environment variable of the API has a value it cannot use."""
 
 

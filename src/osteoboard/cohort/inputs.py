@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from osteoboard.caseio import MAX_DOCUMENT_BYTES, CaseError, decode_utf8, read_document
+from osteoboard.errors import OsteoboardError
 from osteoboard.messages import Count, Lang, Msg, Problem
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
 CASE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class CohortInputError(ValueError):
+class CohortInputError(OsteoboardError, ValueError):
     """The input as a whole cannot be read (not one bad case: those become error rows).
 
     ``message(lang)`` is the German (default) or English line; ``str()`` the English one."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from osteoboard.errors import OsteoboardError
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.labels import field_key
 from osteoboard.quality import Tally, decision_view
@@ -30,7 +31,7 @@ TOP_MISSING = 15
 TOP_ERRORS = 20
 
 
-class ReportError(ValueError):
+class ReportError(OsteoboardError, ValueError):
     """The folder is not a cohort run, or the store cannot be read."""
 
 

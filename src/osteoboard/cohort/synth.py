@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
+from osteoboard.errors import OsteoboardError
 from osteoboard.knowledge_files import KnowledgeError, check_sources, default_kb_dir, read_yaml
 
 __all__ = ["FORMATS", "SYNTH_FILE", "SynthError", "synth_cases", "write_cohort"]
@@ -31,7 +32,7 @@ _SPEC_KEYS = {"choice", "groups", "p", "normal", "uniform", "lognormal", "mixtur
 _SKIP = object()
 
 
-class SynthError(ValueError):
+class SynthError(OsteoboardError, ValueError):
     """The distributions file is invalid (the message names the field)."""
 
 

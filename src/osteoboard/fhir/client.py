@@ -69,7 +69,7 @@ def _pages(client: httpx.Client, url: str, params: dict[str, str] | None) -> lis
                 f"more than {MAX_PAGES} pages – the case would be built from part of the "
                 "data; not imported",
             )
-        out.extend(parse_bundle(data, url))
+        out.extend(parse_bundle(data, url, page=True))
         links = data.get("link") if isinstance(data, dict) else None
         nxt = next(
             (

@@ -275,6 +275,8 @@ class JawOsteonecrosis(BaseModel):
 class Statuses(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     observation: list[str]
+    #: A result not yet final (preliminary): not used, and no older value stands in for it.
+    observation_pending: list[str] = Field(default_factory=list)
     condition_clinical: list[str]
     condition_verification_refused: list[str]
     condition_verification_unconfirmed: list[str]
@@ -432,6 +434,11 @@ class Coded:
             if hit is not None:
                 return hit
         return None
+
+    def every(self, codings: Iterable[Any]) -> list[Any]:
+        """The entries of all codings that have one, in order."""
+        hits = (self.find(getattr(c, "system", None), getattr(c, "code", None)) for c in codings)
+        return [hit for hit in hits if hit is not None]
 
 
 def _icd_under(code: str, prefix: str) -> bool:

@@ -140,6 +140,9 @@ class _State:
     #: How many primary tumour Conditions the input holds (an unfocused histology
     #: Observation is read only when there is one).
     primaries: int = 0
+    #: Per resource, the moment it is dated by when the date has a time of day (POSIX
+    #: seconds): two values of one day are ordered by it.
+    moments: dict[str, float] = field(default_factory=dict)
 
     def offer(self, path: str, cand: _Candidate) -> None:
         self.order += 1
@@ -282,6 +285,30 @@ def _effective(res: Resource) -> dt.date | None:
     return _date(getattr(res, "issued", None))
 
 
+def _moment(res: Resource) -> float | None:
+    """The moment (POSIX seconds) of the date :func:`_effective` reads, when it has a time of
+    day; a time without a zone is read as UTC."""
+    values = [
+        getattr(res, name, None)
+        for name in ("effectiveDateTime", "effectiveInstant", "performedDateTime")
+    ]
+    values.append(getattr(res, "occurrenceDateTime", None))
+    for name in ("effectivePeriod", "performedPeriod"):
+        period = getattr(res, name, None)
+        if period is not None:
+            values += [period.end, period.start]
+    values.append(getattr(res, "issued", None))
+    for value in values:
+        if _date(value) is None:
+            continue
+        if not isinstance(value, dt.datetime):
+            return None  # the date that counts has no time of day
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.timestamp()
+    return None
+
+
 def _codings(concept: Any) -> list[Any]:
     return list(getattr(concept, "coding", None) or []) if concept is not None else []
 
@@ -384,6 +411,9 @@ def import_resources(
             continue
         ref = f"{res.get_resource_type()}/{res.id}" if res.id else f"{res.get_resource_type()}[{i}]"
         parsed.append((ref, res, dict(raw)))
+        moment = _moment(res)
+        if moment is not None:
+            state.moments[ref] = moment
         if res.id:
             state.by_id.setdefault(ref, (ref, res, dict(raw)))
         full_url = getattr(raw, "full_url", None)
@@ -395,8 +425,23 @@ def import_resources(
         raise FhirImportError(problems)
 
     patient_ref, patient = _choose_patient(parsed, patient_id)
-    pid = patient.id if patient is not None else patient_id
-    assert pid is not None
+    if patient is not None and patient.id is None and patient_id is not None:
+        # The one Patient without an id, named by the given id: references to that id are hers.
+        named = f"Patient/{patient_id}"
+        parsed = [(named if r == patient_ref else r, x, raw) for r, x, raw in parsed]
+        state.by_id.setdefault(named, (named, patient, {}))
+        patient_ref = named
+    pid = (patient.id if patient is not None else None) or patient_id
+    if pid is None:
+        raise FhirImportError(
+            FhirProblem(
+                patient_ref,
+                "die Patient-Ressource hat keine id (und keine fullUrl, die sie nennt); die "
+                "Patienten-ID angeben, sie wird das Pseudonym des Falls",
+                "the Patient resource has no id (and no fullUrl naming it); give the patient "
+                "id, which becomes the case's pseudonym",
+            )
+        )
     if not _ID.match(pid):
         raise FhirImportError(
             FhirProblem(
@@ -680,6 +725,8 @@ def _choose_patient(
         for ref, res in patients:
             if res.id == patient_id:
                 return ref, res
+        if len(patients) == 1 and patients[0][1].id is None:
+            return patients[0]  # the one Patient, without an id: the given one names it
         if patients:
             raise FhirImportError(
                 FhirProblem(
@@ -951,8 +998,7 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             "condition without a case field (no primary, bone or organ metastasis of the "
             "code table)",
         )
-    state.lesions = lesions
-    state.lesion_sources = lesion_sources
+    state.lesions, state.lesion_sources = _distinct_lesions(state, lesions, lesion_sources)
     for ref, res, finding, date in findings:
         _finding(state, ref, res, finding, date)
     return primary_ids
@@ -1392,6 +1438,55 @@ def _site_location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
     return out, display
 
 
+def _distinct_lesions(
+    state: _State, lesions: list[dict[str, Any]], sources: list[list[FieldSource]]
+) -> tuple[list[dict[str, Any]], list[list[FieldSource]]]:
+    """The lesions that are told apart. A bone metastasis coded without a location (German
+    billing codes it again at every stay) is no further lesion beside a located one, nor
+    beside another without location: all may be the same metastasis. A second diagnosis at
+    the same vertebra (coded in two code systems) is that vertebra's lesion. What is left out
+    is reported; the counts stay open (neither solitary nor multiple follows from them)."""
+    any_placed = any(les.get("region") is not None for les in lesions)
+    kept: list[dict[str, Any]] = []
+    kept_sources: list[list[FieldSource]] = []
+    for lesion, srcs in zip(lesions, sources, strict=True):
+        ref = srcs[0].resource
+        if lesion.get("region") is None:
+            same = next((k for k in kept if k.get("region") is None), None)
+            if any_placed or same is not None:
+                state.drop(
+                    ref,
+                    "Knochenmetastase ohne Lokalisation neben einer weiteren: nicht als eigene "
+                    "Läsion gezählt (vielleicht dieselbe Metastase); die Anzahl bleibt offen",
+                    "bone metastasis without a location beside another: not counted as a "
+                    "lesion of its own (perhaps the same metastasis); the count stays open",
+                    "bodySite",
+                )
+                continue
+        elif lesion.get("region") == Region.spine.value and lesion.get("level"):
+            twin = next(
+                (
+                    k
+                    for k in kept
+                    if k.get("region") == Region.spine.value and k.get("level") == lesion["level"]
+                ),
+                None,
+            )
+            if twin is not None:
+                state.drop(
+                    ref,
+                    f"zweite Diagnose am selben Wirbel ({lesion['level']}): dieselbe Läsion "
+                    f"wie {twin['id']}",
+                    f"second diagnosis at the same vertebra ({lesion['level']}): the same "
+                    f"lesion as {twin['id']}",
+                    "bodySite",
+                )
+                continue
+        kept.append(lesion)
+        kept_sources.append(srcs)
+    return kept, kept_sources
+
+
 def _lesions_of(
     state: _State,
     ref: str,
@@ -1442,6 +1537,12 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
     codes = state.codes
     if res.status not in codes.statuses.observation:
         state.drop_status(ref, res.status, "Beobachtung", "observation")
+        if res.status in codes.statuses.observation_pending and _has_value(res):
+            date = _effective(res)
+            if not state.after_board(date):
+                for target in _targets(codes, _codings(res.code)):
+                    if target in _plain_paths():
+                        state.blocked.setdefault(target, []).append((date, ref))
         return
     date = _effective(res)
     if date is None and (partial := _partial_effective(res)) is not None:
@@ -1643,7 +1744,20 @@ def _value(
             return None, "", None
         return _number(q.value), f"{prefix}valueQuantity", None
     if res.valueCodeableConcept is not None and entry.answers:
-        answer = state.codes.answers[entry.answers].first(_codings(res.valueCodeableConcept))
+        hits = state.codes.answers[entry.answers].every(_codings(res.valueCodeableConcept))
+        if len({hit.value for hit in hits}) > 1:
+            # One answer coded as two different values (ECOG 0 and ECOG 4): neither holds,
+            # and no older value stands in for it.
+            shown = ", ".join(dict.fromkeys(hit.display for hit in hits))
+            state.use(ref, "valueCodeableConcept")
+            state.drop(
+                ref,
+                f"Antwort widersprüchlich codiert ({shown}): nicht verwendet",
+                f"answer coded as contradicting values ({shown}): not used",
+                f"{prefix}valueCodeableConcept",
+            )
+            return None, "", None
+        answer = hits[0] if hits else None
         if answer is not None:
             state.use(ref, "valueCodeableConcept")
             if answer.value is None:
@@ -2577,8 +2691,29 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
         cands = state.current(path, offered)
         if not cands:
             continue
+        if path == "primary.site" and len({c.value for c in cands}) > 1:
+            # Two primary tumours: which one the bone metastases come from is the board's
+            # question (a biopsy may answer it), not a matter of dates or order.
+            names = ", ".join(sorted({str(c.value) for c in cands}))
+            for c in cands:
+                state.drop(
+                    c.resource,
+                    f"mehrere Primärtumoren ({names}): von welchem die Knochenmetastasen "
+                    "stammen, bleibt offen (primary.site nicht gesetzt)",
+                    f"several primary tumours ({names}): which one the bone metastases come "
+                    "from stays open (primary.site not set)",
+                    c.element,
+                )
+            continue
         ranked = sorted(cands, key=lambda c: (c.date or dt.date.min, c.order))
         best = ranked[-1]
+        same_day = [c for c in ranked if c.date == best.date]
+        timed = len(same_day) > 1 and all(c.resource in state.moments for c in same_day)
+        if timed:
+            # Two values of one day with their times: the later one holds (a search answer
+            # lists the newest first, so the order of the input says nothing).
+            best = max(same_day, key=lambda c: (state.moments[c.resource], c.order))
+            ranked = [c for c in ranked if c is not best] + [best]
         newer = [
             (date, ref)
             for date, ref in state.blocked.get(path, ())
@@ -2603,13 +2738,14 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
             continue
         others = [c for c in ranked[:-1] if c.value != best.value]
         if others:
-            same_day = any(c.date == best.date for c in others)
             rule = (
-                _t(
+                _t("gleiches Datum: die spätere Uhrzeit", "same date: the later time of day")
+                if timed and any(c.date == best.date for c in others)
+                else _t(
                     "gleiches Datum: die zuletzt aufgeführte Ressource",
                     "same date: the resource listed last",
                 )
-                if same_day
+                if any(c.date == best.date for c in others)
                 else _t(
                     "der jüngste Wert am oder vor dem Konferenzdatum",
                     "the latest value on or before the board date",

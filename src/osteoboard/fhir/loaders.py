@@ -9,6 +9,7 @@ a resource without an id gets the UUID of its ``fullUrl`` as id.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,10 @@ def parse_json(text: str, name: str, *, line: bool = False) -> Any:
         ) from None
     except RecursionError:
         raise problem(name, "zu tief verschachtelt", "nested too deeply") from None
+    except ValueError:  # an integer beyond Python's digit limit for conversion (4,300)
+        raise problem(
+            name, "eine Zahl hat zu viele Ziffern", "a number has too many digits"
+        ) from None
     if found:
         try:
             where, key = _first_twice(data) or ("", "?")
@@ -155,8 +160,10 @@ def parse_json(text: str, name: str, *, line: bool = False) -> Any:
     return data
 
 
-def parse_bundle(data: Any, name: str = "bundle") -> list[Entry]:
-    """The resources of a Bundle document (a dict); one bare resource is accepted too."""
+def parse_bundle(data: Any, name: str = "bundle", *, page: bool = False) -> list[Entry]:
+    """The resources of a Bundle document (a dict); one bare resource is accepted too. A
+    search answer with a next page is refused unless ``page`` (the caller reads every page):
+    a case from part of the data could show an older value where the newer is elsewhere."""
     if not isinstance(data, dict):
         raise problem(
             name, "kein FHIR-Bundle (kein JSON-Objekt)", "not a FHIR Bundle (not a JSON object)"
@@ -179,6 +186,20 @@ def parse_bundle(data: Any, name: str = "bundle") -> list[Entry]:
             f"{name}: type",
             f"Bundle-Typ {btype!r} wird nicht gelesen; erlaubt: {', '.join(BUNDLE_TYPES)}",
             f"Bundle type {btype!r} is not read; allowed: {', '.join(BUNDLE_TYPES)}",
+        )
+    links = data.get("link")
+    if not page and any(
+        isinstance(link, dict) and link.get("relation") == "next"
+        for link in (links if isinstance(links, list) else [])
+    ):
+        raise problem(
+            f"{name}: link",
+            "eine Seite eines Suchergebnisses (link 'next'): die weiteren Seiten fehlen, und "
+            "ein älterer Wert könnte für einen neueren auf ihnen stehen – alle Seiten "
+            "zusammenführen oder über den Server importieren",
+            "one page of a search answer (link 'next'): the further pages are missing, and an "
+            "older value could stand for a newer one on them – join all pages or import from "
+            "the server",
         )
     entries = data.get("entry") or []
     if not isinstance(entries, list):
@@ -216,12 +237,22 @@ def _check_count(n: int, where: str) -> None:
         )
 
 
+#: The type and id at the end of an absolute fullUrl (``https://…/fhir/Patient/123``, a
+#: version ``/_history/2`` after it).
+_URL_ID = re.compile(r"/([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+
 def _entry(resource: dict[str, Any], full_url: Any) -> Entry:
     e = Entry(resource)
     if isinstance(full_url, str):
         e.full_url = full_url
         if "id" not in e and full_url.startswith("urn:uuid:"):
             e["id"] = full_url[len("urn:uuid:") :]
+        elif "id" not in e and "://" in full_url:
+            # A search answer's resource without its id: the server's URL names it.
+            m = _URL_ID.search(full_url)
+            if m is not None and m[1] == resource.get("resourceType"):
+                e["id"] = m[2]
     return e
 
 
@@ -293,7 +324,7 @@ def _is_one_document(text: str) -> bool:
         json.loads(text)
     except json.JSONDecodeError:
         return False
-    except RecursionError:
+    except (RecursionError, ValueError):
         return True  # parse_json names the problem
     return True
 

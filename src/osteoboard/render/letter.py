@@ -42,6 +42,7 @@ from osteoboard.case import (
     spine_level_index,
 )
 from osteoboard.engine import definition_holds
+from osteoboard.errors import OsteoboardError
 from osteoboard.guideline import DISCIPLINES, KnowledgeBase, load_knowledge_base
 from osteoboard.patient_texts import (
     SECTIONS,
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 
-class SettingsError(ValueError):
+class SettingsError(OsteoboardError, ValueError):
     """The letter's settings (file or environment) are invalid; the message names them."""
 
 

@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from osteoboard.errors import OsteoboardError
 from osteoboard.store.errors import StoreError
 from osteoboard.web.session import CsrfFailed, LoginRequired, lang_of
 from osteoboard.web.templating import page
@@ -24,7 +25,7 @@ from osteoboard.web.texts import say
 __all__ = ["WebError", "is_htmx", "redirect", "router"]
 
 
-class WebError(Exception):
+class WebError(OsteoboardError):
     """A page that cannot be shown: its status and message (already in words)."""
 
     def __init__(self, status: int, message: str) -> None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from osteoboard.api.auth import FhirImporter
-from osteoboard.api.bodies import StrictRoute
+from osteoboard.api.bodies import BundleRoute
 from osteoboard.api.problems import case_error_problem, lang_of
 from osteoboard.api.responses import problems_of
 from osteoboard.api.schemas import CaseCreated, VersionOut
@@ -24,7 +24,7 @@ from osteoboard.store.permissions import Operation, require
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["fhir"], route_class=StrictRoute)
+router = APIRouter(tags=["fhir"], route_class=BundleRoute)
 
 
 class FhirImportOut(BaseModel):
