@@ -661,6 +661,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "New bone lesions or soft-tissue plasmacytomas, or growth of known ones "
         "(new_crab.bone or an assessment of the course)",
     ),
+    Fact(
+        "mm.painful_lesion_new",
+        "bool",
+        "A painful bone lesion listed in myeloma is a new lesion (or a known one grown): "
+        "unknown while the imaging has not said so, false when no lesion is painful",
+    ),
     Fact("mm.bm_plasma_cells_pct", "float", "Clonal plasma cells in the marrow (latest)", "%"),
     Fact(
         "mm.baseline_flc_ratio",
@@ -1006,6 +1012,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         fs.set("mm.crab", [])
         fs.set("mm.new_crab_stated", [])
         fs.set("mm.new_bone_lesions", False)
+        fs.set("mm.painful_lesion_new", False)
         fs.set("mm.exposed_agents", [])
         return
     stage = mm.stage.value if mm.stage else None
@@ -1062,6 +1069,15 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         True if course.new_lesions_reported else new_bone,
         missing=["myeloma.new_crab.bone", "myeloma.series"],
     )
+    # A lesion that hurts with no imaging finding of it reported yet (the MRI pending) may be
+    # the new lesion that makes a clinical relapse: open, not "none reported", until the
+    # imaging or the referral says.
+    if new_bone is not None or course.new_lesions_reported:
+        painful_new: bool | None = True if course.new_lesions_reported else new_bone
+    else:
+        pending = any(_painful(les) and not _imaged(les) for les in case.lesions)
+        painful_new = None if pending else False
+    fs.set("mm.painful_lesion_new", painful_new, missing=["myeloma.new_crab.bone"])
 
     # Myeloma-defining biomarkers (SLiM): the marrow and the baseline light chains.
     fs.set(
@@ -2185,6 +2201,22 @@ def _placed_lesion_facts(
         missing=p("joint"),
     )
     return fs
+
+
+def _imaged(lesion: Lesion) -> bool:
+    """Whether any imaging finding of the lesion is documented (its type, size, compression
+    grade or the vertebra's alignment and collapse)."""
+    return any(
+        value is not None
+        for value in (
+            lesion.type,
+            lesion.size_cm,
+            lesion.escc_grade,
+            lesion.alignment,
+            lesion.collapse,
+            lesion.cortical_involvement,
+        )
+    )
 
 
 def _painful(lesion: Lesion) -> bool | None:

@@ -154,3 +154,19 @@ def test_a_precursor_with_a_documented_biomarker_of_myeloma_is_checked_not_monit
     assert set(mm_items(run(light_chains))) == {"MM.START_OR_SWITCH_THERAPY"}
     below = case(myeloma={"stage": "smouldering", "bm_plasma_cells_pct": 55})
     assert set(mm_items(run(below))) == {"MM.MONITOR"}
+
+
+def test_a_painful_lesion_with_its_imaging_pending_may_be_a_clinical_relapse() -> None:
+    """A vertebra that hurts now, no imaging finding of it reported: whether it is a new lesion
+    (a clinical relapse, IMWG) is open, not "none reported"; once the referral says it is not
+    new, or its imaging is documented, the stable course is monitoring again."""
+    painful = [{"id": "L1", "region": "spine", "level": "L1", "pain": "mechanical", "pain_vas": 7}]
+    p = run(case(lesions=painful))
+    assert "MM.MONITOR" not in mm_items(p)  # an open tier is never monitoring
+    needs = {m.field: m.needed_for for m in p.missing_data}
+    assert {"myeloma.monitor", "myeloma.start_or_switch"} <= set(needs["myeloma.new_crab.bone"])
+    stated = case(lesions=painful)
+    stated["myeloma"]["new_crab"] = {"bone": False}
+    assert set(mm_items(run(stated))) == {"MM.MONITOR"}
+    imaged = [{**painful[0], "type": "lytic", "escc_grade": "0"}]
+    assert set(mm_items(run(case(lesions=imaged)))) == {"MM.MONITOR"}
