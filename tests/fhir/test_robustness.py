@@ -630,3 +630,28 @@ def test_one_answer_coded_as_two_different_grades_is_not_used() -> None:
     )
     same = obs("ecog", "89247-1", valueCodeableConcept={"coding": [answers[1], answers[1]]})
     assert run(same).case.patient.ecog == 4
+
+
+def test_a_merged_record_is_the_same_patient() -> None:
+    """A record merged into another (Patient.link replaced-by) is the same person: the import
+    chooses the record in use, and data filed under the old record count; an unlinked
+    second patient is still another patient."""
+    old = {
+        "resourceType": "Patient",
+        "id": "p1-old",
+        "gender": "female",
+        "link": [{"other": {"reference": "Patient/p1"}, "type": "replaced-by"}],
+    }
+    calcium = obs("ca", "17861-6", valueQuantity={"value": 2.9, "unit": "mmol/L"})
+    calcium["subject"] = {"reference": "Patient/p1-old"}
+    result = import_resources([old, PAT, calcium], board_date=BOARD)
+    assert result.case.id == "p1" and result.case.labs.calcium_mmol_l == 2.9
+    assert "another record of the same patient" in " | ".join(
+        u.reason.en for u in result.report.unused if u.resource == "Patient/p1-old"
+    )
+    stranger = {**old, "link": []}
+    with pytest.raises(FhirImportError) as exc:
+        import_resources([stranger, PAT, calcium], board_date=BOARD)
+    assert "several patients" in exc.value.lines("en")[0]
+    chosen = import_resources([stranger, PAT, calcium], board_date=BOARD, patient_id="p1")
+    assert chosen.case.labs.calcium_mmol_l is None

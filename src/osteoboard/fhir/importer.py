@@ -459,18 +459,38 @@ def import_resources(
         for url, ref in state.by_url.items()
         if ref == patient_ref and "://" in url
     }
+    # The patient's other records (Patient.link: merged or linked): their data are hers.
+    records = next(
+        (
+            {r for r, _ in person}
+            for person in _persons(
+                [(r, x) for r, x, _ in parsed if x.get_resource_type() == "Patient"]
+            )
+            if any(r == patient_ref for r, _ in person)
+        ),
+        {patient_ref},
+    )
     mine: list[tuple[str, Resource, dict[str, Any]]] = []
     for ref, res, raw in parsed:
         if ref == patient_ref:
             continue
         rtype = res.get_resource_type()
         if rtype == "Patient":
-            state.drop(ref, "anderer Patient", "another patient")
+            if ref in records:
+                state.drop(
+                    ref,
+                    f"weitere Akte desselben Patienten (Patient.link); ihre Daten zählen zu "
+                    f"{patient_ref}",
+                    f"another record of the same patient (Patient.link); its data count for "
+                    f"{patient_ref}",
+                )
+            else:
+                state.drop(ref, "anderer Patient", "another patient")
             continue
         if rtype == "OperationOutcome":
             _server_issues(state, ref, res)
             continue
-        why = _not_mine(state, res, patient_ref, patient)
+        why = _not_mine(state, res, patient_ref, patient, records)
         if why is not None:
             state.drop(ref, *why)
             continue
@@ -565,7 +585,11 @@ def _url_key(url: str) -> str:
 
 
 def _not_mine(
-    state: _State, res: Resource, patient_ref: str, patient: Resource | None
+    state: _State,
+    res: Resource,
+    patient_ref: str,
+    patient: Resource | None,
+    records: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[str, str] | None:
     """Why a resource is not the imported patient's (German, English), or None when it is.
     References resolve as in FHIR: relative (``Patient/p1``) by type and id; a ``urn:uuid:``
@@ -619,7 +643,7 @@ def _not_mine(
             )
     else:
         target = _ref_key(subject) or text
-    if target == patient_ref:
+    if target == patient_ref or target in records:
         return None
     if not target.startswith("Patient"):
         return "Bezug auf keinen Patienten", "subject is not a patient"
@@ -717,6 +741,40 @@ def _raw_of(parsed: list[tuple[str, Resource, dict[str, Any]]], ref: str) -> dic
     return {}
 
 
+#: Patient.link types that join two records of one person: a record merged into another
+#: (replaced-by, replaces) or another record of the same person (refer, seealso).
+_SAME_PERSON = frozenset({"replaced-by", "replaces", "refer", "seealso"})
+
+
+def _persons(patients: list[tuple[str, Resource]]) -> list[list[tuple[str, Resource]]]:
+    """The Patients of the input grouped into persons by Patient.link, in input order."""
+    refs = [ref for ref, _ in patients]
+    root = {ref: ref for ref in refs}
+
+    def find(ref: str) -> str:
+        while root[ref] != ref:
+            ref = root[ref]
+        return ref
+
+    for ref, res in patients:
+        for link in getattr(res, "link", None) or []:
+            other = _ref_key(link.other) if link.type in _SAME_PERSON else None
+            if other in root and find(other) != find(ref):
+                root[find(other)] = find(ref)
+    groups: dict[str, list[tuple[str, Resource]]] = {}
+    for ref, res in patients:
+        groups.setdefault(find(ref), []).append((ref, res))
+    return list(groups.values())
+
+
+def _record_in_use(person: list[tuple[str, Resource]]) -> tuple[str, Resource]:
+    """The record of a person that is in use: the first not replaced by another."""
+    for ref, res in person:
+        if not any(link.type == "replaced-by" for link in getattr(res, "link", None) or []):
+            return ref, res
+    return person[0]
+
+
 def _choose_patient(
     parsed: list[tuple[str, Resource, dict[str, Any]]], patient_id: str | None
 ) -> tuple[str, Resource | None]:
@@ -744,6 +802,9 @@ def _choose_patient(
                 "no Patient resource; give the patient id",
             )
         )
+    persons = _persons(patients)
+    if len(persons) == 1:
+        return _record_in_use(persons[0])  # one person, records merged or linked
     if len(patients) > 1:
         names = ", ".join(r for r, _ in patients)
         raise FhirImportError(
