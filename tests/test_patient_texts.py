@@ -114,6 +114,7 @@ NO_BLOCK: dict[str, str] = {
     "WARN.PROGNOSIS_MARROW_FAILURE": "clinician caveat on the prognostic scores, not an option",
     "WARN.CALCIUM_IMPLAUSIBLE": "data check for the team; the emergency box speaks to the patient",
     "WARN.NSAID_RENAL": "clinician prescribing warning; pain_support and self_care_myeloma",
+    "WARN.LENALIDOMIDE_RENAL": "clinician dosing warning; the team adjusts the dose",
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",
     "WARN.PERFORMANCE_STATUS_CONFLICT": "data check for the team; the open question is named",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",

@@ -243,3 +243,22 @@ def test_a_whole_spine_mri_documented_as_done_is_asked_for_its_report() -> None:
     del doc["neurology"]["whole_spine_mri_done"]
     first = evaluate(parse_case(doc)).questions[0]
     assert first.text.de.startswith("Liegt ein aktuelles MRT der gesamten Wirbelsäule vor?")
+
+
+def test_beside_no_new_deficit_the_question_asks_for_an_older_one_not_whether_it_is_new() -> None:
+    """Bilsky 2 with "no new deficit" documented: whether an (older) deficit remains decides
+    the emergency; the question does not ask again whether it is new."""
+    doc: dict[str, Any] = {
+        "id": "older-deficit",
+        "board_date": "2026-11-20",
+        "patient": {"age": 66, "sex": "female", "ecog": 1, "weight_kg": 70},
+        "primary": {"site": "breast", "hormone_receptor": "positive", "her2": "negative"},
+        "neurology": {"new_deficit": False},
+        "lesions": [
+            {"id": "T8", "region": "spine", "level": "T8", "type": "lytic", "escc_grade": "2"}
+        ],
+    }
+    first = evaluate(parse_case(doc)).questions[0]
+    assert first.fact == "neuro.any_deficit"
+    assert "auch älteres" in first.text.de and "neu aufgetreten" not in first.text.de
+    assert "radikulär" in first.text.de

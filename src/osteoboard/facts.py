@@ -78,6 +78,7 @@ DRUG_CLASSES: tuple[str, ...] = (
     "antiangiogenic",
     "braf_mek",
     "nsaid",
+    "myeloma_drug",
 )
 Scope = Literal["case", "lesion"]
 Value = bool | int | float | str | list[str] | None
@@ -398,6 +399,11 @@ CATALOGUE: tuple[Fact, ...] = (
             "therapies.yaml",
         )
         for drug_class in DRUG_CLASSES
+    ),
+    Fact(
+        "prior.myeloma_therapy_current",
+        "bool",
+        "A myeloma therapy is on the current medication (a line is running)",
     ),
     Fact(
         "prior.adt_started",
@@ -1585,6 +1591,20 @@ def _prior(
     ):
         # Not stated, but an NSAID is on the current medication ("Ibuprofen 400 mg 1-1-1").
         fs.set("prior.nsaid_current", True)
+    # A myeloma therapy on the current medication ("Lenalidomid 25 mg d1-21"): a line is
+    # running. Not documented means none (the policy in facts.yaml); planned ones do not count.
+    current_classes = {
+        drug_classes.get(n)
+        for entry in pt.current_medication or ()
+        for n in named_therapies(entry, therapies)
+    }
+    fs.set(
+        "prior.myeloma_therapy_current",
+        True
+        if "myeloma_drug" in current_classes
+        else (False if pt.current_medication is not None else None),
+        missing=["prior_therapy.current_medication"],
+    )
     bma = pt.bone_modifying_agent
     path = ["prior_therapy.bone_modifying_agent"]
     fs.set("prior.bma", bma.value if bma else None, missing=path)

@@ -155,13 +155,17 @@ class Therapy(_KbModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
     aliases: list[str] = Field(default_factory=list)
     drug_class: (
-        Literal["anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek", "nsaid"] | None
+        Literal[
+            "anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek", "nsaid", "myeloma_drug"
+        ]
+        | None
     ) = Field(
         default=None,
         description="The class of a drug that changes a procedure (facts "
         "medication.<class>): bleeding before a procedure, wound healing after surgery, "
         "radiosensitisation around radiotherapy; nsaid: a current NSAID "
-        "(prior.nsaid_current).",
+        "(prior.nsaid_current); myeloma_drug: a myeloma therapy running "
+        "(prior.myeloma_therapy_current) and its renal dosing.",
     )
     status: Status
     note: Text
