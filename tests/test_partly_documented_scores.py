@@ -153,3 +153,48 @@ def test_worst_from_is_linted() -> None:
     assert lint_fact_info(facts["lesion.sins"], outside) is not None
     inside = FactInfo(label=label, range=(0, 18), worst_from=10.0)
     assert lint_fact_info(facts["lesion.sins"], inside) is None
+
+
+def test_a_fractured_vertebra_is_read_as_possibly_unstable() -> None:
+    """A documented pathologic fracture of C7 with its instability items not reported: the
+    vertebral body has collapsed (the collapse item is 2 or 3, not 0), and the SINS is read at
+    its worst (facts.yaml ``worst_if``): a suspected instability with an urgent consult and an
+    urgent MRI, the stabilisation conditional on it. Without the fracture the same lesion is
+    a consult that waits for its items."""
+    fractured = _spine({"pathologic_fracture": True})
+    (score,) = [s for s in fractured.scores if s.name == "sins"]
+    (collapse,) = [i for i in score.items if i.name == "collapse"]
+    assert collapse.possible == [2, 3] and collapse.note is not None
+    assert _sins(fractured) == (5, 18)
+    codes = _codes(fractured)
+    assert codes["EMERG.SPINAL_INSTABILITY"] == "suspected"
+    assert codes["SURG.SPINE_STABILIZATION"] == "conditional"
+    (consult,) = [i for i in fractured.recommendations if i.code == "SURG.SPINE_CONSULT"]
+    assert str(consult.priority) == "urgent"
+    assert "Zervikalorthese" in fractured.emergencies[0].text.de
+    plain = _spine({"pathologic_fracture": False})
+    assert _sins(plain) == (3, 18)
+    assert "EMERG.SPINAL_INSTABILITY" not in _codes(plain)
+    # The collapse reported settles the item: a documented "none" beside a fracture stands.
+    reported = _spine({"pathologic_fracture": True, "collapse": "none"})
+    (score,) = [s for s in reported.scores if s.name == "sins"]
+    assert [i.possible for i in score.items if i.name == "collapse"] == [[0]]
+
+
+def test_worst_if_is_linted() -> None:
+    facts = catalogue_by_name()
+    label = Text(de="x", en="x")
+    on_a_flag = FactInfo(label=label, if_true=label, if_false=label, worst_if="lesion.lytic")
+    assert lint_fact_info(facts["neuro.new_deficit"], on_a_flag) is not None
+    on_a_score = FactInfo(label=label, range=(0, 18), worst_if="lesion.pathologic_fracture")
+    assert lint_fact_info(facts["lesion.sins"], on_a_score) is None
+
+
+def test_worst_if_must_name_a_yes_no_fact_of_the_same_scope(tmp_path: Any) -> None:
+    from tests.kb_copies import edited_copy, load_error
+
+    def change(data: Any) -> None:
+        data["facts"]["lesion.sins"]["worst_if"] = "patient.on_dialysis"
+
+    message = load_error(edited_copy(tmp_path, "facts.yaml", change))
+    assert "worst_if 'patient.on_dialysis' must name a yes/no fact of the same scope" in message

@@ -198,10 +198,14 @@ class _Scope:
             self.estimates.update(fs.estimates)
             self.closed |= fs.closed
             own.update(fs.values)
-        for name, worst_from in kb.read_at_worst:
-            # A partly documented score already in the band it names: read at its worst.
+        for name, worst_from, worst_if in kb.read_at_worst:
+            # A partly documented score already in the band it names, or beside the finding
+            # that makes it possibly unstable: read at its worst.
             span = self.intervals.get(name) if name in own else None
-            if span is not None and span[0] >= worst_from:
+            if span is not None and (
+                (worst_from is not None and span[0] >= worst_from)
+                or (worst_if is not None and self.values.get(worst_if) is True)
+            ):
                 self.estimates[name] = span[1]
         for name in kb.absent_unless_documented:
             if name in own and self.values[name] is None:

@@ -77,6 +77,10 @@ class FactInfo(_Model):
     #: spine already "potentially unstable" on what is documented raises a suspected
     #: instability whenever the open items can make it unstable; otherwise the middle counts.
     worst_from: float | None = None
+    #: A yes/no fact of the same scope whose documented "yes" has the range read at its
+    #: worst whatever the documented items give (a fractured vertebra is treated as possibly
+    #: unstable until its instability items are reported).
+    worst_if: str | None = None
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("values", mode="before")
@@ -132,6 +136,8 @@ def lint_fact_info(fact: Fact, info: FactInfo) -> str | None:
         or not info.range[0] < info.worst_from <= info.range[1]
     ):
         return "worst_from needs a number fact and a value inside its plausible range"
+    if info.worst_if is not None and (fact.type not in ("int", "float") or info.range is None):
+        return "worst_if needs a number fact with a plausible range"
     if info.policy == "absent_unless_documented":
         assumed = info.assume
         ok = (

@@ -559,10 +559,14 @@ class KnowledgeBase:
         return {}
 
     @functools.cached_property
-    def read_at_worst(self) -> tuple[tuple[str, float], ...]:
-        """(fact, lower end from which a range of it is read at its upper end): facts.yaml
-        ``worst_from``."""
-        return tuple((n, i.worst_from) for n, i in self.facts.items() if i.worst_from is not None)
+    def read_at_worst(self) -> tuple[tuple[str, float | None, str | None], ...]:
+        """(fact, lower end from which a range of it is read at its upper end, yes/no fact
+        whose documented yes reads it so too): facts.yaml ``worst_from`` and ``worst_if``."""
+        return tuple(
+            (n, i.worst_from, i.worst_if)
+            for n, i in self.facts.items()
+            if i.worst_from is not None or i.worst_if is not None
+        )
 
     @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:
@@ -1302,6 +1306,16 @@ def _load_fact_infos(
         ):
             raise KnowledgeError(
                 f"facts.yaml: facts.{name}: asked_if {info.asked_if!r} must name a yes/no fact"
+            )
+        scope = name.split(".", 1)[0] == "lesion"
+        if info.worst_if is not None and (
+            info.worst_if not in catalogue
+            or catalogue[info.worst_if].type != "bool"
+            or (info.worst_if.split(".", 1)[0] == "lesion") != scope
+        ):
+            raise KnowledgeError(
+                f"facts.yaml: facts.{name}: worst_if {info.worst_if!r} must name a yes/no fact "
+                "of the same scope"
             )
         target = infos.get(info.asked_with) if info.asked_with is not None else None
         if info.asked_with is not None and (

@@ -16,7 +16,7 @@ from osteoboard.case import (
     SpinalPain,
     normalise_spine_level,
 )
-from osteoboard.scores.base import Points, ScoreInput, ScoreResult, item, summarise
+from osteoboard.scores.base import Points, ScoreInput, ScoreItem, ScoreResult, item, summarise
 from osteoboard.scores.registry import ScoreSpec, lesion_adapter
 from osteoboard.text import Text
 
@@ -32,6 +32,9 @@ class SinsInput(ScoreInput):
     alignment: Alignment | None = None
     collapse: Collapse | None = None
     posterolateral: Posterolateral | None = None
+    #: A documented pathologic fracture of the vertebra: its body has collapsed, so an
+    #: unreported collapse item is under or over 50 %, not "none".
+    pathologic_fracture: bool | None = None
 
     @field_validator("level")
     @classmethod
@@ -73,6 +76,12 @@ COLLAPSE_POINTS = {
     Collapse.body_involved_gt_50: 1,
     Collapse.none: 0,
 }
+#: The collapse item of a fractured vertebra whose collapse is not reported.
+FRACTURE_COLLAPSE_POINTS = {Collapse.gt_50: 3, Collapse.lt_50: 2}
+_FRACTURE_NOTE = Text(
+    de="pathologische Fraktur dokumentiert: der Wirbelkörper ist eingebrochen (Ausmaß offen)",
+    en="pathologic fracture documented: the vertebral body has collapsed (extent open)",
+)
 POSTEROLATERAL_POINTS = {
     Posterolateral.bilateral: 3,
     Posterolateral.unilateral: 1,
@@ -126,7 +135,9 @@ def sins(inp: SinsInput, lesion: str | None = None) -> ScoreResult:
         item("pain", _L["pain"], inp.pain, PAIN_POINTS),
         item("type", _L["type"], inp.type, TYPE_POINTS),
         item("alignment", _L["alignment"], inp.alignment, ALIGNMENT_POINTS),
-        item("collapse", _L["collapse"], inp.collapse, COLLAPSE_POINTS),
+        fractured
+        if (fractured := _fractured_collapse(inp)) is not None
+        else item("collapse", _L["collapse"], inp.collapse, COLLAPSE_POINTS),
         item("posterolateral", _L["posterolateral"], inp.posterolateral, POSTEROLATERAL_POINTS),
     ]
     missing = [name for name in INPUT_FIELDS if getattr(inp, name) is None]
@@ -141,6 +152,14 @@ def sins(inp: SinsInput, lesion: str | None = None) -> ScoreResult:
     )
 
 
+def _fractured_collapse(inp: SinsInput) -> ScoreItem | None:
+    """The collapse item of a fractured vertebra whose collapse is not reported (2 or 3
+    points), else None."""
+    if inp.collapse is not None or inp.pathologic_fracture is not True:
+        return None
+    return item("collapse", _L["collapse"], None, FRACTURE_COLLAPSE_POINTS, _FRACTURE_NOTE)
+
+
 SPEC = ScoreSpec(
     name="sins",
     title=Text(
@@ -150,7 +169,7 @@ SPEC = ScoreSpec(
     per="spinal_lesion",
     input_model=SinsInput,
     compute=sins,
-    from_case=lesion_adapter(SinsInput, INPUT_FIELDS),
+    from_case=lesion_adapter(SinsInput, (*INPUT_FIELDS, "pathologic_fracture")),
     source=SOURCE,
     categories=tuple(CATEGORIES),
 )
