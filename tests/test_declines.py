@@ -405,7 +405,12 @@ def test_the_letter_of_a_fracture_without_operation_promises_none() -> None:
 # --- not documented: read exactly as before ------------------------------------------------------
 
 
-UNDOCUMENTED = [*EXAMPLES, *(p for p in CASE_FILES if p != FEMUR)]
+#: Every referral that documents no refusal (041 was written for one; later referrals that
+#: document one are left out by the check).
+UNDOCUMENTED = [
+    *EXAMPLES,
+    *(p for p in CASE_FILES if p != FEMUR and referral(p).case.patient.declines is None),
+]
 
 
 @pytest.mark.parametrize("path", UNDOCUMENTED, ids=lambda p: p.name)

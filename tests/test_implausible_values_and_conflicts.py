@@ -152,3 +152,17 @@ def test_no_agent_is_started_on_a_value_to_be_checked(symptoms: bool) -> None:
     codes = {i.code for i in _items(p)}
     assert not codes & {"BMA.DENOSUMAB", "BMA.ZOLEDRONIC_ACID", "BMA.CALCIUM_VITAMIN_D"}
     assert "WARN.CALCIUM_IMPLAUSIBLE" in codes
+
+
+def test_documented_hypercalcaemia_symptoms_make_a_high_value_plausible() -> None:
+    """18.5 mg/dL (4.6 mmol/L) with thirst, vomiting or confusion documented: the value fits
+    the symptoms and is treated as the severe hypercalcaemia it is, not checked as a unit
+    mix-up."""
+    p = _breast(
+        labs__calcium_mmol_l=4.6,
+        patient__hypercalcemia_symptoms=True,
+        prior_therapy__bone_modifying_agent="none",
+    )
+    hyper = _one(p, "EMERG.HYPERCALCEMIA")
+    assert str(hyper.status) == "confirmed"
+    assert "WARN.CALCIUM_IMPLAUSIBLE" not in {i.code for i in _items(p)}

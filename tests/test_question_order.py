@@ -238,7 +238,9 @@ def test_a_whole_spine_mri_documented_as_done_is_asked_for_its_report() -> None:
     }
     first = evaluate(parse_case(doc)).questions[0]
     assert first.fact == "spine.any_escc_high_grade"
-    assert first.text.de.startswith("Bitte aus dem MRT-Befund ergänzen: Bilsky-Grad")
+    assert first.text.de.startswith(
+        "Aus dem MRT der Wirbelsäule (oder sobald es vorliegt) bitte ergänzen: Bilsky-Grad"
+    )
     assert "Liegt ein aktuelles MRT" not in first.text.de
     del doc["neurology"]["whole_spine_mri_done"]
     first = evaluate(parse_case(doc)).questions[0]

@@ -152,6 +152,11 @@ CATALOGUE: tuple[Fact, ...] = (
         "Invasive dental procedure (extraction, implant) planned",
     ),
     Fact("patient.hypercalcemia_symptoms", "bool", "Symptoms of hypercalcaemia"),
+    Fact(
+        "patient.hypercalcemia_symptoms_documented",
+        "bool",
+        "Symptoms of hypercalcaemia are documented as present",
+    ),
     Fact("patient.hypocalcemia_symptoms", "bool", "Symptoms or signs of hypocalcaemia"),
     Fact("patient.on_dialysis", "bool", "On dialysis"),
     Fact("patient.pregnant", "bool", "Pregnant"),
@@ -1248,6 +1253,7 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int) -> None:
     ):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
     fs.set("patient.dental_exam_documented", p.dental_exam_done is True)
+    fs.set("patient.hypercalcemia_symptoms_documented", p.hypercalcemia_symptoms is True)
     for name in ("pregnant", "breastfeeding"):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
     # The same field twice more: documented at all (the check before radiation and drugs that

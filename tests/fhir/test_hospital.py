@@ -156,8 +156,8 @@ EXPECTED: dict[
     ),
     # mCODE: two patients (one chosen), tumour markers, a refuted liver metastasis, a resolved
     # cord compression, a preliminary calcium and one of the other patient. The preliminary
-    # calcium (2.95, a day later) is not used, and the older final 2.41 does not stand in for
-    # it: calcium stays open and is asked for.
+    # calcium (2.95, a day later) is used and named as preliminary: the older final 2.41 does
+    # not hide it.
     "mcode-02-breast-humerus-two-patients.json": (
         "mcode-0002",
         {
@@ -168,12 +168,13 @@ EXPECTED: dict[
             "lesions[0].side": "right",
             "visceral_metastases.present": None,
             "neurology.new_deficit": None,
-            "labs.calcium_mmol_l": None,
+            "labs.calcium_mmol_l": 2.95,
             "labs.albumin_g_l": 41.0,
         },
-        {},
+        # corrected 2.93 mmol/L, symptoms not documented: suspected
+        {"EMERG.HYPERCALCEMIA": "suspected"},
         {"SYS.ENDOCRINE_THERAPY"},
-        {"EMERG.MSCC", "EMERG.HYPERCALCEMIA", "SYS.ANTI_HER2"},
+        {"EMERG.MSCC", "SYS.ANTI_HER2"},
         ["another patient", "refuted", "resolved", "preliminary"],
     ),
 }

@@ -599,21 +599,31 @@ def test_a_haemoglobin_in_g_l_labelled_as_such_but_meant_as_g_dl_is_not_used() -
     )
 
 
-def test_a_newer_preliminary_result_hides_an_older_final_one() -> None:
-    """Haemoglobin 6.9 preliminary yesterday, 12 final ten days ago: the preliminary value is
-    not used, and 12 does not stand in for it (the field stays open and is asked for)."""
+def test_a_newer_preliminary_result_is_used_and_named() -> None:
+    """Haemoglobin 6.9 preliminary yesterday, 12 final ten days ago: the newer value holds
+    (an older final one must not hide it), named as preliminary; a preliminary calcium of 3.9
+    beside a final 3.8 raises the emergency either way (a preliminary value must never
+    silence one)."""
     old = obs("hb-ok", "718-7", valueQuantity={"value": 12, "unit": "g/dL"})
     old["effectiveDateTime"] = "2026-11-09"
     new = obs("hb-pre", "718-7", status="preliminary", valueQuantity={"value": 6.9, "unit": "g/dL"})
     new["effectiveDateTime"] = "2026-11-19"
     result = run(old, new)
-    assert result.case.labs.hemoglobin_g_dl is None
-    assert "a later value (Observation/hb-pre) cannot be used" in " | ".join(
-        u.reason.en for u in result.report.unused if u.resource == "Observation/hb-ok"
-    )
+    assert result.case.labs.hemoglobin_g_dl == 6.9
+    (source,) = [f for f in result.report.fields if f.field == "labs.hemoglobin_g_dl"]
+    assert source.resource == "Observation/hb-pre" and "preliminary result" in source.note.en
     # An older preliminary one does not hide a newer final one.
     new["effectiveDateTime"], old["effectiveDateTime"] = "2026-11-09", "2026-11-19"
     assert run(old, new).case.labs.hemoglobin_g_dl == 12
+    final = obs("ca", "17861-6", valueQuantity={"value": 3.8, "unit": "mmol/L"})
+    final["effectiveDateTime"] = "2026-11-18"
+    prelim = obs(
+        "ca-pre", "17861-6", status="preliminary", valueQuantity={"value": 3.9, "unit": "mmol/L"}
+    )
+    prelim["effectiveDateTime"] = "2026-11-19"
+    case = run(final, prelim).case
+    assert case.labs.calcium_mmol_l == 3.9
+    assert "EMERG.HYPERCALCEMIA" in {e.code for e in evaluate(case).emergencies}
 
 
 def test_one_answer_coded_as_two_different_grades_is_not_used() -> None:
@@ -655,3 +665,70 @@ def test_a_merged_record_is_the_same_patient() -> None:
     assert "several patients" in exc.value.lines("en")[0]
     chosen = import_resources([stranger, PAT, calcium], board_date=BOARD, patient_id="p1")
     assert chosen.case.labs.calcium_mmol_l is None
+
+
+def test_a_second_code_at_one_vertebra_keeps_its_findings() -> None:
+    """C79.5 and SNOMED at the same vertebra are one lesion; a Bilsky grade whose focus is the
+    second Condition goes to that lesion (the suspected cord compression is not lost)."""
+    escc = {
+        "resourceType": "Observation",
+        "id": "mri",
+        "status": "final",
+        "code": {
+            "coding": [
+                {"system": "urn:osteoboard:codesystem:case-item", "code": "lesion.escc_grade"}
+            ]
+        },
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-11-18",
+        "focus": [{"reference": "Condition/m2"}],
+        "valueString": "3",
+    }
+    result = run(
+        cond("m1", GM, "C79.5", bodySite=vertebra()),
+        cond("m2", SCT, "94222008", bodySite=vertebra()),
+        escc,
+    )
+    (lesion,) = result.case.lesions
+    assert lesion.id == "m1" and lesion.escc_grade is not None and lesion.escc_grade.value == "3"
+
+
+def test_the_record_in_use_is_found_from_either_side_of_the_link() -> None:
+    """Only the surviving record says it replaces the old one (the old one is inactive): the
+    survivor is the patient."""
+    survivor = {
+        **PAT,
+        "birthDate": "1960-01-01",
+        "link": [{"other": {"reference": "Patient/p1-old"}, "type": "replaces"}],
+    }
+    old = {"resourceType": "Patient", "id": "p1-old", "gender": "female", "active": False}
+    result = import_resources([old, survivor], board_date=BOARD)
+    assert result.case.id == "p1" and result.case.patient.age == 66
+
+
+def test_a_patient_named_by_the_caller_keeps_data_referenced_by_her_full_url() -> None:
+    nameless = {k: v for k, v in PAT.items() if k != "id"}
+    calcium = obs("ca", "17861-6", valueQuantity={"value": 2.9, "unit": "mmol/L"})
+    calcium["subject"] = {"reference": "urn:oid:1.2.276.0.1"}
+    entries = parse_bundle(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {"fullUrl": "urn:oid:1.2.276.0.1", "resource": nameless},
+                {"resource": calcium},
+            ],
+        }
+    )
+    result = import_resources(entries, board_date=BOARD, patient_id="p1")
+    assert result.case.id == "p1" and result.case.labs.calcium_mmol_l == 2.9
+
+
+def test_values_around_midnight_in_two_time_zones_are_ordered_by_their_moment() -> None:
+    """23:30 UTC (3.6) is later than 00:15+01:00 the next local day (23:15 UTC, 2.4)."""
+    late = obs("ca-late", "17861-6", valueQuantity={"value": 3.6, "unit": "mmol/L"})
+    late["effectiveDateTime"] = "2026-11-18T23:30:00Z"
+    early = obs("ca-early", "17861-6", valueQuantity={"value": 2.4, "unit": "mmol/L"})
+    early["effectiveDateTime"] = "2026-11-19T00:15:00+01:00"
+    assert run(late, early).case.labs.calcium_mmol_l == 3.6
+    assert run(early, late).case.labs.calcium_mmol_l == 3.6

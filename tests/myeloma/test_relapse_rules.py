@@ -170,3 +170,27 @@ def test_a_painful_lesion_with_its_imaging_pending_may_be_a_clinical_relapse() -
     assert set(mm_items(run(stated))) == {"MM.MONITOR"}
     imaged = [{**painful[0], "type": "lytic", "escc_grade": "0"}]
     assert set(mm_items(run(case(lesions=imaged)))) == {"MM.MONITOR"}
+
+
+def test_a_running_first_line_is_continued_unless_it_progresses() -> None:
+    """VRd on the current medication, no prior line counted: continue it (not "start
+    first-line"); with progression criteria met on it, the second line is decided."""
+    running = case(
+        myeloma={"prior_lines": 0, "crab": {"renal": True, "anemia": True, "bone": True}},
+        prior_therapy={"current_medication": ["Lenalidomid 25 mg", "Bortezomib s.c."]},
+    )
+    start = mm_items(run(running))["MM.START_OR_SWITCH_THERAPY"]
+    assert start.rule == "myeloma.first_line_running" and "fortführen" in start.text.de
+    rising = copy.deepcopy(running)
+    rising["myeloma"]["series"] = [
+        {"date": "2026-05-01", "serum_m_g_dl": 0.8},
+        {"date": "2026-08-01", "serum_m_g_dl": 1.9},
+        {"date": "2026-10-01", "serum_m_g_dl": 2.8},
+    ]
+    switch = mm_items(run(rising))["MM.START_OR_SWITCH_THERAPY"]
+    assert switch.rule == "myeloma.first_line_progression"
+    assert "Zweitlinientherapie" in switch.text.de
+    fresh = case(myeloma={"prior_lines": 0, "crab": {"renal": True, "anemia": True, "bone": True}})
+    assert mm_items(run(fresh))["MM.START_OR_SWITCH_THERAPY"].rule.startswith(
+        "myeloma.start_first_line"
+    )

@@ -275,7 +275,7 @@ class JawOsteonecrosis(BaseModel):
 class Statuses(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     observation: list[str]
-    #: A result not yet final (preliminary): not used, and no older value stands in for it.
+    #: A result not yet final (preliminary): used like a final one, and named as preliminary.
     observation_pending: list[str] = Field(default_factory=list)
     condition_clinical: list[str]
     condition_verification_refused: list[str]

@@ -425,11 +425,14 @@ def import_resources(
         raise FhirImportError(problems)
 
     patient_ref, patient = _choose_patient(parsed, patient_id)
+    unnamed: set[str] = set()
     if patient is not None and patient.id is None and patient_id is not None:
-        # The one Patient without an id, named by the given id: references to that id are hers.
+        # The one Patient without an id, named by the given id: references to that id are
+        # hers, and so are those to her entry (its fullUrl resolves to the old name).
         named = f"Patient/{patient_id}"
         parsed = [(named if r == patient_ref else r, x, raw) for r, x, raw in parsed]
         state.by_id.setdefault(named, (named, patient, {}))
+        unnamed.add(patient_ref)
         patient_ref = named
     pid = (patient.id if patient is not None else None) or patient_id
     if pid is None:
@@ -460,15 +463,18 @@ def import_resources(
         if ref == patient_ref and "://" in url
     }
     # The patient's other records (Patient.link: merged or linked): their data are hers.
-    records = next(
-        (
-            {r for r, _ in person}
-            for person in _persons(
-                [(r, x) for r, x, _ in parsed if x.get_resource_type() == "Patient"]
-            )
-            if any(r == patient_ref for r, _ in person)
-        ),
-        {patient_ref},
+    records = (
+        next(
+            (
+                {r for r, _ in person}
+                for person in _persons(
+                    [(r, x) for r, x, _ in parsed if x.get_resource_type() == "Patient"]
+                )
+                if any(r == patient_ref for r, _ in person)
+            ),
+            {patient_ref},
+        )
+        | unnamed
     )
     mine: list[tuple[str, Resource, dict[str, Any]]] = []
     for ref, res, raw in parsed:
@@ -768,9 +774,21 @@ def _persons(patients: list[tuple[str, Resource]]) -> list[list[tuple[str, Resou
 
 
 def _record_in_use(person: list[tuple[str, Resource]]) -> tuple[str, Resource]:
-    """The record of a person that is in use: the first not replaced by another."""
+    """The record of a person that is in use: not replaced by another (its own replaced-by
+    link, or another's replaces link pointing to it) and not marked inactive; else the first."""
+    replaced = {
+        _ref_key(link.other)
+        for _, res in person
+        for link in getattr(res, "link", None) or []
+        if link.type == "replaces"
+    }
     for ref, res in person:
-        if not any(link.type == "replaced-by" for link in getattr(res, "link", None) or []):
+        links = getattr(res, "link", None) or []
+        if (
+            ref not in replaced
+            and not any(link.type == "replaced-by" for link in links)
+            and getattr(res, "active", None) is not False
+        ):
             return ref, res
     return person[0]
 
@@ -1059,7 +1077,8 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             "condition without a case field (no primary, bone or organ metastasis of the "
             "code table)",
         )
-    state.lesions, state.lesion_sources = _distinct_lesions(state, lesions, lesion_sources)
+    state.lesions = lesions
+    state.lesion_sources = lesion_sources
     for ref, res, finding, date in findings:
         _finding(state, ref, res, finding, date)
     return primary_ids
@@ -1500,19 +1519,30 @@ def _site_location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
 
 
 def _distinct_lesions(
-    state: _State, lesions: list[dict[str, Any]], sources: list[list[FieldSource]]
-) -> tuple[list[dict[str, Any]], list[list[FieldSource]]]:
-    """The lesions that are told apart. A bone metastasis coded without a location (German
-    billing codes it again at every stay) is no further lesion beside a located one, nor
-    beside another without location: all may be the same metastasis. A second diagnosis at
-    the same vertebra (coded in two code systems) is that vertebra's lesion. What is left out
-    is reported; the counts stay open (neither solitary nor multiple follows from them)."""
+    state: _State,
+    lesions: list[dict[str, Any]],
+    sources: list[list[FieldSource]],
+    fields: Mapping[str, _Candidate],
+) -> tuple[list[dict[str, Any]], list[list[FieldSource]], dict[str, str]]:
+    """The lesions that are told apart, and per left-out Condition the Condition whose lesion
+    stands for it. A bone metastasis coded without a location and without any finding of its
+    own (German billing codes it again at every stay) is no further lesion beside a located
+    one, nor beside another without location: all may be the same metastasis. A second
+    diagnosis at the same vertebra (coded in two code systems) is that vertebra's lesion, and
+    its findings go to it. What is left out is reported; the counts stay open (neither
+    solitary nor multiple follows from them)."""
+    with_findings = {
+        path[len("lesion@") :].partition("|")[0].partition("#")[0]
+        for path in fields
+        if path.startswith("lesion@")
+    }
     any_placed = any(les.get("region") is not None for les in lesions)
     kept: list[dict[str, Any]] = []
     kept_sources: list[list[FieldSource]] = []
+    aliases: dict[str, str] = {}
     for lesion, srcs in zip(lesions, sources, strict=True):
         ref = srcs[0].resource
-        if lesion.get("region") is None:
+        if lesion.get("region") is None and lesion["_condition"] not in with_findings:
             same = next((k for k in kept if k.get("region") is None), None)
             if any_placed or same is not None:
                 state.drop(
@@ -1542,10 +1572,12 @@ def _distinct_lesions(
                     f"lesion as {twin['id']}",
                     "bodySite",
                 )
+                if lesion["_condition"] is not None:
+                    aliases[lesion["_condition"]] = twin["_condition"]
                 continue
         kept.append(lesion)
         kept_sources.append(srcs)
-    return kept, kept_sources
+    return kept, kept_sources, aliases
 
 
 def _lesions_of(
@@ -1596,15 +1628,28 @@ def _lesions_of(
 
 def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) -> None:
     codes = state.codes
-    if res.status not in codes.statuses.observation:
+    pending = res.status in codes.statuses.observation_pending
+    if res.status not in codes.statuses.observation and not pending:
         state.drop_status(ref, res.status, "Beobachtung", "observation")
-        if res.status in codes.statuses.observation_pending and _has_value(res):
-            date = _effective(res)
-            if not state.after_board(date):
-                for target in _targets(codes, _codings(res.code)):
-                    if target in _plain_paths():
-                        state.blocked.setdefault(target, []).append((date, ref))
         return
+    first = state.order
+    _observation_values(state, ref, res, primary_ids)
+    if pending:
+        # A preliminary result is the latest word of the laboratory: used like a final one
+        # (an older final value must not hide it, nor must it silence an emergency), and
+        # named as preliminary wherever it goes.
+        note = _t(
+            f"vorläufiger Befund (Status {res.status!r})",
+            f"preliminary result (status {res.status!r})",
+        )
+        for offered in state.candidates.values():
+            for cand in offered:
+                if cand.order > first and cand.resource == ref:
+                    cand.note = _joined(cand.note, note)
+
+
+def _observation_values(state: _State, ref: str, res: Resource, primary_ids: set[str]) -> None:
+    codes = state.codes
     date = _effective(res)
     if date is None and (partial := _partial_effective(res)) is not None:
         # a month or a year: its first day stands for it (after the board date only when
@@ -2768,11 +2813,19 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
             continue
         ranked = sorted(cands, key=lambda c: (c.date or dt.date.min, c.order))
         best = ranked[-1]
-        same_day = [c for c in ranked if c.date == best.date]
+        # Values of one day with their times: the later one holds (a search answer lists the
+        # newest first, so the order of the input says nothing). A day either side counts
+        # too: the local dates of two time zones differ around midnight.
+        same_day = [
+            c
+            for c in ranked
+            if c.date == best.date
+            or (
+                c.date is not None and best.date is not None and abs((c.date - best.date).days) <= 1
+            )
+        ]
         timed = len(same_day) > 1 and all(c.resource in state.moments for c in same_day)
         if timed:
-            # Two values of one day with their times: the later one holds (a search answer
-            # lists the newest first, so the order of the input says nothing).
             best = max(same_day, key=lambda c: (state.moments[c.resource], c.order))
             ranked = [c for c in ranked if c is not best] + [best]
         newer = [
@@ -2917,8 +2970,9 @@ def _assemble(
     sources: list[FieldSource] = []
     if state.board_date is not None:
         data["board_date"] = state.board_date.isoformat()
-    lesions = state.lesions
-    lesion_sources = state.lesion_sources
+    lesions, lesion_sources, aliases = _distinct_lesions(
+        state, state.lesions, state.lesion_sources, fields
+    )
 
     def src(path: str, c: _Candidate, value: Any | None = None) -> None:
         sources.append(
@@ -3057,6 +3111,8 @@ def _assemble(
                 continue
             target, _, name = path[len("lesion@") :].partition("|")
             tcond, _, tlesion = target.partition("#")
+            if tcond in aliases:  # a second diagnosis of this lesion: its findings are this one's
+                tcond, tlesion = aliases[tcond], ""
             if tcond != cond or (tlesion and tlesion != lesion["id"]):
                 continue
             entry[name] = c.value
@@ -3072,7 +3128,7 @@ def _assemble(
                 )
         out_lesions.append(entry)
         sources.extend(srcs)
-    known = {les["_condition"] for les in lesions}
+    known = {les["_condition"] for les in lesions} | set(aliases)
     for path, c in fields.items():
         if path.startswith("lesion@"):
             tcond = path[len("lesion@") :].partition("|")[0].partition("#")[0]
