@@ -732,3 +732,13 @@ def test_values_around_midnight_in_two_time_zones_are_ordered_by_their_moment() 
     early["effectiveDateTime"] = "2026-11-19T00:15:00+01:00"
     assert run(late, early).case.labs.calcium_mmol_l == 3.6
     assert run(early, late).case.labs.calcium_mmol_l == 3.6
+
+
+def test_a_date_only_value_of_the_day_before_does_not_undo_the_time_of_day() -> None:
+    morning = obs("ca-08h", "17861-6", valueQuantity={"value": 3.55, "unit": "mmol/L"})
+    morning["effectiveDateTime"] = "2026-11-19T08:00:00+01:00"
+    afternoon = obs("ca-14h", "17861-6", valueQuantity={"value": 2.45, "unit": "mmol/L"})
+    afternoon["effectiveDateTime"] = "2026-11-19T14:00:00+01:00"
+    yesterday = obs("ca-18", "17861-6", valueQuantity={"value": 2.5, "unit": "mmol/L"})
+    yesterday["effectiveDateTime"] = "2026-11-18"
+    assert run(yesterday, afternoon, morning).case.labs.calcium_mmol_l == 2.45

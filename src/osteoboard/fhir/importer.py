@@ -2816,15 +2816,19 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
         # Values of one day with their times: the later one holds (a search answer lists the
         # newest first, so the order of the input says nothing). A day either side counts
         # too: the local dates of two time zones differ around midnight.
-        same_day = [
-            c
-            for c in ranked
-            if c.date == best.date
-            or (
-                c.date is not None and best.date is not None and abs((c.date - best.date).days) <= 1
-            )
-        ]
-        timed = len(same_day) > 1 and all(c.resource in state.moments for c in same_day)
+        same_day = [c for c in ranked if c.date == best.date]
+        timed = all(c.resource in state.moments for c in same_day)
+        if timed:
+            same_day += [
+                c
+                for c in ranked
+                if c.date != best.date
+                and c.date is not None
+                and best.date is not None
+                and abs((c.date - best.date).days) <= 1
+                and c.resource in state.moments
+            ]
+        timed = timed and len(same_day) > 1
         if timed:
             best = max(same_day, key=lambda c: (state.moments[c.resource], c.order))
             ranked = [c for c in ranked if c is not best] + [best]
