@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from osteoboard import performance
 from osteoboard.performance import (
     CONVERSION_NOTE,
     ECOG_TO_KARNOFSKY,
@@ -48,3 +49,22 @@ def test_invalid_karnofsky(bad: int) -> None:
 
 def test_conversion_is_named() -> None:
     assert "Buccheri" in CONVERSION_NOTE.en and "Buccheri" in CONVERSION_NOTE.de
+
+
+@pytest.mark.parametrize(
+    ("ecog", "karnofsky", "expected"),
+    [
+        (1, 40, True),  # KPS 40 is ECOG 3
+        (1, 60, False),  # one grade apart: a conversion difference
+        (0, 70, False),
+        (4, 80, True),
+        (2, 20, True),
+        (3, 0, False),  # KPS 0 reads below every grade (4)
+        (None, 40, False),
+        (1, None, False),
+    ],
+)
+def test_a_conflict_is_two_grades_apart(
+    ecog: int | None, karnofsky: int | None, expected: bool
+) -> None:
+    assert performance.conflicting(ecog, karnofsky) is expected

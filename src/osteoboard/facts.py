@@ -48,7 +48,7 @@ from osteoboard.case import (
     SpinalPain,
     Treatment,
 )
-from osteoboard.performance import ecog_range_from_karnofsky
+from osteoboard.performance import conflicting, ecog_range_from_karnofsky
 from osteoboard.prognosis import TEAM_ESTIMATE, Prognosis
 from osteoboard.scores.base import ScoreResult
 from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
@@ -1227,7 +1227,7 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int) -> None:
     grades: tuple[int, ...] = ()
     if p.karnofsky is not None:
         grades = ecog_range_from_karnofsky(p.karnofsky) or (4,)
-    conflict = p.ecog is not None and bool(grades) and min(abs(p.ecog - g) for g in grades) >= 2
+    conflict = conflicting(p.ecog, p.karnofsky)
     if p.ecog is not None:
         grades = (p.ecog, *grades) if conflict else (p.ecog,)
     ecog = grades[0] if len(grades) == 1 else None

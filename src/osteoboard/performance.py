@@ -13,6 +13,7 @@ from osteoboard.text import Text
 __all__ = [
     "CONVERSION_NOTE",
     "ECOG_TO_KARNOFSKY",
+    "conflicting",
     "ecog_range_from_karnofsky",
     "karnofsky_range_from_ecog",
 ]
@@ -31,6 +32,16 @@ CONVERSION_NOTE = Text(
     en="ECOG ↔ Karnofsky converted with the common table (Buccheri 1996); there is no single "
     "standard conversion, hence a range.",
 )
+
+
+def conflicting(ecog: int | None, karnofsky: int | None) -> bool:
+    """Both documented and at least two ECOG grades apart (ECOG 1 beside Karnofsky 40): a
+    contradiction, not a conversion difference (pairings one grade apart are common,
+    Prasad 2018)."""
+    if ecog is None or karnofsky is None:
+        return False
+    grades = ecog_range_from_karnofsky(karnofsky) or (4,)
+    return min(abs(ecog - g) for g in grades) >= 2
 
 
 def karnofsky_range_from_ecog(ecog: int) -> tuple[int, ...]:
