@@ -166,3 +166,12 @@ def test_documented_hypercalcaemia_symptoms_make_a_high_value_plausible() -> Non
     hyper = _one(p, "EMERG.HYPERCALCEMIA")
     assert str(hyper.status) == "confirmed"
     assert "WARN.CALCIUM_IMPLAUSIBLE" not in {i.code for i in _items(p)}
+
+
+def test_a_low_total_calcium_without_albumin_holds_the_next_dose_until_corrected() -> None:
+    """Total calcium 1.64 mmol/L on denosumab, albumin not measured: the suspected emergency
+    says to hold the agent, and the duration item no longer says "continue every 4 weeks"."""
+    p = _breast(labs__calcium_mmol_l=1.64, labs__albumin_g_l=None)
+    assert "aufschieben" in _one(p, "BMA.DURATION_INTERVAL").text.de
+    normal = _breast(labs__calcium_mmol_l=2.3, labs__albumin_g_l=None)
+    assert "aufschieben" not in _one(normal, "BMA.DURATION_INTERVAL").text.de
