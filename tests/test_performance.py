@@ -67,4 +67,7 @@ def test_conversion_is_named() -> None:
 def test_a_conflict_is_two_grades_apart(
     ecog: int | None, karnofsky: int | None, expected: bool
 ) -> None:
-    assert performance.conflicting(ecog, karnofsky) is expected
+    from osteoboard.guideline import load_knowledge_base
+
+    grades = int(load_knowledge_base().constants["performance_conflict_grades"])
+    assert performance.conflicting(ecog, karnofsky, grades) is expected

@@ -849,6 +849,7 @@ DERIVATION_CONSTANTS: dict[str, str] = {
     "decompressing_operations": "operation",
     "bisphosphonates": "bone_modifying_agent",
     "childbearing_age_max": "int",
+    "performance_conflict_grades": "int",
 }
 
 
@@ -959,7 +960,12 @@ def case_facts(
     """The case facts; constants and site properties come from ``kb`` (default: bundled)."""
     kb = _bundled(kb)
     fs = FactSet()
-    _patient(fs, case, int(kb.constants["childbearing_age_max"]))
+    _patient(
+        fs,
+        case,
+        int(kb.constants["childbearing_age_max"]),
+        int(kb.constants["performance_conflict_grades"]),
+    )
     _primary(fs, case, kb.sites)
     _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
     _prior(
@@ -1214,20 +1220,20 @@ def _sts_advanced(case: Case) -> bool | None:
     return None
 
 
-def _patient(fs: FactSet, case: Case, childbearing_age_max: int) -> None:
+def _patient(fs: FactSet, case: Case, childbearing_age_max: int, conflict_grades: int) -> None:
     p = case.patient
     fs.set("patient.age", p.age, missing=["patient.age"])
     childbearing = None if p.age is None else p.age <= childbearing_age_max
     fs.set("patient.childbearing_age", childbearing, missing=["patient.age"])
     fs.set("patient.sex", p.sex.value if p.sex else None, missing=["patient.sex"])
     fs.set("patient.weight_kg", p.weight_kg, missing=["patient.weight_kg"])
-    # The ECOG grades the documented scales allow. Both documented and at least two grades
-    # apart (ECOG 1 beside Karnofsky 40) is a contradiction, not a conversion difference
-    # (pairings one grade apart are common, Prasad 2018): the grade is open between them.
+    # The ECOG grades the documented scales allow. Both documented and far apart (the
+    # knowledge base's performance_conflict_grades) is a contradiction, not a conversion
+    # difference: the grade is open between them.
     grades: tuple[int, ...] = ()
     if p.karnofsky is not None:
         grades = ecog_range_from_karnofsky(p.karnofsky) or (4,)
-    conflict = conflicting(p.ecog, p.karnofsky)
+    conflict = conflicting(p.ecog, p.karnofsky, conflict_grades)
     if p.ecog is not None:
         grades = (p.ecog, *grades) if conflict else (p.ecog,)
     ecog = grades[0] if len(grades) == 1 else None
@@ -1590,20 +1596,17 @@ def _prior(
         "nsaid_current",
     ):
         fs.set(f"prior.{name}", getattr(pt, name), missing=[f"prior_therapy.{name}"])
-    if pt.nsaid_current is None and any(
-        drug_classes.get(n) == "nsaid"
-        for entry in pt.current_medication or ()
-        for n in named_therapies(entry, therapies)
-    ):
-        # Not stated, but an NSAID is on the current medication ("Ibuprofen 400 mg 1-1-1").
-        fs.set("prior.nsaid_current", True)
-    # A myeloma therapy on the current medication ("Lenalidomid 25 mg d1-21"): a line is
-    # running. Not documented means none (the policy in facts.yaml); planned ones do not count.
+    # The drug classes on the current medication (planned therapies do not count here).
     current_classes = {
         drug_classes.get(n)
         for entry in pt.current_medication or ()
         for n in named_therapies(entry, therapies)
     }
+    if pt.nsaid_current is None and "nsaid" in current_classes:
+        # Not stated, but an NSAID is on the current medication ("Ibuprofen 400 mg 1-1-1").
+        fs.set("prior.nsaid_current", True)
+    # A myeloma therapy on the current medication ("Lenalidomid 25 mg d1-21"): a line is
+    # running. Not documented means none (the policy in facts.yaml).
     fs.set(
         "prior.myeloma_therapy_current",
         True

@@ -34,14 +34,13 @@ CONVERSION_NOTE = Text(
 )
 
 
-def conflicting(ecog: int | None, karnofsky: int | None) -> bool:
-    """Both documented and at least two ECOG grades apart (ECOG 1 beside Karnofsky 40): a
-    contradiction, not a conversion difference (pairings one grade apart are common,
-    Prasad 2018)."""
+def conflicting(ecog: int | None, karnofsky: int | None, grades_apart: int) -> bool:
+    """Both documented and at least ``grades_apart`` ECOG grades apart (the knowledge base's
+    ``performance_conflict_grades``: ECOG 1 beside Karnofsky 40 at 2)."""
     if ecog is None or karnofsky is None:
         return False
     grades = ecog_range_from_karnofsky(karnofsky) or (4,)
-    return min(abs(ecog - g) for g in grades) >= 2
+    return min(abs(ecog - g) for g in grades) >= grades_apart
 
 
 def karnofsky_range_from_ecog(ecog: int) -> tuple[int, ...]:

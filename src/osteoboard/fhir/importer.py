@@ -2856,19 +2856,18 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
             continue
         others = [c for c in ranked[:-1] if c.value != best.value]
         if others:
-            rule = (
-                _t("gleiches Datum: die spätere Uhrzeit", "same date: the later time of day")
-                if timed and any(c.date == best.date for c in others)
-                else _t(
-                    "gleiches Datum: die zuletzt aufgeführte Ressource",
-                    "same date: the resource listed last",
-                )
-                if any(c.date == best.date for c in others)
-                else _t(
+            if not any(c.date == best.date for c in others):
+                rule = _t(
                     "der jüngste Wert am oder vor dem Konferenzdatum",
                     "the latest value on or before the board date",
                 )
-            )
+            elif timed:
+                rule = _t("gleiches Datum: die spätere Uhrzeit", "same date: the later time of day")
+            else:
+                rule = _t(
+                    "gleiches Datum: die zuletzt aufgeführte Ressource",
+                    "same date: the resource listed last",
+                )
             conflicts.append(
                 Conflict(
                     field=_public_path(path),
