@@ -5,8 +5,9 @@ type and id, the sha256 of the object's content, the previous row's hash and its
 over all of that. Nothing else: no patient data beyond ids and hashes, no secrets.
 
 Appends are serialised: a write transaction is the only writer of the database
-(:func:`osteoboard.store.db.lock_for_write`), and the chain's head row (``audit_head``) is
-read and moved in that transaction, so two writers never fork the chain.
+(:func:`osteoboard.store.db.lock_for_write`; on PostgreSQL that lock is the chain's head row
+itself, read as it is locked), and the chain's head row (``audit_head``) is read and moved in
+that transaction, so two writers never fork the chain.
 
 :func:`verify` walks the chain and names the first row that is missing, edited or out of
 place; the head row also reveals a deleted last row.
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from osteoboard.store.db import lock_for_write
+from osteoboard.store.db import lock_for_write, locked_head, move_locked_head
 from osteoboard.store.models import AuditHead, AuditRow, utcnow
 from osteoboard.store.permissions import Actor
 
@@ -36,6 +37,10 @@ _MOVE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
     .values(seq=bindparam("new_seq"), row_hash=bindparam("new_hash"))
+)
+#: PostgreSQL: the new row and the head moved on in one statement (one round trip).
+_ADD_ROW_MOVE_HEAD = _MOVE_HEAD.add_cte(
+    insert(_ROWS).values({c.name: bindparam(c.name) for c in _ROWS.columns}).cte("added_row")
 )
 
 __all__ = [
@@ -110,30 +115,30 @@ def append(
     the unit of work would cost more than the write itself)."""
     session.flush()  # the object the row is about gets its id first
     lock_for_write(session)
-    head_seq, head_hash = session.execute(_READ_HEAD).one()
+    head = locked_head(session)  # PostgreSQL: read with the lock
+    head_seq, head_hash = head if head is not None else session.execute(_READ_HEAD).one()
     seq: int = head_seq + 1
+    at = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    who = actor.label if isinstance(actor, Actor) else actor
+    object_text = str(object_id)
+    new_hash = row_hash(seq, at, who, action, object_type, object_text, content_sha256, head_hash)
     row = {
         "seq": seq,
-        "at": utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor": actor.label if isinstance(actor, Actor) else actor,
+        "at": at,
+        "actor": who,
         "action": action,
         "object_type": object_type,
-        "object_id": str(object_id),
+        "object_id": object_text,
         "content_sha256": content_sha256,
         "prev_hash": head_hash,
+        "row_hash": new_hash,
     }
-    row["row_hash"] = row_hash(
-        seq,
-        row["at"],
-        row["actor"],
-        action,
-        object_type,
-        row["object_id"],
-        content_sha256,
-        head_hash,
-    )
-    session.execute(_ADD_ROW, row)
-    session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": row["row_hash"]})
+    if head is not None:
+        session.execute(_ADD_ROW_MOVE_HEAD, {**row, "new_seq": seq, "new_hash": new_hash})
+        move_locked_head(session, seq, new_hash)
+    else:
+        session.execute(_ADD_ROW, row)
+        session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": new_hash})
     return seq
 
 

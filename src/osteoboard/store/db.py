@@ -6,8 +6,8 @@ keys on and a busy timeout. ``OSTEOBOARD_DATABASE_URL`` points it at PostgreSQL 
 (``postgresql://user@host/db``; the psycopg 3 driver is used).
 
 Every write runs in :meth:`Store.write`: on SQLite it begins with ``BEGIN IMMEDIATE`` (one
-writer at a time), on PostgreSQL it takes a transaction-level advisory lock, so that the audit
-chain is appended by one transaction at a time and never forks. Reads (:meth:`Store.read`)
+writer at a time), on PostgreSQL it locks the audit chain's head row, so that the audit chain
+is appended by one transaction at a time and never forks. Reads (:meth:`Store.read`)
 take no lock.
 
 SQLite's own wait for a busy database sleeps and tries again (up to 100 ms a try), so under
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "DATABASE_URL_ENV",
     "DATA_DIR_ENV",
     "MIGRATIONS_DIR",
+    "POOL_CHECK_AFTER_IDLE_S",
     "SQLITE_FILE",
     "WRITE_LOCK_KEY",
     "Store",
@@ -98,7 +101,40 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
         _sqlite_settings(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _check_idle_connections(engine)
+    return engine
+
+
+#: Seconds a pooled PostgreSQL connection may have been idle and still be used unchecked.
+POOL_CHECK_AFTER_IDLE_S = 10.0
+_IDLE_SINCE = "osteoboard_idle_since"
+
+
+def _check_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection (one round trip) before use only when it has been idle in
+    the pool for :data:`POOL_CHECK_AFTER_IDLE_S`: a server restarted or a connection cut
+    since then is noticed before a request meets it, while a loaded server, which takes a
+    connection back within milliseconds, pays nothing (SQLAlchemy's ``pool_pre_ping`` checks
+    every time: three of an evaluation's round trips). A connection found dead is replaced
+    by the pool; one that dies in use is still recognised by SQLAlchemy, and the pool is
+    started afresh."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < POOL_CHECK_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the driver's error for a dead connection
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise DisconnectionError("the connection did not answer")
 
 
 def _sqlite_settings(engine: Engine) -> None:
@@ -161,8 +197,8 @@ class _WriterQueue:
 
 
 def _writer_queue(engine: Engine) -> _WriterQueue | None:
-    """The queue of an SQLite engine's writers (None for PostgreSQL, whose advisory lock
-    already wakes a waiting writer at once)."""
+    """The queue of an SQLite engine's writers (None for PostgreSQL, whose row lock already
+    wakes a waiting writer at once)."""
     if engine.dialect.name != "sqlite":
         return None
     database = engine.url.database
@@ -250,23 +286,51 @@ class Store:
 
 _LOCKED = "osteoboard_write_lock"
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+#: The audit chain's head row, locked: every writer appends to the chain, so locking its head
+#: serialises the writers and reads the head the transaction will append to, in one round trip.
+_LOCK_HEAD = text("SELECT seq, row_hash FROM audit_head WHERE id = 1 FOR UPDATE")
 
 
 def lock_for_write(session: Session) -> None:
     """Make this transaction the only writer until it ends.
 
-    SQLite: the session began with BEGIN IMMEDIATE already. PostgreSQL: a transaction-level
-    advisory lock, released at commit or rollback; taken once per transaction (the store's
-    write and the audit chain both ask for it: a second request would be a round trip that
-    changes nothing).
+    SQLite: the session began with BEGIN IMMEDIATE already. PostgreSQL: the row of the audit
+    chain's head is locked (``FOR UPDATE``, released at commit or rollback) and read, once
+    per transaction: the store's write and the audit chain both ask for the lock, and the
+    chain appends to the head read here (:func:`locked_head`). In READ COMMITTED every later
+    statement of the transaction sees what the writers before it committed, and a locked row
+    is read as its newest version. A database without the head row yet (not migrated) takes
+    a transaction-level advisory lock instead.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
     transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_LOCKED) is transaction:
+    held = session.info.get(_LOCKED)
+    if transaction is not None and held is not None and held[0] is transaction:
         return
-    session.execute(_LOCK, {"key": WRITE_LOCK_KEY})
-    session.info[_LOCKED] = session.get_transaction()
+    row = session.execute(_LOCK_HEAD).one_or_none()
+    if row is None:
+        session.execute(_LOCK, {"key": WRITE_LOCK_KEY})
+    head = None if row is None else (int(row[0]), str(row[1]))
+    session.info[_LOCKED] = (session.get_transaction(), head)
+
+
+def locked_head(session: Session) -> tuple[int, str] | None:
+    """(sequence number, row hash) of the audit chain's head as this transaction holds it
+    (read with the lock, moved by its own appends); None when it was not read with the lock
+    (SQLite, or not in this transaction)."""
+    held = session.info.get(_LOCKED)
+    if held is None or held[0] is not session.get_transaction():
+        return None
+    head: tuple[int, str] | None = held[1]
+    return head
+
+
+def move_locked_head(session: Session, seq: int, row_hash: str) -> None:
+    """Record that this transaction moved the chain's head (after :func:`locked_head`)."""
+    held = session.info.get(_LOCKED)
+    if held is not None and held[0] is session.get_transaction() and held[1] is not None:
+        session.info[_LOCKED] = (held[0], (seq, row_hash))
 
 
 def alembic_config(connection: Connection | None) -> Config:

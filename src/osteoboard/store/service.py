@@ -41,6 +41,7 @@ from osteoboard.case import Case
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.proposal import Proposal
 from osteoboard.store import audit
+from osteoboard.store.db import lock_for_write
 from osteoboard.store.errors import (
     ConflictError,
     InvalidInputError,
@@ -515,14 +516,57 @@ _EVALUATIONS: Table = Evaluation.__table__  # type: ignore[assignment]
 _ADD_EVALUATION = insert(_EVALUATIONS)
 
 
+#: PostgreSQL: the evaluation inserted only while its version exists, belongs to the patient
+#: the proposal names and its case is not signed: the checks and the write in one round trip
+#: (after the write lock, so that the sign-off read is current). No row: the checks are read
+#: one by one to say which failed.
+_ADD_EVALUATION_IF_OPEN = (
+    insert(_EVALUATIONS)
+    .from_select(
+        [c.name for c in _EVALUATIONS.columns if c.name != "id"],
+        select(
+            *[bindparam(c.name, type_=c.type) for c in _EVALUATIONS.columns if c.name != "id"]
+        ).where(
+            exists(
+                select(CaseVersion.id)
+                .join(CaseRecord, CaseRecord.id == CaseVersion.case_id)
+                .join(Patient, Patient.id == CaseRecord.patient_id)
+                .where(
+                    CaseVersion.id == bindparam("case_version_id"),
+                    Patient.pseudonym == bindparam("pseudonym"),
+                    ~exists(
+                        select(AgendaEntry.id).where(
+                            AgendaEntry.case_id == CaseVersion.case_id,
+                            AgendaEntry.signed_at.is_not(None),
+                        )
+                    ),
+                )
+            )
+        ),
+    )
+    .returning(_EVALUATIONS.c.id)
+)
+
+
 def record_evaluation(
     session: Session, actor: Actor, version_id: int, proposal: Proposal
 ) -> Evaluation:
     """Store the proposal for a case version, exactly as the engine's JSON contract.
 
     Runs inside the store's write lock, on every evaluation the API stores: plain rows and
-    statements built once, no unit of work."""
+    statements built once, no unit of work; on PostgreSQL the checks and the insert are one
+    statement."""
     require(actor, Operation.case_evaluate)
+    if session.get_bind().dialect.name == "postgresql" and proposal.knowledge_base is not None:
+        session.flush()  # anything the caller added goes first
+        lock_for_write(session)
+        values = _evaluation_row(actor, version_id, proposal)
+        new_id = session.execute(
+            _ADD_EVALUATION_IF_OPEN, {**values, "pseudonym": proposal.case_id}
+        ).scalar_one_or_none()
+        if new_id is not None:
+            return _inserted_evaluation(session, actor, new_id, values)
+        # Refused: read the checks one by one, to name the one that failed.
     found = session.execute(_VERSION_OWNER, {"version_id": version_id}).one_or_none()
     if found is None:
         raise NotFoundError.of("case_version", version_id)
@@ -540,6 +584,21 @@ def store_evaluation(
     return _insert_evaluation(session, actor, version.id, version.case.patient.pseudonym, proposal)
 
 
+def _evaluation_row(actor: Actor, version_id: int, proposal: Proposal) -> dict[str, Any]:
+    assert proposal.knowledge_base is not None
+    data = proposal.model_dump_json()
+    return {
+        "case_version_id": version_id,
+        "engine_version": proposal.engine_version,
+        "kb_version": proposal.knowledge_base.version,
+        "kb_sha256": proposal.knowledge_base.sha256,
+        "proposal": data,
+        "proposal_sha256": _sha256(data),
+        "created_by": actor.label,
+        "created_at": utcnow(),
+    }
+
+
 def _insert_evaluation(
     session: Session, actor: Actor, version_id: int, pseudonym: str, proposal: Proposal
 ) -> Evaluation:
@@ -552,17 +611,7 @@ def _insert_evaluation(
             pseudonym=pseudonym,
             got=proposal.case_id,
         )
-    data = proposal.model_dump_json()
-    values = {
-        "case_version_id": version_id,
-        "engine_version": proposal.engine_version,
-        "kb_version": proposal.knowledge_base.version,
-        "kb_sha256": proposal.knowledge_base.sha256,
-        "proposal": data,
-        "proposal_sha256": _sha256(data),
-        "created_by": actor.label,
-        "created_at": utcnow(),
-    }
+    values = _evaluation_row(actor, version_id, proposal)
     session.flush()  # anything the caller added goes first
     # A plain insert (the unit of work costs more than the write); the object for the row is
     # then put in the session as the stored row it is, without reading it back.
@@ -570,7 +619,14 @@ def _insert_evaluation(
     inserted = cast(CursorResult[Any], session.execute(_ADD_EVALUATION, values))
     key = inserted.inserted_primary_key
     assert key is not None  # a single-row insert
-    new_id = key[0]
+    return _inserted_evaluation(session, actor, key[0], values)
+
+
+def _inserted_evaluation(
+    session: Session, actor: Actor, new_id: int, values: dict[str, Any]
+) -> Evaluation:
+    """The object of a row just inserted, put in the session as the stored row it is, and
+    its audit row."""
     evaluation = Evaluation(id=new_id, **values)
     make_transient_to_detached(evaluation)
     session.add(evaluation)
