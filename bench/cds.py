@@ -5,7 +5,11 @@ configured inline) on a free loopback port and lets ``wrk`` (Debian's package) r
 concurrent connections for 30 s. Every request carries its own ES384 JWT (signed beforehand,
 one per request: a token sent twice would be refused as a replay) and the same body: the
 patient-view call of a synthetic lung-cancer patient with cord compression whose prefetch
-holds 50 resources. Two runs, as in ``bench/api.py``: one paced at ``--rate`` requests/s in
+holds 50 resources. The service keeps the resources it has validated, by their content (an
+EHR sends a patient's history at every opening of the chart), so with one body the load runs
+on resources seen before; ``--patients N`` sends N patients in turn instead, each with its
+own ids and references (so its own content): with N = 1000 every request's resources are new
+to the service. Two runs, as in ``bench/api.py``: one paced at ``--rate`` requests/s in
 all (default 300: the latency at that load), then a closed loop (the most the server does).
 Prints p50, p90, p99, requests per second and errors of each; then, in this process, where
 one request's time goes (JWT check, prefetch, FHIR import, engine, cards, JSON), as the mean
@@ -13,6 +17,7 @@ of 200 calls of each stage.
 
     .venv/bin/python bench/cds.py                # 30 s
     .venv/bin/python bench/cds.py -d 10 -c 20    # shorter, fewer connections
+    .venv/bin/python bench/cds.py --patients 1000  # every request another patient
     .venv/bin/python bench/cds.py --stages-only  # only the breakdown of one request
     .venv/bin/python bench/cds.py --profile      # py-spy on a worker in the closed loop
 
@@ -89,6 +94,16 @@ def prefetch_of_50() -> dict[str, Any]:
     return prefetch
 
 
+def bodies(count: int) -> str:
+    """``count`` patient-view calls, one JSON document a line: the first is :func:`body`, the
+    others the same patient under another pseudonym (``bench-p0001`` …), which changes every
+    resource's id or reference and thus its content."""
+    text = json.dumps(body())
+    return "\n".join(
+        text if i == 0 else text.replace(PATIENT, f"bench-p{i:04d}") for i in range(count)
+    )
+
+
 def body() -> dict[str, Any]:
     return {
         "hook": "patient-view",
@@ -124,7 +139,7 @@ def load(args: argparse.Namespace, work: Path, keys: ClientKeys) -> dict[str, di
     store.dispose()
     server = Server({}, workers=args.workers, log=work / "server.log")
     server.env.update(_env(keys, url, server.url))
-    (work / "body.json").write_text(json.dumps(body()))
+    (work / "bodies.ndjson").write_text(bodies(args.patients))
     # a token per request: the most a run could send, with a margin
     count = max(2000, int(args.duration * 2500)) * (2 if args.rate else 1)
     print(f"  signing {count} tokens …", flush=True)
@@ -133,7 +148,7 @@ def load(args: argparse.Namespace, work: Path, keys: ClientKeys) -> dict[str, di
     run_tokens.write_text(_tokens(keys, count, server.url))
     server.start(timeout=120)
     try:
-        base_env = {**os.environ, "BODY": str(work / "body.json")}
+        base_env = {**os.environ, "BODIES": str(work / "bodies.ndjson")}
         wrk_warm(LUA, server.url, {**base_env, "TOKENS": str(warm_tokens)})
         runs: dict[str, dict[str, Any]] = {}
         # The paced run first, as in bench/api.py; then the closed loop.
@@ -173,7 +188,7 @@ def stages(times: int = 200) -> None:
     from osteoboard.cds.service import OPTIONAL_PREFETCH, PREFETCH
     from osteoboard.cds.settings import CdsClient, CdsSettings
     from osteoboard.engine import evaluate
-    from osteoboard.fhir import import_resources
+    from osteoboard.fhir import import_resources, r4b
     from osteoboard.guideline import load_knowledge_base
 
     keys = ClientKeys()
@@ -201,6 +216,11 @@ def stages(times: int = 200) -> None:
 
     resources = prefetched()
     case = import_resources(resources, board_date=dt.date.today(), patient_id=PATIENT).case
+
+    def imported_afresh() -> Any:
+        r4b._PARSED.clear()  # every resource validated again, as for a patient not seen before
+        return import_resources(resources, board_date=dt.date.today(), patient_id=PATIENT)
+
     proposal = evaluate(case, kb)
     cards = patient_view_cards(proposal, kb, "de", public + "/")
     parts = {
@@ -209,7 +229,8 @@ def stages(times: int = 200) -> None:
         ),
         "request body: JSON parse": lambda: json.loads(raw),
         "prefetch → resources": prefetched,
-        "FHIR import (fhir.resources R4B, mapping)": lambda: import_resources(
+        "FHIR import, resources new (R4B validation)": imported_afresh,
+        "FHIR import, resources seen before": lambda: import_resources(
             resources, board_date=dt.date.today(), patient_id=PATIENT
         ),
         "engine: evaluate()": lambda: evaluate(case, kb),
@@ -217,12 +238,13 @@ def stages(times: int = 200) -> None:
         "response: JSON": lambda: json.dumps({"cards": cards}),
     }
     print(f"  one request, stage by stage (mean of {times} runs in one process):")
-    total = 0.0
-    for name, run in parts.items():
-        ms = _mean_ms(run, times)
-        total += ms
+    means = {name: _mean_ms(run, times) for name, run in parts.items()}
+    for name, ms in means.items():
         print(f"    {name:<46} {ms:7.2f} ms")
-    print(f"    {'sum':<46} {total:7.2f} ms")
+    new, seen = (n for n in means if n.startswith("FHIR import"))
+    total = sum(means.values()) - means[new]
+    print(f"    {'sum, resources seen before':<46} {total:7.2f} ms")
+    print(f"    {'sum, resources new':<46} {total - means[seen] + means[new]:7.2f} ms")
     loop.close()
 
 
@@ -234,6 +256,9 @@ def main() -> None:
     parser.add_argument("-w", "--workers", type=int, default=2, help="server workers")
     parser.add_argument(
         "--rate", type=float, default=TARGETS["rps"], help="requests/s of the paced run (0: none)"
+    )
+    parser.add_argument(
+        "--patients", type=int, default=1, help="patients sent in turn (1: the same body)"
     )
     parser.add_argument("--stages-only", action="store_true")
     parser.add_argument("--profile", action="store_true", help="py-spy on the closed loop")

@@ -1,5 +1,5 @@
--- wrk script for bench/cds.py: POST /cds-services/osteoboard-patient-view with the body in
--- the file BODY and a fresh JWT per request from the file TOKENS (one per line; thread i of
+-- wrk script for bench/cds.py: POST /cds-services/osteoboard-patient-view with the bodies in
+-- the file BODIES (one JSON document a line, sent in turn) and a fresh JWT per request from the file TOKENS (one per line; thread i of
 -- n takes lines i, i+n, i+2n ...), so that no token is sent twice. Prints one JSON line.
 
 local pace = os.getenv("PACE_LUA")
@@ -20,9 +20,12 @@ init = function(args)
   local nthreads = tonumber(os.getenv("WRK_THREADS") or "1")
   -- TOKEN_HALF 0 or 1: the first or the second half of the file (one run each)
   local half = tonumber(os.getenv("TOKEN_HALF") or "-1")
-  local f = assert(io.open(os.getenv("BODY"), "r"))
-  body = f:read("*a")
-  f:close()
+  bodies = {}
+  for line in io.lines(os.getenv("BODIES")) do
+    if #line > 0 then
+      bodies[#bodies + 1] = line
+    end
+  end
   tokens = {}
   local lines = {}
   for line in io.lines(os.getenv("TOKENS")) do
@@ -48,6 +51,8 @@ end
 request = function()
   used = used + 1
   local token = tokens[used] or "exhausted"
+  -- the threads start at different bodies, and each goes through all of them in turn
+  local body = bodies[((used + id * 7919) % #bodies) + 1]
   return wrk.format("POST", "/cds-services/osteoboard-patient-view", {
     ["Authorization"] = "Bearer " .. token,
     ["Content-Type"] = "application/json",
