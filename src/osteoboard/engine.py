@@ -282,14 +282,21 @@ class _Scope:
             return _points(name, bounds, fact.type == "int", self.kb), missing
         return scope.domains.get(name, []), missing
 
-    def runner(self, names: frozenset[str]) -> _Runner:
+    def runner(self, names: frozenset[str] | None = None) -> _Runner:
         """Runs conditions on the known facts among ``names`` (the facts the scope's rules
-        read; converting values for CEL is the main cost), built once."""
+        read; None: every known fact), built once. The compiled conditions read only their
+        own variables, so more names cost no more than building the map; fewer make a
+        smaller context for CEL's programs (the reference)."""
         if self._runner is None:
             values = self.values
-            self._runner = _Runner(
-                {_FLAT[k]: values[k] for k in names & values.keys() if values[k] is not None}
-            )
+            known: dict[str, Value]
+            if names is None:
+                known = {_FLAT[k]: v for k, v in values.items() if v is not None}
+            else:
+                known = {
+                    _FLAT[k]: values[k] for k in names & values.keys() if values[k] is not None
+                }
+            self._runner = _Runner(known)
         return self._runner
 
 
@@ -1876,14 +1883,18 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int)
     """The case rules on the case; ``failing``: the guards on case facts that the case fails."""
     # Most rules fail a part they require on a known fact; the others are run on the facts
     # they read.
-    rules = [
-        rule
-        for rule, mask in zip(kb.case_rules, kb.guard_index.case_masks, strict=True)
-        if not mask & failing
-    ]
-    runner = scope.runner(_facts_read(rules))
+    masks = kb.guard_index.case_masks
+    # Every known fact: the conditions read their own, and the facts the rules left read
+    # would take longer to gather than the map takes to build.
+    runner = scope.runner(
+        _facts_read(r for r, m in zip(kb.case_rules, masks, strict=True) if not m & failing)
+        if _REFERENCE[0]
+        else None
+    )
     memo = _memo(kb)
-    for rule in rules:
+    for rule, mask in zip(kb.case_rules, masks, strict=True):
+        if mask & failing:
+            continue
         first = runner.first(rule.condition)  # most rules are settled by the known facts
         if first is False:
             continue

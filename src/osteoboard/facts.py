@@ -968,22 +968,12 @@ def case_facts(
     )
     _primary(fs, case, kb.sites)
     _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
-    _prior(
-        fs,
-        case,
-        frozenset(kb.constants["bisphosphonates"]),
-        {t.name: (t.name, *t.aliases) for t in kb.therapies.values()},
-        {t.name: t.drug_class for t in kb.therapies.values() if t.drug_class is not None},
-    )
+    sets = kb.constant_sets
+    _prior(fs, case, sets["bisphosphonates"], kb.therapy_names, kb.drug_classes)
     _labs(fs, case, scores)
     _neuro(fs, case)
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
-    _spine(
-        fs,
-        case,
-        frozenset(kb.constants["escc_high_grades"]),
-        frozenset(kb.constants["decompressing_operations"]),
-    )
+    _spine(fs, case, sets["escc_high_grades"], sets["decompressing_operations"])
     _myeloma(fs, case)
     _sarcoma(fs, case)
     return fs

@@ -378,6 +378,8 @@ class GuardIndex:
     lesion_guards: tuple[int, ...]
     case_masks: tuple[int, ...]
     lesion_masks: tuple[int, ...]
+    #: Per tuple of guard numbers asked for, the guards by fact (built on first use).
+    _groups: dict[tuple[int, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -408,15 +410,49 @@ class GuardIndex:
         )
 
     def failing(self, numbers: Sequence[int], values: Mapping[str, Any]) -> int:
-        """The bits of the guards among ``numbers`` that a known value fails."""
+        """The bits of the guards among ``numbers`` that a known value fails.
+
+        The guards are taken fact by fact, and for a yes/no value the bits are known
+        beforehand (most guards test a yes/no fact): one lookup per fact instead of a test
+        per guard."""
+        key = numbers if isinstance(numbers, tuple) else tuple(numbers)
+        groups = self._groups.get(key)
+        if groups is None:
+            groups = self._groups[key] = self._grouped(key)
         guards = self.guards
         bits = 0
-        for number in numbers:
-            guard = guards[number]
-            value = values[guard.fact]
-            if value is not None and guard.fails(value):
-                bits |= 1 << number
+        for fact, if_true, if_false, own in groups:
+            value = values[fact]
+            if value is None:
+                continue
+            if value is True:
+                bits |= if_true
+            elif value is False:
+                bits |= if_false
+            else:
+                for number in own:
+                    if guards[number].fails(value):
+                        bits |= 1 << number
         return bits
+
+    def _grouped(
+        self, numbers: tuple[int, ...]
+    ) -> tuple[tuple[str, int, int, tuple[int, ...]], ...]:
+        """Per fact (in the order first met): the bits failing on true, on false, and the
+        numbers of its guards."""
+        by_fact: dict[str, list[int]] = {}
+        for number in numbers:
+            by_fact.setdefault(self.guards[number].fact, []).append(number)
+        out = []
+        for fact, own in by_fact.items():
+            if_true = if_false = 0
+            for number in own:
+                if self.guards[number].fails(True):
+                    if_true |= 1 << number
+                if self.guards[number].fails(False):
+                    if_false |= 1 << number
+            out.append((fact, if_true, if_false, tuple(own)))
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -474,6 +510,21 @@ class KnowledgeBase:
     @functools.cached_property
     def rules_by_id(self) -> dict[str, CompiledRule]:
         return {r.rule.id: r for r in self.rules}
+
+    @functools.cached_property
+    def therapy_names(self) -> dict[str, tuple[str, ...]]:
+        """Per therapy, its name and aliases (as the case's medication may spell it)."""
+        return {t.name: (t.name, *t.aliases) for t in self.therapies.values()}
+
+    @functools.cached_property
+    def drug_classes(self) -> dict[str, str]:
+        """Per therapy that has one, its drug class."""
+        return {t.name: t.drug_class for t in self.therapies.values() if t.drug_class is not None}
+
+    @functools.cached_property
+    def constant_sets(self) -> dict[str, frozenset[Any]]:
+        """The knowledge constants that are lists, as sets."""
+        return {k: frozenset(v) for k, v in self.constants.items() if isinstance(v, list)}
 
     @functools.cached_property
     def case_rules(self) -> tuple[CompiledRule, ...]:
