@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from osteoboard.fhir.errors import FhirImportError, FhirProblem
 
-__all__ = ["Resource", "model_class", "parse_resource", "resource_to_dict"]
+__all__ = ["Resource", "model_class", "parse_resource", "parse_resource_text", "resource_to_dict"]
 
 #: A parsed resource (a fhir.resources R4B model).
 Resource = Any
@@ -56,7 +56,14 @@ def _content_key(data: dict[str, Any]) -> str | None:
 
 
 def parse_resource(data: Any, where: str) -> Resource:
-    """One resource as an R4B model; FhirImportError naming the resource and element.
+    """One resource as an R4B model; FhirImportError naming the resource and element
+    (:func:`parse_resource_text`)."""
+    return parse_resource_text(data, where)[0]
+
+
+def parse_resource_text(data: Any, where: str) -> tuple[Resource, str | None]:
+    """One resource as an R4B model, and its content as canonical JSON (None when JSON
+    cannot spell it); FhirImportError naming the resource and element.
 
     Validation is a function of the content, and the same resources come again and again:
     a CDS Hooks client sends a patient's laboratory history at every opening of the chart
@@ -82,7 +89,7 @@ def parse_resource(data: Any, where: str) -> Resource:
     if key is not None:
         found = _PARSED.get(key)
         if found is not None:
-            return found  # passed the shape check and validation before
+            return found, key  # passed the shape check and validation before
     _check_shape(data, name)
     try:
         cls = model_class(rtype)
@@ -133,7 +140,7 @@ def parse_resource(data: Any, where: str) -> Resource:
         while len(_PARSED) >= MAX_PARSED:
             _PARSED.pop(next(iter(_PARSED), ""), None)  # the oldest (another thread may race)
         _PARSED[key] = parsed
-    return parsed
+    return parsed, key
 
 
 #: Deepest nesting of one resource (R4B resources nest a few levels; contained and extensions
