@@ -34,6 +34,7 @@ def _forget() -> None:
     engine._BECAUSES.clear()
     engine._VALUES.clear()
     kb.lesion_fact_sets.clear()
+    kb.case_verdict_lists.clear()
     score_base._ITEM_CACHE.clear()
     for spec in REGISTRY.values():
         spec.results.clear()
@@ -92,6 +93,7 @@ def test_shared_values_change_no_proposal(tiny: bool, monkeypatch: pytest.Monkey
             (engine, "MAX_VALUES", 3),
             (engine, "MAX_BUILT", 1),
             (engine, "MAX_LESION_FACTS", 1),
+            (engine, "MAX_CASE_VERDICT_LISTS", 1),
             (registry, "MAX_RESULTS", 2),
         ):
             monkeypatch.setattr(module, name, size)
@@ -139,6 +141,45 @@ def test_numbers_share_verdicts_within_their_thresholds() -> None:
     assert kb.verdicts == kept  # every verdict found, none added
     assert evaluate(with_platelets(75.0)).model_dump_json() == alone[75.0]
     assert kb.verdicts.keys() > kept.keys()  # another cell: verdicts of its own
+
+
+def test_a_case_that_agrees_on_every_case_fact_takes_the_case_rules_verdicts() -> None:
+    """The case rules' verdicts are kept by the keys of every fact they read: a case under
+    another pseudonym with other lesion ids, or with a laboratory value moved within its
+    thresholds, takes them (no list added) and still gets the proposal it gets alone, its
+    own values in the reasons; one across a threshold gets a list of its own."""
+    kb = load_knowledge_base()
+    base = load_case(EXAMPLES[5])  # hypercalcaemia: the calcium is named in the reasons
+    assert base.labs is not None and base.labs.calcium_mmol_l is not None
+    renamed = base.model_copy(
+        update={
+            "id": "other-pseudonym",
+            "lesions": [les.model_copy(update={"id": f"{les.id}x"}) for les in base.lesions],
+        }
+    )
+
+    def with_calcium(value: float) -> Case:
+        assert base.labs is not None
+        return base.model_copy(
+            update={"labs": base.labs.model_copy(update={"calcium_mmol_l": value})}
+        )
+
+    cases = [renamed, with_calcium(base.labs.calcium_mmol_l + 0.01), with_calcium(2.3)]
+    alone = []
+    for case in cases:
+        _forget()
+        alone.append(evaluate(case).model_dump_json())
+    _forget()
+    evaluate(base)
+    kept = dict(kb.case_verdict_lists)
+    assert len(kept) == 1
+    assert evaluate(cases[0]).model_dump_json() == alone[0]
+    assert evaluate(cases[1]).model_dump_json() == alone[1]
+    assert kb.case_verdict_lists == kept  # both took the kept verdicts
+    # The same verdicts, the moved calcium in the reasons: not the first case's proposal.
+    assert alone[1] != evaluate(base).model_dump_json()
+    assert evaluate(cases[2]).model_dump_json() == alone[2]
+    assert kb.case_verdict_lists.keys() > kept.keys()  # a normal calcium: a list of its own
 
 
 def test_equal_verdicts_and_conditions_are_one_object() -> None:

@@ -1879,8 +1879,30 @@ def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
     return memo
 
 
+#: Case-rule verdict lists kept per knowledge base at most (about 2 KB each); the store
+#: starts afresh when full.
+MAX_CASE_VERDICT_LISTS = 512
+
+
 def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int) -> None:
-    """The case rules on the case; ``failing``: the guards on case facts that the case fails."""
+    """The case rules on the case; ``failing``: the guards on case facts that the case fails.
+
+    Which rules a case's facts rule out, settle or leave open, and each verdict, are a
+    function of the keys of the facts the case rules read (a guard or a comparison reads a
+    number only through the thresholds in its key): a case that agrees with one seen before
+    on all of them (the same patient evaluated again, at every opening of the chart) takes
+    the verdicts from :attr:`KnowledgeBase.case_verdict_lists` and records them in the same
+    order, each with this case's reasons."""
+    lists: dict[Any, tuple[tuple[CompiledRule, _Verdict], ...]] | None = None
+    case_key: tuple[int, ...] = ()
+    if not _REFERENCE[0]:
+        lists = kb.case_verdict_lists
+        case_key = tuple([scope.key(name) for name in kb.case_facts_in_order])
+        known = lists.get(case_key)
+        if known is not None:
+            for rule, verdict in known:
+                out.add(rule, verdict, scope, None)
+            return
     # Most rules fail a part they require on a known fact; the others are run on the facts
     # they read.
     masks = kb.guard_index.case_masks
@@ -1892,6 +1914,7 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int)
         else None
     )
     memo = _memo(kb)
+    given: list[tuple[CompiledRule, _Verdict]] = []
     for rule, mask in zip(kb.case_rules, masks, strict=True):
         if mask & failing:
             continue
@@ -1910,7 +1933,10 @@ def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int)
                 )
                 found = memo[key] = _judge(kb, rule, decision, scope, runner)
             verdict = found
+        given.append((rule, verdict))
         out.add(rule, verdict, scope, None)
+    if lists is not None:
+        _keep(lists, case_key, tuple(given), MAX_CASE_VERDICT_LISTS)
 
 
 def _lesion_rules(

@@ -579,6 +579,18 @@ class KnowledgeBase:
         return frozenset(i.asked_with for i in self.facts.values() if i.asked_with is not None)
 
     @functools.cached_property
+    def case_facts_in_order(self) -> tuple[str, ...]:
+        """:attr:`case_facts_read` sorted: the order of a case's key of them."""
+        return tuple(sorted(self.case_facts_read))
+
+    @functools.cached_property
+    def case_verdict_lists(self) -> dict[Any, Any]:
+        """The verdicts of all case rules on one case, by the keys of every fact they read (a
+        pure function of these, so shared between cases that agree on all of them); the
+        engine bounds its size."""
+        return {}
+
+    @functools.cached_property
     def verdict_values(self) -> dict[Any, Any]:
         """Distinct verdicts of the memo above (one object for equal ones); the engine bounds
         its size."""
