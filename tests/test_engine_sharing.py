@@ -35,6 +35,7 @@ def _forget() -> None:
     engine._VALUES.clear()
     kb.lesion_fact_sets.clear()
     kb.case_verdict_lists.clear()
+    kb.lesion_verdict_lists.clear()
     score_base._ITEM_CACHE.clear()
     for spec in REGISTRY.values():
         spec.results.clear()
@@ -94,6 +95,7 @@ def test_shared_values_change_no_proposal(tiny: bool, monkeypatch: pytest.Monkey
             (engine, "MAX_BUILT", 1),
             (engine, "MAX_LESION_FACTS", 1),
             (engine, "MAX_CASE_VERDICT_LISTS", 1),
+            (engine, "MAX_LESION_VERDICT_LISTS", 1),
             (registry, "MAX_RESULTS", 2),
         ):
             monkeypatch.setattr(module, name, size)
@@ -143,43 +145,41 @@ def test_numbers_share_verdicts_within_their_thresholds() -> None:
     assert kb.verdicts.keys() > kept.keys()  # another cell: verdicts of its own
 
 
-def test_a_case_that_agrees_on_every_case_fact_takes_the_case_rules_verdicts() -> None:
-    """The case rules' verdicts are kept by the keys of every fact they read: a case under
-    another pseudonym with other lesion ids, or with a laboratory value moved within its
-    thresholds, takes them (no list added) and still gets the proposal it gets alone, its
-    own values in the reasons; one across a threshold gets a list of its own."""
+def test_a_case_that_agrees_on_every_fact_takes_the_rules_verdicts_at_once() -> None:
+    """The case rules' verdicts are kept by the keys of every fact they read, the lesion
+    rules' by those of the case facts they read and the lesion's facts: a case with a
+    laboratory value moved within its thresholds takes both (no list added), one under other
+    lesion ids takes the case rules' only, one across a threshold neither; each still gets
+    the proposal it gets alone, with its own values in the reasons."""
     kb = load_knowledge_base()
     base = load_case(EXAMPLES[5])  # hypercalcaemia: the calcium is named in the reasons
-    assert base.labs is not None and base.labs.calcium_mmol_l is not None
-    renamed = base.model_copy(
-        update={
-            "id": "other-pseudonym",
-            "lesions": [les.model_copy(update={"id": f"{les.id}x"}) for les in base.lesions],
-        }
-    )
+    assert base.labs is not None and base.labs.calcium_mmol_l is not None and base.lesions
 
     def with_calcium(value: float) -> Case:
         assert base.labs is not None
-        return base.model_copy(
-            update={"labs": base.labs.model_copy(update={"calcium_mmol_l": value})}
-        )
+        labs = base.labs.model_copy(update={"calcium_mmol_l": value})
+        return base.model_copy(update={"id": "other-pseudonym", "labs": labs})
 
-    cases = [renamed, with_calcium(base.labs.calcium_mmol_l + 0.01), with_calcium(2.3)]
-    alone = []
-    for case in cases:
+    nudged = with_calcium(base.labs.calcium_mmol_l + 0.01)
+    renamed = base.model_copy(
+        update={"lesions": [les.model_copy(update={"id": f"{les.id}x"}) for les in base.lesions]}
+    )
+    normal = with_calcium(2.3)
+    alone = {}
+    for case in (nudged, renamed, normal):
         _forget()
-        alone.append(evaluate(case).model_dump_json())
+        alone[id(case)] = evaluate(case).model_dump_json()
     _forget()
-    evaluate(base)
-    kept = dict(kb.case_verdict_lists)
-    assert len(kept) == 1
-    assert evaluate(cases[0]).model_dump_json() == alone[0]
-    assert evaluate(cases[1]).model_dump_json() == alone[1]
-    assert kb.case_verdict_lists == kept  # both took the kept verdicts
-    # The same verdicts, the moved calcium in the reasons: not the first case's proposal.
-    assert alone[1] != evaluate(base).model_dump_json()
-    assert evaluate(cases[2]).model_dump_json() == alone[2]
-    assert kb.case_verdict_lists.keys() > kept.keys()  # a normal calcium: a list of its own
+    first = evaluate(base).model_dump_json()
+    cases, lesions = dict(kb.case_verdict_lists), dict(kb.lesion_verdict_lists)
+    assert len(cases) == 1 and len(lesions) == len(base.lesions)
+    assert evaluate(nudged).model_dump_json() == alone[id(nudged)] != first  # its own calcium
+    assert kb.case_verdict_lists == cases and kb.lesion_verdict_lists == lesions
+    assert evaluate(renamed).model_dump_json() == alone[id(renamed)]
+    assert kb.case_verdict_lists == cases
+    assert len(kb.lesion_verdict_lists) == 2 * len(base.lesions)  # other lesions
+    assert evaluate(normal).model_dump_json() == alone[id(normal)]
+    assert kb.case_verdict_lists.keys() > cases.keys()  # a normal calcium: lists of its own
 
 
 def test_equal_verdicts_and_conditions_are_one_object() -> None:

@@ -1879,9 +1879,10 @@ def _memo(kb: KnowledgeBase) -> dict[Any, _Verdict]:
     return memo
 
 
-#: Case-rule verdict lists kept per knowledge base at most (about 2 KB each); the store
-#: starts afresh when full.
+#: Case-rule verdict lists kept per knowledge base at most (about 2 KB each), and lesion-rule
+#: ones (about 1 KB each); each store starts afresh when full.
 MAX_CASE_VERDICT_LISTS = 512
+MAX_LESION_VERDICT_LISTS = 1024
 
 
 def _case_rules(kb: KnowledgeBase, scope: _Scope, out: _Collector, failing: int) -> None:
@@ -1950,8 +1951,14 @@ def _lesion_rules(
     """The lesion rules on every lesion. A lesion rule's verdict depends on the values of the
     facts it reads; within one case only the lesion's can differ, so lesions that agree on the
     lesion facts a rule reads share its verdict (200 lesions of one kind are decided once,
-    not 200 times), and so do cases that agree on all of them."""
+    not 200 times), and so do cases that agree on all of them. A lesion that agrees with one
+    seen before on every fact the lesion rules read (its own and the case's) takes all their
+    verdicts at once from :attr:`KnowledgeBase.lesion_verdict_lists`."""
     verdicts = _memo(kb)
+    lists: dict[Any, tuple[tuple[CompiledRule, _Verdict], ...]] | None = (
+        None if _REFERENCE[0] else kb.lesion_verdict_lists
+    )
+    case_part: tuple[int, ...] | None = None
     case_keys: dict[int, tuple[int, ...]] = {}
     guards = kb.guard_index
     for index, lesion in enumerate(case.lesions):
@@ -1960,6 +1967,18 @@ def _lesion_rules(
         scope = _Scope([lf], kb, base=case_scope)
         level = lf.values.get("lesion.level")
         where = (lesion.id, index, str(level or ""))
+        lesion_key: tuple[Any, ...] = ()
+        if lists is not None:
+            if case_part is None:
+                case_part = tuple([case_scope.key(name) for name in kb.lesion_rule_case_facts])
+            # The lesion's facts (and so their keys) are one object for equal lesions while
+            # the store of lesion facts keeps it: the object stands for them in the key.
+            lesion_key = (case_part, derived)
+            replay = lists.get(lesion_key)
+            if replay is not None:
+                for rule, verdict in replay:
+                    out.add(rule, verdict, scope, where)
+                continue
         #: Per rule in order, its verdict when the known facts settle it, or its memo key.
         chosen: list[tuple[CompiledRule, _Verdict | tuple[Any, ...]]] = []
         if derived.failing is None:
@@ -1986,6 +2005,7 @@ def _lesion_rules(
                     case_scope.key(name) for name in kb.case_facts_by_rule[number]
                 )
             chosen.append((rule, (rule.order, shared, *[scope.key(name) for name in read])))
+        given: list[tuple[CompiledRule, _Verdict]] = []
         for rule, settled in chosen:
             if isinstance(settled, _Verdict):
                 verdict = settled
@@ -2001,7 +2021,10 @@ def _lesion_rules(
                     known = verdicts[settled] = _judge(kb, rule, decision, scope, runner)
                 verdict = known
             if verdict is not _SILENT:
+                given.append((rule, verdict))
                 out.add(rule, verdict, scope, where)
+        if lists is not None:
+            _keep(lists, lesion_key, tuple(given), MAX_LESION_VERDICT_LISTS)
 
 
 #: Lesion fact sets kept per knowledge base at most (a few KB each); the store starts afresh

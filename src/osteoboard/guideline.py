@@ -584,6 +584,17 @@ class KnowledgeBase:
         return tuple(sorted(self.case_facts_read))
 
     @functools.cached_property
+    def lesion_rule_case_facts(self) -> tuple[str, ...]:
+        """The case facts the lesion rules read, sorted: the order of a case's key of them."""
+        return tuple(sorted({f for facts in self.case_facts_by_rule for f in facts}))
+
+    @functools.cached_property
+    def lesion_verdict_lists(self) -> dict[Any, Any]:
+        """The verdicts of all lesion rules on one lesion, by the keys of every fact they
+        read (see :attr:`case_verdict_lists`); the engine bounds its size."""
+        return {}
+
+    @functools.cached_property
     def case_verdict_lists(self) -> dict[Any, Any]:
         """The verdicts of all case rules on one case, by the keys of every fact they read (a
         pure function of these, so shared between cases that agree on all of them); the
