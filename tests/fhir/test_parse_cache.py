@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "fhir"
 @pytest.fixture(autouse=True)
 def empty_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(r4b, "_PARSED", {})
+    monkeypatch.setattr(r4b, "_PARSED_CHARS", [0])
 
 
 def weight(oid: str, value: Any) -> dict[str, Any]:
@@ -74,6 +76,53 @@ def test_the_store_keeps_at_most_its_bound_dropping_the_oldest(
     assert len(r4b._PARSED) == 3
     assert parse_resource(weight("w4", 64), "") is models[4]  # kept
     assert parse_resource(weight("w0", 60), "") is not models[0]  # dropped, validated again
+
+
+def test_a_large_resource_is_never_kept_and_the_texts_stay_within_their_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A resource with a large text (an attachment) is validated every time; the texts kept
+    stay within their bound in all, the oldest dropped first."""
+    report = {
+        "resourceType": "DocumentReference",
+        "id": "report",
+        "status": "current",
+        "content": [{"attachment": {"contentType": "application/pdf", "data": "QUJD" * 5000}}],
+    }
+    assert parse_resource(report, "") is not parse_resource(report, "")
+    assert r4b._PARSED == {}
+    size = len(r4b._content_key(weight("w0", 60)) or "")
+    monkeypatch.setattr(r4b, "MAX_PARSED_CHARS", 3 * size)
+    models = [parse_resource(weight(f"w{i}", 60 + i), "") for i in range(5)]
+    assert len(r4b._PARSED) == 3
+    assert r4b._PARSED_CHARS[0] == sum(map(len, r4b._PARSED)) <= 3 * size
+    assert parse_resource(weight("w4", 64), "") is models[4]
+
+
+def test_threads_filling_the_store_at_once_never_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CDS Hooks service imports in a thread pool: many threads adding to a full store
+    drop the oldest one at a time, and every parse returns its model."""
+    monkeypatch.setattr(r4b, "MAX_PARSED", 2)
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def work(number: int) -> None:
+        try:
+            start.wait()
+            for i in range(300):
+                model = parse_resource(weight(f"t{number}-{i}", 50 + i % 7), "")
+                assert model.id == f"t{number}-{i}"
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len(r4b._PARSED) <= 2
+    assert r4b._PARSED_CHARS[0] == sum(map(len, r4b._PARSED))
 
 
 def test_an_import_twice_gives_the_same_case_and_report_and_leaves_the_models_unchanged() -> None:

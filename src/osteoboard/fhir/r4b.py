@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -38,10 +39,35 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-#: Resources validated, by their content as canonical JSON, at most this many (about 5 KB
-#: each; the oldest go first).
+#: Resources validated, by their content as canonical JSON: at most this many (a model takes
+#: about 15 times its text: some 5 KB for an Observation), their texts at most this many
+#: characters in all, and none whose text is longer than the last (an attachment, a large
+#: report: validated every time). The oldest go first.
 MAX_PARSED = 2048
+MAX_PARSED_CHARS = 1_000_000
+MAX_PARSED_TEXT = 16_384
 _PARSED: dict[str, Resource] = {}
+_PARSED_CHARS = [0]
+_PARSED_LOCK = threading.Lock()
+
+
+def _keep_parsed(key: str, parsed: Resource) -> None:
+    """Add a validated resource, dropping the oldest beyond the bounds (one thread at a time:
+    the CDS Hooks service imports in a thread pool; looking up needs no lock)."""
+    if len(key) > MAX_PARSED_TEXT:
+        return
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            return
+        while _PARSED and (
+            len(_PARSED) >= MAX_PARSED or _PARSED_CHARS[0] + len(key) > MAX_PARSED_CHARS
+        ):
+            oldest = next(iter(_PARSED))
+            del _PARSED[oldest]
+            _PARSED_CHARS[0] -= len(oldest)
+        if MAX_PARSED > 0:
+            _PARSED[key] = parsed
+            _PARSED_CHARS[0] += len(key)
 
 
 def _content_key(data: dict[str, Any]) -> str | None:
@@ -137,9 +163,7 @@ def parse_resource_text(data: Any, where: str) -> tuple[Resource, str | None]:
             FhirProblem(name, f"ungültig nach FHIR R4B: {exc}", f"invalid in FHIR R4B: {exc}")
         ) from None
     if key is not None:
-        while len(_PARSED) >= MAX_PARSED:
-            _PARSED.pop(next(iter(_PARSED), ""), None)  # the oldest (another thread may race)
-        _PARSED[key] = parsed
+        _keep_parsed(key, parsed)
     return parsed, key
 
 

@@ -107,7 +107,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 
 #: Seconds a pooled PostgreSQL connection may have been idle and still be used unchecked.
-POOL_CHECK_AFTER_IDLE_S = 10.0
+POOL_CHECK_AFTER_IDLE_S = 1.0
 _IDLE_SINCE = "osteoboard_idle_since"
 
 
@@ -117,8 +117,9 @@ def _check_idle_connections(engine: Engine) -> None:
     since then is noticed before a request meets it, while a loaded server, which takes a
     connection back within milliseconds, pays nothing (SQLAlchemy's ``pool_pre_ping`` checks
     every time: three of an evaluation's round trips). A connection found dead is replaced
-    by the pool; one that dies in use is still recognised by SQLAlchemy, and the pool is
-    started afresh."""
+    by the pool. One that the server ends less than a second after its last use is met by
+    the next request, which fails; SQLAlchemy recognises the error and starts the pool
+    afresh."""
 
     @event.listens_for(engine, "checkin")
     def _checked_in(_dbapi_connection: Any, record: Any) -> None:
@@ -299,8 +300,8 @@ def lock_for_write(session: Session) -> None:
     per transaction: the store's write and the audit chain both ask for the lock, and the
     chain appends to the head read here (:func:`locked_head`). In READ COMMITTED every later
     statement of the transaction sees what the writers before it committed, and a locked row
-    is read as its newest version. A database without the head row yet (not migrated) takes
-    a transaction-level advisory lock instead.
+    is read as its newest version. A database whose head row is missing (deleted by hand:
+    ``audit verify`` reports it) takes a transaction-level advisory lock instead.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
