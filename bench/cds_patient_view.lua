@@ -1,6 +1,7 @@
 -- wrk script for bench/cds.py: POST /cds-services/osteoboard-patient-view with the bodies in
--- the file BODIES (one JSON document a line, sent in turn) and a fresh JWT per request from the file TOKENS (one per line; thread i of
--- n takes lines i, i+n, i+2n ...), so that no token is sent twice. Prints one JSON line.
+-- the file BODIES (one JSON document a line, sent in turn) and a fresh JWT per request from
+-- the file TOKENS (one per line; thread i of n takes lines i, i+n, i+2n ...), so that no
+-- token is sent twice. Prints one JSON line.
 
 local pace = os.getenv("PACE_LUA")
 if pace then
