@@ -218,7 +218,7 @@ def stages(times: int = 200) -> None:
     case = import_resources(resources, board_date=dt.date.today(), patient_id=PATIENT).case
 
     def imported_afresh() -> Any:
-        r4b._PARSED.clear()  # every resource validated again, as for a patient not seen before
+        r4b.forget_parsed()  # every resource validated again, as for a patient not seen before
         return import_resources(resources, board_date=dt.date.today(), patient_id=PATIENT)
 
     proposal = evaluate(case, kb)

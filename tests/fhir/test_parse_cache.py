@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "fhir"
 
 
 @pytest.fixture(autouse=True)
-def empty_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(r4b, "_PARSED", {})
-    monkeypatch.setattr(r4b, "_PARSED_CHARS", [0])
+def empty_store() -> Iterator[None]:
+    r4b.forget_parsed()
+    yield
+    r4b.forget_parsed()
 
 
 def weight(oid: str, value: Any) -> dict[str, Any]:
@@ -66,6 +68,15 @@ def test_content_json_cannot_spell_is_validated_without_the_store() -> None:
     with pytest.raises(FhirImportError):
         parse_resource(weight("w1", float("inf")), "")
     assert r4b._PARSED == {}
+
+
+def test_forgetting_empties_the_store_and_its_count_of_characters() -> None:
+    parse_resource(weight("w1", 70), "")
+    assert r4b._PARSED and r4b._PARSED_CHARS[0] > 0
+    r4b.forget_parsed()
+    assert r4b._PARSED == {} and r4b._PARSED_CHARS[0] == 0
+    first = parse_resource(weight("w1", 70), "")
+    assert parse_resource(weight("w1", 70), "") is first  # kept again after forgetting
 
 
 def test_the_store_keeps_at_most_its_bound_dropping_the_oldest(

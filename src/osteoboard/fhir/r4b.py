@@ -13,7 +13,14 @@ from pydantic import ValidationError
 
 from osteoboard.fhir.errors import FhirImportError, FhirProblem
 
-__all__ = ["Resource", "model_class", "parse_resource", "parse_resource_text", "resource_to_dict"]
+__all__ = [
+    "Resource",
+    "forget_parsed",
+    "model_class",
+    "parse_resource",
+    "parse_resource_text",
+    "resource_to_dict",
+]
 
 #: A parsed resource (a fhir.resources R4B model).
 Resource = Any
@@ -49,6 +56,13 @@ MAX_PARSED_TEXT = 16_384
 _PARSED: dict[str, Resource] = {}
 _PARSED_CHARS = [0]
 _PARSED_LOCK = threading.Lock()
+
+
+def forget_parsed() -> None:
+    """Empty the store of validated resources (its texts' count with it)."""
+    with _PARSED_LOCK:
+        _PARSED.clear()
+        _PARSED_CHARS[0] = 0
 
 
 def _keep_parsed(key: str, parsed: Resource) -> None:
