@@ -4,6 +4,7 @@ routers beside it)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from osteoboard.api.bodies import DocumentProblem
 from osteoboard.api.docs import OPENAPI_URL, install_docs
 from osteoboard.api.middleware import RequestGuard
 from osteoboard.api.problems import case_error_problem, install_problem_handlers
-from osteoboard.api.settings import Settings
+from osteoboard.api.settings import SERVE_WORKERS_ENV, Settings
 from osteoboard.api.storeerrors import install_store_errors
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.store.db import Store
@@ -75,6 +76,7 @@ def create_app(
     *,
     store: Store | None = None,
     cds_settings: CdsSettings | None = None,
+    workers: int = 1,
 ) -> FastAPI:
     """The app with the REST API under ``/api/v1``, its OpenAPI document at
     ``/api/openapi.json`` and the documentation page at ``/api/docs``.
@@ -82,7 +84,9 @@ def create_app(
     ``store``: the database to work on (default: the one of ``settings.database_url``, or
     the store's own default). The app does not migrate it: ``osteoboard serve`` and
     ``osteoboard db upgrade`` do. ``cds_settings``: those of the CDS Hooks service under
-    ``/cds-services`` (default: from the environment)."""
+    ``/cds-services`` (default: from the environment). ``workers``: the server's worker
+    processes, each running this app (with more than one, a loaded worker sheds connections:
+    ``Settings.rebalance_at``)."""
     settings = settings or Settings.from_env()
     app = FastAPI(
         title="osteoboard",
@@ -106,7 +110,11 @@ def create_app(
     install_cds(app, cds_settings)  # CDS Hooks: /cds-services (docs/cds-hooks.md)
     from osteoboard.web import install_web
 
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        rebalance_at=settings.rebalance_at if workers > 1 else 0,
+    )
     install_web(app)  # the board's web app: pages, static files, security headers (outermost)
     return app
 
@@ -114,6 +122,7 @@ def create_app(
 def create_app_from_env() -> FastAPI:
     """The app with the settings of the environment (the factory ``osteoboard serve`` runs in
     each worker process)."""
-    app = create_app(Settings.from_env())
+    workers = os.environ.get(SERVE_WORKERS_ENV, "1")
+    app = create_app(Settings.from_env(), workers=int(workers) if workers.isdigit() else 1)
     app.state.worker_process = True
     return app

@@ -8,6 +8,15 @@ errors, and the access log.
 - **Last resort**: any exception that escapes the app is answered with a generic 500
   problem and logged without its message (:func:`~osteoboard.api.problems.log_exception`);
   nothing propagates to the server, whose log would print it.
+- **Rebalancing** (with several worker processes): the kernel hands each new connection to
+  one worker's socket, by its addresses, and a keep-alive connection stays with its worker;
+  50 connections split 29 to 21 leave one worker 38 % busier than the other, and at a load
+  both together carry its queue grows. A worker with at least ``rebalance_at`` requests in
+  progress therefore answers one of them with ``Connection: close`` (at most one every
+  :data:`REBALANCE_INTERVAL_S`); the client opens a new connection, which the kernel places
+  at random, so a worker that holds more than its share sheds connections until its queue is
+  short, and one that does not keeps them (an HTTP server's usual ``keepalive_requests``
+  bound does the same blindly, by count).
 - **Access log**: one line per request from ``osteoboard.api.access`` naming the method, the
   route's template (``/api/v1/cases/{case_id}``, not the path: even a pseudonym stays out),
   the status and the time taken. Query strings, headers, bodies, cookies and tokens are
@@ -18,17 +27,23 @@ errors, and the access log.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from osteoboard.api.problems import ApiProblem, log_exception, problem_response
 
-__all__ = ["RequestGuard"]
+__all__ = ["REBALANCE_INTERVAL_S", "RequestGuard"]
 
 access_log = logging.getLogger("osteoboard.api.access")
+
+#: Least time between two connections one worker closes to rebalance: at most ten a second,
+#: a few milliseconds of CPU for the clients' new connections.
+REBALANCE_INTERVAL_S = 0.1
 
 
 def _template(scope: Scope) -> str:
@@ -48,9 +63,22 @@ def _template(scope: Scope) -> str:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        rebalance_at: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``rebalance_at``: requests in progress in this process from which a response
+        closes its connection (module docstring; 0: never, as with one worker process)."""
         self.app = app
         self.limit = max_body_bytes
+        self.rebalance_at = rebalance_at
+        self.clock = clock
+        #: Requests of this process in progress (the event loop's thread alone counts them).
+        self.in_progress = 0
+        self.last_close = -math.inf
 
     def _too_large(self) -> ApiProblem:
         problem = ApiProblem(413, "content-too-large", "too_large", params={"limit": self.limit})
@@ -65,6 +93,7 @@ class RequestGuard:
         start = time.perf_counter()
         status = 0
         received = 0
+        self.in_progress += 1
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -79,6 +108,8 @@ class RequestGuard:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                if self.rebalance_at and self.in_progress >= self.rebalance_at:
+                    message = self._closing(message)
             await send(message)
 
         try:
@@ -105,6 +136,7 @@ class RequestGuard:
                 )
                 await problem_response(Request(scope), problem)(scope, receive, watching_send)
         finally:
+            self.in_progress -= 1
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %d %.1f ms",
@@ -113,6 +145,18 @@ class RequestGuard:
                     status,
                     (time.perf_counter() - start) * 1000,
                 )
+
+    def _closing(self, message: Message) -> Message:
+        """The response start, with ``Connection: close`` when the last connection this
+        process closed to rebalance is long enough ago."""
+        now = self.clock()
+        if now - self.last_close < REBALANCE_INTERVAL_S:
+            return message
+        headers = list(message.get("headers", ()))
+        if any(name.lower() == b"connection" for name, _ in headers):
+            return message  # the response decides itself (a 413 closes already)
+        self.last_close = now
+        return {**message, "headers": [*headers, (b"connection", b"close")]}
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import logging.config
+import os
 import socket
 import sys
 from typing import TYPE_CHECKING, Any
 
-from osteoboard.api.settings import Settings
+from osteoboard.api.settings import SERVE_WORKERS_ENV, Settings
 
 if TYPE_CHECKING:
     import uvicorn
@@ -77,6 +78,7 @@ def run(
             store.upgrade()  # once, here: the workers start on a migrated database
         finally:
             store.dispose()
+    os.environ[SERVE_WORKERS_ENV] = str(workers)  # read by each worker's app (spawned after)
     options: dict[str, Any] = {
         "factory": True,
         "host": host,

@@ -16,7 +16,7 @@ from osteoboard.caseio import MAX_DOCUMENT_BYTES
 from osteoboard.errors import OsteoboardError
 from osteoboard.explain import explain
 
-__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "settings_from_env"]
+__all__ = ["ENV_PREFIX", "SERVE_WORKERS_ENV", "Settings", "SettingsError", "settings_from_env"]
 
 
 S = TypeVar("S", bound=BaseModel)
@@ -28,6 +28,8 @@ class SettingsError(OsteoboardError, ValueError):
 
 #: Prefix of the environment variables: ``max_body_bytes`` is ``OSTEOBOARD_MAX_BODY_BYTES``.
 ENV_PREFIX = "OSTEOBOARD_"
+#: Not a setting: how many worker processes ``osteoboard serve`` starts, set by it for them.
+SERVE_WORKERS_ENV = "OSTEOBOARD_SERVE_WORKERS"
 
 
 class Settings(BaseModel):
@@ -72,6 +74,15 @@ class Settings(BaseModel):
         "engine, documents). The engine is CPU-bound Python: threads of one process wait for "
         "each other's interpreter lock, so more threads lower the throughput of a loaded server "
         "(docs/api.md). Start more worker processes instead.",
+    )
+    rebalance_at: int = Field(
+        default=6,
+        ge=0,
+        le=10_000,
+        description="With several worker processes: requests in progress in one worker from "
+        "which it closes a keep-alive connection after its response (at most ten a second), "
+        "so that the client reconnects to a worker the kernel picks afresh and a worker holding "
+        "more than its share of connections sheds some (docs/api.md); 0: never.",
     )
     database_url: str | None = Field(
         default=None,
