@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from osteoboard.cohort.inputs import CohortInputError, reader_for
-from osteoboard.cohort.runner import run_cohort
+from osteoboard.cohort.runner import part_files, run_cohort
 from osteoboard.cohort.synth import write_cohort
 from tests.cohort.conftest import N, table_rows
 
@@ -69,6 +69,32 @@ def test_bad_cases_go_to_the_errors_file(tmp_path: Path) -> None:
     assert "lesions[0].type" in by_source["typo.json"][2] and "'lytic'" in by_source["typo.json"][2]
     assert "empty" in by_source["empty.yml"][2]
     assert "UTF-8" in by_source["latin1.yaml"][2]
+
+
+def test_pieces_of_a_chunk_give_the_parts_of_the_whole_chunk(tmp_path: Path) -> None:
+    """Workers evaluate a chunk in pieces; its parts hold the same rows in the same order as
+    when one worker read the whole chunk: the records it could not read first, then the
+    others in the input's order."""
+    folder = tmp_path / "cases"
+    write_cohort(14, folder, seed=5)
+    for n in (5, 9, 13):
+        (folder / f"synth-5-{n:07d}-broken.yaml").write_text("id: x\npatient: {age: 70\n")
+    typo = '{"id": "t1", "lesions": [{"type": "lyric"}]}'
+    (folder / "synth-5-0000001-typo.json").write_text(typo)
+    runs = {}
+    for piece_size in (8, 3, 1):
+        out = tmp_path / f"pieces-{piece_size}"
+        summary = run_cohort(folder, out, jobs=2, chunk_size=8, piece_size=piece_size)
+        assert (summary.cases, summary.errors, summary.parts) == (14, 4, 3)
+        runs[piece_size] = {
+            table: [pq.read_table(p).to_pylist() for p in part_files(out, table)]
+            for table in ("cases", "items", "errors")
+        }
+    assert runs[3] == runs[8] and runs[1] == runs[8]
+    first_errors = [row["source"] for row in runs[8]["errors"][0]]
+    # the first chunk: 1-typo, 1, 2, 3, 4, 5-broken, 5, 6 (in pieces of 3, the typo's piece
+    # comes back before the broken file's)
+    assert first_errors == ["synth-5-0000005-broken.yaml", "synth-5-0000001-typo.json"]
 
 
 def test_input_that_is_no_cohort(tmp_path: Path) -> None:
