@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,6 +121,111 @@ def test_never_with_zero() -> None:
     asyncio.run(scenario())
 
 
+def _scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+    }
+
+
+async def _reading(scope: Any, receive: Any, send: Any) -> None:
+    """Reads the whole body, then answers."""
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def _failing(scope: Any, receive: Any, send: Any) -> None:
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize(
+    ("app", "headers", "chunks", "status"),
+    [
+        (_failing, [], [b""], 500),
+        (_reading, [(b"transfer-encoding", b"chunked")], [b"x" * 6000] * 2, 413),
+        (_reading, [(b"content-length", b"20000")], [b""], 413),
+        (_reading, [(b"content-length", b"3")], [b"abc"], 200),
+    ],
+    ids=["500", "413-streamed", "413-declared", "200"],
+)
+def test_the_count_of_requests_in_progress_comes_back_to_zero(
+    app: Any, headers: list[tuple[bytes, bytes]], chunks: list[bytes], status: int
+) -> None:
+    guard = RequestGuard(app, 10_000, rebalance_at=100)
+    statuses: list[int] = []
+
+    async def scenario() -> None:
+        queue = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+            for i, c in enumerate(chunks)
+        ]
+
+        async def receive() -> dict[str, Any]:
+            return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await guard(_scope("/x", headers), receive, send)
+
+    asyncio.run(scenario())
+    assert statuses == [status] and guard.in_progress == 0
+
+
+async def _not_reading(scope: Any, receive: Any, send: Any) -> None:
+    """Answers without reading the body (a refusal before the form is read)."""
+    await send({"type": "http.response.start", "status": 403, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+@pytest.mark.parametrize(
+    ("app", "headers", "closes"),
+    [
+        (_reading, [(b"content-length", b"3")], True),
+        (_not_reading, [(b"content-length", b"3")], False),
+        (_not_reading, [(b"transfer-encoding", b"chunked")], False),
+        (_not_reading, [], True),
+        (_not_reading, [(b"content-length", b"0")], True),
+    ],
+    ids=["body-read", "body-unread", "chunked-unread", "no-body", "empty-body"],
+)
+def test_a_connection_with_unread_body_bytes_is_not_closed(
+    app: Any, headers: list[tuple[bytes, bytes]], closes: bool
+) -> None:
+    """Closing a socket with bytes of the request still unread makes the kernel reset the
+    connection, and the client can lose the answer already sent: such an answer keeps the
+    connection (the server then reads past the rest of the body)."""
+    guard = RequestGuard(app, 10_000, rebalance_at=1)
+    sent: list[list[tuple[bytes, bytes]]] = []
+
+    async def scenario() -> None:
+        queue = [{"type": "http.request", "body": b"abc", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                sent.append(list(message["headers"]))
+
+        await guard(_scope("/x", headers), receive, send)
+
+    asyncio.run(scenario())
+    assert (CLOSE in sent[0]) is closes
+
+
 @pytest.mark.parametrize(("workers", "closes"), [(1, False), (2, True)])
 def test_the_app_rebalances_only_with_several_workers(
     tmp_path: Path, workers: int, closes: bool
@@ -143,32 +249,40 @@ def test_a_bad_setting_names_the_variable(value: str) -> None:
         Settings.from_env({"OSTEOBOARD_REBALANCE_AT": value})
 
 
-def _health_connection_headers(port: int, requests: int) -> list[str | None]:
-    """The Connection header of each of ``requests`` answers on one keep-alive connection
-    (a new one when the server closed it)."""
-    out: list[str | None] = []
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _answers(port: int, requests: int) -> list[tuple[str | None, bool]]:
+    """(Connection header, whether the server then closed the connection) of each of
+    ``requests`` answers to GET /api/v1/health on one keep-alive connection (a new one after
+    the server closed it)."""
+    out: list[tuple[str | None, bool]] = []
+    sock = socket.create_connection(("127.0.0.1", port), timeout=120)  # a worker starting
     try:
         for _ in range(requests):
-            connection.request("GET", "/api/v1/health")
-            response = connection.getresponse()
+            sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            response = http.client.HTTPResponse(sock)
+            response.begin()
             response.read()
             assert response.status == 200
-            out.append(response.getheader("connection"))
-            if response.will_close:
-                connection.close()
+            sock.settimeout(1.0)
+            try:
+                closed = sock.recv(1) == b""  # the server's end of the connection
+            except TimeoutError:
+                closed = False  # still open, nothing more sent
+            sock.settimeout(120)
+            out.append((response.getheader("connection"), closed))
+            if closed:
+                sock.close()
+                sock = socket.create_connection(("127.0.0.1", port), timeout=120)
     finally:
-        connection.close()
+        sock.close()
     return out
 
 
-@pytest.mark.parametrize(("workers", "first"), [(1, None), (2, "close")])
-def test_serve_tells_its_workers_how_many_they_are(
-    tmp_path: Path, workers: int, first: str | None
-) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_tells_its_workers_how_many_they_are(tmp_path: Path, workers: int) -> None:
     """`osteoboard serve --workers N` passes N to each worker's app: with 2 workers and
-    OSTEOBOARD_REBALANCE_AT=1 a worker's first answer closes its connection; with 1, none
-    does."""
+    OSTEOBOARD_REBALANCE_AT=1 an answer after a quiet tenth of a second says
+    `Connection: close` and the server closes the connection; with 1 worker no answer
+    does, and the connection stays open."""
     from tests.api.server import Server
 
     url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
@@ -183,9 +297,10 @@ def test_serve_tells_its_workers_how_many_they_are(
     server.start(timeout=120)
     try:
         time.sleep(2 * REBALANCE_INTERVAL_S)  # after any close of the start's health checks
-        headers = _health_connection_headers(server.port, 3)
+        answers = _answers(server.port, 3)
     finally:
         server.stop()
-    assert headers[0] == first
-    if first is None:
-        assert headers == [None, None, None]
+    if workers == 1:
+        assert answers == [(None, False)] * 3
+    else:
+        assert answers[0] == ("close", True)

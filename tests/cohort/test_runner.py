@@ -82,19 +82,48 @@ def test_pieces_of_a_chunk_give_the_parts_of_the_whole_chunk(tmp_path: Path) -> 
     typo = '{"id": "t1", "lesions": [{"type": "lyric"}]}'
     (folder / "synth-5-0000001-typo.json").write_text(typo)
     runs = {}
-    for piece_size in (8, 3, 1):
-        out = tmp_path / f"pieces-{piece_size}"
-        summary = run_cohort(folder, out, jobs=2, chunk_size=8, piece_size=piece_size)
+    for jobs, piece_size in ((2, 8), (2, 3), (2, 1), (1, 3)):
+        out = tmp_path / f"pieces-{jobs}-{piece_size}"
+        summary = run_cohort(folder, out, jobs=jobs, chunk_size=8, piece_size=piece_size)
         assert (summary.cases, summary.errors, summary.parts) == (14, 4, 3)
-        runs[piece_size] = {
+        runs[jobs, piece_size] = {
             table: [pq.read_table(p).to_pylist() for p in part_files(out, table)]
             for table in ("cases", "items", "errors")
         }
-    assert runs[3] == runs[8] and runs[1] == runs[8]
-    first_errors = [row["source"] for row in runs[8]["errors"][0]]
+    whole = runs[2, 8]
+    assert runs[2, 3] == whole and runs[2, 1] == whole and runs[1, 3] == whole
+    first_errors = [row["source"] for row in whole["errors"][0]]
     # the first chunk: 1-typo, 1, 2, 3, 4, 5-broken, 5, 6 (in pieces of 3, the typo's piece
     # comes back before the broken file's)
     assert first_errors == ["synth-5-0000005-broken.yaml", "synth-5-0000001-typo.json"]
+
+
+def test_pieces_are_joined_in_their_order_whatever_order_they_came_back_in() -> None:
+    from osteoboard.cohort.batch import Batch
+    from osteoboard.cohort.runner import _joined
+
+    def piece(n: int) -> tuple[int, list[dict[str, Any]], Batch]:
+        return (
+            n,
+            [{"source": f"unread-{n}"}],
+            Batch(
+                cases=[{"source": f"case-{n}"}],
+                items=[{"source": f"item-{n}"}],
+                errors=[{"source": f"bad-{n}"}],
+            ),
+        )
+
+    joined = _joined([piece(2), piece(0), piece(1)])
+    assert [r["source"] for r in joined.cases] == ["case-0", "case-1", "case-2"]
+    assert [r["source"] for r in joined.items] == ["item-0", "item-1", "item-2"]
+    assert [r["source"] for r in joined.errors] == [
+        "unread-0",
+        "unread-1",
+        "unread-2",
+        "bad-0",
+        "bad-1",
+        "bad-2",
+    ]
 
 
 def test_input_that_is_no_cohort(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ errors, and the access log.
   :data:`REBALANCE_INTERVAL_S`); the client opens a new connection, which the kernel places
   at random, so a worker that holds more than its share sheds connections until its queue is
   short, and one that does not keeps them (an HTTP server's usual ``keepalive_requests``
-  bound does the same blindly, by count).
+  bound does the same blindly, by count). A request whose body was not read to its end
+  (refused before its form was read) keeps its connection: closing a socket with bytes
+  unread makes the kernel reset it, and the client may lose the answer.
 - **Access log**: one line per request from ``osteoboard.api.access`` naming the method, the
   route's template (``/api/v1/cases/{case_id}``, not the path: even a pseudonym stays out),
   the status and the time taken. Query strings, headers, bodies, cookies and tokens are
@@ -93,22 +95,28 @@ class RequestGuard:
         start = time.perf_counter()
         status = 0
         received = 0
+        # Whether the request's body has been read to its end (rebalancing closes only such
+        # a connection: closing with bytes unread makes the kernel reset it, and the client
+        # may lose the answer already sent).
+        drained = not self._has_body(scope)
         self.in_progress += 1
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, drained
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
                     raise self._too_large()
+                if not message.get("more_body", False):
+                    drained = True
             return message
 
         async def watching_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                if self.rebalance_at and self.in_progress >= self.rebalance_at:
+                if self.rebalance_at and drained and self.in_progress >= self.rebalance_at:
                     message = self._closing(message)
             await send(message)
 
@@ -157,6 +165,12 @@ class RequestGuard:
             return message  # the response decides itself (a 413 closes already)
         self.last_close = now
         return {**message, "headers": [*headers, (b"connection", b"close")]}
+
+    @classmethod
+    def _has_body(cls, scope: Scope) -> bool:
+        return cls._declared_length(scope) > 0 or any(
+            name == b"transfer-encoding" for name, _ in scope.get("headers", ())
+        )
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:
