@@ -67,6 +67,37 @@ def test_a_stored_evaluation_sends_one_statement_per_step(store: Store) -> None:
         assert sent == ["BEGIN", "SELECT", "INSERT", "SELECT", "INSERT", "UPDATE"]
 
 
+def test_a_proposal_given_with_its_json_is_stored_as_the_proposal_itself(store: Store) -> None:
+    """The REST API makes the proposal's JSON and hash before the write transaction
+    (StoredProposal, so that the write lock waits for the statements only): the same row
+    as from the proposal itself, with the same statements, on either path of the insert."""
+    with store.write() as session:
+        prepared = prepared_entry(session)
+        version_id = service.get_case_version(session, COORDINATOR, prepared.case_id).id
+    with store.read() as session:
+        proposal = service.compute_evaluation(
+            service.get_case_version(session, COORDINATOR, prepared.case_id)
+        )
+    rows = []
+    for given in (proposal, service.StoredProposal.of(proposal)):
+        with statements(store) as sent, store.write() as session:
+            evaluation = service.record_evaluation(session, COORDINATOR, version_id, given)
+            rows.append((evaluation.id, sent))
+    with store.read() as session:
+        stored = [session.get_one(Evaluation, evaluation_id) for evaluation_id, _ in rows]
+        assert stored[0].proposal == stored[1].proposal == proposal.model_dump_json()
+        assert stored[0].proposal_sha256 == stored[1].proposal_sha256
+        assert proposal.knowledge_base is not None
+        assert [e.kb_sha256 for e in stored] == [proposal.knowledge_base.sha256] * 2
+    assert rows[0][1] == rows[1][1]
+    # A pseudonym not the version's is refused on this path too.
+    other = proposal.model_copy(update={"case_id": "someone-else"})
+    with pytest.raises(InvalidInputError), store.write() as session:
+        service.record_evaluation(
+            session, COORDINATOR, version_id, service.StoredProposal.of(other)
+        )
+
+
 def test_the_write_lock_is_taken_again_in_the_next_transaction(store: Store) -> None:
     """PostgreSQL's row lock ends with its transaction; SQLite's writers begin with BEGIN
     IMMEDIATE instead."""

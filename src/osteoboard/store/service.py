@@ -68,6 +68,7 @@ from osteoboard.store.permissions import Actor, Operation, Role, require
 __all__ = [
     "CaseSummary",
     "ProposalItem",
+    "StoredProposal",
     "VersionDocument",
     "add_agenda_entry",
     "case_document",
@@ -488,6 +489,22 @@ def count_cases(
 # -- evaluations --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StoredProposal:
+    """A proposal with its JSON as stored and that JSON's sha256. Made before the write
+    transaction (:meth:`of`), they keep the store's write lock, which every writer waits for,
+    to the statements: the JSON of an example's proposal (35-41 KB) takes about 0.15 ms."""
+
+    proposal: Proposal
+    json: str
+    sha256: str
+
+    @classmethod
+    def of(cls, proposal: Proposal) -> StoredProposal:
+        data = proposal.model_dump_json()
+        return cls(proposal, data, _sha256(data))
+
+
 def compute_evaluation(version: CaseVersion, kb: KnowledgeBase | None = None) -> Proposal:
     """Run the engine on a stored version (no database access; may run outside the write
     transaction, then :func:`record_evaluation` stores the result)."""
@@ -549,18 +566,21 @@ _ADD_EVALUATION_IF_OPEN = (
 
 
 def record_evaluation(
-    session: Session, actor: Actor, version_id: int, proposal: Proposal
+    session: Session, actor: Actor, version_id: int, proposal: Proposal | StoredProposal
 ) -> Evaluation:
-    """Store the proposal for a case version, exactly as the engine's JSON contract.
+    """Store the proposal for a case version, exactly as the engine's JSON contract (give it
+    as :class:`StoredProposal` to have its JSON made before the write transaction).
 
     Runs inside the store's write lock, on every evaluation the API stores: plain rows and
     statements built once, no unit of work; on PostgreSQL the checks and the insert are one
     statement."""
     require(actor, Operation.case_evaluate)
+    stored = proposal if isinstance(proposal, StoredProposal) else None
+    proposal = proposal.proposal if isinstance(proposal, StoredProposal) else proposal
     if session.get_bind().dialect.name == "postgresql" and proposal.knowledge_base is not None:
         session.flush()  # anything the caller added goes first
         lock_for_write(session)
-        values = _evaluation_row(actor, version_id, proposal)
+        values = _evaluation_row(actor, version_id, stored or StoredProposal.of(proposal))
         new_id = session.execute(
             _ADD_EVALUATION_IF_OPEN, {**values, "pseudonym": proposal.case_id}
         ).scalar_one_or_none()
@@ -573,7 +593,7 @@ def record_evaluation(
     _case_id, pseudonym, signed = found
     if signed is not None:
         raise _signed(session.get_one(AgendaEntry, signed))
-    return _insert_evaluation(session, actor, version_id, pseudonym, proposal)
+    return _insert_evaluation(session, actor, version_id, pseudonym, stored or proposal)
 
 
 def store_evaluation(
@@ -584,24 +604,29 @@ def store_evaluation(
     return _insert_evaluation(session, actor, version.id, version.case.patient.pseudonym, proposal)
 
 
-def _evaluation_row(actor: Actor, version_id: int, proposal: Proposal) -> dict[str, Any]:
+def _evaluation_row(actor: Actor, version_id: int, stored: StoredProposal) -> dict[str, Any]:
+    proposal = stored.proposal
     assert proposal.knowledge_base is not None
-    data = proposal.model_dump_json()
     return {
         "case_version_id": version_id,
         "engine_version": proposal.engine_version,
         "kb_version": proposal.knowledge_base.version,
         "kb_sha256": proposal.knowledge_base.sha256,
-        "proposal": data,
-        "proposal_sha256": _sha256(data),
+        "proposal": stored.json,
+        "proposal_sha256": stored.sha256,
         "created_by": actor.label,
         "created_at": utcnow(),
     }
 
 
 def _insert_evaluation(
-    session: Session, actor: Actor, version_id: int, pseudonym: str, proposal: Proposal
+    session: Session,
+    actor: Actor,
+    version_id: int,
+    pseudonym: str,
+    given: Proposal | StoredProposal,
 ) -> Evaluation:
+    proposal = given.proposal if isinstance(given, StoredProposal) else given
     if proposal.knowledge_base is None:
         raise InvalidInputError("required", field="proposal.knowledge_base")
     if proposal.case_id != pseudonym:
@@ -611,7 +636,8 @@ def _insert_evaluation(
             pseudonym=pseudonym,
             got=proposal.case_id,
         )
-    values = _evaluation_row(actor, version_id, proposal)
+    stored = given if isinstance(given, StoredProposal) else StoredProposal.of(proposal)
+    values = _evaluation_row(actor, version_id, stored)
     session.flush()  # anything the caller added goes first
     # A plain insert (the unit of work costs more than the write); the object for the row is
     # then put in the session as the stored row it is, without reading it back.

@@ -209,9 +209,8 @@ def evaluate_case(
     with store.statement() as connection:
         stored = service.version_document(connection, actor, case_id, version)
     version_id, number = stored.id, stored.number
-    proposal = run(
-        service.case_document(stored)
-    )  # outside any transaction: the write below is short
+    # The engine, and the proposal's JSON, outside any transaction: the write below is short.
+    proposal = service.StoredProposal.of(run(service.case_document(stored)))
     with store.write() as session:
         evaluation = service.record_evaluation(session, actor, version_id, proposal)
         body = evaluation_json(evaluation, case_id, number)
