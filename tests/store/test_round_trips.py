@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select, text
 
+from osteoboard.proposal import Proposal
 from osteoboard.store import service
 from osteoboard.store.db import Store
 from osteoboard.store.errors import InvalidInputError, NotFoundError, SignedError
@@ -45,13 +46,8 @@ def statements(store: Store) -> Iterator[list[str]]:
         event.remove(store.engine, "before_cursor_execute", record)
 
 
-def test_a_stored_evaluation_sends_one_statement_per_step(store: Store) -> None:
-    """On PostgreSQL: the write lock is the chain's head row, locked and read once (the
-    write and the audit chain both ask for it); the evaluation is inserted only if its
-    version belongs to the patient the proposal names and the case is not signed, in one
-    statement; the chain's new row and its head moved on are one more. On SQLite (calls in
-    the process): the version's owner and a sign-off in one query, the evaluation, the
-    chain's head read, its new row, the head moved on."""
+def _version_and_proposal(store: Store) -> tuple[int, Proposal]:
+    """A case on the agenda: its version's id and the engine's proposal for it."""
     with store.write() as session:
         prepared = prepared_entry(session)
         version_id = service.get_case_version(session, COORDINATOR, prepared.case_id).id
@@ -59,6 +55,17 @@ def test_a_stored_evaluation_sends_one_statement_per_step(store: Store) -> None:
         proposal = service.compute_evaluation(
             service.get_case_version(session, COORDINATOR, prepared.case_id)
         )
+    return version_id, proposal
+
+
+def test_a_stored_evaluation_sends_one_statement_per_step(store: Store) -> None:
+    """On PostgreSQL: the write lock is the chain's head row, locked and read once (the
+    write and the audit chain both ask for it); the evaluation is inserted only if its
+    version belongs to the patient the proposal names and the case is not signed, in one
+    statement; the chain's new row and its head moved on are one more. On SQLite (calls in
+    the process): the version's owner and a sign-off in one query, the evaluation, the
+    chain's head read, its new row, the head moved on."""
+    version_id, proposal = _version_and_proposal(store)
     with statements(store) as sent, store.write() as session:
         service.record_evaluation(session, COORDINATOR, version_id, proposal)
     if store.dialect == "postgresql":
@@ -71,13 +78,7 @@ def test_a_proposal_given_with_its_json_is_stored_as_the_proposal_itself(store: 
     """The REST API makes the proposal's JSON and hash before the write transaction
     (StoredProposal, so that the write lock waits for the statements only): the same row
     as from the proposal itself, with the same statements, on either path of the insert."""
-    with store.write() as session:
-        prepared = prepared_entry(session)
-        version_id = service.get_case_version(session, COORDINATOR, prepared.case_id).id
-    with store.read() as session:
-        proposal = service.compute_evaluation(
-            service.get_case_version(session, COORDINATOR, prepared.case_id)
-        )
+    version_id, proposal = _version_and_proposal(store)
     rows = []
     for given in (proposal, service.StoredProposal.of(proposal)):
         with statements(store) as sent, store.write() as session:

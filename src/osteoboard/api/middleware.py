@@ -44,7 +44,7 @@ __all__ = ["REBALANCE_INTERVAL_S", "RequestGuard"]
 access_log = logging.getLogger("osteoboard.api.access")
 
 #: Least time between two connections one worker closes to rebalance: at most ten a second,
-#: a few milliseconds of CPU for the clients' new connections.
+#: so that a worker that stays loaded does not make its clients reconnect for every request.
 REBALANCE_INTERVAL_S = 0.1
 
 

@@ -575,14 +575,14 @@ def record_evaluation(
     statements built once, no unit of work; on PostgreSQL the checks and the insert are one
     statement."""
     require(actor, Operation.case_evaluate)
-    stored = proposal if isinstance(proposal, StoredProposal) else None
-    proposal = proposal.proposal if isinstance(proposal, StoredProposal) else proposal
-    if session.get_bind().dialect.name == "postgresql" and proposal.knowledge_base is not None:
+    stored = proposal if isinstance(proposal, StoredProposal) else StoredProposal.of(proposal)
+    kb = stored.proposal.knowledge_base
+    if session.get_bind().dialect.name == "postgresql" and kb is not None:
         session.flush()  # anything the caller added goes first
         lock_for_write(session)
-        values = _evaluation_row(actor, version_id, stored or StoredProposal.of(proposal))
+        values = _evaluation_row(actor, version_id, stored)
         new_id = session.execute(
-            _ADD_EVALUATION_IF_OPEN, {**values, "pseudonym": proposal.case_id}
+            _ADD_EVALUATION_IF_OPEN, {**values, "pseudonym": stored.proposal.case_id}
         ).scalar_one_or_none()
         if new_id is not None:
             return _inserted_evaluation(session, actor, new_id, values)
@@ -593,7 +593,7 @@ def record_evaluation(
     _case_id, pseudonym, signed = found
     if signed is not None:
         raise _signed(session.get_one(AgendaEntry, signed))
-    return _insert_evaluation(session, actor, version_id, pseudonym, stored or proposal)
+    return _insert_evaluation(session, actor, version_id, pseudonym, stored)
 
 
 def store_evaluation(
@@ -601,7 +601,8 @@ def store_evaluation(
 ) -> Evaluation:
     """Store a proposal for a version without a permission check of its own (for callers
     that checked theirs, such as the re-evaluation)."""
-    return _insert_evaluation(session, actor, version.id, version.case.patient.pseudonym, proposal)
+    pseudonym = version.case.patient.pseudonym
+    return _insert_evaluation(session, actor, version.id, pseudonym, StoredProposal.of(proposal))
 
 
 def _evaluation_row(actor: Actor, version_id: int, stored: StoredProposal) -> dict[str, Any]:
@@ -624,9 +625,9 @@ def _insert_evaluation(
     actor: Actor,
     version_id: int,
     pseudonym: str,
-    given: Proposal | StoredProposal,
+    stored: StoredProposal,
 ) -> Evaluation:
-    proposal = given.proposal if isinstance(given, StoredProposal) else given
+    proposal = stored.proposal
     if proposal.knowledge_base is None:
         raise InvalidInputError("required", field="proposal.knowledge_base")
     if proposal.case_id != pseudonym:
@@ -636,7 +637,6 @@ def _insert_evaluation(
             pseudonym=pseudonym,
             got=proposal.case_id,
         )
-    stored = given if isinstance(given, StoredProposal) else StoredProposal.of(proposal)
     values = _evaluation_row(actor, version_id, stored)
     session.flush()  # anything the caller added goes first
     # A plain insert (the unit of work costs more than the write); the object for the row is
