@@ -247,3 +247,21 @@ def test_kb_lint_always_reads_the_files(cache: Path, builds: list[Path], tmp_pat
         assert result.exit_code == 0, result.output
         assert result.output.startswith("ok: knowledge base")
     assert builds == [kb_dir, kb_dir, kb_dir]
+
+
+def test_every_spelling_of_a_directory_loads_one_object(
+    cache: Path, builds: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scores call ``load_knowledge_base()`` while a worker loaded ``load_knowledge_base(None)``:
+    one copy in memory, not one per spelling (a cohort worker held two, about 9 MB)."""
+    packaged = guideline.load_knowledge_base()
+    assert guideline.load_knowledge_base(None) is packaged
+    assert guideline.load_knowledge_base(default_kb_dir()) is packaged
+    monkeypatch.chdir(default_kb_dir().parent)
+    assert guideline.load_knowledge_base(Path("knowledge")) is packaged
+    assert guideline.load_knowledge_base(Path("knowledge/../knowledge")) is packaged
+    assert builds == [default_kb_dir()]  # built once, for the empty cache
+    kb_dir = _copy(tmp_path)
+    copy = guideline.load_knowledge_base(kb_dir)
+    assert copy is not packaged and copy.directory == kb_dir
+    assert guideline.load_knowledge_base(kb_dir / ".." / "knowledge") is copy

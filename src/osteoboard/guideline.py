@@ -1080,11 +1080,25 @@ def _constants(therapies: Mapping[str, Therapy]) -> dict[str, Any]:
     return out
 
 
-@functools.lru_cache(maxsize=4)
 def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     """Load, validate and compile the knowledge base (cached per directory in the process,
-    and on disk by its sha256: see :mod:`osteoboard.kbcache`)."""
-    kb_dir = directory or default_kb_dir()
+    and on disk by its sha256: see :mod:`osteoboard.kbcache`).
+
+    ``load_knowledge_base()``, ``load_knowledge_base(None)`` and any path naming the packaged
+    directory give the same object: a process never holds two copies of one knowledge base
+    because its callers spelled the directory differently."""
+    if directory is None:
+        return _load_knowledge_base(_default_dir())
+    return _load_knowledge_base(Path(directory).resolve())
+
+
+@functools.cache
+def _default_dir() -> Path:
+    return default_kb_dir()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_knowledge_base(kb_dir: Path) -> KnowledgeBase:
     sha256 = kb_hash(kb_dir)
     cached = kbcache.read(sha256, KnowledgeBase)
     if cached is not None:
@@ -1093,6 +1107,10 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
     kb = _build_knowledge_base(kb_dir, sha256)
     kbcache.write(sha256, kb)
     return kb
+
+
+#: Forgets the knowledge bases loaded in this process (for tests that change the files).
+load_knowledge_base.cache_clear = _load_knowledge_base.cache_clear  # type: ignore[attr-defined]
 
 
 def lint_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
