@@ -47,6 +47,10 @@ l.exists(x, x == a) | l.exists(x, a) | l.exists(x, x == 'b' || a) | l.exists(x, 
 a.exists(x, x == 1) | e.exists(x, a) | l.exists(x, x == s) | l.exists(x, n)
 l.exists(x, x == s) && a | [a].exists(x, x) | [f, a].exists(x, x) | [t, a].exists(x, x)
 [s, a].exists(x, x) | [a, b].exists(x, x) | 'a\\'b' == s | "\\u00e9" == 'é'
+n < 2 | d >= 2 | d > 1.5 | n <= -1 | n == 1 | d == 2 | n != 1 | d != 2.5 | d == 2.0
+t < 1 | s > 1 | a <= 1 | l == 1 | t == 1 | a != 2 | s != 2 | e >= 0.5
+!t | !f | !s | !l | !(a && f) | !(a || t) | t && t | f || f | t || f | f && t
+t in ['x', 'y'] | n in ['x'] | a in ['x', 'y'] | l in ['a'] | s in ['x'] | s in ['y']
 """
 
 

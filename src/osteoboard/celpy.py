@@ -33,6 +33,7 @@ Results follow the library's behaviour exactly, including which error a failed r
 from __future__ import annotations
 
 import marshal
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -423,7 +424,8 @@ class _Writer:
 
     def __init__(self) -> None:
         self.constants: list[Any] = []
-        self.variables: set[str] = set()
+        #: Each variable read, and the parameter that holds its undefined-variable error.
+        self.variables: dict[str, str] = {}
         self.temps = 0
         self.bound: list[str] = []
 
@@ -431,7 +433,14 @@ class _Writer:
         if isinstance(value, bool | int | float | str):
             return repr(value)
         self.constants.append(value)
-        return f"K[{len(self.constants) - 1}]"
+        return f"k{len(self.constants) - 1}"
+
+    def parameters(self) -> str:
+        """The function's parameters after ``variables``: its constants and undefined-variable
+        errors as defaults, bound once and read as locals."""
+        names = [f"k{i}=K[{i}]" for i in range(len(self.constants))]
+        names += [f"{param}=U[{name!r}]" for name, param in self.variables.items()]
+        return "".join(", " + name for name in names)
 
     def temp(self) -> str:
         self.temps += 1
@@ -447,16 +456,25 @@ class _Writer:
             if name in self.bound:
                 return f"m_{name}"
             # Read where used, so that a run decided early reads only what it needs.
-            self.variables.add(name)
-            return f"get({name!r}, U[{name!r}])"
+            param = self.variables.setdefault(name, f"u{len(self.variables)}")
+            return f"get({name!r}, {param})"
         if kind in ("and", "or"):
-            # The left side alone decides when it is false (true); else both are needed.
-            t = self.temp()
+            # The left side alone decides when it is false (true); else both are needed. Two
+            # booleans (the usual case) are combined here, anything else by the helper.
+            t, r = self.temp(), self.temp()
             left, right = self.write(node[1]), self.write(node[2])
-            decided = "False" if kind == "and" else "True"
-            return f"({decided} if ({t} := {left}) is {decided} else _{kind}({t}, {right}))"
+            decided, other = ("False", "True") if kind == "and" else ("True", "False")
+            return (
+                f"({decided} if ({t} := {left}) is {decided} else "
+                f"({r} if (({r} := {right}) is True or {r} is False) and {t} is {other} "
+                f"else _{kind}({t}, {r})))"
+            )
         if kind == "not":
-            return f"_not({self.write(node[1])})"
+            t = self.temp()
+            return (
+                f"(False if ({t} := {self.write(node[1])}) is True "
+                f"else True if {t} is False else _not({t}))"
+            )
         if kind == "neg":
             return f"_neg({self.write(node[1])})"
         if kind == "list":
@@ -489,23 +507,44 @@ class _Writer:
                 f"else {t} {op} {right[1]!r})"
             )
         if (
+            right[0] == "lit"
+            and right[1].__class__ in (int, float)
+            and math.isfinite(right[1])
+            and left[0] != "lit"
+            and op != "in"
+        ):
+            # Two numbers compare as in Python (ints and doubles alike, as CEL's library);
+            # anything else (an error, another type) goes to the helper.
+            t = self.temp()
+            return (
+                f"({t} {op} {right[1]!r} if (({t} := {self.write(left)}).__class__ is int "
+                f"or {t}.__class__ is float) else {_RELATION_HELPERS[op]}({t}, {right[1]!r}))"
+            )
+        if (
             op == "in"
             and right[0] == "lit"
             and isinstance(right[1], list)
             and all(isinstance(v, str) for v in right[1])
         ):
+            t = self.temp()
             members = self.constant(frozenset(right[1]))
-            return f"_in_strings({self.write(left)}, {members}, {self.constant(list(right[1]))})"
-        function = {
-            "==": "_eq",
-            "!=": "_ne",
-            "<": "_lt",
-            "<=": "_le",
-            ">": "_gt",
-            ">=": "_ge",
-            "in": "_in",
-        }[op]
-        return f"{function}({self.write(left)}, {self.write(right)})"
+            listed = self.constant(list(right[1]))
+            return (
+                f"({t} in {members} if ({t} := {self.write(left)}).__class__ is str "
+                f"else _in_strings({t}, {members}, {listed}))"
+            )
+        return f"{_RELATION_HELPERS[op]}({self.write(left)}, {self.write(right)})"
+
+
+_RELATION_HELPERS = {
+    "==": "_eq",
+    "!=": "_ne",
+    "<": "_lt",
+    "<=": "_le",
+    ">": "_gt",
+    ">=": "_ge",
+    "in": "_in",
+}
 
 
 _HELPERS: dict[str, Any] = {
@@ -575,7 +614,7 @@ def compile_condition(source: str, *, fields: bool = False) -> Compiled:
     tree = _Parser(source, fields).parse()
     writer = _Writer()
     body = writer.write(tree)
-    text = f"def run(variables):\n    get = variables.get\n    return {body}"
+    text = f"def run(variables{writer.parameters()}):\n    get = variables.get\n    return {body}"
     code = compile(text, f"<condition {source[:40]!r}>", "exec")
     constants, variables = tuple(writer.constants), tuple(sorted(writer.variables))
     return Compiled(source, _function(code, constants, variables), text, code, constants, variables)

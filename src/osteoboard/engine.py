@@ -367,6 +367,8 @@ class _Runner:
     def __init__(self, known: Mapping[str, Value]) -> None:
         self.known = dict(known)
         self.overlay = _Overlay(self.known)
+        #: The variables a compiled condition reads (the overlay's, kept up to date).
+        self.merged = self.overlay.merged
         self._context: Context | None = None
         self.reference = _REFERENCE[0]
 
@@ -383,7 +385,7 @@ class _Runner:
         """The condition's value, or a :class:`celpy.Error` (CEL's, when it runs CEL)."""
         python = condition.python
         if python is not None and not self.reference:
-            return python.run(self.overlay.merged)
+            return python.run(self.merged)
         try:
             return condition.program.execute(self.context)
         except RuntimeError as exc:
@@ -430,8 +432,20 @@ def reference_conditions() -> Iterator[None]:
 
 def _execute(condition: Condition, runner: _Runner) -> bool | None:
     """Run a condition on the runner's facts and overlay; None when it needs a variable that
-    is not given."""
-    return _execute_needing(condition, runner)[0]
+    is not given. (:func:`_execute_needing` in one call: exploring runs it most.)"""
+    python = condition.python
+    try:
+        if python is not None and not runner.reference:
+            result = python.run(runner.merged)
+        else:
+            result = runner.run(condition)
+    except (RuntimeError, TypeError, KeyError, ValueError) as exc:
+        raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
+    if result.__class__ is celpy.Error:
+        if result.name is None:
+            raise EngineError(f"condition {condition.source!r} failed: no such overload")
+        return None
+    return bool(result)
 
 
 def _execute_needing(condition: Condition, runner: _Runner) -> tuple[bool | None, str | None]:
