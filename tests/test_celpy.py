@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from osteoboard import _cel as cel
 from osteoboard.case import Case
 from osteoboard.caseio import load_case, parse_case
-from osteoboard.celpy import Error, Unsupported, compile_condition
+from osteoboard.celpy import Error, Unsupported, compile_condition, undefined
 from osteoboard.engine import evaluate, reference_conditions
 from osteoboard.facts import catalogue_by_name
 from osteoboard.guideline import Condition, load_knowledge_base
@@ -120,6 +120,9 @@ def test_a_variable_left_out_is_undefined_and_named() -> None:
     assert compiled.run({"a": True, "b": False}) is False
     error = compiled.run({"a": True})
     assert isinstance(error, Error) and error.name == "b"
+    assert compiled.fast({"a": True, "b": undefined("b")}) is error is undefined("b")
+    with pytest.raises(KeyError):  # the fast path needs every variable in its map
+        compiled.fast({"a": True})
 
 
 def _conditions() -> list[Condition]:
@@ -162,10 +165,11 @@ def test_every_condition_of_the_knowledge_base_agrees_with_cel() -> None:
             for name, flat in zip(condition.facts, condition.flat, strict=True):
                 if rng.random() >= 0.25:  # else unknown
                     env[flat] = _value(name, rng)
-            assert _outcome(condition.python.run(env)) == _reference(condition.program, env), (
-                condition.source,
-                env,
-            )
+            expected = _reference(condition.program, env)
+            assert _outcome(condition.python.run(env)) == expected, (condition.source, env)
+            # The engine's way: a map of every variable, the undefined ones as their errors.
+            complete = {name: undefined(name) for name in condition.flat} | env
+            assert _outcome(condition.python.fast(complete)) == expected, (condition.source, env)
             runs += 1
     assert runs == 300 * len(conditions)
 

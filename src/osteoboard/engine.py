@@ -108,6 +108,8 @@ _ABSENT = 1
 _CATALOGUE = catalogue_by_name()
 #: CEL variable name of every fact.
 _FLAT = {name: flat_name(name) for name in _CATALOGUE}
+#: Every fact as a variable that is not given: the compiled conditions' map starts from it.
+_UNDEFINED = {flat: celpy.undefined(flat) for flat in _FLAT.values()}
 _LESION_FACTS = frozenset(name for name, fact in _CATALOGUE.items() if fact.scope == "lesion")
 _T = TypeVar("_T")
 _SECOND = operator.itemgetter(1)
@@ -317,18 +319,16 @@ def _cached_points(
 class _Overlay(dict[str, Any]):
     """The values tried for unknown facts (or changed for a known one) on top of the known
     facts: every change is written through to ``merged``, the variables a compiled condition
-    reads (one lookup per variable), and undone there when the value is taken away again."""
+    reads (every fact of the catalogue, an unknown one as its undefined-variable error), and
+    undone there when the value is taken away again."""
 
     def __init__(self, known: dict[str, Any]) -> None:
         super().__init__()
         self.known = known
-        self.merged = dict(known)
+        self.merged = {**_UNDEFINED, **known}
 
     def _restore(self, key: str) -> None:
-        if key in self.known:
-            self.merged[key] = self.known[key]
-        else:
-            self.merged.pop(key, None)
+        self.merged[key] = self.known[key] if key in self.known else _UNDEFINED[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
@@ -385,7 +385,7 @@ class _Runner:
         """The condition's value, or a :class:`celpy.Error` (CEL's, when it runs CEL)."""
         python = condition.python
         if python is not None and not self.reference:
-            return python.run(self.merged)
+            return python.fast(self.merged)
         try:
             return condition.program.execute(self.context)
         except RuntimeError as exc:
@@ -436,7 +436,7 @@ def _execute(condition: Condition, runner: _Runner) -> bool | None:
     python = condition.python
     try:
         if python is not None and not runner.reference:
-            result = python.run(runner.merged)
+            result = python.fast(runner.merged)
         else:
             result = runner.run(condition)
     except (RuntimeError, TypeError, KeyError, ValueError) as exc:
@@ -518,10 +518,18 @@ def _explore(
     first completion that makes the condition true; returns False to stop once the outcome is
     known to be open with a witness (or the budget is spent)."""
     result = None if tried else _execute(condition, runner)
-    variables = runner.overlay
+    # The facts tried are unknown ones: the compiled conditions read them from the merged
+    # variables directly (taking one away makes it undefined there); CEL reads the overlay.
+    reference = runner.reference
+    variables = runner.overlay if reference else runner.merged
     if result is not None:
         if result and not witness:
-            witness.append({_FLAT[f]: variables[_FLAT[f]] for f in used if _FLAT[f] in variables})
+            tried_values = {}
+            for f in used:
+                value = variables.get(_FLAT[f], _UNTRIED)
+                if value is not _UNTRIED and value.__class__ is not celpy.Error:
+                    tried_values[_FLAT[f]] = value
+            witness.append(tried_values)
         outcomes.add(result)
         return len(outcomes) < 2 or not witness
     if not pending or budget[0] <= 0:
@@ -538,7 +546,14 @@ def _explore(
                 return False
         return True
     finally:
-        variables.pop(flat, None)
+        if reference:
+            variables.pop(flat, None)
+        else:
+            variables[flat] = _UNDEFINED[flat]
+
+
+#: A fact not tried on the branch (CEL's overlay does not hold it).
+_UNTRIED = object()
 
 
 def _deciding(
