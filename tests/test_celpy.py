@@ -3,6 +3,7 @@ same error, on every condition of the knowledge base, and byte-identical proposa
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,25 @@ def test_verdicts_shared_between_threads_change_no_output(monkeypatch: pytest.Mo
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda c: evaluate(c).model_dump_json(), cases * 3))
     assert got == expected * 3
+
+
+def test_a_condition_left_to_cel_explores_as_the_reference_does() -> None:
+    """A condition that celpy does not compile runs as CEL's program outside the reference
+    mode too: the values tried for its unknown facts must reach that program. Every rule of a
+    private copy of the knowledge base is left to CEL here."""
+    kb = pickle.loads(pickle.dumps(load_knowledge_base()))  # without the shared stores
+    for rule in [*kb.case_rules, *kb.lesion_rules]:
+        object.__setattr__(rule.condition, "python", None)
+    for path in EXAMPLES:
+        case = load_case(path)
+        with reference_conditions():
+            reference = evaluate(case).model_dump_json()
+        assert evaluate(case, kb).model_dump_json() == reference, path.name
+
+
+def test_a_literal_beyond_a_double_still_compiles() -> None:
+    """An int literal too large for a float is compared exactly (CEL's own parser refuses it,
+    so no knowledge file can hold one; the compiler must not fail on it)."""
+    compiled = compile_condition("x < 1" + "0" * 400)
+    assert compiled.run({"x": 5}) is True
+    assert compiled.run({"x": 10**401}) is False

@@ -151,6 +151,17 @@ def _edit_rule(kb_dir: Path, file: str, rule_id: str, change: Callable[[dict], N
             "rules/spine.yaml: rule spine.sins_indeterminate_consult: unknown name 'sins_max'",
         ),
         (
+            # A flat name reads like a fact to CEL but names none here; one the probes never
+            # reach (behind a false part) is refused as well.
+            lambda r: r.update(when="lesion.sins_category == 'unstable' && lesion__nonesuch"),
+            "rules/spine.yaml: rule spine.sins_indeterminate_consult: unknown name "
+            "'lesion__nonesuch'",
+        ),
+        (
+            lambda r: r.update(when="lesion.sins_category == 'unstable' || lesion__spine"),
+            "rules/spine.yaml: rule spine.sins_indeterminate_consult: unknown name 'lesion__spine'",
+        ),
+        (
             lambda r: r.update(text={"de": "Nur Deutsch"}),
             "rules/spine.yaml[spine.sins_indeterminate_consult]",
         ),
@@ -168,6 +179,8 @@ def _edit_rule(kb_dir: Path, file: str, rule_id: str, change: Callable[[dict], N
         "type",
         "not-bool",
         "stray-name",
+        "flat-name",
+        "flat-name-of-a-fact",
         "text-en",
         "definition",
         "placeholder",

@@ -265,3 +265,12 @@ def test_every_spelling_of_a_directory_loads_one_object(
     copy = guideline.load_knowledge_base(kb_dir)
     assert copy is not packaged and copy.directory == kb_dir
     assert guideline.load_knowledge_base(kb_dir / ".." / "knowledge") is copy
+    # A packaged folder that is a link to the copy: the same object as the copy's path.
+    link = tmp_path / "link"
+    link.symlink_to(kb_dir, target_is_directory=True)
+    monkeypatch.setattr(guideline, "default_kb_dir", lambda: link)
+    guideline._default_dir.cache_clear()
+    try:
+        assert guideline.load_knowledge_base() is copy
+    finally:
+        guideline._default_dir.cache_clear()

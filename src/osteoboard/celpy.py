@@ -506,8 +506,10 @@ class _Writer:
             )
         if (
             right[0] == "lit"
-            and right[1].__class__ in (int, float)
-            and math.isfinite(right[1])
+            and (
+                right[1].__class__ is int
+                or (right[1].__class__ is float and math.isfinite(right[1]))
+            )
             and left[0] != "lit"
             and op != "in"
         ):

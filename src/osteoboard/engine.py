@@ -519,8 +519,9 @@ def _explore(
     known to be open with a witness (or the budget is spent)."""
     result = None if tried else _execute(condition, runner)
     # The facts tried are unknown ones: the compiled conditions read them from the merged
-    # variables directly (taking one away makes it undefined there); CEL reads the overlay.
-    reference = runner.reference
+    # variables directly (taking one away makes it undefined there); CEL's program (the
+    # reference, or a condition not compiled) reads the overlay.
+    reference = runner.reference or condition.python is None
     variables = runner.overlay if reference else runner.merged
     if result is not None:
         if result and not witness:

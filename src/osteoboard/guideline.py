@@ -774,7 +774,10 @@ def referenced_facts(expr: str) -> tuple[list[str], list[str]]:
     facts = list(dict.fromkeys(f"{a}.{b}" for a, b in _REF.findall(bare) if a in _NAMESPACES))
     bound = set(_MACRO_VAR.findall(bare))
     program = cel.compile(flatten_expression(expr))
-    stray = [v for v in program.variables() if "__" not in v and v not in bound]
+    # Every other variable is a fact's (or constant's) flat name: one written flat, or of no
+    # fact, would read as undefined.
+    flats = {flat_name(f) for f in facts}
+    stray = [v for v in program.variables() if v not in bound and v not in flats]
     return facts, stray
 
 
@@ -1094,7 +1097,7 @@ def load_knowledge_base(directory: Path | None = None) -> KnowledgeBase:
 
 @functools.cache
 def _default_dir() -> Path:
-    return default_kb_dir()
+    return default_kb_dir().resolve()  # the packaged folder may be a link
 
 
 @functools.lru_cache(maxsize=4)
