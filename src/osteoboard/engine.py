@@ -432,26 +432,19 @@ def reference_conditions() -> Iterator[None]:
 
 def _execute(condition: Condition, runner: _Runner) -> bool | None:
     """Run a condition on the runner's facts and overlay; None when it needs a variable that
-    is not given. (:func:`_execute_needing` in one call: exploring runs it most.)"""
+    is not given."""
+    return _execute_needing(condition, runner)[0]
+
+
+def _execute_needing(condition: Condition, runner: _Runner) -> tuple[bool | None, str | None]:
+    """Like :func:`_execute`; with None, the variable found undefined. (A compiled condition
+    runs here directly rather than through :meth:`_Runner.run`: exploring runs it most.)"""
     python = condition.python
     try:
         if python is not None and not runner.reference:
             result = python.fast(runner.merged)
         else:
             result = runner.run(condition)
-    except (RuntimeError, TypeError, KeyError, ValueError) as exc:
-        raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
-    if result.__class__ is celpy.Error:
-        if result.name is None:
-            raise EngineError(f"condition {condition.source!r} failed: no such overload")
-        return None
-    return bool(result)
-
-
-def _execute_needing(condition: Condition, runner: _Runner) -> tuple[bool | None, str | None]:
-    """Like :func:`_execute`; with None, the variable found undefined."""
-    try:
-        result = runner.run(condition)
     except (RuntimeError, TypeError, KeyError, ValueError) as exc:
         raise EngineError(f"condition {condition.source!r} failed: {exc}") from None
     if result.__class__ is celpy.Error:
