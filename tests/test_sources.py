@@ -170,6 +170,7 @@ EXTRA_KEYS = {
     "dingemans2021",
     "gillessen2025-peace3",
     "haugen2016",
+    "filetti2019",
     "oldenburg2022",
     "schnipper2012",
     # A fifth review: hypercalcaemia on denosumab, renal failure at the diagnosis of myeloma.

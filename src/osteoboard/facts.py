@@ -252,6 +252,17 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.net_gep", "bool", "Neuroendocrine: gastroenteropancreatic origin"),
     Fact("primary.net_progressive", "bool", "Neuroendocrine: progression documented"),
     Fact("primary.rai_avid", "bool", "Differentiated thyroid cancer: radioiodine-avid"),
+    Fact(
+        "primary.thyroid_differentiated",
+        "bool",
+        "Thyroid cancer of follicular-cell origin (papillary, follicular, oncocytic): false for "
+        "a medullary, anaplastic or undifferentiated histology, false for other sites",
+    ),
+    Fact(
+        "primary.rai_refractory",
+        "bool",
+        "Thyroid cancer documented as not radioiodine-avid; false while avidity is not documented",
+    ),
     Fact("primary.targetable_driver", "bool", "Lung: targetable driver"),
     Fact("primary.controlled", "bool", "Primary resected or controlled"),
     Fact(
@@ -1302,6 +1313,28 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int, conflict_grades
         fs.set(f"patient.declines_{treatment.value}", declined, missing=["patient.declines"])
 
 
+#: Histology words (lower case, German and English) of a thyroid cancer that is not of
+#: follicular-cell differentiation: no radioiodine uptake, other treatment.
+_THYROID_NOT_DIFFERENTIATED = re.compile(
+    r"medull|anaplast|undifferenz|entdifferenz|undifferentiated|dedifferentiated|c-zell|c-cell"
+)
+#: Histology words of a differentiated (follicular-cell) thyroid cancer.
+_THYROID_DIFFERENTIATED = re.compile(
+    r"papill|follik|follicul|onkozyt|oncocyt|h[uü]rthle|differenziert|differentiated"
+)
+
+
+def _thyroid_differentiated(histology: str | None, rai_avid: bool | None) -> bool | None:
+    """Whether a thyroid cancer is differentiated, from its histology text; a documented
+    radioiodine status (avid or refractory) implies it. Unknown without either."""
+    text = (histology or "").casefold()
+    if _THYROID_NOT_DIFFERENTIATED.search(text):
+        return False
+    if _THYROID_DIFFERENTIATED.search(text) or rai_avid is not None:
+        return True
+    return None
+
+
 def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
     pr = case.primary
     site = pr.site
@@ -1386,6 +1419,13 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         "primary.progressive",
     )
     only(PrimarySite.thyroid, "primary.rai_avid", pr.rai_avid, "primary.rai_avid")
+    fs.set("primary.rai_refractory", site is PrimarySite.thyroid and pr.rai_avid is False)
+    only(
+        PrimarySite.thyroid,
+        "primary.thyroid_differentiated",
+        _thyroid_differentiated(pr.histology, pr.rai_avid),
+        "primary.histology",
+    )
 
     if site is None:
         fs.set("primary.targetable_driver", None, missing=[*miss_site, "primary.targetable_driver"])

@@ -81,6 +81,7 @@ SECTIONS: tuple[str, ...] = (
 #: lymphoma      a lymphoma (primary.site): its bone lesions are not metastases
 #: germ_cell_curative   a germ-cell tumour treated with curative intent although metastatic
 #:                  (def.germ_cell_curative)
+#: thyroid_differentiated   a differentiated thyroid cancer (def.thyroid_differentiated)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the
 #:             nerve roots of the cauda equina, not the spinal cord (letter.yaml cauda_equina)
 #: no_bone     no bone lesion: none listed and both counts documented as 0 (not myeloma);
@@ -109,6 +110,7 @@ TAGS: frozenset[str] = frozenset(
         "plasmacytoma",
         "lymphoma",
         "germ_cell_curative",
+        "thyroid_differentiated",
         "cauda",
         "no_bone",
         "paraplegic",

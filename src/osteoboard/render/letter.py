@@ -744,6 +744,9 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     # A germ-cell tumour, curable although metastatic: the letter names cure as the aim.
     if definition_holds(case, "germ_cell_curative", kb) is True:
         tags.add("germ_cell_curative")
+    # A differentiated thyroid cancer: thyroid hormone and radioiodine, not chemotherapy.
+    if definition_holds(case, "thyroid_differentiated", kb) is True:
+        tags.add("thyroid_differentiated")
     # The last phase of life as the rules see it (the knowledge base's definition decides,
     # its thresholds included): the letter speaks of comfort, not of treatment beside it.
     if definition_holds(case, "end_of_life", kb) is True:
