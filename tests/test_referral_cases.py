@@ -186,6 +186,19 @@ def test_no_surgery_without_documented_operability_is_firm() -> None:
     assert not {k: v for k, v in surgery.items() if v}
 
 
+def test_no_forbidden_code_is_proposed() -> None:
+    """A code a referral forbids (a cord-compression emergency for a cranial-nerve palsy, a
+    fresh radiotherapy course at a vertebra irradiated twice) appears in no case."""
+    present = {o.name: o.forbidden_present for o in _outcomes() if o.forbidden_present}
+    assert not present, f"forbidden codes proposed: {present}"
+
+
+def test_no_code_forbidden_as_firm_is_firm() -> None:
+    """What a referral's documented facts do not yet support stays conditional in every case."""
+    firm = {o.name: o.forbidden_firm_present for o in _outcomes() if o.forbidden_firm_present}
+    assert not firm, f"codes forbidden as firm proposed as firm: {firm}"
+
+
 # --- the figures the project reports ----------------------------------------------------------
 
 

@@ -515,6 +515,11 @@ CATALOGUE: tuple[Fact, ...] = (
     # -- neurology --
     Fact("neuro.frankel", "enum", "Frankel grade", values=_e(Frankel)),
     Fact("neuro.new_deficit", "bool", "New or progressive neurological deficit"),
+    Fact(
+        "neuro.deficit_not_new_documented",
+        "bool",
+        "A new or progressive deficit is documented as absent (neurology.new_deficit false)",
+    ),
     Fact("neuro.radicular_pain", "bool", "Radicular pain"),
     Fact("neuro.mscc_suspected", "bool", "Cord compression suspected by the treating team"),
     Fact(
@@ -556,6 +561,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "Any spinal lesion with ESCC grade 2–3, not counting a lesion decompressed since "
         "(kb.decompressing_operations: its grade is the one before the operation)",
+    ),
+    Fact(
+        "spine.escc_high_grade_documented",
+        "bool",
+        "A listed spinal lesion has a documented ESCC grade 2–3 (not decompressed since); false "
+        "while no such grade is documented",
     ),
     Fact(
         "spine.mri_excludes_compression",
@@ -1871,6 +1882,7 @@ def _neuro(fs: FactSet, case: Case) -> None:
     n = case.neurology
     fs.set("neuro.frankel", n.frankel.value if n.frankel else None, missing=["neurology.frankel"])
     fs.set("neuro.new_deficit", n.new_deficit, missing=["neurology.new_deficit"])
+    fs.set("neuro.deficit_not_new_documented", n.new_deficit is False)
     fs.set("neuro.radicular_pain", n.radicular_pain, missing=["neurology.radicular_pain"])
     fs.set("neuro.mscc_suspected", n.mscc_suspected, missing=["neurology.mscc_suspected"])
     # Where the new deficit arises: the spine (MSCC), the cranial nerves (skull base), or both.
@@ -1955,6 +1967,10 @@ def _spine(
         # Should none of the unplaced lesions be spinal, the MRI still has to say so.
         unknown_grades.append("neurology.whole_spine_mri_done")
     fs.set("spine.any_escc_high_grade", high, missing=unknown_grades)
+    fs.set(
+        "spine.escc_high_grade_documented",
+        any(g is not None and g.value in high_grades for g in grades),
+    )
     if mri is False or high is True:
         excludes: bool | None = False
     elif mri is True and high is False:
