@@ -171,6 +171,8 @@ EXTRA_KEYS = {
     "gillessen2025-peace3",
     "haugen2016",
     "filetti2019",
+    "kisqali-smpc",
+    "verzenios-smpc",
     "oldenburg2022",
     "schnipper2012",
     # A fifth review: hypercalcaemia on denosumab, renal failure at the diagnosis of myeloma.

@@ -79,6 +79,7 @@ DRUG_CLASSES: tuple[str, ...] = (
     "braf_mek",
     "nsaid",
     "myeloma_drug",
+    "cdk46_inhibitor",
 )
 Scope = Literal["case", "lesion"]
 Value = bool | int | float | str | list[str] | None

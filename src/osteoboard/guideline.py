@@ -156,7 +156,13 @@ class Therapy(_KbModel):
     aliases: list[str] = Field(default_factory=list)
     drug_class: (
         Literal[
-            "anticoagulant", "antiplatelet", "antiangiogenic", "braf_mek", "nsaid", "myeloma_drug"
+            "anticoagulant",
+            "antiplatelet",
+            "antiangiogenic",
+            "braf_mek",
+            "nsaid",
+            "myeloma_drug",
+            "cdk46_inhibitor",
         ]
         | None
     ) = Field(
@@ -165,7 +171,8 @@ class Therapy(_KbModel):
         "medication.<class>): bleeding before a procedure, wound healing after surgery, "
         "radiosensitisation around radiotherapy; nsaid: a current NSAID "
         "(prior.nsaid_current); myeloma_drug: a myeloma therapy running "
-        "(prior.myeloma_therapy_current) and its renal dosing.",
+        "(prior.myeloma_therapy_current) and its renal dosing; cdk46_inhibitor: a "
+        "neutropenia it explains (def.cdk46_neutropenia).",
     )
     status: Status
     note: Text

@@ -7,8 +7,11 @@ the proposal names one schedule per lesion: the first of the firm ones in the kn
 order (``kb.yaml`` ``radiotherapy_schedules``), where a case-level schedule counts for every
 lesion. A lower schedule stays only where its rule offers it as an alternative to the chosen
 one (``alternative_to``) and is marked as such; the others leave the proposal (their rules
-still fire and show in the trace). Conditional schedules are left alone: they name the
-conditions under which they would apply.
+still fire and show in the trace). A conditional schedule names the conditions under which it
+would apply; it leaves the proposal only where those conditions already make a higher schedule
+of its lesion apply (a firm one, or a conditional one whose conditions it contains), since
+once they are known that one is chosen - unless its rule offers it as an alternative to that
+one.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def choose_schedules(kb: KnowledgeBase, items: Sequence[Recommendation]) -> list
     """The items with one firm radiotherapy schedule per lesion (see the module docstring)."""
     schedules = _firm_schedules(kb, items)
     if len(schedules) < 2:
-        return list(items)
+        return _without_implied(kb, list(items))
     chosen = _chosen(kb, schedules)
     out: list[Recommendation] = []
     for item in items:
@@ -69,6 +72,64 @@ def choose_schedules(kb: KnowledgeBase, items: Sequence[Recommendation]) -> list
             out.append(item)  # the same schedule from another list (emergency and therapy)
         elif _offered_beside(kb, item, best):
             out.append(item.model_copy(update={"alternative_to": best.code}))
+    return _without_implied(kb, out)
+
+
+def _groups(item: Recommendation) -> list[dict[str, frozenset[object]]]:
+    """The item's alternative condition groups: per open fact, the values it needs."""
+    groups: dict[int, dict[str, frozenset[object]]] = {}
+    for c in item.conditions:
+        groups.setdefault(c.group, {})[c.fact] = frozenset(c.values)
+    return list(groups.values())
+
+
+def _contains(low: dict[str, frozenset[object]], high: dict[str, frozenset[object]]) -> bool:
+    """Whether the conditions ``low`` make every condition of ``high`` hold: each fact of
+    ``high`` is open in ``low`` too, at values ``high`` accepts. A number's values are test
+    points, not ranges, so they must be the same."""
+    for fact, values in high.items():
+        needed = low.get(fact)
+        if needed is None:
+            return False
+        numeric = any(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        if not (needed == values if numeric else needed <= values):
+            return False
+    return True
+
+
+def _implies(low: Recommendation, high: Recommendation) -> bool:
+    """Whether every completion that makes ``low`` apply makes ``high`` apply."""
+    if is_firm(high):
+        return True
+    if high.status is not ItemStatus.conditional:
+        return False
+    highs = _groups(high)
+    return any(all(_contains(g, h) for g in _groups(low)) for h in highs)
+
+
+def _without_implied(kb: KnowledgeBase, items: list[Recommendation]) -> list[Recommendation]:
+    """Conditional schedules whose conditions already make a higher schedule of the lesion (or
+    of every lesion) apply leave the proposal, unless offered as an alternative to it."""
+    rank = {code: n for n, code in enumerate(kb.schedules)}
+    schedules = [i for i in items if i.code in rank]
+    if len(schedules) < 2:
+        return items
+    out = []
+    for item in items:
+        if (
+            item.code in rank
+            and item.lesion is not None
+            and item.status is ItemStatus.conditional
+            and any(
+                rank[other.code] < rank[item.code]
+                and other.lesion in (item.lesion, None)
+                and not _offered_beside(kb, item, other)
+                and _implies(item, other)
+                for other in schedules
+            )
+        ):
+            continue
+        out.append(item)
     return out
 
 

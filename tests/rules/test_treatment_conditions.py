@@ -33,12 +33,23 @@ from tests.rules.test_rules import (
 )
 
 CONDITIONS: dict[str, dict[str, Any]] = DATA["treatment_conditions"]
-SIDE_KEYS = {"control", "stops", "holds", "opens", "why", "implied_by"}
+SIDE_KEYS = {"control", "stops", "holds", "opens", "why", "implied_by", "solitary"}
 
 
 def _implied(name: str) -> set[str]:
     """Rules that require the condition's fact themselves (``implied_by``)."""
     return set((CONDITIONS.get(name, {}).get("implied_by") or {}).get("rules", ()))
+
+
+#: Primary sites that are no solid tumour: a condition about a solitary metastasis of a solid
+#: tumour (``solitary: true``) does not concern their cases.
+NOT_SOLID = {"myeloma", "lymphoma"}
+
+
+def _concerns(name: str, entry: Mapping[str, Any]) -> bool:
+    if not CONDITIONS.get(name, {}).get("solitary"):
+        return True
+    return (document(entry["fires"]).get("primary") or {}).get("site") not in NOT_SOLID
 
 
 def _cases() -> list[tuple[str, dict[str, Any]]]:
@@ -47,7 +58,11 @@ def _cases() -> list[tuple[str, dict[str, Any]]]:
         actions = set(tc.treatment.actions)
         implied = _implied(tc.treatment.id)
         for entry in ENTRIES:
-            if RULES[entry["rule"]].rule.action in actions and entry["rule"] not in implied:
+            if (
+                RULES[entry["rule"]].rule.action in actions
+                and entry["rule"] not in implied
+                and _concerns(tc.treatment.id, entry)
+            ):
                 out.append((tc.treatment.id, entry))
     return out
 
@@ -63,6 +78,35 @@ def _fires_doc(entry: Mapping[str, Any], name: str) -> dict[str, Any]:
     return doc
 
 
+def _solitary(doc: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The case with the entry's lesion (or the first one) as the only metastasis, documented
+    as such and not biopsied (a condition's ``solitary: true``)."""
+    lesions = doc.get("lesions") or []
+    kept = [les for les in lesions if les["id"] == entry.get("lesion")] or lesions[:1]
+    (lesion,) = kept
+    spinal = lesion.get("region") == "spine"
+    return deep_merge(
+        doc,
+        {
+            "lesions": [{**lesion, "histology_confirmed": False}],
+            "bone_metastases": {
+                "vertebral_count": int(spinal),
+                "extraspinal_count": int(not spinal),
+            },
+            "visceral_metastases": {"present": False, "count": 0},
+        },
+    )
+
+
+def _opened(entry: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The entry's case with the condition open (``opens``, or made solitary)."""
+    sides = CONDITIONS[name]
+    doc = _fires_doc(entry, name)
+    if sides.get("solitary"):
+        return _solitary(doc, entry)
+    return deep_merge(doc, sides["opens"])
+
+
 def _run(entry: Mapping[str, Any], name: str, patch: Mapping[str, Any], status: str | None) -> bool:
     case = parse_case(deep_merge(_fires_doc(entry, name), patch))
     return fired_for(case, entry["rule"], entry.get("lesion"), status)[0]
@@ -74,7 +118,7 @@ def test_every_treatment_condition_has_its_patches() -> None:
     for name, sides in CONDITIONS.items():
         assert set(sides) <= SIDE_KEYS, f"{name}: unknown keys {set(sides) - SIDE_KEYS}"
         assert {"control", "why"} <= set(sides), name
-        assert {"stops", "opens"} & set(sides), f"{name}: neither stops nor opens"
+        assert {"stops", "opens", "solitary"} & set(sides), f"{name}: neither stops nor opens"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in CONDITIONS if _implied(n)))
@@ -106,8 +150,8 @@ def test_condition_stops_the_rule(name: str, entry: dict[str, Any]) -> None:
     assert _run(entry, name, {}, status), "the case (with the control patch) must fire"
     lesion = entry.get("lesion")
     if "stops" not in sides:
-        assert _run(entry, name, sides["opens"], "conditional"), "the condition open"
-        case = parse_case(deep_merge(_fires_doc(entry, name), sides["opens"]))
+        case = parse_case(_opened(entry, name))
+        assert fired_for(case, entry["rule"], lesion, "conditional")[0], "the condition open"
         assert not fired_for(case, entry["rule"], lesion, "firm")[0], sides["why"]
         return
     case = parse_case(deep_merge(_fires_doc(entry, name), sides["stops"]))
