@@ -921,9 +921,10 @@ class PriorTherapy(_Model):
             "'Cabometyx'); recognised by generic or brand name like the planned therapies. What "
             "matters to a procedure is checked: anticoagulants and antiplatelet agents before "
             "cement augmentation, thermal ablation and surgery, antiangiogenic drugs before "
-            "surgery, BRAF/MEK inhibitors around radiotherapy. An unrecognised name is kept and "
-            "shown in the protocol. Left out, the medication is unknown; an empty list documents "
-            "that none is taken.",
+            "surgery, BRAF/MEK inhibitors around radiotherapy; a myeloma drug makes a line "
+            "running, a CDK4/6 inhibitor explains a neutropenia. An unrecognised name is kept "
+            "and shown in the protocol. Left out, the medication is unknown; an empty list "
+            "documents that none is taken.",
         )
     )
 
