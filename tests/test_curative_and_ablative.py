@@ -149,6 +149,8 @@ def _solitary_renal(**patient: Any) -> dict[str, Any]:
                 "type": "lytic",
                 "size_cm": 4,
                 "pain_vas": 3,
+                # Biopsied: a solitary lesion is treated once it is shown to be the metastasis.
+                "histology_confirmed": True,
             },
         ],
     }

@@ -82,6 +82,8 @@ SECTIONS: tuple[str, ...] = (
 #: germ_cell_curative   a germ-cell tumour treated with curative intent although metastatic
 #:                  (def.germ_cell_curative)
 #: thyroid_differentiated   a differentiated thyroid cancer (def.thyroid_differentiated)
+#: bone_at_risk   a bone is to be off-loaded now for its high fracture risk (a firm
+#:             SUP.FALL_PREVENTION item of a lesion)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the
 #:             nerve roots of the cauda equina, not the spinal cord (letter.yaml cauda_equina)
 #: no_bone     no bone lesion: none listed and both counts documented as 0 (not myeloma);
@@ -111,6 +113,7 @@ TAGS: frozenset[str] = frozenset(
         "lymphoma",
         "germ_cell_curative",
         "thyroid_differentiated",
+        "bone_at_risk",
         "cauda",
         "no_bone",
         "paraplegic",

@@ -199,9 +199,9 @@ def test_firm_items_are_proposed_with_when_and_conditional_ones_are_open() -> No
     assert "Notfall-Behandlung wegen Druck auf das Rückenmark" in steps["Sofort"]
     assert "Behandlung gegen zu viel Kalzium im Blut" in lt.personal.maybe
     assert all("Vorbeugung" not in i for items in steps.values() for i in items)
-    assert (
-        "Bestrahlung zur Vorbeugung – im 9. Brustwirbel und im 4. Lendenwirbel" in lt.personal.maybe
-    )
+    # L4 gets 1 x 8 Gy for its pain (firm): no prophylactic radiotherapy is open there.
+    assert "Bestrahlung zur Vorbeugung – im 9. Brustwirbel" in lt.personal.maybe
+    assert not any("Vorbeugung" in i and "Lendenwirbel" in i for i in lt.personal.maybe)
     # The proposal's questions in the patient's words, never the board's.
     assert "Ob Sie starken Durst, Übelkeit, Verstopfung oder Verwirrung bemerken" in (
         lt.personal.clarify

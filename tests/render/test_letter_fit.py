@@ -90,10 +90,12 @@ def test_a_paralysed_patient_is_not_warned_of_weak_legs_nor_told_to_avoid_trip_h
     assert "unsicherer Gang" in section_text(_letter(walking)[0], "warning_signs")
 
 
-def test_a_bone_at_risk_of_fracture_is_protected_until_the_operation() -> None:
+def test_a_bone_at_risk_of_fracture_is_protected_until_it_is_stabilised() -> None:
     example = CASES.parents[1] / "examples" / "05-kidney-femur-impending.yaml"
     lt, firm = _letter(yaml.safe_load(example.read_text(encoding="utf-8")))
-    assert "SURG.PROPHYLACTIC_FIXATION" in firm
+    # The solitary femur lesion waits for its biopsy before the fixation; the bone is
+    # off-loaded from now on all the same.
+    assert "SURG.PROPHYLACTIC_FIXATION" not in firm
     assert "Den gefährdeten Knochen schonen" in section_text(lt, "self_care")
     lt, firm = _letter(_referral("012"))  # no bone lesion: nothing to protect
     assert "Den gefährdeten Knochen schonen" not in section_text(lt, "self_care")

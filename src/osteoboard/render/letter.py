@@ -792,6 +792,16 @@ def _is_firm(item: Recommendation | Warning) -> bool:
     return item.status in (ItemStatus.firm, ItemStatus.confirmed, ItemStatus.suspected)
 
 
+def _proposal_tags(proposal: Proposal) -> set[str]:
+    """The tags that depend on an item's lesion, not only its code: a bone to be off-loaded
+    now (the lesion's own fall-prevention item, firm)."""
+    at_risk = any(
+        r.code == "SUP.FALL_PREVENTION" and r.lesion is not None and _is_firm(r)
+        for r in proposal.recommendations
+    )
+    return {"bone_at_risk"} if at_risk else set()
+
+
 def _code_sets(proposal: Proposal) -> tuple[set[str], set[str]]:
     """(codes of firm items and of confirmed or suspected emergencies, every code)."""
     items: list[Recommendation | Warning] = [
@@ -1308,7 +1318,7 @@ def build_letter(
     contact = load_contact() if contact is None else contact
     modules = letter_modules(case)
     firm, present = _code_sets(proposal)
-    tags = case_tags(case, firm, kb)
+    tags = case_tags(case, firm, kb) | _proposal_tags(proposal)
     shown = _Shown(firm | tags, present | tags, {"cancer": cancer_words(case)})
     figures = _figures(case, texts)
     chosen = select_blocks(kb.texts, firm, modules, present)
