@@ -352,6 +352,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("prior.arpi_received", "bool", "Androgen-receptor-pathway inhibitor given"),
     Fact("prior.taxane_received", "bool", "Taxane given"),
     Fact(
+        "prior.lu177_psma_label_documented",
+        "bool",
+        "Castration resistance, an ARPI and a taxane are all documented (the EU label of "
+        "177Lu-PSMA-617); false while one is not",
+    ),
+    Fact(
         "prior.bma",
         "enum",
         "Current bone-modifying agent",
@@ -655,6 +661,11 @@ CATALOGUE: tuple[Fact, ...] = (
         values=("scr", "cr", "vgpr", "pr", "mr", "sd", "pd", "not_assessable"),
     ),
     Fact("mm.progression_met", "bool", "IMWG progression criteria met"),
+    Fact(
+        "mm.progression_confirmed",
+        "bool",
+        "IMWG progression confirmed by two consecutive assessments (false while not confirmed)",
+    ),
     Fact("mm.prior_lines", "int", "Prior lines of myeloma therapy"),
     Fact(
         "mm.exposed_agents",
@@ -1039,6 +1050,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         fs.set("mm.untreated", False)
         fs.set("mm.smouldering_high_risk", False)
         fs.set("mm.progression_met", False)
+        fs.set("mm.progression_confirmed", False)
         fs.set("mm.crab", [])
         fs.set("mm.new_crab_stated", [])
         fs.set("mm.new_bone_lesions", False)
@@ -1071,6 +1083,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         course.progression_met if assessable else None,
         missing=["myeloma.series"],
     )
+    fs.set("mm.progression_confirmed", assessable and course.progression_confirmed)
     fs.set("mm.prior_lines", mm.prior_lines, missing=["myeloma.prior_lines"])
     fs.set(
         "mm.untreated",
@@ -1687,6 +1700,14 @@ def _prior(
     for entry in pt.planned_therapies:
         planned.extend(named_therapies(entry, therapies) or [entry.lower()])
     fs.set("prior.planned_therapies", list(dict.fromkeys(planned)))
+    cs = case.primary.castration_status
+    fs.set(
+        "prior.lu177_psma_label_documented",
+        cs is not None
+        and cs.value == "resistant"
+        and pt.arpi_received is True
+        and pt.taxane_received is True,
+    )
     _medication(fs, pt.current_medication, planned, therapies, drug_classes)
     since = pt.androgen_deprivation_since
     fs.set(
