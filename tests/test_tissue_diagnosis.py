@@ -224,6 +224,34 @@ def test_letter_names_no_diagnosis_without_tissue() -> None:
     assert "Krebs, dessen Ursprung noch gesucht wird" in " ".join(letter.personal.diagnosis)
 
 
+def _meaning(letter: Any) -> str:
+    block = next(b for s in letter.sections for b in s.blocks if b.id == "meaning_bone")
+    return " ".join(r.text for para in block.paragraphs for r in para.runs)
+
+
+def test_several_lesions_without_tissue_point_to_metastases_or_myeloma() -> None:
+    """Several lytic lesions without a tissue diagnosis are most likely metastases of an
+    unknown primary or a myeloma (ESMO CUP 2023): the myeloma tests and a biopsy of the most
+    accessible lesion, not the work-up of a primary bone tumour at a sarcoma centre."""
+    doc = copy.deepcopy(BASE)
+    doc["lesions"].append({"id": "T10", "region": "spine", "level": "T10", "type": "lytic"})
+    case = parse_case(doc)
+    p = evaluate(case, KB)
+    (biopsy,) = [i for i in _items(p, "DX.BIOPSY") if i.lesion is None]
+    assert biopsy.rule == "board.biopsy_no_tissue_diagnosis_multiple"
+    assert "Myelom" in biopsy.text.de and "Sarkom" not in biopsy.text.de
+    letter = build_letter(p, case, KB)
+    assert "mehrere Herde" in " ".join(letter.personal.diagnosis)
+    meaning = _meaning(letter)
+    assert "Multiplen Myelom" in meaning and "Zentrum für Knochentumoren" not in meaning
+    # One lesion: a primary bone tumour stays the concern.
+    single = parse_case(BASE)
+    p = evaluate(single, KB)
+    (biopsy,) = [i for i in _items(p, "DX.BIOPSY") if i.lesion is None]
+    assert biopsy.rule == "board.biopsy_no_tissue_diagnosis"
+    assert "Zentrum für Knochentumoren" in _meaning(build_letter(p, single, KB))
+
+
 @pytest.mark.parametrize(
     ("change", "field", "german"),
     [

@@ -82,6 +82,7 @@ SECTIONS: tuple[str, ...] = (
 #: germ_cell_curative   a germ-cell tumour treated with curative intent although metastatic
 #:                  (def.germ_cell_curative)
 #: thyroid_differentiated   a differentiated thyroid cancer (def.thyroid_differentiated)
+#: several_lesions   more than one bone lesion without a tissue diagnosis (listed or counted)
 #: bone_at_risk   a bone is to be off-loaded now for its high fracture risk (a firm
 #:             SUP.FALL_PREVENTION item of a lesion)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the
@@ -114,6 +115,7 @@ TAGS: frozenset[str] = frozenset(
         "germ_cell_curative",
         "thyroid_differentiated",
         "bone_at_risk",
+        "several_lesions",
         "cauda",
         "no_bone",
         "paraplegic",

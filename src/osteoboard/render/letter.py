@@ -545,14 +545,23 @@ def cancer_words(case: Case) -> str:
     return words_de("site", site) or words_de("site", "other")
 
 
+def _several_lesions(case: Case) -> bool:
+    """More than one bone lesion, listed or counted."""
+    counted = (case.bone_metastases.vertebral_count or 0) + (
+        case.bone_metastases.extraspinal_count or 0
+    )
+    return max(len(case.lesions), counted) > 1
+
+
 def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
     if case.tissue_diagnosis is False:
         # No cancer diagnosed in tissue: the letter names no diagnosis nobody has made.
-        return [
-            "Im Knochen wurde ein Herd gefunden. Was er ist, steht noch nicht fest: "
-            "Das soll eine Gewebeprobe klären.",
-            *_sites(case, is_myeloma),
-        ]
+        found = (
+            "Im Knochen wurden mehrere Herde gefunden. Was sie sind, steht noch nicht fest: "
+            if _several_lesions(case)
+            else "Im Knochen wurde ein Herd gefunden. Was er ist, steht noch nicht fest: "
+        )
+        return [found + "Das soll eine Gewebeprobe klären.", *_sites(case, is_myeloma)]
     cancer = cancer_words(case)
     lines = [f"Ihre Erkrankung ist {cancer}."]
     histology = _histology(case.primary.histology, case.primary.site)
@@ -753,6 +762,8 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("end_of_life")
     if case.tissue_diagnosis is False:
         tags.add("no_tissue_diagnosis")
+        if _several_lesions(case):
+            tags.add("several_lesions")
     texts = (kb or load_knowledge_base()).letter
     words = texts.cauda_equina if texts is not None else None
     if words is not None and _below_the_cord(case, words.from_level):
