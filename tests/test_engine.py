@@ -695,3 +695,19 @@ def test_endocrine_therapy_names_the_cdk46_inhibitor_for_her2_negative_disease()
     (item,) = [r for r in p.recommendations if r.code == "SYS.ENDOCRINE_THERAPY"]
     assert "CDK4/6-Inhibitor" in item.text.de and "HER2-negativ" in item.text.de
     assert "CDK4/6 inhibitor" in item.text.en
+
+
+def test_an_instability_at_an_unstated_level_keeps_the_general_text() -> None:
+    """Referral 027: suspected instability at vertebrae whose level is not reported - the
+    general text and the SINS condition, not the cervical orthosis nor a condition on a
+    cervical level."""
+    from tests.test_referral_cases import CASE_DIR, load_referral
+
+    (path,) = CASE_DIR.glob("027-*.yaml")
+    p = evaluate(load_referral(path).case)
+    items = [e for e in p.emergencies if e.code == "EMERG.SPINAL_INSTABILITY"]
+    assert {e.lesion for e in items} == {"V1", "V2"}
+    for item in items:
+        assert item.rule == "emerg.spinal_instability"
+        assert "Halswirbelsäule" not in item.text.de
+        assert "lesion.level" not in {c.fact for c in item.conditions}

@@ -225,3 +225,43 @@ def test_referral_bilsky2_neurology_not_documented() -> None:
     assert str(_dexamethasone(p).status) == "conditional"
     (emergency,) = _items(p, "EMERG.MSCC")
     assert str(emergency.status) == "suspected"
+
+
+@pytest.mark.parametrize("mri_done", [None, False])
+def test_an_old_deficit_documented_as_not_new_raises_no_suspected_compression(
+    mri_done: bool | None,
+) -> None:
+    """A paraplegia from an accident years ago (Frankel A, documented as not new), T10 not
+    graded: the compression is named only on the condition that the MRI shows one (SPEC 5.1:
+    "ESCC 2-3 with any deficit"), without dexamethasone or the 24-hour MRI; the MRI grade is
+    the first question."""
+    neurology: dict[str, Any] = {"frankel": "A", "new_deficit": False}
+    if mri_done is not None:
+        neurology["whole_spine_mri_done"] = mri_done
+    p = evaluate(_case(neurology, [T10_UNGRADED]))
+    (mscc,) = _items(p, "EMERG.MSCC")
+    assert {c.fact for c in mscc.conditions} == {"spine.any_escc_high_grade"}
+    for code in ("SUP.DEXAMETHASONE", "DX.MRI_WHOLE_SPINE_URGENT"):
+        assert all(str(i.status) == "conditional" for i in _items(p, code)), code
+        assert all(
+            "neuro.radicular_pain" in {c.fact for c in i.conditions} for i in _items(p, code)
+        ), code
+    assert p.questions[0].fact in ("spine.any_escc_high_grade", "lesion.escc_grade")
+    # Graded Bilsky 2: the compression with the old deficit is an emergency.
+    graded = evaluate(_case(neurology, [T10_BILSKY2]))
+    assert str(_items(graded, "EMERG.MSCC")[0].status) == "confirmed"
+
+
+@pytest.mark.parametrize("new_deficit", [True, None])
+def test_a_deficit_not_documented_as_old_still_raises_it_before_the_mri(
+    new_deficit: bool | None,
+) -> None:
+    """Leg weakness (Frankel C), new or not stated, T10 not graded, MRI pending: suspected cord
+    compression with dexamethasone at once."""
+    neurology: dict[str, Any] = {"frankel": "C", "whole_spine_mri_done": False}
+    if new_deficit is not None:
+        neurology["new_deficit"] = new_deficit
+    p = evaluate(_case(neurology, [T10_UNGRADED]))
+    assert str(_items(p, "EMERG.MSCC")[0].status) == "suspected"
+    assert "SUP.DEXAMETHASONE" in firm_codes(p)
+    assert "DX.MRI_WHOLE_SPINE_URGENT" in firm_codes(p)

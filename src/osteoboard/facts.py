@@ -260,9 +260,10 @@ CATALOGUE: tuple[Fact, ...] = (
         "a medullary, anaplastic or undifferentiated histology, false for other sites",
     ),
     Fact(
-        "primary.rai_refractory",
+        "primary.rai_documented",
         "bool",
-        "Thyroid cancer documented as not radioiodine-avid; false while avidity is not documented",
+        "Thyroid cancer whose radioiodine uptake is documented (avid or not): radioiodine has "
+        "been given, so the thyroid has been removed",
     ),
     Fact("primary.targetable_driver", "bool", "Lung: targetable driver"),
     Fact("primary.controlled", "bool", "Primary resected or controlled"),
@@ -1338,10 +1339,12 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int, conflict_grades
         fs.set(f"patient.declines_{treatment.value}", declined, missing=["patient.declines"])
 
 
-#: Histology words (lower case, German and English) of a thyroid cancer that is not of
-#: follicular-cell differentiation: no radioiodine uptake, other treatment.
+#: Histology words (lower case, German and English) of a thyroid cancer that is not
+#: differentiated (medullary, anaplastic, poorly differentiated): its treatment is not the
+#: radioiodine pathway of a differentiated one.
 _THYROID_NOT_DIFFERENTIATED = re.compile(
     r"medull|anaplast|undifferenz|entdifferenz|undifferentiated|dedifferentiated|c-zell|c-cell"
+    r"|poorly|gering differenz|wenig differenz|schlecht differenz|insul[aä]r"
 )
 #: Histology words of a differentiated (follicular-cell) thyroid cancer.
 _THYROID_DIFFERENTIATED = re.compile(
@@ -1444,7 +1447,7 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         "primary.progressive",
     )
     only(PrimarySite.thyroid, "primary.rai_avid", pr.rai_avid, "primary.rai_avid")
-    fs.set("primary.rai_refractory", site is PrimarySite.thyroid and pr.rai_avid is False)
+    fs.set("primary.rai_documented", site is PrimarySite.thyroid and pr.rai_avid is not None)
     only(
         PrimarySite.thyroid,
         "primary.thyroid_differentiated",

@@ -8,10 +8,13 @@ order (``kb.yaml`` ``radiotherapy_schedules``), where a case-level schedule coun
 lesion. A lower schedule stays only where its rule offers it as an alternative to the chosen
 one (``alternative_to``) and is marked as such; the others leave the proposal (their rules
 still fire and show in the trace). A conditional schedule names the conditions under which it
-would apply; it leaves the proposal only where those conditions already make a higher schedule
-of its lesion apply (a firm one, or a conditional one whose conditions it contains), since
-once they are known that one is chosen - unless its rule offers it as an alternative to that
-one.
+would apply; beside a firm higher schedule of its lesion it leaves the proposal too, since
+once its conditions are known that one is chosen - unless its rule offers it as an
+alternative to that one. The same holds beside a higher schedule that is open only on a
+condition of the treatment itself (kb.yaml ``treatment_conditions``, a biopsy of a solitary
+lesion) which the lower one needs as well. Beside any other conditional higher schedule both
+stay: the conditions an item lists are those of one exploration, not a complete description
+of when it applies.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def choose_schedules(kb: KnowledgeBase, items: Sequence[Recommendation]) -> list
     """The items with one firm radiotherapy schedule per lesion (see the module docstring)."""
     schedules = _firm_schedules(kb, items)
     if len(schedules) < 2:
-        return _without_implied(kb, list(items))
+        return _without_superseded(kb, list(items))
     chosen = _chosen(kb, schedules)
     out: list[Recommendation] = []
     for item in items:
@@ -72,44 +75,46 @@ def choose_schedules(kb: KnowledgeBase, items: Sequence[Recommendation]) -> list
             out.append(item)  # the same schedule from another list (emergency and therapy)
         elif _offered_beside(kb, item, best):
             out.append(item.model_copy(update={"alternative_to": best.code}))
-    return _without_implied(kb, out)
+    return _without_superseded(kb, out)
 
 
-def _groups(item: Recommendation) -> list[dict[str, frozenset[object]]]:
-    """The item's alternative condition groups: per open fact, the values it needs."""
-    groups: dict[int, dict[str, frozenset[object]]] = {}
-    for c in item.conditions:
-        groups.setdefault(c.group, {})[c.fact] = frozenset(c.values)
-    return list(groups.values())
+def _treatment_facts(kb: KnowledgeBase, code: str) -> frozenset[str]:
+    """The facts of the treatment conditions read with every rule proposing ``code``."""
+    return frozenset(
+        fact
+        for tc in kb.treatment_conditions
+        if code in tc.treatment.actions
+        for fact in tc.condition.facts
+    )
 
 
-def _contains(low: dict[str, frozenset[object]], high: dict[str, frozenset[object]]) -> bool:
-    """Whether the conditions ``low`` make every condition of ``high`` hold: each fact of
-    ``high`` is open in ``low`` too, at values ``high`` accepts. A number's values are test
-    points, not ranges, so they must be the same."""
-    for fact, values in high.items():
-        needed = low.get(fact)
-        if needed is None:
-            return False
-        numeric = any(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-        if not (needed == values if numeric else needed <= values):
-            return False
-    return True
-
-
-def _implies(low: Recommendation, high: Recommendation) -> bool:
-    """Whether every completion that makes ``low`` apply makes ``high`` apply."""
+def _settles(kb: KnowledgeBase, high: Recommendation, low: Recommendation) -> bool:
+    """Whether ``high`` applies wherever ``low`` does: it is firm, or open only on facts of its
+    treatment conditions (one group), which ``low`` is open on too, at values ``high``
+    accepts, in each of its groups, being read with the same treatment conditions."""
     if is_firm(high):
         return True
-    if high.status is not ItemStatus.conditional:
+    if high.status is not ItemStatus.conditional or not high.conditions:
         return False
-    highs = _groups(high)
-    return any(all(_contains(g, h) for g in _groups(low)) for h in highs)
+    if len({c.group for c in high.conditions}) != 1:
+        return False
+    facts = _treatment_facts(kb, high.code) & _treatment_facts(kb, low.code)
+    needed = {c.fact: set(c.values) for c in high.conditions}
+    if not set(needed) <= facts:
+        return False
+    groups: dict[int, dict[str, set[object]]] = {}
+    for c in low.conditions:
+        groups.setdefault(c.group, {})[c.fact] = set(c.values)
+    return all(
+        fact in group and group[fact] <= values
+        for group in groups.values()
+        for fact, values in needed.items()
+    )
 
 
-def _without_implied(kb: KnowledgeBase, items: list[Recommendation]) -> list[Recommendation]:
-    """Conditional schedules whose conditions already make a higher schedule of the lesion (or
-    of every lesion) apply leave the proposal, unless offered as an alternative to it."""
+def _without_superseded(kb: KnowledgeBase, items: list[Recommendation]) -> list[Recommendation]:
+    """Conditional schedules beside a higher schedule of the lesion (or of every lesion) that
+    applies wherever they do leave the proposal, unless offered as an alternative to it."""
     rank = {code: n for n, code in enumerate(kb.schedules)}
     schedules = [i for i in items if i.code in rank]
     if len(schedules) < 2:
@@ -124,7 +129,7 @@ def _without_implied(kb: KnowledgeBase, items: list[Recommendation]) -> list[Rec
                 rank[other.code] < rank[item.code]
                 and other.lesion in (item.lesion, None)
                 and not _offered_beside(kb, item, other)
-                and _implies(item, other)
+                and _settles(kb, other, item)
                 for other in schedules
             )
         ):
