@@ -790,6 +790,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "outside the skull)",
     ),
     Fact("lesion.level", "string", "Vertebral level"),
+    Fact(
+        "lesion.cervical",
+        "bool",
+        "A spinal lesion at a documented cervical level (C1-C7); false while the level is not "
+        "documented",
+    ),
     Fact("lesion.type", "enum", "Lytic, mixed or blastic", values=_e(LesionType)),
     Fact("lesion.lytic", "bool", "Lytic lesion"),
     Fact("lesion.painful", "bool", "The lesion hurts"),
@@ -2165,6 +2171,7 @@ def _placed_lesion_facts(
         missing=p("level"),
         domain=list(SPINE_LEVELS),
     )
+    fs.set("lesion.cervical", spine and bool(lesion.level) and lesion.level.startswith("C"))
     fs.set("lesion.type", lesion.type.value if lesion.type else None, missing=p("type"))
     fs.set(
         "lesion.lytic",
