@@ -2171,7 +2171,7 @@ def _placed_lesion_facts(
         missing=p("level"),
         domain=list(SPINE_LEVELS),
     )
-    fs.set("lesion.cervical", spine and bool(lesion.level) and lesion.level.startswith("C"))
+    fs.set("lesion.cervical", spine and (lesion.level or "").startswith("C"))
     fs.set("lesion.type", lesion.type.value if lesion.type else None, missing=p("type"))
     fs.set(
         "lesion.lytic",
