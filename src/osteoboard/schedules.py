@@ -78,17 +78,28 @@ def choose_schedules(kb: KnowledgeBase, items: Sequence[Recommendation]) -> list
     return _without_superseded(kb, out)
 
 
-def _treatment_facts(kb: KnowledgeBase, code: str) -> frozenset[str]:
-    """The facts of the treatment conditions read with every rule proposing ``code``."""
-    return frozenset(
-        fact
-        for tc in kb.treatment_conditions
-        if code in tc.treatment.actions
-        for fact in tc.condition.facts
-    )
+def _treatment_facts(
+    kb: KnowledgeBase, code: str, seen: dict[str, frozenset[str]]
+) -> frozenset[str]:
+    """The facts of the treatment conditions read with every rule proposing ``code`` (kept in
+    ``seen`` for one proposal)."""
+    facts = seen.get(code)
+    if facts is None:
+        facts = seen[code] = frozenset(
+            fact
+            for tc in kb.treatment_conditions
+            if code in tc.treatment.actions
+            for fact in tc.condition.facts
+        )
+    return facts
 
 
-def _settles(kb: KnowledgeBase, high: Recommendation, low: Recommendation) -> bool:
+def _settles(
+    kb: KnowledgeBase,
+    high: Recommendation,
+    low: Recommendation,
+    seen: dict[str, frozenset[str]],
+) -> bool:
     """Whether ``high`` applies wherever ``low`` does: it is firm, or open only on facts of its
     treatment conditions (one group), which ``low`` is open on too, at values ``high``
     accepts, in each of its groups, being read with the same treatment conditions."""
@@ -98,7 +109,7 @@ def _settles(kb: KnowledgeBase, high: Recommendation, low: Recommendation) -> bo
         return False
     if len({c.group for c in high.conditions}) != 1:
         return False
-    facts = _treatment_facts(kb, high.code) & _treatment_facts(kb, low.code)
+    facts = _treatment_facts(kb, high.code, seen) & _treatment_facts(kb, low.code, seen)
     needed = {c.fact: set(c.values) for c in high.conditions}
     if not set(needed) <= facts:
         return False
@@ -120,6 +131,7 @@ def _without_superseded(kb: KnowledgeBase, items: list[Recommendation]) -> list[
     if len(schedules) < 2:
         return items
     out = []
+    seen: dict[str, frozenset[str]] = {}
     for item in items:
         if (
             item.code in rank
@@ -129,7 +141,7 @@ def _without_superseded(kb: KnowledgeBase, items: list[Recommendation]) -> list[
                 rank[other.code] < rank[item.code]
                 and other.lesion in (item.lesion, None)
                 and not _offered_beside(kb, item, other)
-                and _settles(kb, other, item)
+                and _settles(kb, other, item, seen)
                 for other in schedules
             )
         ):
