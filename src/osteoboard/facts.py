@@ -256,8 +256,8 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact(
         "primary.thyroid_differentiated",
         "bool",
-        "Thyroid cancer of follicular-cell origin (papillary, follicular, oncocytic): false for "
-        "a medullary, anaplastic or undifferentiated histology, false for other sites",
+        "Differentiated thyroid cancer (papillary, follicular, oncocytic): false for a "
+        "medullary, anaplastic or poorly differentiated histology, false for other sites",
     ),
     Fact(
         "primary.rai_documented",
