@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from osteoboard.case import (
     MYELOMA_PRECURSOR_STAGES,
@@ -72,7 +72,7 @@ __all__ = [
 FactType = Literal["bool", "int", "float", "string", "enum", "list"]
 #: Drug classes that change a procedure (therapies.yaml ``drug_class``), each with the facts
 #: ``medication.<class>`` and ``medication.<class>_names``.
-DRUG_CLASSES: tuple[str, ...] = (
+DrugClass = Literal[
     "anticoagulant",
     "antiplatelet",
     "antiangiogenic",
@@ -80,7 +80,8 @@ DRUG_CLASSES: tuple[str, ...] = (
     "nsaid",
     "myeloma_drug",
     "cdk46_inhibitor",
-)
+]
+DRUG_CLASSES: tuple[str, ...] = get_args(DrugClass)
 Scope = Literal["case", "lesion"]
 Value = bool | int | float | str | list[str] | None
 

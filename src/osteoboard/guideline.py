@@ -47,7 +47,7 @@ from osteoboard.factbook import (
     straddles,
     test_points,
 )
-from osteoboard.facts import CATALOGUE, DERIVATION_CONSTANTS, Fact, catalogue_by_name
+from osteoboard.facts import CATALOGUE, DERIVATION_CONSTANTS, DrugClass, Fact, catalogue_by_name
 from osteoboard.knowledge_files import (
     KnowledgeError,
     check_sources,
@@ -154,18 +154,7 @@ class Action(_KbModel):
 class Therapy(_KbModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
     aliases: list[str] = Field(default_factory=list)
-    drug_class: (
-        Literal[
-            "anticoagulant",
-            "antiplatelet",
-            "antiangiogenic",
-            "braf_mek",
-            "nsaid",
-            "myeloma_drug",
-            "cdk46_inhibitor",
-        ]
-        | None
-    ) = Field(
+    drug_class: DrugClass | None = Field(
         default=None,
         description="The class of a drug that changes a procedure (facts "
         "medication.<class>): bleeding before a procedure, wound healing after surgery, "
