@@ -82,7 +82,8 @@ SECTIONS: tuple[str, ...] = (
 #: germ_cell_curative   a germ-cell tumour treated with curative intent although metastatic
 #:                  (def.germ_cell_curative)
 #: thyroid_differentiated   a differentiated thyroid cancer (def.thyroid_differentiated)
-#: several_lesions   more than one bone lesion without a tissue diagnosis (listed or counted)
+#: several_lesions   two or more bone lesions (Case.multiple_bone_metastases, the facts'
+#:             bone.multiple) without a tissue diagnosis
 #: bone_at_risk   a bone is to be off-loaded now for its high fracture risk (a firm
 #:             SUP.FALL_PREVENTION item of a lesion)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the

@@ -545,20 +545,12 @@ def cancer_words(case: Case) -> str:
     return words_de("site", site) or words_de("site", "other")
 
 
-def _several_lesions(case: Case) -> bool:
-    """More than one bone lesion, listed or counted."""
-    counted = (case.bone_metastases.vertebral_count or 0) + (
-        case.bone_metastases.extraspinal_count or 0
-    )
-    return max(len(case.lesions), counted) > 1
-
-
 def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
     if case.tissue_diagnosis is False:
         # No cancer diagnosed in tissue: the letter names no diagnosis nobody has made.
         found = (
             "Im Knochen wurden mehrere Herde gefunden. Was sie sind, steht noch nicht fest: "
-            if _several_lesions(case)
+            if case.multiple_bone_metastases is True
             else "Im Knochen wurde ein Herd gefunden. Was er ist, steht noch nicht fest: "
         )
         return [found + "Das soll eine Gewebeprobe klären.", *_sites(case, is_myeloma)]
@@ -762,7 +754,7 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("end_of_life")
     if case.tissue_diagnosis is False:
         tags.add("no_tissue_diagnosis")
-        if _several_lesions(case):
+        if case.multiple_bone_metastases is True:
             tags.add("several_lesions")
     texts = (kb or load_knowledge_base()).letter
     words = texts.cauda_equina if texts is not None else None
