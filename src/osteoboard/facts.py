@@ -354,11 +354,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("prior.arpi_received", "bool", "Androgen-receptor-pathway inhibitor given"),
     Fact("prior.taxane_received", "bool", "Taxane given"),
     Fact(
-        "prior.lu177_psma_label_documented",
+        "prior.castration_resistant_documented",
         "bool",
-        "Castration resistance, an ARPI and a taxane are all documented (the EU label of "
-        "177Lu-PSMA-617); false while one is not",
+        "Prostate cancer documented as castration-resistant (false while not documented)",
     ),
+    Fact("prior.arpi_documented", "bool", "An ARPI documented as given (false while not)"),
+    Fact("prior.taxane_documented", "bool", "A taxane documented as given (false while not)"),
     Fact(
         "prior.bma",
         "enum",
@@ -1711,13 +1712,9 @@ def _prior(
         planned.extend(named_therapies(entry, therapies) or [entry.lower()])
     fs.set("prior.planned_therapies", list(dict.fromkeys(planned)))
     cs = case.primary.castration_status
-    fs.set(
-        "prior.lu177_psma_label_documented",
-        cs is not None
-        and cs.value == "resistant"
-        and pt.arpi_received is True
-        and pt.taxane_received is True,
-    )
+    fs.set("prior.castration_resistant_documented", cs is not None and cs.value == "resistant")
+    fs.set("prior.arpi_documented", pt.arpi_received is True)
+    fs.set("prior.taxane_documented", pt.taxane_received is True)
     _medication(fs, pt.current_medication, planned, therapies, drug_classes)
     since = pt.androgen_deprivation_since
     fs.set(
