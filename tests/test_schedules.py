@@ -22,10 +22,8 @@ KB = load_knowledge_base()
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _condition(fact: str, values: list[Any], group: int = 0) -> ItemCondition:
-    return ItemCondition(
-        fact=fact, fields=[], values=values, text=Text(de=fact, en=fact), group=group
-    )
+def _condition(fact: str, values: list[Any]) -> ItemCondition:
+    return ItemCondition(fact=fact, fields=[], values=values, text=Text(de=fact, en=fact))
 
 
 def _item(code: str, rule: str, *conditions: ItemCondition, lesion: str = "L1") -> Recommendation:
@@ -94,3 +92,14 @@ def test_a_painful_vertebra_with_its_pain_schedule_gets_no_open_prophylactic_one
     assert rt[("RT.SINGLE_8GY", "L4")].status is ItemStatus.firm
     assert ("RT.PROPHYLACTIC", "L4") not in rt
     assert rt[("RT.PROPHYLACTIC", "T9")].status is ItemStatus.conditional
+
+
+def test_a_higher_schedule_open_only_on_a_treatment_condition_supersedes_too() -> None:
+    """SBRT waits only for the biopsy of a solitary lesion (treatment condition
+    solitary_lesion_after_biopsy, which 1 x 8 Gy is read with too): wherever 1 x 8 Gy would
+    apply, SBRT does, so 1 x 8 Gy leaves."""
+    items = [_item("RT.SBRT", SBRT, BIOPSY), _item("RT.SINGLE_8GY", SINGLE, BIOPSY, PAINFUL)]
+    assert _codes(choose_schedules(KB, items)) == {("RT.SBRT", "L1")}
+    # The lower one not open on the biopsy: it may apply where SBRT does not.
+    items = [_item("RT.SBRT", SBRT, BIOPSY), _item("RT.SINGLE_8GY", SINGLE, PAINFUL)]
+    assert len(choose_schedules(KB, items)) == 2
