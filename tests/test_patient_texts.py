@@ -117,6 +117,7 @@ NO_BLOCK: dict[str, str] = {
     "WARN.LENALIDOMIDE_RENAL": "clinician dosing warning; the team adjusts the dose",
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",
     "WARN.PERFORMANCE_STATUS_CONFLICT": "data check for the team; the open question is named",
+    "WARN.NEUROLOGY_CONFLICT": "data check for the team; the emergency box speaks to the patient",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",
     "WARN.GNRH_AGONIST_FLARE": "the systemic block explains the flare and its cover, "
     "warning_signs its symptoms",
