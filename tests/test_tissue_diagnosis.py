@@ -187,8 +187,10 @@ def test_a_fracture_stays_an_emergency_and_waits_for_the_biopsy() -> None:
     assert fixation and all(i.status == "conditional" for i in fixation)
 
 
-def test_cord_compression_is_decompressed_without_waiting() -> None:
-    """The neurological emergency is not silenced: the decompression gives the tissue."""
+def test_cord_compression_forks_on_the_open_histology() -> None:
+    """The neurological emergency is not silenced by the missing tissue: both treatments are
+    named, the decompression (which gives the tissue) for a solid tumour and radiotherapy
+    for a myeloma, lymphoma or germ-cell tumour (SPEC 4.1, 5.1), neither waiting for a biopsy."""
     doc = _case(site="unknown", histology_confirmed=False)
     doc["patient"]["life_expectancy_months"] = 12
     doc["neurology"] = {"new_deficit": True, "deficit_onset_hours": 12, "frankel": "C"}
@@ -205,7 +207,24 @@ def test_cord_compression_is_decompressed_without_waiting() -> None:
     ]
     p = _run(doc)
     assert _items(p, "EMERG.MSCC")
-    assert [i.status for i in _items(p, "SURG.DECOMPRESSION_STABILIZATION", "T7")] == ["firm"]
+
+    def histology(item: Any) -> set[Any]:
+        return {
+            value
+            for c in item.conditions
+            if c.fact == "primary.highly_radiosensitive"
+            for value in c.values
+        }
+
+    surgery = _items(p, "SURG.DECOMPRESSION_STABILIZATION", "T7")
+    assert [(i.status, histology(i)) for i in surgery] == [("conditional", {False})]
+    radiotherapy = _items(p, "RT.MSCC", "T7")
+    assert radiotherapy and all(i.status == "conditional" for i in radiotherapy)
+    assert any(histology(i) == {True} for i in radiotherapy)
+    # Neither waits for the biopsy (no tissue-diagnosis condition on the emergency's branches).
+    assert not any(
+        c.fact == "primary.tissue_diagnosis" for i in [*surgery, *radiotherapy] for c in i.conditions
+    )
 
 
 def test_letter_names_no_diagnosis_without_tissue() -> None:

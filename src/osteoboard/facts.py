@@ -292,6 +292,13 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.lung", "bool", "Lung cancer (NSCLC or SCLC)"),
     Fact("primary.solid_tumour", "bool", "Solid tumour (not myeloma or lymphoma)"),
     Fact(
+        "primary.highly_radiosensitive",
+        "bool",
+        "Myeloma, lymphoma or a germ-cell tumour (sites.yaml highly_radiosensitive): a cord "
+        "compression goes to radiotherapy, not surgery; open for an unknown primary without "
+        "a histology",
+    ),
+    Fact(
         "primary.haematological_documented",
         "bool",
         "The documented primary is myeloma or lymphoma; false for a solid tumour or an "
@@ -1485,12 +1492,19 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         site is not None and not sites[site].solid_tumour,
     )
     if site is None:
-        for name in ("lung", "solid_tumour", "hypervascular"):
+        for name in ("lung", "solid_tumour", "hypervascular", "highly_radiosensitive"):
             fs.set(f"primary.{name}", None, missing=miss_site)
         fs.set("primary.radiosensitivity", None, missing=miss_site)
         return
     info = sites[site]
     fs.set("primary.lung", info.lung)
+    # An unknown primary without a histology may be a myeloma (a plasmacytoma is the
+    # differential of a lytic lesion) or a lymphoma: open, so that both treatments of a cord
+    # compression are named on their condition.
+    if site is PrimarySite.unknown and not pr.histology:
+        fs.set("primary.highly_radiosensitive", None, missing=["primary.histology"])
+    else:
+        fs.set("primary.highly_radiosensitive", info.highly_radiosensitive)
     fs.set("primary.solid_tumour", info.solid_tumour)
     if site is PrimarySite.sarcoma:
         subtype = case.sarcoma.subtype if case.sarcoma is not None else None
