@@ -76,8 +76,20 @@ def _dexamethasone(p: Proposal) -> Recommendation:
         ({"radicular_pain": True}, [T10_UNGRADED]),
         # A suspicion the treating team documents because of neurological findings.
         ({"mscc_suspected": True}, [T10_UNGRADED]),
+        # Weakness that began 12 hours ago is new by its date, also where the referral leaves
+        # the new-deficit field empty or contradicts it.
+        ({"deficit_onset_hours": 12}, [T10_UNGRADED]),
+        ({"new_deficit": False, "deficit_onset_hours": 12}, [T10_UNGRADED]),
     ],
-    ids=["new-deficit-mri-pending", "new-deficit-no-mri", "frankel-c-bilsky2", "radicular", "team"],
+    ids=[
+        "new-deficit-mri-pending",
+        "new-deficit-no-mri",
+        "frankel-c-bilsky2",
+        "radicular",
+        "team",
+        "onset-12h",
+        "onset-12h-marked-not-new",
+    ],
 )
 def test_documented_neurological_symptoms_get_dexamethasone_at_once(
     neurology: dict[str, Any], lesions: list[dict[str, Any]]
@@ -91,6 +103,27 @@ def test_documented_neurological_symptoms_get_dexamethasone_at_once(
     )
     (emergency,) = _items(p, "EMERG.MSCC")
     assert str(emergency.status) in {"suspected", "confirmed"}
+    # The steroid's own hazards: glucose, stomach, an adrenal replacement not undercut.
+    for word in ("Blutzucker", "Protonenpumpenhemmer", "Ersatztherapie"):
+        assert word in dexa.text.de
+    contradiction = [w for w in p.warnings if w.code == "WARN.NEUROLOGY_CONFLICT"]
+    assert bool(contradiction) == (neurology.get("new_deficit") is False)
+
+
+def test_an_onset_more_than_a_week_back_beside_not_new_is_an_old_deficit() -> None:
+    p = evaluate(
+        _case(
+            {
+                "new_deficit": False,
+                "deficit_onset_hours": 400,
+                "frankel": "E",
+                "radicular_pain": False,
+            },
+            [T10_UNGRADED],
+        )
+    )
+    assert not _items(p, "EMERG.MSCC") and not _items(p, "SUP.DEXAMETHASONE")
+    assert not [w for w in p.warnings if w.code == "WARN.NEUROLOGY_CONFLICT"]
 
 
 def test_compression_on_mri_with_the_neurology_not_documented_waits_for_the_examination() -> None:

@@ -110,6 +110,7 @@ EXTRA_KEYS = {
     "hernandez2018",
     "klimo2004",
     # Standards behind the FHIR code tables (knowledge/fhir_codes.yaml).
+    "dexamethasone-smpc",
     "dicom-ps3-16",
     "hl7-mcode-stu4",
     # terminologies behind the FHIR findings and German codes
