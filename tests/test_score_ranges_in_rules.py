@@ -161,3 +161,41 @@ def test_a_suspected_instability_keeps_its_urgent_consult_and_gets_both_branches
     cement = [c for c in found(p, "IR.CEMENT_AUGMENTATION", "C2")]
     assert cement and all(c.status is ItemStatus.conditional for c in cement)
     assert any(c.text.de == "nicht operationsfähig" for i in cement for c in i.conditions)
+
+
+def _solitary_pelvis(site: str) -> Proposal:
+    return evaluate(
+        parse_case(
+            {
+                "id": "not-applicable",
+                "board_date": "2026-11-27",
+                "patient": {"age": 66, "sex": "male", "ecog": 1, "fit_for_surgery": True},
+                "primary": {"site": site, "histology_confirmed": True},
+                "visceral_metastases": {"present": False},
+                "bone_metastases": {"vertebral_count": 0, "extraspinal_count": 1},
+                "lesions": [
+                    {
+                        "id": "P1",
+                        "region": "pelvis",
+                        "type": "lytic",
+                        "size_cm": 4,
+                        "pain_vas": 6,
+                        "symptomatic": True,
+                        "histology_confirmed": True,
+                    }
+                ],
+            }
+        )
+    )
+
+
+def test_a_score_that_does_not_apply_opens_no_rule() -> None:
+    """Without spinal involvement the Tokuhashi score does not apply: no category of it is
+    possible, so an en-bloc resection of a solitary pelvic lesion in lung cancer (Tomita 4
+    points for the primary alone, modified Bauer at most 2) is not open on it; one in renal
+    cancer is."""
+    lung = _solitary_pelvis("lung_nsclc")
+    assert not any(s.name == "tokuhashi_revised" for s in lung.scores)
+    assert not found(lung, "SURG.EN_BLOC_RESECTION", "P1")
+    # Renal cancer grows moderately (Tomita 2 points): a solitary lesion reaches Tomita 3.
+    assert found(_solitary_pelvis("kidney"), "SURG.EN_BLOC_RESECTION", "P1")

@@ -2087,7 +2087,10 @@ def _prognosis(
     for fact, score_name in _SCORE_FACTS.items():
         res = _find(scores, score_name)
         if res is None:
-            fs.set(fact, None, missing=[], domain=list(_BY_NAME[fact].values))
+            # The score does not apply (Tokuhashi without spinal involvement): no category is
+            # possible, so nothing waits for one (an en-bloc resection of a solitary pelvic
+            # lesion in lung cancer was open on a Tokuhashi score of 12 or more).
+            fs.set(fact, None, missing=[], domain=[])
         elif res.category is not None:
             fs.set(fact, res.category)
         else:
