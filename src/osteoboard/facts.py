@@ -238,6 +238,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.her2_positive", "bool", "Breast: HER2 positive"),
     Fact("primary.castration_resistant", "bool", "Prostate: castration-resistant"),
     Fact("primary.castration_sensitive", "bool", "Prostate: castration-sensitive"),
+    Fact(
+        "primary.castration_status_documented",
+        "bool",
+        "Prostate: the castration status (sensitive or resistant) is documented",
+    ),
     Fact("primary.psma_positive", "bool", "Prostate: PSMA-positive"),
     Fact(
         "primary.psma_negative_lesions",
@@ -1411,6 +1416,7 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
             fs.set(fact, value, missing=[path])
 
     cs = pr.castration_status
+    fs.set("primary.castration_status_documented", cs is not None)
     for name, want in (
         ("castration_resistant", "resistant"),
         ("castration_sensitive", "sensitive"),
