@@ -381,3 +381,36 @@ def test_the_protocol_shows_the_medication_as_entered() -> None:
     assert "Kräutertee &lt;Hausmittel&gt;" in html  # kept, shown and escaped
     unknown = parse_case(KYPHOPLASTY)
     assert protocol_view(evaluate(unknown), unknown, kb)["medication"] == ""
+
+
+@pytest.mark.parametrize(
+    ("medication", "dose"),
+    [
+        (["Xgeva 120 mg s.c. q4w"], "bone_metastasis"),
+        (["Prolia 60 mg alle 6 Monate"], "osteoporosis"),
+        (["Denosumab"], None),  # the generic name alone says no dose
+        (["Xgeva 120 mg", "Prolia 60 mg"], None),  # two doses: the board asks
+    ],
+)
+def test_a_denosumab_product_on_the_medication_names_its_dose(
+    medication: list[str], dose: str | None
+) -> None:
+    doc = _with(
+        KYPHOPLASTY,
+        prior_therapy={"bone_modifying_agent": "denosumab", "current_medication": medication},
+    )
+    assert _facts(doc)["prior.bma_dose"] == dose
+    # A documented dose is never overridden by the list.
+    doc["prior_therapy"]["bone_modifying_agent_dose"] = "osteoporosis"
+    assert _facts(doc)["prior.bma_dose"] == "osteoporosis"
+
+
+def test_a_denosumab_product_gives_no_dose_to_another_agent() -> None:
+    doc = _with(
+        KYPHOPLASTY,
+        prior_therapy={
+            "bone_modifying_agent": "zoledronic_acid",
+            "current_medication": ["Xgeva 120 mg"],
+        },
+    )
+    assert _facts(doc)["prior.bma_dose"] is None

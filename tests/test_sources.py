@@ -148,6 +148,7 @@ EXTRA_KEYS = {
     "pluvicto-smpc",
     "turner2016",
     # The patient's informed refusal of a treatment (patient.declines).
+    "bgb1827",
     "bgb630",
     "s3-palliative2020",
     # A fourth review of incomplete referrals: the flare of a GnRH agonist, marrow failure in

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from osteoboard.case import (
     MYELOMA_PRECURSOR_STAGES,
     SPINE_LEVELS,
+    BoneModifyingAgent,
+    BoneModifyingAgentDose,
     CardiacDevice,
     Case,
     Collapse,
@@ -1664,6 +1666,14 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     fs.set("disease.oligometastatic", oligo, missing=oligo_missing)
 
 
+#: Denosumab products (therapies.yaml) and the dose each is given at: 120 mg every 4 weeks for
+#: bone metastases (XGEVA), 60 mg every 6 months against bone loss (Prolia).
+_DENOSUMAB_PRODUCT_DOSE = {
+    "denosumab-bone-metastasis-dose": BoneModifyingAgentDose.bone_metastasis,
+    "denosumab-osteoporosis-dose": BoneModifyingAgentDose.osteoporosis,
+}
+
+
 def _prior(
     fs: FactSet,
     case: Case,
@@ -1683,11 +1693,10 @@ def _prior(
     ):
         fs.set(f"prior.{name}", getattr(pt, name), missing=[f"prior_therapy.{name}"])
     # The drug classes on the current medication (planned therapies do not count here).
-    current_classes = {
-        drug_classes.get(n)
-        for entry in pt.current_medication or ()
-        for n in named_therapies(entry, therapies)
+    current_named = {
+        n for entry in pt.current_medication or () for n in named_therapies(entry, therapies)
     }
+    current_classes = {drug_classes.get(n) for n in current_named}
     if pt.nsaid_current is None and "nsaid" in current_classes:
         # Not stated, but an NSAID is on the current medication ("Ibuprofen 400 mg 1-1-1").
         fs.set("prior.nsaid_current", True)
@@ -1704,6 +1713,11 @@ def _prior(
     path = ["prior_therapy.bone_modifying_agent"]
     fs.set("prior.bma", bma.value if bma else None, missing=path)
     dose = pt.bone_modifying_agent_dose
+    if dose is None and bma is BoneModifyingAgent.denosumab:
+        # The product on the current medication names the dose ("Xgeva 120 mg s.c. q4w").
+        doses = {_DENOSUMAB_PRODUCT_DOSE[n] for n in current_named & _DENOSUMAB_PRODUCT_DOSE.keys()}
+        if len(doses) == 1:
+            dose = doses.pop()
     fs.set(
         "prior.bma_dose",
         dose.value if dose else None,
