@@ -223,7 +223,9 @@ def test_cord_compression_forks_on_the_open_histology() -> None:
     assert any(histology(i) == {True} for i in radiotherapy)
     # Neither waits for the biopsy (no tissue-diagnosis condition on the emergency's branches).
     assert not any(
-        c.fact == "primary.tissue_diagnosis" for i in [*surgery, *radiotherapy] for c in i.conditions
+        c.fact == "primary.tissue_diagnosis"
+        for i in [*surgery, *radiotherapy]
+        for c in i.conditions
     )
 
 
@@ -346,3 +348,43 @@ def test_a_progression_is_not_biopsied_again_by_this_rule() -> None:
 def test_referral_breast_case() -> None:
     p = proposal(BREAST)
     assert _items(p, "DX.BIOPSY")
+
+
+#: A man with breast cancer treated five years ago: a single painful rib lesion, documented as
+#: the only one, no organ metastases, not biopsied (a first relapse, or a second cancer).
+SOLITARY_RIB: dict[str, Any] = {
+    "id": "tissue-solitary",
+    "board_date": "2026-11-27",
+    "patient": {"age": 66, "sex": "male", "ecog": 0},
+    "primary": {
+        "site": "breast",
+        "histology": "invasive carcinoma of no special type",
+        "hormone_receptor": "positive",
+        "her2": "negative",
+    },
+    "visceral_metastases": {"present": False},
+    "bone_metastases": {"vertebral_count": 0, "extraspinal_count": 1},
+    "lesions": [
+        {"id": "R8", "region": "rib", "type": "mixed", "size_cm": 2.5, "pain_vas": 5},
+    ],
+}
+
+
+@pytest.mark.parametrize("biopsied", [None, True])
+def test_a_solitary_lesion_is_no_metastasis_before_its_biopsy(biopsied: bool | None) -> None:
+    """The first line of drug therapy waits for the biopsy of a documented solitary lesion,
+    which also tests the receptors again (ESMO 2020; Gennari 2021), and the letter does not
+    call the lesion a metastasis until then."""
+    doc = copy.deepcopy(SOLITARY_RIB)
+    doc["lesions"][0]["histology_confirmed"] = biopsied
+    case = parse_case(doc)
+    p = evaluate(case, KB)
+    (endocrine,) = _items(p, "SYS.ENDOCRINE_THERAPY")
+    diagnosis = " ".join(build_letter(p, case, KB).personal.diagnosis)
+    if biopsied:
+        assert endocrine.status == "firm"
+        assert "Metastasen im Knochen" in diagnosis
+    else:
+        assert endocrine.status == "conditional"
+        assert {c.fact for c in endocrine.conditions} == {"bone.biopsy_shows_metastasis"}
+        assert "Metastase" not in diagnosis and "Gewebeprobe" in diagnosis

@@ -84,6 +84,8 @@ SECTIONS: tuple[str, ...] = (
 #: thyroid_differentiated   a differentiated thyroid cancer (def.thyroid_differentiated)
 #: several_lesions   two or more bone lesions (Case.multiple_bone_metastases, the facts'
 #:             bone.multiple) without a tissue diagnosis
+#: solitary_unconfirmed   a documented solitary bone lesion of a known cancer whose biopsy is
+#:             not documented (def.solitary_lesion_documented): not yet called a metastasis
 #: bone_at_risk   a bone is to be off-loaded now for its high fracture risk (a firm
 #:             SUP.FALL_PREVENTION item of a lesion)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the
@@ -117,6 +119,7 @@ TAGS: frozenset[str] = frozenset(
         "thyroid_differentiated",
         "bone_at_risk",
         "several_lesions",
+        "solitary_unconfirmed",
         "cauda",
         "no_bone",
         "paraplegic",

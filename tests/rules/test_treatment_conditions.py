@@ -93,7 +93,13 @@ def _solitary(doc: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
                 "vertebral_count": int(spinal),
                 "extraspinal_count": int(not spinal),
             },
-            "visceral_metastases": {"present": False, "count": 0},
+            "visceral_metastases": {
+                "present": False,
+                "count": 0,
+                "pattern": None,
+                "removable": None,
+                "treatable": None,
+            },
         },
     )
 

@@ -580,9 +580,11 @@ def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
 
 def _lesions_word(case: Case, is_myeloma: bool) -> str:
     """What the bone lesions are called: metastases only of a cancer that spreads to bone,
-    and nothing more than lesions before a tissue diagnosis."""
+    and nothing more than lesions before a tissue diagnosis or a solitary lesion's biopsy."""
     if case.tissue_diagnosis is False:
         return "Herde im Knochen"
+    if solitary_unconfirmed(case):
+        return "Ein Herd im Knochen, den eine Gewebeprobe noch klären soll"
     if case.myeloma is not None and case.myeloma.stage is MyelomaStage.solitary_plasmacytoma:
         return "Herd des Plasmozytoms im Knochen"
     if is_myeloma:
@@ -756,11 +758,22 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("no_tissue_diagnosis")
         if case.multiple_bone_metastases is True:
             tags.add("several_lesions")
+    elif solitary_unconfirmed(case, kb):
+        tags.add("solitary_unconfirmed")
     texts = (kb or load_knowledge_base()).letter
     words = texts.cauda_equina if texts is not None else None
     if words is not None and _below_the_cord(case, words.from_level):
         tags.add("cauda")
     return tags
+
+
+def solitary_unconfirmed(case: Case, kb: KnowledgeBase | None = None) -> bool:
+    """A documented solitary bone lesion of a known cancer (the knowledge base's
+    def.solitary_lesion_documented) whose biopsy is not documented: it is biopsied before it
+    is treated as a metastasis, and the letter does not call it one yet."""
+    return definition_holds(case, "solitary_lesion_documented", kb) is True and not any(
+        x.histology_confirmed for x in case.lesions
+    )
 
 
 def _below_the_cord(case: Case, first: str) -> bool:
