@@ -574,6 +574,16 @@ def test_a_partial_question_needs_the_place_of_the_fields(tmp_path: Path) -> Non
     assert "question_partial needs a question, inputs, and {fields}" in message
 
 
+def test_a_partial_wording_is_for_named_inputs_only(tmp_path: Path) -> None:
+    from tests.kb_copies import edited_copy, load_error
+
+    def change(data: Any) -> None:
+        data["facts"]["spine.any_escc_high_grade"]["partial_for"] = ["labs.albumin_g_l"]
+
+    message = load_error(edited_copy(tmp_path, "facts.yaml", change))
+    assert "partial_for names inputs that question_partial is worded for" in message
+
+
 def test_a_listed_breast_metastasis_gets_a_conditional_bone_modifying_agent() -> None:
     """Breast cancer, one femur lesion listed, biopsy and staging counts not stated: the
     bone-modifying agent is conditional on a second metastasis (or a biopsy), not silent; the

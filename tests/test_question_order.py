@@ -236,8 +236,9 @@ def test_a_whole_spine_mri_documented_as_done_is_asked_for_its_report() -> None:
         "neurology": {"new_deficit": True, "deficit_onset_hours": 24, "whole_spine_mri_done": True},
         "lesions": [{"id": "T10", "region": "spine", "level": "T10", "type": "lytic"}],
     }
+    mri_fact = "spine.any_escc_high_grade"
     first = evaluate(parse_case(doc)).questions[0]
-    assert first.fact == "spine.any_escc_high_grade"
+    assert first.fact == mri_fact
     assert first.text.de.startswith(
         "Aus dem MRT der Wirbelsäule (oder sobald es vorliegt) bitte ergänzen: Bilsky-Grad"
     )
@@ -245,6 +246,11 @@ def test_a_whole_spine_mri_documented_as_done_is_asked_for_its_report() -> None:
     del doc["neurology"]["whole_spine_mri_done"]
     first = evaluate(parse_case(doc)).questions[0]
     assert first.text.de.startswith("Liegt ein aktuelles MRT der gesamten Wirbelsäule vor?")
+    # No spinal lesion listed (nothing to grade), the MRI not documented: the whole question,
+    # not "please add: whole-spine MRI".
+    doc["lesions"] = [{"id": "R1", "region": "rib", "type": "lytic"}]
+    (mri,) = [q for q in evaluate(parse_case(doc)).questions if q.fact == mri_fact]
+    assert mri.text.de.startswith("Liegt ein aktuelles MRT der gesamten Wirbelsäule vor?")
 
 
 def test_beside_no_new_deficit_the_question_asks_for_an_older_one_not_whether_it_is_new() -> None:

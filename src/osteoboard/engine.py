@@ -1837,7 +1837,7 @@ def _partial_question(kb: KnowledgeBase, info: FactInfo, fields: Sequence[str]) 
         own = kb.facts.get(fields[0])
         if own is not None and own.question is not None and not own.inputs:
             return own.question
-    if info.question_partial is None:
+    if info.question_partial is None or (info.partial_for and not asked <= set(info.partial_for)):
         return None
     ordered = [f for f in info.inputs if f in asked]
 

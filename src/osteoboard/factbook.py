@@ -62,6 +62,10 @@ class FactInfo(_Model):
     #: with ``{fields}`` for their names - never again for a value already documented.
     inputs: tuple[str, ...] = ()
     question_partial: Text | None = None
+    #: The inputs ``question_partial`` is worded for (all of them when empty): when another
+    #: input is missing on its own, the whole question is asked (the whole-spine MRI not
+    #: documented is not "please add: whole-spine MRI").
+    partial_for: tuple[str, ...] = ()
     context: bool = False
     policy: Literal["unknown", "absent_unless_documented"] = "unknown"
     assume: bool | str | list[str] | None = None
@@ -108,6 +112,10 @@ class FactInfo(_Model):
             raise ValueError(
                 "question_partial needs a question, inputs, and {fields} in both languages"
             )
+        if not set(self.partial_for) <= set(self.inputs) or (
+            self.partial_for and self.question_partial is None
+        ):
+            raise ValueError("partial_for names inputs that question_partial is worded for")
         if self.inputs and self.question is None:
             raise ValueError("inputs name what a question asks for: they need a question")
         if self.range is not None and not self.range[0] < self.range[1]:
