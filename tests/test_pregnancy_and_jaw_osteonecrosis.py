@@ -153,7 +153,7 @@ def test_jaw_osteonecrosis_letter_names_the_jaw_surgeons() -> None:
     lt, text, steps = _letter(_case(JAW))
     assert "Behandlung des Kiefers in der Mund-Kiefer-Gesichts-Chirurgie" in steps
     assert "Entscheidung, ob der Knochenschutz eine Pause macht" in steps
-    assert "Untersuchung beim Zahnarzt vor dem Knochenschutz" not in steps
+    assert "Untersuchung beim Zahnarzt wegen des Knochenschutzes" not in steps
     assert "Knochenschutz über lange Zeit" not in steps
     assert "Behandlung am Kiefer" in {b.title for s in lt.sections for b in s.blocks}
     assert "Mund-, Kiefer- und Gesichts-Chirurgie behandelt" in text
