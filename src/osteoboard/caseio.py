@@ -485,6 +485,10 @@ def parse_case(data: Any, *, name: str = "case") -> Case:
     kind = data.get("resourceType")
     if isinstance(kind, str):  # a FHIR resource has no field of a case by that name
         raise _document_error(one_line(name, 200), "fhir_not_case", type=excerpt_param(kind))
+    if isinstance(data.get("case"), dict) and "id" not in data and "patient" not in data:
+        # A case wrapped in a document of its own (a referral test case with its expected
+        # codes): one message pointing at the block instead of one per unknown key.
+        raise _document_error(one_line(name, 200), "wrapped_case")
     try:
         return Case.model_validate(data)
     except ValidationError as exc:

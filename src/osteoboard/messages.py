@@ -471,6 +471,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "eine FHIR-Ressource ({type}), kein Fall; osteoboard import-fhir macht daraus einen Fall",
         "a FHIR resource ({type}), not a case; osteoboard import-fhir makes a case of it",
     ),
+    "wrapped_case": (
+        "der Fall steht hier unter 'case:' (eine Datei mit Erwartungen wie required, "
+        "source); den Block unter 'case:' als eigene Datei auswerten",
+        "the case is nested under 'case:' here (a file with expectations such as required, "
+        "source); evaluate the block under 'case:' as a file of its own",
+    ),
     "not_a_case": (
         "ein Fall ist ein Block von Feldern (id, patient, lesions …)",
         "a case is a mapping of fields (id, patient, lesions …)",

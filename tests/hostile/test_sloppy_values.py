@@ -328,6 +328,22 @@ def test_a_fhir_bundle_is_pointed_to_the_import() -> None:
     ]
 
 
+def test_a_case_nested_under_case_is_pointed_to_its_block() -> None:
+    """A referral test case (expected codes beside the case under ``case:``): one line that
+    points at the block, not one "unknown field" per key."""
+    referral = next((ROOT / "tests" / "cases").glob("001-*.yaml")).read_text(encoding="utf-8")
+    assert _lines(referral, "en") == [
+        "c.yaml: the case is nested under 'case:' here (a file with expectations such as "
+        "required, source); evaluate the block under 'case:' as a file of its own"
+    ]
+    # A case that has a field of that name among its own is read as a case.
+    assert _lines("id: x\ncase: {a: 1}\n", "en") == [
+        "case: unknown field; allowed: id, board_date, patient, primary, "
+        "visceral_metastases, bone_metastases, prior_therapy, labs, neurology, lesions, "
+        "myeloma, sarcoma"
+    ]
+
+
 def test_every_parser_problem_has_its_words() -> None:
     from osteoboard.caseio import _JSON_PROBLEMS, _YAML_PROBLEMS
     from osteoboard.messages import MESSAGES
