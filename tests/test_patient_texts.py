@@ -118,6 +118,7 @@ NO_BLOCK: dict[str, str] = {
     "WARN.SCORE_DISAGREEMENT": "internal disagreement of prognosis scores, not a patient option",
     "WARN.PERFORMANCE_STATUS_CONFLICT": "data check for the team; the open question is named",
     "WARN.NEUROLOGY_CONFLICT": "data check for the team; the emergency box speaks to the patient",
+    "WARN.MTOR_SURGERY": "clinician perioperative warning; the team plans the pause",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",
     "WARN.GNRH_AGONIST_FLARE": "the systemic block explains the flare and its cover, "
     "warning_signs its symptoms",

@@ -92,6 +92,8 @@ EXTRA_KEYS = {
     "estcourt2017-bsh",
     "kdigo2017-ckd-mbd",
     "patel2019-sir",
+    "afinitor-smpc",
+    "torisel-smpc",
     "halvorsen2022",
     "terpos2021-imwg",
     # Postoperative radiotherapy after fixation of a long bone (the rule that proposes it).

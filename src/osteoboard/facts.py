@@ -82,6 +82,7 @@ DrugClass = Literal[
     "nsaid",
     "myeloma_drug",
     "cdk46_inhibitor",
+    "mtor_inhibitor",
 ]
 DRUG_CLASSES: tuple[str, ...] = get_args(DrugClass)
 Scope = Literal["case", "lesion"]

@@ -161,7 +161,8 @@ class Therapy(_KbModel):
         "radiosensitisation around radiotherapy; nsaid: a current NSAID "
         "(prior.nsaid_current); myeloma_drug: a myeloma therapy running "
         "(prior.myeloma_therapy_current) and its renal dosing; cdk46_inhibitor: a "
-        "neutropenia it explains (def.cdk46_neutropenia).",
+        "neutropenia it explains (def.cdk46_neutropenia); mtor_inhibitor: wound healing "
+        "after surgery.",
     )
     status: Status
     note: Text
