@@ -302,3 +302,16 @@ def test_a_deficit_not_documented_as_old_still_raises_it_before_the_mri(
     assert str(_items(p, "EMERG.MSCC")[0].status) == "suspected"
     assert "SUP.DEXAMETHASONE" in firm_codes(p)
     assert "DX.MRI_WHOLE_SPINE_URGENT" in firm_codes(p)
+
+
+def test_radicular_pain_alone_open_keeps_the_conditional_emergency_steps() -> None:
+    """No new deficit and Frankel E documented, radicular pain and the onset of any deficit
+    not: dexamethasone and the 24-hour MRI stay conditional on radicular pain - an
+    undocumented onset is no second open fact that would silence them."""
+    p = evaluate(
+        _case({"frankel": "E", "new_deficit": False, "whole_spine_mri_done": False}, [T10_UNGRADED])
+    )
+    for code in ("SUP.DEXAMETHASONE", "DX.MRI_WHOLE_SPINE_URGENT"):
+        (item,) = _items(p, code)
+        assert item.status == "conditional", code
+        assert [c.fact for c in item.conditions] == ["neuro.radicular_pain"], code

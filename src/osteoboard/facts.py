@@ -321,6 +321,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.hypervascular", "bool", "Hypervascular primary (renal cell, thyroid)"),
     # -- visceral --
     Fact("visceral.present", "bool", "Visceral metastases present"),
+    Fact(
+        "visceral.absent_documented",
+        "bool",
+        "No visceral metastases, documented (visceral_metastases.present false)",
+    ),
     Fact("visceral.brain", "bool", "Brain metastases"),
     # -- bone disease --
     Fact("bone.total_count_min", "int", "Bone metastases listed or counted (lower bound)"),
@@ -1550,6 +1555,7 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     v = case.visceral_metastases
     present = case.visceral_present
     fs.set("visceral.present", present, missing=["visceral_metastases.present"])
+    fs.set("visceral.absent_documented", present is False)
     fs.set("visceral.brain", case.brain_metastases, missing=["visceral_metastases.brain"])
 
     _, vmax = case.vertebral_count_bounds()
