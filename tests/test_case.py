@@ -292,6 +292,17 @@ def test_json_schema_forbids_extra_fields() -> None:
         ({"prior_therapy": {"bone_modifying_agent": "XGEVA"}}, "XGEVA", "'denosumab'"),
         ({"lesions": [{"id": "L1", "region": "Os sacrum"}]}, "Os sacrum", "'spine'"),
         ({"lesions": [{"id": "L1", "region": "acetabulum"}]}, "acetabulum", "'pelvis'"),
+        # The femoral neck is the joint end (a prosthesis), not the trochanteric region (a nail).
+        (
+            {"lesions": [{"id": "F1", "region": "long_bone", "segment": "Schenkelhals"}]},
+            "Schenkelhals",
+            "'epiphyseal'",
+        ),
+        (
+            {"lesions": [{"id": "F1", "region": "long_bone", "segment": "femoral_neck"}]},
+            "femoral_neck",
+            "'epiphyseal'",
+        ),
     ],
 )
 def test_a_word_referrals_use_names_the_value_it_means(
