@@ -315,3 +315,34 @@ def test_radicular_pain_alone_open_keeps_the_conditional_emergency_steps() -> No
         (item,) = _items(p, code)
         assert item.status == "conditional", code
         assert [c.fact for c in item.conditions] == ["neuro.radicular_pain"], code
+
+
+@pytest.mark.parametrize("hours", [150, 169, 200, 720])
+def test_an_onset_of_any_age_never_takes_away_a_documented_new_deficit(hours: int) -> None:
+    """A new deficit with radicular pain documented: the suspected compression, dexamethasone,
+    the 24-hour MRI and both treatment branches stand whatever the onset - an onset beyond the
+    week counts for nothing (it was once read so that it took the whole emergency away)."""
+    p = evaluate(
+        _case(
+            {
+                "new_deficit": True,
+                "frankel": "C",
+                "radicular_pain": True,
+                "deficit_onset_hours": hours,
+            },
+            [T10_BILSKY2],
+        )
+    )
+    (emergency,) = _items(p, "EMERG.MSCC")
+    assert str(emergency.status) in {"suspected", "confirmed"}
+    assert _dexamethasone(p).status == "firm"
+    assert [i.status for i in _items(p, "DX.MRI_WHOLE_SPINE_URGENT")] == ["firm"]
+    branches = {
+        i.code for i in _items(p, "RT.MSCC") + _items(p, "SURG.DECOMPRESSION_STABILIZATION")
+    }
+    assert branches == {"RT.MSCC", "SURG.DECOMPRESSION_STABILIZATION"}
+    # An onset beyond the week is shown as what it is, not as a recent one.
+    for item in [emergency, _dexamethasone(p)]:
+        for reason in item.because:
+            if reason.fact == "neuro.deficit_onset_recent":
+                assert reason.value is (hours <= 168)

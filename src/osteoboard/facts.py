@@ -584,6 +584,12 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("neuro.deficit_onset_known", "bool", "Time since the deficit began is documented"),
     Fact("neuro.deficit_onset_hours", "float", "Hours since the deficit began", "h"),
+    Fact(
+        "neuro.deficit_onset_recent",
+        "bool",
+        "A deficit's onset is documented within kb.yaml new_deficit_onset_hours (new by its "
+        "date); false when older or not documented",
+    ),
     Fact("neuro.whole_spine_mri_done", "bool", "Whole-spine MRI done for current symptoms"),
     # -- spine aggregates --
     Fact(
@@ -913,6 +919,7 @@ DERIVATION_CONSTANTS: dict[str, str] = {
     "bisphosphonates": "bone_modifying_agent",
     "childbearing_age_max": "int",
     "performance_conflict_grades": "int",
+    "new_deficit_onset_hours": "int",
 }
 
 
@@ -1034,7 +1041,7 @@ def case_facts(
     sets = kb.constant_sets
     _prior(fs, case, sets["bisphosphonates"], kb.therapy_names, kb.drug_classes)
     _labs(fs, case, scores)
-    _neuro(fs, case)
+    _neuro(fs, case, int(kb.constants["new_deficit_onset_hours"]))
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
     _spine(fs, case, sets["escc_high_grades"], sets["decompressing_operations"])
     _myeloma(fs, case)
@@ -1948,7 +1955,7 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     )
 
 
-def _neuro(fs: FactSet, case: Case) -> None:
+def _neuro(fs: FactSet, case: Case, new_within_hours: int) -> None:
     n = case.neurology
     fs.set("neuro.frankel", n.frankel.value if n.frankel else None, missing=["neurology.frankel"])
     fs.set("neuro.new_deficit", n.new_deficit, missing=["neurology.new_deficit"])
@@ -1995,6 +2002,14 @@ def _neuro(fs: FactSet, case: Case) -> None:
         ],
     )
     fs.set("neuro.deficit_onset_known", n.deficit_onset_hours is not None)
+    # Documented only, never open: a deficit whose documented onset makes it new by its date
+    # (kb.yaml new_deficit_onset_hours). A yes/no finding rather than a comparison in the
+    # rules: read as a number, an old onset would be moved under the limit when the engine
+    # tests what supports an item, and so count for nothing and against everything.
+    fs.set(
+        "neuro.deficit_onset_recent",
+        n.deficit_onset_hours is not None and n.deficit_onset_hours <= new_within_hours,
+    )
     fs.set(
         "neuro.deficit_onset_hours",
         n.deficit_onset_hours,
