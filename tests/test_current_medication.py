@@ -414,3 +414,17 @@ def test_a_denosumab_product_gives_no_dose_to_another_agent() -> None:
         },
     )
     assert _facts(doc)["prior.bma_dose"] is None
+
+
+def test_a_denosumab_product_names_the_agent_when_the_field_is_empty() -> None:
+    """ "Xgeva 120 mg" on the medication, the agent not stated: the patient is on denosumab at
+    the bone-metastasis dose - not to be started on denosumab and zoledronic acid as well."""
+    doc = _with(KYPHOPLASTY, prior_therapy={"current_medication": ["Xgeva 120 mg s.c. q4w"]})
+    facts = _facts(doc)
+    assert (facts["prior.bma"], facts["prior.bma_dose"]) == ("denosumab", "bone_metastasis")
+    assert facts["prior.on_denosumab"] is True
+    p = evaluate(parse_case(doc))
+    assert not {"BMA.ZOLEDRONIC_ACID", "BMA.DENOSUMAB"} & _codes(p)
+    # A documented agent is never overridden by the list.
+    doc["prior_therapy"]["bone_modifying_agent"] = "none"
+    assert _facts(doc)["prior.bma"] == "none"

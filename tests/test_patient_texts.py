@@ -120,6 +120,7 @@ NO_BLOCK: dict[str, str] = {
     "WARN.NEUROLOGY_CONFLICT": "data check for the team; the emergency box speaks to the patient",
     "WARN.MTOR_SURGERY": "clinician perioperative warning; the team plans the pause",
     "WARN.PROGNOSIS_SCORES_NET": "clinician caveat on the prognostic scores, not an option",
+    "WARN.MTOR_RADIOTHERAPY": "clinician radiotherapy caution; the team plans the fields",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",
     "WARN.GNRH_AGONIST_FLARE": "the systemic block explains the flare and its cover, "
     "warning_signs its symptoms",

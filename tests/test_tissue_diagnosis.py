@@ -388,3 +388,53 @@ def test_a_solitary_lesion_is_no_metastasis_before_its_biopsy(biopsied: bool | N
         assert endocrine.status == "conditional"
         assert {c.fact for c in endocrine.conditions} == {"bone.biopsy_shows_metastasis"}
         assert "Metastase" not in diagnosis and "Gewebeprobe" in diagnosis
+
+
+@pytest.mark.parametrize(
+    ("change", "first"),
+    [
+        # Documented as not biopsied: the biopsy is firm, and it comes first.
+        ({"histology_confirmed": False}, True),
+        # Not stated whether it was biopsied: the biopsy is only conditional.
+        ({}, False),
+    ],
+)
+def test_the_letter_says_the_biopsy_comes_first_only_when_it_does(
+    change: dict[str, Any], first: bool
+) -> None:
+    from tests.support.letter_text import section_text
+
+    doc = copy.deepcopy(SOLITARY_RIB)
+    doc["primary"]["first_metastatic_presentation"] = True
+    doc["lesions"][0].update(change)
+    case = parse_case(doc)
+    p = evaluate(case, KB)
+    assert bool([i for i in _items(p, "DX.BIOPSY") if i.status == "firm"]) is first
+    meaning = section_text(build_letter(p, case, KB), "meaning")
+    assert "noch nicht durch eine Gewebeprobe gesichert" in meaning
+    assert ("zuerst eine kleine Gewebeprobe" in meaning) is first
+    assert "heißt Metastase" not in meaning
+
+
+def test_no_biopsy_first_beside_a_cord_compression() -> None:
+    from tests.support.letter_text import section_text
+
+    doc = copy.deepcopy(SOLITARY_RIB)
+    doc["primary"]["first_metastatic_presentation"] = True
+    doc["bone_metastases"] = {"vertebral_count": 1, "extraspinal_count": 0}
+    doc["neurology"] = {"new_deficit": True, "frankel": "C", "deficit_onset_hours": 20}
+    doc["lesions"] = [
+        {
+            "id": "T8",
+            "region": "spine",
+            "level": "T8",
+            "type": "lytic",
+            "escc_grade": "3",
+            "histology_confirmed": False,
+        }
+    ]
+    case = parse_case(doc)
+    p = evaluate(case, KB)
+    assert _items(p, "EMERG.MSCC")
+    meaning = section_text(build_letter(p, case, KB), "meaning")
+    assert "zuerst eine kleine Gewebeprobe" not in meaning

@@ -282,6 +282,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "The metastases are the first of this cancer (metastatic at diagnosis or first distant "
         "relapse)",
     ),
+    Fact(
+        "primary.earlier_metastases_documented",
+        "bool",
+        "Metastatic disease was known before (primary.first_metastatic_presentation false, "
+        "documented)",
+    ),
     Fact("primary.histology_known", "bool", "Histology of the primary is documented"),
     Fact(
         "primary.tissue_diagnosis",
@@ -1505,6 +1511,7 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         pr.first_metastatic_presentation,
         missing=["primary.first_metastatic_presentation"],
     )
+    fs.set("primary.earlier_metastases_documented", pr.first_metastatic_presentation is False)
     fs.set("primary.histology_known", bool(pr.histology))
     _tissue_diagnosis(fs, case)
 
@@ -1725,13 +1732,18 @@ def _prior(
     )
     bma = pt.bone_modifying_agent
     path = ["prior_therapy.bone_modifying_agent"]
+    product_doses = {
+        _DENOSUMAB_PRODUCT_DOSE[n] for n in current_named & _DENOSUMAB_PRODUCT_DOSE.keys()
+    }
+    if bma is None and product_doses:
+        # Not stated, but a denosumab product is on the current medication ("Xgeva 120 mg"):
+        # the patient is on denosumab (not to be started on it, nor on zoledronic acid beside).
+        bma = BoneModifyingAgent.denosumab
     fs.set("prior.bma", bma.value if bma else None, missing=path)
     dose = pt.bone_modifying_agent_dose
-    if dose is None and bma is BoneModifyingAgent.denosumab:
+    if dose is None and bma is BoneModifyingAgent.denosumab and len(product_doses) == 1:
         # The product on the current medication names the dose ("Xgeva 120 mg s.c. q4w").
-        doses = {_DENOSUMAB_PRODUCT_DOSE[n] for n in current_named & _DENOSUMAB_PRODUCT_DOSE.keys()}
-        if len(doses) == 1:
-            dose = doses.pop()
+        (dose,) = product_doses
     fs.set(
         "prior.bma_dose",
         dose.value if dose else None,

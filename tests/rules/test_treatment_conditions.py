@@ -33,12 +33,18 @@ from tests.rules.test_rules import (
 )
 
 CONDITIONS: dict[str, dict[str, Any]] = DATA["treatment_conditions"]
-SIDE_KEYS = {"control", "stops", "holds", "opens", "why", "implied_by", "solitary"}
+SIDE_KEYS = {"control", "stops", "holds", "opens", "why", "implied_by", "solitary", "exempt"}
 
 
 def _implied(name: str) -> set[str]:
     """Rules that require the condition's fact themselves (``implied_by``)."""
     return set((CONDITIONS.get(name, {}).get("implied_by") or {}).get("rules", ()))
+
+
+def _exempt(name: str) -> set[str]:
+    """Rules whose own premise lies outside the condition (``exempt``: the last phase of
+    life, where no biopsy is taken): they keep their item firm when the condition is open."""
+    return set((CONDITIONS.get(name, {}).get("exempt") or {}).get("rules", ()))
 
 
 #: Primary sites that are no solid tumour: a condition about a solitary metastasis of a solid
@@ -61,6 +67,7 @@ def _cases() -> list[tuple[str, dict[str, Any]]]:
             if (
                 RULES[entry["rule"]].rule.action in actions
                 and entry["rule"] not in implied
+                and entry["rule"] not in _exempt(tc.treatment.id)
                 and _concerns(tc.treatment.id, entry)
             ):
                 out.append((tc.treatment.id, entry))
@@ -80,7 +87,7 @@ def _fires_doc(entry: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def _solitary(doc: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
     """The case with the entry's lesion (or the first one) as the only metastasis, documented
-    as such and not biopsied (a condition's ``solitary: true``)."""
+    as such, the first one and not biopsied (a condition's ``solitary: true``)."""
     lesions = doc.get("lesions") or []
     kept = [les for les in lesions if les["id"] == entry.get("lesion")] or lesions[:1]
     (lesion,) = kept
@@ -93,6 +100,8 @@ def _solitary(doc: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
                 "vertebral_count": int(spinal),
                 "extraspinal_count": int(not spinal),
             },
+            # The lesion as the first metastasis (not one beside metastases known before).
+            "primary": {"first_metastatic_presentation": True},
             "visceral_metastases": {
                 "present": False,
                 "count": 0,
@@ -260,3 +269,18 @@ def test_lint_of_a_treatment_condition(tmp_path: Path, change: Any, expected: st
         )
 
     assert expected in load_error(edited_copy(tmp_path, "kb.yaml", edit))
+
+
+_EXEMPT = [
+    (name, entry) for name in CONDITIONS for entry in ENTRIES if entry["rule"] in _exempt(name)
+]
+
+
+@pytest.mark.parametrize(("name", "entry"), _EXEMPT, ids=[f"{n}-{entry_id(e)}" for n, e in _EXEMPT])
+def test_an_exempt_rule_stays_firm_where_the_condition_is_open(
+    name: str, entry: dict[str, Any]
+) -> None:
+    case = parse_case(_opened(entry, name))
+    assert fired_for(case, entry["rule"], entry.get("lesion"), "firm")[0], CONDITIONS[name][
+        "exempt"
+    ]

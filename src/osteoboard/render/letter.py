@@ -584,7 +584,7 @@ def _lesions_word(case: Case, is_myeloma: bool) -> str:
     if case.tissue_diagnosis is False:
         return "Herde im Knochen"
     if solitary_unconfirmed(case):
-        return "Ein Herd im Knochen, den eine Gewebeprobe noch klären soll"
+        return "Ein Herd im Knochen, noch nicht durch eine Gewebeprobe gesichert"
     if case.myeloma is not None and case.myeloma.stage is MyelomaStage.solitary_plasmacytoma:
         return "Herd des Plasmozytoms im Knochen"
     if is_myeloma:
@@ -681,6 +681,7 @@ _NO_AGENT = frozenset({"BMA.WITHHOLD"})
 
 def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
+    firm = frozenset(firm)
     tags: set[str] = set()
     listed_other = sum(1 for x in case.lesions if x.region is not Region.spine)
     # A lesion whose region is not stated may be spinal: its warning signs and questions stay.
@@ -760,6 +761,10 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
             tags.add("several_lesions")
     elif solitary_unconfirmed(case, kb):
         tags.add("solitary_unconfirmed")
+        # The biopsy comes first only where it is proposed firmly and no emergency goes ahead
+        # of it (a compressed cord is decompressed or irradiated at once).
+        if "DX.BIOPSY" in firm and not any(code.startswith("EMERG.") for code in firm):
+            tags.add("biopsy_first")
     texts = (kb or load_knowledge_base()).letter
     words = texts.cauda_equina if texts is not None else None
     if words is not None and _below_the_cord(case, words.from_level):
