@@ -721,3 +721,116 @@ def test_an_instability_at_an_unstated_level_keeps_the_general_text() -> None:
         assert item.rule == "emerg.spinal_instability"
         assert "Halswirbelsäule" not in item.text.de
         assert "lesion.level" not in {c.fact for c in item.conditions}
+
+
+#: A generated case (cohort synth, seed 11): bladder cancer, 15 vertebral metastases, a new
+#: deficit, and M2, a collapsed vertebra whose level, type and pain are not documented.
+ONE_DECIDING: dict[str, Any] = {
+    "id": "synth-11-0000009",
+    "board_date": "2026-11-20",
+    "primary": {"site": "bladder", "controlled": True},
+    "patient": {
+        "age": 68,
+        "sex": "male",
+        "weight_kg": 59,
+        "ecog": 0,
+        "fit_for_surgery": False,
+        "dental_exam_done": True,
+    },
+    "visceral_metastases": {"present": False},
+    "prior_therapy": {
+        "chemotherapy": False,
+        "bone_modifying_agent": "none",
+        "nsaid_current": False,
+    },
+    "labs": {
+        "calcium_mmol_l": 2.32,
+        "albumin_g_l": 34,
+        "creatinine_umol_l": 432,
+        "crp_mg_l": 5.7,
+        "platelets_10e9_l": 189,
+        "bilirubin_umol_l": 6,
+        "hemoglobin_g_dl": 10.7,
+    },
+    "neurology": {"new_deficit": True, "radicular_pain": False},
+    "bone_metastases": {"vertebral_count": 15, "extraspinal_count": 1},
+    "lesions": [
+        {
+            "id": "M1",
+            "region": "spine",
+            "level": "T12",
+            "type": "mixed",
+            "pain": "mechanical",
+            "alignment": "de_novo_deformity",
+            "collapse": "none",
+            "posterolateral": "bilateral",
+            "size_cm": 5.6,
+            "pathologic_fracture": False,
+        },
+        {
+            "id": "M2",
+            "region": "spine",
+            "alignment": "normal",
+            "collapse": "gt_50",
+            "posterolateral": "unilateral",
+            "escc_grade": "0",
+            "size_cm": 7.9,
+            "pathologic_fracture": False,
+        },
+        {
+            "id": "M3",
+            "region": "spine",
+            "level": "T11",
+            "pain": "mechanical",
+            "alignment": "normal",
+            "collapse": "body_involved_gt_50",
+            "escc_grade": "3",
+            "previously_irradiated": False,
+        },
+        {
+            "id": "M4",
+            "region": "spine",
+            "level": "T7",
+            "pain": "non_mechanical",
+            "alignment": "normal",
+            "pain_vas": 4,
+            "size_cm": 3.4,
+            "symptomatic": False,
+        },
+        {
+            "id": "M5",
+            "region": "long_bone",
+            "bone": "tibia",
+            "segment": "epiphyseal",
+            "type": "mixed",
+            "mirels_pain": "mild",
+            "cortical_involvement": "gt_two_thirds",
+            "pain_vas": 0,
+            "size_cm": 2.2,
+            "pathologic_fracture": False,
+        },
+        {
+            "id": "M6",
+            "region": "spine",
+            "level": "L3",
+            "type": "lytic",
+            "pain": "none",
+            "collapse": "none",
+            "posterolateral": "none",
+            "escc_grade": "0",
+            "size_cm": 1.9,
+            "pathologic_fracture": False,
+        },
+    ],
+}
+
+
+def test_one_deciding_fact_makes_a_conditional_item_whatever_else_was_tried() -> None:
+    """M2's pain is not documented: exploring the single-fraction rule there also tries the hip
+    joint, a cranial-nerve deficit and the SINS category, but only the pain changes its
+    outcome on its own - so 1 x 8 Gy is proposed on the condition that the lesion hurts,
+    not left out for the facts merely tried on the way."""
+    p = evaluate(parse_case(ONE_DECIDING))
+    (single,) = [i for i in p.recommendations if i.code == "RT.SINGLE_8GY" and i.lesion == "M2"]
+    assert single.status == "conditional"
+    assert [c.fact for c in single.conditions] == ["lesion.painful"]

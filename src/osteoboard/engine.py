@@ -1187,9 +1187,18 @@ def _judge(
         ):
             status = _open_status(rule, kb)
         elif (
-            len(decision.tried) == 1
-            and action.discipline != "emergency"
+            action.discipline != "emergency"
             and rule.rule.conditional != "supported"
+            and len(
+                scope.once(
+                    "deciding",
+                    condition,
+                    functools.partial(
+                        _deciding, condition, runner, decision.tried, decision.domains
+                    ),
+                )
+            )
+            == 1
         ):
             status = ItemStatus.conditional
     if decision.witness is None:
