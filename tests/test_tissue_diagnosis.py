@@ -438,3 +438,21 @@ def test_no_biopsy_first_beside_a_cord_compression() -> None:
     assert _items(p, "EMERG.MSCC")
     meaning = section_text(build_letter(p, case, KB), "meaning")
     assert "zuerst eine kleine Gewebeprobe" not in meaning
+
+
+def test_beside_earlier_metastases_the_therapy_goes_on_and_the_letter_follows_the_biopsy() -> None:
+    """Metastases known before, one new unbiopsied lesion documented as the only one now: the
+    running endocrine therapy does not wait for the biopsy, but as long as the board proposes
+    the biopsy the letter does not call the lesion a metastasis."""
+    from tests.support.letter_text import section_text
+
+    doc = copy.deepcopy(SOLITARY_RIB)
+    doc["primary"]["first_metastatic_presentation"] = False
+    doc["lesions"][0]["histology_confirmed"] = False
+    case = parse_case(doc)
+    p = evaluate(case, KB)
+    assert [i.status for i in _items(p, "SYS.ENDOCRINE_THERAPY")] == ["firm"]
+    assert [i.status for i in _items(p, "DX.BIOPSY")] == ["firm"]
+    letter = build_letter(p, case, KB)
+    assert "noch nicht durch eine Gewebeprobe gesichert" in " ".join(letter.personal.diagnosis)
+    assert "heißt Metastase" not in section_text(letter, "meaning")

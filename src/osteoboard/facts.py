@@ -2014,14 +2014,15 @@ def _neuro(fs: FactSet, case: Case, new_within_hours: int) -> None:
         ],
     )
     fs.set("neuro.deficit_onset_known", n.deficit_onset_hours is not None)
-    # Documented only, never open: a deficit whose documented onset makes it new by its date
-    # (kb.yaml new_deficit_onset_hours). A yes/no finding rather than a comparison in the
-    # rules: read as a number, an old onset would be moved under the limit when the engine
-    # tests what supports an item, and so count for nothing and against everything.
-    fs.set(
-        "neuro.deficit_onset_recent",
-        n.deficit_onset_hours is not None and n.deficit_onset_hours <= new_within_hours,
-    )
+    # A deficit whose documented onset makes it new by its date (kb.yaml
+    # new_deficit_onset_hours). A yes/no finding rather than a comparison in the rules: read as
+    # a number, an old onset would be moved under the limit when the engine tests what
+    # supports an item, and so count for nothing and against everything. Documented only,
+    # never open: an open onset would be explored as if independent of the new-deficit field
+    # it dates, and a completion "recent, but not new" would take the support from a
+    # documented Frankel grade. An undocumented onset is asked through neuro.new_deficit.
+    hours = n.deficit_onset_hours
+    fs.set("neuro.deficit_onset_recent", hours is not None and hours <= new_within_hours)
     fs.set(
         "neuro.deficit_onset_hours",
         n.deficit_onset_hours,

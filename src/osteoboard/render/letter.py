@@ -545,7 +545,7 @@ def cancer_words(case: Case) -> str:
     return words_de("site", site) or words_de("site", "other")
 
 
-def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
+def _diagnosis(case: Case, is_myeloma: bool, unconfirmed: bool = False) -> list[str]:
     if case.tissue_diagnosis is False:
         # No cancer diagnosed in tissue: the letter names no diagnosis nobody has made.
         found = (
@@ -574,16 +574,16 @@ def _diagnosis(case: Case, is_myeloma: bool) -> list[str]:
         origin = words_de("net_origin", p.neuroendocrine_origin.value)
         if origin:
             lines.append(origin)
-    lines.extend(_sites(case, is_myeloma))
+    lines.extend(_sites(case, is_myeloma, unconfirmed))
     return lines
 
 
-def _lesions_word(case: Case, is_myeloma: bool) -> str:
+def _lesions_word(case: Case, is_myeloma: bool, unconfirmed: bool = False) -> str:
     """What the bone lesions are called: metastases only of a cancer that spreads to bone,
     and nothing more than lesions before a tissue diagnosis or a solitary lesion's biopsy."""
     if case.tissue_diagnosis is False:
         return "Herde im Knochen"
-    if solitary_unconfirmed(case):
+    if unconfirmed:
         return "Ein Herd im Knochen, noch nicht durch eine Gewebeprobe gesichert"
     if case.myeloma is not None and case.myeloma.stage is MyelomaStage.solitary_plasmacytoma:
         return "Herd des Plasmozytoms im Knochen"
@@ -598,9 +598,9 @@ def _count(n: int, one: str, many: str) -> str:
     return f"1 {one}" if n == 1 else f"{n} {many}"
 
 
-def _sites(case: Case, is_myeloma: bool) -> list[str]:
+def _sites(case: Case, is_myeloma: bool, unconfirmed: bool = False) -> list[str]:
     lines: list[str] = []
-    what = _lesions_word(case, is_myeloma)
+    what = _lesions_word(case, is_myeloma, unconfirmed)
     places = list(dict.fromkeys(lesion_place(x) for x in case.lesions))
     spine_listed = len({x.level or x.id for x in case.spinal_lesions})
     other_listed = sum(1 for x in case.lesions if x.region is not Region.spine)
@@ -761,9 +761,10 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
             tags.add("several_lesions")
     elif solitary_unconfirmed(case, kb):
         tags.add("solitary_unconfirmed")
-        # The biopsy comes first only where it is proposed firmly and no emergency goes ahead
-        # of it (a compressed cord is decompressed or irradiated at once).
-        if "DX.BIOPSY" in firm and not any(code.startswith("EMERG.") for code in firm):
+        # The biopsy comes first only where it is proposed firmly and no emergency of the spine
+        # goes ahead of it (a compressed cord is decompressed or irradiated at once, an
+        # unstable segment stabilised; a fractured long bone waits immobilised for it).
+        if "DX.BIOPSY" in firm and not firm & {"EMERG.MSCC", "EMERG.SPINAL_INSTABILITY"}:
             tags.add("biopsy_first")
     texts = (kb or load_knowledge_base()).letter
     words = texts.cauda_equina if texts is not None else None
@@ -1221,6 +1222,7 @@ def _personal(
     contact: Contact,
     modules: Sequence[str],
     keys: dict[str, None],
+    unconfirmed: bool = False,
 ) -> Personal:
     sex = case.patient.sex.value if case.patient.sex else ""
     board = date_de(case.board_date) if case.board_date else None
@@ -1235,7 +1237,7 @@ def _personal(
         salutation=_SALUTATION.get(sex, _SALUTATION_UNKNOWN),
         opening=opening,
         urgent=_urgent(proposal, texts, keys),
-        diagnosis=_diagnosis(case, "myeloma" in modules),
+        diagnosis=_diagnosis(case, "myeloma" in modules, unconfirmed),
         steps=steps,
         maybe=maybe,
         clarify=_clarify(proposal, case, texts),
@@ -1340,6 +1342,10 @@ def build_letter(
     modules = letter_modules(case)
     firm, present = _code_sets(proposal)
     tags = case_tags(case, firm, kb) | _proposal_tags(proposal)
+    if "DX.BIOPSY" not in present:
+        # A lesion not yet confirmed in tissue is spoken of so only where the board proposes
+        # its biopsy (firm or on a condition): the letter and the proposal agree.
+        tags.discard("solitary_unconfirmed")
     shown = _Shown(firm | tags, present | tags, {"cancer": cancer_words(case)})
     figures = _figures(case, texts)
     chosen = select_blocks(kb.texts, firm, modules, present)
@@ -1372,7 +1378,9 @@ def build_letter(
         keys.update(dict.fromkeys(b.meta.sources))
     keys.update(shown.cited)
     board_date_de = date_de(case.board_date) if case.board_date else None
-    personal = _personal(proposal, case, texts, contact, modules, keys)
+    personal = _personal(
+        proposal, case, texts, contact, modules, keys, "solitary_unconfirmed" in tags
+    )
     if "cauda" in tags and texts.cauda_equina is not None:
         # Below the spinal cord the words for its compression name the nerves instead.
         pairs = texts.cauda_equina.replace
