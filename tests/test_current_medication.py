@@ -428,3 +428,17 @@ def test_a_denosumab_product_names_the_agent_when_the_field_is_empty() -> None:
     # A documented agent is never overridden by the list.
     doc["prior_therapy"]["bone_modifying_agent"] = "none"
     assert _facts(doc)["prior.bma"] == "none"
+
+
+def test_an_entry_marked_as_stopped_is_no_current_drug() -> None:
+    doc = _with(
+        KYPHOPLASTY,
+        prior_therapy={"current_medication": ["Xgeva 120 mg abgesetzt 03/2026", "Apixaban 5 mg"]},
+    )
+    facts = _facts(doc)
+    assert facts["prior.bma"] is None  # not read as on denosumab
+    assert facts["medication.anticoagulant"] is True
+    doc["prior_therapy"]["current_medication"] = ["Eliquis (stopped)"]
+    facts = _facts(doc)
+    assert facts["medication.anticoagulant"] is False  # documented, without a current one
+    assert facts["medication.names"] == []

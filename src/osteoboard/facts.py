@@ -1714,9 +1714,13 @@ def _prior(
     ):
         fs.set(f"prior.{name}", getattr(pt, name), missing=[f"prior_therapy.{name}"])
     # The drug classes on the current medication (planned therapies do not count here).
-    current_named = {
-        n for entry in pt.current_medication or () for n in named_therapies(entry, therapies)
-    }
+    # An entry marked as stopped ("Xgeva abgesetzt 03/2026") is no current drug.
+    current = (
+        None
+        if pt.current_medication is None
+        else [entry for entry in pt.current_medication if not _stopped(entry)]
+    )
+    current_named = {n for entry in current or () for n in named_therapies(entry, therapies)}
     current_classes = {drug_classes.get(n) for n in current_named}
     if pt.nsaid_current is None and "nsaid" in current_classes:
         # Not stated, but an NSAID is on the current medication ("Ibuprofen 400 mg 1-1-1").
@@ -1775,7 +1779,7 @@ def _prior(
     fs.set("prior.castration_resistant_documented", cs is not None and cs.value == "resistant")
     fs.set("prior.arpi_documented", pt.arpi_received is True)
     fs.set("prior.taxane_documented", pt.taxane_received is True)
-    _medication(fs, pt.current_medication, planned, therapies, drug_classes)
+    _medication(fs, current, planned, therapies, drug_classes)
     since = pt.androgen_deprivation_since
     fs.set(
         "prior.adt_started",
@@ -1803,6 +1807,14 @@ def _absent(*fields: tuple[str, object]) -> list[str]:
 
 
 _WORD = re.compile(r"[^\W_]+")
+
+#: Words that mark an entry of the current medication as stopped, German and English.
+_STOPPED = frozenset({"abgesetzt", "gestoppt", "beendet", "stopped", "discontinued"})
+
+
+def _stopped(entry: str) -> bool:
+    """Whether a medication entry says the drug was stopped ("Xgeva abgesetzt")."""
+    return not _STOPPED.isdisjoint(_words(entry))
 
 
 def _words(text: str) -> list[str]:
