@@ -442,3 +442,14 @@ def test_an_entry_marked_as_stopped_is_no_current_drug() -> None:
     facts = _facts(doc)
     assert facts["medication.anticoagulant"] is False  # documented, without a current one
     assert facts["medication.names"] == []
+
+
+def test_a_product_names_its_agent_and_dose_together(tmp_path: Any) -> None:
+    from tests.kb_copies import edited_copy, load_error
+
+    def change(data: Any) -> None:
+        product = next(t for t in data if t["name"] == "denosumab-bone-metastasis-dose")
+        del product["bone_modifying_agent_dose"]
+
+    message = load_error(edited_copy(tmp_path, "therapies.yaml", change))
+    assert "bone_modifying_agent and bone_modifying_agent_dose go together" in message

@@ -1045,7 +1045,7 @@ def case_facts(
     _primary(fs, case, kb.sites)
     _disease(fs, case, int(kb.constants["oligometastatic_max_metastases"]))
     sets = kb.constant_sets
-    _prior(fs, case, sets["bisphosphonates"], kb.therapy_names, kb.drug_classes)
+    _prior(fs, case, sets["bisphosphonates"], kb.therapy_names, kb.drug_classes, kb.bma_products)
     _labs(fs, case, scores)
     _neuro(fs, case, int(kb.constants["new_deficit_onset_hours"]))
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
@@ -1687,20 +1687,13 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     fs.set("disease.oligometastatic", oligo, missing=oligo_missing)
 
 
-#: Denosumab products (therapies.yaml) and the dose each is given at: 120 mg every 4 weeks for
-#: bone metastases (XGEVA), 60 mg every 6 months against bone loss (Prolia).
-_DENOSUMAB_PRODUCT_DOSE = {
-    "denosumab-bone-metastasis-dose": BoneModifyingAgentDose.bone_metastasis,
-    "denosumab-osteoporosis-dose": BoneModifyingAgentDose.osteoporosis,
-}
-
-
 def _prior(
     fs: FactSet,
     case: Case,
     bisphosphonates: frozenset[str],
     therapies: Mapping[str, Sequence[str]],
     drug_classes: Mapping[str, str],
+    bma_products: Mapping[str, tuple[BoneModifyingAgent, BoneModifyingAgentDose]],
 ) -> None:
     pt = case.prior_therapy
     for name in (
@@ -1736,18 +1729,18 @@ def _prior(
     )
     bma = pt.bone_modifying_agent
     path = ["prior_therapy.bone_modifying_agent"]
-    product_doses = {
-        _DENOSUMAB_PRODUCT_DOSE[n] for n in current_named & _DENOSUMAB_PRODUCT_DOSE.keys()
-    }
-    if bma is None and product_doses:
-        # Not stated, but a denosumab product is on the current medication ("Xgeva 120 mg"):
-        # the patient is on denosumab (not to be started on it, nor on zoledronic acid beside).
-        bma = BoneModifyingAgent.denosumab
+    # The products of bone-modifying agents on the current medication (therapies.yaml).
+    products = {bma_products[n] for n in current_named & bma_products.keys()}
+    if bma is None and len({agent for agent, _ in products}) == 1:
+        # Not stated, but a product is on the current medication ("Xgeva 120 mg"): the
+        # patient is on that agent (not to be started on it, nor on another beside it).
+        ((bma, _), *_) = products
     fs.set("prior.bma", bma.value if bma else None, missing=path)
     dose = pt.bone_modifying_agent_dose
-    if dose is None and bma is BoneModifyingAgent.denosumab and len(product_doses) == 1:
+    doses = {d for agent, d in products if agent is bma}
+    if dose is None and len(doses) == 1:
         # The product on the current medication names the dose ("Xgeva 120 mg s.c. q4w").
-        (dose,) = product_doses
+        (dose,) = doses
     fs.set(
         "prior.bma_dose",
         dose.value if dose else None,

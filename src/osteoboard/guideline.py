@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from osteoboard import _cel as cel
 from osteoboard import kbcache
@@ -29,6 +29,7 @@ from osteoboard._cel import CelProgram
 from osteoboard.case import (
     SPINE_LEVELS,
     BoneModifyingAgent,
+    BoneModifyingAgentDose,
     EsccGrade,
     Joint,
     MyelomaDrug,
@@ -164,9 +165,20 @@ class Therapy(_KbModel):
         "neutropenia it explains (def.cdk46_neutropenia); mtor_inhibitor: wound healing "
         "after surgery.",
     )
+    #: A bone-modifying agent's product and the dose it comes at (XGEVA: denosumab at the
+    #: bone-metastasis dose; Prolia: at the osteoporosis dose): named on the current
+    #: medication, it stands for the agent and dose fields the case leaves empty.
+    bone_modifying_agent: BoneModifyingAgent | None = None
+    bone_modifying_agent_dose: BoneModifyingAgentDose | None = None
     status: Status
     note: Text
     sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _agent_and_dose(self) -> Therapy:
+        if (self.bone_modifying_agent is None) != (self.bone_modifying_agent_dose is None):
+            raise ValueError("bone_modifying_agent and bone_modifying_agent_dose go together")
+        return self
 
 
 class Rule(_KbModel):
@@ -512,6 +524,15 @@ class KnowledgeBase:
     def therapy_names(self) -> dict[str, tuple[str, ...]]:
         """Per therapy, its name and aliases (as the case's medication may spell it)."""
         return {t.name: (t.name, *t.aliases) for t in self.therapies.values()}
+
+    @functools.cached_property
+    def bma_products(self) -> dict[str, tuple[BoneModifyingAgent, BoneModifyingAgentDose]]:
+        """Per therapy that is a bone-modifying agent's product, its agent and dose."""
+        return {
+            t.name: (t.bone_modifying_agent, t.bone_modifying_agent_dose)
+            for t in self.therapies.values()
+            if t.bone_modifying_agent is not None and t.bone_modifying_agent_dose is not None
+        }
 
     @functools.cached_property
     def drug_classes(self) -> dict[str, str]:
