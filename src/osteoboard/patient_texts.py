@@ -86,7 +86,7 @@ SECTIONS: tuple[str, ...] = (
 #:             bone.multiple) without a tissue diagnosis
 #: solitary_unconfirmed   a documented solitary bone lesion of a known cancer whose biopsy is
 #:             not documented (def.solitary_lesion_documented): not yet called a metastasis
-#: biopsy_first   solitary_unconfirmed, with the biopsy a firm item and no emergency ahead of it
+#: biopsy_first   solitary_unconfirmed, with the biopsy a firm item
 #: bone_at_risk   a bone is to be off-loaded now for its high fracture risk (a firm
 #:             SUP.FALL_PREVENTION item of a lesion)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the

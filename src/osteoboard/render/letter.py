@@ -761,10 +761,7 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
             tags.add("several_lesions")
     elif solitary_unconfirmed(case, kb):
         tags.add("solitary_unconfirmed")
-        # The biopsy comes first only where it is proposed firmly and no emergency of the spine
-        # goes ahead of it (a compressed cord is decompressed or irradiated at once, an
-        # unstable segment stabilised; a fractured long bone waits immobilised for it).
-        if "DX.BIOPSY" in firm and not firm & {"EMERG.MSCC", "EMERG.SPINAL_INSTABILITY"}:
+        if "DX.BIOPSY" in firm:
             tags.add("biopsy_first")
     texts = (kb or load_knowledge_base()).letter
     words = texts.cauda_equina if texts is not None else None
