@@ -22,7 +22,7 @@ from osteoboard.render.letter import build_letter
 from osteoboard.scores import compute_all
 from tests.support.letter_text import section_text
 
-MEDICATION_QUESTION = "Welche Medikamente nimmt der Patient aktuell"
+MEDICATION_QUESTION = "Welche Medikamente werden aktuell eingenommen"
 
 # NSCLC, acute L2 compression fracture (< 50 %), no epidural tumour, neurology normal: cement
 # augmentation is in view (after a ward referral; platelets and medication left out here).
@@ -430,6 +430,42 @@ def test_a_denosumab_product_names_the_agent_when_the_field_is_empty() -> None:
     assert _facts(doc)["prior.bma"] == "none"
 
 
+@pytest.mark.parametrize(
+    ("entry", "agent", "dose"),
+    [
+        ("Zoledronsäure (Zometa) 4 mg i.v. alle 4 Wochen", "zoledronic_acid", "bone_metastasis"),
+        ("Zoledronsäure 4 mg i.v. q4w", "zoledronic_acid", "bone_metastasis"),
+        ("Aclasta 5 mg i.v. 1x jährlich", "zoledronic_acid", "osteoporosis"),
+        ("Zoledronat i.v.", "zoledronic_acid", None),
+        ("Bondronat 6 mg", "ibandronate", "bone_metastasis"),
+        ("Bonviva 150 mg 1x/Monat", "ibandronate", "osteoporosis"),
+        ("Pamidronat 90 mg", "pamidronate", "bone_metastasis"),
+    ],
+)
+def test_a_bisphosphonate_product_names_the_agent_and_its_dose(
+    entry: str, agent: str, dose: str | None
+) -> None:
+    """A bisphosphonate on the medication list is the current agent (not to be started again,
+    nor denosumab beside it); a product sold at one dose names the dose, a generic name does
+    not."""
+    doc = _with(KYPHOPLASTY, prior_therapy={"current_medication": [entry]})
+    facts = _facts(doc)
+    assert (facts["prior.bma"], facts["prior.bma_dose"]) == (agent, dose)
+    assert facts["prior.on_bma"] is True
+    assert "BMA.DENOSUMAB" not in _codes(evaluate(parse_case(doc)))
+
+
+def test_an_oral_osteoporosis_bisphosphonate_is_no_agent_against_skeletal_events() -> None:
+    """Alendronate against osteoporosis does not prevent skeletal events: the agent at the
+    dose for bone metastases is proposed, with the warning to stop alendronate then."""
+    doc = _with(KYPHOPLASTY, prior_therapy={"current_medication": ["Fosamax 70 mg 1x/Woche"]})
+    facts = _facts(doc)
+    assert facts["prior.on_bma"] is not True
+    assert facts["medication.oral_bisphosphonate_names"] == ["alendronate"]
+    p = evaluate(parse_case(doc))
+    assert {"BMA.DENOSUMAB", "WARN.TWO_ANTIRESORPTIVES"} <= _codes(p)
+
+
 def test_an_entry_marked_as_stopped_is_no_current_drug() -> None:
     doc = _with(
         KYPHOPLASTY,
@@ -449,7 +485,7 @@ def test_a_product_names_its_agent_and_dose_together(tmp_path: Any) -> None:
 
     def change(data: Any) -> None:
         product = next(t for t in data if t["name"] == "denosumab-bone-metastasis-dose")
-        del product["bone_modifying_agent_dose"]
+        del product["bone_modifying_agent"]
 
     message = load_error(edited_copy(tmp_path, "therapies.yaml", change))
-    assert "bone_modifying_agent and bone_modifying_agent_dose go together" in message
+    assert "bone_modifying_agent_dose needs a bone_modifying_agent" in message

@@ -119,6 +119,7 @@ NO_BLOCK: dict[str, str] = {
     "WARN.PERFORMANCE_STATUS_CONFLICT": "data check for the team; the open question is named",
     "WARN.NEUROLOGY_CONFLICT": "data check for the team; the emergency box speaks to the patient",
     "WARN.MTOR_SURGERY": "clinician perioperative warning; the team plans the pause",
+    "WARN.TWO_ANTIRESORPTIVES": "clinician medication check; the bone-drug block names the agent",
     "WARN.PROGNOSIS_SCORES_NET": "clinician caveat on the prognostic scores, not an option",
     "WARN.MTOR_RADIOTHERAPY": "clinician radiotherapy caution; the team plans the fields",
     "WARN.THROMBOCYTOPENIA_PROCEDURE": "clinician procedural threshold; the team plans the step",

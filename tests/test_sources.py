@@ -95,6 +95,8 @@ EXTRA_KEYS = {
     "afinitor-smpc",
     "torisel-smpc",
     "halvorsen2022",
+    # Medullary thyroid cancer takes up no iodine.
+    "wells2015",
     "terpos2021-imwg",
     # Postoperative radiotherapy after fixation of a long bone (the rule that proposes it).
     "townsend1995",

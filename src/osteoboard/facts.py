@@ -83,6 +83,7 @@ DrugClass = Literal[
     "myeloma_drug",
     "cdk46_inhibitor",
     "mtor_inhibitor",
+    "oral_bisphosphonate",
 ]
 DRUG_CLASSES: tuple[str, ...] = get_args(DrugClass)
 Scope = Literal["case", "lesion"]
@@ -267,6 +268,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "Differentiated thyroid cancer (papillary, follicular, oncocytic): false for a "
         "medullary, anaplastic or poorly differentiated histology, false for other sites",
+    ),
+    Fact(
+        "primary.thyroid_no_iodine_uptake",
+        "bool",
+        "Thyroid cancer whose histology takes up no iodine (medullary or anaplastic): false "
+        "for any other or undocumented histology and for other sites",
     ),
     Fact(
         "primary.rai_documented",
@@ -1387,6 +1394,11 @@ _THYROID_NOT_DIFFERENTIATED = re.compile(
     r"medull|anaplast|undifferenz|entdifferenz|undifferentiated|dedifferentiated|c-zell|c-cell"
     r"|poorly|gering differenz|wenig differenz|schlecht differenz|insul[aä]r"
 )
+#: Histology words of a thyroid cancer that takes up no iodine at all: medullary (C-cell)
+#: and anaplastic (undifferentiated) carcinoma (ATA 2015 MTC guideline, Wells 2015).
+_THYROID_NO_IODINE_UPTAKE = re.compile(
+    r"medull|anaplast|undifferenz|undifferentiated|c-zell|c-cell"
+)
 #: Histology words of a differentiated (follicular-cell) thyroid cancer.
 _THYROID_DIFFERENTIATED = re.compile(
     r"papill|follik|follicul|onkozyt|oncocyt|h[uü]rthle|differenziert|differentiated"
@@ -1495,6 +1507,11 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         "primary.thyroid_differentiated",
         _thyroid_differentiated(pr.histology, pr.rai_avid),
         "primary.histology",
+    )
+    fs.set(
+        "primary.thyroid_no_iodine_uptake",
+        site is PrimarySite.thyroid
+        and _THYROID_NO_IODINE_UPTAKE.search((pr.histology or "").casefold()) is not None,
     )
 
     if site is None:
@@ -1693,7 +1710,7 @@ def _prior(
     bisphosphonates: frozenset[str],
     therapies: Mapping[str, Sequence[str]],
     drug_classes: Mapping[str, str],
-    bma_products: Mapping[str, tuple[BoneModifyingAgent, BoneModifyingAgentDose]],
+    bma_products: Mapping[str, tuple[BoneModifyingAgent, BoneModifyingAgentDose | None]],
 ) -> None:
     pt = case.prior_therapy
     for name in (
@@ -1737,7 +1754,7 @@ def _prior(
         ((bma, _), *_) = products
     fs.set("prior.bma", bma.value if bma else None, missing=path)
     dose = pt.bone_modifying_agent_dose
-    doses = {d for agent, d in products if agent is bma}
+    doses = {d for agent, d in products if agent is bma and d is not None}
     if dose is None and len(doses) == 1:
         # The product on the current medication names the dose ("Xgeva 120 mg s.c. q4w").
         (dose,) = doses

@@ -163,7 +163,8 @@ class Therapy(_KbModel):
         "(prior.nsaid_current); myeloma_drug: a myeloma therapy running "
         "(prior.myeloma_therapy_current) and its renal dosing; cdk46_inhibitor: a "
         "neutropenia it explains (def.cdk46_neutropenia); mtor_inhibitor: wound healing "
-        "after surgery.",
+        "after surgery; oral_bisphosphonate: an osteoporosis agent the dose for bone "
+        "metastases replaces.",
     )
     #: A bone-modifying agent's product and the dose it comes at (XGEVA: denosumab at the
     #: bone-metastasis dose; Prolia: at the osteoporosis dose): named on the current
@@ -176,8 +177,8 @@ class Therapy(_KbModel):
 
     @model_validator(mode="after")
     def _agent_and_dose(self) -> Therapy:
-        if (self.bone_modifying_agent is None) != (self.bone_modifying_agent_dose is None):
-            raise ValueError("bone_modifying_agent and bone_modifying_agent_dose go together")
+        if self.bone_modifying_agent is None and self.bone_modifying_agent_dose is not None:
+            raise ValueError("bone_modifying_agent_dose needs a bone_modifying_agent")
         return self
 
 
@@ -526,12 +527,15 @@ class KnowledgeBase:
         return {t.name: (t.name, *t.aliases) for t in self.therapies.values()}
 
     @functools.cached_property
-    def bma_products(self) -> dict[str, tuple[BoneModifyingAgent, BoneModifyingAgentDose]]:
-        """Per therapy that is a bone-modifying agent's product, its agent and dose."""
+    def bma_products(
+        self,
+    ) -> dict[str, tuple[BoneModifyingAgent, BoneModifyingAgentDose | None]]:
+        """Per therapy that names a bone-modifying agent, its agent and (for a product sold at
+        one dose) its dose."""
         return {
             t.name: (t.bone_modifying_agent, t.bone_modifying_agent_dose)
             for t in self.therapies.values()
-            if t.bone_modifying_agent is not None and t.bone_modifying_agent_dose is not None
+            if t.bone_modifying_agent is not None
         }
 
     @functools.cached_property

@@ -18,7 +18,7 @@ from osteoboard.case import Case, Lesion, Sex
 from osteoboard.caseio import load_case, parse_case
 from osteoboard.engine import evaluate
 from osteoboard.guideline import load_knowledge_base
-from osteoboard.proposal import ItemStatus, Proposal
+from osteoboard.proposal import ItemStatus, Priority, Proposal
 from osteoboard.render.citations import compact
 from osteoboard.render.letter import (
     GENERAL_TITLE,
@@ -224,6 +224,15 @@ def test_a_deadline_from_the_knowledge_base_becomes_a_date() -> None:
     lt = build_letter(_with(proposal, "DX.MRI_SPINE"), case, contact=CONTACT)
     lines = [i for s in lt.personal.steps for i in s.items]
     assert "MRT der Wirbelsäule (bis spätestens 27. November 2026)" in lines
+    # Wanted at once (a possibly unstable segment), the week of its usual course is no
+    # deadline: the step stands under "Sofort" without a date that would contradict it.
+    urgent = _with(proposal, "DX.MRI_SPINE")
+    urgent.recommendations[-1] = urgent.recommendations[-1].model_copy(
+        update={"priority": Priority.urgent}
+    )
+    steps = {s.when: s.items for s in build_letter(urgent, case, contact=CONTACT).personal.steps}
+    assert "MRT der Wirbelsäule" in steps["Sofort"]
+    assert not any("spätestens" in i for i in steps["Sofort"])
     # Without a board date there is no date to count from.
     undated = case.model_copy(update={"board_date": None})
     lt = build_letter(_with(proposal, "DX.MRI_SPINE"), undated, contact=CONTACT)

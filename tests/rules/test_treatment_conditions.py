@@ -235,7 +235,9 @@ def test_every_bone_modifying_agent_waits_for_consent() -> None:
 
 def test_the_condition_is_part_of_the_rule() -> None:
     rule = RULES["nuclear_medicine.radioiodine"]
-    assert rule.rule.when == 'primary.site == "thyroid" && primary.rai_avid'
+    assert rule.rule.when == (
+        'primary.site == "thyroid" && primary.rai_avid && !primary.thyroid_no_iodine_uptake'
+    )
     assert "patient.pregnant" in rule.condition.facts
     assert "patient.pregnant" in {g.fact for g in rule.condition.guards}
     # A rule of another action does not read it.

@@ -1083,6 +1083,10 @@ def _steps(
             text = _alternatives(phrases)
             text = text[0].upper() + text[1:] + _places(group["lesions"], lesions)
             known = [w.within_days for w in wordings if w.within_days is not None]
+            if group["priority"] is Priority.urgent:
+                # Under "Sofort" a longer deadline of the step's usual course (an MRI within a
+                # week) would contradict the board, which wants it at once.
+                known = [days for days in known if days <= 1]
             if known and board is not None:
                 text += f" (bis spätestens {date_de(board + dt.timedelta(days=min(known)))})"
             if len(phrases) > 1:
