@@ -93,9 +93,8 @@ def test_denosumab_ended_within_the_window_is_stopped_recently(resource: dict[st
         _request("rq", "stopped", "2024-06-01"),  # ended some time since: not known when
         _administration("ad", "2025-03-01"),  # 20 months before the board
         # Mid-interval, not stopped: a Prolia-type injection five months ago (dose not
-        # known, so the longest interval counts), a monthly order written 26 days ago.
+        # known, so the longest interval counts).
         _administration("ad", "2026-06-20"),
-        _request("rq", "completed", "2026-10-25"),
         _statement("st", "stopped", "2026-06-01", code=ZOLEDRONIC_ACID),
     ],
 )
@@ -106,6 +105,36 @@ def test_an_old_end_or_another_drug_says_nothing_of_a_recent_stop(
     assert _stopped(result) is None
     (unused,) = [u for u in result.report.unused if u.resource.endswith(resource["id"])]
     assert "ended" in unused.reason.en or "beendet" in unused.reason.de
+
+
+def test_completed_single_dose_orders_every_four_weeks_are_the_current_therapy() -> None:
+    """German systems write one completed order per Xgeva injection: four of them, the last 28
+    days before the board, are the current denosumab at 120 mg since the first - not an
+    ended therapy beside which zoledronic acid or denosumab would be started."""
+    orders = []
+    for i, day in enumerate(("2026-07-31", "2026-08-28", "2026-09-25", "2026-10-23")):
+        order = _request(f"x{i}", "completed", day)
+        order["dosageInstruction"] = [
+            {
+                "timing": {"repeat": {"count": 1}},
+                "doseAndRate": [{"doseQuantity": {"value": 120, "unit": "mg"}}],
+            }
+        ]
+        orders.append(order)
+    result = run(*orders)
+    prior = result.case.prior_therapy
+    assert str(prior.bone_modifying_agent).endswith("denosumab")
+    assert str(prior.bone_modifying_agent_dose).endswith("bone_metastasis")
+    assert str(prior.bone_modifying_agent_since) == "2026-07-31"
+    assert _stopped(result) is None
+    codes = {i.code for i in evaluate(result.case).recommendations}
+    assert not codes & {"BMA.ZOLEDRONIC_ACID", "DX.DENTAL_EXAM"}
+    # A completed order whose last dose lies past any interval (dose unknown: Prolia's) is
+    # an ended therapy.
+    old = _request("old", "completed", "2026-03-01")
+    result = run(old)
+    assert result.case.prior_therapy.bone_modifying_agent is None
+    assert _stopped(result) is True
 
 
 def test_a_current_denosumab_is_not_stopped() -> None:

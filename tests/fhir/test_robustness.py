@@ -440,6 +440,38 @@ def test_a_huge_array_or_deep_nesting_inside_a_resource_is_refused_naming_the_el
     )
 
 
+def test_a_text_over_fhir_s_1_mb_is_refused_naming_the_element() -> None:
+    """FHIR R4 limits a string to 1 MB: a 2 MB numeric text (grouped digits, which once cost
+    20 times its size in memory to read) is refused with one line, before anything reads it;
+    base64 data of an attachment is not such a string."""
+    huge = obs("big", "17861-6", valueString="1." + "000." * 500_000 + "5")
+    with pytest.raises(FhirImportError) as exc:
+        run(huge)
+    assert exc.value.lines("en") == [
+        "[1] (Observation/big): valueString: text of 2,000,003 characters; FHIR allows at most 1 MB"
+    ]
+    attached = obs(
+        "doc",
+        "17861-6",
+        valueQuantity={"value": 2.4, "unit": "mmol/L"},
+        note=[{"text": "ok"}],
+        extension=[
+            {
+                "url": "http://example.org/attachment",
+                "valueAttachment": {"contentType": "application/pdf", "data": "QUJD" * 300_000},
+            }
+        ],
+    )
+    assert run(attached).case.labs.calcium_mmol_l == 2.4
+
+
+def test_a_number_text_too_long_for_a_measurement_is_not_read() -> None:
+    from osteoboard.fhir.numbers import read_number
+
+    assert read_number("1" + ".000" * 20).value is None
+    assert read_number("1.250.000").value == 1_250_000
+
+
 def test_a_number_beyond_any_decimal_is_named_as_such() -> None:
     observation = {
         "resourceType": "Observation",
@@ -535,12 +567,58 @@ def test_two_values_of_one_day_the_later_time_holds_whatever_the_order() -> None
         assert result.case.labs.calcium_mmol_l == 2.45
         (conflict,) = result.report.conflicts
         assert conflict.rule.en == "same date: the later time of day"
-    # Without a time on one of them the order of the input still decides, and says so.
+    # Without a time on one of them nothing orders them: neither is used, whatever the order
+    # of the input, and both are named.
     dateonly = obs("ca-day", "17861-6", valueQuantity={"value": 2.6, "unit": "mmol/L"})
     dateonly["effectiveDateTime"] = "2026-11-19"
-    result = run(afternoon, dateonly)
-    assert result.case.labs.calcium_mmol_l == 2.6
-    assert result.report.conflicts[0].rule.en == "same date: the resource listed last"
+    for order in ((afternoon, dateonly), (dateonly, afternoon)):
+        result = run(*order)
+        assert result.case.labs.calcium_mmol_l is None
+        assert not result.report.conflicts
+        reasons = {u.resource: u.reason.en for u in result.report.unused}
+        for ref in ("Observation/ca-14h", "Observation/ca-day"):
+            assert "different values on the same day (2026-11-19)" in reasons[ref]
+            assert "2.45 (Observation/ca-14h), 2.6 (Observation/ca-day)" in reasons[ref]
+
+
+def test_two_different_values_of_one_moment_leave_the_field_open() -> None:
+    """3.02 and 1.52 mmol/L at the same instant: which one holds would raise a hypercalcaemia
+    or a hypocalcaemia emergency, and the input's order means nothing - the field stays open
+    in either order. One value written in two units (haemoglobin 7.4 mmol/L and 11.9 g/dL)
+    is one finding and is used."""
+    high = obs(
+        "ca-a",
+        "17861-6",
+        effectiveDateTime="2026-11-18T06:30:00+01:00",
+        valueQuantity={"value": 3.02, "unit": "mmol/L"},
+    )
+    low = obs(
+        "ca-b",
+        "17861-6",
+        effectiveDateTime="2026-11-18T06:30:00+01:00",
+        valueQuantity={"value": 1.52, "unit": "mmol/L"},
+    )
+    for order in ((high, low), (low, high)):
+        result = run(*order)
+        assert result.case.labs.calcium_mmol_l is None
+        reasons = " | ".join(u.reason.en for u in result.report.unused)
+        assert "different values at the same time" in reasons
+    hb_molar = obs(
+        "hb-a",
+        "718-7",
+        effectiveDateTime="2026-11-18T06:30:00+01:00",
+        valueQuantity={"value": 7.4, "unit": "mmol/L"},
+    )
+    hb_mass = obs(
+        "hb-b",
+        "718-7",
+        effectiveDateTime="2026-11-18T06:30:00+01:00",
+        valueQuantity={"value": 11.9, "unit": "g/dL"},
+    )
+    for order in ((hb_molar, hb_mass), (hb_mass, hb_molar)):
+        result = run(*order)
+        assert result.case.labs.hemoglobin_g_dl is not None
+        assert abs(result.case.labs.hemoglobin_g_dl - 11.9) < 0.1
 
 
 def test_a_metastasis_coded_again_at_every_stay_is_one_lesion_and_the_count_stays_open() -> None:
@@ -624,6 +702,24 @@ def test_a_newer_preliminary_result_is_used_and_named() -> None:
     case = run(final, prelim).case
     assert case.labs.calcium_mmol_l == 3.9
     assert "EMERG.HYPERCALCEMIA" in {e.code for e in evaluate(case).emergencies}
+
+
+def test_a_newer_result_of_unknown_status_is_used_and_named() -> None:
+    """Calcium 3.35 of status 'unknown' (a converter's word for an empty HL7 v2 result status)
+    beside 2.38 final a week earlier: the newer value holds, named as of unknown status, and
+    raises the hypercalcaemia; the older normal value does not stand in for it."""
+    old = obs("ca-old", "17861-6", valueQuantity={"value": 2.38, "unit": "mmol/L"})
+    old["effectiveDateTime"] = "2026-11-12"
+    new = obs(
+        "ca-new", "17861-6", status="unknown", valueQuantity={"value": 3.35, "unit": "mmol/L"}
+    )
+    new["effectiveDateTime"] = "2026-11-19"
+    alb = obs("alb", "1751-7", valueQuantity={"value": 40, "unit": "g/L"})
+    result = run(old, new, alb)
+    assert result.case.labs.calcium_mmol_l == 3.35
+    (source,) = [f for f in result.report.fields if f.field == "labs.calcium_mmol_l"]
+    assert source.resource == "Observation/ca-new" and "unknown status" in source.note.en
+    assert "EMERG.HYPERCALCEMIA" in {e.code for e in evaluate(result.case).emergencies}
 
 
 def test_one_answer_coded_as_two_different_grades_is_not_used() -> None:

@@ -286,6 +286,9 @@ class Statuses(BaseModel):
     medication_statement_stopped: list[str] = Field(default_factory=list)
     procedure: list[str]
     medication_request_current: list[str]
+    #: Every dose the order implied has been given: current within the drug's interval
+    #: after its last dose, like an administration.
+    medication_request_done: list[str] = Field(default_factory=list)
     medication_request_past: list[str]
     medication_administration: list[str]
 

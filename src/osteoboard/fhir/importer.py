@@ -1653,9 +1653,16 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
         # A preliminary result is the latest word of the laboratory: used like a final one
         # (an older final value must not hide it, nor must it silence an emergency), and
         # named as preliminary wherever it goes.
-        note = _t(
-            f"vorläufiger Befund (Status {res.status!r})",
-            f"preliminary result (status {res.status!r})",
+        note = (
+            _t(
+                f"vorläufiger Befund (Status {res.status!r})",
+                f"preliminary result (status {res.status!r})",
+            )
+            if res.status == "preliminary"
+            else _t(
+                f"Befund mit unbekanntem Status ({res.status!r}): nicht als endgültig bestätigt",
+                f"result of unknown status ({res.status!r}): not confirmed as final",
+            )
         )
         for offered in state.candidates.values():
             for cand in offered:
@@ -2357,6 +2364,13 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
         start = bounds or date
         if res.status in codes.statuses.medication_request_current:
             current = True
+        elif res.status in codes.statuses.medication_request_done:
+            # Every dose it ordered has been given, the last by its planned end (at most the
+            # board date) or, without one, on the day written: current within the interval
+            # the drug is given at, as an administration is.
+            day = state.board_date or state.today
+            last = _last_ordered_dose(res, day)
+            current = last is not None and (day - last).days <= limit
         elif res.status in codes.statuses.medication_request_past:
             current = False
         else:
@@ -2475,22 +2489,26 @@ def _stopped_recently(state: _State, res: Resource, is_request: bool, interval: 
     (capped at the board: an order stopped before its end) or, without one, the day it was
     written."""
     board = state.board_date or state.today
-    if is_request:
-        last = _date(res.authoredOn)
-        for dosage in res.dosageInstruction or []:
-            period = getattr(
-                getattr(getattr(dosage, "timing", None), "repeat", None), "boundsPeriod", None
-            )
-            end = _date(getattr(period, "end", None))
-            if end is not None:
-                last = max(last or end, min(end, board))
-    else:
-        last = _effective(res)
+    last = _last_ordered_dose(res, board) if is_request else _effective(res)
     if last is None or last > board:
         return False
     days = (board - last).days
     stopped = res.status == "stopped" or days > interval
     return stopped and days <= state.codes.data.denosumab_stopped_days.value
+
+
+def _last_ordered_dose(res: Resource, board: dt.date) -> dt.date | None:
+    """The last dose an order can have given: its planned end (``boundsPeriod.end``, capped
+    at ``board``: an order ended before its end) or, without one, the day it was written."""
+    last = _date(res.authoredOn)
+    for dosage in res.dosageInstruction or []:
+        period = getattr(
+            getattr(getattr(dosage, "timing", None), "repeat", None), "boundsPeriod", None
+        )
+        end = _date(getattr(period, "end", None))
+        if end is not None:
+            last = max(last or end, min(end, board))
+    return last
 
 
 #: MedicationRequest.intent values that prescribe (the others plan, propose or offer).
@@ -2847,6 +2865,39 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
         if timed:
             best = max(same_day, key=lambda c: (state.moments[c.resource], c.order))
             ranked = [c for c in ranked if c is not best] + [best]
+            ties = [
+                c
+                for c in same_day
+                if c is not best and state.moments[c.resource] == state.moments[best.resource]
+            ]
+        else:
+            ties = [c for c in ranked[:-1] if c.date == best.date]
+        unordered = [c for c in ties if not _same_value(c.value, best.value)]
+        if unordered and not path.startswith("bma_start."):
+            # Two different values of one moment (or of one day, a time missing on one): the
+            # input orders them no way (a collection has no order, a search answer its own),
+            # and which one holds can decide an emergency. The field stays open.
+            shown = ", ".join(
+                f"{c.value} ({c.resource})" for c in sorted([best, *unordered], key=_by_ref)
+            )
+            when = (
+                _t("zum selben Zeitpunkt", "at the same time")
+                if timed
+                else _t(
+                    f"am selben Tag ({best.date}) ohne Uhrzeit bei mindestens einem",
+                    f"on the same day ({best.date}), at least one without a time",
+                )
+            )
+            for c in [best, *ties]:
+                state.drop(
+                    c.resource,
+                    f"{_public_path(path)}: verschiedene Werte {when.de} ({shown}) – keiner "
+                    "wird übernommen, das Feld bleibt offen",
+                    f"{_public_path(path)}: different values {when.en} ({shown}) – neither is "
+                    "used, the field stays open",
+                    c.element,
+                )
+            continue
         newer = [
             (date, ref)
             for date, ref in state.blocked.get(path, ())
@@ -2880,8 +2931,8 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
                 rule = _t("gleiches Datum: die spätere Uhrzeit", "same date: the later time of day")
             else:
                 rule = _t(
-                    "gleiches Datum: die zuletzt aufgeführte Ressource",
-                    "same date: the resource listed last",
+                    "gleiches Datum: derselbe Wert in anderer Einheit oder Rundung",
+                    "same date: the same value in another unit or rounding",
                 )
             conflicts.append(
                 Conflict(
@@ -2897,6 +2948,28 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
                 )
             )
     return chosen, conflicts
+
+
+def _by_ref(c: _Candidate) -> str:
+    return c.resource
+
+
+#: Two numbers of one measurement written in two units (haemoglobin in mmol/L and g/dL)
+#: differ by the rounding of the conversion: within this share they are one value.
+_SAME_VALUE_TOLERANCE = 0.02
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Whether two candidate values are the same finding (numbers within the rounding of a
+    unit conversion)."""
+    if a == b:
+        return True
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
+        if isinstance(b, bool):
+            return False
+        return abs(a - b) <= _SAME_VALUE_TOLERANCE * max(abs(a), abs(b))
+    return False
 
 
 #: Patient fields that a male patient cannot have (the case format refuses them).

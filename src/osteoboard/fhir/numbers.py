@@ -38,8 +38,14 @@ class NumberText:
         return self.readings is not None
 
 
+#: Longest number text read (a lab value is a few digits; "1.250.000 /µl" is 9 characters).
+MAX_NUMBER_TEXT = 40
+
+
 def read_number(num: str) -> NumberText:
     """The number of ``num`` (the ``num`` group of :data:`NUMBER_TEXT`)."""
+    if len(num) > MAX_NUMBER_TEXT:
+        return NumberText(None)  # no measurement is written with this many digits
     sign = -1.0 if num.startswith("-") else 1.0
     body = num.lstrip("+-")
     marks = _SEPARATORS.findall(body)

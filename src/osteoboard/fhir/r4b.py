@@ -185,6 +185,9 @@ def parse_resource_text(data: Any, where: str) -> tuple[Resource, str | None]:
 #: a few more) and longest array in it: beyond these an input is refused before validation.
 MAX_DEPTH = 40
 MAX_ARRAY = 10_000
+#: Longest string (FHIR R4 datatypes: a string SHALL NOT exceed 1 MB); base64 data of an
+#: attachment or a Binary (``data``) is exempt.
+MAX_STRING = 1_048_576
 
 
 def _check_shape(data: dict[str, Any], name: str) -> None:
@@ -211,6 +214,8 @@ def _check_shape(data: dict[str, Any], name: str) -> None:
             for key, value in node.items():
                 if isinstance(value, dict | list):
                     push((value, depth + 1, entry, key))
+                elif value.__class__ is str and len(value) > MAX_STRING and key != "data":
+                    _too_long(name, (value, depth + 1, entry, key), len(value))
         elif isinstance(node, list):
             if len(node) > MAX_ARRAY:
                 raise FhirImportError(
@@ -223,6 +228,18 @@ def _check_shape(data: dict[str, Any], name: str) -> None:
             for i, value in enumerate(node):
                 if isinstance(value, dict | list):
                     push((value, depth + 1, entry, i))
+                elif value.__class__ is str and len(value) > MAX_STRING:
+                    _too_long(name, (value, depth + 1, entry, i), len(value))
+
+
+def _too_long(name: str, entry: tuple[Any, int, Any, Any], size: int) -> None:
+    raise FhirImportError(
+        FhirProblem(
+            f"{name}: {_path_of(entry)}",
+            f"Text mit {size:,} Zeichen; FHIR erlaubt höchstens 1 MB".replace(",", "."),
+            f"text of {size:,} characters; FHIR allows at most 1 MB",
+        )
+    )
 
 
 def _path_of(entry: tuple[Any, int, Any, Any]) -> str:
