@@ -114,12 +114,13 @@ def add_fhir_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
             _write((result.report.model_dump_json(indent=2) + "\n").encode(), report)
         _write(case_yaml(result.case).encode(), output)
         r = result.report
+        nf, nc, nu = len(r.fields), len(r.conflicts), len(r.unused)
         summary = (
-            f"{len(r.fields)} Felder übernommen, {len(r.conflicts)} Konflikte, "
-            f"{len(r.unused)} nicht verwendet"
+            f"{nf} {'Feld' if nf == 1 else 'Felder'} übernommen, "
+            f"{nc} {'Konflikt' if nc == 1 else 'Konflikte'}, {nu} nicht verwendet"
             if de
-            else f"{len(r.fields)} fields mapped, {len(r.conflicts)} conflicts, "
-            f"{len(r.unused)} not used"
+            else f"{nf} {'field' if nf == 1 else 'fields'} mapped, "
+            f"{nc} {'conflict' if nc == 1 else 'conflicts'}, {nu} not used"
         )
         sys.stderr.write(summary + "\n")
         for unused in r.unused:

@@ -838,3 +838,49 @@ def test_a_date_only_value_of_the_day_before_does_not_undo_the_time_of_day() -> 
     yesterday = obs("ca-18", "17861-6", valueQuantity={"value": 2.5, "unit": "mmol/L"})
     yesterday["effectiveDateTime"] = "2026-11-18"
     assert run(yesterday, afternoon, morning).case.labs.calcium_mmol_l == 2.45
+
+
+def test_results_a_laboratory_report_carries_inside_are_read() -> None:
+    """HL7 v2 result messages converted to FHIR carry their Observations inside the
+    DiagnosticReport (contained, referenced from result as '#id'), without a date of their
+    own: each is read, dated by the report - a calcium of 3.05 with albumin 33 is a
+    hypercalcaemia, not a missing value. A result that names nothing inside is reported."""
+
+    def inner(cid: str, code: str, value: float, unit: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "id": cid,
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "valueQuantity": {"value": value, "unit": unit},
+        }
+
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "lab",
+        "status": "final",
+        "code": {"text": "Labor"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-11-19T06:00:00+01:00",
+        "contained": [inner("ca", "17861-6", 3.05, "mmol/L"), inner("alb", "1751-7", 33, "g/L")],
+        "result": [{"reference": "#ca"}, {"reference": "#alb"}, {"reference": "#gone"}],
+    }
+    older = obs("ca-old", "17861-6", valueQuantity={"value": 2.3, "unit": "mmol/L"})
+    older["effectiveDateTime"] = "2026-11-10"
+    result = run(older, report)
+    assert result.case.labs.calcium_mmol_l == 3.05 and result.case.labs.albumin_g_l == 33
+    sources = {f.field: f.resource for f in result.report.fields}
+    assert sources["labs.calcium_mmol_l"] == "DiagnosticReport/lab#ca"
+    (gone,) = [u for u in result.report.unused if u.resource == "DiagnosticReport/lab"]
+    assert gone.element == "result" and "#gone" in gone.reason.en
+    assert "EMERG.HYPERCALCEMIA" in {e.code for e in evaluate(result.case).emergencies}
+
+
+def test_karnofsky_given_as_its_loinc_answer_is_read() -> None:
+    """mCODE binds the Karnofsky status to the LOINC answer list LL4986-7: LA29176-7 is 90."""
+    coded = obs(
+        "kps",
+        "89243-0",
+        valueCodeableConcept={"coding": [{"system": "http://loinc.org", "code": "LA29176-7"}]},
+    )
+    assert run(coded).case.patient.karnofsky == 90

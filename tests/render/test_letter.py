@@ -212,6 +212,17 @@ def test_firm_items_are_proposed_with_when_and_conditional_ones_are_open() -> No
         assert clinical not in personal, clinical
 
 
+def test_an_urgent_support_step_stands_alone_under_sofort() -> None:
+    """Off-loading a femur at high fracture risk is urgent; physiotherapy, nutrition and the
+    other support are not, and do not follow it under "Sofort"."""
+    lt = letter(_example("05"))
+    steps = {s.when: s.items for s in lt.personal.steps}
+    assert steps["Sofort"] == ["Hilfe gegen Stürze – im Oberschenkelknochen nahe der Hüfte"]
+    support = [i for items in steps.values() for i in items if i.startswith("Begleitend:")]
+    assert len(support) == 1 and "Physiotherapie" in support[0]
+    assert support[0] not in steps["Sofort"]
+
+
 def test_a_schedule_and_its_alternative_share_a_line() -> None:
     lt = letter(_example("06"))
     lines = [i for s in lt.personal.steps for i in s.items]

@@ -531,6 +531,8 @@ def import_resources(
             _procedure(state, ref, res, primary_ids, lesions)
         elif rtype == "Device":
             _device(state, ref, res)
+        elif rtype == "DiagnosticReport" and _contained_results(res):
+            _report_results(state, ref, res, primary_ids)
         elif rtype in ("Condition", "Medication"):
             pass
         else:
@@ -545,8 +547,9 @@ def import_resources(
     _consistent_patient(state, fields, conflicts)
     case_data, sources = _assemble(state, pid, fields)
     case = _validate(state, case_data, sources, patient_ref)
-    # every element of a used resource that the mapping did not read
-    used_refs = {s.resource for s in sources}
+    # every element of a used resource that the mapping did not read (a result a report
+    # carries inside counts for the report)
+    used_refs = {s.resource for s in sources} | {s.resource.split("#")[0] for s in sources}
     # a value that lost a conflict is in the report's conflicts, with the rule that chose
     reported = {u.resource for u in state.unused} | {
         other.resource for conflict in conflicts for other in conflict.others
@@ -1668,6 +1671,54 @@ def _observation(state: _State, ref: str, res: Resource, primary_ids: set[str]) 
             for cand in offered:
                 if cand.order > first and cand.resource == ref:
                     cand.note = _joined(cand.note, note)
+
+
+def _contained_results(res: Resource) -> list[str]:
+    """The ids of the results a DiagnosticReport carries inside (``result`` as ``#id``)."""
+    return [
+        r.reference[1:]
+        for r in res.result or []
+        if r.reference is not None and r.reference.startswith("#")
+    ]
+
+
+def _report_results(state: _State, ref: str, res: Resource, primary_ids: set[str]) -> None:
+    """The results a laboratory report carries inside (``contained`` Observations referenced
+    from ``result`` as ``#id``, the shape HL7 v2 result messages take when converted to FHIR):
+    each is read as an Observation of the report's patient (``DiagnosticReport/r#id``),
+    dated by the report where it has no date of its own. Results that are resources of the
+    input are read as those."""
+    state.use(ref, "contained", "result", "code", "effectiveDateTime", "effectivePeriod")
+    inside = {
+        c.id: c for c in res.contained or [] if c.get_resource_type() == "Observation" and c.id
+    }
+    dated = {
+        name: getattr(res, name, None)
+        for name in ("effectiveDateTime", "effectivePeriod", "issued")
+        if getattr(res, name, None) is not None
+    }
+    for cid in _contained_results(res):
+        result = inside.get(cid)
+        sub = f"{ref}#{cid}"
+        if result is None:
+            state.drop(
+                ref,
+                f"Ergebnis #{cid} ist keine enthaltene Beobachtung (contained) – nicht gelesen",
+                f"result #{cid} is no contained Observation – not read",
+                "result",
+            )
+            continue
+        own = [
+            n
+            for n in ("effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
+            if getattr(result, n, None) is not None
+        ]
+        if not own and dated:
+            result = result.model_copy(update=dated)
+        moment = _moment(result)
+        if moment is not None:
+            state.moments[sub] = moment
+        _observation(state, sub, result, primary_ids)
 
 
 def _observation_values(state: _State, ref: str, res: Resource, primary_ids: set[str]) -> None:

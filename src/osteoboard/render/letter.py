@@ -1055,7 +1055,10 @@ def _steps(
         if item.lesion and (item.lesion, item.code) in alternatives:
             key = alternatives[(item.lesion, item.code)]
         elif wording.group:
-            key = (f"group:{wording.group}",)
+            # An urgent member (off-loading a bone at risk) stands on its own line under
+            # "Sofort"; the others of the group go together where they belong.
+            urgent = "urgent" if priority is Priority.urgent else ""
+            key = (f"group:{wording.group}", urgent)
         elif wording.choice:
             key = (f"choice:{wording.choice}",)
         group = groups.setdefault(key, {"codes": [], "priority": priority, "lesions": []})
@@ -1077,8 +1080,11 @@ def _steps(
         for w in wordings:
             keys.update(dict.fromkeys(w.sources))
         phrases = [w.text for w in wordings]
-        if key[0].startswith("group:"):
+        if key[0].startswith("group:") and key[1] != "urgent":
             text = _SUPPORT + join(phrases)
+        elif key[0].startswith("group:"):
+            text = join(phrases)
+            text = text[0].upper() + text[1:] + _places(group["lesions"], lesions)
         else:
             text = _alternatives(phrases)
             text = text[0].upper() + text[1:] + _places(group["lesions"], lesions)
