@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from osteoboard.cli import app
@@ -190,6 +191,19 @@ def test_text_summary_keeps_bracketed_lesion_ids() -> None:
     assert result.exit_code == 0
     assert "DRINGEND RT.MSCC [T6]" in result.stdout
     assert "(dringend)" in result.stdout or "(zeitnah)" in result.stdout
+
+
+def test_text_summary_marks_an_urgent_step_on_a_condition() -> None:
+    """An urgent step that waits for open facts says so in the urgent block, with its
+    conditions: a decompression read as decided would carry harm."""
+    case = ROOT / "tests/cases/001-breast-leg-weakness-no-mri.yaml"
+    doc = yaml.safe_load(case.read_text())["case"]
+    result = runner.invoke(app, ["evaluate", "-", "-f", "text"], input=yaml.safe_dump(doc))
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "DRINGEND (unter Bedingungen) SURG.DECOMPRESSION_STABILIZATION" in text
+    block = text.split("DRINGEND (unter Bedingungen) SURG.DECOMPRESSION_STABILIZATION", 1)[1]
+    assert "wenn:" in block.split("DRINGEND", 1)[0]
 
 
 # --------------------------------------------------------------------------------------------

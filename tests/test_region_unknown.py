@@ -181,6 +181,18 @@ def test_case_facts_with_unplaced_lesions() -> None:
     assert "neurology.whole_spine_mri_done" in cf.missing["spine.any_escc_high_grade"]
 
 
+@pytest.mark.parametrize(("grade", "excludes"), [("0", True), ("1b", True), ("1c", False)])
+def test_an_mri_with_disease_abutting_the_cord_excludes_no_compression(
+    grade: str, excludes: bool
+) -> None:
+    """Bilsky 1c abuts the cord: an impending compression (NICE), so the MRI that shows it
+    does not end the suspicion beside a new deficit; 0-1b leave the cord untouched."""
+    lesion = {"id": "V1", "region": "spine", "level": "L1", "escc_grade": grade}
+    cf, _ = facts(case(lesion, neurology={"whole_spine_mri_done": True, "new_deficit": True}))
+    assert cf.values["spine.any_escc_high_grade"] is False
+    assert cf.values["spine.mri_excludes_compression"] is excludes
+
+
 # --- the proposal -----------------------------------------------------------------------------
 
 

@@ -487,7 +487,25 @@ def _decide_open(condition: Condition, scope: _Scope, runner: _Runner) -> _Decis
     outcomes: set[bool | None] = set()
     used: dict[str, None] = {}
     witness: list[dict[str, Value]] = []
-    _explore(condition, runner, pending, domains, outcomes, used, [MAX_RUNS], witness, tried=True)
+    # Implications between the unknown facts (facts.yaml implied_by), which are tried as if
+    # free of each other: a completion that breaks one cannot occur.
+    links = tuple(
+        (_FLAT[a], _FLAT[b])
+        for a, b in scope.kb.implications
+        if a in domains and b in domains and domains[a] and domains[b]
+    )
+    _explore(
+        condition,
+        runner,
+        pending,
+        domains,
+        outcomes,
+        used,
+        [MAX_RUNS],
+        witness,
+        tried=True,
+        links=links,
+    )
     if len(outcomes) == 1 and None not in outcomes:
         return _Decision(outcomes.pop(), [], domains)
     return _Decision(None, list(used) or unknown, domains, witness[0] if witness else None)
@@ -504,6 +522,7 @@ def _explore(
     witness: list[dict[str, Value]],
     *,
     tried: bool = False,
+    links: tuple[tuple[str, str], ...] = (),
 ) -> bool:
     """Try the values of the unknown facts one fact at a time, in the order the condition
     reads them, leaving the rest undefined: a branch ends as soon as CEL can decide without
@@ -517,6 +536,8 @@ def _explore(
     reference = runner.reference or condition.python is None
     variables = runner.overlay if reference else runner.merged
     if result is not None:
+        if links and any(variables.get(a) is True and variables.get(b) is False for a, b in links):
+            return True  # a completion that cannot occur: no outcome, no witness
         if result and not witness:
             tried_values = {}
             for f in used:
@@ -536,7 +557,9 @@ def _explore(
         for value in domains[name]:
             budget[0] -= 1
             variables[flat] = value
-            if not _explore(condition, runner, rest, domains, outcomes, used, budget, witness):
+            if not _explore(
+                condition, runner, rest, domains, outcomes, used, budget, witness, links=links
+            ):
                 return False
         return True
     finally:
@@ -1061,10 +1084,19 @@ def _cover(
     runner.start()
     if not complete:
         return None
+    # Completions that break an implication between facts tried as if free of each other (a
+    # lesion's high-grade compression without "a spinal lesion with high-grade compression")
+    # cannot occur: no alternative starts from one, and one may join any alternative.
+    index = {name: k for k, name in enumerate(names)}
+    links = [(index[a], index[b]) for a, b in kb.implications if a in index and b in index]
+
+    def impossible(p: tuple[int, ...]) -> bool:
+        return any(domains[i][p[i]] is True and domains[j][p[j]] is False for i, j in links)
+
     witness = decision.witness
     # The witnessing completion first (facts it left open at their first value that fits).
     ordered = sorted(
-        (p for p, holds in true.items() if holds),
+        (p for p, holds in true.items() if holds and not (links and impossible(p))),
         key=lambda p: (
             sum(
                 1
@@ -1085,7 +1117,7 @@ def _cover(
                 if at in sets[k]:
                     continue
                 others = [sorted(s) if i != k else [at] for i, s in enumerate(sets)]
-                if all(true[p] for p in itertools.product(*others)):
+                if all(true[p] or (links and impossible(p)) for p in itertools.product(*others)):
                     sets[k].add(at)
         covered.update(itertools.product(*sets))
         cubes.append(sets)

@@ -85,6 +85,11 @@ class FactInfo(_Model):
     #: worst whatever the documented items give (a fractured vertebra is treated as possibly
     #: unstable until its instability items are reported).
     worst_if: str | None = None
+    #: Yes/no facts whose "yes" makes this yes/no fact "yes" too (a lesion's high-grade
+    #: compression makes "a spinal lesion with high-grade compression" true; a new deficit is
+    #: a deficit). The engine tries unknown facts as if free of each other; a completion that
+    #: breaks one of these is impossible, and an item's conditions never ask for one.
+    implied_by: tuple[str, ...] = ()
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("values", mode="before")

@@ -620,8 +620,9 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact(
         "spine.mri_excludes_compression",
         "bool",
-        "Whole-spine MRI done and no listed spinal lesion with ESCC grade 2–3 (a decompressed "
-        "lesion not counted)",
+        "Whole-spine MRI done and no listed spinal lesion with epidural disease abutting or "
+        "compressing the cord (kb.cord_abutting_escc_grades, ESCC 1c–3; a decompressed lesion "
+        "not counted)",
     ),
     Fact("spine.operated", "bool", "A listed spinal lesion has a documented operation"),
     Fact(
@@ -928,6 +929,7 @@ DERIVATION_CONSTANTS: dict[str, str] = {
     "oligometastatic_max_metastases": "int",
     "high_risk_joints": "joint",
     "escc_high_grades": "escc_grade",
+    "cord_abutting_escc_grades": "escc_grade",
     "decompressing_operations": "operation",
     "bisphosphonates": "bone_modifying_agent",
     "childbearing_age_max": "int",
@@ -1056,7 +1058,13 @@ def case_facts(
     _labs(fs, case, scores)
     _neuro(fs, case, int(kb.constants["new_deficit_onset_hours"]))
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
-    _spine(fs, case, sets["escc_high_grades"], sets["decompressing_operations"])
+    _spine(
+        fs,
+        case,
+        sets["escc_high_grades"],
+        sets["cord_abutting_escc_grades"],
+        sets["decompressing_operations"],
+    )
     _myeloma(fs, case)
     _sarcoma(fs, case)
     return fs
@@ -2058,7 +2066,11 @@ def _neuro(fs: FactSet, case: Case, new_within_hours: int) -> None:
 
 
 def _spine(
-    fs: FactSet, case: Case, high_grades: frozenset[str], decompressing: frozenset[str]
+    fs: FactSet,
+    case: Case,
+    high_grades: frozenset[str],
+    abutting_grades: frozenset[str],
+    decompressing: frozenset[str],
 ) -> None:
     spinal = case.spinal_lesions
     # A lesion of unknown region may be a spinal one whose grade is not reported.
@@ -2091,9 +2103,17 @@ def _spine(
         "spine.escc_high_grade_documented",
         any(g is not None and g.value in high_grades for g in grades),
     )
-    if mri is False or high is True:
+    # Epidural disease that abuts the cord (Bilsky 1c) is an impending compression: beside a
+    # new deficit or radicular pain the MRI that shows it does not end the suspicion.
+    abutting = _any3(
+        [None if g is None else g.value in abutting_grades for g in grades]
+        + [None for _ in unplaced]
+    )
+    if not spinal and not unplaced:
+        abutting = high
+    if mri is False or high is True or abutting is True:
         excludes: bool | None = False
-    elif mri is True and high is False:
+    elif mri is True and high is False and abutting is False:
         excludes = True
     else:
         excludes = None

@@ -665,6 +665,11 @@ class KnowledgeBase:
         )
 
     @functools.cached_property
+    def implications(self) -> tuple[tuple[str, str], ...]:
+        """(fact, fact it makes true): facts.yaml ``implied_by``, both yes/no facts."""
+        return tuple((a, n) for n, i in self.facts.items() for a in i.implied_by)
+
+    @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:
         """Facts that are read as absent when not documented (their knowledge-base policy)."""
         return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")
@@ -1425,6 +1430,17 @@ def _load_fact_infos(
                 f"facts.yaml: facts.{name}: asked_if {info.asked_if!r} must name a yes/no fact"
             )
         scope = name.split(".", 1)[0] == "lesion"
+        for implier in info.implied_by:
+            if (
+                catalogue[name].type != "bool"
+                or implier not in catalogue
+                or catalogue[implier].type != "bool"
+                or (scope and implier.split(".", 1)[0] != "lesion")
+            ):
+                raise KnowledgeError(
+                    f"facts.yaml: facts.{name}: implied_by {implier!r} must name a yes/no fact "
+                    "of the same scope or of a lesion, and the fact itself be yes/no"
+                )
         if info.worst_if is not None and (
             info.worst_if not in catalogue
             or catalogue[info.worst_if].type != "bool"

@@ -87,6 +87,9 @@ SECTIONS: tuple[str, ...] = (
 #: solitary_unconfirmed   a documented solitary bone lesion of a known cancer whose biopsy is
 #:             not documented (def.solitary_lesion_documented): not yet called a metastasis
 #: biopsy_first   solitary_unconfirmed, with the biopsy a firm item
+#: biopsy_open   a known cancer whose bone lesion the board proposes to biopsy (firm or on a
+#:             condition: a first metastasis, a lesion that may be the only one) and no lesion
+#:             confirmed in tissue, outside solitary_unconfirmed: not asserted as a metastasis
 #: bone_at_risk   a bone is to be off-loaded now for its high fracture risk (a firm
 #:             SUP.FALL_PREVENTION item of a lesion)
 #: cauda       spinal lesions are listed and all lie at L2 or below, where the canal holds the
@@ -122,6 +125,7 @@ TAGS: frozenset[str] = frozenset(
         "several_lesions",
         "solitary_unconfirmed",
         "biopsy_first",
+        "biopsy_open",
         "cauda",
         "no_bone",
         "paraplegic",

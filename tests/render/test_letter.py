@@ -171,7 +171,9 @@ def test_a_bone_of_region_other_is_named_in_plain_words() -> None:
         }
     )
     personal = build_letter(evaluate(case), case, contact=CONTACT).personal_text()
-    assert "Metastasen im Knochen: im rechten Fersenbein." in personal
+    # A biopsy is proposed on the condition that the lesion is the only one: the letter does
+    # not call it a metastasis yet.
+    assert "noch nicht durch eine Gewebeprobe gesichert: im rechten Fersenbein." in personal
     assert "anderen Stelle im Skelett" not in personal
 
 

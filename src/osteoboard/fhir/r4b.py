@@ -186,8 +186,10 @@ def parse_resource_text(data: Any, where: str) -> tuple[Resource, str | None]:
 MAX_DEPTH = 40
 MAX_ARRAY = 10_000
 #: Longest string (FHIR R4 datatypes: a string SHALL NOT exceed 1 MB); base64 data of an
-#: attachment or a Binary (``data``) is exempt.
+#: attachment or a Binary (``data``) and a narrative's XHTML (``div``), which are no strings
+#: and which the import does not read, are exempt.
 MAX_STRING = 1_048_576
+_NOT_STRINGS = frozenset({"data", "div"})
 
 
 def _check_shape(data: dict[str, Any], name: str) -> None:
@@ -214,7 +216,7 @@ def _check_shape(data: dict[str, Any], name: str) -> None:
             for key, value in node.items():
                 if isinstance(value, dict | list):
                     push((value, depth + 1, entry, key))
-                elif value.__class__ is str and len(value) > MAX_STRING and key != "data":
+                elif value.__class__ is str and len(value) > MAX_STRING and key not in _NOT_STRINGS:
                     _too_long(name, (value, depth + 1, entry, key), len(value))
         elif isinstance(node, list):
             if len(node) > MAX_ARRAY:

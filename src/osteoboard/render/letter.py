@@ -584,6 +584,8 @@ def _lesions_word(case: Case, is_myeloma: bool, unconfirmed: bool = False) -> st
     if case.tissue_diagnosis is False:
         return "Herde im Knochen"
     if unconfirmed:
+        if len(case.lesions) > 1 or case.multiple_bone_metastases is True:
+            return "Herde im Knochen, noch nicht durch eine Gewebeprobe gesichert"
         return "Ein Herd im Knochen, noch nicht durch eine Gewebeprobe gesichert"
     if case.myeloma is not None and case.myeloma.stage is MyelomaStage.solitary_plasmacytoma:
         return "Herd des Plasmozytoms im Knochen"
@@ -1353,6 +1355,12 @@ def build_letter(
         # A lesion not yet confirmed in tissue is spoken of so only where the board proposes
         # its biopsy (firm or on a condition): the letter and the proposal agree.
         tags.discard("solitary_unconfirmed")
+    elif not tags & {"solitary_unconfirmed", "no_tissue_diagnosis"} and not any(
+        x.histology_confirmed for x in case.lesions
+    ):
+        # A biopsy of a lesion is proposed (of a first metastasis, of a lesion that may be
+        # the only one): the letter does not assert what the biopsy is to show.
+        tags.add("biopsy_open")
     shown = _Shown(firm | tags, present | tags, {"cancer": cancer_words(case)})
     figures = _figures(case, texts)
     chosen = select_blocks(kb.texts, firm, modules, present)
@@ -1386,7 +1394,13 @@ def build_letter(
     keys.update(shown.cited)
     board_date_de = date_de(case.board_date) if case.board_date else None
     personal = _personal(
-        proposal, case, texts, contact, modules, keys, "solitary_unconfirmed" in tags
+        proposal,
+        case,
+        texts,
+        contact,
+        modules,
+        keys,
+        bool(tags & {"solitary_unconfirmed", "biopsy_open"}),
     )
     if "cauda" in tags and texts.cauda_equina is not None:
         # Below the spinal cord the words for its compression name the nerves instead.

@@ -72,9 +72,16 @@ def render_text(proposal: Proposal, heading: str | None = None, file: TextIO | N
         )
     for r in proposal.recommendations:
         if r.priority.value == "urgent":
+            # An urgent step on a condition says so where it is listed, with what it waits
+            # for: read alone, "DRINGEND" beside a decompression would read as decided.
+            status = (
+                "" if r.status.value == "firm" else f" ({labels.say('item_status', r.status)})"
+            )
+            details = "".join(f"\n    {line}" for line in _details(r, speak))
             con.print(
-                f"[bold red]DRINGEND {r.code}{escape(_lesion(r.lesion))}:[/bold red] "
-                f"{escape(speak.action(r.code))} – {escape(fmt.text(r.text.de))}"
+                f"[bold red]DRINGEND{escape(status)} {r.code}{escape(_lesion(r.lesion))}:"
+                f"[/bold red] {escape(speak.action(r.code))} – {escape(fmt.text(r.text.de))}"
+                f"{escape(details)}"
             )
     if proposal.questions:
         con.print("[bold]Fragen an das Board:[/bold]")
