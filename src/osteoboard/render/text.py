@@ -74,9 +74,7 @@ def render_text(proposal: Proposal, heading: str | None = None, file: TextIO | N
         if r.priority.value == "urgent":
             # An urgent step on a condition says so where it is listed, with what it waits
             # for: read alone, "DRINGEND" beside a decompression would read as decided.
-            status = (
-                "" if r.status.value == "firm" else f" ({labels.say('item_status', r.status)})"
-            )
+            status = "" if r.status.value == "firm" else f" ({labels.say('item_status', r.status)})"
             details = "".join(f"\n    {line}" for line in _details(r, speak))
             con.print(
                 f"[bold red]DRINGEND{escape(status)} {r.code}{escape(_lesion(r.lesion))}:"
