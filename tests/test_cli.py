@@ -149,6 +149,26 @@ def test_installed_console_script_runs() -> None:
     assert json.loads(proc.stdout)["case_id"] == "demo-001"
 
 
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback(fmt: str) -> None:
+    """A full device as standard output: one line naming the failure, exit code 1; a reader
+    that goes away (``| head``) ends the run quietly."""
+    exe = Path(sys.executable).with_name("osteoboard")
+    command = [str(exe), "evaluate", str(EXAMPLES[0]), "-f", fmt]
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "Fehler: Ein- oder Ausgabe fehlgeschlagen (No space left on device)"
+    ]
+    pipe = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert pipe.stdout is not None and pipe.stderr is not None
+    pipe.stdout.read(10)
+    pipe.stdout.close()
+    pipe.wait(timeout=60)
+    assert "Traceback" not in pipe.stderr.read().decode()
+
+
 def test_demo_writes_protocol_and_letter_per_case(tmp_path: Path) -> None:
     folder = tmp_path / "cases"
     folder.mkdir()

@@ -41,6 +41,7 @@ __all__ = [
     "MAX_PROBLEMS",
     "MAX_YAML_NODES",
     "CaseError",
+    "check_case_document",
     "decode_utf8",
     "excerpt",
     "format_validation_error",
@@ -193,6 +194,19 @@ _StrictLoader.add_implicit_resolver(
     ),
     list("-+.0123456789"),
 )
+
+
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    """A date; one that is no day of the calendar (2026-02-30) stays text, so that the field
+    it stands in names the problem (with every other problem of the case) instead of the
+    whole file failing to read."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, TypeError, AttributeError):  # no day of the calendar, or no date
+        return str(loader.construct_scalar(node))
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
@@ -479,7 +493,9 @@ def format_validation_error(
     return line
 
 
-def parse_case(data: Any, *, name: str = "case") -> Case:
+def check_case_document(data: Any, name: str = "case") -> None:
+    """A CaseError when a document is no case at all (a list, a FHIR resource, a case wrapped
+    under ``case:``): one line that says what it is, instead of one per field."""
     if not isinstance(data, dict):
         raise _document_error(one_line(name, 200), "not_a_case")
     kind = data.get("resourceType")
@@ -489,6 +505,10 @@ def parse_case(data: Any, *, name: str = "case") -> Case:
         # A case wrapped in a document of its own (a referral test case with its expected
         # codes): one message pointing at the block instead of one per unknown key.
         raise _document_error(one_line(name, 200), "wrapped_case")
+
+
+def parse_case(data: Any, *, name: str = "case") -> Case:
+    check_case_document(data, name)
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
@@ -499,9 +519,20 @@ def parse_case(data: Any, *, name: str = "case") -> Case:
 # Files and streams
 
 
+def _utf16(data: bytes) -> bool:
+    """UTF-16 text (as Windows PowerShell 5 writes with ``>``): a UTF-16 byte-order mark, or
+    NUL bytes in every other place of the first characters (text in the Latin alphabet)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:64]
+    return len(head) >= 8 and (all(b == 0 for b in head[1::2]) or all(b == 0 for b in head[0::2]))
+
+
 def decode_utf8(data: bytes, name: str) -> str:
     """``data`` as UTF-8 text; a CaseError naming the first byte that is not (its line and
     column, in bytes) otherwise."""
+    if _utf16(data):
+        raise _document_error(name, "utf16")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

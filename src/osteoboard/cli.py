@@ -94,7 +94,28 @@ class _OneLineErrors(TyperGroup):
             detail = Msg("knowledge_invalid", {"detail": str(exc)}).render(_settings.lang)
             sys.stderr.write(_error_line(detail))
             sys.exit(1)
+        except BrokenPipeError:
+            # The reader of the output went away (``| head``): stop quietly, as a Unix tool does.
+            _drop_stdout()
+            sys.exit(1)
+        except OSError as exc:  # the output cannot be written (a full disk, /dev/full …)
+            _drop_stdout()
+            reason = exc.strerror or type(exc).__name__
+            sys.stderr.write(
+                _error_line(Msg("io_failed", {"reason": reason}).render(_settings.lang))
+            )
+            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null: what is still buffered for a reader that is gone,
+    or a device that is full, is not written again when the interpreter exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 app = typer.Typer(

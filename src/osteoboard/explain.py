@@ -307,11 +307,17 @@ def _is_yes_no(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in words
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def _date_hints(value: Any) -> tuple[Msg, ...]:
     if isinstance(value, dt.datetime):
         return (Msg("hint_datetime", {"date": value.date().isoformat()}),)
     if not isinstance(value, str):
         return ()
+    if _ISO_DATE.match(value.strip()):
+        # Written as a date, but no day of the calendar (2026-02-30): say so, not the format.
+        return (Msg("hint_no_such_day"),)
     match = _GERMAN_DATE.match(value)
     if not match:
         return (Msg("hint_date_format"),)
@@ -486,7 +492,9 @@ _SIMPLE = {
     "bool_type": "not_bool",
     "string_type": "not_text",
     "model_type": "not_mapping",
+    "model_attributes_type": "not_mapping",
     "dict_type": "not_mapping",
+    "string_unicode": "not_unicode",
     "list_type": "not_list",
 }
 _DATE_TYPES = frozenset(

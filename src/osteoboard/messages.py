@@ -79,6 +79,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "must be a date as YYYY-MM-DD (got {got})",
     ),
     "not_text": ("muss Text sein (erhalten {got})", "must be text (got {got})"),
+    "not_unicode": (
+        "muss gültiger Unicode-Text sein (erhalten {got})",
+        "must be valid Unicode text (got {got})",
+    ),
     "not_mapping": (
         "muss ein Block von Feldern sein (erhalten {got})",
         "must be a mapping of fields (got {got})",
@@ -157,6 +161,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hint_date_format": (
         "Datum als JJJJ-MM-TT schreiben",
         "write the date as YYYY-MM-DD",
+    ),
+    "hint_no_such_day": (
+        "diesen Tag gibt es im Kalender nicht (Tag und Monat prüfen)",
+        "no such day in the calendar (check day and month)",
     ),
     "hint_date_converted": (
         "Datum als JJJJ-MM-TT schreiben: {date}",
@@ -453,7 +461,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Binärdaten (NUL-Zeichen); ein Fall ist YAML- oder JSON-Text",
         "binary data (NUL character); a case is YAML or JSON text",
     ),
-    "not_utf8": ("kein UTF-8-Text", "not UTF-8 text"),
+    "utf16": (
+        "UTF-16-Text; als UTF-8 speichern (z. B. im Editor: Speichern unter, Codierung UTF-8)",
+        "UTF-16 text; save it as UTF-8 (in an editor: save as, encoding UTF-8)",
+    ),
     "not_utf8_at": (
         "kein UTF-8-Text: Byte {byte} in Zeile {line}, Spalte {column} (Latin-1 oder "
         "Windows-1252? als UTF-8 speichern)",
@@ -494,6 +505,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the output (> file.pdf)",
     ),
     "cannot_write": ("{path}: nicht schreibbar ({reason})", "{path}: cannot write ({reason})"),
+    "io_failed": (
+        "Ein- oder Ausgabe fehlgeschlagen ({reason})",
+        "input or output failed ({reason})",
+    ),
     "output_is_input": (
         "{option} {path}: ist die Eingabedatei und würde überschrieben; eine andere Datei angeben",
         "{option} {path}: is the input file and would be overwritten; give another file",

@@ -137,6 +137,30 @@ def test_a_body_the_case_reader_refuses_is_a_422_with_its_line(bare_client: Test
     assert _assert_problem(not_json, 422, "validation-error")["errors"][0]["pointer"] == ""
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"[1, 2]", "ein Fall ist ein Block von Feldern"),
+        (b'{"resourceType": "Bundle", "type": "collection"}', "import-fhir"),
+        (b'{"case": {"id": "x"}, "required": []}', "'case:'"),
+        (b"", "ein Fall ist ein Block von Feldern"),
+    ],
+    ids=["list", "fhir", "wrapped", "empty"],
+)
+def test_a_body_that_is_no_case_says_what_it_is_as_the_command_line_does(
+    bare_client: TestClient, body: bytes, detail: str
+) -> None:
+    response = bare_client.post(
+        "/api/v1/evaluate", content=body, headers={"Content-Type": "application/json"}
+    )
+    (error,) = _assert_problem(response, 422, "validation-error")["errors"]
+    assert error["field"] == "body" and detail in error["detail"], error
+    nested = bare_client.post("/api/v1/evaluate", json={"id": "x", "patient": [1, 2]})
+    (error,) = _assert_problem(nested, 422, "validation-error")["errors"]
+    assert error["field"] == "patient"
+    assert error["detail"].startswith("muss ein Block von Feldern sein"), error
+
+
 def test_many_errors_are_listed_up_to_the_limit_and_the_rest_counted(
     bare_client: TestClient,
 ) -> None:

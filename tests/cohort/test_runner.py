@@ -71,6 +71,24 @@ def test_bad_cases_go_to_the_errors_file(tmp_path: Path) -> None:
     assert "UTF-8" in by_source["latin1.yaml"][2]
 
 
+def test_the_errors_file_shows_hostile_names_and_ids_escaped(tmp_path: Path) -> None:
+    """A file name with a line break or an escape sequence, an id meant as a spreadsheet
+    formula: every error stays one row of three cells, a terminal shows no escape sequence,
+    and a spreadsheet reads no formula."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a\nfake\trow.yaml").write_text("id: x\npatient: {age: 70\n", encoding="utf-8")
+    (folder / "b\x1b[31mred.json").write_text('{"id": "=HYPERLINK(1)", "patient": {"ecog": 9}}')
+    summary = run_cohort(folder, tmp_path / "out", jobs=1, lang="en")
+    assert summary.errors == 2
+    text = (tmp_path / "out" / "errors.tsv").read_text(encoding="utf-8")
+    assert "\x1b" not in text
+    rows = text.splitlines()
+    assert len(rows) == 3 and all(row.count("\t") == 2 for row in rows)
+    assert rows[1].startswith("a\\nfake\\trow.yaml\t")
+    assert rows[2].split("\t")[:2] == ["b\\x1b[31mred.json", "'=HYPERLINK(1)"]
+
+
 def test_pieces_of_a_chunk_give_the_parts_of_the_whole_chunk(tmp_path: Path) -> None:
     """Workers evaluate a chunk in pieces; its parts hold the same rows in the same order as
     when one worker read the whole chunk: the records it could not read first, then the

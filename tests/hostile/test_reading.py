@@ -66,17 +66,22 @@ def test_chained_anchors_give_no_recursion_error() -> None:
 @pytest.mark.parametrize(
     ("value", "detail"),
     [
-        ("2024-02-30", "day is out of range"),
-        ("2024-13-01", "month must be in 1..12"),
-        ("0000-01-01", "year 0 is out of range"),
-        ("2024-01-01 25:00:00", "hour must be in 0..23"),
-        ("!!timestamp tomorrow", "invalid date 'tomorrow'"),
+        ("2024-02-30", "no such day in the calendar"),
+        ("2024-13-01", "no such day in the calendar"),
+        ("0000-01-01", "no such day in the calendar"),
+        ("2024-01-01 25:00:00", "write the date as YYYY-MM-DD"),
+        ("!!timestamp tomorrow", "write the date as YYYY-MM-DD"),
     ],
 )
-def test_impossible_dates_are_line_errors(value: str, detail: str) -> None:
-    message = _rejected(f"id: x\nboard_date: {value}\n")
-    assert message.startswith("c.yaml: invalid YAML at line 2: invalid date")
-    assert detail in message
+def test_impossible_dates_are_errors_of_their_field(value: str, detail: str) -> None:
+    """A date that is no day of the calendar is read as text and refused by its field, with
+    the other problems of the case, not as a file that cannot be read."""
+    with pytest.raises(CaseError) as exc:
+        parse_case(read_document(f"id: x\nboard_date: {value}\npatient: {{ecog: 9}}\n"))
+    lines = exc.value.lines("en")
+    assert lines[0].startswith("board_date: must be a date as YYYY-MM-DD (got '")
+    assert detail in lines[0]
+    assert lines[1].startswith("patient.ecog:")
 
 
 @pytest.mark.parametrize(
@@ -218,3 +223,16 @@ def test_a_directory_is_not_a_case(tmp_path: Path) -> None:
 def test_characters_yaml_does_not_allow_are_line_errors() -> None:
     message = _rejected("id: x\npatient:\n  sex: fe\x08male\n")
     assert message == "c.yaml: invalid YAML at line 3: character U+0008 is not allowed in YAML"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(tmp_path: Path, encoding: str) -> None:
+    """Windows PowerShell 5 writes UTF-16 with ``>``: said so, with the remedy, not read as
+    Latin-1 or as binary data."""
+    path = tmp_path / "case.yaml"
+    path.write_bytes("id: x1\npatient: {age: 70}\n".encode(encoding))
+    with pytest.raises(CaseError) as exc:
+        load_case(path)
+    assert exc.value.lines("en") == [
+        f"{path}: UTF-16 text; save it as UTF-8 (in an editor: save as, encoding UTF-8)"
+    ]

@@ -17,12 +17,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from osteoboard.api.problems import ApiProblem
-from osteoboard.caseio import MAX_DOCUMENT_BYTES, CaseError, read_document
-from osteoboard.messages import Msg, Problem
+from osteoboard.case import Case
+from osteoboard.caseio import (
+    MAX_DOCUMENT_BYTES,
+    CaseError,
+    check_case_document,
+    decode_utf8,
+    read_document,
+)
 
 __all__ = [
     "BundleJSONRequest",
     "BundleRoute",
+    "CaseJSONRequest",
     "DocumentProblem",
     "StrictJSONRequest",
     "StrictRoute",
@@ -48,10 +55,7 @@ class StrictJSONRequest(Request):
         if not hasattr(self, "_json"):
             body = await self.body()
             try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                raise DocumentProblem(CaseError(Problem("body", Msg("not_utf8")))) from None
-            try:
+                text = decode_utf8(body, "body")
                 self._json = read_document(text, name="body", limit=self.document_limit())
             except CaseError as exc:
                 raise DocumentProblem(exc) from None
@@ -83,6 +87,19 @@ def require_json(request: Request) -> None:
         )
 
 
+class CaseJSONRequest(StrictJSONRequest):
+    """A case: also refused, as the command line refuses it, when the body is no case at all
+    (a list, a FHIR resource, a case wrapped under ``case:``, nothing)."""
+
+    async def json(self) -> Any:
+        data = await super().json()
+        try:
+            check_case_document(data, "body")
+        except CaseError as exc:
+            raise DocumentProblem(exc) from None
+        return data
+
+
 class BundleJSONRequest(StrictJSONRequest):
     """A FHIR Bundle: as long as the configured body limit allows (a hospital's bundle
     outgrows a case file's limit; the limit itself is checked before, with a 413)."""
@@ -101,12 +118,17 @@ class StrictRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         wants_body = self.body_field is not None
-        request_class = self.request_class
+        field_info = getattr(self.body_field, "field_info", None)
+        case_body = getattr(field_info, "annotation", None) is Case
+        request_class = CaseJSONRequest if case_body else self.request_class
 
         async def strict_handler(request: Request) -> Response:
             if wants_body:
                 require_json(request)
-            return await handler(request_class(request.scope, request.receive))
+            strict = request_class(request.scope, request.receive)
+            if case_body:
+                await strict.json()  # an empty body too is read as the command line reads it
+            return await handler(strict)
 
         return strict_handler
 

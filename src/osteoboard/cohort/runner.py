@@ -406,6 +406,31 @@ def check_output_folder(input: Path, out: Path) -> None:
         )
 
 
+#: Characters a cell of errors.tsv shows escaped: control characters (a line break would start
+#: a row of its own, an escape sequence would act in a terminal that shows the file) and the
+#: marks that reverse the direction of text (they would hide what follows them).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+_FORMULA = ("=", "+", "-", "@")
+
+
+def tsv_cell(value: object) -> str:
+    """A value as one cell of a tab-separated file that a terminal or a spreadsheet shows as
+    written: what file names and case ids may hold is escaped (``\\n``, ``\\u202e``), and a cell
+    a spreadsheet would run as a formula gets a leading apostrophe."""
+    text = _UNSAFE.sub(_escaped, "" if value is None else str(value))
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | None) -> None:
     """errors.tsv (every error so far, by source) and run.json, each renamed into place."""
     import pyarrow as pa
@@ -417,10 +442,7 @@ def write_summary(out: Path, input: Path, summary: RunSummary, kb_dir: Path | No
     rows = pa.concat_tables(parts).to_pylist() if parts else []
     rows.sort(key=lambda r: r["source"])
     lines = ["source\tcase_id\terror"]
-    lines += [
-        "\t".join(str(r[k] or "").replace("\t", " ") for k in ("source", "case_id", "error"))
-        for r in rows
-    ]
+    lines += ["\t".join(tsv_cell(r[k]) for k in ("source", "case_id", "error")) for r in rows]
     summary.error_lines = lines[1:]
     _atomic_text(out / "errors.tsv", "\n".join(lines) + "\n")
     from osteoboard.guideline import load_knowledge_base
