@@ -1737,9 +1737,27 @@ def _fold_repeated_fields(
     prognosis, the Mirels criteria) would hide what the earlier one asks."""
     out: dict[str, list[_Ask]] = {}
     asked: dict[str, frozenset[str]] = {}
+
+    def says(host: str, fields: frozenset[str], fact: str) -> bool:
+        """Whether the earlier question's words ask for these fields: it asks for the same
+        fact, or its wording names its inputs and these are among them. (The prognosis
+        question asks for the team's estimate "or missing values such as LDH": folded into
+        it, the castration status that decides the drug therapy went unasked.)"""
+        if any(a.fact == fact for a in out[host]):
+            return True
+        info = kb.facts.get(out[host][0].fact)
+        return (
+            info is not None
+            and bool(info.inputs)
+            and {field_key(f)[0] for f in fields} <= set(info.inputs)
+        )
+
     for key, group in grouped.items():
         mine = frozenset(f for ask in group for f in ask.fields)
-        host = next((k for k, theirs in asked.items() if mine <= theirs), None)
+        host = next(
+            (k for k, theirs in asked.items() if mine <= theirs and says(k, mine, group[0].fact)),
+            None,
+        )
         if host is not None:
             out[host] = out[host] + group
             continue
