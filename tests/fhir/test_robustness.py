@@ -65,6 +65,11 @@ def obs(oid: str, code: str, **value: Any) -> dict[str, Any]:
     }
 
 
+def timed(oid: str, code: str, when: str, value: float, unit: str) -> dict[str, Any]:
+    """An Observation with a quantity at a moment (``effectiveDateTime``)."""
+    return obs(oid, code, effectiveDateTime=when, valueQuantity={"value": value, "unit": unit})
+
+
 def run(*resources: dict[str, Any]) -> Any:
     return import_resources([PAT, *resources], board_date=BOARD)
 
@@ -550,18 +555,8 @@ def test_a_patient_without_id_takes_it_from_the_servers_url_or_the_given_one() -
 def test_two_values_of_one_day_the_later_time_holds_whatever_the_order() -> None:
     """A search answer sorted newest first lists the morning value last: the time of day,
     not the order, decides (3.55 at 08:00, 2.45 at 14:00 → 2.45)."""
-    morning = obs(
-        "ca-08h",
-        "17861-6",
-        effectiveDateTime="2026-11-19T08:00:00+01:00",
-        valueQuantity={"value": 3.55, "unit": "mmol/L"},
-    )
-    afternoon = obs(
-        "ca-14h",
-        "17861-6",
-        effectiveDateTime="2026-11-19T14:00:00+01:00",
-        valueQuantity={"value": 2.45, "unit": "mmol/L"},
-    )
+    morning = timed("ca-08h", "17861-6", "2026-11-19T08:00:00+01:00", 3.55, "mmol/L")
+    afternoon = timed("ca-14h", "17861-6", "2026-11-19T14:00:00+01:00", 2.45, "mmol/L")
     for order in ((afternoon, morning), (morning, afternoon)):
         result = run(*order)
         assert result.case.labs.calcium_mmol_l == 2.45
@@ -586,35 +581,15 @@ def test_two_different_values_of_one_moment_leave_the_field_open() -> None:
     or a hypocalcaemia emergency, and the input's order means nothing - the field stays open
     in either order. One value written in two units (haemoglobin 7.4 mmol/L and 11.9 g/dL)
     is one finding and is used."""
-    high = obs(
-        "ca-a",
-        "17861-6",
-        effectiveDateTime="2026-11-18T06:30:00+01:00",
-        valueQuantity={"value": 3.02, "unit": "mmol/L"},
-    )
-    low = obs(
-        "ca-b",
-        "17861-6",
-        effectiveDateTime="2026-11-18T06:30:00+01:00",
-        valueQuantity={"value": 1.52, "unit": "mmol/L"},
-    )
+    high = timed("ca-a", "17861-6", "2026-11-18T06:30:00+01:00", 3.02, "mmol/L")
+    low = timed("ca-b", "17861-6", "2026-11-18T06:30:00+01:00", 1.52, "mmol/L")
     for order in ((high, low), (low, high)):
         result = run(*order)
         assert result.case.labs.calcium_mmol_l is None
         reasons = " | ".join(u.reason.en for u in result.report.unused)
         assert "different values at the same time" in reasons
-    hb_molar = obs(
-        "hb-a",
-        "718-7",
-        effectiveDateTime="2026-11-18T06:30:00+01:00",
-        valueQuantity={"value": 7.4, "unit": "mmol/L"},
-    )
-    hb_mass = obs(
-        "hb-b",
-        "718-7",
-        effectiveDateTime="2026-11-18T06:30:00+01:00",
-        valueQuantity={"value": 11.9, "unit": "g/dL"},
-    )
+    hb_molar = timed("hb-a", "718-7", "2026-11-18T06:30:00+01:00", 7.4, "mmol/L")
+    hb_mass = timed("hb-b", "718-7", "2026-11-18T06:30:00+01:00", 11.9, "g/dL")
     for order in ((hb_molar, hb_mass), (hb_mass, hb_molar)):
         result = run(*order)
         assert result.case.labs.hemoglobin_g_dl is not None

@@ -3015,11 +3015,9 @@ def _same_value(a: Any, b: Any) -> bool:
     unit conversion)."""
     if a == b:
         return True
-    numbers = (int, float)
-    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
-        if isinstance(b, bool):
-            return False
-        return abs(a - b) <= _SAME_VALUE_TOLERANCE * max(abs(a), abs(b))
+    numbers = (int, float)  # by class: a yes/no answer (bool) is no number here
+    if a.__class__ in numbers and b.__class__ in numbers:
+        return bool(abs(a - b) <= _SAME_VALUE_TOLERANCE * max(abs(a), abs(b)))
     return False
 
 

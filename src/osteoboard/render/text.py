@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from osteoboard.guideline import load_knowledge_base
+from osteoboard.labels import Labels
 from osteoboard.proposal import Proposal, Recommendation, Warning
 from osteoboard.render import format as fmt
 from osteoboard.render.view import Speaker, band_de, basis_de, changes
@@ -37,6 +38,11 @@ def _console(file: TextIO | None = None) -> Console:
 
 def _lesion(lesion: str | None) -> str:
     return f" [{lesion}]" if lesion else ""
+
+
+def _status_note(item: Recommendation, labels: Labels) -> str:
+    """ " (unter Bedingungen)" after an item that is not firm, nothing after a firm one."""
+    return "" if item.status.value == "firm" else f" ({labels.say('item_status', item.status)})"
 
 
 def _details(item: Recommendation | Warning, speak: Speaker) -> list[str]:
@@ -74,7 +80,7 @@ def render_text(proposal: Proposal, heading: str | None = None, file: TextIO | N
         if r.priority.value == "urgent":
             # An urgent step on a condition says so where it is listed, with what it waits
             # for: read alone, "DRINGEND" beside a decompression would read as decided.
-            status = "" if r.status.value == "firm" else f" ({labels.say('item_status', r.status)})"
+            status = _status_note(r, labels)
             details = "".join(f"\n    {line}" for line in _details(r, speak))
             con.print(
                 f"[bold red]DRINGEND{escape(status)} {r.code}{escape(_lesion(r.lesion))}:"
@@ -110,7 +116,7 @@ def render_text(proposal: Proposal, heading: str | None = None, file: TextIO | N
         for col in ("Disziplin", "Code", "Läsion", "Priorität", "Empfehlung"):
             rec.add_column(col, overflow="fold")
         for r in proposal.recommendations:
-            status = "" if r.status.value == "firm" else f" ({labels.say('item_status', r.status)})"
+            status = _status_note(r, labels)
             rec.add_row(
                 kb.disciplines[r.discipline].de,
                 r.code,
