@@ -115,6 +115,33 @@ def test_score_rejects_invalid_values_all_at_once() -> None:
     assert lines[1].startswith("Fehler: sins.pain: muss einer dieser Werte sein: 'mechanical'")
 
 
+def test_score_refuses_an_item_given_twice_with_two_values() -> None:
+    argv = ["--lang", "en", "score", "sins", "--level", "L2", "--pain", "mechanical"]
+    result = runner.invoke(app, [*argv, "--pain=none"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --pain given twice ('mechanical', then 'none'); give it once\n"
+    )
+    same = runner.invoke(app, [*argv, "--pain", "mechanical", "--json"])
+    assert same.exit_code == 0, same.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["--weight-kg", "nan"], "crcl_cockcroft_gault.weight_kg: must be a finite number"),
+        (
+            ["--creatinine-umol-l", "12"],
+            "crcl_cockcroft_gault.creatinine_umol_l: must be at least 18",
+        ),
+    ],
+)
+def test_score_limits_are_the_case_formats(argv: list[str], line: str) -> None:
+    result = runner.invoke(app, ["--lang", "en", "score", "crcl_cockcroft_gault", *argv])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {line}"), result.stderr
+
+
 @pytest.mark.parametrize(
     ("level", "location"), [("BWK 8", "semi_rigid"), ("Th 12", "junctional"), ("lwk3", "mobile")]
 )

@@ -107,6 +107,8 @@ class _Model(BaseModel):
                 )
             if kind == "float":
                 raise PydanticCustomError("float_from_bool", "must be a number, not true or false")
+        if isinstance(value, float) and value == 0.0:
+            return 0.0  # -0.0 is 0 (a count of "-0" would read so in every text)
         return value
 
 

@@ -224,7 +224,17 @@ def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> bool:
     return text == "true"
 
 
+def _construct_float(loader: _StrictLoader, node: yaml.ScalarNode) -> float:
+    """A decimal number; one so small it would read as 0 (``1e-400``) is a line error."""
+    text = str(loader.construct_scalar(node))
+    value: float = loader.construct_yaml_float(node)
+    if _EXPONENT_NUMBER.fullmatch(text) and _underflows(text):
+        raise _NodeError(node.start_mark.line + 1, "number_underflow")
+    return value
+
+
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 
 
@@ -233,12 +243,17 @@ def _event_line(event: yaml.Event) -> int:
 
 
 def _check_yaml_events(text: str) -> None:
-    """Refuse aliases, deep nesting and too many values before anything is built."""
+    """Refuse aliases, explicit tags, deep nesting and too many values before anything is
+    built. A case has no use for a tag: ``!!binary``, ``!!set`` or ``!!str 64`` would each
+    turn what the file shows into something else without a word."""
     depth = 0
     nodes = 0
     for event in yaml.parse(text, Loader=_YamlBase):
         if isinstance(event, yaml.AliasEvent):
             raise _NodeError(_event_line(event), "no_aliases")
+        tag = getattr(event, "tag", None)
+        if tag is not None:  # only a tag written in the file: untagged nodes have none
+            raise _NodeError(_event_line(event), "yaml_tag", tag=repr(one_line(str(tag), 80)))
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -332,6 +347,14 @@ def _read_yaml(text: str, name: str) -> Any:
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _LONG_NUMBER = re.compile(rf"[0-9]{{{_MAX_DIGITS + 1},}}")
 _BRACKET_DEPTH = {"{": 1, "[": 1, "}": -1, "]": -1}
+_EXPONENT_NUMBER = re.compile(r"[-+]?[0-9.]+[eE][-+]?[0-9]+")
+
+
+def _underflows(text: str) -> bool:
+    """True for a number written with non-zero digits that reads as 0 (``1e-9999999``): a
+    platelet count so written would be evaluated as none at all."""
+    mantissa = re.split(r"[eE]", text, maxsplit=1)[0]
+    return any(ch in "123456789" for ch in mantissa) and float(text) == 0.0
 
 
 def _line_at(text: str, pos: int) -> int:
@@ -345,6 +368,9 @@ def _check_json_text(text: str) -> None:
     match = _LONG_NUMBER.search(skeleton)
     if match:
         raise _NodeError(_line_at(skeleton, match.start()), "too_many_digits")
+    for match in _EXPONENT_NUMBER.finditer(skeleton):
+        if _underflows(match.group()):
+            raise _NodeError(_line_at(skeleton, match.start()), "number_underflow")
     brackets = [(m.start(), _BRACKET_DEPTH[m.group()]) for m in re.finditer(r"[\[\]{}]", skeleton)]
     for (pos, _), depth in zip(brackets, accumulate(step for _, step in brackets), strict=True):
         if depth > MAX_DEPTH:
@@ -445,15 +471,20 @@ def _read_json(text: str, name: str) -> Any:
         ) from None
 
 
-def read_document(text: str, *, name: str = "case", limit: int = MAX_DOCUMENT_BYTES) -> Any:
+def read_document(
+    text: str, *, name: str = "case", limit: int = MAX_DOCUMENT_BYTES, json_only: bool = False
+) -> Any:
     """Parse YAML or JSON text (JSON is YAML, but JSON's own errors read better); ``limit``
-    in characters (a case file's by default)."""
+    in characters (a case file's by default). ``json_only``: a body declared JSON is read
+    as JSON only (YAML under ``application/json`` is an error of its JSON)."""
     name = one_line(name, 200)
     if len(text) > limit:
         raise _document_error(name, "too_large", limit=Count(limit))
     if "\x00" in text:
         raise _document_error(name, "binary")
-    if text.lstrip().startswith("{"):
+    if json_only and not text.strip():
+        return None  # no document at all: the caller says what was expected
+    if json_only or text.lstrip().startswith("{"):
         return _read_json(text, name)
     return _read_yaml(text, name)
 

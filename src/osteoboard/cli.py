@@ -386,6 +386,9 @@ def score(
                 else _m("score_items", items=", ".join("--" + f for f in items))
             )
             _fail(_m("score_no_item", score=name, item=repr(field)), hint)
+        if field in values and values[field] != value:
+            first, then = (one_line(repr(v), 60) for v in (values[field], value))
+            _fail(_m("score_item_twice", item=field, first=first, then=then))
         values[field] = value
     try:
         inp = spec.input_model.model_validate(values)

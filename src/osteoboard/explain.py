@@ -113,11 +113,24 @@ def field_path(loc: Sequence[int | str], root: str = "case") -> str:
     return out or root
 
 
+POINTER_KEY_LIMIT = 200
+"""A key longer than this ends a JSON pointer at its block (the pointer stays exact and short:
+a hostile 500,000-character key would otherwise be echoed whole)."""
+
+
 def json_pointer(loc: Sequence[int | str]) -> str:
     """The JSON Pointer (RFC 6901) of pydantic's ``loc``: ``/lesions/0/type`` for
-    ``('lesions', 0, 'type')``; the whole document is ``""``."""
-    parts = (str(p).replace("~", "~0").replace("/", "~1") for p in loc if _is_field_part(p))
-    return "".join("/" + p for p in parts)
+    ``('lesions', 0, 'type')``; the whole document is ``""``. A key over
+    :data:`POINTER_KEY_LIMIT` characters points at the block that holds it."""
+    out = ""
+    for part in loc:
+        if not _is_field_part(part):
+            continue
+        text = str(part)
+        if len(text) > POINTER_KEY_LIMIT:
+            break
+        out += "/" + text.replace("~", "~0").replace("/", "~1")
+    return out
 
 
 def _branches(tp: Any) -> list[Any]:

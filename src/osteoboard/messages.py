@@ -354,6 +354,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "character {char} is not allowed in YAML",
     ),
     "too_many_digits": ("Zahl mit zu vielen Ziffern", "number with too many digits"),
+    "number_underflow": (
+        "Zahl so nahe bei 0, dass sie als 0 gelesen würde; bitte als Dezimalzahl schreiben",
+        "number so close to 0 that it would be read as 0; write it as a decimal",
+    ),
     # PyYAML's and the json module's syntax errors (see caseio.YAML_PROBLEMS, JSON_PROBLEMS)
     "yaml_tab": (
         "Tabulator zum Einrücken; YAML rückt nur mit Leerzeichen ein: die Tabs durch "
@@ -546,6 +550,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "score_needs_value": ("--{item} braucht einen Wert", "--{item} needs a value"),
     "score_no_item": ("{score} hat kein Item {item}", "{score} has no item {item}"),
+    "score_item_twice": (
+        "--{item} zweimal angegeben ({first}, dann {then}); bitte nur einmal",
+        "--{item} given twice ({first}, then {then}); give it once",
+    ),
     "score_items": ("Items: {items}", "items: {items}"),
     "aborted": ("abgebrochen", "aborted"),
     "knowledge_invalid": (

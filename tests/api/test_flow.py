@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from osteoboard.caseio import load_case
 from osteoboard.engine import evaluate
+from osteoboard.web.security import document_policy
 
 from .conftest import PASSWORD, People, login, new_client
 
@@ -130,6 +131,10 @@ def test_a_board_day(
     assert "demo-004" in protocol.text
     letter = coordinator.get(f"/api/v1/evaluations/{ev_id}/letter.html")
     assert letter.status_code == 200 and "<html" in letter.text.lower()
+    for document in (protocol, letter):  # served on the app's origin: its styles, no script
+        policy = document.headers["content-security-policy"]
+        assert policy == document_policy(document.text) and "script-src" not in policy
+        assert policy.startswith("default-src 'none'; style-src")
     pdf = coordinator.get(f"/api/v1/evaluations/{ev_id}/protocol.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"

@@ -87,6 +87,19 @@ def test_validation_errors_name_each_field_by_json_pointer_in_german(
     assert "C1–C7, T1–T12, L1–L5 oder S1–S5" in by_pointer["/lesions/0/level"]["detail"]
 
 
+def test_a_hostile_long_key_is_pointed_at_by_its_block_not_echoed(
+    bare_client: TestClient,
+) -> None:
+    case = _case()
+    case["patient"]["k" * 500_000] = 1
+    case["patient"]["a/b~\x1b"] = 1
+    response = bare_client.post("/api/v1/evaluate", json=case)
+    doc = _assert_problem(response, 422, "validation-error")
+    assert len(response.content) < 20_000
+    pointers = sorted(e["pointer"] for e in doc["errors"])
+    assert pointers == ["/patient", "/patient/a~1b~0\x1b"]
+
+
 def test_english_by_accept_language(bare_client: TestClient) -> None:
     case = _case()
     case["lesions"][0]["type"] = "lyric"
@@ -176,6 +189,25 @@ def test_a_body_that_is_not_json_is_415(bare_client: TestClient) -> None:
     )
     doc = _assert_problem(response, 415, "unsupported-media-type")
     assert "application/json" in doc["detail"]
+
+
+def test_yaml_declared_as_json_is_an_error_of_its_json(bare_client: TestClient) -> None:
+    # YAML is a superset of JSON, but a body declared JSON is read as JSON only: a client
+    # that sends YAML under that type has a bug, and a YAML-only reading (say, ``no`` as
+    # false) must not pass unnoticed.
+    response = bare_client.post(
+        "/api/v1/evaluate",
+        content=b"id: x\npatient: {age: 70}\n",
+        headers={"Content-Type": "application/json"},
+    )
+    (error,) = _assert_problem(response, 422, "validation-error")["errors"]
+    assert error["field"] == "body" and "JSON" in error["detail"], error
+    as_json = bare_client.post(
+        "/api/v1/evaluate",
+        content=b' \n{"id": "x", "patient": {"age": 70}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert as_json.status_code == 200, as_json.text
 
 
 def test_unknown_path_and_method_are_problems(bare_client: TestClient) -> None:

@@ -70,7 +70,6 @@ def test_chained_anchors_give_no_recursion_error() -> None:
         ("2024-13-01", "no such day in the calendar"),
         ("0000-01-01", "no such day in the calendar"),
         ("2024-01-01 25:00:00", "write the date as YYYY-MM-DD"),
-        ("!!timestamp tomorrow", "write the date as YYYY-MM-DD"),
     ],
 )
 def test_impossible_dates_are_errors_of_their_field(value: str, detail: str) -> None:
@@ -85,11 +84,64 @@ def test_impossible_dates_are_errors_of_their_field(value: str, detail: str) -> 
 
 
 @pytest.mark.parametrize(
-    "value", ["!!int abc", "!!float abc", "!!bool maybe", "!!int 0x", "!!float ''"]
+    ("value", "tag"),
+    [
+        ("!!int abc", "int"),
+        ("!!float 64", "float"),
+        ("!!str 64", "str"),
+        ("!!bool maybe", "bool"),
+        ("!!binary aGVsbG8=", "binary"),
+        ("!!set {a: null}", "set"),
+        ("!!omap [a: 1]", "omap"),
+        ("!!timestamp 2024-01-01", "timestamp"),
+        ("!!map {a: 1}", "map"),
+        ("!<tag:yaml.org,2002:str> 64", "str"),
+        ("!!python/object/apply:os.system [ls]", "python/object/apply:os.system"),
+    ],
 )
-def test_bad_values_behind_explicit_tags_are_line_errors(value: str) -> None:
+def test_explicit_tags_are_refused(value: str, tag: str) -> None:
+    """A tag would turn what the file shows into something else without a word (``!!binary``
+    into text, ``!!str 64`` into text where a number stands): a case has no use for one."""
     message = _rejected(f"id: x\npatient:\n  age: {value}\n")
-    assert message.startswith("c.yaml: invalid YAML at line 3: invalid value")
+    assert message == (
+        f"c.yaml: invalid YAML at line 3: YAML tags ('tag:yaml.org,2002:{tag}') are not allowed"
+        " in a case"
+    )
+
+
+def test_the_non_specific_tag_is_refused_too() -> None:
+    message = _rejected("id: x\npatient:\n  age: ! 64\n")
+    assert message == "c.yaml: invalid YAML at line 3: YAML tags ('!') are not allowed in a case"
+
+
+@pytest.mark.parametrize("number", ["1e-9999999", "1e-400", "-2.5e-330", "+1e-400"])
+def test_a_number_that_would_read_as_zero_is_a_line_error(number: str) -> None:
+    """A platelet count written ``1e-9999999`` must not be evaluated as a count of 0."""
+    expected = "number so close to 0 that it would be read as 0; write it as a decimal"
+    assert _rejected(f"id: x\nlabs:\n  platelets_10e9_l: {number}\n") == (
+        f"c.yaml: invalid YAML at line 3: {expected}"
+    )
+    if not number.startswith("+"):  # JSON has no leading plus
+        assert _rejected(f'{{"id": "x",\n "labs": {{"platelets_10e9_l": {number}}}}}') == (
+            f"c.yaml: invalid JSON at line 2: {expected}"
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["id: x\nlabs: {platelets_10e9_l: 0.0e5}\n", '{"id": "x", "labs": {"platelets_10e9_l": -0.0}}'],
+)
+def test_zero_written_as_zero_is_zero_and_never_negative(text: str) -> None:
+    case = parse_case(read_document(text))
+    assert case.labs is not None
+    value = case.labs.platelets_10e9_l
+    assert value == 0.0 and str(value) == "0.0"
+
+
+def test_small_numbers_with_an_exponent_are_read() -> None:
+    case = parse_case(read_document("id: x\nlabs: {calcium_mmol_l: 2.5e0, crp_mg_l: 1.5e-3}\n"))
+    assert case.labs is not None
+    assert case.labs.calcium_mmol_l == 2.5 and case.labs.crp_mg_l == 0.0015
 
 
 def test_integers_over_the_digit_limit() -> None:

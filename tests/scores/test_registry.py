@@ -70,15 +70,16 @@ def test_a_repeated_input_is_computed_once() -> None:
     assert [a is b for a, b in zip(first, again, strict=True)] == [True] * len(first)
 
 
-def test_negative_zero_is_not_taken_for_zero() -> None:
-    """-0.0 equals 0.0 but reads "-0" in the Katagiri laboratory note: never shared."""
+def test_negative_zero_reads_as_zero() -> None:
+    """-0.0 equals 0.0 and is read as 0.0 (it read "-0" in the Katagiri laboratory note)."""
     doc = yaml.safe_load(EXAMPLES[4].read_text(encoding="utf-8"))
     doc["labs"]["crp_mg_l"] = 0.0
-    compute_all(parse_case(doc))
+    zero = _shared(parse_case(doc))
     doc["labs"]["crp_mg_l"] = -0.0
     negative = parse_case(doc)
-    assert _shared(negative) == _fresh(negative)
-    assert "CRP -0 mg/L" in json.dumps(json.loads(_shared(negative)))
+    assert _shared(negative) == _fresh(negative) == zero
+    text = json.dumps(json.loads(zero))
+    assert "CRP 0 mg/L" in text and "-0" not in text
 
 
 def test_the_store_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

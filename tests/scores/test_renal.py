@@ -243,7 +243,7 @@ def test_value_result_bounds_is_backwards_compatible() -> None:
 # -- hypothesis -------------------------------------------------------------------------------
 
 ages = st.integers(min_value=18, max_value=120)
-creatinine = st.floats(min_value=10.5, max_value=2999, allow_nan=False)
+creatinine = st.floats(min_value=18, max_value=2999, allow_nan=False)
 weights = st.floats(min_value=20.5, max_value=350, allow_nan=False)
 sexes = st.sampled_from(list(Sex))
 

@@ -3,7 +3,8 @@
 A JSON body goes through :func:`osteoboard.caseio.read_document`, so the API refuses what
 the command line refuses (duplicate keys, nesting deeper than 32 levels, numbers with too
 many digits, NUL characters) with the same one-line messages, as a 422 problem. A body
-endpoint accepts ``application/json`` (or ``…+json``) only: anything else is a 415 problem.
+endpoint accepts ``application/json`` (or ``…+json``) only: anything else is a 415 problem,
+and a body so declared is read as JSON only (YAML under that type is a 422).
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ class StrictJSONRequest(Request):
             body = await self.body()
             try:
                 text = decode_utf8(body, "body")
-                self._json = read_document(text, name="body", limit=self.document_limit())
+                self._json = read_document(
+                    text, name="body", limit=self.document_limit(), json_only=True
+                )
             except CaseError as exc:
                 raise DocumentProblem(exc) from None
         return self._json

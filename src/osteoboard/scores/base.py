@@ -40,9 +40,12 @@ Points = int | float
 
 
 class ScoreInput(BaseModel):
-    """Base for score inputs: every field optional, unknown fields rejected."""
+    """Base for score inputs: every field optional, unknown fields rejected, a number finite
+    (as in a case)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 # ScoreItem and ScoreResult are plain frozen dataclasses: they are built by our own code from

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from osteoboard import units
-from osteoboard.case import Case, Lesion, Sex
+from osteoboard.case import MIN_CREATININE_UMOL_L, Case, Lesion, Sex
 from osteoboard.scores.base import (
     ScoreInput,
     ScoreItem,
@@ -57,7 +57,7 @@ CKD_EPI_SOURCE = "inker2021"
 
 Age = Annotated[int, Field(ge=18, le=120)]
 Weight = Annotated[float, Field(gt=20, le=350)]
-Creatinine = Annotated[float, Field(gt=10, lt=3000)]
+Creatinine = Annotated[float, Field(ge=MIN_CREATININE_UMOL_L, lt=3000)]  # as in a case
 
 
 class CockcroftGaultInput(ScoreInput):

@@ -323,6 +323,9 @@ def evaluation_document(
     media = "text/html; charset=utf-8" if fmt is Format.html else "application/pdf"
     audience = "board" if document is Document.protocol else "patient"
     name = f"{pseudonym}-{evaluation_id}.{audience}.{fmt.value}"
-    return Response(
-        data, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'}
-    )
+    headers = {"Content-Disposition": f'inline; filename="{name}"'}
+    if fmt is Format.html:  # the web pages' policy for a rendered document: its styles only
+        from osteoboard.web.security import document_policy
+
+        headers["Content-Security-Policy"] = document_policy(data.decode())
+    return Response(data, media_type=media, headers=headers)
