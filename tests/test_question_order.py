@@ -7,6 +7,7 @@ from typing import Any
 
 from osteoboard.caseio import parse_case
 from osteoboard.engine import evaluate
+from osteoboard.proposal import ItemStatus
 
 
 def test_operability_is_asked_first_beside_a_fracture_when_nothing_else_is_raised() -> None:
@@ -136,10 +137,12 @@ def test_no_field_is_asked_twice() -> None:
                 )
 
 
-def test_a_creatinine_needed_for_two_reasons_is_one_urgent_question() -> None:
-    """Calcium, creatinine and weight unknown, a lumbar fracture: the creatinine decides the
-    hypercalcaemia treatment (urgent) and the clearance of the bone-modifying agent; one
-    question names creatinine and weight, with the urgent priority."""
+def test_a_hypercalcaemia_without_creatinine_has_it_measured_at_once() -> None:
+    """A confirmed hypercalcaemia, creatinine and weight unknown, a lumbar fracture: the
+    treatment forks on the creatinine (zoledronic acid below 400 µmol/L, denosumab first in
+    renal failure). The emergency names both branches, not the renal-failure one alone, and an
+    urgent firm item has the creatinine measured before the antiresorptive is chosen; where
+    the creatinine is asked, one question names it with the weight."""
     p = evaluate(
         parse_case(
             {
@@ -149,6 +152,7 @@ def test_a_creatinine_needed_for_two_reasons_is_one_urgent_question() -> None:
                 "primary": {"site": "lung_nsclc", "histology": "adenocarcinoma"},
                 "neurology": {"new_deficit": False, "radicular_pain": False, "frankel": "E"},
                 "prior_therapy": {"nsaid_current": True},
+                "labs": {"calcium_mmol_l": 3.3, "albumin_g_l": 40},
                 "lesions": [
                     {
                         "id": "L2",
@@ -162,10 +166,15 @@ def test_a_creatinine_needed_for_two_reasons_is_one_urgent_question() -> None:
             }
         )
     )
+    (crisis,) = [e for e in p.emergencies if e.code == "EMERG.HYPERCALCEMIA"]
+    assert crisis.rule == "emerg.hypercalcemia" and not crisis.conditions
+    assert "solange Kreatinin < 400" in crisis.text.de
+    (labs,) = [r for r in p.recommendations if r.code == "DX.LABS_BONE"]
+    assert labs.rule == "board.creatinine_missing_hypercalcemia"
+    assert labs.priority == "urgent" and labs.status is ItemStatus.firm
     asking = [q for q in p.questions if "labs.creatinine_umol_l" in q.fields]
-    assert len(asking) == 1, [q.text.de for q in p.questions]
-    assert asking[0].priority == "urgent"
-    assert "patient.weight_kg" in asking[0].fields
+    assert len(asking) <= 1
+    assert all("patient.weight_kg" in q.fields for q in asking)
 
 
 def _asked(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from osteoboard.case import Frankel
 from osteoboard.caseio import parse_case
 from osteoboard.engine import evaluate
 from osteoboard.proposal import ItemStatus
@@ -97,3 +98,43 @@ def test_a_documented_unstable_inoperable_segment_keeps_its_own_words() -> None:
     (rt,) = [r for r in p.recommendations if r.code == "RT.SINGLE_8GY" and r.lesion == "BWK7"]
     assert rt.rule == "spine.unstable_unfit_rt" and rt.status is ItemStatus.firm
     assert "Bei instabilem Segment" in rt.text.de
+
+
+def test_surgery_for_cord_compression_waits_only_on_a_paraplegia_past_48_hours() -> None:
+    # A new leg weakness, Bilsky 2 at T8, fit, grade and onset not documented: the operation
+    # is named on "no paraplegia for more than 48 hours" (Patchell 2005), not on "onset within
+    # 48 hours", which a Frankel D deficit of four days would fail; and the radiotherapy names
+    # the other branch.
+    case = parse_case(
+        {
+            "id": "mscc-grade-open",
+            "patient": {"fit_for_surgery": True, "life_expectancy_months": 12},
+            "primary": {"site": "breast"},
+            "neurology": {"new_deficit": True},
+            "lesions": [{"id": "T8", "region": "spine", "level": "T8", "escc_grade": "2"}],
+        }
+    )
+    p = evaluate(case)
+
+    def facts(code: str) -> list[set[str]]:
+        (item,) = [r for r in p.recommendations if r.code == code]
+        groups: dict[int, set[str]] = {}
+        for c in item.conditions:
+            groups.setdefault(c.group, set()).add(c.fact)
+        return list(groups.values())
+
+    (surgery,) = facts("SURG.DECOMPRESSION_STABILIZATION")
+    assert "neuro.paraplegia_over_window" in surgery
+    assert "neuro.deficit_onset_hours" not in surgery
+    assert any("neuro.paraplegia_over_window" in g for g in facts("RT.MSCC"))
+    # Documented: a Frankel D deficit of four days is operated, a paraplegia of four days not.
+    for frankel, code in ((Frankel.D, "SURG.DECOMPRESSION_STABILIZATION"), (Frankel.B, "RT.MSCC")):
+        done = case.model_copy(
+            update={
+                "neurology": case.neurology.model_copy(
+                    update={"frankel": frankel, "deficit_onset_hours": 96}
+                )
+            }
+        )
+        (item,) = [r for r in evaluate(done).recommendations if r.code == code]
+        assert item.status is ItemStatus.firm, (frankel, item.conditions)

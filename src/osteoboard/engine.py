@@ -1319,6 +1319,7 @@ class _Collector:
         """The known facts a rule gives as its reasons (each fact and value built once per
         case); assumed ones are left out."""
         values, assumed, built, case = scope.values, scope.assumed, self._becauses, self._case
+        shown_if = self.kb.shown_if
         out = []
         for fact in rule.because:
             item = case.get(fact)  # a case fact has one value in every scope of the case
@@ -1326,6 +1327,9 @@ class _Collector:
                 value = values[fact]
                 # An empty text (the vertebral level of a lesion outside the spine) says nothing.
                 if value is None or value == "" or fact in assumed:
+                    continue
+                gate = shown_if.get(fact)
+                if gate is not None and values[gate] is not True:
                     continue
                 key = (fact, value.__class__, tuple(value) if isinstance(value, list) else value)
                 item = built.get(key)

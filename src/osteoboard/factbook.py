@@ -90,6 +90,10 @@ class FactInfo(_Model):
     #: a deficit). The engine tries unknown facts as if free of each other; a completion that
     #: breaks one of these is impossible, and an item's conditions never ask for one.
     implied_by: tuple[str, ...] = ()
+    #: A yes/no fact of the same scope that must be "yes" for this fact to be named among an
+    #: item's reasons: a long bone's Mirels risk says nothing of a vertebra, whose value is
+    #: only a placeholder that keeps the rules defined.
+    shown_if: str | None = None
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("values", mode="before")

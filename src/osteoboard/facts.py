@@ -544,6 +544,7 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("labs.creatinine_umol_l", "float", "Serum creatinine", "µmol/L"),
     Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
     Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
+    Fact("labs.creatinine_known", "bool", "A serum creatinine is documented"),
     Fact("labs.platelets_known", "bool", "A platelet count is documented"),
     Fact(
         "labs.platelets_raised",
@@ -602,6 +603,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "A deficit's onset is documented within kb.yaml new_deficit_onset_hours (new by its "
         "date); false when older or not documented",
+    ),
+    Fact(
+        "neuro.paraplegia_over_window",
+        "bool",
+        "Frankel A or B for longer than kb.yaml paraplegia_surgery_window_hours (48 h): "
+        "false once either is documented otherwise",
     ),
     Fact("neuro.whole_spine_mri_done", "bool", "Whole-spine MRI done for current symptoms"),
     # -- spine aggregates --
@@ -935,6 +942,7 @@ DERIVATION_CONSTANTS: dict[str, str] = {
     "childbearing_age_max": "int",
     "performance_conflict_grades": "int",
     "new_deficit_onset_hours": "int",
+    "paraplegia_surgery_window_hours": "int",
 }
 
 
@@ -1056,7 +1064,12 @@ def case_facts(
     sets = kb.constant_sets
     _prior(fs, case, sets["bisphosphonates"], kb.therapy_names, kb.drug_classes, kb.bma_products)
     _labs(fs, case, scores)
-    _neuro(fs, case, int(kb.constants["new_deficit_onset_hours"]))
+    _neuro(
+        fs,
+        case,
+        int(kb.constants["new_deficit_onset_hours"]),
+        int(kb.constants["paraplegia_surgery_window_hours"]),
+    )
     _prognosis(fs, scores, prognosis, kb.prognosis.deciding_scores)
     _spine(
         fs,
@@ -1977,6 +1990,7 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     for fact, end in (("labs.crcl_low_ml_min", 0), ("labs.crcl_high_ml_min", 1)):
         fs.set(fact, None if bounds is None else float(bounds[end]), missing=unknown)
     fs.set("labs.creatinine_umol_l", labs.creatinine_umol_l, missing=["labs.creatinine_umol_l"])
+    fs.set("labs.creatinine_known", labs.creatinine_umol_l is not None)
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])
     fs.set("labs.platelets_known", labs.platelets_10e9_l is not None)
@@ -1997,7 +2011,7 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     )
 
 
-def _neuro(fs: FactSet, case: Case, new_within_hours: int) -> None:
+def _neuro(fs: FactSet, case: Case, new_within_hours: int, window_hours: int) -> None:
     n = case.neurology
     fs.set("neuro.frankel", n.frankel.value if n.frankel else None, missing=["neurology.frankel"])
     fs.set("neuro.new_deficit", n.new_deficit, missing=["neurology.new_deficit"])
@@ -2053,6 +2067,26 @@ def _neuro(fs: FactSet, case: Case, new_within_hours: int) -> None:
     # documented Frankel grade. An undocumented onset is asked through neuro.new_deficit.
     hours = n.deficit_onset_hours
     fs.set("neuro.deficit_onset_recent", hours is not None and hours <= new_within_hours)
+    # A paraplegia (Frankel A or B) past the window of surgery (kb.yaml
+    # paraplegia_surgery_window_hours), as one yes/no finding: read as a grade and a number,
+    # an item conditional on its absence was named on one of them only ("onset within 48 h"),
+    # as if a Frankel D deficit of four days excluded surgery.
+    paraplegic = None if n.frankel is None else n.frankel in (Frankel.A, Frankel.B)
+    past = None if hours is None else hours > window_hours
+    over: bool | None
+    if paraplegic is False or past is False:
+        over = False
+    elif paraplegic and past:
+        over = True
+    else:
+        over = None
+    # Open, it asks for the onset; the grade is asked with the rest of the neurology
+    # (neuro.frankel), in that question's words.
+    fs.set(
+        "neuro.paraplegia_over_window",
+        over,
+        missing=["neurology.deficit_onset_hours"] if past is None else [],
+    )
     fs.set(
         "neuro.deficit_onset_hours",
         n.deficit_onset_hours,

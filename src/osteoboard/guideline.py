@@ -670,6 +670,12 @@ class KnowledgeBase:
         return tuple((a, n) for n, i in self.facts.items() for a in i.implied_by)
 
     @functools.cached_property
+    def shown_if(self) -> dict[str, str]:
+        """Fact -> the yes/no fact that must be "yes" for it to be named as a reason
+        (facts.yaml ``shown_if``)."""
+        return {n: i.shown_if for n, i in self.facts.items() if i.shown_if is not None}
+
+    @functools.cached_property
     def absent_unless_documented(self) -> tuple[str, ...]:
         """Facts that are read as absent when not documented (their knowledge-base policy)."""
         return tuple(n for n, i in self.facts.items() if i.policy == "absent_unless_documented")
@@ -1430,6 +1436,16 @@ def _load_fact_infos(
                 f"facts.yaml: facts.{name}: asked_if {info.asked_if!r} must name a yes/no fact"
             )
         scope = name.split(".", 1)[0] == "lesion"
+        gate = info.shown_if
+        if gate is not None and (
+            gate not in catalogue
+            or catalogue[gate].type != "bool"
+            or (not scope and gate.split(".", 1)[0] == "lesion")
+        ):
+            raise KnowledgeError(
+                f"facts.yaml: facts.{name}: shown_if {gate!r} must name a yes/no fact of the "
+                "same scope (or of the case)"
+            )
         for implier in info.implied_by:
             if (
                 catalogue[name].type != "bool"

@@ -101,6 +101,9 @@ SECTIONS: tuple[str, ...] = (
 #: paraplegic  no motor function below a spinal lesion (Frankel A or B) for longer than the
 #:             window of treatment (paralysed_long): no warning about legs getting weaker, no
 #:             advice on walking
+#: old_deficit_only   the only neurological finding is a deficit documented as neither new
+#:             nor progressive (def.mscc_old_deficit_only): a cord compression is named on the
+#:             condition that imaging shows one, and the letter does not call it a sign of one
 TAGS: frozenset[str] = frozenset(
     {
         "spine",
@@ -130,6 +133,7 @@ TAGS: frozenset[str] = frozenset(
         "no_bone",
         "paraplegic",
         "dialysis",
+        "old_deficit_only",
     }
 )
 #: Placeholders a block may use.
@@ -402,7 +406,19 @@ class EmergencyText(_Strict):
     confirmed: Annotated[str, Field(min_length=1)]
     suspected: Annotated[str, Field(min_length=1)]
     act: Annotated[str, Field(min_length=1)]
+    #: The words for a suspected emergency when the tag ``open_if`` holds: a suspicion named
+    #: only on the condition that imaging shows it, of which the case shows no sign.
+    open: Annotated[str, Field(min_length=1)] | None = None
+    open_if: str | None = None
     sources: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _open_pair(self) -> EmergencyText:
+        if (self.open is None) != (self.open_if is None):
+            raise ValueError("'open' and 'open_if' go together")
+        if self.open_if is not None and self.open_if not in TAGS:
+            raise ValueError(f"open_if names no letter tag: {self.open_if!r}")
+        return self
 
 
 class ChartWords(_Strict):

@@ -177,6 +177,57 @@ def test_a_bone_of_region_other_is_named_in_plain_words() -> None:
     assert "anderen Stelle im Skelett" not in personal
 
 
+def test_a_lesion_awaiting_its_biopsy_is_not_called_a_metastasis_anywhere() -> None:
+    # A known breast cancer, one sternal hot spot, no biopsy (referral 031): the general part
+    # of the letter says as little as page one that it is a metastasis.
+    case = parse_case(
+        {
+            "id": "sternum",
+            "board_date": "2026-11-26",
+            "patient": {"sex": "female"},
+            "primary": {"site": "breast", "controlled": True},
+            "bone_metastases": {"vertebral_count": 0, "extraspinal_count": 1},
+            "lesions": [{"id": "STE", "region": "sternum", "symptomatic": True}],
+        }
+    )
+    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    assert "noch nicht durch eine Gewebeprobe gesichert" in text
+    assert "heißt Metastase" not in text and "Krankheit im ganzen Körper" not in text
+    assert "Eine Gewebeprobe soll das klären." in text
+
+
+def test_an_old_deficit_alone_is_not_called_a_sign_of_cord_compression() -> None:
+    # An old traumatic paraplegia documented as not new (referral 166): the compression is
+    # named on the condition that imaging shows one; the letter does not say there are signs.
+    case = parse_case(
+        {
+            "id": "old-paraplegia",
+            "board_date": "2026-11-26",
+            "patient": {"age": 58, "sex": "female", "ecog": 3},
+            "primary": {"site": "breast"},
+            "neurology": {"frankel": "A", "new_deficit": False},
+            "lesions": [{"id": "HUM", "region": "long_bone", "bone": "humerus", "type": "lytic"}],
+        }
+    )
+    proposal = evaluate(case)
+    (mscc,) = [e for e in proposal.emergencies if e.code == "EMERG.MSCC"]
+    assert mscc.status.value == "suspected" and mscc.conditions
+    lt = build_letter(proposal, case, contact=CONTACT)
+    (box,) = [u for u in lt.personal.urgent if u.code == "EMERG.MSCC"]
+    assert box.prefix == "Zu klären: " and "kein Zeichen" in box.text
+    assert "Es gibt Zeichen" not in lt.plain_text()
+    # A new deficit is a sign: the words of a suspicion stay.
+    new = case.model_copy(
+        update={"neurology": case.neurology.model_copy(update={"new_deficit": True})}
+    )
+    (box,) = [
+        u
+        for u in build_letter(evaluate(new), new, contact=CONTACT).personal.urgent
+        if u.code == "EMERG.MSCC"
+    ]
+    assert box.prefix == "Verdacht: " and box.text.startswith("Es gibt Zeichen")
+
+
 @pytest.mark.parametrize(
     ("sex", "salutation"),
     [

@@ -24,6 +24,7 @@ import os
 import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,6 +125,9 @@ class Urgent(_M):
     suspected: bool
     text: str
     act: str
+    #: Before the title: "Verdacht: " for a suspected emergency, "Zu klären: " for one named
+    #: only on a condition the case shows no sign of (letter.yaml ``open``).
+    prefix: str = ""
 
 
 class Step(_M):
@@ -237,6 +241,7 @@ PERSONAL_TITLES = {
 _MAYBE = "Vielleicht kommt noch dazu, je nach den offenen Fragen:"
 _CLARIFY = "Ihr Team klärt noch:"
 _SUSPECTED = "Verdacht: "
+_OPEN = "Zu klären: "
 LABELS = {
     **PERSONAL_TITLES,
     "maybe": _MAYBE,
@@ -735,6 +740,15 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("paralysed_long")
     if case.patient.on_dialysis:
         tags.add("dialysis")
+    # An old deficit as the only neurological finding (its onset may be open): a compression
+    # is named on the condition that imaging shows one, not announced as signalled, unless
+    # the board gives dexamethasone for it at once.
+    if (
+        definition_holds(case, "mscc_old_deficit_only", kb) is not False
+        and case.neurology.new_deficit is False
+        and "SUP.DEXAMETHASONE" not in firm
+    ):
+        tags.add("old_deficit_only")
     # Paralysed for longer than the window of treatment (Frankel A or B, past 48 hours): an
     # acute paralysis may still recover, and its warnings and advice stay those of walking.
     if (
@@ -974,7 +988,7 @@ def personal_text(personal: Personal, title: str = TITLE) -> str:
     if personal.urgent:
         parts.append(PERSONAL_TITLES["urgent"])
         for u in personal.urgent:
-            parts.extend([(_SUSPECTED if u.suspected else "") + u.title, u.text, u.act])
+            parts.extend([u.prefix + u.title, u.text, u.act])
     parts.append(PERSONAL_TITLES["contact"])
     parts.extend(personal.contact_lines)
     parts.extend([personal.salutation, personal.opening])
@@ -1178,7 +1192,9 @@ def _clarify(proposal: Proposal, case: Case, texts: LetterTexts) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _urgent(proposal: Proposal, texts: LetterTexts, keys: dict[str, None]) -> list[Urgent]:
+def _urgent(
+    proposal: Proposal, texts: LetterTexts, keys: dict[str, None], tags: AbstractSet[str]
+) -> list[Urgent]:
     by_code: dict[str, bool] = {}
     for e in proposal.emergencies:
         suspected = e.status is ItemStatus.suspected
@@ -1189,13 +1205,21 @@ def _urgent(proposal: Proposal, texts: LetterTexts, keys: dict[str, None]) -> li
         if box is None:
             continue
         keys.update(dict.fromkeys(box.sources))
+        is_open = suspected and box.open is not None and box.open_if in tags
         out.append(
             Urgent(
                 code=code,
                 title=box.title,
                 suspected=suspected,
-                text=box.suspected if suspected else box.confirmed,
+                text=(
+                    box.open
+                    if is_open and box.open is not None
+                    else box.suspected
+                    if suspected
+                    else box.confirmed
+                ),
                 act=box.act,
+                prefix=_OPEN if is_open else _SUSPECTED if suspected else "",
             )
         )
     return out
@@ -1231,7 +1255,7 @@ def _personal(
     contact: Contact,
     modules: Sequence[str],
     keys: dict[str, None],
-    unconfirmed: bool = False,
+    tags: AbstractSet[str],
 ) -> Personal:
     sex = case.patient.sex.value if case.patient.sex else ""
     board = date_de(case.board_date) if case.board_date else None
@@ -1245,8 +1269,10 @@ def _personal(
     return Personal(
         salutation=_SALUTATION.get(sex, _SALUTATION_UNKNOWN),
         opening=opening,
-        urgent=_urgent(proposal, texts, keys),
-        diagnosis=_diagnosis(case, "myeloma" in modules, unconfirmed),
+        urgent=_urgent(proposal, texts, keys, tags),
+        diagnosis=_diagnosis(
+            case, "myeloma" in modules, bool(tags & {"solitary_unconfirmed", "biopsy_open"})
+        ),
         steps=steps,
         maybe=maybe,
         clarify=_clarify(proposal, case, texts),
@@ -1400,7 +1426,7 @@ def build_letter(
         contact,
         modules,
         keys,
-        bool(tags & {"solitary_unconfirmed", "biopsy_open"}),
+        tags,
     )
     if "cauda" in tags and texts.cauda_equina is not None:
         # Below the spinal cord the words for its compression name the nerves instead.
