@@ -371,3 +371,11 @@ def test_history_on_the_board_date_is_accepted() -> None:
         }
     )
     assert case.prior_therapy.bone_modifying_agent_since == dt.date(2026, 11, 20)
+
+
+def test_a_minor_is_told_where_children_belong_not_to_leave_the_age_out() -> None:
+    with pytest.raises(CaseError) as exc:
+        parse_case({"id": "teen", "patient": {"age": 15}})
+    (line,) = exc.value.lines("en")
+    assert line.startswith("patient.age: must be at least 18 (got 15); osteoboard is for adults")
+    assert "paediatric oncology centre" in line and "do not leave the age out" in line

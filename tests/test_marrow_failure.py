@@ -124,3 +124,26 @@ def test_dental_work_at_low_platelets_is_planned_with_haematology() -> None:
     (procedures,) = _warning(p, "WARN.THROMBOCYTOPENIA_PROCEDURE")
     assert "Zahnextraktionen" in procedures.text.de and "Hämatologie" in procedures.text.de
     assert "lundstrom2024" in procedures.sources
+
+
+def test_a_diffuse_marrow_involvement_is_no_solitary_lesion_and_gets_its_blood_count() -> None:
+    # A gastric cancer with a bone-marrow carcinosis and one lesion listed, counts and blood
+    # count not documented: no biopsy or resection "of a solitary metastasis", and the blood
+    # count with coagulation is measured.
+    doc = {
+        "id": "carcinosis",
+        "board_date": "2026-11-20",
+        "patient": {"age": 61, "sex": "male", "ecog": 2},
+        "primary": {"site": "other", "histology": "Adenokarzinom des Magens"},
+        "bone_metastases": {"extensive_marrow_involvement": True},
+        "lesions": [{"id": "S", "region": "spine", "level": "L2", "pain": "non_mechanical"}],
+    }
+    case = parse_case(doc)
+    assert case.multiple_bone_metastases is True and case.solitary_bone_metastasis is False
+    p = evaluate(case)
+    codes = {i.code for i in [*p.emergencies, *p.recommendations]}
+    assert not codes & {"DX.BIOPSY", "SURG.EN_BLOC_RESECTION", "RT.OLIGOMETASTATIC_SBRT"}
+    (labs,) = [r for r in p.recommendations if r.code == "DX.LABS_BONE"]
+    assert labs.rule == "board.blood_count_marrow_involvement" and "Gerinnung" in labs.text.de
+    doc["bone_metastases"] = {"extensive_marrow_involvement": False}
+    assert parse_case(doc).solitary_bone_metastasis is None

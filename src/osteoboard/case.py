@@ -1311,6 +1311,12 @@ class MyelomaAssessment(_Model):
     soft_tissue_plasmacytoma_gone: bool | None = Field(
         default=None, description="Soft-tissue plasmacytomas have disappeared."
     )
+    line_start: bool | None = Field(
+        default=None,
+        description="A new line of therapy starts at this assessment: its values are the new "
+        "line's baseline, and response and progression are judged from them (a course pasted "
+        "since diagnosis keeps an earlier relapse from standing for the current line).",
+    )
 
 
 class MyelomaStaging(_Model):
@@ -1598,19 +1604,21 @@ class Case(_Model):
 
     @cached_property
     def multiple_bone_metastases(self) -> bool | None:
-        """Two or more bone metastases: true as soon as two are known, false only when the
-        counts are closed below two; None while open."""
+        """Two or more bone metastases: true as soon as two are known, or with a diffuse
+        marrow involvement (a superscan, a marrow carcinosis: no solitary lesion); false only
+        when the counts are closed below two; None while open."""
         lo, hi = self.bone_count_bounds()
-        if lo >= 2:
+        if lo >= 2 or self.bone_metastases.extensive_marrow_involvement is True:
             return True
         return False if hi is not None and hi < 2 else None
 
     @cached_property
     def solitary_bone_metastasis(self) -> bool | None:
         """Exactly one bone metastasis: needs closed counts adding up to one; None while open.
-        (A closed count of zero, no bone metastasis, is neither solitary nor multiple.)"""
+        (A closed count of zero, no bone metastasis, is neither solitary nor multiple; a
+        diffuse marrow involvement is multiple.)"""
         lo, hi = self.bone_count_bounds()
-        if lo >= 2:
+        if lo >= 2 or self.bone_metastases.extensive_marrow_involvement is True:
             return False
         return None if hi is None or hi > 1 else hi == 1
 

@@ -596,6 +596,10 @@ def _problem(
             return _conventional_problem(root, loc, *converted, root_name)
         key = _BOUNDS[kind]
         hints = _conventional_unit_hints(root, loc, value)
+        if tuple(loc) == ("patient", "age") and isinstance(value, int | float) and value < 18:
+            # Not a typo to work around by leaving the age out: adult scores and doses would
+            # be applied to a child.
+            hints = (Msg("hint_minor"),)
         return Problem(where, Msg(key, {"bound": str(ctx.get(key)), "got": got}), hints)
     if kind in {"too_long", "string_too_long"}:
         count = ctx.get("actual_length", len(value) if isinstance(value, str | list) else "?")

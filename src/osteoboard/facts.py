@@ -347,6 +347,11 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("bone.solitary", "bool", "Exactly one bone metastasis"),
     Fact("bone.all_blastic", "bool", "Every listed lesion osteoblastic"),
     Fact("bone.extensive_marrow", "bool", "Extensive bone-marrow involvement"),
+    Fact(
+        "bone.extensive_marrow_documented",
+        "bool",
+        "Extensive bone-marrow involvement is documented; false when not documented",
+    ),
     Fact("bone.spinal_lesion_listed", "bool", "A spinal lesion is listed"),
     Fact("bone.skull_lesion_listed", "bool", "A skull lesion is listed"),
     Fact(
@@ -1622,7 +1627,10 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         if hi is None
     ]
     fs.set("bone.total_count_min", total_min)
-    fs.set("bone.metastasis_documented", total_min > 0)
+    fs.set(
+        "bone.metastasis_documented",
+        total_min > 0 or case.bone_metastases.extensive_marrow_involvement is True,
+    )
     if total_max is not None and total_max != total_min:
         # Both counts given, but a lesion of unknown region may add to either of them.
         count_paths = [f"lesions[{les.id}].region" for les in case.unplaced_lesions]
@@ -1645,6 +1653,10 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
         "bone.extensive_marrow",
         case.bone_metastases.extensive_marrow_involvement,
         missing=["bone_metastases.extensive_marrow_involvement"],
+    )
+    fs.set(
+        "bone.extensive_marrow_documented",
+        case.bone_metastases.extensive_marrow_involvement is True,
     )
     fs.set("bone.counts_known", not count_paths)
     # Judged on the listed lesions; with none listed, unknown unless the case documents that

@@ -170,6 +170,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Datum als JJJJ-MM-TT schreiben: {date}",
         "write the date as YYYY-MM-DD: {date}",
     ),
+    "hint_minor": (
+        "osteoboard gilt für Erwachsene (Scores, Dosen und Regeln sind für sie belegt); Kinder "
+        "und Jugendliche mit Knochentumoren oder -metastasen plant ein pädiatrisch-onkologisches "
+        "Zentrum (Sarkom: GPOH-Studienzentrale); das Alter nicht weglassen",
+        "osteoboard is for adults (its scores, doses and rules are validated for them); "
+        "children and adolescents with bone tumours or metastases are planned by a paediatric "
+        "oncology centre (sarcoma: the national paediatric sarcoma group); do not leave the age "
+        "out",
+    ),
     "hint_bool_words": (
         "ja → true, nein → false; unbekannt: Feld weglassen",
         "yes → true, no → false; unknown: leave the field out",

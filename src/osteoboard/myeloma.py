@@ -250,6 +250,9 @@ class MyelomaCourse:
     #: An assessment of the series reports new bone or soft-tissue lesions (or growth).
     new_lesions_reported: bool
     notes: tuple[str, ...] = field(default=())
+    #: The date of the assessment marked as the start of the current line (its values are
+    #: the baseline); None when the series marks none.
+    line_start: dt.date | None = None
 
     @property
     def latest(self) -> AssessmentResult | None:
@@ -622,8 +625,30 @@ def _parameter(m: Measurability, series: Sequence[MyelomaAssessment]) -> str | N
     return None
 
 
+def current_line(myeloma: Myeloma) -> Myeloma:
+    """The myeloma block as of its current line of therapy: from the latest assessment
+    marked ``line_start`` on, with that assessment's values as the baseline (IMWG: response
+    and progression of a line are judged from the values before it). Unchanged without one."""
+    starts = [i for i, a in enumerate(myeloma.series) if a.line_start]
+    if not starts:
+        return myeloma
+    start = myeloma.series[starts[-1]]
+    baseline = MyelomaBaseline(
+        serum_m_g_dl=start.serum_m_g_dl,
+        urine_m_mg_24h=start.urine_m_mg_24h,
+        involved_flc_mg_l=start.involved_flc_mg_l,
+        uninvolved_flc_mg_l=start.uninvolved_flc_mg_l,
+    )
+    return myeloma.model_copy(
+        update={"baseline": baseline, "series": myeloma.series[starts[-1] + 1 :]}
+    )
+
+
 def analyse(myeloma: Myeloma) -> MyelomaCourse:
-    """Analyse baseline and series of a myeloma block (see the module docstring)."""
+    """Analyse baseline and series of a myeloma block (see the module docstring), from the
+    start of the current line of therapy when the series marks one."""
+    starts = [a.date for a in myeloma.series if a.line_start]
+    myeloma = current_line(myeloma)
     baseline = myeloma.baseline
     series = tuple(myeloma.series)
     m = _measurability(baseline)
@@ -762,4 +787,5 @@ def analyse(myeloma: Myeloma) -> MyelomaCourse:
         paraprotein=_paraprotein_rise(series, before) if series else None,
         new_lesions_reported=any(a.new_lesions is True for a in series),
         notes=tuple(notes),
+        line_start=starts[-1] if starts else None,
     )

@@ -120,3 +120,41 @@ def test_mrd_negativity_without_a_complete_response_is_not_an_mrd_response() -> 
         ]
     )
     assert "MRD-negative" in cr and "require a complete response" not in cr
+
+
+def _pasted_course(line_start: bool | None) -> Myeloma:
+    # The course since diagnosis, as a referral pastes it: VGPR, a confirmed relapse in 2025,
+    # a new line from August 2025, and a deep response to it since.
+    relapse: dict[str, object] = {"date": "2025-08-01", "serum_m_g_dl": 2.4}
+    if line_start is not None:
+        relapse["line_start"] = line_start
+    return Myeloma.model_validate(
+        {
+            "stage": "active",
+            "baseline": {"serum_m_g_dl": 4.0},
+            "series": [
+                {"date": "2024-01-01", "serum_m_g_dl": 0.3},
+                {"date": "2025-06-01", "serum_m_g_dl": 1.6},
+                relapse,
+                {"date": "2026-01-01", "serum_m_g_dl": 0.2},
+                {"date": "2026-06-01", "serum_m_g_dl": 0.1},
+                {"date": "2026-10-01", "serum_m_g_dl": 0.1},
+            ],
+        }
+    )
+
+
+def test_a_new_line_is_judged_from_its_own_start() -> None:
+    # Without the mark the relapse of the earlier line stands (IMWG: progression from the
+    # nadir), and a note says how to mark the new line.
+    unmarked = imwg_response(ImwgInput(myeloma=_pasted_course(None)))
+    assert unmarked.category == "pd"
+    assert any("line_start" in n.en for n in unmarked.notes)
+    # Marked, response and progression are judged from the relapse values (2.4 g/dL): a
+    # reduction to 0.1 is a VGPR (≥ 90 %), confirmed, and no progression.
+    marked = imwg_response(ImwgInput(myeloma=_pasted_course(True)))
+    assert marked.category == "vgpr"
+    en = "\n".join(n.en for n in marked.notes)
+    assert "Progression criteria not met." in en
+    assert "Judged from the start of the current line of therapy (2025-08-01" in en
+    assert marked.missing == []

@@ -96,9 +96,11 @@ def _solitary(doc: dict[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
         doc,
         {
             "lesions": [{**lesion, "histology_confirmed": False}],
+            # A diffuse marrow involvement is never a solitary metastasis.
             "bone_metastases": {
                 "vertebral_count": int(spinal),
                 "extraspinal_count": int(not spinal),
+                "extensive_marrow_involvement": False,
             },
             # The lesion as the first metastasis (not one beside metastases known before).
             "primary": {"first_metastatic_presentation": True},

@@ -328,6 +328,31 @@ def _notes(c: MyelomaCourse) -> list[Text]:
 
     if c.series:
         notes.append(both(progression))
+    latest = c.latest
+    if c.progression_confirmed and latest is not None and not latest.progression:
+        # A course pasted since diagnosis: a relapse of an earlier line stands for this one.
+        notes.append(
+            Text(
+                de="Die bestätigte Progression liegt vor der letzten Kontrolle, die die "
+                "Progressionskriterien nicht mehr erfüllt. Begann danach eine neue "
+                "Therapielinie, die Kontrolle vor ihrem Beginn mit line_start markieren: "
+                "Ansprechen und Progression werden dann ab ihr beurteilt.",
+                en="The confirmed progression lies before the latest assessment, which no "
+                "longer meets the progression criteria. If a new line of therapy began since, "
+                "mark the assessment before it with line_start: response and progression are "
+                "then judged from it.",
+            )
+        )
+    if c.line_start is not None:
+        when_de, when_en = _date(c.line_start, "de"), _date(c.line_start, "en")
+        notes.append(
+            Text(
+                de=f"Beurteilt ab Beginn der aktuellen Therapielinie ({when_de}; ihre Werte "
+                "sind die Ausgangswerte).",
+                en=f"Judged from the start of the current line of therapy ({when_en}; its "
+                "values are the baseline).",
+            )
+        )
 
     # MRD, reported separately.
     mrd = {
@@ -431,9 +456,9 @@ def imwg_response(inp: ImwgInput, lesion: str | None = None) -> ScoreResult:
         )
     course = analyse(inp.myeloma)
     missing: list[str] = []
-    if inp.myeloma.baseline is None:
+    if course.baseline is None:  # the current line's, when the series marks its start
         missing.append("myeloma.baseline")
-    if not inp.myeloma.series:
+    if not course.series:
         missing.append("myeloma.series")
     status = course.status.value
     return ScoreResult(
