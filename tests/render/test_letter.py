@@ -192,8 +192,9 @@ def test_a_lesion_awaiting_its_biopsy_is_not_called_a_metastasis_anywhere() -> N
     )
     text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
     assert "noch nicht durch eine Gewebeprobe gesichert" in text
-    assert "heißt Metastase" not in text and "Krankheit im ganzen Körper" not in text
-    assert "Eine Gewebeprobe soll das klären." in text
+    assert "Ein Herd im Knochen heißt Metastase" not in text
+    assert "Krankheit im ganzen Körper" not in text
+    assert "Eine Gewebeprobe soll das klären." in text and "Meist sind solche Herde" in text
 
 
 def test_an_old_deficit_alone_is_not_called_a_sign_of_cord_compression() -> None:
@@ -690,3 +691,67 @@ def test_every_cauda_replacement_meets_its_words() -> None:
     sources = " ".join(sources.split())
     for words, _ in kb.letter.cauda_equina.replace:
         assert words in sources, words
+
+
+def test_a_pregnant_patient_is_told_not_to_take_nsaids_on_her_own() -> None:
+    case = parse_case(
+        {
+            "id": "pregnant-pain",
+            "board_date": "2026-11-26",
+            "patient": {"age": 34, "sex": "female", "pregnant": True},
+            "primary": {"site": "breast", "hormone_receptor": "positive"},
+            "lesions": [
+                {"id": "T6", "region": "spine", "level": "T6", "pain_vas": 7, "type": "lytic"}
+            ],
+        }
+    )
+    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    assert "Ab der 20. Woche können sie Ihrem Kind schaden." in text
+    not_pregnant = case.model_copy(
+        update={"patient": case.patient.model_copy(update={"pregnant": False})}
+    )
+    assert (
+        "Ihrem Kind"
+        not in build_letter(evaluate(not_pregnant), not_pregnant, contact=CONTACT).plain_text()
+    )
+
+
+def test_nsaids_beside_weak_kidneys_are_named_in_the_letter() -> None:
+    doc = {
+        "id": "nsaid-kidney",
+        "board_date": "2026-11-26",
+        "patient": {"age": 74, "sex": "male", "weight_kg": 60},
+        "primary": {"site": "prostate", "castration_status": "resistant"},
+        "prior_therapy": {"nsaid_current": True},
+        "labs": {"creatinine_umol_l": 210},
+        "lesions": [{"id": "IL", "region": "pelvis", "pain_vas": 6, "type": "blastic"}],
+    }
+    case = parse_case(doc)
+    proposal = evaluate(case)
+    assert any(w.code == "WARN.NSAID_RENAL" for w in proposal.warnings)
+    text = build_letter(proposal, case, contact=CONTACT).plain_text()
+    assert "Sie schaden schwachen Nieren." in text
+    doc["labs"] = {"creatinine_umol_l": 70}
+    healthy = parse_case(doc)
+    assert (
+        "Ihre Nieren arbeiten schwächer."
+        not in build_letter(evaluate(healthy), healthy, contact=CONTACT).plain_text()
+    )
+
+
+def test_at_the_end_of_life_the_palliative_team_comes_before_112() -> None:
+    doc = {
+        "id": "hospice",
+        "board_date": "2026-11-26",
+        "patient": {"age": 79, "sex": "female", "ecog": 4, "life_expectancy_months": 1},
+        "primary": {"site": "pancreas"},
+        "lesions": [{"id": "IL", "region": "pelvis", "pain_vas": 8, "type": "lytic"}],
+    }
+    case = parse_case(doc)
+    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    assert "Sofort Ihr Palliativteam anrufen" in text and "Sofort die 112 rufen" not in text
+    assert "Bewegen Sie sich so viel, wie es Ihnen guttut." in text
+    doc["patient"] = {"age": 79, "sex": "female", "ecog": 1, "life_expectancy_months": 12}
+    fit = parse_case(doc)
+    text = build_letter(evaluate(fit), fit, contact=CONTACT).plain_text()
+    assert "Sofort die 112 rufen" in text and "Palliativteam anrufen" not in text

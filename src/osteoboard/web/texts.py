@@ -164,7 +164,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "no_change": ("Der Vorschlag bleibt gleich.", "The proposal stays the same."),
     "proposals": ("Vorschläge je Disziplin", "Proposals by discipline"),
-    "warnings": ("Warnhinweise zur Arzneimittelsicherheit", "Drug-safety warnings"),
+    "warnings": (
+        "Warnhinweise (Arzneimittelsicherheit, Widersprüche, Scores)",
+        "Warnings (drug safety, contradictions, scores)",
+    ),
     "because": ("Weil", "Because"),
     "always": ("immer", "always"),
     "if": ("wenn", "if"),
