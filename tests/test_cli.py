@@ -251,6 +251,9 @@ def test_text_summary_marks_an_urgent_step_on_a_condition() -> None:
     assert "DRINGEND (unter Bedingungen) SURG.DECOMPRESSION_STABILIZATION" in text
     block = text.split("DRINGEND (unter Bedingungen) SURG.DECOMPRESSION_STABILIZATION", 1)[1]
     assert "wenn:" in block.split("DRINGEND", 1)[0]
+    # A firm step names its conditions as the case it prepares for, not as still open.
+    mri = text.split("DRINGEND DX.MRI_WHOLE_SPINE_URGENT", 1)[1].split("DRINGEND", 1)[0]
+    assert "vorsorglich, für den Fall:" in mri and "wenn:" not in mri
 
 
 # --------------------------------------------------------------------------------------------

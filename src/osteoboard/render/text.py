@@ -13,7 +13,7 @@ from osteoboard.guideline import load_knowledge_base
 from osteoboard.labels import Labels
 from osteoboard.proposal import Proposal, Recommendation, Warning
 from osteoboard.render import format as fmt
-from osteoboard.render.view import Speaker, band_de, basis_de, changes
+from osteoboard.render.view import Speaker, band_de, basis_de, changes, conditions_lead
 from osteoboard.scores.base import ScoreResult
 
 __all__ = ["render_score", "render_text"]
@@ -49,7 +49,7 @@ def _details(item: Recommendation | Warning, speak: Speaker) -> list[str]:
     """The lines under an item: its conditions, assumptions and alternative, in words."""
     lines = []
     if item.conditions:
-        lines.append(f"wenn: {speak.conditions(item.conditions)}")
+        lines.append(f"{conditions_lead(item.status)}: {speak.conditions(item.conditions)}")
     for said in speak.assumed(item.assumed):
         lines.append(f"angenommen (nicht dokumentiert): {said}")
     if isinstance(item, Recommendation) and item.alternative_to:

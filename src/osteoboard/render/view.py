@@ -270,6 +270,13 @@ def signature_rows(case: Case, proposal: Proposal) -> list[str]:
     return rows
 
 
+def conditions_lead(status: ItemStatus) -> str:
+    """The words before an item's conditions: "wenn" where they decide whether it applies; a
+    firm step (harm-preventing, needed on every plausible completion) names them as the case
+    it prepares for, never as if it were still open."""
+    return "vorsorglich, für den Fall" if status is ItemStatus.firm else "wenn"
+
+
 def _status(r: Recommendation | Warning, speak: Speaker) -> dict[str, Any]:
     status = r.status
     out: dict[str, Any] = {
@@ -278,6 +285,7 @@ def _status(r: Recommendation | Warning, speak: Speaker) -> dict[str, Any]:
         "suspected": status is ItemStatus.suspected,
         "conditional": status is ItemStatus.conditional,
         "conditions": speak.conditions(r.conditions) if r.conditions else "",
+        "conditions_lead": conditions_lead(status),
         "assumed": speak.assumed(r.assumed),
         "alternative_to": "",
     }
