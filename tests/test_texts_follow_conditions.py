@@ -33,7 +33,8 @@ def test_albumin_missing_beside_a_severe_hypercalcaemia_is_asked_without_ruling_
     (crisis,) = [e for e in p.emergencies if e.code == "EMERG.HYPERCALCEMIA"]
     assert crisis.status is ItemStatus.confirmed
     (labs,) = [r for r in p.recommendations if r.code == "DX.LABS_BONE"]
-    assert labs.rule == "board.albumin_missing"
+    # Beside a hypercalcaemia (here severe on every albumin) the albumin is measured at once.
+    assert labs.rule == "board.albumin_missing_hypercalcemia" and labs.priority == "urgent"
     assert "auszuschließen" not in labs.text.de and "ausschließen" not in labs.text.de
     assert "3,89 mmol/l" in labs.text.de and "Albumin" in labs.text.de
 
@@ -138,3 +139,25 @@ def test_surgery_for_cord_compression_waits_only_on_a_paraplegia_past_48_hours()
         )
         (item,) = [r for r in evaluate(done).recommendations if r.code == code]
         assert item.status is ItemStatus.firm, (frankel, item.conditions)
+
+
+def test_a_hypercalcaemia_suspected_for_want_of_albumin_has_it_measured_at_once() -> None:
+    # Total calcium 3.05 mmol/L, no albumin (referral 013): the corrected value may be 2.75 or
+    # 3.55; the albumin that decides the emergency is urgent, not "in the coming days".
+    doc = {
+        "id": "albumin-pending",
+        "patient": {"age": 72, "sex": "male", "weight_kg": 70},
+        "primary": {"site": "lung_nsclc"},
+        "labs": {"calcium_mmol_l": 3.05, "creatinine_umol_l": 95},
+        "lesions": [{"id": "R6", "region": "rib"}],
+    }
+    p = evaluate(parse_case(doc))
+    (crisis,) = [e for e in p.emergencies if e.code == "EMERG.HYPERCALCEMIA"]
+    assert crisis.status is ItemStatus.suspected
+    (labs,) = [r for r in p.recommendations if r.code == "DX.LABS_BONE"]
+    assert labs.priority == "urgent" and labs.status is ItemStatus.firm
+    assert "Albumin" in labs.text.de
+    # A normal total calcium: the albumin is still asked for, but not at once.
+    doc["labs"] = {"calcium_mmol_l": 2.3, "creatinine_umol_l": 95}
+    (labs,) = [r for r in evaluate(parse_case(doc)).recommendations if r.code == "DX.LABS_BONE"]
+    assert labs.priority == "soon"
