@@ -101,6 +101,8 @@ SECTIONS: tuple[str, ...] = (
 #: paraplegic  no motor function below a spinal lesion (Frankel A or B) for longer than the
 #:             window of treatment (paralysed_long): no warning about legs getting weaker, no
 #:             advice on walking
+#: castration_resistant   a prostate cancer documented as castration-resistant: the
+#:             deprivation goes on, with newer hormone drugs beside it
 #: old_deficit_only   the only neurological finding is a deficit documented as neither new
 #:             nor progressive (def.mscc_old_deficit_only): a cord compression is named on the
 #:             condition that imaging shows one, and the letter does not call it a sign of one
@@ -134,6 +136,7 @@ TAGS: frozenset[str] = frozenset(
         "paraplegic",
         "dialysis",
         "old_deficit_only",
+        "castration_resistant",
     }
 )
 #: Placeholders a block may use.

@@ -755,3 +755,21 @@ def test_at_the_end_of_life_the_palliative_team_comes_before_112() -> None:
     fit = parse_case(doc)
     text = build_letter(evaluate(fit), fit, contact=CONTACT).plain_text()
     assert "Sofort die 112 rufen" in text and "Palliativteam anrufen" not in text
+
+
+def test_castration_resistance_explains_why_the_deprivation_goes_on() -> None:
+    doc = {
+        "id": "crpc",
+        "board_date": "2026-11-26",
+        "patient": {"age": 71, "sex": "male", "ecog": 1},
+        "primary": {"site": "prostate", "castration_status": "resistant"},
+        "lesions": [{"id": "IL", "region": "pelvis", "pain_vas": 5, "type": "blastic"}],
+    }
+    case = parse_case(doc)
+    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    assert "Hormon-Entzug geht weiter: Ohne ihn wächst der Krebs schneller." in text
+    assert "Er nimmt dem Tumor das männliche Hormon" not in text
+    doc["primary"] = {"site": "prostate", "castration_status": "sensitive"}
+    sensitive = parse_case(doc)
+    text = build_letter(evaluate(sensitive), sensitive, contact=CONTACT).plain_text()
+    assert "Er nimmt dem Tumor das männliche Hormon" in text and "geht weiter" not in text

@@ -740,6 +740,9 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("paralysed_long")
     if case.patient.on_dialysis:
         tags.add("dialysis")
+    castration = case.primary.castration_status
+    if castration is not None and castration.value == "resistant":
+        tags.add("castration_resistant")
     # An old deficit as the only neurological finding (its onset may be open): a compression
     # is named on the condition that imaging shows one, not announced as signalled, unless
     # the board gives dexamethasone for it at once.
