@@ -250,9 +250,12 @@ def test_firm_items_are_proposed_with_when_and_conditional_ones_are_open() -> No
     steps = {s.when: s.items for s in lt.personal.steps}
     assert "Notfall-Bestrahlung – im 6. Brustwirbel" in steps["Sofort"]
     assert "Kortison gegen die Schwellung am Rückenmark" in steps["Sofort"]
-    # A confirmed emergency is proposed now, a suspected one is still being clarified.
+    # A confirmed emergency is proposed now; a suspected one is its box at the top of page
+    # one ("Verdacht: …"), not also a "maybe".
     assert "Notfall-Behandlung wegen Druck auf das Rückenmark" in steps["Sofort"]
-    assert "Behandlung gegen zu viel Kalzium im Blut" in lt.personal.maybe
+    (box,) = [u for u in lt.personal.urgent if u.code == "EMERG.HYPERCALCEMIA"]
+    assert box.prefix == "Verdacht: "
+    assert "Behandlung gegen zu viel Kalzium im Blut" not in lt.personal.maybe
     assert all("Vorbeugung" not in i for items in steps.values() for i in items)
     # L4 gets 1 x 8 Gy for its pain (firm): no prophylactic radiotherapy is open there.
     assert "Bestrahlung zur Vorbeugung – im 9. Brustwirbel" in lt.personal.maybe
@@ -773,3 +776,24 @@ def test_castration_resistance_explains_why_the_deprivation_goes_on() -> None:
     sensitive = parse_case(doc)
     text = build_letter(evaluate(sensitive), sensitive, contact=CONTACT).plain_text()
     assert "Er nimmt dem Tumor das männliche Hormon" in text and "geht weiter" not in text
+
+
+def test_a_suspected_emergency_heads_the_letter_and_is_no_maybe_besides() -> None:
+    # New leg weakness, no MRI yet (referral 001): the suspected compression is the box at the
+    # top of page one, not also a "Vielleicht kommt noch dazu".
+    doc = {
+        "id": "weak-legs",
+        "board_date": "2026-11-26",
+        "patient": {"age": 61, "sex": "female"},
+        "primary": {"site": "breast"},
+        "neurology": {"new_deficit": True},
+        "lesions": [{"id": "TH", "region": "spine", "pain": "mechanical"}],
+    }
+    case = parse_case(doc)
+    proposal = evaluate(case)
+    assert any(
+        e.code == "EMERG.MSCC" and e.status.value == "suspected" for e in proposal.emergencies
+    )
+    lt = build_letter(proposal, case, contact=CONTACT)
+    assert [u.code for u in lt.personal.urgent][:1] == ["EMERG.MSCC"]
+    assert not any("Notfall-Behandlung wegen Druck" in m for m in lt.personal.maybe)

@@ -1062,6 +1062,8 @@ def _steps(
         wording = texts.item(item.code)
         if wording is None or wording.clarify or present & set(wording.unless):
             continue
+        if item.status is ItemStatus.suspected and item.code in texts.emergencies:
+            continue  # its box heads page one; it is no "maybe" besides
         if item.status not in (ItemStatus.firm, ItemStatus.confirmed):
             # Conditional items and suspected emergencies are still being clarified.
             maybe.setdefault(item.code, [])
