@@ -121,4 +121,4 @@ def test_paraplegia_of_unknown_duration_keeps_the_stereotactic_course_open() -> 
     assert emergency_rt.status is ItemStatus.firm
     (sbrt,) = at(p, "RT.SBRT")
     assert sbrt.status is ItemStatus.conditional
-    assert {c.fact for c in sbrt.conditions} == {"neuro.deficit_onset_hours"}
+    assert {c.fact for c in sbrt.conditions} == {"neuro.paraplegia_over_window"}

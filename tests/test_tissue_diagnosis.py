@@ -217,7 +217,14 @@ def test_cord_compression_forks_on_the_open_histology() -> None:
         }
 
     surgery = _items(p, "SURG.DECOMPRESSION_STABILIZATION", "T7")
-    assert [(i.status, histology(i)) for i in surgery] == [("conditional", {False})]
+    assert [(i.status, histology(i)) for i in surgery] == [("conditional", {False, True})]
+    # A highly radiosensitive histology is operated only at an unstable segment (SINS 13 or
+    # more, open here): that branch names the instability too.
+    groups: dict[int, set[str]] = {}
+    for c in surgery[0].conditions:
+        if c.fact == "primary.highly_radiosensitive" and c.values == [True]:
+            groups[c.group] = {x.fact for x in surgery[0].conditions if x.group == c.group}
+    assert groups and all("lesion.sins" in facts for facts in groups.values())
     radiotherapy = _items(p, "RT.MSCC", "T7")
     assert radiotherapy and all(i.status == "conditional" for i in radiotherapy)
     assert any(histology(i) == {True} for i in radiotherapy)
