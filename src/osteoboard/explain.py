@@ -596,7 +596,7 @@ def _problem(
             return _conventional_problem(root, loc, *converted, root_name)
         key = _BOUNDS[kind]
         hints = _conventional_unit_hints(root, loc, value)
-        if tuple(loc) == ("patient", "age") and isinstance(value, int | float) and value < 18:
+        if tuple(loc) == ("patient", "age") and kind == "greater_than_equal":
             # Not a typo to work around by leaving the age out: adult scores and doses would
             # be applied to a child.
             hints = (Msg("hint_minor"),)

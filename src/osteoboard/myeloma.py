@@ -625,13 +625,14 @@ def _parameter(m: Measurability, series: Sequence[MyelomaAssessment]) -> str | N
     return None
 
 
-def current_line(myeloma: Myeloma) -> Myeloma:
-    """The myeloma block as of its current line of therapy: from the latest assessment
-    marked ``line_start`` on, with that assessment's values as the baseline (IMWG: response
-    and progression of a line are judged from the values before it). Unchanged without one."""
+def current_line(myeloma: Myeloma) -> tuple[Myeloma, dt.date | None]:
+    """The myeloma block as of its current line of therapy, and the date that line started:
+    from the latest assessment marked ``line_start`` on, with that assessment's values as the
+    baseline (IMWG: response and progression of a line are judged from the values before
+    it). Unchanged, and no date, without one."""
     starts = [i for i, a in enumerate(myeloma.series) if a.line_start]
     if not starts:
-        return myeloma
+        return myeloma, None
     start = myeloma.series[starts[-1]]
     baseline = MyelomaBaseline(
         serum_m_g_dl=start.serum_m_g_dl,
@@ -639,16 +640,16 @@ def current_line(myeloma: Myeloma) -> Myeloma:
         involved_flc_mg_l=start.involved_flc_mg_l,
         uninvolved_flc_mg_l=start.uninvolved_flc_mg_l,
     )
-    return myeloma.model_copy(
+    current = myeloma.model_copy(
         update={"baseline": baseline, "series": myeloma.series[starts[-1] + 1 :]}
     )
+    return current, start.date
 
 
 def analyse(myeloma: Myeloma) -> MyelomaCourse:
     """Analyse baseline and series of a myeloma block (see the module docstring), from the
     start of the current line of therapy when the series marks one."""
-    starts = [a.date for a in myeloma.series if a.line_start]
-    myeloma = current_line(myeloma)
+    myeloma, line_start = current_line(myeloma)
     baseline = myeloma.baseline
     series = tuple(myeloma.series)
     m = _measurability(baseline)
@@ -787,5 +788,5 @@ def analyse(myeloma: Myeloma) -> MyelomaCourse:
         paraprotein=_paraprotein_rise(series, before) if series else None,
         new_lesions_reported=any(a.new_lesions is True for a in series),
         notes=tuple(notes),
-        line_start=starts[-1] if starts else None,
+        line_start=line_start,
     )

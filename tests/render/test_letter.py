@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -696,31 +697,27 @@ def test_every_cauda_replacement_meets_its_words() -> None:
         assert words in sources, words
 
 
+def _plain(doc: dict[str, Any]) -> str:
+    """The letter of a case document, as plain text."""
+    case = parse_case(doc)
+    return build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+
+
 def test_a_pregnant_patient_is_told_not_to_take_nsaids_on_her_own() -> None:
-    case = parse_case(
-        {
-            "id": "pregnant-pain",
-            "board_date": "2026-11-26",
-            "patient": {"age": 34, "sex": "female", "pregnant": True},
-            "primary": {"site": "breast", "hormone_receptor": "positive"},
-            "lesions": [
-                {"id": "T6", "region": "spine", "level": "T6", "pain_vas": 7, "type": "lytic"}
-            ],
-        }
-    )
-    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
-    assert "Ab der 20. Woche können sie Ihrem Kind schaden." in text
-    not_pregnant = case.model_copy(
-        update={"patient": case.patient.model_copy(update={"pregnant": False})}
-    )
-    assert (
-        "Ihrem Kind"
-        not in build_letter(evaluate(not_pregnant), not_pregnant, contact=CONTACT).plain_text()
-    )
+    doc: dict[str, Any] = {
+        "id": "pregnant-pain",
+        "board_date": "2026-11-26",
+        "patient": {"age": 34, "sex": "female", "pregnant": True},
+        "primary": {"site": "breast", "hormone_receptor": "positive"},
+        "lesions": [{"id": "T6", "region": "spine", "level": "T6", "pain_vas": 7, "type": "lytic"}],
+    }
+    assert "Ab der 20. Woche können sie Ihrem Kind schaden." in _plain(doc)
+    doc["patient"] = {"age": 34, "sex": "female", "pregnant": False}
+    assert "Ihrem Kind" not in _plain(doc)
 
 
 def test_nsaids_beside_weak_kidneys_are_named_in_the_letter() -> None:
-    doc = {
+    doc: dict[str, Any] = {
         "id": "nsaid-kidney",
         "board_date": "2026-11-26",
         "patient": {"age": 74, "sex": "male", "weight_kg": 60},
@@ -729,52 +726,41 @@ def test_nsaids_beside_weak_kidneys_are_named_in_the_letter() -> None:
         "labs": {"creatinine_umol_l": 210},
         "lesions": [{"id": "IL", "region": "pelvis", "pain_vas": 6, "type": "blastic"}],
     }
-    case = parse_case(doc)
-    proposal = evaluate(case)
-    assert any(w.code == "WARN.NSAID_RENAL" for w in proposal.warnings)
-    text = build_letter(proposal, case, contact=CONTACT).plain_text()
-    assert "Sie schaden schwachen Nieren." in text
+    assert any(w.code == "WARN.NSAID_RENAL" for w in evaluate(parse_case(doc)).warnings)
+    assert "Sie schaden schwachen Nieren." in _plain(doc)
     doc["labs"] = {"creatinine_umol_l": 70}
-    healthy = parse_case(doc)
-    assert (
-        "Ihre Nieren arbeiten schwächer."
-        not in build_letter(evaluate(healthy), healthy, contact=CONTACT).plain_text()
-    )
+    assert "schwachen Nieren" not in _plain(doc)
 
 
 def test_at_the_end_of_life_the_palliative_team_comes_before_112() -> None:
-    doc = {
+    doc: dict[str, Any] = {
         "id": "hospice",
         "board_date": "2026-11-26",
         "patient": {"age": 79, "sex": "female", "ecog": 4, "life_expectancy_months": 1},
         "primary": {"site": "pancreas"},
         "lesions": [{"id": "IL", "region": "pelvis", "pain_vas": 8, "type": "lytic"}],
     }
-    case = parse_case(doc)
-    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    text = _plain(doc)
     assert "Sofort Ihr Palliativteam anrufen" in text and "Sofort die 112 rufen" not in text
     assert "Bewegen Sie sich so viel, wie es Ihnen guttut." in text
     doc["patient"] = {"age": 79, "sex": "female", "ecog": 1, "life_expectancy_months": 12}
-    fit = parse_case(doc)
-    text = build_letter(evaluate(fit), fit, contact=CONTACT).plain_text()
+    text = _plain(doc)
     assert "Sofort die 112 rufen" in text and "Palliativteam anrufen" not in text
 
 
 def test_castration_resistance_explains_why_the_deprivation_goes_on() -> None:
-    doc = {
+    doc: dict[str, Any] = {
         "id": "crpc",
         "board_date": "2026-11-26",
         "patient": {"age": 71, "sex": "male", "ecog": 1},
         "primary": {"site": "prostate", "castration_status": "resistant"},
         "lesions": [{"id": "IL", "region": "pelvis", "pain_vas": 5, "type": "blastic"}],
     }
-    case = parse_case(doc)
-    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    text = _plain(doc)
     assert "Hormon-Entzug geht weiter: Ohne ihn wächst der Krebs schneller." in text
     assert "Er nimmt dem Tumor das männliche Hormon" not in text
     doc["primary"] = {"site": "prostate", "castration_status": "sensitive"}
-    sensitive = parse_case(doc)
-    text = build_letter(evaluate(sensitive), sensitive, contact=CONTACT).plain_text()
+    text = _plain(doc)
     assert "Er nimmt dem Tumor das männliche Hormon" in text and "geht weiter" not in text
 
 

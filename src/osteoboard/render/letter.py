@@ -743,14 +743,9 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     castration = case.primary.castration_status
     if castration is not None and castration.value == "resistant":
         tags.add("castration_resistant")
-    # An old deficit as the only neurological finding (its onset may be open): a compression
-    # is named on the condition that imaging shows one, not announced as signalled, unless
-    # the board gives dexamethasone for it at once.
-    if (
-        definition_holds(case, "mscc_old_deficit_only", kb) is not False
-        and case.neurology.new_deficit is False
-        and "SUP.DEXAMETHASONE" not in firm
-    ):
+    # An old deficit as the only documented neurological finding (radicular pain or the
+    # team's suspicion may still be open): the deficit alone is no sign of a compression.
+    if definition_holds(case, "mscc_old_deficit_only", kb) is not False:
         tags.add("old_deficit_only")
     # Paralysed for longer than the window of treatment (Frankel A or B, past 48 hours): an
     # acute paralysis may still recover, and its warnings and advice stay those of walking.
