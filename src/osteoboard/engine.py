@@ -138,6 +138,9 @@ class _Hit:
     alternatives: bool = False
     #: A priority more urgent than the rule's, taken over from an open hit of the same item.
     priority: Priority | None = None
+    #: The hits of an item whose action joins texts (a request list), most urgent first:
+    #: the item's text is theirs in turn.
+    joined: tuple[_Hit, ...] = ()
 
 
 class _Ask(NamedTuple):
@@ -859,6 +862,18 @@ def _item_text(kb: KnowledgeBase, hit: _Hit) -> Text:
         text = kb.actions[rule.rule.action].alternatives_text
         assert text is not None  # set only then (_items)
         return text
+    if not hit.joined:
+        return _rule_text(kb, hit)
+    # A request list: every rule's text once, in the order of the hits.
+    parts = dict.fromkeys(_rule_text(kb, h) for h in hit.joined)
+    if len(parts) == 1:
+        return next(iter(parts))
+    return Text(de=" ".join(t.de for t in parts), en=" ".join(t.en for t in parts))
+
+
+def _rule_text(kb: KnowledgeBase, hit: _Hit) -> Text:
+    """The text of the hit's own rule, its placeholders filled in."""
+    rule = hit.rule
     base = rule.rule.text or kb.actions[rule.rule.action].text
     if not rule.placeholders:
         return base  # nothing to fill in (a Text is frozen, so it can be shared)
@@ -1531,7 +1546,11 @@ def _fact_key(name: str, scope: _Scope) -> tuple[Any, ...]:
     return (name in scope.assumed, value.__class__, shown)
 
 
-def _merge(group: Sequence[_Hit]) -> tuple[_Hit, list[str], list[Because], list[Assumption]]:
+#: A merged item: the hit whose text and status it takes, its sources, facts and assumptions.
+_Merged = tuple[_Hit, list[str], list[Because], list[Assumption]]
+
+
+def _merge(group: Sequence[_Hit]) -> _Merged:
     """One item from hits with the same code and lesion: the most urgent hit's text, the
     sources, facts and assumptions of all."""
     kept = group[0]
@@ -1585,13 +1604,14 @@ def _items(
                     (h.rule.rule.priority for h in sooner), key=_PRIORITY_RANK.__getitem__
                 )
                 merged = (kept, sources, because, assumed)
-            out.append(merged)
+            out.append(_joined(kb, merged, [*chosen, *sooner]))
             continue
         sure = [h for h in group if h.status is not ItemStatus.conditional]
         if sure:
             # An open emergency is suspected: its text is that of a rule written for the
             # suspicion, never that of the confirmed one ("im MRT gesichert").
-            out.append(_merge(sorted(sure, key=lambda h: h.rule.rule.status != "suspected")))
+            merged = _merge(sorted(sure, key=lambda h: h.rule.rule.status != "suspected"))
+            out.append(_joined(kb, merged, sure))
             continue
         # Conditional only: one item whose condition groups are the alternatives; its text is
         # that of the branch with the fewest open conditions.
@@ -1623,6 +1643,22 @@ def _items(
         )
         out.append((first, sources, because, assumed))
     return out
+
+
+def _joined(kb: KnowledgeBase, merged: _Merged, hits: Sequence[_Hit]) -> _Merged:
+    """The merged item, its text joined from every hit when its action is a request list
+    (the kept hit first, the others most urgent first, then in knowledge-base order)."""
+    kept = merged[0]
+    if len(hits) == 1 or not kb.actions[kept.rule.rule.action].joins_texts:
+        return merged
+    covered = {rule_id for h in hits for rule_id in h.rule.rule.covers}
+    texts = sorted(
+        {h.rule.order: h for h in hits if h.rule.rule.id not in covered}.values(),
+        key=lambda h: (_PRIORITY_RANK[h.rule.rule.priority], h.rule.order),
+    )
+    item = copy.copy(kept)
+    item.joined = tuple(texts)
+    return (item, *merged[1:])
 
 
 def _in_group(condition: ItemCondition, group: int) -> ItemCondition:

@@ -150,6 +150,12 @@ class Action(_KbModel):
         "different texts (each naming its own reason): it states none, the conditions say "
         "when each branch applies.",
     )
+    joins_texts: bool = Field(
+        default=False,
+        description="A request list (laboratory values): when several rules give the item, "
+        "its text is each of their texts in turn, most urgent first, so that no request is "
+        "dropped; otherwise the most urgent rule's text stands for all.",
+    )
 
 
 class Therapy(_KbModel):
@@ -210,6 +216,11 @@ class Rule(_KbModel):
         description="Radiotherapy schedules this rule's schedule is offered beside as an "
         "alternative, when one of them is the lesion's proposed schedule "
         "(kb.yaml radiotherapy_schedules).",
+    )
+    covers: list[Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")]] = Field(
+        default_factory=list,
+        description="Rules of the same request-list action (joins_texts) whose requests this "
+        "rule's text already makes: beside it their texts are left out of the item.",
     )
     note: str | None = Field(default=None, description="Reviewer's note; not shown to users.")
 
@@ -1290,6 +1301,7 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
         from osteoboard.fhir.codes import read_fhir_codes
 
         read_fhir_codes(kb_dir, sources)  # the FHIR code tables: linted with the rest
+    _check_covers(compiled, actions)
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
     schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
     quality = load_quality(kb_dir, actions=actions, sources=sources)
@@ -1330,6 +1342,22 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
         prognosis=prognosis,
         sites=sites,
     )
+
+
+def _check_covers(rules: Sequence[CompiledRule], actions: Mapping[str, Action]) -> None:
+    """Every rule a rule ``covers`` exists, is another rule and gives the same action, one
+    whose texts are joined."""
+    by_id = {compiled.rule.id: compiled.rule for compiled in rules}
+    for compiled in rules:
+        rule = compiled.rule
+        for other in rule.covers:
+            at = f"{compiled.file}: rule {rule.id}: covers {other}"
+            if not actions[rule.action].joins_texts:
+                raise KnowledgeError(f"{at}: {rule.action} does not join texts (actions.yaml)")
+            if other not in by_id or other == rule.id:
+                raise KnowledgeError(f"{at}: not another rule of the knowledge base")
+            if by_id[other].action != rule.action:
+                raise KnowledgeError(f"{at}: gives {by_id[other].action}, not {rule.action}")
 
 
 def _check_schedules(
