@@ -184,12 +184,15 @@ def test_hypervascular_sites() -> None:
         ({"subtype": "rhabdomyosarcoma_alveolar"}, "sensitive"),
         ({"subtype": "rhabdomyosarcoma_pleomorphic"}, "resistant"),
         ({"subtype": "leiomyosarcoma"}, "resistant"),
+        ({"subtype": "liposarcoma_myxoid"}, "sensitive"),
+        ({"subtype": "liposarcoma_dedifferentiated"}, "resistant"),
         ({}, "resistant"),
     ],
 )
 def test_radiosensitivity_of_sarcoma_by_subtype(sarcoma: dict[str, Any], expected: str) -> None:
-    """Ewing sarcoma and embryonal/alveolar rhabdomyosarcoma are radiosensitive; adult-type
-    soft-tissue sarcoma, and a sarcoma whose subtype is not given, stay radioresistant."""
+    """Ewing sarcoma, embryonal/alveolar rhabdomyosarcoma and myxoid liposarcoma (Chung 2009)
+    are radiosensitive; the other adult-type soft-tissue sarcomas, and a sarcoma whose subtype
+    is not given, stay radioresistant."""
     case = parse_case({"id": "s", "primary": {"site": "sarcoma"}, "sarcoma": sarcoma})
     scores = compute_all(case)
     fs = case_facts(case, scores, derive_prognosis(None, scores))
