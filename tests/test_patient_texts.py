@@ -108,6 +108,8 @@ NO_BLOCK: dict[str, str] = {
     "WARN.RA223_BLOOD_COUNT": "clinician threshold; the radium block explains blood counts",
     "WARN.LU177_MARROW": "clinician warning; the lutetium blocks explain marrow toxicity",
     "WARN.LU177_LABS": "fires when lutetium is NOT given now; a lutetium text would mislead",
+    "WARN.LU177_DOTATATE_LABS": "fires when lutetium is NOT given now; a lutetium text "
+    "would mislead",
     "WARN.RA223_COMBINATION": "clinician licensing note; the radium block comes with the others",
     "WARN.RAI_SPINAL_EPIDURAL": "a paragraph of the radioiodine block, proposed beside it",
     "WARN.LU177_PSMA_NEGATIVE": "fires when lutetium is NOT given; a lutetium text would mislead",
