@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from osteoboard.engine import evaluate
 from tests.fhir.test_import import SCT, obs, run
 
 ATC = "http://www.whocc.no/atc"
@@ -274,3 +275,74 @@ def test_a_modifier_inside_an_ordered_mapping_is_found() -> None:
     condition = _metastasis("met", stage=[stage])
     result = import_resources([patient(), OrderedDict(condition)])
     assert result.case.lesions == []
+
+
+def _fracture(cid: str, code: str, side: str | None = None, **extra: Any) -> dict[str, Any]:
+    icd = {"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": code}
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "code": {"coding": [_sided(icd, side) if side else icd]},
+        "subject": {"reference": "Patient/pat-1"},
+        "onsetDateTime": "2026-11-15",
+        **extra,
+    }
+
+
+def test_a_fractures_side_in_its_code_keeps_it_off_the_other_sides_lesion() -> None:
+    # A right femoral metastasis and a left-sided fracture of the pelvis or thigh (M84.45 L):
+    # not the right femur, which is intact; the fracture is a lesion of its own, its region
+    # open (pelvis or femur), on the left.
+    result = run(_femur_metastasis("met-right", "R"), _fracture("fx", "M84.45", "L"))
+    by_id = {les.id: les for les in result.case.lesions}
+    assert by_id["met-right"].pathologic_fracture is None
+    assert by_id["fx"].pathologic_fracture is True and by_id["fx"].side == "left"
+    assert by_id["fx"].region is None
+    p = evaluate(result.case)
+    (emergency,) = [e for e in p.emergencies if e.code == "EMERG.PATHOLOGIC_FRACTURE"]
+    assert emergency.lesion == "fx" and emergency.status.value == "suspected"
+    # The same side as the metastasis: the fracture is that lesion's.
+    same = run(_femur_metastasis("met-left", "L"), _fracture("fx", "M84.45", "L"))
+    (lesion,) = same.case.lesions
+    assert lesion.id == "met-left" and lesion.pathologic_fracture is True
+
+
+def test_a_located_fracture_without_a_coded_metastasis_is_a_lesion() -> None:
+    # Myeloma: German coding gives its bone lesions no C79.5. A fracture of T12 (M84.48 with
+    # its vertebra as bodySite) is the T12 lesion, and the spine is assessed.
+    myeloma = {
+        "resourceType": "Condition",
+        "id": "mm",
+        "code": {
+            "coding": [{"system": "http://fhir.de/CodeSystem/bfarm/icd-10-gm", "code": "C90.00"}]
+        },
+        "subject": {"reference": "Patient/pat-1"},
+    }
+    t12 = {"coding": [{"system": SCT, "code": "23215003"}]}
+    result = run(myeloma, _fracture("fx-t12", "M84.48", bodySite=[t12]))
+    (lesion,) = result.case.lesions
+    assert (lesion.region, lesion.level, lesion.pathologic_fracture) == ("spine", "T12", True)
+    made = next(f for f in result.report.fields if f.field == "lesions[fx-t12]")
+    assert made.note is not None and "als eigene Läsion übernommen" in made.note.de
+    codes = {r.code for r in evaluate(result.case).recommendations}
+    assert "SURG.SPINE_CONSULT" in codes
+
+
+def test_a_vertebral_level_written_as_text_locates_the_metastasis() -> None:
+    # C79.5 with a collapsed vertebra (M49.56) in one Condition, its bodySite only the words
+    # "LWK 2": the L2 lesion, fractured, and a radiotherapy of L2 finds it.
+    gm = "http://fhir.de/CodeSystem/bfarm/icd-10-gm"
+    met = {
+        "resourceType": "Condition",
+        "id": "met-l2",
+        "code": {"coding": [{"system": gm, "code": "C79.5"}, {"system": gm, "code": "M49.56"}]},
+        "bodySite": [{"text": "LWK 2"}],
+        "subject": {"reference": "Patient/pat-1"},
+    }
+    (lesion,) = run(met).case.lesions
+    assert (lesion.region, lesion.level, lesion.pathologic_fracture) == ("spine", "L2", True)
+    # Words that name no single level locate nothing.
+    for text in ("LWK 2 und LWK 3", "Wirbelsäule", "Lendenwirbel"):
+        vague = {**met, "bodySite": [{"text": text}]}
+        (lesion,) = run(vague).case.lesions
+        assert lesion.level is None, text

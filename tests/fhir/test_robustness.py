@@ -195,9 +195,15 @@ def test_pathological_fracture_goes_to_the_one_lesion_at_its_site_never_a_guess(
         if f.field.endswith("pathologic_fracture") and f.note is not None
     ]
     assert len(notes) == 2 and all("nicht eindeutig zuzuordnen" in n for n in notes)
+    # At no listed lesion (the pelvis or thigh, beside a humerus lesion): not set at the
+    # humerus, and not lost either - a lesion of its own, its region open for the board (both
+    # places are weight-bearing: the fracture emergency is suspected).
     nowhere = run(cond("mh", GM, "C79.5", bodySite=[humerus]), cond("fx", GM, "M90.75"))
-    assert nowhere.case.lesions[0].pathologic_fracture is None  # the pelvis or thigh: no lesion
-    assert "keiner Knochenläsion zuzuordnen" in reasons(nowhere, "Condition/fx")
+    humerus_lesion, fracture = nowhere.case.lesions
+    assert humerus_lesion.id == "mh" and humerus_lesion.pathologic_fracture is None
+    assert fracture.id == "fx" and fracture.region is None and fracture.pathologic_fracture
+    made = next(f for f in nowhere.report.fields if f.field == "lesions[fx]")
+    assert made.note is not None and "(Becken oder Femur; Region offen)" in made.note.de
 
 
 def test_a_later_value_that_cannot_be_used_is_not_replaced_by_an_earlier_one() -> None:

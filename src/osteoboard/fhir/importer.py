@@ -21,7 +21,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from osteoboard.case import OPERATION_REGIONS, Case, PrimarySite, Region, Sex
+from osteoboard.case import (
+    OPERATION_REGIONS,
+    Case,
+    PrimarySite,
+    Region,
+    Sex,
+    normalise_spine_level,
+)
 from osteoboard.fhir.codes import CASE_ITEM_SYSTEM, FhirCodes, load_fhir_codes
 from osteoboard.fhir.errors import FhirImportError, FhirProblem
 from osteoboard.fhir.loaders import PATIENT_DATA_TYPES
@@ -1028,7 +1035,9 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
         bone_sites = [
             s
             for s in sites
-            if codes.locations.first(_codings(s)) or codes.bone_body_sites.first(_codings(s))
+            if codes.locations.first(_codings(s))
+            or codes.bone_body_sites.first(_codings(s))
+            or (bone is not None and _text_level(s.text) is not None)
         ]
         secondary = prof.secondary in profiles or bone is not None or visceral is not None
         if _names_a_primary(codes, res):
@@ -1417,7 +1426,11 @@ def _finding(state: _State, ref: str, res: Resource, entry: Any, date: dt.date |
                 "onset[x]",
             )
     if entry.lesion:
-        targets = _finding_lesions(state, res, entry)
+        targets = _finding_lesions(state, ref, res, entry)
+        if not targets:
+            made = _finding_lesion(state, ref, res, entry)
+            if made is not None:
+                targets = [made]
         if not targets:
             state.drop(
                 ref,
@@ -1448,15 +1461,28 @@ def _finding(state: _State, ref: str, res: Resource, entry: Any, date: dt.date |
                 )
 
 
-def _finding_lesions(state: _State, res: Resource, entry: Any) -> list[dict[str, Any]]:
+def _finding_lesions(state: _State, ref: str, res: Resource, entry: Any) -> list[dict[str, Any]]:
     """The lesions a finding may be at: the Condition's own lesion, else the listed lesions at
-    its bodySite or at the site its code names (several when the site is not precise)."""
+    its bodySite or at the site its code names (several when the site is not precise), on
+    the side its bodySite or its code (ICD-10-GM Seitenlokalisation) states."""
     own = [les for les in state.lesions if res.id and les["_condition"] == res.id]
     if len(own) == 1:
         return own
+    places = _finding_places(state, ref, res, entry)
+    if places is None:  # the code names no one site: any listed lesion may be it
+        return list(own or state.lesions)
+    pool = own or state.lesions
+    return [les for les in pool if any(_at_place(les, p) for p in places)]
+
+
+def _finding_places(
+    state: _State, ref: str, res: Resource, entry: Any
+) -> list[dict[str, Any]] | None:
+    """The places a finding names (bodySite first, else the site digit of its code), each with
+    the code's side where the place has none; None when the code names no one site."""
     places: list[dict[str, Any]] = []
     for site in res.bodySite or []:
-        loc, _display = _location(state, site)
+        loc, _display = _location(state, site, res, ref)
         if "region" in loc:
             places.append(loc)
     if not places and entry.site_digits is not None:
@@ -1469,21 +1495,104 @@ def _finding_lesions(state: _State, res: Resource, entry: Any) -> list[dict[str,
             rest = (coding.code or "").strip().rstrip("†*!+‡")[len(entry.prefix) :]
             digit = rest[:1] if rest else ""
         sites = table.get(digit, table.get("any", []))
-        if sites == "any_lesion":  # the code names no one site: any listed lesion may be it
-            return list(own or state.lesions)
+        if sites == "any_lesion":
+            return None
+        side = _gm_side(state.codes, res)
         for place in sites:
             places.append(
                 {"region": place.region.value}
                 | ({"bone": place.bone.value} if place.bone is not None else {})
+                | ({"side": side} if side is not None and place.region.value in _SIDED else {})
             )
-    pool = own or state.lesions
-    return [les for les in pool if any(_at_place(les, p) for p in places)]
+    return places
+
+
+_PLACE_WORDS = {
+    "de": {
+        "pelvis": "Becken",
+        "spine": "Wirbelsäule",
+        "rib": "Rippe",
+        "skull": "Schädel",
+        "sternum": "Brustbein",
+        "long_bone": "Röhrenknochen",
+        "other": "anderer Knochen",
+        "femur": "Femur",
+        "tibia": "Tibia",
+        "fibula": "Fibula",
+        "humerus": "Humerus",
+        "radius": "Radius",
+        "ulna": "Ulna",
+    },
+    "en": {"long_bone": "long bone", "other": "other bone"},
+}
+
+
+def _place_words(place: Mapping[str, Any], lang: str) -> str:
+    """A place of a finding in words: its bone, else its region."""
+    key = str(place.get("bone") or place["region"])
+    return _PLACE_WORDS[lang].get(key, key)
+
+
+#: Regions whose lesions have a side (a limb, a pelvis); the spine and the sternum have none.
+_SIDED = frozenset({"long_bone", "pelvis", "rib", "other"})
 
 
 def _at_place(lesion: Mapping[str, Any], place: Mapping[str, Any]) -> bool:
+    """Whether a lesion may be at a place: the same region, and the same level, bone and side
+    where both state them (a lesion of unstated side may be the one)."""
     if lesion.get("region") != place.get("region"):
         return False
-    return all(lesion.get(k) == place[k] for k in ("level", "bone", "side") if k in place)
+    return all(
+        lesion.get(k) == place[k] for k in ("level", "bone", "side") if k in place and k in lesion
+    )
+
+
+def _finding_lesion(state: _State, ref: str, res: Resource, entry: Any) -> dict[str, Any] | None:
+    """A lesion made from a located finding that no listed lesion matches: a pathological
+    fracture at one stated place (a vertebra, a bone) is a bone lesion even where no bone
+    metastasis is coded there - German coding gives a myeloma's bone lesions no C79.5, and a
+    new fracture is often coded before its metastasis. None when the place is not one."""
+    if not entry.lesion.get("pathologic_fracture"):
+        return None
+    places = _finding_places(state, ref, res, entry) or []
+    if not places:
+        return None
+    if len(places) == 1:
+        loc = {k: v for k, v in places[0].items() if not k.startswith("_")}
+        where_de = where_en = ""
+    else:
+        # Several places (ICD-10 M84.45: pelvis or thigh): the fields they share (the side),
+        # the region left open for the board, which the emergency then names as open.
+        loc = {
+            k: v
+            for k, v in places[0].items()
+            if k != "region" and not k.startswith("_") and all(p.get(k) == v for p in places)
+        }
+        names = " oder ".join(_place_words(p, "de") for p in places)
+        names_en = " or ".join(_place_words(p, "en") for p in places)
+        where_de, where_en = f" ({names}; Region offen)", f" ({names_en}; region left open)"
+    lid = res.id if res.id and _LESION_ID.match(res.id) else f"L{len(state.lesions) + 1}"
+    if any(les["id"] == lid for les in state.lesions):
+        lid = f"L{len(state.lesions) + 1}"
+    lesion: dict[str, Any] = {"id": lid, "_condition": res.id, "_date": _condition_date(res)}
+    lesion.update(loc)
+    note = _t(
+        f"{entry.display}: keine Knochenläsion an dieser Stelle codiert – als eigene Läsion "
+        f"übernommen{where_de}, bitte die Bildgebung prüfen",
+        f"{entry.display}: no bone lesion coded at this site – taken as a lesion of its "
+        f"own{where_en}, please check the imaging",
+    )
+    srcs = [
+        FieldSource(field=f"lesions[{lid}]", value=lid, resource=ref, element="code", note=note)
+    ]
+    element = "bodySite" if res.bodySite else "code"
+    for name, value in loc.items():
+        srcs.append(
+            FieldSource(field=f"lesions[{lid}].{name}", value=value, resource=ref, element=element)
+        )
+    state.lesions.append(lesion)
+    state.lesion_sources.append(srcs)
+    return lesion
 
 
 def _location(
@@ -1512,6 +1621,25 @@ def _location(
     return loc, display
 
 
+#: A vertebral level in a free text: the German notation anywhere in it (HWK 5, BWK 12, Th8,
+#: LWK 2, SWK 1), or the text being nothing but a level (L2, T12).
+_TEXT_LEVEL = re.compile(r"\b(?:HWK|BWK|TH|LWK|SWK)\s*\.?\s*\d{1,2}\b", re.IGNORECASE)
+
+
+def _text_level(text: str | None) -> str | None:
+    """The one vertebral level a bodySite's text names, or None (none, or several)."""
+    if not text:
+        return None
+    found = _TEXT_LEVEL.findall(text) or [text.strip()]
+    levels = set()
+    for token in found:
+        try:
+            levels.add(normalise_spine_level(token))
+        except ValueError:
+            return None
+    return levels.pop() if len(levels) == 1 else None
+
+
 #: Marks a place whose side was left open for contradicting sides (never a lesion field).
 _SIDE_OPEN = "_side_open"
 
@@ -1528,6 +1656,12 @@ def _site_location(state: _State, site: Any) -> tuple[dict[str, Any], str]:
             out["level"] = entry.level
         if entry.bone:
             out["bone"] = entry.bone.value
+    elif (level := _text_level(getattr(site, "text", None))) is not None:
+        # No coding the table knows, but a vertebral level in words ("LWK 2", "BWK 12"):
+        # what a German report writes, and what the case format itself reads.
+        out["region"] = Region.spine.value
+        out["level"] = level
+        display = site.text
     for ext in getattr(site, "extension", None) or []:
         if ext.url == codes.data.laterality_extension:
             side = codes.laterality.first(_codings(ext.valueCodeableConcept))
@@ -1606,7 +1740,11 @@ def _lesions_of(
     lesions: list[dict[str, Any]],
     lesion_sources: list[list[FieldSource]],
 ) -> None:
-    located = [s for s in bone_sites if state.codes.locations.first(_codings(s))] or [None]
+    located = [
+        s
+        for s in bone_sites
+        if state.codes.locations.first(_codings(s)) or _text_level(s.text) is not None
+    ] or [None]
     for k, site in enumerate(located):
         base = res.id or f"L{len(lesions) + 1}"
         lid = base if len(located) == 1 else f"{base}-{k + 1}"
