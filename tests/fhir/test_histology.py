@@ -5,10 +5,12 @@ cancer code that names no organ takes it from the Condition's bodySite."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from osteoboard.fhir import import_resources, parse_bundle
 from tests.fhir.test_import import LOINC, SCT, obs, run
 
 ICDO3 = "urn:oid:2.16.840.1.113883.6.43.1"
@@ -90,6 +92,27 @@ def test_a_histology_observation_about_the_tumour_decides_it() -> None:
     unrelated = run(_primary(C34), other)
     assert unrelated.case.primary.site is None and unrelated.case.primary.histology is None
     assert _reasons(unrelated, "Observation/histo") == ["not about a primary tumour"]
+
+
+def test_a_focus_by_the_tumours_urn_uuid_full_url_is_about_it() -> None:
+    # Inside a collection or transaction Bundle the reference is the entry's urn:uuid
+    # fullUrl, whatever id the Condition has.
+    uuid = "urn:uuid:6f1c2a9e-0b7d-4c55-9a51-3d0e8c7b2f10"
+    pat = {"resourceType": "Patient", "id": "pat-1", "gender": "female", "birthDate": "1960-05-01"}
+    histology = _histology("8140/3", focus=[{"reference": uuid}])
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:0e5d2f41-2b4c-4f7a-9a55-51c6a8d1e001", "resource": pat},
+            {"fullUrl": uuid, "resource": _primary(C34)},
+            {"fullUrl": "urn:uuid:0e5d2f41-2b4c-4f7a-9a55-51c6a8d1e002", "resource": histology},
+        ],
+    }
+    result = import_resources(parse_bundle(bundle), board_date=dt.date(2026, 11, 20))
+    assert result.case.primary.site == "lung_nsclc"
+    assert result.case.primary.histology == "Adenocarcinoma, NOS (ICD-O-3 8140/3)"
+    assert not _reasons(result, "Observation/histo")
 
 
 def test_a_histology_that_decides_nothing_leaves_the_site_open_and_says_so() -> None:

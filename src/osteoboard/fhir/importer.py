@@ -331,6 +331,17 @@ def _ref_id(reference: Any) -> str | None:
     return None if key is None else key.rsplit("/", 1)[-1].removeprefix("urn:uuid:")
 
 
+def _target_id(state: _State, reference: Any) -> str | None:
+    """The id of the resource a reference points to, a ``urn:uuid:`` or absolute fullUrl of
+    the input resolved to the entry's own id (which may differ from the uuid)."""
+    text = getattr(reference, "reference", None)
+    if isinstance(text, str) and _is_url(text):
+        target = state.by_url.get(_url_key(text))
+        if target is not None:
+            return target.rsplit("/", 1)[-1]
+    return _ref_id(reference)
+
+
 def _ref_key(reference: Any) -> str | None:
     """What a reference points to with its type: ``Patient/x`` (from a relative or absolute
     reference, a version dropped) or ``urn:uuid:x``. Ids are unique only within a resource
@@ -1152,7 +1163,7 @@ def _morphology(
             found = (icdo, ref, "code")
     if found is None:
         for obs_ref, obs in state.histology_observations:
-            focus = {_ref_id(f) for f in obs.focus or []}
+            focus = {_target_id(state, f) for f in obs.focus or []}
             # without a focus, only where the input holds one primary tumour to describe
             if (res.id in focus or (not focus and state.primaries == 1)) and _codings(
                 obs.valueCodeableConcept
@@ -2394,7 +2405,7 @@ def _case_item(state: _State, ref: str, res: Resource, path: str, date: dt.date 
         return
     if path.startswith("lesion."):
         state.use(ref, "focus")
-        key = f"lesion@{_ref_id((res.focus or [None])[0])}#|{path[len('lesion.') :]}"
+        key = f"lesion@{_target_id(state, (res.focus or [None])[0])}#|{path[len('lesion.') :]}"
     elif path.startswith("myeloma.series."):
         if date is None or ref in state.periods:
             _undated_series(state, ref)
@@ -2787,7 +2798,7 @@ def _procedure(
         return
     state.use(ref, "code", "performedDateTime", "performedPeriod")
     if is_surgery:
-        reasons = {_ref_id(r) for r in res.reasonReference or []}
+        reasons = {_target_id(state, r) for r in res.reasonReference or []}
         if reasons & primary_ids:
             state.use(ref, "reasonReference")
             state.offer(
