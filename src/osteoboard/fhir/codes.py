@@ -21,10 +21,12 @@ from osteoboard.case import (
     CardiacDevice,
     Case,
     LongBone,
+    MyelomaDrug,
     MyelomaStage,
     Operation,
     PrimarySite,
     Region,
+    SarcomaAgent,
     Side,
 )
 from osteoboard.knowledge_files import (
@@ -228,6 +230,30 @@ class CurrentMedicationEntry(_Entry):
     drug: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
 
 
+#: Case fields a systemic cancer drug may set true (``received``: given at any time before the
+#: board; ``current``: given now). The prostate fields are read for prostate cancer only.
+SYSTEMIC_FIELDS = (
+    "prior_therapy.chemotherapy",
+    "prior_therapy.arpi_received",
+    "prior_therapy.taxane_received",
+    "prior_therapy.abiraterone_current",
+)
+
+
+class SystemicTherapyEntry(_Entry):
+    """A systemic cancer drug whose use the case records: the yes/no fields it sets, androgen
+    deprivation (its start), and its name among the myeloma drugs or sarcoma agents."""
+
+    received: list[Literal[SYSTEMIC_FIELDS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    current: list[Literal[SYSTEMIC_FIELDS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    adt: bool = False
+    myeloma_drug: MyelomaDrug | None = None
+    sarcoma_agent: SarcomaAgent | None = None
+    #: The therapies.yaml name it stands for among the current medication (a myeloma drug
+    #: makes a line running).
+    drug: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")] | None = None
+
+
 class ProcedureKind(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     profiles: list[str] = Field(default_factory=list)
@@ -375,7 +401,10 @@ class _File(BaseModel):
     devices: list[DeviceEntry] = Field(default_factory=list)
     devices_sources: list[str] = Field(default_factory=list)
     current_medication_days: SourcedValue
+    adt_current_days: SourcedValue
     current_medications: list[CurrentMedicationEntry] = Field(default_factory=list)
+    systemic_therapies: list[SystemicTherapyEntry] = Field(default_factory=list)
+    systemic_therapies_sources: list[str] = Field(default_factory=list)
     radiotherapy: ProcedureKind
     surgery: ProcedureKind
     operations: Operations
@@ -477,6 +506,7 @@ class FhirCodes:
         self.bma_doses = data.bma_doses
         self.devices = Coded(data.devices, by_uri)
         self.current_medications = Coded(data.current_medications, by_uri)
+        self.systemic_therapies = Coded(data.systemic_therapies, by_uri)
         self.radiotherapy = Coded(data.radiotherapy.codes, by_uri)
         self.surgery = Coded(data.surgery.codes, by_uri)
         self.operations = Coded(data.operations.codes, by_uri)
@@ -563,6 +593,20 @@ def _variant(e: Any) -> str:
     return ""
 
 
+def _systemic(e: Any) -> str:
+    """What a systemic drug sets, for the code table of docs/fhir.md."""
+    parts = [f"{f} (given)" for f in e.received] + [f"{f} (current)" for f in e.current]
+    if e.adt:
+        parts.append("prior_therapy.androgen_deprivation_since (prostate)")
+    if e.myeloma_drug is not None:
+        parts.append(f"myeloma.exposed_to[] = {e.myeloma_drug.value}")
+    if e.sarcoma_agent is not None:
+        parts.append(f"sarcoma.prior_agents[] = {e.sarcoma_agent.value}")
+    if e.drug is not None:
+        parts.append(f"prior_therapy.current_medication[] = {e.drug} (current)")
+    return "; ".join(parts)
+
+
 def _answer(e: Any) -> str:
     return "— (open, reported)" if e.value is None else _show(e.value)
 
@@ -599,6 +643,7 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
         "tumor_markers": data.tumor_markers,
         "medications": data.medications,
         "current_medications": data.current_medications,
+        "systemic_therapies": data.systemic_therapies,
         "devices": data.devices,
         "radiotherapy.codes": data.radiotherapy.codes,
         "surgery.codes": data.surgery.codes,
@@ -660,10 +705,12 @@ def read_fhir_codes(kb_dir: Path, sources: Mapping[str, Any] | None = None) -> F
             ("bma_current_days", data.bma_current_days.sources),
             ("denosumab_stopped_days", data.denosumab_stopped_days.sources),
             ("current_medication_days", data.current_medication_days.sources),
+            ("adt_current_days", data.adt_current_days.sources),
             ("current_values", data.current_values.sources),
             ("myeloma_series_sources", data.myeloma_series_sources),
             ("tumor_marker_sources", data.tumor_marker_sources),
             ("devices_sources", data.devices_sources),
+            ("systemic_therapies_sources", data.systemic_therapies_sources),
             ("operations", data.operations.sources),
             ("jaw_osteonecrosis", data.jaw_osteonecrosis.sources),
         ):
@@ -847,6 +894,7 @@ def mapping_table(codes: FhirCodes) -> str:
         d.current_medications,
         lambda e: f"prior_therapy.current_medication[] = {e.drug}",
     )
+    add("Medication*.medication", d.systemic_therapies, _systemic)
     add("Device.type", d.devices, lambda e: f"patient.cardiac_device = {e.cardiac_device.value}")
     for name, entries in d.answers.items():
         add(f"Observation.value ({name})", entries, _answer)

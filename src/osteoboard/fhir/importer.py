@@ -152,6 +152,10 @@ class _State:
     #: Per resource, the moment it is dated by when the date has a time of day (POSIX
     #: seconds): two values of one day are ordered by it.
     moments: dict[str, float] = field(default_factory=dict)
+    #: Per course (``adt``, ``bma.<agent>``), every entry's first and last day given: a run
+    #: of entries without a gap longer than the drug's interval is one course, whose start
+    #: is the first entry's (German systems write one order per injection).
+    courses: dict[str, list[tuple[dt.date, dt.date]]] = field(default_factory=dict)
 
     def offer(self, path: str, cand: _Candidate) -> None:
         self.order += 1
@@ -2476,23 +2480,35 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
         concept = getattr(medication, "code", None)
     entry = codes.medications.first(_codings(concept))
     drug = None if entry is not None else codes.current_medications.first(_codings(concept))
-    if entry is None and drug is None and medication is not None:
+    systemic = codes.systemic_therapies.first(_codings(concept))
+    if entry is None and drug is None and systemic is None and medication is not None:
         # A Medication coded by its product (a German PZN) names the drug in its ingredients'
         # codes (ATC) instead.
         for ingredient in getattr(medication, "ingredient", None) or []:
             codings = _codings(getattr(ingredient, "itemCodeableConcept", None))
             entry = codes.medications.first(codings)
             drug = None if entry is not None else codes.current_medications.first(codings)
-            if entry is not None or drug is not None:
+            systemic = codes.systemic_therapies.first(codings)
+            if entry is not None or drug is not None or systemic is not None:
                 break
-    if entry is None and drug is None:
+    if entry is None and drug is None and systemic is None:
         state.drop(
             ref,
-            "nicht in der Codetabelle (knochenwirksame und für Eingriffe wichtige Medikamente)",
-            "not in the code table (bone-modifying agents and drugs that change a procedure)",
+            "nicht in der Codetabelle (knochenwirksame, für Eingriffe wichtige und "
+            "erfasste systemische Medikamente)",
+            "not in the code table (bone-modifying agents, drugs that change a procedure and "
+            "the systemic drugs the case records)",
         )
         return
-    what = entry.display if entry is not None else drug.display if drug is not None else "?"
+    what = (
+        entry.display
+        if entry is not None
+        else drug.display
+        if drug is not None
+        else systemic.display
+        if systemic is not None
+        else "?"
+    )
     # The dose band of a bone-modifying agent (Xgeva or Prolia), from the resource's dose.
     band = None
     if entry is not None:
@@ -2500,7 +2516,9 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
         if dose is not None:
             band = codes.bma_dose(entry.agent, dose)
     # How long a past statement or an administration still counts as current.
-    if drug is not None:
+    if systemic is not None and systemic.adt and entry is None and drug is None:
+        limit = codes.data.adt_current_days.value
+    elif drug is not None or entry is None:
         limit = codes.data.current_medication_days.value
     elif band is not None and band.current_days is not None:
         limit = band.current_days
@@ -2587,6 +2605,15 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
     if state.after_board(start):
         state.drop(ref, "nach dem Konferenzdatum", "after the board date")
         return
+    last = _last_ordered_dose(res, state.board_date or state.today) if is_request else date
+    if systemic is not None:
+        _systemic_given(state, ref, element, systemic, current, start, last or start)
+        if entry is None and drug is None:
+            return
+    if entry is not None and (start or last) is not None:
+        first = start or last
+        assert first is not None
+        state.courses.setdefault(f"bma.{entry.agent.value}", []).append((first, last or first))
     if drug is not None:
         if current:
             # One entry per drug: several requests of one drug are one item of the list.
@@ -2662,6 +2689,121 @@ def _medication(state: _State, ref: str, res: Resource) -> None:
             f"{entry.display}: beendet, keine laufende Therapie",
             f"{entry.display}: ended, not a current therapy",
         )
+
+
+def _systemic_given(
+    state: _State,
+    ref: str,
+    element: str,
+    entry: Any,
+    current: bool,
+    start: dt.date | None,
+    last: dt.date | None,
+) -> None:
+    """A systemic cancer drug given (a statement, an order or an administration that is no
+    plan): the fields it sets for every entry, and those it sets while it is given now."""
+    when = start or last
+    shown = _t(entry.display, entry.display)
+    for path in entry.received:
+        state.offer(path, _Candidate(True, when, ref, element, shown))
+    if entry.myeloma_drug is not None:
+        value = entry.myeloma_drug.value
+        state.offer(f"myeloma.exposed_to#{value}", _Candidate(value, when, ref, element, shown))
+    if entry.sarcoma_agent is not None:
+        value = entry.sarcoma_agent.value
+        state.offer(f"sarcoma.prior_agents#{value}", _Candidate(value, when, ref, element, shown))
+    if entry.adt and when is not None:
+        state.courses.setdefault("adt", []).append((when, last or when))
+    if not current:
+        if not (entry.received or entry.myeloma_drug or entry.sarcoma_agent or entry.adt):
+            state.drop(
+                ref,
+                f"{entry.display}: beendet, keine laufende Therapie",
+                f"{entry.display}: ended, not a current therapy",
+            )
+        return
+    for path in entry.current:
+        state.offer(path, _Candidate(True, when, ref, element, shown))
+    if entry.drug is not None:
+        state.offer(
+            f"prior_therapy.current_medication#{entry.drug}",
+            _Candidate(entry.drug, when, ref, element, shown),
+        )
+    if entry.adt and when is not None:
+        state.offer("adt_current", _Candidate(True, when, ref, element, shown))
+
+
+#: Case fields the importer reads for one primary only (from the drugs given), and the site.
+_PRIMARY_ONLY = {
+    "prior_therapy.arpi_received": "prostate",
+    "prior_therapy.taxane_received": "prostate",
+    "prior_therapy.abiraterone_current": "prostate",
+    "myeloma.exposed_to": "myeloma",
+    "sarcoma.prior_agents": "sarcoma",
+}
+
+
+def _fits_primary(state: _State, path: str, c: _Candidate, site: _Candidate | None) -> bool:
+    """Whether a field the drugs set belongs to this patient's primary (reported if not)."""
+    needs = _PRIMARY_ONLY.get(path.partition("#")[0])
+    if needs is None or (site is not None and site.value == needs):
+        return True
+    state.drop(
+        c.resource,
+        f"{path.partition('#')[0]} nur beim Primärtumor {needs} gelesen",
+        f"{path.partition('#')[0]} is read for a {needs} primary only",
+        c.element,
+    )
+    return False
+
+
+def _set_course_start(
+    state: _State,
+    data: dict[str, Any],
+    sources: list[FieldSource],
+    name: str,
+    course: str,
+    first: dt.date,
+    cand: _Candidate,
+    gap: int,
+) -> None:
+    """``prior_therapy.<name>``: the start of the course that includes ``first`` (the current
+    entries' first day), carried back over earlier entries without a longer gap."""
+    since = _course_start(state.courses.get(course, []), first, gap)
+    _set(data, f"prior_therapy.{name}", since.isoformat())
+    sources.append(
+        FieldSource(
+            field=f"prior_therapy.{name}",
+            value=since.isoformat(),
+            resource=cand.resource,
+            element=cand.element,
+            note=_course_note(since, first) or cand.note,
+        )
+    )
+
+
+def _course_note(since: dt.date, first: dt.date) -> Text | None:
+    """The report's word on a start carried back over earlier entries of the same course."""
+    if since == first:
+        return None
+    return _t(
+        f"Beginn der fortlaufenden Gaben (frühere Einträge ohne längere Lücke); die laufende "
+        f"Verordnung beginnt {first.isoformat()}",
+        f"start of the continuous course (earlier entries without a longer gap); the current "
+        f"order begins {first.isoformat()}",
+    )
+
+
+def _course_start(courses: Sequence[tuple[dt.date, dt.date]], start: dt.date, gap: int) -> dt.date:
+    """The first day of the course that includes ``start``: earlier entries whose last day
+    lies at most ``gap`` days before the next one's first day belong to it."""
+    first = start
+    for begin, end in sorted(courses, key=lambda c: c[1], reverse=True):
+        if begin >= first:
+            continue
+        if (first - end).days <= gap:
+            first = begin
+    return first
 
 
 def _dosing_interval(codes: FhirCodes, band: Any) -> int:
@@ -3281,7 +3423,11 @@ def _assemble(
     for path, c in sorted(fields.items(), key=lambda kv: kv[1].order):
         if path.startswith("lesion@"):
             continue
-        if path.startswith(("bma_start.", "bma_dose.", "primary_stage.", "denosumab_stopped")):
+        if path.startswith(
+            ("bma_start.", "bma_dose.", "primary_stage.", "denosumab_stopped", "adt_current")
+        ):
+            continue
+        if not _fits_primary(state, path, c, site):
             continue
         if path.startswith("myeloma.series."):
             name, _, day = path[len("myeloma.series.") :].partition("@")
@@ -3307,6 +3453,28 @@ def _assemble(
         _set(data, path, [c.value for c in cands])
         for c in cands:
             src(path, c)
+    adt = fields.get("adt_current")
+    if (
+        adt is not None
+        and adt.date is not None
+        and site is not None
+        and site.value == "prostate"
+        and "androgen_deprivation_since" not in data.get("prior_therapy", {})
+    ):
+        first = min(
+            (c.date for c in state.candidates.get("adt_current", []) if c.date is not None),
+            default=adt.date,
+        )
+        _set_course_start(
+            state,
+            data,
+            sources,
+            "androgen_deprivation_since",
+            "adt",
+            first,
+            adt,
+            state.codes.data.adt_current_days.value,
+        )
     agent = fields.get("prior_therapy.bone_modifying_agent")
     stopped = fields.get("denosumab_stopped")
     if stopped is not None and "denosumab_stopped_recently" not in data.get("prior_therapy", {}):
@@ -3324,8 +3492,16 @@ def _assemble(
     if agent is not None and "bone_modifying_agent_since" not in data.get("prior_therapy", {}):
         start = fields.get(f"bma_start.{agent.value}")
         if start is not None:
-            _set(data, "prior_therapy.bone_modifying_agent_since", start.value)
-            src("prior_therapy.bone_modifying_agent_since", start)
+            _set_course_start(
+                state,
+                data,
+                sources,
+                "bone_modifying_agent_since",
+                f"bma.{agent.value}",
+                dt.date.fromisoformat(start.value),
+                start,
+                state.codes.data.bma_current_days.value,
+            )
     stage = fields.get("primary_stage.myeloma")
     if stage is not None and site is not None and "stage" not in data.get("myeloma", {}):
         # The stage the chosen primary's own code names. A myeloma diagnosis beside it, earlier
