@@ -965,6 +965,18 @@ class Labs(_Model):
     albumin_g_l: Annotated[float, Field(gt=5, lt=70)] | None = Field(
         default=None, description="Serum albumin (for the albumin-corrected calcium)."
     )
+    calcium_corrected_mmol_l: Annotated[float, Field(gt=0.5, lt=6.0)] | None = Field(
+        default=None,
+        description="Albumin-corrected calcium as the laboratory reports it, for a report "
+        "without the total calcium and albumin (with them, osteoboard corrects the total "
+        "itself, Payne).",
+    )
+    calcium_ionized_mmol_l: Annotated[float, Field(gt=0.3, lt=3.0)] | None = Field(
+        default=None,
+        description="Ionised (free) calcium, e.g. from a blood-gas analyser; not the total "
+        "calcium. Above 1.30 mmol/L hypercalcaemia, 1.15-1.30 normal, below 1.15 "
+        "hypocalcaemia; decides where total calcium and albumin are not both measured.",
+    )
     creatinine_umol_l: Annotated[float, Field(ge=MIN_CREATININE_UMOL_L, lt=3000)] | None = Field(
         default=None, description="Serum creatinine."
     )

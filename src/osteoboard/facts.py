@@ -53,7 +53,12 @@ from osteoboard.case import (
 from osteoboard.performance import conflicting, ecog_range_from_karnofsky
 from osteoboard.prognosis import TEAM_ESTIMATE, Prognosis
 from osteoboard.scores.base import ScoreResult
-from osteoboard.scores.calcium import REFERENCE_ALBUMIN_G_L, corrected_calcium_mmol_l
+from osteoboard.scores.calcium import (
+    HYPERCALCEMIA_ABOVE,
+    HYPOCALCEMIA_BELOW,
+    REFERENCE_ALBUMIN_G_L,
+    corrected_calcium_mmol_l,
+)
 from osteoboard.sites import SiteTable
 from osteoboard.units import calcium_mg_dl_to_mmol_l, calcium_mmol_l_to_mg_dl
 
@@ -489,6 +494,13 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("labs.calcium_category", "enum", "Category of corrected calcium", values=_CALCIUM),
     Fact("labs.calcium_measured", "bool", "A total serum calcium is documented"),
+    Fact(
+        "labs.calcium_documented",
+        "bool",
+        "A calcium is documented: total, corrected as the laboratory reports it, or ionised",
+    ),
+    Fact("labs.calcium_ionized_mmol_l", "float", "Ionised calcium as measured", "mmol/L"),
+    Fact("labs.calcium_ionized_measured", "bool", "An ionised calcium is documented"),
     Fact("labs.calcium_total_mmol_l", "float", "Total serum calcium as measured", "mmol/L"),
     Fact(
         "labs.calcium_total_mg_dl",
@@ -1930,16 +1942,24 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     # With total calcium measured and albumin missing the score gives the corrected range.
     bounds = cal.range if cal is not None and value is None else None
     total = labs.calcium_mmol_l
+    estimate: float | None = None
+    if bounds is not None:
+        lo, hi = float(bounds[0]), float(bounds[1])
+        if total is not None:
+            # What the measurement points to: the total calcium as the formula corrects it at
+            # its reference albumin (a normal total calcium does not raise a hypercalcaemia),
+            # within what an ionised calcium allows.
+            estimate = min(max(corrected_calcium_mmol_l(total, REFERENCE_ALBUMIN_G_L), lo), hi)
+        elif lo > HYPERCALCEMIA_ABOVE:
+            estimate = lo  # an ionised hypercalcaemia: its mildest degree, until measured
+        elif hi < HYPOCALCEMIA_BELOW:
+            estimate = hi
     fs.set(
         "labs.calcium_corrected_mmol_l",
         value,
         missing=miss,
         interval=None if bounds is None else (float(bounds[0]), float(bounds[1])),
-        # What the measurement points to: the total calcium as the formula corrects it at its
-        # reference albumin (a normal total calcium does not raise a hypercalcaemia).
-        estimate=None
-        if bounds is None or total is None
-        else corrected_calcium_mmol_l(total, REFERENCE_ALBUMIN_G_L),
+        estimate=estimate,
     )
     fs.set(
         "labs.calcium_category",
@@ -1949,6 +1969,18 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     )
     fs.set("labs.calcium_known", value is not None)
     fs.set("labs.calcium_measured", total is not None)
+    fs.set(
+        "labs.calcium_documented",
+        total is not None
+        or labs.calcium_corrected_mmol_l is not None
+        or labs.calcium_ionized_mmol_l is not None,
+    )
+    fs.set("labs.calcium_ionized_measured", labs.calcium_ionized_mmol_l is not None)
+    fs.set(
+        "labs.calcium_ionized_mmol_l",
+        labs.calcium_ionized_mmol_l,
+        missing=["labs.calcium_ionized_mmol_l"],
+    )
     fs.set("labs.calcium_total_mmol_l", total, missing=["labs.calcium_mmol_l"])
     fs.set(
         "labs.calcium_total_mg_dl",

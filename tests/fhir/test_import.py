@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from osteoboard.engine import evaluate
 from osteoboard.fhir import FhirImportError, import_resources, load_path, parse_bundle
 
 BOARD = dt.date(2026, 11, 20)
@@ -285,3 +286,27 @@ def test_transaction_bundle_with_uuid_references_and_ndjson_folder(tmp_path: Pat
     )
     from_folder = import_resources(load_path(folder), board_date=BOARD)
     assert from_folder.case.patient.ecog == 2
+
+
+def test_ionised_and_laboratory_corrected_calcium_keep_their_own_fields() -> None:
+    # A blood-gas ionised calcium and a laboratory's albumin-corrected calcium are neither read
+    # as the total calcium (which would be corrected again, or to a low value).
+    ionised = obs(
+        "ica",
+        "1994-3",
+        "2026-11-19",
+        {"valueQuantity": {"value": 1.48, "unit": "mmol/L", "code": "mmol/L"}},
+    )
+    corrected = obs(
+        "cca",
+        "29265-6",
+        "2026-11-19",
+        {"valueQuantity": {"value": 3.05, "unit": "mmol/L", "code": "mmol/L"}},
+    )
+    labs = run(ionised, corrected).case.labs
+    assert labs.calcium_mmol_l is None
+    assert labs.calcium_ionized_mmol_l == pytest.approx(1.48)
+    assert labs.calcium_corrected_mmol_l == pytest.approx(3.05)
+    # The reported corrected calcium raises the emergency the referral shows.
+    codes = [e.code for e in evaluate(run(corrected).case).emergencies]
+    assert "EMERG.HYPERCALCEMIA" in codes

@@ -108,3 +108,63 @@ def test_from_case_missing_paths() -> None:
 def test_invalid_values_raise(bad: dict[str, float]) -> None:
     with pytest.raises(ValidationError):
         CorrectedCalciumInput(**bad)
+
+
+@pytest.mark.parametrize(
+    ("ionized", "low", "high", "categories"),
+    [
+        # Above 1.30 mmol/L a hypercalcaemia whose severity the ionised value does not give.
+        (1.45, 2.61, 5.0, ["mild", "moderate", "severe"]),
+        (1.31, 2.61, 5.0, ["mild", "moderate", "severe"]),
+        (1.30, 2.10, 2.60, ["normal"]),
+        (1.15, 2.10, 2.60, ["normal"]),
+        (1.14, 1.0, 2.09, ["hypocalcemia"]),
+    ],
+)
+def test_an_ionised_calcium_gives_the_category_of_the_corrected_one(
+    ionized: float, low: float, high: float, categories: list[str]
+) -> None:
+    r = corrected_calcium(CorrectedCalciumInput(ionized_mmol_l=ionized))
+    assert r.assessable and r.total is None
+    assert r.range == pytest.approx((low, high))
+    assert r.possible_categories == categories
+    assert r.category == (categories[0] if len(categories) == 1 else None)
+    assert r.missing == ["calcium_mmol_l", "albumin_g_l"]  # they give the severity
+
+
+def test_an_ionised_calcium_narrows_a_total_measured_without_albumin() -> None:
+    # Total 2.9 without albumin spans normal to moderate; a normal ionised calcium says normal.
+    r = corrected_calcium(CorrectedCalciumInput(calcium_mmol_l=2.9, ionized_mmol_l=1.22))
+    assert r.range == pytest.approx((2.6, 2.6)) and r.category == "normal"
+    # A high ionised calcium: the hypercalcaemic part of the total's range.
+    high = corrected_calcium(CorrectedCalciumInput(calcium_mmol_l=2.9, ionized_mmol_l=1.5))
+    assert high.range == pytest.approx((2.61, 3.4))
+    assert high.possible_categories == ["mild", "moderate"]
+    # With albumin the corrected total is calculated (Payne), the ionised value is shown.
+    both = corrected_calcium(
+        CorrectedCalciumInput(calcium_mmol_l=2.9, albumin_g_l=30, ionized_mmol_l=1.22)
+    )
+    assert both.total == pytest.approx(3.1) and both.category == "moderate"
+    assert [i.name for i in both.items][-1] == "ionized_mmol_l"
+
+
+def test_a_corrected_calcium_the_laboratory_reports_stands_without_total_and_albumin() -> None:
+    r = corrected_calcium(CorrectedCalciumInput(reported_corrected_mmol_l=3.05))
+    assert r.total == pytest.approx(3.05) and r.category == "moderate" and r.missing == []
+    assert "wie vom Labor berichtet" in r.notes[0].de
+    # Total and albumin measured: osteoboard corrects them itself (SPEC 2.8).
+    own = corrected_calcium(
+        CorrectedCalciumInput(calcium_mmol_l=2.5, albumin_g_l=40, reported_corrected_mmol_l=3.05)
+    )
+    assert own.total == pytest.approx(2.5) and own.category == "normal"
+
+
+def test_from_case_reads_ionised_and_reported_values_in_either_unit() -> None:
+    case = Case.model_validate({"id": "c3", "labs": {"calcium_ionized_mg_dl": 6.0}})
+    (r,) = SPEC.run(case)
+    # 6.0 mg/dL / 4.008 = 1.50 mmol/L ionised: hypercalcaemia
+    assert case.labs.calcium_ionized_mmol_l == pytest.approx(1.497, abs=1e-3)
+    assert r.possible_categories == ["mild", "moderate", "severe"]
+    reported = Case.model_validate({"id": "c4", "labs": {"calcium_corrected_mmol_l": 2.4}})
+    (r,) = SPEC.run(reported)
+    assert r.total == pytest.approx(2.4) and r.category == "normal"
