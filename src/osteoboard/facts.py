@@ -515,6 +515,13 @@ CATALOGUE: tuple[Fact, ...] = (
         "mmol/L",
     ),
     Fact(
+        "labs.hypercalcemia_emergency_measured",
+        "bool",
+        "A measured calcium shows a hypercalcaemia of 3.0 mmol/L or more: the corrected calcium, "
+        "or every value it can take over plausible albumin (false when calcium is not measured "
+        "or may be lower)",
+    ),
+    Fact(
         "labs.hypocalcemia_measured",
         "bool",
         "A measured calcium shows hypocalcaemia: the corrected calcium, or every value it can "
@@ -1995,6 +2002,12 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     fs.set(
         "labs.hypocalcemia_measured",
         cal is not None and cal.category == _CALCIUM[0],
+    )
+    fs.set(
+        "labs.hypercalcemia_emergency_measured",
+        cal is not None
+        and bool(cal.possible_categories)
+        and set(cal.possible_categories) <= {"moderate", "severe"},
     )
     fs.set("labs.albumin_g_l", labs.albumin_g_l, missing=["labs.albumin_g_l"])
 
