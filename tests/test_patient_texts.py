@@ -130,6 +130,8 @@ NO_BLOCK: dict[str, str] = {
     "WARN.CDK46_BLOOD_COUNT": "clinician prescribing threshold; the systemic block explains",
     "SUP.TRANSFUSION_SUPPORT": "ward measures named on page one; the team explains them",
     "SUP.PARALYSIS_CARE": "ward nursing measures beside the cord-compression block",
+    "WARN.MSCC_PREVIOUSLY_IRRADIATED": "radiotherapy planning step for the team; the "
+    "cord-compression block explains the emergency",
     "WARN.CARDIAC_DEVICE_RADIOTHERAPY": "radiotherapy planning steps for the team; the "
     "diagnostics block tells the patient about the device check",
 }
