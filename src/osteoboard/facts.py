@@ -419,6 +419,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("prior.on_denosumab", "bool", "Currently on denosumab"),
     Fact("prior.on_bma", "bool", "Currently on any bone-modifying agent"),
     Fact(
+        "prior.bisphosphonate_osteoporosis_dose",
+        "bool",
+        "A bisphosphonate is given at the osteoporosis dose (zoledronic acid 5 mg yearly, "
+        "ibandronate 150 mg by mouth monthly), documented",
+    ),
+    Fact(
         "prior.on_bisphosphonate",
         "bool",
         "Currently on a bisphosphonate (one of kb.bisphosphonates)",
@@ -1814,6 +1820,13 @@ def _prior(
         "prior.bma_dose",
         dose.value if dose else None,
         missing=["prior_therapy.bone_modifying_agent_dose"],
+    )
+    fs.set(
+        "prior.bisphosphonate_osteoporosis_dose",
+        bma is not None
+        and bma.value in bisphosphonates
+        and dose is not None
+        and dose.value == "osteoporosis",
     )
     fs.set("prior.on_denosumab", None if bma is None else bma.value == "denosumab", missing=path)
     fs.set("prior.on_bma", None if bma is None else bma.value != "none", missing=path)
