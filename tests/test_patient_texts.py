@@ -488,7 +488,7 @@ def _broken_kb(tmp_path: Path, file: str, old: str, new: str) -> Path:
     [
         ("{if spine}", "{if spinal}", "unknown tag 'spinal'"),
         ("{if spine}", "{if SURG.NOPE}", "unknown action code SURG.NOPE"),
-        ("Er bleibt also {cancer}", "Er bleibt also {krebs}", "unknown placeholder {krebs}"),
+        ("Er bleibt {cancer}", "Er bleibt {krebs}", "unknown placeholder {krebs}"),
         ("- {if spine} In der", "- In der {if spine}", "must start a paragraph"),
     ],
 )

@@ -303,10 +303,15 @@ def test_letter_names_no_place_for_an_unplaced_lesion_and_says_it_is_being_clari
     p = evaluate(c)
     text = _text(render_letter_html(p, c))
     assert "Verdacht: Ein Knochen ist gebrochen" in text  # the suspected emergency first
-    # A biopsy of a first metastasis is proposed on its condition: not yet called metastases.
+    # A biopsy of a first metastasis is proposed on its condition only (the marker retest): the
+    # letter casts no doubt on the metastases, the biopsy is among the possible steps.
     assert (
-        "Herde im Knochen, noch nicht durch eine Gewebeprobe gesichert: an einer noch nicht "
-        "genannten Stelle im Skelett und in einer linken Rippe." in text
+        "Metastasen im Knochen: an einer noch nicht genannten Stelle im Skelett und in einer "
+        "linken Rippe." in text
+    )
+    assert "noch nicht durch eine Gewebeprobe gesichert" not in text
+    assert (
+        "Vielleicht kommt noch dazu, je nach den offenen Fragen: Gewebeprobe aus einem Herd" in text
     )
     assert "Wo genau im Skelett ein Herd liegt" in text
     assert build_letter(p, c).sections

@@ -241,6 +241,11 @@ EXTRA_KEYS = {
     "sutent-smpc",
     "votrient-smpc",
     "zaltrap-smpc",
+    # Drug safety, case reports and hospital bundles: myxoid liposarcoma's radiosensitivity,
+    # the ionised-calcium limits, the WHO ATC index of the systemic drugs read from FHIR.
+    "chung2009",
+    "lewis2023-msd",
+    "who-atc-2026",
 }
 
 # The German source documents that are dated and citable (the undated ones are gone).

@@ -852,14 +852,21 @@ def _fill(
         else:
             info = kb.facts.get(name)
             text = format_fact(value, lang, info.values if info is not None else None)
-            if isinstance(value, tuple) and info is not None and info.range is not None:
-                # An interval open to one end of the plausible range is a bound ("über 2,61"):
-                # an ionised calcium tells the category of the corrected one, not its value.
+            if (
+                isinstance(value, tuple)
+                and name in _CATALOGUE
+                and _CATALOGUE[name].type == "float"
+                and info is not None
+                and info.range is not None
+            ):
+                # A measured value open to one end of its plausible range is a bound ("ab
+                # 2,61"): an ionised calcium tells the category of the corrected one, not its
+                # value. (A score's range, counted in points, stays a range.)
                 lo, hi = value
                 if hi >= info.range[1] > lo:
-                    text = ("über " if lang == "de" else "above ") + format_fact(lo, lang)
+                    text = ("ab " if lang == "de" else "at least ") + format_fact(lo, lang)
                 elif lo <= info.range[0] < hi:
-                    text = ("unter " if lang == "de" else "below ") + format_fact(hi, lang)
+                    text = ("bis " if lang == "de" else "at most ") + format_fact(hi, lang)
         out = out.replace("{" + name + "}", text)
     return out
 

@@ -123,7 +123,7 @@ def test_first_page_names_the_patients_cancer_and_lesions(path: Path) -> None:
 def test_cancer_and_places_in_plain_words() -> None:
     lung = letter(_example("04"))
     assert "Ihre Erkrankung ist nicht-kleinzelliger Lungenkrebs." in lung.personal_text()
-    assert "Er bleibt also nicht-kleinzelliger Lungenkrebs" in lung.plain_text()
+    assert "Er bleibt nicht-kleinzelliger Lungenkrebs" in lung.plain_text()
     assert "im 6. Brustwirbel" in lung.personal_text()
     femur = Lesion(id="F", region="long_bone", bone="femur", side="right")
     assert lesion_place(femur) == "im rechten Oberschenkelknochen"

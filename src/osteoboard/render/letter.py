@@ -583,6 +583,20 @@ def _diagnosis(case: Case, is_myeloma: bool, unconfirmed: bool = False) -> list[
     return lines
 
 
+#: The biopsy of a first metastasis (to retest the markers): no doubt about what the lesion is.
+_MARKER_BIOPSY = "board.biopsy_first_metastasis"
+
+
+def _biopsy_in_doubt(proposal: Proposal) -> bool:
+    """Whether a proposed biopsy is to show what a bone lesion is: a firm one, or one named
+    for another reason than a first metastasis (a lesion that may be the only one)."""
+    return any(
+        item.code == "DX.BIOPSY"
+        and (item.status is ItemStatus.firm or item.rule != _MARKER_BIOPSY)
+        for item in proposal.recommendations
+    )
+
+
 def _lesions_word(case: Case, is_myeloma: bool, unconfirmed: bool = False) -> str:
     """What the bone lesions are called: metastases only of a cancer that spreads to bone,
     and nothing more than lesions before a tissue diagnosis or a solitary lesion's biopsy."""
@@ -1381,11 +1395,16 @@ def build_letter(
         # A lesion not yet confirmed in tissue is spoken of so only where the board proposes
         # its biopsy (firm or on a condition): the letter and the proposal agree.
         tags.discard("solitary_unconfirmed")
-    elif not tags & {"solitary_unconfirmed", "no_tissue_diagnosis"} and not any(
-        x.histology_confirmed for x in case.lesions
+    elif (
+        _biopsy_in_doubt(proposal)
+        and not tags & {"solitary_unconfirmed", "no_tissue_diagnosis"}
+        and not any(x.histology_confirmed for x in case.lesions)
     ):
         # A biopsy of a lesion is proposed (of a first metastasis, of a lesion that may be
-        # the only one): the letter does not assert what the biopsy is to show.
+        # the only one): the letter does not assert what the biopsy is to show. A biopsy named
+        # only on the condition of a first metastasis not documented as such (the marker
+        # retest) casts no doubt on metastases the board treats as such: the letter speaks
+        # of them as the proposal does, and the open question is among those for the team.
         tags.add("biopsy_open")
     shown = _Shown(firm | tags, present | tags, {"cancer": cancer_words(case)})
     figures = _figures(case, texts)
