@@ -591,8 +591,7 @@ def _biopsy_in_doubt(proposal: Proposal) -> bool:
     """Whether a proposed biopsy is to show what a bone lesion is: a firm one, or one named
     for another reason than a first metastasis (a lesion that may be the only one)."""
     return any(
-        item.code == "DX.BIOPSY"
-        and (item.status is ItemStatus.firm or item.rule != _MARKER_BIOPSY)
+        item.code == "DX.BIOPSY" and (item.status is ItemStatus.firm or item.rule != _MARKER_BIOPSY)
         for item in proposal.recommendations
     )
 
