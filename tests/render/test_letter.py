@@ -783,3 +783,68 @@ def test_a_suspected_emergency_heads_the_letter_and_is_no_maybe_besides() -> Non
     lt = build_letter(proposal, case, contact=CONTACT)
     assert [u.code for u in lt.personal.urgent][:1] == ["EMERG.MSCC"]
     assert not any("Notfall-Behandlung wegen Druck" in m for m in lt.personal.maybe)
+
+
+def _bone_letter(prior: dict[str, Any], labs: dict[str, Any], **patient: Any) -> str:
+    # Breast cancer with several bone metastases; what the letter says of bone protection.
+    case = parse_case(
+        {
+            "id": "bone-protection",
+            "board_date": "2026-11-26",
+            "patient": {"age": 34, "sex": "female", "weight_kg": 62, "ecog": 1, **patient},
+            "primary": {"site": "breast", "hormone_receptor": "negative", "her2": "positive"},
+            "visceral_metastases": {"present": False},
+            "bone_metastases": {"vertebral_count": 2, "extraspinal_count": 2},
+            "prior_therapy": prior,
+            "labs": {"creatinine_umol_l": 70, "albumin_g_l": 40, **labs},
+        }
+    )
+    return build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+
+
+def test_the_agents_benefits_and_harms_are_told_only_beside_an_agent() -> None:
+    # Pregnant, denosumab withheld: no block on what the agents bring and cost (it stood above
+    # "Im Moment bekommen Sie kein Mittel"), no dentist line for agents she does not get;
+    # calcium and vitamin D go on.
+    pregnant = _bone_letter(
+        {"bone_modifying_agent": "denosumab", "bone_modifying_agent_dose": "bone_metastasis"},
+        {"calcium_mmol_l": 2.35},
+        pregnant=True,
+    )
+    assert "Im Moment bekommen Sie kein Mittel zum Schutz der Knochen" in pregnant
+    assert "Brüche und andere Schäden am Knochen werden seltener" not in pregnant
+    assert "dass Sie Mittel für die Knochen bekommen" not in pregnant
+    assert "Sie nehmen sie weiter jeden Tag als Tablette" in pregnant
+    # On denosumab: the current agent is named with its harms.
+    on_it = _bone_letter(
+        {"bone_modifying_agent": "denosumab", "bone_modifying_agent_dose": "bone_metastasis"},
+        {"calcium_mmol_l": 2.35},
+    )
+    assert (
+        "Denosumab:** Sie bekommen es schon" in on_it or "Denosumab: Sie bekommen es schon" in on_it
+    )
+    assert "Unter Denosumab kann das Kalzium zu tief fallen" in on_it
+    # Hypocalcaemia first: calcium alone is no agent, and the letter says the agent waits.
+    low = _bone_letter({"bone_modifying_agent": "none"}, {"calcium_mmol_l": 1.95})
+    assert "Es beginnt erst, wenn das Kalzium im Blut wieder normal ist" in low
+
+
+def test_radium_planned_beside_organ_metastases_is_told_as_not_possible() -> None:
+    # mCRPC with lung metastases, radium-223 planned by the urologist: the letter explains why
+    # it is not possible now, and the survival figure names the patients it was shown for.
+    case = parse_case(
+        {
+            "id": "radium-visceral",
+            "board_date": "2026-11-26",
+            "patient": {"age": 71, "sex": "male", "weight_kg": 80, "ecog": 1},
+            "primary": {"site": "prostate", "castration_status": "resistant"},
+            "visceral_metastases": {"present": True, "pattern": "nodular"},
+            "bone_metastases": {"vertebral_count": 4, "extraspinal_count": 6},
+            "prior_therapy": {"systemic_lines_mcrpc": 1, "planned_therapies": ["Xofigo"]},
+            "labs": {"creatinine_umol_l": 90, "calcium_mmol_l": 2.3, "albumin_g_l": 40},
+        }
+    )
+    text = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    assert "Bei Ihnen sind solche Herde bekannt. Darum kommt es derzeit nicht infrage." in text
+    assert "mit Menschen ohne Metastasen in Organen" in text
+    assert "Dazu bekommen Sie ein Mittel zum Schutz der Knochen" not in text

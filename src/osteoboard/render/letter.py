@@ -696,7 +696,16 @@ def _has_bone(case: Case) -> bool:
 
 
 #: BMA codes that propose no agent (withholding one): they do not make the letter speak of one.
-_NO_AGENT = frozenset({"BMA.WITHHOLD"})
+#: The bone-modifying agents themselves (not calcium and vitamin D, not the course's duration).
+_AGENTS = frozenset(
+    {
+        "BMA.ZOLEDRONIC_ACID",
+        "BMA.DENOSUMAB",
+        "BMA.IBANDRONATE",
+        "BMA.PAMIDRONATE",
+        "BMA.OSTEOPOROSIS_DOSE",
+    }
+)
 
 
 def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) -> set[str]:
@@ -732,8 +741,12 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     given = agent is not None and agent.value != "none"
     if given:
         tags.add("on_bma")
-    if given or any(c.startswith("BMA.") and c not in _NO_AGENT for c in firm):
-        tags.add("bma")
+    if given and agent is not None:
+        tags.add("on_denosumab" if agent.value == "denosumab" else "on_bisphosphonate")
+    # An agent itself, given now or proposed, not withheld: what the agents bring and cost is
+    # said only then (calcium and vitamin D alone are no such agent).
+    if "BMA.WITHHOLD" not in firm and (given or any(c in _AGENTS for c in firm)):
+        tags.add("bma_agent")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
     # The knowledge base's solitary plasmacytoma of bone (the documented stage): the letter
