@@ -106,4 +106,7 @@ def test_unit_spellings_map_to_the_ucum_codes_this_module_knows() -> None:
     assert canonical_ucum("MG/DL") == "mg/dL"
     assert canonical_ucum("lbs") == "[lb_av]"
     assert canonical_ucum("G/l") == "10*9/L"
-    assert canonical_ucum("Tsd/µl") == "Tsd/ul"
+    # German "Tausend pro Mikroliter" (platelets) is 10^3/µL, which is 10^9/L.
+    assert canonical_ucum("Tsd/µl") == "10*3/uL"
+    assert units.convert_quantity(245, "Tsd/µl", "10*9/L") == 245
+    assert canonical_ucum("Bröckchen/µl") == "Bröckchen/ul"  # unknown: kept as it is

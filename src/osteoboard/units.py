@@ -239,6 +239,12 @@ _UCUM_ALIASES = {
     "x10e9/l": "10*9/L",
     "10^9/l": "10*9/L",
     "gpt/l": "10*9/L",
+    # German "Tausend pro Mikroliter" (platelets, leucocytes): 10^3/µL = 10^9/L
+    "tsd/ul": "10*3/uL",
+    "tsd./ul": "10*3/uL",
+    "tsd/mm3": "10*3/mm3",
+    "10^3/ul": "10*3/uL",
+    "x10e3/ul": "10*3/uL",
     "g/dl": "g/dL",
     "mcg": "ug",
 }

@@ -641,6 +641,20 @@ def test_two_primary_tumours_leave_the_site_open_for_the_board() -> None:
     assert one.case.primary.site is not None and one.case.primary.site.value == "breast"
 
 
+def test_an_earlier_primary_no_longer_active_leaves_the_active_one_the_site() -> None:
+    """A colon cancer resolved in 2013 beside an active breast cancer: the breast cancer is
+    the site (its receptors count), and the report names the earlier one for the board."""
+    colon = cond("p-colon", GM, "C18.7", recorded="2013-05-01")
+    colon["clinicalStatus"]["coding"][0]["code"] = "resolved"
+    result = run(cond("p-breast", GM, "C50.2"), colon)
+    assert result.case.primary.site is not None and result.case.primary.site.value == "breast"
+    (why,) = [u.reason.en for u in result.report.unused if u.resource == "Condition/p-colon"]
+    assert "earlier primary tumour (colon), no longer active" in why
+    # Both active: the board's question, as before.
+    colon["clinicalStatus"]["coding"][0]["code"] = "active"
+    assert run(cond("p-breast", GM, "C50.2"), colon).case.primary.site is None
+
+
 def test_a_haemoglobin_in_g_l_labelled_as_such_but_meant_as_g_dl_is_not_used() -> None:
     """10.5 "g/L" converts to 1.05 g/dL, below any patient at a board (the case format starts
     at 2 g/dL): not used and reported, instead of proposing transfusions on it."""

@@ -152,6 +152,9 @@ class _State:
     #: Per resource, the moment it is dated by when the date has a time of day (POSIX
     #: seconds): two values of one day are ordered by it.
     moments: dict[str, float] = field(default_factory=dict)
+    #: Primary tumours recorded as no longer active (resolved, in remission, inactive, status
+    #: post): beside an active primary of another site they do not make the site open.
+    inactive_primaries: set[str] = field(default_factory=set)
     #: Per course (``adt``, ``bma.<agent>``), every entry's first and last day given: a run
     #: of entries without a gap longer than the drug's interval is one course, whose start
     #: is the first entry's (German systems write one order per injection).
@@ -1066,6 +1069,8 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             if site is None:
                 continue
             state.offer("primary.site", _Candidate(site[0].value, date, ref, site[1], site[2]))
+            if clinical and not clinical & set(codes.statuses.condition_clinical):
+                state.inactive_primaries.add(ref)
             if primary is not None and primary.myeloma_stage is not None:
                 state.offer(
                     "primary_stage.myeloma",
@@ -3172,6 +3177,25 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
         cands = state.current(path, offered)
         if not cands:
             continue
+        if path == "primary.site" and len({c.value for c in cands}) > 1:
+            active = [c for c in cands if c.resource not in state.inactive_primaries]
+            if active and len({c.value for c in active}) == 1:
+                # One active primary beside others recorded as resolved or in remission (a
+                # colon cancer treated years ago): the active one is the site; the report
+                # names the others, should the board doubt where the metastases come from.
+                for c in cands:
+                    if c not in active:
+                        state.drop(
+                            c.resource,
+                            f"früherer Primärtumor ({c.value}), nicht mehr aktiv: der aktive "
+                            f"({active[0].value}) gilt als Primärtumor – bitte prüfen, ob die "
+                            "Knochenmetastasen von ihm stammen",
+                            f"earlier primary tumour ({c.value}), no longer active: the active "
+                            f"one ({active[0].value}) is taken as the primary - please check that "
+                            "the bone metastases come from it",
+                            c.element,
+                        )
+                cands = active
         if path == "primary.site" and len({c.value for c in cands}) > 1:
             # Two primary tumours: which one the bone metastases come from is the board's
             # question (a biopsy may answer it), not a matter of dates or order.
