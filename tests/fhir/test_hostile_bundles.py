@@ -120,7 +120,8 @@ def test_a_display_unit_that_contradicts_the_ucum_code_trusts_neither() -> None:
         ("10*3/uL", "G/l", True),
         ("mg/l", "g/dL", False),
         ("g/l", "10*9/L", False),
-        ("Tsd/µl", "10*3/uL", None),  # a display this module cannot read
+        ("Tsd/µl", "10*3/uL", True),  # German "Tausend pro Mikroliter"
+        ("Bröckchen/µl", "10*3/uL", None),  # a display this module cannot read
     ],
 )
 def test_same_unit(a: str, b: str, same: bool | None) -> None:
