@@ -333,7 +333,7 @@ def same_unit(a: str, b: str, analyte: str | None = None) -> bool | None:
     """Whether two spellings of a unit (a Quantity's display ``unit`` and its UCUM ``code``)
     name the same unit: True (also ``10*3/uL`` and ``10*9/L``), False (``mg/dL`` and
     ``mmol/L``), None when one of them is not a unit this module knows (a display such as
-    "Tsd/µl" cannot be checked)."""
+    "Stück/µl" cannot be checked)."""
     ca, cb = canonical_ucum(a), canonical_ucum(b)
     if ca == cb:
         return True
