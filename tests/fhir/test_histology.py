@@ -176,3 +176,24 @@ def test_an_unfocused_histology_is_read_only_beside_one_primary() -> None:
     breast = dict(_primary({"system": ICD10GM, "code": "C50.9"}), id="breast")
     two = run(_primary(C34), breast, histology)
     assert two.case.primary.histology is None  # whose histology it is, is not known
+
+
+@pytest.mark.parametrize(
+    ("code", "subtype"),
+    [
+        ("8890/3", "leiomyosarcoma"),
+        ("8852/3", "liposarcoma_myxoid"),
+        ("8920/3", "rhabdomyosarcoma_alveolar"),
+        ("9260/3", "extraskeletal_ewing"),
+    ],
+)
+def test_a_soft_tissue_sarcomas_morphology_names_its_subtype(code: str, subtype: str) -> None:
+    # ICD-10 C49 says sarcoma; the ICD-O-3 morphology says which (the sarcoma module decides
+    # on it: a leiomyosarcoma is no Ewing sarcoma).
+    c49 = {"system": ICD10GM, "code": "C49.2"}
+    result = run(_primary(c49, {"system": ICDO3, "code": code}))
+    assert result.case.primary.site == "sarcoma"
+    assert result.case.sarcoma is not None and result.case.sarcoma.subtype == subtype
+    # The same morphology beside a carcinoma names no subtype.
+    lung = run(_primary(C34, {"system": ICDO3, "code": code}))
+    assert lung.case.sarcoma is None

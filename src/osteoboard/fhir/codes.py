@@ -27,6 +27,7 @@ from osteoboard.case import (
     PrimarySite,
     Region,
     SarcomaAgent,
+    SarcomaSubtype,
     Side,
 )
 from osteoboard.knowledge_files import (
@@ -123,6 +124,8 @@ class HistologyEntry(_Entry):
     """A tumour morphology; per organ whose code leaves the site to the histology, the site."""
 
     sites: dict[Literal["lung", "bone"], PrimarySite]
+    #: The soft-tissue sarcoma subtype the morphology names (sarcoma.subtype of a sarcoma).
+    sarcoma_subtype: SarcomaSubtype | None = None
 
 
 class SitePlace(BaseModel):

@@ -1071,6 +1071,21 @@ def _conditions(state: _State, conditions: list[tuple[str, Resource]]) -> set[st
             state.offer("primary.site", _Candidate(site[0].value, date, ref, site[1], site[2]))
             if clinical and not clinical & set(codes.statuses.condition_clinical):
                 state.inactive_primaries.add(ref)
+            if site[0] is PrimarySite.sarcoma and morphology is not None:
+                # A soft-tissue sarcoma's morphology names its subtype (ICD-O-3 8890/3:
+                # leiomyosarcoma), which the sarcoma module decides on.
+                histology = codes.histologies.first(morphology[0])
+                if histology is not None and histology.sarcoma_subtype is not None:
+                    state.offer(
+                        "sarcoma.subtype",
+                        _Candidate(
+                            histology.sarcoma_subtype.value,
+                            date,
+                            morphology[1],
+                            morphology[2],
+                            _t(histology.display, histology.display),
+                        ),
+                    )
             if primary is not None and primary.myeloma_stage is not None:
                 state.offer(
                     "primary_stage.myeloma",
@@ -2745,6 +2760,7 @@ _PRIMARY_ONLY = {
     "prior_therapy.abiraterone_current": "prostate",
     "myeloma.exposed_to": "myeloma",
     "sarcoma.prior_agents": "sarcoma",
+    "sarcoma.subtype": "sarcoma",
 }
 
 
