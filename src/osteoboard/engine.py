@@ -1661,8 +1661,9 @@ def _items(
 
 
 def _joined(kb: KnowledgeBase, merged: _Merged, hits: Sequence[_Hit]) -> _Merged:
-    """The merged item, its text joined from every hit when its action is a request list
-    (the kept hit first, the others most urgent first, then in knowledge-base order)."""
+    """The merged item, its text joined from every hit when its action is a request list:
+    most urgent first, then in knowledge-base order, without the hits whose request another
+    hit's text already makes (``covers``)."""
     kept = merged[0]
     if len(hits) == 1 or not kb.actions[kept.rule.rule.action].joins_texts:
         return merged
@@ -1671,6 +1672,8 @@ def _joined(kb: KnowledgeBase, merged: _Merged, hits: Sequence[_Hit]) -> _Merged
         {h.rule.order: h for h in hits if h.rule.rule.id not in covered}.values(),
         key=lambda h: (_PRIORITY_RANK[h.rule.rule.priority], h.rule.order),
     )
+    if not texts:  # rules that cover each other: the merged item's own text
+        return merged
     item = copy.copy(kept)
     item.joined = tuple(texts)
     return (item, *merged[1:])
