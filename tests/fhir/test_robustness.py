@@ -568,6 +568,12 @@ def test_two_values_of_one_day_the_later_time_holds_whatever_the_order() -> None
         assert result.case.labs.calcium_mmol_l == 2.45
         (conflict,) = result.report.conflicts
         assert conflict.rule.en == "same date: the later time of day"
+    # One sample written in two units at the same moment (3.38 mmol/L and 13.5 mg/dL): one
+    # value in two units, not a later time of day.
+    mmol = timed("ca-mmol", "17861-6", "2026-11-19T07:10:00+01:00", 3.38, "mmol/L")
+    mg = timed("ca-mg", "17861-6", "2026-11-19T07:10:00+01:00", 13.5, "mg/dL")
+    (same,) = run(mmol, mg).report.conflicts
+    assert same.rule.en == "same date: the same value in another unit or rounding"
     # Without a time on one of them nothing orders them: neither is used, whatever the order
     # of the input, and both are named.
     dateonly = obs("ca-day", "17861-6", valueQuantity={"value": 2.6, "unit": "mmol/L"})
@@ -879,3 +885,12 @@ def test_karnofsky_given_as_its_loinc_answer_is_read() -> None:
         valueCodeableConcept={"coding": [{"system": "http://loinc.org", "code": "LA29176-7"}]},
     )
     assert run(coded).case.patient.karnofsky == 90
+
+
+def test_the_german_calcium_disorder_code_is_reported_with_its_reason() -> None:
+    """ICD-10-GM E83.5 (disorders of calcium metabolism, the German code of a hypercalcaemia)
+    sets nothing - the measured calcium decides - and the report says so."""
+    result = run(cond("dx-e835", GM, "E83.5"))
+    (why,) = [u.reason.en for u in result.report.unused if u.resource == "Condition/dx-e835"]
+    assert "calcium decides" in why
+    assert result.case.labs.calcium_mmol_l is None

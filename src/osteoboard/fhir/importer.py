@@ -3309,9 +3309,15 @@ def _resolve(state: _State) -> tuple[dict[str, _Candidate], list[Conflict]]:
                     "der jüngste Wert am oder vor dem Konferenzdatum",
                     "the latest value on or before the board date",
                 )
-            elif timed:
+            elif timed and any(
+                c.date == best.date
+                and state.moments.get(c.resource) != state.moments.get(best.resource)
+                and not _same_value(c.value, best.value)
+                for c in others
+            ):
                 rule = _t("gleiches Datum: die spätere Uhrzeit", "same date: the later time of day")
             else:
+                # The same moment (or no time): values that differ only by a unit's rounding.
                 rule = _t(
                     "gleiches Datum: derselbe Wert in anderer Einheit oder Rundung",
                     "same date: the same value in another unit or rounding",
