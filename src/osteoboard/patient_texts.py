@@ -117,6 +117,7 @@ TAGS: frozenset[str] = frozenset(
         "bma_agent",
         "on_bma",
         "on_denosumab",
+        "denosumab_stopped",
         "on_bisphosphonate",
         "precursor",
         "operated",

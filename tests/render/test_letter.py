@@ -848,3 +848,15 @@ def test_radium_planned_beside_organ_metastases_is_told_as_not_possible() -> Non
     assert "Bei Ihnen sind solche Herde bekannt. Darum kommt es derzeit nicht infrage." in text
     assert "mit Menschen ohne Metastasen in Organen" in text
     assert "Dazu bekommen Sie ein Mittel zum Schutz der Knochen" not in text
+
+
+def test_a_denosumab_already_stopped_is_not_told_to_be_kept() -> None:
+    # Stopped six weeks ago at her own wish, the metastases still call for an agent: the letter
+    # names the two ways and does not say "do not stop it on your own".
+    stopped = _bone_letter(
+        {"bone_modifying_agent": "none", "denosumab_stopped_recently": True},
+        {"calcium_mmol_l": 2.35},
+    )
+    assert "Ihr Denosumab ist schon beendet: Es kann wieder beginnen." in stopped
+    assert "Beides zugleich ist nicht nötig." in stopped
+    assert "Beenden Sie Denosumab nicht auf eigene Faust" not in stopped

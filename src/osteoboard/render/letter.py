@@ -743,6 +743,8 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("on_bma")
     if given and agent is not None:
         tags.add("on_denosumab" if agent.value == "denosumab" else "on_bisphosphonate")
+    if case.prior_therapy.denosumab_stopped_recently and not given:
+        tags.add("denosumab_stopped")
     # An agent itself, given now or proposed, not withheld: what the agents bring and cost is
     # said only then (calcium and vitamin D alone are no such agent).
     if "BMA.WITHHOLD" not in firm and (given or any(c in _AGENTS for c in firm)):
