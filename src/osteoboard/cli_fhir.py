@@ -14,6 +14,11 @@ from osteoboard.messages import Lang, one_line
 __all__ = ["add_fhir_commands", "case_yaml"]
 
 
+#: The report's words for a field left open because of contradictory values
+#: (osteoboard.fhir.importer, "different values … neither is used, the field stays open").
+_LEFT_OPEN = "the field stays open"
+
+
 def case_yaml(case: Any) -> str:
     """A case as YAML in the case format (fields with a value only)."""
     data = case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
@@ -115,12 +120,21 @@ def add_fhir_commands(app: typer.Typer, lang: Callable[[], Lang]) -> None:
         _write(case_yaml(result.case).encode(), output)
         r = result.report
         nf, nc, nu = len(r.fields), len(r.conflicts), len(r.unused)
+        # Fields left open because the input gives contradictory values (named under unused):
+        # a coordinator scanning the summary must not read "0 conflicts" as none.
+        no = len({u.reason.en.split(":", 1)[0] for u in r.unused if _LEFT_OPEN in u.reason.en})
         summary = (
             f"{nf} {'Feld' if nf == 1 else 'Felder'} übernommen, "
             f"{nc} {'Konflikt' if nc == 1 else 'Konflikte'}, {nu} nicht verwendet"
+            + (f", {no} {'Feld' if no == 1 else 'Felder'} offen wegen Widersprüchen" if no else "")
             if de
             else f"{nf} {'field' if nf == 1 else 'fields'} mapped, "
             f"{nc} {'conflict' if nc == 1 else 'conflicts'}, {nu} not used"
+            + (
+                f", {no} {'field' if no == 1 else 'fields'} left open for contradictions"
+                if no
+                else ""
+            )
         )
         sys.stderr.write(summary + "\n")
         for unused in r.unused:

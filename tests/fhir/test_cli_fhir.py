@@ -259,3 +259,38 @@ def test_a_deceased_patient_is_a_warning_of_its_own(tmp_path: Path) -> None:
     assert "verstorben" in warning and "2026-10-02" in warning
     alive = runner.invoke(app, ["import-fhir", str(BUNDLE), "-o", str(tmp_path / "b.yaml")])
     assert alive.exit_code == 0 and "Achtung" not in alive.stderr
+
+
+def test_the_summary_counts_fields_left_open_for_contradictory_values(tmp_path: Path) -> None:
+    # ECOG 1 and 3 recorded on the same day without a time: neither is used, and the summary
+    # line says that a field stays open (the report names both values under unused).
+    def ecog(oid: str, value: int) -> dict[str, Any]:
+        return {
+            "resource": {
+                "resourceType": "Observation",
+                "id": oid,
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "89247-1"}]},
+                "subject": {"reference": "Patient/p1"},
+                "effectiveDateTime": "2026-11-19",
+                "valueInteger": value,
+            }
+        }
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female"}},
+            ecog("e1", 1),
+            ecog("e3", 3),
+        ],
+    }
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    result = runner.invoke(
+        app, ["import-fhir", str(path), "--board-date", "2026-11-20", "-o", str(tmp_path / "c")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "0 Konflikte" in result.stderr
+    assert "1 Feld offen wegen Widersprüchen" in result.stderr
