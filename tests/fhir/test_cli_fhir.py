@@ -16,6 +16,7 @@ from osteoboard.cli import app
 from osteoboard.fhir import FhirImportError, import_resources
 from osteoboard.fhir import client as fhir_client
 from osteoboard.fhir.client import fetch_patient
+from tests.fhir.test_import import obs, patient
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "examples" / "fhir" / "09-myeloma-relapse.json"
@@ -264,27 +265,15 @@ def test_a_deceased_patient_is_a_warning_of_its_own(tmp_path: Path) -> None:
 def test_the_summary_counts_fields_left_open_for_contradictory_values(tmp_path: Path) -> None:
     # ECOG 1 and 3 recorded on the same day without a time: neither is used, and the summary
     # line says that a field stays open (the report names both values under unused).
-    def ecog(oid: str, value: int) -> dict[str, Any]:
-        return {
-            "resource": {
-                "resourceType": "Observation",
-                "id": oid,
-                "status": "final",
-                "code": {"coding": [{"system": "http://loinc.org", "code": "89247-1"}]},
-                "subject": {"reference": "Patient/p1"},
-                "effectiveDateTime": "2026-11-19",
-                "valueInteger": value,
-            }
-        }
-
+    resources = [
+        patient(),
+        obs("e1", "89247-1", "2026-11-19", {"valueInteger": 1}),
+        obs("e3", "89247-1", "2026-11-19", {"valueInteger": 3}),
+    ]
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [
-            {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female"}},
-            ecog("e1", 1),
-            ecog("e3", 3),
-        ],
+        "entry": [{"resource": r} for r in resources],
     }
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle), encoding="utf-8")
