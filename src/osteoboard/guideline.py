@@ -156,6 +156,12 @@ class Action(_KbModel):
         "its text is each of their texts in turn, most urgent first, so that no request is "
         "dropped; otherwise the most urgent rule's text stands for all.",
     )
+    bone_agent: bool = Field(
+        default=False,
+        description="Gives a bone-modifying agent itself (not calcium and vitamin D, not a "
+        "course's length, not withholding one): the patient letter tells what the agents "
+        "bring and cost only beside such an item or an agent already given.",
+    )
 
 
 class Therapy(_KbModel):
@@ -221,6 +227,13 @@ class Rule(_KbModel):
         default_factory=list,
         description="Rules of the same request-list action (joins_texts) whose requests this "
         "rule's text already makes: beside it their texts are left out of the item.",
+    )
+    retests_markers: bool = Field(
+        default=False,
+        description="A biopsy of a metastasis whose nature is not in doubt (the first "
+        "metastasis of a known cancer, to retest the markers that choose the therapy): while "
+        "it is conditional the patient letter does not call the lesions unconfirmed "
+        "(DX.BIOPSY rules only).",
     )
     note: str | None = Field(default=None, description="Reviewer's note; not shown to users.")
 
@@ -1302,6 +1315,7 @@ def _build_knowledge_base(kb_dir: Path, sha256: str) -> KnowledgeBase:
 
         read_fhir_codes(kb_dir, sources)  # the FHIR code tables: linted with the rest
     _check_covers(compiled, actions)
+    _check_letter_properties(compiled, actions)
     thresholds = _check_thresholds(compiled, compiled_defs, facts)
     schedules = _check_schedules(meta.radiotherapy_schedules, compiled, actions, sources)
     quality = load_quality(kb_dir, actions=actions, sources=sources)
@@ -1358,6 +1372,24 @@ def _check_covers(rules: Sequence[CompiledRule], actions: Mapping[str, Action]) 
                 raise KnowledgeError(f"{at}: not another rule of the knowledge base")
             if by_id[other].action != rule.action:
                 raise KnowledgeError(f"{at}: gives {by_id[other].action}, not {rule.action}")
+
+
+def _check_letter_properties(rules: Sequence[CompiledRule], actions: Mapping[str, Action]) -> None:
+    """``bone_agent`` only on bone-modifying-agent actions, ``retests_markers`` only on
+    biopsy rules."""
+    for code, action in actions.items():
+        if action.bone_agent and action.discipline != "bone_modifying_agents":
+            raise KnowledgeError(
+                f"actions.yaml: {code}: bone_agent on an action of {action.discipline}, "
+                "allowed only for bone_modifying_agents"
+            )
+    for compiled in rules:
+        rule = compiled.rule
+        if rule.retests_markers and rule.action != "DX.BIOPSY":
+            raise KnowledgeError(
+                f"{compiled.file}: rule {rule.id}: retests_markers on {rule.action}, "
+                "allowed only for DX.BIOPSY"
+            )
 
 
 def _check_schedules(

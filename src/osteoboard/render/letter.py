@@ -583,15 +583,18 @@ def _diagnosis(case: Case, is_myeloma: bool, unconfirmed: bool = False) -> list[
     return lines
 
 
-#: The biopsy of a first metastasis (to retest the markers): no doubt about what the lesion is.
-_MARKER_BIOPSY = "board.biopsy_first_metastasis"
-
-
-def _biopsy_in_doubt(proposal: Proposal) -> bool:
+def _biopsy_in_doubt(proposal: Proposal, kb: KnowledgeBase) -> bool:
     """Whether a proposed biopsy is to show what a bone lesion is: a firm one, or one named
-    for another reason than a first metastasis (a lesion that may be the only one)."""
+    for another reason than retesting the markers of a metastasis not in doubt (the rule's
+    ``retests_markers``; a lesion that may be the only one)."""
+    rules = kb.rules_by_id
     return any(
-        item.code == "DX.BIOPSY" and (item.status is ItemStatus.firm or item.rule != _MARKER_BIOPSY)
+        item.code == "DX.BIOPSY"
+        and (
+            item.status is ItemStatus.firm
+            or item.rule not in rules
+            or not rules[item.rule].rule.retests_markers
+        )
         for item in proposal.recommendations
     )
 
@@ -695,19 +698,6 @@ def _has_bone(case: Case) -> bool:
     )
 
 
-#: BMA codes that propose no agent (withholding one): they do not make the letter speak of one.
-#: The bone-modifying agents themselves (not calcium and vitamin D, not the course's duration).
-_AGENTS = frozenset(
-    {
-        "BMA.ZOLEDRONIC_ACID",
-        "BMA.DENOSUMAB",
-        "BMA.IBANDRONATE",
-        "BMA.PAMIDRONATE",
-        "BMA.OSTEOPOROSIS_DOSE",
-    }
-)
-
-
 def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) -> set[str]:
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
     firm = frozenset(firm)
@@ -747,7 +737,10 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
         tags.add("denosumab_stopped")
     # An agent itself, given now or proposed, not withheld: what the agents bring and cost is
     # said only then (calcium and vitamin D alone are no such agent).
-    if "BMA.WITHHOLD" not in firm and (given or any(c in _AGENTS for c in firm)):
+    actions = (kb or load_knowledge_base()).actions
+    if "BMA.WITHHOLD" not in firm and (
+        given or any(c in actions and actions[c].bone_agent for c in firm)
+    ):
         tags.add("bma_agent")
     if case.myeloma is not None and case.myeloma.stage in MYELOMA_PRECURSOR_STAGES:
         tags.add("precursor")
@@ -1410,7 +1403,7 @@ def build_letter(
         # its biopsy (firm or on a condition): the letter and the proposal agree.
         tags.discard("solitary_unconfirmed")
     elif (
-        _biopsy_in_doubt(proposal)
+        _biopsy_in_doubt(proposal, kb)
         and not tags & {"solitary_unconfirmed", "no_tissue_diagnosis"}
         and not any(x.histology_confirmed for x in case.lesions)
     ):
