@@ -334,6 +334,64 @@ def test_calcium_without_albumin(calcium: float, possible: list[int]) -> None:
     assert any("Albumin is missing" in n.en for n in result.notes)
 
 
+@pytest.mark.parametrize(
+    ("labs", "possible", "missing"),
+    [
+        # Only the laboratory's corrected calcium, at the threshold: critical, whatever the
+        # other values; before, it was ignored and the item stayed open on total calcium.
+        ({"calcium_mmol_l": None, "albumin_g_l": None, "calcium_corrected_mmol_l": 2.57}, [2], []),
+        # Just below it, albumin open: normal or abnormal (albumin below 37 g/L), never
+        # critical; total calcium is not asked, albumin is.
+        (
+            {"calcium_mmol_l": None, "albumin_g_l": None, "calcium_corrected_mmol_l": 2.56},
+            [0, 1],
+            ["albumin_g_l"],
+        ),
+        # Total calcium without albumin: the reported value decides the calcium criterion
+        # (total calcium 2.45 alone leaves every class open).
+        (
+            {"calcium_mmol_l": 2.45, "albumin_g_l": None, "calcium_corrected_mmol_l": 2.40},
+            [0, 1],
+            ["albumin_g_l"],
+        ),
+        # Total calcium and albumin both given: Payne's correction of them decides (2.3 at
+        # 40 g/L is normal), not a reported value that disagrees.
+        ({"calcium_corrected_mmol_l": 2.80}, [0], []),
+    ],
+)
+def test_reported_corrected_calcium(
+    labs: dict[str, Any], possible: list[int], missing: list[str]
+) -> None:
+    result = katagiri_new(KatagiriInput(**{**BASE, **labs}))
+    it = _item(result, "laboratory")
+    assert it.possible == possible
+    assert [m for m in result.missing if m in NORMAL_LABS] == missing
+    reported = labs.get("calcium_mmol_l", 2.3) is None or labs.get("albumin_g_l", 40.0) is None
+    assert any("the laboratory reports" in n.en for n in result.notes) is reported
+    assert ("corrected Ca (laboratory)" in str(it.value)) is reported
+
+
+def test_reported_corrected_calcium_from_the_case() -> None:
+    case = Case(
+        id="k-reported",
+        primary={"site": "thyroid"},
+        visceral_metastases={"present": False},
+        labs={
+            **NORMAL_LABS,
+            "calcium_mmol_l": None,
+            "albumin_g_l": None,
+            "calcium_corrected_mmol_l": 2.9,
+        },
+        patient={"ecog": 0},
+        prior_therapy={"chemotherapy": False},
+        bone_metastases={"vertebral_count": 1, "extraspinal_count": 0},
+    )
+    (result,) = SPEC.run(case)
+    assert _item(result, "laboratory").points == 2
+    assert "labs.calcium_mmol_l" not in result.missing
+    assert "korrigiertes Kalzium (Labor) 2,9 mmol/l" in _item(result, "laboratory").note.de
+
+
 # --------------------------------------------------------------------------------------------
 # Performance status, chemotherapy, multiple metastases
 

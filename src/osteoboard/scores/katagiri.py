@@ -21,6 +21,10 @@ holds for every albumin in that range (raw calcium ≥ threshold + 0.6 is always
 calcium < threshold − 0.7 never is); otherwise both outcomes stay possible. Because a low
 albumin both makes the laboratory data abnormal and raises corrected calcium, the two are
 enumerated together, so the possible points are exactly those some albumin value can give.
+A corrected calcium the laboratory reports decides the calcium criterion when total calcium
+and albumin are not both given (a hospital bundle often carries only the corrected value);
+albumin then counts only as an abnormal value. An ionised calcium is not used: the paper's
+threshold is on total calcium and has no exact ionised equivalent.
 """
 
 from __future__ import annotations
@@ -106,6 +110,9 @@ class KatagiriInput(ScoreInput):
     albumin_g_l: Annotated[float, Field(gt=ALBUMIN_MIN_G_L, lt=ALBUMIN_MAX_G_L)] | None = None
     platelets_10e9_l: Annotated[float, Field(ge=0, lt=3000)] | None = None
     calcium_mmol_l: Annotated[float, Field(gt=0.5, lt=6.0)] | None = None
+    #: A corrected calcium the laboratory reports: it decides the calcium criterion unless
+    #: total calcium and albumin are both given (then Payne's correction of those does).
+    calcium_corrected_mmol_l: Annotated[float, Field(gt=0.5, lt=6.0)] | None = None
     bilirubin_umol_l: Annotated[float, Field(ge=0, lt=1000)] | None = None
     ecog: Annotated[int, Field(ge=0, le=4)] | None = None
     karnofsky: Annotated[int, Field(ge=0, le=100, multiple_of=10)] | None = None
@@ -179,6 +186,12 @@ _CALCIUM_NOTE = Text(
     "Kalzium geprüft (Payne).",
     en="The calcium criterion (≥ 10.3 mg/dL ≈ 2.57 mmol/L) is checked on albumin-corrected "
     "calcium (Payne).",
+)
+_CALCIUM_REPORTED = Text(
+    de="Das Kalzium-Kriterium (≥ 10,3 mg/dl ≈ 2,57 mmol/l) wird am vom Labor berichteten "
+    "korrigierten Kalzium geprüft (Gesamtkalzium und Albumin sind nicht beide angegeben).",
+    en="The calcium criterion (≥ 10.3 mg/dL ≈ 2.57 mmol/L) is checked on the corrected "
+    "calcium the laboratory reports (total calcium and albumin are not both given).",
 )
 _CALCIUM_NO_ALBUMIN = Text(
     de="Albumin fehlt: das korrigierte Kalzium ist unbekannt; das Gesamtkalzium entscheidet "
@@ -262,10 +275,24 @@ def _flag(value: float | None, test: bool | None) -> tuple[bool, ...]:
     return (bool(test),)
 
 
-def _calcium_flags(calcium: float | None, albumin: float | None) -> set[tuple[bool, bool]]:
-    """Possible (albumin abnormal, corrected calcium critical) pairs."""
+def _reported_decides(inp: KatagiriInput) -> bool:
+    """Whether the laboratory's corrected calcium decides the calcium criterion: it is given,
+    and total calcium and albumin are not both (their correction would)."""
+    return inp.calcium_corrected_mmol_l is not None and (
+        inp.calcium_mmol_l is None or inp.albumin_g_l is None
+    )
+
+
+def _calcium_flags(
+    calcium: float | None, albumin: float | None, reported: float | None = None
+) -> set[tuple[bool, bool]]:
+    """Possible (albumin abnormal, corrected calcium critical) pairs; ``reported``: the
+    laboratory's corrected calcium, used unless total calcium and albumin are both given."""
     thr = CALCIUM_CRITICAL_FROM_MMOL_L - _EPS
     alb_thr = ALBUMIN_ABNORMAL_BELOW_G_L - _EPS
+    if reported is not None and (calcium is None or albumin is None):
+        lows = (False, True) if albumin is None else (albumin < alb_thr,)
+        return {(low, reported >= thr) for low in lows}
     if albumin is not None:
         low_albumin = albumin < alb_thr
         if calcium is None:
@@ -312,7 +339,11 @@ def lab_points(inp: KatagiriInput) -> set[int]:
     )
     out: set[int] = set()
     for c, lh, p, b, (alb, ca) in itertools.product(
-        crp, ldh, plt, bili, _calcium_flags(inp.calcium_mmol_l, inp.albumin_g_l)
+        crp,
+        ldh,
+        plt,
+        bili,
+        _calcium_flags(inp.calcium_mmol_l, inp.albumin_g_l, inp.calcium_corrected_mmol_l),
     ):
         if p or b or ca:
             out.add(LAB_CRITICAL)
@@ -337,6 +368,7 @@ _LAB_SHOWN = {
     "albumin_g_l": "albumin {} g/L",
     "platelets_10e9_l": "platelets {} ×10⁹/L",
     "calcium_mmol_l": "Ca {} mmol/L",
+    "calcium_corrected_mmol_l": "corrected Ca (laboratory) {} mmol/L",
     "bilirubin_umol_l": "bilirubin {} µmol/L",
 }
 _LAB_CLASS = {LAB_NORMAL: "normal", LAB_ABNORMAL: "abnormal", LAB_CRITICAL: "critical"}
@@ -347,6 +379,9 @@ _LAB_WORDS = {
     "albumin_g_l": Text(de="Albumin {} g/l", en="albumin {} g/L"),
     "platelets_10e9_l": Text(de="Thrombozyten {} × 10⁹/l", en="platelets {} × 10⁹/L"),
     "calcium_mmol_l": Text(de="Kalzium {} mmol/l", en="calcium {} mmol/L"),
+    "calcium_corrected_mmol_l": Text(
+        de="korrigiertes Kalzium (Labor) {} mmol/l", en="corrected calcium (laboratory) {} mmol/L"
+    ),
     "bilirubin_umol_l": Text(de="Bilirubin {} µmol/l", en="bilirubin {} µmol/L"),
 }
 _LAB_CLASS_WORDS = {
@@ -354,6 +389,14 @@ _LAB_CLASS_WORDS = {
     LAB_ABNORMAL: Text(de="auffällig", en="abnormal"),
     LAB_CRITICAL: Text(de="kritisch", en="critical"),
 }
+
+
+def _shown_fields(inp: KatagiriInput) -> tuple[str, ...]:
+    """The laboratory values the item names: the laboratory's corrected calcium only where it
+    decides the calcium criterion."""
+    if _reported_decides(inp):
+        return (*_LAB_FIELDS, "calcium_corrected_mmol_l")
+    return _LAB_FIELDS
 
 
 def _lab_words(inp: KatagiriInput, points: int | None) -> Text | None:
@@ -365,7 +408,7 @@ def _lab_words(inp: KatagiriInput, points: int | None) -> Text | None:
             getattr(_LAB_WORDS[f], lang).format(
                 _shown_number(getattr(inp, f)).replace(".", "," if lang == "de" else ".")
             )
-            for f in _LAB_FIELDS
+            for f in _shown_fields(inp)
             if getattr(inp, f) is not None
         ]
         if points is None:
@@ -383,13 +426,16 @@ def _shown_number(x: float) -> str:
 
 def _lab_item(inp: KatagiriInput, notes: list[Text], missing: list[str]) -> ScoreItem:
     possible = lab_points(inp)
-    if inp.calcium_mmol_l is not None:
+    reported = _reported_decides(inp)
+    if reported:
+        notes.append(_CALCIUM_REPORTED)
+    elif inp.calcium_mmol_l is not None:
         notes.append(_CALCIUM_NOTE)
         if inp.albumin_g_l is None:
             notes.append(_CALCIUM_NO_ALBUMIN)
     given = [
         _LAB_SHOWN[f].format(_shown_number(getattr(inp, f)))
-        for f in _LAB_FIELDS
+        for f in _shown_fields(inp)
         if getattr(inp, f) is not None
     ]
     if len(possible) == 1:
@@ -405,9 +451,13 @@ def _lab_item(inp: KatagiriInput, notes: list[Text], missing: list[str]) -> Scor
     unknown = {f for f in _LAB_FIELDS if getattr(inp, f) is None}
     # Critical values and albumin (through corrected calcium) can always still matter; the
     # abnormal-only values matter only while a normal result is possible.
-    relevant = {"platelets_10e9_l", "calcium_mmol_l", "bilirubin_umol_l", "albumin_g_l"}
+    # A corrected calcium the laboratory reports decides the calcium criterion: total calcium
+    # is not needed, and albumin only as an abnormal value.
+    relevant = {"platelets_10e9_l", "bilirubin_umol_l"}
+    if not reported:
+        relevant |= {"calcium_mmol_l", "albumin_g_l"}
     if LAB_NORMAL in possible:
-        relevant |= {"crp_mg_l", "ldh_u_l"}
+        relevant |= {"crp_mg_l", "ldh_u_l", "albumin_g_l"}
     missing.extend(f for f in _LAB_FIELDS if f in unknown and f in relevant)
     it = unknown_item("laboratory", _L["laboratory"], possible, note=_lab_words(inp, None))
     return replace(it, value=", ".join(given) if given else None)
@@ -492,6 +542,7 @@ def _from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[
         albumin_g_l=labs.albumin_g_l,
         platelets_10e9_l=labs.platelets_10e9_l,
         calcium_mmol_l=labs.calcium_mmol_l,
+        calcium_corrected_mmol_l=labs.calcium_corrected_mmol_l,
         bilirubin_umol_l=labs.bilirubin_umol_l,
         ecog=case.patient.ecog,
         karnofsky=case.patient.karnofsky,
@@ -512,7 +563,7 @@ def _from_case(case: Case, lesion: Lesion | None) -> tuple[dict[str, Any], dict[
         "previous_chemotherapy": "prior_therapy.chemotherapy",
         "bone_metastases": bone_path,
     }
-    paths.update({f: f"labs.{f}" for f in _LAB_FIELDS})
+    paths.update({f: f"labs.{f}" for f in (*_LAB_FIELDS, "calcium_corrected_mmol_l")})
     return inp, paths
 
 
