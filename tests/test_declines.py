@@ -395,7 +395,11 @@ def test_the_letter_does_not_plan_the_declined_operation_and_keeps_the_offer_ope
     assert "surgery_long_bone" not in blocks and "declined" in blocks
     assert any("Entscheidung gegen eine Operation" in s for s in steps)
     assert "Das Angebot bleibt bestehen. Sie können sich jederzeit anders entscheiden." in text
-    assert "Bestrahlung gegen Schmerzen in einer Sitzung" in " ".join(steps)
+    # Long expected survival: the bone that is not fixed is irradiated in fractions, with the
+    # single fraction as the alternative.
+    assert "Bestrahlung gegen Schmerzen in mehreren Sitzungen oder in einer Sitzung" in " ".join(
+        steps
+    )
 
 
 def test_the_letter_of_a_fracture_without_operation_promises_none() -> None:

@@ -32,6 +32,34 @@ def test_mirels_is_no_reason_at_a_vertebra_but_is_at_a_femur() -> None:
     assert "lesion.mirels" in named or "lesion.mirels_category" in named
 
 
+SPINAL = {
+    "lesion.sins",
+    "lesion.sins_category",
+    "lesion.escc_grade",
+    "lesion.escc_known",
+    "lesion.escc_high_grade",
+    "lesion.posterior_involvement",
+    "lesion.vertebral_body_involved",
+    "lesion.vertebral_fracture",
+}
+
+
+def test_spinal_findings_are_no_reason_outside_the_spine() -> None:
+    # A humerus and a pelvis lesion carry the spinal facts as placeholders ("SINS stable",
+    # "Bilsky grade known"): named as reasons they read as an MRI that was never done.
+    kb = load_knowledge_base()
+    assert all(kb.shown_if[f] == "lesion.spine" for f in SPINAL)
+    breast = _reasons("06-breast-multiple-hypercalcemia.yaml")
+    for lesion in ("H1", "P1"):
+        named = {f for (_, at), facts in breast.items() if at == lesion for f in facts}
+        assert named, lesion  # the lesion has items with reasons
+        assert not named & SPINAL, (lesion, named & SPINAL)
+    # At a vertebra they are findings and stay.
+    assert {"lesion.sins_category", "lesion.escc_known"} <= set(breast[("RT.SINGLE_8GY", "T12")])
+    femur = _reasons("05-kidney-femur-impending.yaml")
+    assert not SPINAL & set(femur[("IR.EMBOLIZATION_PREOP", "F1")])
+
+
 def test_myeloma_details_are_no_reason_outside_myeloma() -> None:
     breast = _reasons("01-breast-l2-fracture.yaml")
     hidden = {"mm.untreated", "mm.precursor", "mm.solitary_plasmacytoma"}

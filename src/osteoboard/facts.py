@@ -902,6 +902,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("lesion.mirels", "int", "Mirels total", "points"),
     Fact("lesion.mirels_category", "enum", "Mirels category", values=_MIRELS),
     Fact(
+        "lesion.mirels_borderline",
+        "bool",
+        "Mirels category documented as borderline (8 points; never open: a score that may "
+        "still reach 8 is not)",
+    ),
+    Fact(
         "lesion.segment",
         "enum",
         "Long-bone segment ('none' for other regions)",
@@ -927,6 +933,12 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
     Fact("lesion.hip_joint", "bool", "The hip joint (acetabulum or femoral head) is involved"),
+    Fact(
+        "lesion.hip_joint_excluded",
+        "bool",
+        "The lesion's joint is documented and is not the hip (never open: a joint not stated "
+        "leaves the hip possible)",
+    ),
     Fact(
         "lesion.high_risk_joint",
         "bool",
@@ -2489,6 +2501,7 @@ def _placed_lesion_facts(
     if long_bone:
         mirels = _score(scores, "mirels", lesion.id)
         _score_facts(fs, "lesion.mirels", mirels)
+        fs.set("lesion.mirels_borderline", mirels.category == "borderline")
         fs.set(
             "lesion.segment", lesion.segment.value if lesion.segment else None, missing=p("segment")
         )
@@ -2503,6 +2516,7 @@ def _placed_lesion_facts(
     else:
         fs.set("lesion.mirels", 0)
         fs.set("lesion.mirels_category", "low")
+        fs.set("lesion.mirels_borderline", False)
         fs.set("lesion.segment", "none")
         fs.set("lesion.bone", "none")
         fs.set("lesion.cortical_involvement", "none")
@@ -2523,6 +2537,7 @@ def _placed_lesion_facts(
         None if lesion.joint is None else lesion.joint.value == "hip",
         missing=p("joint"),
     )
+    fs.set("lesion.hip_joint_excluded", lesion.joint is not None and lesion.joint.value != "hip")
     return fs
 
 
