@@ -924,7 +924,9 @@ class PriorTherapy(_Model):
             "matters to a procedure is checked: anticoagulants and antiplatelet agents before "
             "cement augmentation, thermal ablation and surgery, antiangiogenic drugs before "
             "surgery, BRAF/MEK inhibitors around radiotherapy; a myeloma drug makes a line "
-            "running, a CDK4/6 inhibitor explains a neutropenia. An unrecognised name is kept "
+            "running, a CDK4/6 inhibitor explains a neutropenia, a corticosteroid already taken "
+            "is raised for a cord compression rather than started again. An unrecognised name "
+            "is kept "
             "and shown in the protocol. Left out, the medication is unknown; an empty list "
             "documents that none is taken.",
         )

@@ -89,6 +89,7 @@ DrugClass = Literal[
     "cdk46_inhibitor",
     "mtor_inhibitor",
     "oral_bisphosphonate",
+    "corticosteroid",
 ]
 DRUG_CLASSES: tuple[str, ...] = get_args(DrugClass)
 Scope = Literal["case", "lesion"]

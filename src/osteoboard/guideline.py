@@ -176,7 +176,8 @@ class Therapy(_KbModel):
         "(prior.myeloma_therapy_current) and its renal dosing; cdk46_inhibitor: a "
         "neutropenia it explains (def.cdk46_neutropenia); mtor_inhibitor: wound healing "
         "after surgery; oral_bisphosphonate: an osteoporosis agent the dose for bone "
-        "metastases replaces.",
+        "metastases replaces; corticosteroid: a dose already given that the dexamethasone of "
+        "a cord compression raises rather than doubles, and does not taper below.",
     )
     #: A bone-modifying agent's product and the dose it comes at (XGEVA: denosumab at the
     #: bone-metastasis dose; Prolia: at the osteoporosis dose): named on the current

@@ -103,6 +103,11 @@ SECTIONS: tuple[str, ...] = (
 #:             advice on walking
 #: castration_resistant   a prostate cancer documented as castration-resistant: the
 #:             deprivation goes on, with newer hormone drugs beside it
+#: crpc_after_arpi   castration-resistant after an androgen-receptor-pathway inhibitor
+#:             (def.arpi_given): no newer hormone drug is promised
+#: on_corticosteroid   a corticosteroid on the documented current medication
+#:             (def.corticosteroid_current): its dose is raised for a cord compression and
+#:             goes back to it afterwards
 #: old_deficit_only   the only neurological finding is a deficit documented as neither new
 #:             nor progressive (def.mscc_old_deficit_only): a cord compression is named on the
 #:             condition that imaging shows one, and the letter does not call it a sign of one
@@ -140,6 +145,8 @@ TAGS: frozenset[str] = frozenset(
         "dialysis",
         "old_deficit_only",
         "castration_resistant",
+        "crpc_after_arpi",
+        "on_corticosteroid",
     }
 )
 #: Placeholders a block may use.

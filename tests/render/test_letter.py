@@ -860,3 +860,43 @@ def test_a_denosumab_already_stopped_is_not_told_to_be_kept() -> None:
     assert "Ihr Denosumab ist schon beendet: Es kann wieder beginnen." in stopped
     assert "Beides zugleich ist nicht nötig." in stopped
     assert "Beenden Sie Denosumab nicht auf eigene Faust" not in stopped
+
+
+def test_a_crpc_after_an_arpi_is_promised_no_newer_hormone_drug() -> None:
+    # The proposal gives no second ARPI after one (cross-resistance); the letter said "Dazu
+    # kommen neuere Hormon-Mittel" to every castration-resistant patient.
+    case = load_case(ROOT / "examples" / "07-crpc-radium.yaml")
+    assert case.prior_therapy.arpi_received is True
+    after = build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+    assert "Ein neueres Hormon-Mittel haben Sie schon bekommen" in after
+    assert "Dazu kommen neuere Hormon-Mittel" not in after
+    before = case.model_copy(
+        update={"prior_therapy": case.prior_therapy.model_copy(update={"arpi_received": False})}
+    )
+    naive = build_letter(evaluate(before), before, contact=CONTACT).plain_text()
+    assert "Dazu kommen neuere Hormon-Mittel" in naive
+    assert "Ein neueres Hormon-Mittel haben Sie schon bekommen" not in naive
+
+
+def _mscc_letter(medication: list[str]) -> str:
+    case = parse_case(
+        {
+            "id": "letter-steroid",
+            "board_date": "2026-11-28",
+            "patient": {"age": 61, "sex": "male", "ecog": 1},
+            "primary": {"site": "kidney"},
+            "neurology": {"new_deficit": True, "frankel": "D", "whole_spine_mri_done": False},
+            "prior_therapy": {"current_medication": medication},
+        }
+    )
+    return build_letter(evaluate(case), case, contact=CONTACT).plain_text()
+
+
+def test_a_corticosteroid_already_taken_is_raised_not_started_again() -> None:
+    on_it = _mscc_letter(["Dexamethason 4 mg 1-0-0", "Cabozantinib 40 mg"])
+    assert "Sie nehmen schon Kortison. Wenn nötig, wird die Dosis erhöht." in on_it
+    assert "Danach geht es zurück auf Ihre bisherige Dosis." in on_it
+    assert "Sie bekommen sofort Kortison" not in on_it
+    without = _mscc_letter(["Cabozantinib 40 mg"])
+    assert "Sie bekommen sofort Kortison" in without
+    assert "Sie nehmen schon Kortison" not in without

@@ -764,6 +764,14 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     castration = case.primary.castration_status
     if castration is not None and castration.value == "resistant":
         tags.add("castration_resistant")
+        # After an androgen-receptor-pathway inhibitor no second one is the plan (the
+        # proposal says so): the letter does not promise newer hormone drugs.
+        if definition_holds(case, "arpi_given", kb) is True:
+            tags.add("crpc_after_arpi")
+    # A corticosteroid already taken: the cord compression's dexamethasone raises its dose and
+    # goes back to it afterwards (the proposal's text), not a new start and a stop.
+    if definition_holds(case, "corticosteroid_current", kb) is True:
+        tags.add("on_corticosteroid")
     # An old deficit as the only documented neurological finding (radicular pain or the
     # team's suspicion may still be open): the deficit alone is no sign of a compression.
     if definition_holds(case, "mscc_old_deficit_only", kb) is not False:
