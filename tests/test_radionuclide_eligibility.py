@@ -109,7 +109,7 @@ def test_lutetium_is_firm_with_counts_and_kidneys_within_the_vision_limits() -> 
         ("neutrophils_10e9_l", 1.2),
         ("platelets_10e9_l", 80),
         ("hemoglobin_g_dl", 8.6),
-        ("creatinine_umol_l", 160),  # clearance about 43 mL/min
+        ("creatinine_umol_l", 260),  # clearance below 30 mL/min: severe, not studied
     ],
 )
 def test_below_a_vision_limit_lutetium_is_not_offered_and_the_board_learns_why(
@@ -119,7 +119,20 @@ def test_below_a_vision_limit_lutetium_is_not_offered_and_the_board_learns_why(
     assert lutetium(p) == []
     (why,) = warning(p, "WARN.LU177_LABS")
     assert why.status is ItemStatus.firm
-    assert "derzeit nicht" in why.text.de and "≥ 1,5 / ≥ 100 / ≥ 9 / ≥ 50" in why.text.de
+    assert "derzeit nicht" in why.text.de and "≥ 1,5 / ≥ 100 / ≥ 9 / ≥ 30" in why.text.de
+
+
+def test_a_moderate_renal_impairment_keeps_lutetium_with_close_monitoring() -> None:
+    # Creatinine 160 µmol/L, clearance about 43 mL/min: below VISION's 50 (which also took a
+    # creatinine up to 1.5 times normal), but the product information gives no dose
+    # adjustment for moderate impairment. Before, 177Lu-PSMA was refused outright.
+    p = evaluate(crpc({**GOOD_LABS, "creatinine_umol_l": 160}))
+    (item,) = lutetium(p)
+    assert item.status is ItemStatus.firm
+    (caution,) = warning(p, "WARN.LU177_LABS")
+    assert caution.rule == "nuclear_medicine.lu177_psma_renal_moderate"
+    assert "derzeit nicht" not in caution.text.de
+    assert "keine Dosisanpassung" in caution.text.de and "engmaschig" in caution.text.de
 
 
 def test_no_lutetium_warning_without_a_low_value_or_for_a_psma_negative_tumour() -> None:
