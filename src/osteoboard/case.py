@@ -839,6 +839,14 @@ class VisceralMetastases(_Model):
     )
     removable: bool | None = Field(default=None, description="Tokuhashi: removable.")
     treatable: bool | None = Field(default=None, description="Tomita: treatable.")
+    crisis: bool | None = Field(
+        default=None,
+        description="Visceral crisis as the treating team judges it (ESO-ESMO ABC 5: severe "
+        "organ dysfunction from rapidly progressing metastases, e.g. a bilirubin above 1.5 "
+        "times normal from liver metastases or dyspnoea at rest from lung involvement); it "
+        "calls for the most rapidly effective therapy. Left out, a measured bilirubin above "
+        "1.5 times normal beside organ metastases is read as one.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -846,6 +854,8 @@ class VisceralMetastases(_Model):
             for name in ("pattern", "removable", "treatable"):
                 if getattr(self, name) is not None:
                     raise ValueError(f"{name} must be empty when present is false")
+            if self.crisis:
+                raise ValueError("crisis is true but present is false")
             if self.count:
                 raise ValueError("count must be 0 or empty when present is false")
             if self.brain:

@@ -346,6 +346,22 @@ CATALOGUE: tuple[Fact, ...] = (
         "No visceral metastases, documented (visceral_metastases.present false)",
     ),
     Fact("visceral.brain", "bool", "Brain metastases"),
+    Fact(
+        "visceral.present_documented",
+        "bool",
+        "Visceral metastases documented as present (false while not documented)",
+    ),
+    Fact(
+        "visceral.crisis_documented",
+        "bool",
+        "A visceral crisis documented by the team (visceral_metastases.crisis true; false "
+        "while not documented)",
+    ),
+    Fact(
+        "visceral.crisis_excluded",
+        "bool",
+        "A visceral crisis documented as absent (visceral_metastases.crisis false)",
+    ),
     # -- bone disease --
     Fact("bone.total_count_min", "int", "Bone metastases listed or counted (lower bound)"),
     Fact("bone.metastasis_documented", "bool", "At least one bone metastasis listed or counted"),
@@ -542,6 +558,8 @@ CATALOGUE: tuple[Fact, ...] = (
         "nmol/L",
     ),
     Fact("labs.albumin_g_l", "float", "Serum albumin", "g/L"),
+    Fact("labs.bilirubin_umol_l", "float", "Total bilirubin", "µmol/L"),
+    Fact("labs.bilirubin_measured", "bool", "A total bilirubin is documented"),
     Fact("labs.calcium_known", "bool", "Corrected calcium can be calculated"),
     Fact("labs.crcl_known", "bool", "Creatinine clearance can be calculated (at least as a range)"),
     Fact("labs.crcl_exact", "bool", "Creatinine clearance is known as one value (not a range)"),
@@ -1652,6 +1670,9 @@ def _disease(fs: FactSet, case: Case, oligo_max: int) -> None:
     fs.set("visceral.present", present, missing=["visceral_metastases.present"])
     fs.set("visceral.absent_documented", present is False)
     fs.set("visceral.brain", case.brain_metastases, missing=["visceral_metastases.brain"])
+    fs.set("visceral.present_documented", present is True)
+    fs.set("visceral.crisis_documented", v.crisis is True)
+    fs.set("visceral.crisis_excluded", v.crisis is False)
 
     _, vmax = case.vertebral_count_bounds()
     _, emax = case.extraspinal_count_bounds()
@@ -2036,6 +2057,8 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
         and set(cal.possible_categories) <= {"moderate", "severe"},
     )
     fs.set("labs.albumin_g_l", labs.albumin_g_l, missing=["labs.albumin_g_l"])
+    fs.set("labs.bilirubin_umol_l", labs.bilirubin_umol_l, missing=["labs.bilirubin_umol_l"])
+    fs.set("labs.bilirubin_measured", labs.bilirubin_umol_l is not None)
 
     for fact, score_name in (
         ("labs.crcl_ml_min", "crcl_cockcroft_gault"),
