@@ -259,6 +259,11 @@ CATALOGUE: tuple[Fact, ...] = (
         "bool",
         "Prostate: PSMA-negative metastases above the VISION size limits on the PSMA PET",
     ),
+    Fact(
+        "primary.psma_documented",
+        "bool",
+        "Prostate: the PSMA status (PSMA PET) is documented",
+    ),
     Fact("primary.sstr_positive", "bool", "Neuroendocrine: somatostatin-receptor positive"),
     Fact(
         "primary.sstr_documented",
@@ -1562,6 +1567,7 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         "primary.sstr_positive",
     )
     fs.set("primary.sstr_documented", pr.sstr_positive is not None)
+    fs.set("primary.psma_documented", pr.psma_positive is not None)
     grade = pr.neuroendocrine_grade
     only(
         PrimarySite.neuroendocrine,
