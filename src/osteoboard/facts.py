@@ -1174,6 +1174,13 @@ def _myeloma(fs: FactSet, case: Case) -> None:
     from osteoboard.myeloma import Response, analyse
 
     mm = case.myeloma
+    if mm is None and case.primary.site is PrimarySite.myeloma:
+        # Referred as myeloma without the myeloma block: everything it would hold is unknown
+        # (stage, course, earlier lines), not "no myeloma" - the myeloma rules are read on
+        # the open facts, with their conditions and questions (SPEC §4.1).
+        from osteoboard.case import Myeloma
+
+        mm = Myeloma()
     fs.set("mm.present", mm is not None)
     if mm is None:
         for name in ("mm.stage", "mm.response", *_MM_NUMBERS, *_MM_NEW_CRAB):
