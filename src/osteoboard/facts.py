@@ -1174,7 +1174,8 @@ def _myeloma(fs: FactSet, case: Case) -> None:
     from osteoboard.myeloma import Response, analyse
 
     mm = case.myeloma
-    if mm is None and case.primary.site is PrimarySite.myeloma:
+    synthesised = mm is None and case.primary.site is PrimarySite.myeloma
+    if synthesised:
         # Referred as myeloma without the myeloma block: everything it would hold is unknown
         # (stage, course, earlier lines), not "no myeloma" - the myeloma rules are read on
         # the open facts, with their conditions and questions (SPEC §4.1).
@@ -1218,6 +1219,14 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         False if stage not in (None, "smouldering") else mm.smouldering_high_risk,
         missing=["myeloma.smouldering_high_risk"],
     )
+    if synthesised and fs.values.get("bone.metastasis_documented") is True:
+        # A documented bone lesion of a myeloma is a myeloma-defining event (IMWG 2014: an
+        # osteolytic lesion), so not MGUS or smouldering myeloma; and a solitary plasmacytoma
+        # is a diagnosis of its own that a referral names (biopsy, marrow, whole-body imaging;
+        # def.solitary_plasmacytoma reads only a documented stage). The stage is active.
+        fs.set("mm.stage", None, missing=["myeloma.stage"], domain=["active"])
+        fs.set("mm.precursor", False)
+        fs.set("mm.solitary_plasmacytoma", False)
     course = analyse(mm)
     assessable = course.status is not Response.not_assessable
     fs.set("mm.response", course.status.value)
