@@ -1865,8 +1865,15 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
     # places that stay free.
     chosen: list[str] = []
     deferred: list[str] = []
+    last: list[str] = []
     screened = 0
     for key, group in grouped.items():
+        info = kb.facts.get(group[0].fact)
+        if info is not None and info.asked_last and group[0].rank[0] > 1:
+            # Changes a supplement or a dose, no treatment: after the others, unless it
+            # decides an emergency or an urgent item on the list.
+            last.append(key)
+            continue
         if group[0].rank[0] == _SCREENING_TIER and all(a.rank[2] == _ABSENT for a in group):
             if screened >= MAX_SCREENING_QUESTIONS:
                 deferred.append(key)
@@ -1875,6 +1882,7 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
         chosen.append(key)
     chosen = chosen[:MAX_QUESTIONS]
     chosen += deferred[: MAX_QUESTIONS - len(chosen)]
+    chosen += last[: MAX_QUESTIONS - len(chosen)]
     by_text: dict[str, _QuestionDraft] = {}
     for key in chosen:
         first, *rest = grouped[key]
