@@ -992,6 +992,17 @@ class Labs(_Model):
     creatinine_umol_l: Annotated[float, Field(ge=MIN_CREATININE_UMOL_L, lt=3000)] | None = Field(
         default=None, description="Serum creatinine."
     )
+    creatinine_baseline_umol_l: (
+        Annotated[float, Field(ge=MIN_CREATININE_UMOL_L, lt=3000)] | None
+    ) = Field(
+        default=None,
+        description="Serum creatinine before the current course of zoledronic acid or "
+        "pamidronate began (its baseline; also as creatinine_baseline_mg_dl). A rise from it "
+        "during the course - by 0.5 mg/dL (44 µmol/L) from a baseline below 1.4 mg/dL (124 "
+        "µmol/L), by 1.0 mg/dL (88 µmol/L) from a higher one - withholds the next dose until "
+        "creatinine is back within 10 % of the baseline (Zometa and Aredia product "
+        "information).",
+    )
     ldh_u_l: Annotated[float, Field(gt=0, lt=20000)] | None = Field(
         default=None, description="Lactate dehydrogenase (LDH)."
     )

@@ -596,6 +596,23 @@ CATALOGUE: tuple[Fact, ...] = (
     ),
     Fact("labs.egfr", "float", "eGFR (CKD-EPI 2021)", "mL/min/1.73 m²"),
     Fact("labs.creatinine_umol_l", "float", "Serum creatinine", "µmol/L"),
+    Fact(
+        "labs.creatinine_baseline_umol_l",
+        "float",
+        "Serum creatinine before the current bisphosphonate course began",
+        "µmol/L",
+    ),
+    Fact(
+        "labs.creatinine_baseline_measured",
+        "bool",
+        "A creatinine before the current bisphosphonate course is documented",
+    ),
+    Fact(
+        "labs.creatinine_rise_umol_l",
+        "float",
+        "Serum creatinine now minus its baseline before the bisphosphonate course",
+        "µmol/L",
+    ),
     Fact("labs.neutrophils_10e9_l", "float", "Neutrophils", "10⁹/L"),
     Fact("labs.platelets_10e9_l", "float", "Platelets", "10⁹/L"),
     Fact("labs.creatinine_known", "bool", "A serum creatinine is documented"),
@@ -2118,6 +2135,33 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
     for fact, end in (("labs.crcl_low_ml_min", 0), ("labs.crcl_high_ml_min", 1)):
         fs.set(fact, None if bounds is None else float(bounds[end]), missing=unknown)
     fs.set("labs.creatinine_umol_l", labs.creatinine_umol_l, missing=["labs.creatinine_umol_l"])
+    # Read only behind labs.creatinine_baseline_measured (documented values alone): not
+    # documented, there is nothing to try for them (closed), so the rules that carry the
+    # renal check of a bisphosphonate course explore no completions of them.
+    baseline = labs.creatinine_baseline_umol_l
+    fs.set(
+        "labs.creatinine_baseline_umol_l",
+        baseline,
+        missing=["labs.creatinine_baseline_umol_l"],
+        domain=[],
+    )
+    fs.set("labs.creatinine_baseline_measured", baseline is not None)
+    rise_missing = [
+        path
+        for path, value in (
+            ("labs.creatinine_umol_l", labs.creatinine_umol_l),
+            ("labs.creatinine_baseline_umol_l", baseline),
+        )
+        if value is None
+    ]
+    fs.set(
+        "labs.creatinine_rise_umol_l",
+        None
+        if labs.creatinine_umol_l is None or baseline is None
+        else round(labs.creatinine_umol_l - baseline, 1),
+        missing=rise_missing,
+        domain=[],
+    )
     fs.set("labs.creatinine_known", labs.creatinine_umol_l is not None)
     fs.set("labs.neutrophils_10e9_l", labs.neutrophils_10e9_l, missing=["labs.neutrophils_10e9_l"])
     fs.set("labs.platelets_10e9_l", labs.platelets_10e9_l, missing=["labs.platelets_10e9_l"])

@@ -82,6 +82,7 @@ CONVENTIONAL_LAB_FIELDS: dict[str, tuple[str, Any]] = {
     "calcium_corrected_mg_dl": ("calcium_corrected_mmol_l", calcium_mg_dl_to_mmol_l),
     "calcium_ionized_mg_dl": ("calcium_ionized_mmol_l", calcium_mg_dl_to_mmol_l),
     "creatinine_mg_dl": ("creatinine_umol_l", creatinine_mg_dl_to_umol_l),
+    "creatinine_baseline_mg_dl": ("creatinine_baseline_umol_l", creatinine_mg_dl_to_umol_l),
     "albumin_g_dl": ("albumin_g_l", albumin_g_dl_to_g_l),
     "bilirubin_mg_dl": ("bilirubin_umol_l", bilirubin_mg_dl_to_umol_l),
     "crp_mg_dl": ("crp_mg_l", crp_mg_dl_to_mg_l),
