@@ -2096,7 +2096,14 @@ def _labs(fs: FactSet, case: Case, scores: Sequence[ScoreResult]) -> None:
         and set(cal.possible_categories) <= {"moderate", "severe"},
     )
     fs.set("labs.albumin_g_l", labs.albumin_g_l, missing=["labs.albumin_g_l"])
-    fs.set("labs.bilirubin_umol_l", labs.bilirubin_umol_l, missing=["labs.bilirubin_umol_l"])
+    # Read only behind labs.bilirubin_measured (def.visceral_crisis): closed while not
+    # measured, so the rules that carry it explore no completions of it.
+    fs.set(
+        "labs.bilirubin_umol_l",
+        labs.bilirubin_umol_l,
+        missing=["labs.bilirubin_umol_l"],
+        domain=[],
+    )
     fs.set("labs.bilirubin_measured", labs.bilirubin_umol_l is not None)
 
     for fact, score_name in (
