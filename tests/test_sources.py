@@ -63,6 +63,7 @@ SPEC_KEYS = {
 
 EXTRA_KEYS = {
     "asco2017-palliative",
+    "baudin2021",
     "astro2024",
     "buccheri1996",
     "chow2014",
