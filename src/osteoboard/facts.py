@@ -152,6 +152,11 @@ CATALOGUE: tuple[Fact, ...] = (
         "ECOG and Karnofsky both documented and at least two ECOG grades apart",
     ),
     Fact("patient.fit_for_surgery", "bool", "Operable as judged by surgery/anaesthesia"),
+    Fact(
+        "patient.unfit_documented",
+        "bool",
+        "Documented as not fit for surgery (false while not documented)",
+    ),
     Fact("patient.dental_exam_done", "bool", "Dental examination done before BMA"),
     Fact(
         "patient.dental_exam_documented",
@@ -975,10 +980,9 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("lesion.posterior_involvement", "bool", "Posterior elements involved"),
     Fact("lesion.hip_joint", "bool", "The hip joint (acetabulum or femoral head) is involved"),
     Fact(
-        "lesion.hip_joint_excluded",
+        "lesion.pelvis_hip_documented",
         "bool",
-        "The lesion's joint is documented and is not the hip (never open: a joint not stated "
-        "leaves the hip possible)",
+        "The lesion is documented in the pelvis at the hip joint (never open)",
     ),
     Fact(
         "lesion.high_risk_joint",
@@ -1241,7 +1245,7 @@ def _myeloma(fs: FactSet, case: Case) -> None:
         # osteolytic lesion), so not MGUS or smouldering myeloma; and a solitary plasmacytoma
         # is a diagnosis of its own that a referral names (biopsy, marrow, whole-body imaging;
         # def.solitary_plasmacytoma reads only a documented stage). The stage is active.
-        fs.set("mm.stage", None, missing=["myeloma.stage"], domain=["active"])
+        fs.set("mm.stage", "active")
         fs.set("mm.precursor", False)
         fs.set("mm.solitary_plasmacytoma", False)
     course = analyse(mm)
@@ -1453,6 +1457,7 @@ def _patient(fs: FactSet, case: Case, childbearing_age_max: int, conflict_grades
         "on_dialysis",
     ):
         fs.set(f"patient.{name}", getattr(p, name), missing=[f"patient.{name}"])
+    fs.set("patient.unfit_documented", p.fit_for_surgery is False)
     fs.set("patient.dental_exam_documented", p.dental_exam_done is True)
     fs.set("patient.hypercalcemia_symptoms_documented", p.hypercalcemia_symptoms is True)
     for name in ("pregnant", "breastfeeding"):
@@ -2634,7 +2639,10 @@ def _placed_lesion_facts(
         None if lesion.joint is None else lesion.joint.value == "hip",
         missing=p("joint"),
     )
-    fs.set("lesion.hip_joint_excluded", lesion.joint is not None and lesion.joint.value != "hip")
+    fs.set(
+        "lesion.pelvis_hip_documented",
+        lesion.region is Region.pelvis and lesion.joint is not None and lesion.joint.value == "hip",
+    )
     return fs
 
 
