@@ -12,7 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from osteoboard.caseio import load_case
+import yaml
+
+from osteoboard.caseio import load_case, parse_case
 from osteoboard.engine import evaluate
 from osteoboard.guideline import load_knowledge_base
 from osteoboard.proposal import ItemCondition, ItemStatus, Recommendation, Text
@@ -103,3 +105,23 @@ def test_a_higher_schedule_open_only_on_a_treatment_condition_supersedes_too() -
     # The lower one not open on the biopsy: it may apply where SBRT does not.
     items = [_item("RT.SBRT", SBRT, BIOPSY), _item("RT.SINGLE_8GY", SINGLE, PAINFUL)]
     assert len(choose_schedules(KB, items)) == 2
+
+
+def test_an_urgent_schedule_of_a_lesion_is_not_put_off_for_the_case_level_one() -> None:
+    # An unfixed fracture (surgery declined) in oligometastatic disease: its urgent
+    # radiotherapy was dropped beside the stereotactic radiotherapy of every metastasis.
+    oligo = _item("RT.OLIGOMETASTATIC_SBRT", "radiotherapy.oligometastatic_sbrt", lesion=None)
+    fracture = _item("RT.SINGLE_8GY", "emerg.pathologic_fracture_unfit_rt", lesion="F1")
+    fracture = fracture.model_copy(update={"priority": "urgent"})
+    painful = _item("RT.SINGLE_8GY", SINGLE, lesion="R1")
+    kept = choose_schedules(KB, [oligo, fracture, painful])
+    assert _codes(kept) == {("RT.OLIGOMETASTATIC_SBRT", None), ("RT.SINGLE_8GY", "F1")}
+
+
+def test_the_fracture_of_a_patient_who_declines_surgery_is_irradiated() -> None:
+    path = ROOT / "tests" / "cases" / "186-oligometastatic-femur-fracture-surgery-declined.yaml"
+    p = evaluate(parse_case(yaml.safe_load(path.read_text(encoding="utf-8"))["case"]))
+    assert any(i.code == "RT.OLIGOMETASTATIC_SBRT" for i in p.recommendations)
+    rt = {(i.code, i.lesion): i for i in p.recommendations if i.code.startswith("RT.")}
+    assert rt[("RT.FRACTIONATED", "FEM-L")].status is ItemStatus.firm
+    assert rt[("RT.SINGLE_8GY", "FEM-L")].alternative_to == "RT.FRACTIONATED"

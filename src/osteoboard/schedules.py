@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from osteoboard.guideline import KnowledgeBase
-from osteoboard.proposal import ItemStatus, Recommendation
+from osteoboard.proposal import ItemStatus, Priority, Recommendation
 
 __all__ = ["choose_schedules", "is_firm", "schedule_conflicts"]
 
@@ -39,16 +39,24 @@ def _firm_schedules(kb: KnowledgeBase, items: Iterable[Recommendation]) -> list[
 
 
 def _chosen(kb: KnowledgeBase, schedules: Sequence[Recommendation]) -> dict[str, Recommendation]:
-    """Per lesion with a schedule of its own, the one proposed (case-level ones compete)."""
+    """Per lesion with a schedule of its own, the one proposed (case-level ones compete, except
+    with an urgent schedule of the lesion: the radiotherapy of an emergency at that lesion - an
+    unfixed fracture, a compression - is not put off for the stereotactic radiotherapy of every
+    metastasis, which follows it)."""
     rank = {code: n for n, code in enumerate(kb.schedules)}
     case_level = [i for i in schedules if i.lesion is None]
+    urgent = {i.lesion for i in schedules if i.lesion is not None and i.priority == Priority.urgent}
     chosen: dict[str, Recommendation] = {}
     for item in schedules:
         if item.lesion is None:
             continue
         best = chosen.get(item.lesion)
         if best is None:
-            best = min(case_level, key=lambda i: rank[i.code], default=item)
+            best = (
+                item
+                if item.lesion in urgent
+                else min(case_level, key=lambda i: rank[i.code], default=item)
+            )
         if rank[item.code] < rank[best.code]:
             best = item
         chosen[item.lesion] = best
