@@ -1320,6 +1320,17 @@ def _myeloma(fs: FactSet, case: Case) -> None:
             fs.set(fact, None, missing=["myeloma.series"], domain=[])
         else:
             fs.set(fact, getattr(rise, attr))
+    if synthesised and fs.values.get("mm.stage") == "active":
+        # The documented lesion is the bone disease of CRAB. The myeloma-defining biomarkers
+        # decide only between smouldering and active myeloma, which that lesion has decided:
+        # nothing to try for them (each open number multiplies the completions explored).
+        fs.set("mm.crab", ["bone"])
+        for fact, path in (
+            ("mm.bm_plasma_cells_pct", "myeloma.bm_plasma_cells_pct"),
+            ("mm.baseline_flc_ratio", "myeloma.baseline.involved_flc_mg_l"),
+            ("mm.baseline_involved_flc_mg_l", "myeloma.baseline.involved_flc_mg_l"),
+        ):
+            fs.set(fact, None, missing=[path], domain=[])
 
 
 def _sarcoma(fs: FactSet, case: Case) -> None:
