@@ -56,14 +56,14 @@ class FactInfo(_Model):
     #: follow-up: since when a deficit has existed, only once a deficit is documented). The
     #: fact stays in ``missing_data``; only the question waits.
     asked_if: str | None = None
-    #: The case fields the question names (a value derived from several, such as a
-    #: clearance from creatinine, weight, age and sex). When only some of them are missing,
-    #: the question asks for those alone: the one field's own question, or ``question_partial``
-    #: with ``{fields}`` for their names - never again for a value already documented.
     #: Asked only after the other questions of its rank: a value whose answer sets a
     #: supplement or a dose but changes no treatment (25-OH vitamin D: calcium and vitamin D
     #: are given either way) - the few questions go to what changes the proposal most.
     asked_last: bool = False
+    #: The case fields the question names (a value derived from several, such as a
+    #: clearance from creatinine, weight, age and sex). When only some of them are missing,
+    #: the question asks for those alone: the one field's own question, or ``question_partial``
+    #: with ``{fields}`` for their names - never again for a value already documented.
     inputs: tuple[str, ...] = ()
     question_partial: Text | None = None
     #: The inputs ``question_partial`` is worded for (all of them when empty): when another
