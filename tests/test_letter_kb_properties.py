@@ -13,6 +13,7 @@ from osteoboard.engine import evaluate
 from osteoboard.guideline import KnowledgeBase, load_knowledge_base
 from osteoboard.render.letter import build_letter
 from tests.kb_copies import edited_copy, load_error
+from tests.test_request_lists import breast_doc
 
 UNCONFIRMED = "noch nicht durch eine Gewebeprobe gesichert"
 # Said only beside an agent (the tag bma_agent), not beside calcium and vitamin D alone.
@@ -45,16 +46,7 @@ MARKER_RETEST = {
 }
 
 # New bone metastases of breast cancer, no agent yet, labs complete: an agent starts.
-AGENT_START = {
-    "id": "kb-letter-agent",
-    "board_date": "2026-11-20",
-    "patient": {"age": 58, "sex": "female", "weight_kg": 66, "ecog": 1},
-    "primary": {"site": "breast", "hormone_receptor": "positive", "her2": "negative"},
-    "visceral_metastases": {"present": False},
-    "bone_metastases": {"vertebral_count": 2, "extraspinal_count": 2},
-    "prior_therapy": {"bone_modifying_agent": "none"},
-    "labs": {"calcium_mmol_l": 2.35, "albumin_g_l": 40, "creatinine_umol_l": 70},
-}
+AGENT_START = breast_doc({"calcium_mmol_l": 2.35, "albumin_g_l": 40, "creatinine_umol_l": 70})
 
 
 def test_the_marker_retest_biopsy_casts_no_doubt_because_its_rule_says_so(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from osteoboard.caseio import parse_case
 from osteoboard.engine import evaluate
 from osteoboard.proposal import ItemStatus
+from tests.test_radionuclide_eligibility import crpc_doc
 
 
 def test_operability_is_asked_first_beside_a_fracture_when_nothing_else_is_raised() -> None:
@@ -296,81 +297,11 @@ def test_beside_no_new_deficit_the_question_asks_for_an_older_one_not_whether_it
     assert "radikulär" in first.text.de
 
 
-def _radium_candidate() -> Any:
-    # Castration-resistant prostate cancer after docetaxel and abiraterone (still taken),
-    # radium-223 requested with platelets of 85; on zoledronic acid; vitamin D not measured.
-    return evaluate(
-        parse_case(
-            {
-                "id": "q-vitamin-d",
-                "board_date": "2026-11-26",
-                "patient": {
-                    "age": 80,
-                    "sex": "male",
-                    "weight_kg": 70,
-                    "ecog": 1,
-                    "dental_exam_done": True,
-                },
-                "primary": {
-                    "site": "prostate",
-                    "castration_status": "resistant",
-                    "controlled": True,
-                    "first_metastatic_presentation": False,
-                },
-                "visceral_metastases": {"present": False},
-                "bone_metastases": {"vertebral_count": 6, "extraspinal_count": 12},
-                "prior_therapy": {
-                    "chemotherapy": True,
-                    "systemic_lines_mcrpc": 2,
-                    "arpi_received": True,
-                    "abiraterone_current": True,
-                    "taxane_received": True,
-                    "bone_modifying_agent": "zoledronic_acid",
-                    "bone_modifying_agent_since": "2025-01-10",
-                    "planned_therapies": ["Radium-223 (Xofigo)"],
-                },
-                "labs": {
-                    "calcium_mmol_l": 2.30,
-                    "albumin_g_l": 37,
-                    "creatinine_umol_l": 95,
-                    "hemoglobin_g_dl": 10.9,
-                    "platelets_10e9_l": 85,
-                    "neutrophils_10e9_l": 2.1,
-                },
-                "neurology": {"frankel": "E", "new_deficit": False, "radicular_pain": False},
-                "lesions": [
-                    {
-                        "id": "T10",
-                        "region": "spine",
-                        "level": "T10",
-                        "type": "blastic",
-                        "pain": "non_mechanical",
-                        "pain_vas": 6,
-                        "alignment": "normal",
-                        "collapse": "none",
-                        "posterolateral": "none",
-                        "escc_grade": "0",
-                        "symptomatic": True,
-                    },
-                    {
-                        "id": "ISCH",
-                        "region": "pelvis",
-                        "joint": "none",
-                        "type": "blastic",
-                        "size_cm": 3.0,
-                        "symptomatic": True,
-                    },
-                ],
-            }
-        )
-    )
-
-
 def test_vitamin_d_is_asked_after_what_changes_a_treatment() -> None:
     # Calcium and vitamin D go with every agent; the level sets only the loading dose. It took
-    # one of the five places in almost every referral before the blood count of a radium
-    # candidate or the details of a lesion.
-    p = _radium_candidate()
+    # one of the five places in almost every referral - here a radium-223 candidate with
+    # blood count, calcium and creatinine open - before what changes a treatment.
+    p = evaluate(parse_case(crpc_doc()))
     facts = [q.fact for q in p.questions]
     assert "labs.vitamin_d_25oh_nmol_l" not in facts, facts
     assert len(facts) == 5

@@ -21,7 +21,7 @@ def _labs_item(doc: dict[str, Any]) -> Any:
     return items[0]
 
 
-def _breast(labs: dict[str, Any], **patient: Any) -> dict[str, Any]:
+def breast_doc(labs: dict[str, Any], **patient: Any) -> dict[str, Any]:
     # Hormone-receptor-positive breast cancer with new bone metastases: a bone-modifying agent
     # starts, so its laboratory values are needed.
     return {
@@ -39,7 +39,7 @@ def _breast(labs: dict[str, Any], **patient: Any) -> dict[str, Any]:
 def test_each_missing_value_keeps_its_own_request() -> None:
     # Total calcium without albumin, no creatinine: the albumin and the clearance are both
     # asked for, beside the values needed before the first dose.
-    item = _labs_item(_breast({"calcium_mmol_l": 2.40}, age=61))
+    item = _labs_item(breast_doc({"calcium_mmol_l": 2.40}, age=61))
     text = item.text.de
     assert "Albumin oder ionisiertes Kalzium bestimmen" in text
     assert "Kreatinin-Clearance nicht berechenbar" in text
@@ -72,7 +72,7 @@ def test_the_urgent_request_comes_first_and_covers_the_routine_one() -> None:
     # A total calcium of 3.1 without albumin in a patient with thirst and confusion: the
     # urgent albumin request stands first; the routine albumin request (same measurement)
     # is not repeated; the missing creatinine of a hypercalcaemia is asked for too.
-    doc = _breast({"calcium_mmol_l": 3.10}, age=61)
+    doc = breast_doc({"calcium_mmol_l": 3.10}, age=61)
     doc["patient"]["hypercalcemia_symptoms"] = True
     item = _labs_item(doc)
     text = item.text.de
