@@ -93,6 +93,19 @@ def test_spine_fields_on_long_bone_are_rejected() -> None:
     assert msg == "lesions[0]: level applies only to region spine"
 
 
+def test_kind_of_pain_is_the_spine_and_the_pelvis() -> None:
+    # At the pelvis it is the pain on loading; a long bone states it as mirels_pain.
+    for region in ("long_bone", "rib"):
+        msg = error_of(
+            {"id": "x", "lesions": [{"id": "F", "region": region, "pain": "mechanical"}]}
+        )
+        assert msg == "lesions[0]: pain applies only to region spine or pelvis"
+    case = parse_case(
+        {"id": "x", "lesions": [{"id": "P", "region": "pelvis", "pain": "mechanical"}]}
+    )
+    assert case.lesions[0].pain == "mechanical"
+
+
 def test_long_bone_fields_on_spine_are_rejected() -> None:
     msg = error_of({"id": "x", "lesions": [{"id": "S", "region": "spine", "bone": "femur"}]})
     assert msg == "lesions[0]: bone applies only to region long_bone"

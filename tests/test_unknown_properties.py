@@ -26,7 +26,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from osteoboard.case import _LONG_BONE_ONLY, _SPINE_ONLY, Case
+from osteoboard.case import _LONG_BONE_ONLY, _SPINE_ONLY, _SPINE_OR_PELVIS, Case
 from osteoboard.caseio import parse_case
 from osteoboard.engine import evaluate, trace
 from osteoboard.facts import FactSet, case_facts, lesion_facts
@@ -112,7 +112,7 @@ def without(data: dict[str, Any], path: Path) -> dict[str, Any]:
         node = node[key]
     del node[path[-1]]
     if path[0] == "lesions" and path[-1] == "region":
-        for name in (*_SPINE_ONLY, *_LONG_BONE_ONLY):
+        for name in (*_SPINE_ONLY, *_SPINE_OR_PELVIS, *_LONG_BONE_ONLY):
             node.pop(name, None)
     return out
 

@@ -1080,7 +1080,10 @@ class Neurology(_Model):
         return self
 
 
-_SPINE_ONLY = ("level", "pain", "alignment", "collapse", "posterolateral", "escc_grade")
+_SPINE_ONLY = ("level", "alignment", "collapse", "posterolateral", "escc_grade")
+#: The kind of pain: the SINS item at the spine, pain on loading at the pelvis (whose
+#: weight-bearing ring fractures under load; Mirels' pain is the long bones').
+_SPINE_OR_PELVIS = ("pain",)
 _LONG_BONE_ONLY = ("bone", "segment", "mirels_pain", "cortical_involvement")
 _SKULL_ONLY = ("skull_base",)
 _OTHER_ONLY = ("other_bone",)
@@ -1130,7 +1133,11 @@ class Lesion(_Model):
     type: LesionType | None = Field(
         default=None, description="Radiological appearance of the lesion."
     )
-    pain: SpinalPain | None = Field(default=None, description="Spine: kind of pain (SINS).")
+    pain: SpinalPain | None = Field(
+        default=None,
+        description="Spine: kind of pain (SINS). Pelvis: mechanical is pain on loading "
+        "(weight bearing), which raises a suspected pathological fracture.",
+    )
     pain_vas: Annotated[int, Field(ge=0, le=10)] | None = Field(
         default=None, description="Pain at this lesion on the visual analogue scale, 0–10."
     )
@@ -1241,6 +1248,10 @@ class Lesion(_Model):
             for name in _SPINE_ONLY:
                 if getattr(self, name) is not None:
                     raise ValueError(f"{name} applies only to region spine{unstated}")
+        if self.region not in (Region.spine, Region.pelvis):
+            for name in _SPINE_OR_PELVIS:
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} applies only to region spine or pelvis{unstated}")
         if self.region is not Region.long_bone:
             for name in _LONG_BONE_ONLY:
                 if getattr(self, name) is not None:

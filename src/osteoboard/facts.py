@@ -2530,7 +2530,16 @@ def _placed_lesion_facts(
         mech = lesion.mirels_pain is MirelsPain.functional
     else:
         mech = None
-    fs.set("lesion.pain_mechanical", mech, missing=p("pain") if spine else p("mirels_pain"))
+    # Stated by lesions[].pain at the spine and the pelvis, by mirels_pain at a long bone;
+    # no field states it elsewhere.
+    pain_field = (
+        ["pain"]
+        if spine or lesion.region is Region.pelvis
+        else ["mirels_pain"]
+        if long_bone
+        else []
+    )
+    fs.set("lesion.pain_mechanical", mech, missing=[f"{path}.{f}" for f in pain_field])
     fs.set("lesion.size_cm", lesion.size_cm, missing=p("size_cm"))
     fs.set(
         "lesion.pathologic_fracture", lesion.pathologic_fracture, missing=p("pathologic_fracture")
