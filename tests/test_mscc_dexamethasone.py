@@ -163,16 +163,16 @@ def test_a_confirmed_haematological_malignancy_gets_dexamethasone_without_neurol
 ) -> None:
     # NICE NG234 1.8.5: myeloma or lymphoma with spinal metastases or MSCC - 16 mg whether or
     # not there are neurological symptoms or signs; the haematology team sets the rest.
-    doc = _case({}, [T10_BILSKY2]).model_dump(mode="json", exclude_none=True)
-    doc["primary"] = {"site": site}
-    p = evaluate(parse_case(doc))
-    dexa = _dexamethasone(p)
-    assert (str(dexa.status), str(dexa.priority), dexa.rule) == (
-        "firm",
-        "urgent",
-        "emerg.mscc_dexamethasone_haematological",
-    )
-    assert "hämatologischen Team" in dexa.text.de
+    # The neurology open (the compression rules) or documented without a sign of compression
+    # (the documented Bilsky 2 itself): firm either way.
+    for neurology in ({}, {"new_deficit": False, "radicular_pain": False, "frankel": "E"}):
+        doc = _case(neurology, [T10_BILSKY2]).model_dump(mode="json", exclude_none=True)
+        doc["primary"] = {"site": site}
+        p = evaluate(parse_case(doc))
+        dexa = _dexamethasone(p)
+        assert (str(dexa.status), str(dexa.priority)) == ("firm", "urgent"), neurology
+        assert dexa.rule == "emerg.escc_dexamethasone_haematological", neurology
+        assert "hämatologischen Team" in dexa.text.de
 
 
 def test_an_unknown_primary_keeps_dexamethasone_conditional_without_neurology() -> None:

@@ -73,6 +73,39 @@ def test_screening_for_a_silent_cord_compression_takes_one_place_ahead() -> None
     assert any("SURG.ORTHO_CONSULT[FEM]" in q.decides for q in p.questions)
 
 
+def test_a_second_screening_question_is_for_another_emergency() -> None:
+    """A painful lytic acetabular lesion (fracture not reported) beside spinal metastases with
+    no neurology documented: the fracture, an emergency of its own, is asked among the five
+    ahead of the question about SBRT, and the whole-spine MRI, which screens for the same
+    compression as the neurology, is not."""
+    p = evaluate(
+        parse_case(
+            {
+                "id": "q-acetabulum",
+                "board_date": "2026-11-20",
+                "patient": {"age": 63, "sex": "female"},
+                "primary": {"site": "thyroid", "histology": "follicular carcinoma"},
+                "bone_metastases": {"vertebral_count": 1, "extraspinal_count": 1},
+                "lesions": [
+                    {
+                        "id": "AC",
+                        "region": "pelvis",
+                        "joint": "hip",
+                        "type": "lytic",
+                        "size_cm": 4.0,
+                        "pain_vas": 6,
+                        "symptomatic": True,
+                    }
+                ],
+            }
+        )
+    )
+    facts = [q.fact for q in p.questions]
+    assert "lesion.pathologic_fracture" in facts, facts
+    assert "patient.ecog_0_1" not in facts, facts
+    assert len([q for q in p.questions if "EMERG.MSCC" in q.decides]) == 1, facts
+
+
 def test_a_listed_spinal_lesion_is_not_asked_whether_there_are_spinal_metastases() -> None:
     """A referral that lists L4: the board is asked for the whole-spine MRI and the grade
     of compression once, not whether the spine has metastases at all."""

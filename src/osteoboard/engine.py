@@ -95,12 +95,14 @@ MAX_DECIDING = 32
 #: Most questions in a proposal (SPEC §4.1).
 MAX_QUESTIONS = 5
 #: Of them at most this many screen for an emergency that no documented finding raises (cord
-#: compression in a patient with spinal metastases) ahead of the questions about items on the
-#: proposal; further screening questions come only when places stay free. One: with two,
-#: the whole-spine MRI and the neurology took the first places in most referrals without a
-#: spinal lesion or symptom, ahead of the histology, operability or castration status that
-#: decided the proposal.
-MAX_SCREENING_QUESTIONS = 1
+#: compression in a patient with spinal metastases, a fracture at a painful lesion) ahead of
+#: the questions about items on the proposal, the second only for another emergency than the
+#: first: the whole-spine MRI and the neurology, which screen for the same compression, took
+#: the first places in most referrals without a spinal lesion or symptom, ahead of the
+#: histology, operability or castration status that decided the proposal; with one, the
+#: fracture of a painful acetabular lesion was not asked for beside the compression, behind
+#: a question about SBRT.
+MAX_SCREENING_QUESTIONS = 2
 _SCREENING_TIER = 2
 #: The third place of an ask's rank: 0 for an item on the proposal, this for one that is not.
 _ABSENT = 1
@@ -1861,12 +1863,15 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
     grouped = _fold_repeated_fields(kb, grouped)
     # The questions in that order, but only the first screening questions (those that decide
     # nothing on the proposal, only an emergency or urgent step no finding raises yet, and
-    # maybe routine steps behind it) before the others; further screening questions take the
-    # places that stay free.
+    # maybe routine steps behind it) before the others: the first one, and then one for an
+    # emergency that no question before it decides (a fracture beside the cord compression).
+    # Further screening questions (the whole-spine MRI beside the neurology, which screen for
+    # the same compression) take the places that stay free.
     chosen: list[str] = []
     deferred: list[str] = []
     last: list[str] = []
     screened = 0
+    screened_for: set[str] = set()
     for key, group in grouped.items():
         info = kb.facts.get(group[0].fact)
         if info is not None and info.asked_last and group[0].rank[0] > 1:
@@ -1874,11 +1879,18 @@ def _questions(kb: KnowledgeBase, asks: Sequence[_Ask]) -> list[Question]:
             # decides an emergency or an urgent item on the list.
             last.append(key)
             continue
+        # The emergencies it decides, by code (a fracture at any lesion is one).
+        codes = {
+            code
+            for a in group
+            if kb.actions[code := a.item.split("[", 1)[0]].discipline == "emergency"
+        }
         if group[0].rank[0] == _SCREENING_TIER and all(a.rank[2] == _ABSENT for a in group):
-            if screened >= MAX_SCREENING_QUESTIONS:
+            if screened >= MAX_SCREENING_QUESTIONS or (screened and codes <= screened_for):
                 deferred.append(key)
                 continue
             screened += 1
+        screened_for |= codes
         chosen.append(key)
     chosen = chosen[:MAX_QUESTIONS]
     chosen += deferred[: MAX_QUESTIONS - len(chosen)]
