@@ -109,3 +109,18 @@ def test_retests_markers_only_on_biopsy_rules(tmp_path: Path) -> None:
         "rule board.staging_counts_open: retests_markers on DX.WHOLE_BODY_STAGING, "
         "allowed only for DX.BIOPSY"
     )
+
+
+def test_a_bisphosphonate_given_for_years_is_not_announced_as_new() -> None:
+    """Zoledronic acid started before and continued by the proposal: the letter says it is
+    already given, and the reaction after a first infusion is not named."""
+    kb = load_knowledge_base()
+    labs = {"calcium_mmol_l": 2.35, "albumin_g_l": 40, "creatinine_umol_l": 70}
+    ongoing = breast_doc(labs)
+    ongoing["prior_therapy"] = {"bone_modifying_agent": "zoledronic_acid"}
+    ongoing["patient"]["dental_exam_done"] = True
+    proposal = evaluate(parse_case(ongoing), kb)
+    assert any(r.code == "BMA.ZOLEDRONIC_ACID" for r in proposal.recommendations)
+    text = _letter(ongoing, kb)
+    assert "Sie bekommen es schon" in text
+    assert "Nach der ersten Infusion" not in text

@@ -346,3 +346,19 @@ def test_an_onset_of_any_age_never_takes_away_a_documented_new_deficit(hours: in
         for reason in item.because:
             if reason.fact == "neuro.deficit_onset_recent":
                 assert reason.value is (hours <= 168)
+
+
+def test_a_corticosteroid_on_the_medication_raises_no_dexamethasone_by_itself() -> None:
+    """Prednisolone beside abiraterone, or dexamethasone in a myeloma regimen, is no finding of
+    a cord compression: a painful irradiated vertebra with the neurology not documented gets
+    no urgent steroid item, as without the co-medication; with radicular pain documented the
+    dose is raised (not started again)."""
+    lesion = {**T10_UNGRADED, "pain": "mechanical", "pain_vas": 6, "symptomatic": True}
+    for medication in ([], ["Abirateron 1000 mg", "Prednisolon 5 mg"]):
+        doc = _case({}, [lesion]).model_dump(mode="json", exclude_none=True)
+        doc["prior_therapy"] = {"current_medication": medication}
+        assert _items(evaluate(parse_case(doc)), "SUP.DEXAMETHASONE") == [], medication
+    doc = _case({"radicular_pain": True}, [lesion]).model_dump(mode="json", exclude_none=True)
+    doc["prior_therapy"] = {"current_medication": ["Prednisolon 5 mg"]}
+    dexa = _dexamethasone(evaluate(parse_case(doc)))
+    assert (str(dexa.status), dexa.rule) == ("firm", "emerg.mscc_dexamethasone_on_corticosteroid")

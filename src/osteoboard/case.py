@@ -779,8 +779,9 @@ class Primary(_Model):
     )
     progressive: bool | None = Field(
         default=None,
-        description="Neuroendocrine only: progression documented on imaging under the current "
-        "therapy (e.g. a somatostatin analogue).",
+        description="Neuroendocrine and prostate: progression documented under the current "
+        "therapy (neuroendocrine: on imaging, e.g. under a somatostatin analogue; prostate: on "
+        "imaging or as a confirmed PSA rise); false = responding or stable on it.",
     )
     rai_avid: bool | None = Field(
         default=None, description="Differentiated thyroid cancer only: radioiodine-avid."
@@ -811,7 +812,7 @@ class Primary(_Model):
             "sstr_positive": (PrimarySite.neuroendocrine,),
             "neuroendocrine_grade": (PrimarySite.neuroendocrine,),
             "neuroendocrine_origin": (PrimarySite.neuroendocrine,),
-            "progressive": (PrimarySite.neuroendocrine,),
+            "progressive": (PrimarySite.neuroendocrine, PrimarySite.prostate),
             "rai_avid": (PrimarySite.thyroid,),
             "targetable_driver": (PrimarySite.lung_nsclc, PrimarySite.lung_sclc),
         }

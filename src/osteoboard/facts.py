@@ -278,6 +278,12 @@ CATALOGUE: tuple[Fact, ...] = (
     Fact("primary.net_well_differentiated", "bool", "Neuroendocrine: grade G1 or G2"),
     Fact("primary.net_gep", "bool", "Neuroendocrine: gastroenteropancreatic origin"),
     Fact("primary.net_progressive", "bool", "Neuroendocrine: progression documented"),
+    Fact(
+        "primary.prostate_not_progressing",
+        "bool",
+        "Prostate: documented as responding or stable on the current therapy (primary.progressive "
+        "false)",
+    ),
     Fact("primary.rai_avid", "bool", "Differentiated thyroid cancer: radioiodine-avid"),
     Fact(
         "primary.thyroid_differentiated",
@@ -718,6 +724,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "int",
         "Days from the latest documented decompression to the board date",
         "days",
+    ),
+    Fact(
+        "bone.fixations_long_ago",
+        "bool",
+        "Every fixation outside the spine (kb.fixing_operations) is dated more than "
+        "kb.postoperative_rt_window_days before the board date (false with none, or one undated)",
     ),
     # -- prognosis and case-level scores --
     Fact("prognosis.band", "enum", "Prognosis band", values=_BANDS),
@@ -1165,9 +1177,30 @@ def case_facts(
         sets["cord_abutting_escc_grades"],
         sets["decompressing_operations"],
     )
+    _fixations(
+        fs, case, sets["fixing_operations"], int(kb.constants["postoperative_rt_window_days"])
+    )
     _myeloma(fs, case)
     _sarcoma(fs, case)
     return fs
+
+
+def _fixations(fs: FactSet, case: Case, fixing: frozenset[str], window_days: int) -> None:
+    """Whether every fixation is dated beyond the window of its postoperative radiotherapy.
+    Documented only: an undated fixation, or no board date, counts as recent."""
+    fixed = [
+        les for les in case.lesions if les.operation is not None and les.operation.value in fixing
+    ]
+    board = case.board_date
+    fs.set(
+        "bone.fixations_long_ago",
+        bool(fixed)
+        and board is not None
+        and all(
+            les.operation_date is not None and (board - les.operation_date).days > window_days
+            for les in fixed
+        ),
+    )
 
 
 _CRAB = tuple(f.value for f in CrabFeature)
@@ -1636,6 +1669,12 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
         "primary.net_progressive",
         pr.progressive,
         "primary.progressive",
+    )
+    # Documented only: a prostate cancer responding or stable on its current therapy does not
+    # go on to the next line (an unstated course is read as the referral's reason to come).
+    fs.set(
+        "primary.prostate_not_progressing",
+        site is PrimarySite.prostate and pr.progressive is False,
     )
     only(PrimarySite.thyroid, "primary.rai_avid", pr.rai_avid, "primary.rai_avid")
     fs.set("primary.rai_documented", site is PrimarySite.thyroid and pr.rai_avid is not None)
