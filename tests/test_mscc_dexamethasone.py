@@ -362,3 +362,21 @@ def test_a_corticosteroid_on_the_medication_raises_no_dexamethasone_by_itself() 
     doc["prior_therapy"] = {"current_medication": ["Prednisolon 5 mg"]}
     dexa = _dexamethasone(evaluate(parse_case(doc)))
     assert (str(dexa.status), dexa.rule) == ("firm", "emerg.mscc_dexamethasone_on_corticosteroid")
+
+
+def test_a_weekly_myeloma_dose_is_raised_at_a_high_grade_compression() -> None:
+    """Myeloma on daratumumab, carfilzomib and dexamethasone 40 mg once a week, Bilsky 2 at T10,
+    the neurology documented normal: the daily dose is raised to 16 mg (NICE NG234 1.8.5), not
+    left at the weekly dose and not started a second time; the spine consult does not say
+    "only with neurological symptoms" without the exception."""
+    doc = _case(NORMAL, [T10_BILSKY2]).model_dump(mode="json", exclude_none=True)
+    doc["primary"] = {"site": "myeloma"}
+    doc["prior_therapy"] = {
+        "current_medication": ["Daratumumab", "Carfilzomib", "Dexamethason 40 mg wöchentlich"]
+    }
+    p = evaluate(parse_case(doc))
+    dexa = _dexamethasone(p)
+    assert dexa.rule == "emerg.escc_dexamethasone_haematological_on_corticosteroid"
+    assert "Tagesdosis auf 16 mg" in dexa.text.de
+    (consult,) = _items(p, "SURG.SPINE_CONSULT")
+    assert "bei gesichertem Myelom oder Lymphom schon jetzt" in consult.text.de

@@ -185,6 +185,30 @@ def test_postoperative_radiotherapy_of_the_femur_is_firm() -> None:
     assert "Marknagel" in rt.text.de
 
 
+def test_postoperative_radiotherapy_is_for_the_recent_operation_only() -> None:
+    """A femoral nail of three years ago beside a humeral plate of last week: the plate's bone
+    is irradiated after the operation, the old nail's is not proposed again (the window of
+    kb.postoperative_rt_window_days is each lesion's own)."""
+    doc = _case_doc(FEMUR)
+    doc["lesions"][0]["operation_date"] = "2023-05-12"
+    doc["lesions"].append(
+        {
+            "id": "HUM-L",
+            "region": "long_bone",
+            "bone": "humerus",
+            "segment": "diaphyseal",
+            "side": "left",
+            "type": "lytic",
+            "pathologic_fracture": True,
+            "operation": "plate_osteosynthesis",
+            "operation_date": "2026-11-13",
+        }
+    )
+    p = _evaluate(doc)
+    assert [i.lesion for i in _items(p, "RT.POSTOP")] == ["HUM-L"]
+    assert p.emergencies == []
+
+
 def test_the_fracture_without_its_operation_is_still_an_emergency() -> None:
     doc = _case_doc(FEMUR)
     for key in ("operation", "operation_date"):

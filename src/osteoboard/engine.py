@@ -33,6 +33,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
 from osteoboard import __version__, celpy
@@ -2122,7 +2123,7 @@ def _lesion_rules(
     case_keys: dict[int, tuple[int, ...]] = {}
     guards = kb.guard_index
     for index, lesion in enumerate(case.lesions):
-        derived = _lesion_facts(lesion, scores, kb)
+        derived = _lesion_facts(lesion, scores, kb, case.board_date)
         lf = derived.facts
         scope = _Scope([lf], kb, base=case_scope)
         level = lf.values.get("lesion.level")
@@ -2202,19 +2203,24 @@ class _LesionFacts:
         self.failing: int | None = None
 
 
-def _lesion_facts(lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase) -> _LesionFacts:
+def _lesion_facts(
+    lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase, board_date: date | None
+) -> _LesionFacts:
     """The lesion's facts, shared between equal lesions of any case: they are a function of
-    the lesion (its per-lesion scores are computed from its own fields) and the knowledge
-    base, and the engine only reads them. A negative zero equals zero but reads "-0", so a
-    lesion with one is derived on its own."""
+    the lesion (its per-lesion scores are computed from its own fields), the knowledge base
+    and, for a dated operation, the board date; the engine only reads them. A negative zero
+    equals zero but reads "-0", so a lesion with one is derived on its own."""
     if _REFERENCE[0] or negative_zero(lesion.__dict__.values()):
-        return _LesionFacts(lesion_facts(lesion, scores, kb=kb))
+        return _LesionFacts(lesion_facts(lesion, scores, kb=kb, board_date=board_date))
     store = kb.lesion_fact_sets
-    found: _LesionFacts | None = store.get(lesion)
+    key: Any = lesion if lesion.operation_date is None else (lesion, board_date)
+    found: _LesionFacts | None = store.get(key)
     if found is None:
         if len(store) >= MAX_LESION_FACTS:
             store.clear()
-        found = store[lesion] = _LesionFacts(lesion_facts(lesion, scores, kb=kb))
+        found = store[key] = _LesionFacts(
+            lesion_facts(lesion, scores, kb=kb, board_date=board_date)
+        )
     return found
 
 

@@ -725,12 +725,6 @@ CATALOGUE: tuple[Fact, ...] = (
         "Days from the latest documented decompression to the board date",
         "days",
     ),
-    Fact(
-        "bone.fixations_long_ago",
-        "bool",
-        "Every fixation outside the spine (kb.fixing_operations) is dated more than "
-        "kb.postoperative_rt_window_days before the board date (false with none, or one undated)",
-    ),
     # -- prognosis and case-level scores --
     Fact("prognosis.band", "enum", "Prognosis band", values=_BANDS),
     Fact("prognosis.ge_6_months", "bool", "Expected survival of at least 6 months"),
@@ -1021,6 +1015,12 @@ CATALOGUE: tuple[Fact, ...] = (
         "A pathologic fracture is documented (false when not documented or unknown)",
     ),
     Fact(
+        "lesion.operation_long_ago",
+        "bool",
+        "The lesion's operation is dated more than kb.postoperative_rt_window_days before the "
+        "board date (false when undated)",
+    ),
+    Fact(
         "lesion.operation",
         "enum",
         "Operation already done at the lesion ('none' when none is documented)",
@@ -1177,30 +1177,9 @@ def case_facts(
         sets["cord_abutting_escc_grades"],
         sets["decompressing_operations"],
     )
-    _fixations(
-        fs, case, sets["fixing_operations"], int(kb.constants["postoperative_rt_window_days"])
-    )
     _myeloma(fs, case)
     _sarcoma(fs, case)
     return fs
-
-
-def _fixations(fs: FactSet, case: Case, fixing: frozenset[str], window_days: int) -> None:
-    """Whether every fixation is dated beyond the window of its postoperative radiotherapy.
-    Documented only: an undated fixation, or no board date, counts as recent."""
-    fixed = [
-        les for les in case.lesions if les.operation is not None and les.operation.value in fixing
-    ]
-    board = case.board_date
-    fs.set(
-        "bone.fixations_long_ago",
-        bool(fixed)
-        and board is not None
-        and all(
-            les.operation_date is not None and (board - les.operation_date).days > window_days
-            for les in fixed
-        ),
-    )
 
 
 _CRAB = tuple(f.value for f in CrabFeature)
@@ -2467,25 +2446,30 @@ def _prognosis(
 
 
 def lesion_facts(
-    lesion: Lesion, scores: Sequence[ScoreResult], *, kb: KnowledgeBase | None = None
+    lesion: Lesion,
+    scores: Sequence[ScoreResult],
+    *,
+    kb: KnowledgeBase | None = None,
+    board_date: dt.date | None = None,
 ) -> FactSet:
-    """The facts of one lesion; constants come from ``kb`` (default: bundled). For a lesion
-    whose region is not given, each fact over every region the lesion could lie in."""
+    """The facts of one lesion; constants come from ``kb`` (default: bundled), and the age of
+    its operation from ``board_date`` (none given: not known to be old). For a lesion whose
+    region is not given, each fact over every region the lesion could lie in."""
     kb = _bundled(kb)
     if lesion.region is None:
-        return _unplaced_lesion_facts(lesion, scores, kb)
-    return _placed_lesion_facts(lesion, scores, kb)
+        return _unplaced_lesion_facts(lesion, scores, kb, board_date)
+    return _placed_lesion_facts(lesion, scores, kb, board_date)
 
 
 def _unplaced_lesion_facts(
-    lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase
+    lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase, board_date: dt.date | None
 ) -> FactSet:
     """A fact that is the same in every region stays known (pain, size, fracture …); one that
     depends on the region (spinal, long bone, SINS, weight-bearing …) becomes unknown, its
     domain the values it takes across the regions and the region first among its missing
     inputs. The per-lesion scores were computed as if the lesion lay in their region."""
     variants = [
-        _placed_lesion_facts(lesion.model_copy(update={"region": region}), scores, kb)
+        _placed_lesion_facts(lesion.model_copy(update={"region": region}), scores, kb, board_date)
         for region in Region
     ]
     region_path = [f"lesions[{lesion.id}].region"]
@@ -2523,7 +2507,7 @@ def _in_catalogue_order(name: str, domain: list[Value]) -> list[Value]:
 
 
 def _placed_lesion_facts(
-    lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase
+    lesion: Lesion, scores: Sequence[ScoreResult], kb: KnowledgeBase, board_date: dt.date | None
 ) -> FactSet:
     assert lesion.region is not None
     high_grades = frozenset(kb.constants["escc_high_grades"])
@@ -2589,6 +2573,15 @@ def _placed_lesion_facts(
         "lesion.operation",
         lesion.operation.value if lesion.operation else None,
         missing=p("operation"),
+    )
+    # Documented only: an undated operation, or no board date, is not known to be old.
+    window = int(kb.constants["postoperative_rt_window_days"])
+    fs.set(
+        "lesion.operation_long_ago",
+        lesion.operation is not None
+        and lesion.operation_date is not None
+        and board_date is not None
+        and (board_date - lesion.operation_date).days > window,
     )
     # Texts name the lesion by its id with the word and the level (engine: lesion names).
     fs.set("lesion.label", lesion.id)
