@@ -71,7 +71,7 @@ KATAGIRI = {
     P.breast: K.breast,
     P.prostate: K.prostate,  # hormone-dependent slow, else moderate
     P.lung_nsclc: K.lung,
-    P.lung_sclc: K.lung,  # targeted therapy moderate, else rapid
+    P.lung_sclc: K.rapid,  # no driver to target (NSCLC: targeted therapy moderate)
     P.thyroid: K.slow,
     P.myeloma: K.slow,
     P.lymphoma: K.slow,
@@ -307,10 +307,10 @@ def _props(data: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             lambda d: _props(d)["radiosensitivity"]["sarcoma_subtype_values"]["sensitive"].append(
-                "ewing"
+                "ewing_of_bone"
             ),
-            "sites.yaml: properties.radiosensitivity.sarcoma_subtype_values.sensitive: 'ewing' is "
-            "not a sarcoma subtype",
+            "sites.yaml: properties.radiosensitivity.sarcoma_subtype_values.sensitive: "
+            "'ewing_of_bone' is not a sarcoma subtype",
         ),
         (
             lambda d: _props(d)["radiosensitivity"]["sarcoma_subtype_values"].update(
@@ -368,3 +368,24 @@ def test_lint_names_the_entry(
 ) -> None:
     message = _lint(tmp_path, change)
     assert message.startswith(expected), message
+
+
+def test_small_cell_lung_cancer_is_not_asked_for_a_driver() -> None:
+    """Small-cell lung cancer has no driver to target: its Katagiri growth is rapid and no
+    question or missing field asks for one (the scores and the prognosis band are decided
+    without it)."""
+    from osteoboard.caseio import parse_case
+    from osteoboard.engine import evaluate
+
+    doc = {
+        "id": "sclc-driver",
+        "board_date": "2026-11-20",
+        "patient": {"age": 64, "sex": "male", "ecog": 1},
+        "primary": {"site": "lung_sclc"},
+        "lesions": [{"id": "T6", "region": "spine", "level": "T6", "type": "lytic"}],
+    }
+    p = evaluate(parse_case(doc))
+    assert all(m.field != "primary.targetable_driver" for m in p.missing_data)
+    katagiri = next(s for s in p.scores if s.name == "katagiri_new")
+    growth = next(i for i in katagiri.items if i.name == "growth")
+    assert growth.points == 3

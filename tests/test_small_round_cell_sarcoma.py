@@ -170,3 +170,21 @@ def test_pelvic_radiotherapy_raises_it_for_any_tumour(
         }
     )
     assert bool(items(evaluate(case), "SUP.FERTILITY_COUNSELING")) is expected
+
+
+def test_ewing_sarcoma_of_bone_takes_the_same_protocol() -> None:
+    """Ewing sarcoma of the ilium with bone metastases (subtype ewing, as the FHIR import maps
+    ICD-O 9260/3): the curative protocol of the extraskeletal one, at a sarcoma centre, with
+    no palliative single fraction; the letter does not place it in soft tissue only."""
+    doc = ewing_case().model_dump(mode="json", exclude_none=True)
+    doc["primary"]["histology"] = "Ewing-Sarkom des Os ilium"
+    doc["sarcoma"]["subtype"] = "ewing"
+    case = parse_case(doc)
+    p = evaluate(case)
+    (protocol,) = items(p, "STS.SPECIAL_PROTOCOL")
+    assert protocol.rule == "sarcoma.paediatric_type_protocol_curative"
+    assert status(p, "STS.SARCOMA_CENTER") is ItemStatus.firm
+    assert not items(p, "RT.SBRT")
+    text = _letter(case)
+    assert "das Ziel der Heilung" in text
+    assert "seltener im Knochen" in text

@@ -459,6 +459,9 @@ class SarcomaSubtype(StrEnum):
     rhabdomyosarcoma_alveolar = "rhabdomyosarcoma_alveolar"
     rhabdomyosarcoma_pleomorphic = "rhabdomyosarcoma_pleomorphic"
     extraskeletal_ewing = "extraskeletal_ewing"
+    #: Ewing sarcoma of bone (or of either, when the referral does not say): treated in the
+    #: same protocols as the extraskeletal one.
+    ewing = "ewing"
     dsrct = "dsrct"
     gist = "gist"
     other = "other"

@@ -1671,10 +1671,13 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
 
     if site is None:
         fs.set("primary.targetable_driver", None, missing=[*miss_site, "primary.targetable_driver"])
-    elif site in (PrimarySite.lung_nsclc, PrimarySite.lung_sclc):
+    elif site is PrimarySite.lung_nsclc:
         fs.set(
             "primary.targetable_driver", pr.targetable_driver, missing=["primary.targetable_driver"]
         )
+    elif site is PrimarySite.lung_sclc:
+        # Small-cell lung cancer has no driver to target (sites.yaml: Katagiri growth rapid).
+        fs.set("primary.targetable_driver", pr.targetable_driver is True)
     else:
         fs.set("primary.targetable_driver", False)
     fs.set("primary.controlled", pr.controlled, missing=["primary.controlled"])

@@ -184,7 +184,7 @@ def test_an_unfocused_histology_is_read_only_beside_one_primary() -> None:
         ("8890/3", "leiomyosarcoma"),
         ("8852/3", "liposarcoma_myxoid"),
         ("8920/3", "rhabdomyosarcoma_alveolar"),
-        ("9260/3", "extraskeletal_ewing"),
+        ("9260/3", "ewing"),
     ],
 )
 def test_a_soft_tissue_sarcomas_morphology_names_its_subtype(code: str, subtype: str) -> None:

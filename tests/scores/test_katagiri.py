@@ -119,7 +119,10 @@ def test_interpretations_carry_survival(category: str, figures: tuple[str, ...])
         ({"primary_site": "prostate"}, [0, 2], ["castration_status"]),
         ({"primary_site": "lung_nsclc", "targetable_driver": True}, [2], []),
         ({"primary_site": "lung_nsclc", "targetable_driver": False}, [3], []),
-        ({"primary_site": "lung_sclc"}, [2, 3], ["targetable_driver"]),
+        # Small-cell lung cancer has no driver to target: always rapid.
+        ({"primary_site": "lung_sclc"}, [3], []),
+        ({"primary_site": "lung_sclc", "targetable_driver": True}, [3], []),
+        ({"primary_site": "lung_nsclc"}, [2, 3], ["targetable_driver"]),
         ({"primary_site": None}, [0, 2, 3], ["primary_site"]),
         ({"primary_site": None, "growth": "moderate"}, [2], []),
         ({"primary_site": "lung_nsclc", "growth": "slow"}, [0], []),

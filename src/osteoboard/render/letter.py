@@ -338,6 +338,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "rhabdomyosarcoma_alveolar": "ein Rhabdomyosarkom",
         "rhabdomyosarcoma_pleomorphic": "ein Rhabdomyosarkom",
         "extraskeletal_ewing": "ein Ewing-Sarkom außerhalb des Knochens",
+        "ewing": "ein Ewing-Sarkom",
         "dsrct": "ein seltener Tumor aus kleinen, runden Zellen",
         "gist": "ein Tumor des Magens oder Darms (GIST)",
         "other": "ein Weichteilsarkom",
