@@ -70,3 +70,17 @@ def test_the_pain_is_asked_once() -> None:
     # Its answer, pain on loading, raises the suspicion.
     doc["lesions"][0]["pain"] = "mechanical"
     assert items(evaluate_doc(doc, KB), "EMERG.PATHOLOGIC_FRACTURE", LESION)
+
+
+def test_a_biopsy_does_not_raise_a_fracture_nothing_suggests() -> None:
+    """A solitary pelvic lesion confirmed by biopsy, its pain and fracture not reported: the
+    biopsy is eligibility for an operation, no finding of a fracture - no conditional urgent
+    fixation (facts.yaml: bone.biopsy_shows_metastasis is context)."""
+    doc = copy.deepcopy(CASE)
+    lesion = doc["lesions"][0]
+    for name in ("pain", "pain_vas", "symptomatic"):
+        del lesion[name]
+    lesion["histology_confirmed"] = True
+    p = evaluate_doc(doc, KB)
+    assert items(p, "SURG.FRACTURE_FIXATION") == []
+    assert items(p, "EMERG.PATHOLOGIC_FRACTURE") == []
