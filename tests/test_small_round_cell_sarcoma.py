@@ -188,3 +188,16 @@ def test_ewing_sarcoma_of_bone_takes_the_same_protocol() -> None:
     text = _letter(case)
     assert "das Ziel der Heilung" in text
     assert "seltener im Knochen" in text
+
+
+@pytest.mark.parametrize(
+    ("sex", "named", "not_named"),
+    [("female", "Eizellen", "Samen"), ("male", "Samen", "Eizellen")],
+)
+def test_the_letter_names_the_fertility_preservation_of_the_patients_sex(
+    sex: str, named: str, not_named: str
+) -> None:
+    case = ewing_case(sex=sex)
+    text = _letter(case)
+    assert named in text
+    assert not_named not in text

@@ -108,6 +108,8 @@ SECTIONS: tuple[str, ...] = (
 #: on_corticosteroid   a corticosteroid on the documented current medication
 #:             (def.corticosteroid_current): its dose is raised for a cord compression and
 #:             goes back to it afterwards
+#: male, female   the documented sex (fertility preservation: sperm, or oocytes and ovarian
+#:             tissue)
 #: old_deficit_only   the only neurological finding is a deficit documented as neither new
 #:             nor progressive (def.mscc_old_deficit_only): a cord compression is named on the
 #:             condition that imaging shows one, and the letter does not call it a sign of one
@@ -147,6 +149,8 @@ TAGS: frozenset[str] = frozenset(
         "castration_resistant",
         "crpc_after_arpi",
         "on_corticosteroid",
+        "male",
+        "female",
     }
 )
 #: Placeholders a block may use.

@@ -703,6 +703,8 @@ def case_tags(case: Case, firm: Iterable[str], kb: KnowledgeBase | None = None) 
     """The tags of :data:`osteoboard.patient_texts.TAGS` that hold for this case."""
     firm = frozenset(firm)
     tags: set[str] = set()
+    if case.patient.sex is not None:
+        tags.add(case.patient.sex.value)  # male or female
     listed_other = sum(1 for x in case.lesions if x.region is not Region.spine)
     # A lesion whose region is not stated may be spinal: its warning signs and questions stay.
     unplaced = any(x.region is None for x in case.lesions)
