@@ -59,7 +59,7 @@ from osteoboard.scores.calcium import (
     REFERENCE_ALBUMIN_G_L,
     corrected_calcium_mmol_l,
 )
-from osteoboard.sites import SiteTable
+from osteoboard.sites import KatagiriGrowth, SiteTable
 from osteoboard.units import calcium_mg_dl_to_mmol_l, calcium_mmol_l_to_mg_dl
 
 if TYPE_CHECKING:
@@ -1671,15 +1671,14 @@ def _primary(fs: FactSet, case: Case, sites: SiteTable) -> None:
 
     if site is None:
         fs.set("primary.targetable_driver", None, missing=[*miss_site, "primary.targetable_driver"])
-    elif site is PrimarySite.lung_nsclc:
+    elif sites[site].katagiri_growth is KatagiriGrowth.lung:
+        # A site whose growth the driver decides (sites.yaml): asked while not documented.
         fs.set(
             "primary.targetable_driver", pr.targetable_driver, missing=["primary.targetable_driver"]
         )
-    elif site is PrimarySite.lung_sclc:
-        # Small-cell lung cancer has no driver to target (sites.yaml: Katagiri growth rapid).
-        fs.set("primary.targetable_driver", pr.targetable_driver is True)
     else:
-        fs.set("primary.targetable_driver", False)
+        # Elsewhere (small-cell lung cancer among them) a driver only where one is documented.
+        fs.set("primary.targetable_driver", pr.targetable_driver is True)
     fs.set("primary.controlled", pr.controlled, missing=["primary.controlled"])
     fs.set(
         "primary.first_metastatic_presentation",
